@@ -1,0 +1,265 @@
+"""Shared fixtures for the on-chain tests.
+
+Every test that uses ``agreement``/``make_agreement`` runs four times: against the quirk-faithful NMR mock and a
+plain OpenZeppelin ERC-20, each through a clone and through a direct deployment (yearn-vaults style).
+"""
+
+import pytest
+from brownie import (
+    AgreementFactory,
+    BackingAgreement,
+    MockNMR,
+    PlainToken,
+    ScoreOracle,
+    accounts,
+    chain,
+)
+
+from backing.reference import ONE, FeeTier, Terms
+
+NMR = ONE
+DAY = 86400
+MODEL_ID = "0x" + "ab" * 16 + "00" * 16
+MAX_CLIP = ONE
+MAX_MULTIPLIER = 100 * ONE
+MIN_ROUND_SPACING = 22 * 3600
+
+
+@pytest.fixture(autouse=True)
+def isolation(fn_isolation):
+    pass
+
+
+@pytest.fixture(scope="session")
+def deployer():
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def modeller():
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def backers():
+    return accounts[2:6]
+
+
+@pytest.fixture(scope="session")
+def alice(backers):
+    return backers[0]
+
+
+@pytest.fixture(scope="session")
+def bob(backers):
+    return backers[1]
+
+
+@pytest.fixture(scope="session")
+def carol(backers):
+    return backers[2]
+
+
+@pytest.fixture(scope="session")
+def reporter():
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def staking():
+    """The modeller's Numerai staking wallet: receives the staked capital at lock."""
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
+def outsider():
+    return accounts[8]
+
+
+@pytest.fixture(scope="module", params=["nmr", "plain"])
+def token_kind(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def token(token_kind, deployer):
+    return (MockNMR if token_kind == "nmr" else PlainToken).deploy({"from": deployer})
+
+
+@pytest.fixture(scope="module")
+def oracle(deployer, reporter):
+    o = ScoreOracle.deploy(deployer, MAX_CLIP, MAX_MULTIPLIER, MIN_ROUND_SPACING, {"from": deployer})
+    o.setReporter(reporter, True, {"from": deployer})
+    return o
+
+
+@pytest.fixture(scope="module")
+def factory(token, oracle, deployer):
+    return AgreementFactory.deploy(token, oracle, {"from": deployer})
+
+
+@pytest.fixture(scope="module")
+def model_id(oracle, modeller, reporter):
+    """A registered model whose round 1 is announced, so agreements locking now start at round 2."""
+    oracle.registerModel(MODEL_ID, modeller, ONE, 1, {"from": reporter})
+    oracle.announceRound(1, chain.time() + 3600, {"from": reporter})
+    return MODEL_ID
+
+
+@pytest.fixture(scope="module", params=["clone", "direct"])
+def deployment(request):
+    return request.param
+
+
+def default_terms(staking_address, **overrides) -> Terms:
+    """The seed proposal's deal: 100 NMR units, 50% profit share, 50% burn share, reserve 50% of stake."""
+    values = dict(
+        model_id=bytes.fromhex(MODEL_ID[2:]),
+        unit_size=100 * NMR,
+        min_units=1,
+        max_units=100,
+        profit_share_bps=5000,
+        burn_share_bps=5000,
+        reserve_ratio_bps=5000,
+        upfront_fee_bps=0,
+        lockup_rounds=8,
+        open_until=chain.time() + 7 * DAY,
+        wind_down=7 * DAY,
+        staking_address=str(staking_address),
+        fee_ladder=(),
+    )
+    values.update(overrides)
+    if values["fee_ladder"] and not isinstance(values["fee_ladder"][0], FeeTier):
+        values["fee_ladder"] = tuple(FeeTier(*t) for t in values["fee_ladder"])
+    return Terms(**values)
+
+
+@pytest.fixture
+def terms_for(staking):
+    def make(**overrides) -> Terms:
+        return default_terms(staking, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def make_agreement(factory, model_id, modeller, deployment, terms_for):
+    """Create an agreement through the factory (clone or direct, per the ``deployment`` parameter)."""
+
+    def make(terms: Terms | None = None, sender=None, **overrides):
+        terms = terms or terms_for(**overrides)
+        create = factory.createAgreement if deployment == "clone" else factory.createAgreementDirect
+        tx = create(terms.as_tuple(), terms.ladder_tuples(), {"from": sender or modeller})
+        return BackingAgreement.at(tx.events["AgreementCreated"]["agreement"]), terms
+
+    return make
+
+
+@pytest.fixture
+def agreement(make_agreement):
+    return make_agreement()[0]
+
+
+def set_allowance(token, owner, spender, amount):
+    """Approve the way NMR requires: from or to zero, or changeApproval from the current value."""
+    current = token.allowance(owner, spender)
+    if current == amount:
+        return
+    if hasattr(token, "changeApproval"):
+        if current == 0 or amount == 0:
+            token.approve(spender, amount, {"from": owner})
+        else:
+            token.changeApproval(spender, current, amount, {"from": owner})
+    else:
+        token.approve(spender, amount, {"from": owner})
+
+
+@pytest.fixture
+def fund(token):
+    """Mint `amount` to `account` and approve `spender` for it."""
+
+    def do(account, amount, spender=None):
+        token.mintTo(account, amount, {"from": account})
+        if spender is not None:
+            set_allowance(token, account, spender, token.allowance(account, spender) + amount)
+
+    return do
+
+
+@pytest.fixture
+def post_returns(oracle, reporter):
+    """Post the model's next rounds with the given returns (1e18 = +100%); None posts a missed round.
+
+    Each round is reported as one score equal to the return with multiplier 1 and payout factor 1, so the
+    contract's round return is exactly the value given. Rounds are announced first when needed."""
+
+    def post(model_id, returns):
+        _, _, _, last = oracle.modelInfo(model_id)
+        for offset, value in enumerate(returns):
+            round_ = last + 1 + offset
+            if oracle.currentRound() < round_:
+                oracle.announceRound(round_, max(chain.time(), oracle.currentRoundCloseTime()) + 3600,
+                                     {"from": reporter})
+            if value is None:
+                oracle.postMissedRound(model_id, round_, {"from": reporter})
+            else:
+                oracle.postRound(model_id, round_, [b"RET".ljust(32, b"\0")], [value], [ONE], ONE, MAX_CLIP,
+                                 {"from": reporter})
+
+    return post
+
+
+@pytest.fixture(scope="session")
+def burn_sink():
+    """Where simulated Numerai burns send NMR."""
+    return accounts[9]
+
+
+@pytest.fixture
+def numerai_settles(token, staking, burn_sink):
+    """Make the staking wallet hold `value`, as Numerai's payouts (minted) or burns (sent away) would."""
+
+    def settle(value):
+        held = token.balanceOf(staking)
+        if value > held:
+            token.mintTo(staking, value - held, {"from": staking})
+        elif value < held:
+            token.transfer(burn_sink, held - value, {"from": staking})
+
+    return settle
+
+
+@pytest.fixture
+def repay_due(token, modeller, staking):
+    """The modeller repays the whole amount due out of his staking wallet."""
+
+    def repay(agreement, amount=None):
+        amount = agreement.amountDue() - agreement.repaid() if amount is None else amount
+        token.transfer(modeller, amount, {"from": staking})
+        set_allowance(token, modeller, agreement, amount)
+        return agreement.repay(amount, {"from": modeller})
+
+    return repay
+
+
+@pytest.fixture
+def run_to_maturity(token, modeller, fund, post_returns, model_id, oracle):
+    """Reserve, deposits, lock, post the lockup's returns, mature. Returns the lock and mature receipts."""
+
+    def run(agreement, terms: Terms, deposits: dict, reserve: int, returns):
+        if reserve:
+            fund(modeller, reserve, agreement)
+            agreement.postReserve(reserve, {"from": modeller})
+        for backer, units in deposits.items():
+            fund(backer, units * terms.unit_size, agreement)
+            agreement.deposit(units, {"from": backer})
+        lock_tx = agreement.lock({"from": modeller})
+        start = agreement.startRound()
+        _, _, _, last = oracle.modelInfo(model_id)
+        # rounds before the start (already announced, not yet posted) count nothing for this agreement
+        filler = [0] * (start - 1 - last)
+        post_returns(model_id, filler + list(returns))
+        mature_tx = agreement.mature({"from": modeller})
+        return lock_tx, mature_tx
+
+    return run
