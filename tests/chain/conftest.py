@@ -4,6 +4,7 @@ Every test that uses ``agreement``/``make_agreement`` runs four times: against t
 plain OpenZeppelin ERC-20, each through a clone and through a direct deployment (yearn-vaults style).
 """
 
+import brownie
 import pytest
 from brownie import (
     AgreementFactory,
@@ -23,6 +24,20 @@ MODEL_ID = "0x" + "ab" * 16 + "00" * 16
 MAX_CLIP = ONE
 MAX_MULTIPLIER = 100 * ONE
 MIN_ROUND_SPACING = 22 * 3600
+
+
+def reverts_with(name: str, *args):
+    """Expect a revert with Solidity custom error `name`; with `args`, with exactly those arguments.
+
+    Brownie renders a custom error as "Name: arg1, arg2" (addresses in lower case, enums as integers)."""
+
+    def render(a):
+        text = str(getattr(a, "address", a))
+        return text.lower() if text.startswith("0x") and len(text) == 42 else text
+
+    if args:
+        return brownie.reverts(f"{name}: " + ", ".join(render(a) for a in args))
+    return brownie.reverts(revert_pattern=rf"{name}: .*")
 
 
 @pytest.fixture(autouse=True)
