@@ -118,6 +118,7 @@ contract AgreementFactory is IAgreementFactory {
     }
 
     function _checkModelOwner(bytes32 modelId) private view {
+        // slither-disable-next-line unused-return -- a view returning a tuple; only the owner is needed here
         (address registered,,,) = oracle.modelInfo(modelId);
         if (registered != msg.sender) revert NotModelOwner(modelId, msg.sender, registered);
     }

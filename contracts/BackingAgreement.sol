@@ -273,6 +273,7 @@ contract BackingAgreement is IBackingAgreement {
         if (reserve < required) revert ReserveTooSmall(reserve, required);
 
         uint256 start = oracle.nextStartRound();
+        // slither-disable-next-line unused-return -- a view returning a tuple; only firstRound is needed here
         (,, uint256 firstRound,) = oracle.modelInfo(modelId);
         if (start < firstRound) revert ModelNotStarted(start, firstRound);
 
@@ -297,6 +298,7 @@ contract BackingAgreement is IBackingAgreement {
         uint256 start = startRound;
         uint256 end = start + _schedule.lockupRounds - 1;
         bytes32 model = modelId;
+        // slither-disable-next-line unused-return -- a view returning a tuple; only lastRound is needed here
         (,,, uint256 lastRound) = oracle.modelInfo(model);
         if (lastRound < end) revert RoundsOutstanding(lastRound, end);
 
@@ -537,6 +539,7 @@ contract BackingAgreement is IBackingAgreement {
 
     function _sweep() private {
         uint256 balance = token.balanceOf(address(this));
+        // slither-disable-next-line incorrect-equality -- only skips a zero transfer; donations cannot block the sweep
         if (balance == 0) return;
         address to = _config.modeller;
         emit DustSwept(to, balance);
@@ -570,6 +573,7 @@ contract BackingAgreement is IBackingAgreement {
     function _storeLadder(FeeTier[] calldata feeLadder, uint256 maxUnits) private returns (uint256 length) {
         length = feeLadder.length;
         if (length > MAX_FEE_TIERS) revert FeeLadderTooLong(length, MAX_FEE_TIERS);
+        // slither-disable-next-line uninitialized-local -- memory is zeroed; the loop ORs the tiers into it
         uint256[2] memory words;
         uint256 previous = 0;
         for (uint256 i = 0; i < length; ++i) {

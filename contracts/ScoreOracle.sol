@@ -169,6 +169,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step {
         if (scoreNames.length != count || multipliers.length != count) revert LengthMismatch();
         if (payoutFactor > ONE) revert PayoutFactorOutOfBounds(payoutFactor);
         if (clip == 0 || clip > maxClip) revert ClipOutOfBounds(clip, maxClip);
+        // slither-disable-next-line uninitialized-local -- a sum, meant to start at the default zero
         int256 weighted; // 1e36 scale
         for (uint256 i = 0; i < count; ++i) {
             if (scoreNames[i] == bytes32(0)) revert EmptyScoreName(i);
