@@ -218,7 +218,7 @@ open_until: <unix time> may replace open_for."""
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backing",
-        description="Backing Vaults for Numerai: check agreement terms and work out settlements offline, "
+        description="Backing Vaults for Numerai: check agreement terms and work out settlements offline,\n"
                     "with the same integer math as the contracts.",
         epilog="Exit codes: 0 success, 2 bad input (message on stderr).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -230,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     terms_commands = terms.add_subparsers(dest="terms_command", metavar="ACTION", required=True)
     check = terms_commands.add_parser(
         "check", help="validate a terms file and print it normalized",
-        description="Load a terms file, run every check the contract runs at creation, and print the terms "
+        description="Load a terms file, run every check the contract runs at creation, and print the terms\n"
                     "in human units next to their on-chain values (wei, basis points, unix time).",
         epilog=TERMS_FORMAT, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("file", metavar="FILE", help="terms file (.yaml, .yml or .json)")
@@ -240,8 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     settle = commands.add_parser(
         "settle", help="what-if settlement for given deposits and final value (offline)",
-        description="Run the reference model through deposits, lock, maturity at the given final value, "
-                    "repayment (or default) and every backer's claim, then print who paid and received what. "
+        description="Run the reference model through deposits, lock, maturity at the given final value,\n"
+                    "repayment (or default) and every backer's claim, then print who paid and received what.\n"
                     "No chain is involved.",
         epilog="example:\n  backing settle --terms seed.yaml --deposits alice=1,bob=12,carol=3 "
                "--final-value 1900 --repay full\n\n" + TERMS_FORMAT,
