@@ -278,3 +278,80 @@ def run_to_maturity(token, modeller, fund, post_returns, model_id, oracle):
         return lock_tx, mature_tx
 
     return run
+
+
+@pytest.fixture(scope="module")
+def nmr_token(deployer):
+    """A MockNMR of its own, not parametrized: for tests whose subject does not depend on the token, run once."""
+    return MockNMR.deploy({"from": deployer})
+
+
+@pytest.fixture(scope="module")
+def nmr_factory(nmr_token, oracle):
+    return AgreementFactory.deploy(nmr_token, oracle, {"from": accounts[0]})
+
+
+@pytest.fixture
+def make_nmr_agreement(nmr_factory, model_id, modeller, terms_for):
+    """Like ``make_agreement``, but a clone on ``nmr_token`` only: one run instead of four."""
+
+    def make(terms: Terms | None = None, sender=None, **overrides):
+        terms = terms or terms_for(**overrides)
+        tx = nmr_factory.createAgreement(terms.as_tuple(), terms.ladder_tuples(), {"from": sender or modeller})
+        return BackingAgreement.at(tx.events["AgreementCreated"]["agreement"]), terms
+
+    return make
+
+
+@pytest.fixture
+def fund_nmr(nmr_token):
+    """``fund`` for ``nmr_token``."""
+
+    def do(account, amount, spender=None):
+        nmr_token.mintTo(account, amount, {"from": account})
+        if spender is not None:
+            set_allowance(nmr_token, account, spender, nmr_token.allowance(account, spender) + amount)
+
+    return do
+
+
+@pytest.fixture(scope="module")
+def agreement_in_phase(nmr_token, nmr_factory, oracle, model_id, modeller, reporter, staking, alice):
+    """One clone agreement on ``nmr_token`` in each phase, keyed by phase name, built once per module so a
+    WrongPhase check costs one call. Each holds alice's single 100-NMR unit and a 50 NMR reserve; the lockup is
+    one round returning -10% (V = 90 NMR, so Matured owes something); "Settled" was repaid in full, "Defaulted"
+    was declared after its one-hour wind-down (``nmr_factory`` counts one default for the modeller from then on),
+    "Cancelled" was cancelled by the modeller. Nobody has claimed anywhere."""
+    token = nmr_token
+    terms = default_terms(staking, lockup_rounds=1, wind_down=3600)
+    names = ["Open", "Locked", "Matured", "Settled", "Defaulted", "Cancelled"]
+    token.mintTo(modeller, 6 * 50 * NMR + 90 * NMR, {"from": modeller})
+    token.mintTo(alice, 6 * 100 * NMR, {"from": alice})
+    built = {}
+    for name in names:
+        tx = nmr_factory.createAgreement(terms.as_tuple(), [], {"from": modeller})
+        agreement = BackingAgreement.at(tx.events["AgreementCreated"]["agreement"])
+        set_allowance(token, modeller, agreement, 50 * NMR)
+        agreement.postReserve(50 * NMR, {"from": modeller})
+        set_allowance(token, alice, agreement, 100 * NMR)
+        agreement.deposit(1, {"from": alice})
+        built[name] = agreement
+    built["Cancelled"].cancel({"from": modeller})
+    for name in ("Locked", "Matured", "Settled", "Defaulted"):
+        built[name].lock({"from": modeller})
+    start = built["Locked"].startRound()
+    _, _, _, last = oracle.modelInfo(model_id)
+    for round_ in range(last + 1, start + 1):
+        if oracle.currentRound() < round_:
+            oracle.announceRound(round_, max(chain.time(), oracle.currentRoundCloseTime()) + 3600, {"from": reporter})
+        value = -ONE // 10 if round_ == start else 0
+        oracle.postRound(model_id, round_, [b"RET".ljust(32, b"\0")], [value], [ONE], ONE, MAX_CLIP, {"from": reporter})
+    for name in ("Matured", "Settled", "Defaulted"):
+        built[name].mature({"from": modeller})
+    set_allowance(token, modeller, built["Settled"], 90 * NMR)
+    built["Settled"].repay(90 * NMR, {"from": modeller})
+    chain.sleep(3601)
+    built["Defaulted"].declareDefault({"from": modeller})
+    for index, name in enumerate(names):
+        assert built[name].phase() == index
+    return built
