@@ -355,3 +355,147 @@ def agreement_in_phase(nmr_token, nmr_factory, oracle, model_id, modeller, repor
     for index, name in enumerate(names):
         assert built[name].phase() == index
     return built
+
+
+@pytest.fixture
+def mirror(oracle, model_id, modeller, post_returns):
+    """``mirror(agreement, terms, token, fund)`` drives an agreement and a ``reference.Agreement`` through the same
+    actions and checks, after every step that moves NMR, that the chain moved exactly what the reference did
+    (``donated`` counts NMR sent to the agreement outside its functions, which the reference does not know)."""
+    from backing.reference import Agreement as Reference
+    from backing.reference import final_value, next_index
+
+    class Mirror:
+        def __init__(self, agreement, terms, token, fund):
+            self.agreement, self.terms, self.token, self.fund = agreement, terms, token, fund
+            self.ref = Reference(terms, str(modeller))
+            self.donated = 0
+
+        def check_balance(self):
+            assert self.token.balanceOf(self.agreement) == self.ref.balance + self.donated
+
+        def donate(self, amount, sender):
+            self.token.mintTo(sender, amount, {"from": sender})
+            self.token.transfer(self.agreement, amount, {"from": sender})
+            self.donated += amount
+
+        def reserve(self, amount):
+            self.fund(modeller, amount, self.agreement)
+            tx = self.agreement.postReserve(amount, {"from": modeller})
+            self.ref.post_reserve(str(modeller), amount)
+            self.check_balance()
+            return tx
+
+        def deposit(self, backer, units):
+            self.fund(backer, units * self.terms.unit_size, self.agreement)
+            tx = self.agreement.deposit(units, {"from": backer})
+            self.ref.deposit(str(backer), units, tx.timestamp)
+            self.check_balance()
+            return tx
+
+        def setup(self, deposits: dict, reserve: int = 0):
+            if reserve:
+                self.reserve(reserve)
+            for backer, units in deposits.items():
+                self.deposit(backer, units)
+
+        def lock(self):
+            before = self.token.balanceOf(modeller)
+            tx = self.agreement.lock({"from": modeller})
+            amounts = self.ref.lock(str(modeller), tx.timestamp, self.agreement.startRound())
+            assert self.token.balanceOf(modeller) - before == amounts.upfront_fee
+            self.check_balance()
+            return tx
+
+        @property
+        def start(self):
+            return self.agreement.startRound()
+
+        @property
+        def end(self):
+            return self.start + self.terms.lockup_rounds - 1
+
+        def post(self, returns):
+            """Post filler rounds up to the start, then `returns` (None: missed); check the oracle's indices."""
+            _, _, _, last = oracle.modelInfo(model_id)
+            filler = max(0, self.start - 1 - last)
+            post_returns(model_id, [0] * filler + list(returns))
+            first = max(self.start - 1, last)
+            index = oracle.indexAt(model_id, first)
+            for offset, value in enumerate(returns):
+                index = next_index(index, ONE, value or 0)
+                assert oracle.indexAt(model_id, first + 1 + offset) == index
+
+        def mature(self, caller=None):
+            start_index = oracle.indexAt(model_id, self.start - 1)
+            end_index = oracle.indexAt(model_id, self.end)
+            before = self.token.balanceOf(modeller)
+            tx = self.agreement.mature({"from": caller or modeller})
+            m = self.ref.mature(tx.timestamp, start_index, end_index)
+            assert m.final_value == final_value(self.ref.locked.staked, start_index, end_index)
+            assert self.agreement.finalValue() == m.final_value
+            assert self.agreement.amountDue() == m.amount_due
+            assert self.agreement.owedTotal() == m.owed_total
+            assert self.agreement.coverBound() == m.cover_bound
+            assert self.agreement.deadline() == self.ref.deadline == tx.timestamp + self.terms.wind_down
+            assert self.agreement.phase() == self.ref.phase
+            assert self.token.balanceOf(modeller) - before == (self.ref.reserve_returned if self.ref.phase == 3 else 0)
+            self.check_balance()
+            return tx
+
+        def repay(self, payer, amount):
+            self.fund(payer, amount, self.agreement)
+            before = self.token.balanceOf(modeller)
+            tx = self.agreement.repay(amount, {"from": payer})
+            self.ref.repay(str(payer), amount)
+            assert self.agreement.repaid() == self.ref.repaid
+            assert self.agreement.phase() == self.ref.phase
+            received = self.ref.reserve_returned if self.ref.phase == 3 else 0
+            assert self.token.balanceOf(modeller) - before == received - (amount if payer == modeller else 0)
+            self.check_balance()
+            return tx
+
+        def cancel(self, caller):
+            before = self.token.balanceOf(modeller)
+            tx = self.agreement.cancel({"from": caller})
+            self.ref.cancel(str(caller), tx.timestamp)
+            assert self.token.balanceOf(modeller) - before == self.ref.reserve_returned
+            return tx
+
+        def declare_default(self, caller):
+            before = self.token.balanceOf(modeller)
+            tx = self.agreement.declareDefault({"from": caller})
+            self.ref.declare_default(tx.timestamp)
+            assert self.agreement.defaultPool() == self.ref.default_pool
+            assert self.agreement.reserveReturned() == self.ref.reserve_returned
+            assert self.token.balanceOf(modeller) - before == self.ref.reserve_returned
+            self.check_balance()
+            return tx
+
+        def claim(self, backer, caller=None):
+            expected = self.ref.payout(str(backer))
+            assert self.agreement.claimable(backer) == expected
+            last = self.ref.claims_remaining == 1
+            before, modeller_before = self.token.balanceOf(backer), self.token.balanceOf(modeller)
+            dust = self.ref.balance - expected
+            tx = self.agreement.claim(backer, {"from": caller or backer})
+            assert self.ref.claim(str(backer)) == expected
+            assert tx.events["Claimed"][0]["backer"] == backer
+            assert tx.events["Claimed"][0]["amount"] == expected
+            assert self.token.balanceOf(backer) - before == expected
+            assert self.agreement.claimable(backer) == 0
+            if last:
+                swept = dust + self.donated
+                assert ("DustSwept" in tx.events) == (swept > 0)
+                if swept:
+                    assert tx.events["DustSwept"][0]["amount"] == swept
+                    assert tx.events["DustSwept"][0]["to"] == modeller
+                assert self.token.balanceOf(modeller) - modeller_before == swept
+                self.donated = 0
+                assert self.token.balanceOf(self.agreement) == 0
+            else:
+                assert "DustSwept" not in tx.events
+                self.check_balance()
+            return tx
+
+    return Mirror
