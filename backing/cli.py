@@ -56,7 +56,7 @@ def describe_terms(terms: Terms, now: int) -> list[str]:
     if not terms.fee_ladder:
         rows.append(("fee_ladder", "none", ""))
     name_width = max(len(r[0]) for r in rows)
-    value_width = max(len(r[1]) for r in rows)
+    value_width = max(len(r[1]) for r in rows if r[2])  # long values without an exact column may overhang
     return [f"  {name:<{name_width}}  {value:<{value_width}}  {exact}".rstrip() for name, value, exact in rows]
 
 
@@ -185,13 +185,12 @@ def cmd_settle(args) -> int:
         repay = _option_nmr("--repay", args.repay)
     agreement = simulate(terms, deposits, reserve, final_value, repay, args.now)
 
-    data = settlement_data(agreement)
     if args.json:
         print(json.dumps({
             "terms": dump_terms(terms),
             "deposits": deposits,
             "repay": args.repay,
-            "settlement": settlement_json(data),
+            "settlement": settlement_json(settlement_data(agreement)),
         }, indent=2))
         return EXIT_OK
     staked = agreement.locked.staked

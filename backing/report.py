@@ -89,14 +89,13 @@ def settlement_data(agreement: Agreement, labels: dict | None = None, staking: s
     locked = agreement.locked
     matured = agreement.matured
 
-    backers = [b for b in transfers if b not in (agreement.modeller, staking)
-               and (agreement.units.get(b, 0) > 0 or b in agreement.units)]
+    backers = [b for b in agreement.units if b not in (agreement.modeller, staking)]
     backer_received_total = 0
     rows = []
     for backer in backers:
         units = agreement.units.get(backer, 0)
-        paid_in = units * terms.unit_size
-        received = transfers[backer] + paid_in
+        paid_in = units * terms.unit_size  # net of withdrawals: what stayed in at lock
+        received = transfers.get(backer, 0) + paid_in
         backer_received_total += received
         rows.append(_row(backer, labels.get(backer, backer), units, paid_in, received))
 
