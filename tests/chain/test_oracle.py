@@ -215,6 +215,7 @@ def test_set_reporter_not_owner(oracle, reporter, outsider):
 
 def test_register_model(oracle, reporter, modeller):
     tx = oracle.registerModel(MID, modeller, ONE // 4, 7, {"from": reporter})
+    assert list(tx.events.keys()) == ["ModelRegistered"]
     ev = tx.events["ModelRegistered"]
     assert b32(ev["modelId"]) == MID
     assert ev["modeller"] == modeller
@@ -276,6 +277,7 @@ def test_register_model_first_round_out_of_range(oracle, reporter, modeller, fir
 
 def test_announce_round(oracle, reporter):
     tx = oracle.announceRound(5, 1000, {"from": reporter})
+    assert list(tx.events.keys()) == ["RoundAnnounced"]
     assert tx.events["RoundAnnounced"] == {"round": 5, "closeTime": 1000}
     assert oracle.currentRound() == 5
     assert oracle.currentRoundCloseTime() == 1000
@@ -374,6 +376,7 @@ def test_post_round(oracle, reporter, model_id):
 
     tx = oracle.postRound(MID, 1, names, scores, mults, payout, clip, {"from": reporter})
     index = next_index(ONE, ONE, expected)
+    assert list(tx.events.keys()) == ["RoundPosted"]
     ev = tx.events["RoundPosted"]
     assert b32(ev["modelId"]) == MID
     assert ev["round"] == 1
@@ -616,6 +619,7 @@ def test_post_missed_round(oracle, reporter, model_id, announce):
     index = ONE + ONE // 10
     announce(2)
     tx = oracle.postMissedRound(MID, 2, {"from": reporter})
+    assert list(tx.events.keys()) == ["RoundMissed"]
     ev = tx.events["RoundMissed"]
     assert b32(ev["modelId"]) == MID
     assert ev["round"] == 2
