@@ -149,7 +149,7 @@ class Terms:
         if self.open_until > now + MAX_OPEN_PERIOD:
             raise ContractError("OpenUntilTooFar", self.open_until, now + MAX_OPEN_PERIOD)
         if self.wind_down < MIN_WIND_DOWN or self.wind_down > MAX_WIND_DOWN:
-            raise ContractError("WindDownOutOfRange", self.wind_down, MAX_WIND_DOWN)
+            raise ContractError("WindDownOutOfRange", self.wind_down, MIN_WIND_DOWN, MAX_WIND_DOWN)
         if int(self.staking_address, 16) == 0:
             raise ContractError("StakingAddressZero")
         if len(self.fee_ladder) > MAX_FEE_TIERS:

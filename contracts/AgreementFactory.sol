@@ -140,7 +140,7 @@ contract AgreementFactory is IAgreementFactory {
     function _page(address[] storage list, uint256 start, uint256 count) private view returns (address[] memory page) {
         uint256 length = list.length;
         if (start >= length) return new address[](0);
-        uint256 end = start + count > length ? length : start + count;
+        uint256 end = count > length - start ? length : start + count; // no overflow for any count
         page = new address[](end - start);
         for (uint256 i = start; i < end; ++i) {
             page[i - start] = list[i];

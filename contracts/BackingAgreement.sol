@@ -605,7 +605,9 @@ contract BackingAgreement is IBackingAgreement {
         if (t.openUntil > block.timestamp + MAX_OPEN_PERIOD) {
             revert OpenUntilTooFar(t.openUntil, block.timestamp + MAX_OPEN_PERIOD);
         }
-        if (t.windDown < MIN_WIND_DOWN || t.windDown > MAX_WIND_DOWN) revert WindDownOutOfRange(t.windDown, MAX_WIND_DOWN);
+        if (t.windDown < MIN_WIND_DOWN || t.windDown > MAX_WIND_DOWN) {
+            revert WindDownOutOfRange(t.windDown, MIN_WIND_DOWN, MAX_WIND_DOWN);
+        }
         if (t.stakingAddress == address(0) || t.stakingAddress == address(this)) revert StakingAddressZero();
     }
 }

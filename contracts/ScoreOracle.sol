@@ -255,8 +255,9 @@ contract ScoreOracle is IScoreOracle, Ownable2Step {
     }
 
     function _requirePosted(bytes32 modelId, uint256 round) private view {
-        Progress memory p = _progress[modelId];
         if (_models[modelId].modeller == address(0)) revert ModelNotRegistered(modelId);
-        if (round + 1 < p.firstRound || round > p.lastRound) revert RoundNotPosted(modelId, round);
+        Progress memory p = _progress[modelId];
+        // firstRound >= 1 for a registered model; written so that no round number can overflow
+        if (round < p.firstRound - 1 || round > p.lastRound) revert RoundNotPosted(modelId, round);
     }
 }

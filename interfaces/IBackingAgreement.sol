@@ -46,7 +46,7 @@ interface IBackingAgreement {
     error LockupRoundsOutOfRange(uint256 rounds, uint256 limit);
     error OpenUntilNotInFuture(uint256 openUntil);
     error OpenUntilTooFar(uint256 openUntil, uint256 limit);
-    error WindDownOutOfRange(uint256 windDown, uint256 limit);
+    error WindDownOutOfRange(uint256 windDown, uint256 minimum, uint256 maximum);
     error StakingAddressZero();
     error ModellerZero();
     error FeeLadderTooLong(uint256 length, uint256 limit);
