@@ -40,6 +40,25 @@ def reverts_with(name: str, *args):
     return brownie.reverts(revert_pattern=rf"{name}: .*")
 
 
+@pytest.fixture
+def state_machine():
+    """brownie's ``state_machine``, from its pure-Python source.
+
+    brownie 1.22 ships ``brownie.test.stateful`` compiled with mypyc, and the compiled ``_BrownieStateMachine``
+    refuses the subclass its own ``state_machine`` generates ("_BrownieStateMachine object expected; got
+    BrownieStateMachine"). The .py source next to it behaves as documented, so load that instead."""
+    import importlib.util
+    import pathlib
+
+    import brownie.test
+
+    source = pathlib.Path(brownie.test.__file__).with_name("stateful.py")
+    spec = importlib.util.spec_from_file_location("brownie_stateful_source", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.state_machine
+
+
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
     pass
