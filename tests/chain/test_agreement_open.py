@@ -94,8 +94,8 @@ def test_deposit(make_agreement, token, fund, modeller, alice, bob, outsider):
 def test_deposit_until_last_second_of_window(make_nmr_agreement, fund_nmr, alice):
     agreement, terms = make_nmr_agreement()
     fund_nmr(alice, 2 * terms.unit_size, agreement)
-    chain.mine(timestamp=terms.open_until - 1)
-    tx = agreement.deposit(1, {"from": alice})
+    chain.mine(timestamp=terms.open_until - 1)  # ganache stamps the next block 1 s later if sent at once
+    tx = agreement.deposit(1, {"from": alice, "gas_limit": 1_000_000})  # no estimate: no delay
     assert tx.timestamp == terms.open_until  # the last second of the window still takes deposits
     chain.mine(timestamp=terms.open_until + 1)
     with reverts_with("DepositWindowClosed", terms.open_until):
@@ -415,9 +415,9 @@ def test_cancel_by_others_only_after_window(make_nmr_agreement, nmr_token, fund_
     with reverts_with("OpenWindowNotOver", terms.open_until):
         agreement.cancel({"from": outsider})
     # the window's last second still belongs to the modeller
-    chain.mine(timestamp=terms.open_until - 1)
+    chain.mine(timestamp=terms.open_until - 1)  # ganache stamps the next block 1 s later if sent at once
     with reverts_with("OpenWindowNotOver", terms.open_until):
-        agreement.cancel({"from": outsider})
+        agreement.cancel({"from": outsider, "gas_limit": 1_000_000})  # no estimate: no delay
     assert chain[-1].timestamp == terms.open_until
     chain.mine(timestamp=terms.open_until + 1)
     before = nmr_token.balanceOf(modeller)
