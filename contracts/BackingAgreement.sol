@@ -21,9 +21,10 @@ import {IAgreementFactory} from "../interfaces/IAgreementFactory.sol";
 ///        loss:  owed_b = V_b + cover_b, cover_b = (S_b-V_b)*burnShareBps/1e4 (scaled by R/coverBound if
 ///               coverBound > R)
 ///        default: backer gets pool*owed_b/owedTotal, pool = P + min(R, owedTotal-P).
-///      The aggregates (amountDue, owedTotal, coverBound) are exact for one backer and exceed the sum of the
-///      per-backer amounts by at most backerCount-1 wei otherwise (proof in README "Rounding"); that dust
-///      returns to the modeller after the last claim.
+///      The aggregates (amountDue, owedTotal, coverBound) are upper bounds of the matching sums over backers:
+///      exact for one backer, and otherwise above them by a few wei per backer (n backers: at most 2n-1 wei
+///      after a gain, 5n-3 after a loss, n more in a default; README "Rounding"). That dust returns to the
+///      modeller with the last claim, so the agreement always covers every claim and ends empty.
 contract BackingAgreement is IBackingAgreement {
     using SafeERC20 for IERC20;
 

@@ -69,3 +69,34 @@ def test_settlement_gas_does_not_grow_with_lockup(make_agreement, run_to_maturit
     long = _lifecycle(make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers, 30,
                       [backers[1]])
     assert short == long, (short, long)
+
+
+def test_every_user_action(make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers,
+                           outsider, fund):
+    """Each user action once, in realistic order (reserve first, so deposits find the agreement holding NMR):
+    the source of the README's gas table (`brownie test tests/chain/test_gas_scaling.py --gas`)."""
+    from brownie import chain
+
+    # cancelled agreement: reserve, deposit, withdraw, cancel, refund claim
+    cancelled, terms = make_agreement()
+    fund(modeller, 50 * ONE, cancelled)
+    cancelled.postReserve(50 * ONE, {"from": modeller})
+    fund(backers[0], 2 * terms.unit_size, cancelled)
+    cancelled.deposit(2, {"from": backers[0]})
+    cancelled.withdraw(1, {"from": backers[0]})
+    cancelled.cancel({"from": modeller})
+    cancelled.claim(backers[0], {"from": backers[0]})
+
+    # settled and defaulted agreements: lock, mature, repay or default, claims
+    for repay in (True, False):
+        agreement, terms = make_agreement()
+        run_to_maturity(agreement, terms, {backers[0]: 2, backers[1]: 1}, 200 * ONE, [ONE // 50] * 8)
+        if repay:
+            numerai_settles(agreement.finalValue())
+            repay_due(agreement)
+        else:
+            chain.sleep(terms.wind_down + 1)
+            agreement.declareDefault({"from": outsider})
+        agreement.claim(backers[0], {"from": backers[0]})
+        agreement.claim(backers[1], {"from": outsider})
+    assert token.balanceOf(agreement) == 0

@@ -1,9 +1,8 @@
 """The reference model (backing.reference): the seed proposal's worked examples and properties of the math.
 
-Dust bounds. The contract notes (and README "Rounding") say the aggregates exceed the per-backer sums by at most
-backerCount-1 wei. That is not what the math gives: each V_b, S_b and fee/cover is floored separately, so the
-dust returned to the modeller can be larger (e.g. 2 wei with 2 backers, see test_dust_can_exceed_backers_minus_one).
-What does hold, and is tested here, with n backers:
+Dust bounds (README "Rounding"). Each V_b, S_b and fee/cover is floored separately, so the dust returned to the
+modeller can exceed n-1 wei (e.g. 2 wei with 2 backers, see test_dust_can_exceed_backers_minus_one). What holds,
+and is tested here, with n backers:
   * n == 1: no dust at all (every aggregate is exact);
   * settled with a gain:   dust <= 2n - 1  (sum V_b >= V-(n-1); fee_b <= its exact share; due <= V - fees + n-1)
   * settled with a loss:   dust <= 5n - 3  (V part n-1; cover floors and the +n-1 slack 3n-2; scaling by R/bound n)
@@ -180,7 +179,7 @@ def test_dust_is_bounded(scenario):
 
 
 def test_dust_can_exceed_backers_minus_one():
-    """Documents the gap with the contract notes' "at most backerCount-1 wei": 2 backers, 2 wei of dust.
+    """Dust can exceed n-1 wei: 2 backers, 2 wei of dust (within the 2n-1 bound after a gain).
 
     Units of 1 wei, S = 2, V = 7, 50% profit share: fees = floor(5 * 0.5) = 2, amountDue = 7 - 2 + 1 = 6, but each
     backer is owed V_b - fee_b = 3 - 1 = 2, so 6 - 4 = 2 wei return to the modeller."""
