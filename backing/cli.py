@@ -259,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the settlement as JSON (amounts as exact decimal NMR strings)")
     _add_now(settle)
     settle.set_defaults(handler=cmd_settle)
+    from backing.montecarlo import add_parser as add_montecarlo_parser  # `backing montecarlo`: its own module
+    add_montecarlo_parser(commands)
     return parser
 
 
