@@ -215,7 +215,7 @@ def read_history(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(rounds, kind="stable")
     r = np.array(rounds)[order]
     if np.any(np.diff(r) == 0):
-        raise MonteCarloError(f"history file {str(path)!r} lists round {int(r[np.diff(r) == 0][0])} twice")
+        raise MonteCarloError(f"history file {str(path)!r} lists round {int(r[1:][np.diff(r) == 0][0])} twice")
     return r, np.array(scores, dtype=np.int64)[order]
 
 
@@ -473,6 +473,8 @@ def settle(position: Position, end_index: np.ndarray, defaulted: np.ndarray | No
     reserve_used = used_settled
     dust = settled_dust
     net = position.upfront_fee + out["fees"] + dust - reserve_used
+    if defaulted is not None:
+        defaulted = defaulted & (amount_due > 0)  # nothing due (V = 0): the agreement settles at maturity
     if defaulted is not None and defaulted.any():
         pool = np.minimum(r, owed_total)  # nothing repaid: pool = 0 + min(R, owedTotal - 0)
         safe_total = np.where(owed_total > 0, owed_total, 1)
