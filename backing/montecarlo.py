@@ -138,11 +138,16 @@ class ScoreModel:
 
 def generate_float_scores(model: ScoreModel, paths: int, rounds: int, rng: np.random.Generator) -> np.ndarray:
     """Scores as floats, shape (paths, rounds, 2): CORR20 then MMC, before clamping and rounding."""
-    cov = np.array([[1.0, model.corr_mmc], [model.corr_mmc, 1.0]])
-    chol = np.linalg.cholesky(cov + np.eye(2) * 1e-15)
+    rho = model.corr_mmc
+
+    def innovations(length):  # unit-variance pairs with correlation rho (the Cholesky factor, written out)
+        z = rng.standard_normal((paths, length, 2))
+        z[..., 1] = rho * z[..., 0] + math.sqrt(1 - rho * rho) * z[..., 1]
+        return z
+
     if model.ar1 is not None:
         phi = model.ar1
-        e = rng.standard_normal((paths, rounds, 2)) @ chol.T
+        e = innovations(rounds)
         x = np.empty_like(e)
         x[:, 0] = e[:, 0]  # stationary start: unit variance
         scale = math.sqrt(1 - phi * phi)
@@ -150,7 +155,7 @@ def generate_float_scores(model: ScoreModel, paths: int, rounds: int, rng: np.ra
             x[:, r] = phi * x[:, r - 1] + scale * e[:, r]
     else:
         w = model.overlap
-        e = rng.standard_normal((paths, rounds + w - 1, 2)) @ chol.T
+        e = innovations(rounds + w - 1)
         c = np.cumsum(e, axis=1)
         c = np.concatenate([np.zeros((paths, 1, 2)), c], axis=1)
         x = (c[:, w:] - c[:, :-w]) / math.sqrt(w)
@@ -279,19 +284,20 @@ def round_returns(scores: np.ndarray, payout: Payout) -> np.ndarray:
     if all(limb is None for limb in limbs):
         return np.zeros(shape, dtype=np.int64)
     zero = np.zeros(shape, dtype=np.int64)
-    acc = [zero.copy() if limb is None else limb for limb in limbs]
-    for k in range(len(acc) - 1):  # carry: every limb but the top in [0, 1e6)
+    lowest = next(k for k, limb in enumerate(limbs) if limb is not None)  # limbs below are zero
+    acc = [zero if limb is None else limb for limb in limbs]
+    for k in range(lowest, len(acc) - 1):  # carry: every limb but the top in [0, 1e6)
         carry = acc[k] // _L6
         acc[k] = acc[k] - carry * _L6
         acc[k + 1] = acc[k + 1] + carry
     high = acc[8] + acc[9] * _L6 + acc[10] * _L6**2 + acc[11] * _L6**3  # floor(N / 1e48), |high| < 1e10
-    high = np.clip(high, -2 * _L6, 2 * _L6)  # beyond that |N / 1e36| > 1.99e18 > any clip: saturate
+    high = np.minimum(np.maximum(high, -2 * _L6), 2 * _L6)  # beyond that |N / 1e36| > 1.99e18 > any clip: saturate
     floor_q = high * _L6**2 + acc[7] * _L6 + acc[6]
     inexact = np.zeros(shape, dtype=bool)
-    for k in range(6):
+    for k in range(lowest, 6):
         inexact |= acc[k] != 0
     q = floor_q + ((floor_q < 0) & inexact)  # truncate toward zero
-    return np.clip(q, -payout.clip, payout.clip)
+    return np.minimum(np.maximum(q, -payout.clip), payout.clip)
 
 
 def growths(returns: np.ndarray, exposure: int) -> np.ndarray:
@@ -331,9 +337,12 @@ def index_paths(growth: np.ndarray, start: int = ONE, keep_float: bool = False):
     index = np.concatenate([index, np.zeros((1, paths), dtype=np.int64)])  # headroom: top row zero
     g0 = np.ascontiguousarray((growth % _L9).T)
     g1 = np.ascontiguousarray((growth // _L9).T)
-    floats = np.empty((paths, rounds + 1)) if keep_float else None
-    if keep_float:
+    floats = None
+    if keep_float:  # for charts only: the same recurrence in floating point (relative error ~1e-16 a round)
+        floats = np.empty((paths, rounds + 1))
         floats[:, 0] = start / ONE
+        np.cumprod(growth / ONE, axis=1, out=floats[:, 1:])
+        floats[:, 1:] *= start / ONE
     for r in range(rounds):
         k = index.shape[0]
         prod = np.zeros((k + 2, paths), dtype=np.int64)
@@ -347,8 +356,6 @@ def index_paths(growth: np.ndarray, start: int = ONE, keep_float: bool = False):
             if index.shape[0] >= 7:
                 _check_overflow(index)
             index = np.concatenate([index, np.zeros((1, paths), dtype=np.int64)])
-        if keep_float:
-            floats[:, r + 1] = sum(index[j].astype(float) * float(_L9) ** (j - 2) for j in range(index.shape[0]))
     _check_overflow(index)
     return _limbs_to_int(index), floats
 
