@@ -40,6 +40,18 @@ def reverts_with(name: str, *args):
     return brownie.reverts(revert_pattern=rf"{name}: .*")
 
 
+def expect_event(tx, name, emitter=None, **values):
+    """Exactly one `name` event (from `emitter`, when given), with exactly these fields and values."""
+    assert name in tx.events, f"{name} not emitted"
+    address = getattr(emitter, "address", emitter)
+    events = [e for e in tx.events[name] if address is None or e.address == address]
+    assert len(events) == 1, f"{len(events)} {name} events"
+    event = events[0]
+    assert sorted(event.keys()) == sorted(values), (name, event.keys())
+    for key, value in values.items():
+        assert event[key] == value, f"{name}.{key}: {event[key]} != {value}"
+
+
 @pytest.fixture
 def state_machine():
     """brownie's ``state_machine``, from its pure-Python source.

@@ -7,7 +7,7 @@ import pytest
 from brownie import chain
 
 from backing.reference import ONE, Phase
-from conftest import NMR, reverts_with
+from conftest import NMR, expect_event, reverts_with
 
 UNIT = 100 * NMR + 3
 LADDER = ((3, 4000), (6, 2500))
@@ -17,18 +17,6 @@ PAYOUT = {
     "Defaulted": 50 * NMR,  # the whole reserve: pool 50 of 95 owed, she is the only backer
     "Cancelled": 100 * NMR,  # her deposit
 }
-
-
-def expect_event(tx, name, emitter=None, **values):
-    """Exactly one `name` event (from `emitter`, when given), with exactly these fields and values."""
-    assert name in tx.events, f"{name} not emitted"
-    address = getattr(emitter, "address", emitter)
-    events = [e for e in tx.events[name] if address is None or e.address == address]
-    assert len(events) == 1, f"{len(events)} {name} events"
-    event = events[0]
-    assert sorted(event.keys()) == sorted(values), (name, event.keys())
-    for key, value in values.items():
-        assert event[key] == value, f"{name}.{key}: {event[key]} != {value}"
 
 
 # ============================================================================================ claim

@@ -7,21 +7,9 @@ import pytest
 from brownie import chain
 
 from backing.reference import BPS, Agreement as Reference, Phase, lock_amounts
-from conftest import MIN_ROUND_SPACING, NMR, ONE, reverts_with
+from conftest import MIN_ROUND_SPACING, NMR, ONE, expect_event, reverts_with
 
 LATER_PHASES = ["Locked", "Matured", "Settled", "Defaulted", "Cancelled"]
-
-
-def expect_event(tx, name, emitter=None, **values):
-    """Exactly one `name` event (from `emitter`, when given), with exactly these fields and values."""
-    assert name in tx.events, f"{name} not emitted"
-    address = getattr(emitter, "address", emitter)
-    events = [e for e in tx.events[name] if address is None or e.address == address]
-    assert len(events) == 1, f"{len(events)} {name} events"
-    event = events[0]
-    assert sorted(event.keys()) == sorted(values), (name, event.keys())
-    for key, value in values.items():
-        assert event[key] == value, f"{name}.{key}: {event[key]} != {value}"
 
 
 def transfers(tx, token):

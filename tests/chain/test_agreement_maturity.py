@@ -7,22 +7,10 @@ import pytest
 from brownie import chain
 
 from backing.reference import ONE, Phase, owed
-from conftest import NMR, reverts_with, set_allowance
+from conftest import NMR, expect_event, reverts_with, set_allowance
 
 UNIT = 100 * NMR + 3  # an odd unit size, so that per-backer shares round
 LADDER = ((3, 4000), (6, 2500))
-
-
-def expect_event(tx, name, emitter=None, **values):
-    """Exactly one `name` event (from `emitter`, when given), with exactly these fields and values."""
-    assert name in tx.events, f"{name} not emitted"
-    address = getattr(emitter, "address", emitter)
-    events = [e for e in tx.events[name] if address is None or e.address == address]
-    assert len(events) == 1, f"{len(events)} {name} events"
-    event = events[0]
-    assert sorted(event.keys()) == sorted(values), (name, event.keys())
-    for key, value in values.items():
-        assert event[key] == value, f"{name}.{key}: {event[key]} != {value}"
 
 
 def expect_matured(tx, m):

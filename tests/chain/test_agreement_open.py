@@ -10,20 +10,9 @@ from brownie import BackingAgreement, chain
 
 from backing.reference import Agreement as Reference
 from backing.reference import Phase
-from conftest import NMR, reverts_with, set_allowance
+from conftest import NMR, expect_event, reverts_with, set_allowance
 
 LATER_PHASES = ["Locked", "Matured", "Settled", "Defaulted", "Cancelled"]
-
-
-def expect_event(tx, name, emitter=None, **values):
-    """Exactly one `name` event, with exactly these fields and values."""
-    assert name in tx.events, f"{name} not emitted"
-    events = [e for e in tx.events[name] if emitter is None or e.address == getattr(emitter, "address", emitter)]
-    assert len(events) == 1, f"{len(events)} {name} events"
-    event = events[0]
-    assert sorted(event.keys()) == sorted(values), (name, event.keys())
-    for key, value in values.items():
-        assert event[key] == value, f"{name}.{key}: {event[key]} != {value}"
 
 
 def plain(value):
