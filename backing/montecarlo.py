@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backing.reference import BPS, INDEX_LIMIT, MAX_SCORES, ONE, Terms, lock_amounts
+from backing.reference import BPS, INDEX_LIMIT, ONE, Terms, lock_amounts
 
 SCORE_NAMES = ("CORR20", "MMC")
 MAX_MULTIPLIER = 1000 * ONE  # the oracle's absolute bound on maxMultiplier
@@ -682,7 +682,10 @@ def report_text(result: Result) -> str:
 
 
 def result_json(result: Result) -> dict:
-    data = {"config": describe(result), **summary(result)}
+    data = {"config": describe(result),
+            "units": "returns are fractions (0.1 = +10%), amounts NMR, probabilities 0..1; config amounts are "
+                     "exact NMR strings",
+            **summary(result)}
     if result.index_fan is not None:
         data["index_fan"] = {f"p{p}": [round(float(x), 6) for x in row]
                              for p, row in zip(FAN_PERCENTILES, result.index_fan)}
@@ -824,7 +827,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
                                            "min(1, 72000 / NMR at risk); abs 1)")
     a("--clip", metavar="C", help="per-round clip, 0..1 (default: the scheme's)")
     a("--exposure", default="1", metavar="E", help="fraction of the stake at risk per resolved round, as the "
-                                                   "oracle's model exposure (default 1)")
+                                                   "oracle's model exposure (default 1: v2 puts the whole stake "
+                                                   "at risk in every round; with abs use the per-round stake's "
+                                                   "share of the capital)")
     a("--corr-mean", default=str(ScoreModel.corr_mean), metavar="X", help="CORR20 mean per round (assumption)")
     a("--corr-sd", default=str(ScoreModel.corr_sd), metavar="X", help="CORR20 standard deviation (assumption)")
     a("--mmc-mean", default=str(ScoreModel.mmc_mean), metavar="X", help="MMC mean per round (assumption)")
@@ -938,4 +943,3 @@ def cmd_montecarlo(args) -> int:
         return EXIT_BAD_INPUT
 
 
-assert MAX_SCORES >= len(SCORE_NAMES)
