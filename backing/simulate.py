@@ -1,0 +1,757 @@
+"""Scenario runner: play a scenario through the real contracts on a local chain (or a fork), step by step in
+lock-step with the reference model, and report who got what.
+
+    backing simulate examples/scenarios/seed-gain-repaid.yaml --json out.json --plot plots/
+    backing simulate SCENARIO --fork-url https://... --nmr-holder 0x...      (fork of mainnet, see ``backing.fork``)
+
+A scenario file (YAML or JSON; amounts in NMR, fractions as decimals; read exactly, never through a float)::
+
+    model: {exposure: 1.0}                 # optional, default 1.0
+    agreements:                            # played in order, on the same model, on consecutive rounds
+      - terms: {unit_size: 100, min_units: 1, max_units: 100, profit_share: 0.5, burn_share: 0.5,
+                reserve_ratio: 0.5, upfront_fee: 0, lockup_rounds: 8,
+                fee_ladder: [{min_units: 10, profit_share: 0.4}]}      # keys as in examples/terms.yaml;
+                                           # open_for, wind_down default to 7d; staking_address and model_id
+                                           # are the simulator's own
+        reserve: 50                        # optional: default the minimum the terms require
+        deposits: [{backer: alice, units: 1}, {backer: bob, units: 12}]
+        repayment: full                    # full | none | an amount in NMR (less than due: a default)
+    rounds:                                # consumed in order, lockup_rounds per agreement
+      - {scores: {CORR20: 0.02, MMC: 0.01}, multipliers: {CORR20: 0.5, MMC: 2.0}, payout_factor: 1.0,
+         clip: 0.05}                       # payout_factor defaults to 1; {missed: true} posts a missed round
+
+Every action goes to the reference model (``backing.reference.Agreement``) first and then to the chain; an
+action either succeeds on both or fails on both with the same custom error, which ``ScenarioError`` states in
+plain words. After the claims, everything the chain did (round returns and indices, lock and maturity amounts,
+claims, every party's token flows) is compared with the reference to the wei: ``reference_match``.
+
+``run(scenario, ...)`` works on whatever network brownie is connected to (a test session's, or the one
+``run_file`` connects to); it needs only the project's contract containers.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from backing.reference import (
+    BPS,
+    MAX_SCORES,
+    ONE,
+    Agreement,
+    ContractError,
+    Phase,
+    lock_amounts,
+    next_index,
+    round_return,
+)
+from backing.report import STAKING, fraction, nmr, settlement_data, settlement_table
+from backing.terms import TermsError, load_terms, nmr_to_wei, read_terms_file
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: NMR on Ethereum mainnet (shared/domain/numerai-staking.md section 5).
+NMR_MAINNET = "0x1776e1F26f98b1A5dF9cD347953a26dd3Cb46671"
+
+SCENARIO_KEYS = ("model", "agreements", "rounds")
+MODEL_KEYS = ("exposure",)
+AGREEMENT_KEYS = ("terms", "reserve", "deposits", "rollover", "repayment")
+ROUND_KEYS = ("scores", "multipliers", "payout_factor", "clip", "missed")
+SERIES_TERMS = ("high_water_mark", "clawback")
+SIMULATOR_TERMS = ("staking_address", "model_id")
+TERMS_DEFAULTS = {"open_for": "7d", "wind_down": "7d"}
+#: Names the settlement table uses for itself; a backer may not take them.
+RESERVED_NAMES = ("modeller", "staking", "reserve", "total")
+MODEL_ID = "0x" + "5c1b2f3a8d4e4b6a9f7c2a1e3d4c5b6a" + "00" * 16
+MAX_MULTIPLIER = 1000 * ONE
+MIN_ROUND_SPACING = 22 * 3600
+SERIES_MESSAGE = ("come with the series issue (rolling claims into the next agreement, high-water mark, "
+                  "clawback); they are not implemented yet")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot run: bad input, or an action the contracts reject (message in plain words)."""
+
+
+class ReferenceMismatch(AssertionError):
+    """The chain and the reference model disagree about whether an action is allowed."""
+
+
+# ---------------------------------------------------------------------------------------------- scenario file
+
+
+@dataclass(frozen=True)
+class Round:
+    names: tuple[str, ...] = ()
+    scores: tuple[int, ...] = ()
+    multipliers: tuple[int, ...] = ()
+    payout_factor: int = ONE
+    clip: int = 0
+    missed: bool = False
+
+
+@dataclass(frozen=True)
+class AgreementPlan:
+    terms: dict
+    reserve: int | None
+    deposits: tuple[tuple[str, int], ...]
+    repayment: str | int  # "full", "none" or wei
+
+
+@dataclass(frozen=True)
+class Scenario:
+    exposure: int
+    agreements: tuple[AgreementPlan, ...]
+    rounds: tuple[Round, ...]
+    name: str = "scenario"
+
+    @property
+    def max_clip(self) -> int:
+        """The oracle is deployed with the largest clip the scenario uses (at least 5%)."""
+        return max([ONE * 5 // 100] + [r.clip for r in self.rounds if not r.missed])
+
+    @property
+    def max_multiplier(self) -> int:
+        return max([10 * ONE] + [m for r in self.rounds for m in r.multipliers])
+
+    @property
+    def backers(self) -> list[str]:
+        names: list[str] = []
+        for plan in self.agreements:
+            names += [b for b, _ in plan.deposits if b not in names]
+        return names
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    """Read a scenario from a YAML or JSON file (exact decimals, duplicate keys refused) and check it."""
+    try:
+        data = read_terms_file(path)
+    except TermsError as error:
+        raise ScenarioError(str(error).replace("terms file", "scenario file")) from None
+    return load_scenario(data, name=Path(path).stem)
+
+
+def _fixed(where: str, value: Any, low: int | None = None, high: int | None = None, what: str = "") -> int:
+    """A decimal (number or text, may be negative) as 1e18 fixed point, exactly."""
+    negative = False
+    if isinstance(value, str) and value.strip().startswith("-"):
+        negative, value = True, value.strip()[1:]
+    elif isinstance(value, (int, Decimal)) and not isinstance(value, bool) and value < 0:
+        negative, value = True, -value
+    elif isinstance(value, float):
+        text = repr(value)
+        negative, value = text.startswith("-"), text.lstrip("-")
+    try:
+        number = nmr_to_wei(where, value)
+    except TermsError as error:
+        raise ScenarioError(str(error).replace("an amount of NMR such as 100", "a number such as 0.02")
+                            .replace("NMR is divisible to 18 decimal places only",
+                                     "scores and factors have 18 decimals at most")) from None
+    number = -number if negative else number
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise ScenarioError(f"{where} ({nmr(number)}) must be {what}")
+    return number
+
+
+def _mapping(where: str, value: Any, keys: tuple[str, ...]) -> dict:
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where} must be a mapping with keys {', '.join(keys)}")
+    unknown = [k for k in value if k not in keys]
+    if unknown:
+        raise ScenarioError(f"{where} has an unknown key {unknown[0]!r}; known keys are {', '.join(keys)}")
+    return value
+
+
+def _units(where: str, value: Any) -> int:
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ScenarioError(f"{where} must be a whole number of units, at least 1 (got {value!r})")
+    return value
+
+
+def load_scenario(data: Any, name: str = "scenario") -> Scenario:
+    """Check a scenario given as a mapping and convert it to wei and 1e18 fixed point.
+
+    Terms are checked later, at the chain's time, with ``backing.terms.load_terms``.
+    @raise ScenarioError naming the offending entry."""
+    data = _mapping("the scenario", data, SCENARIO_KEYS)
+    for key in ("agreements", "rounds"):
+        if key not in data:
+            raise ScenarioError(f"the scenario has no {key!r}")
+    model = _mapping("model", data.get("model") or {}, MODEL_KEYS)
+    exposure = _fixed("model.exposure", model.get("exposure", 1), 1, ONE, "more than 0 and at most 1")
+
+    raw_agreements = data["agreements"]
+    if not isinstance(raw_agreements, list) or not raw_agreements:
+        raise ScenarioError("agreements must be a list of one or more agreements")
+    plans = []
+    for i, raw in enumerate(raw_agreements):
+        where = f"agreements[{i}]"
+        raw = _mapping(where, raw, AGREEMENT_KEYS)
+        if raw.get("rollover"):
+            raise ScenarioError(f"{where}.rollover: rollovers {SERIES_MESSAGE}")
+        terms = raw.get("terms")
+        if not isinstance(terms, dict):
+            raise ScenarioError(f"{where}.terms must be a mapping of terms (keys as in examples/terms.yaml)")
+        for key in SERIES_TERMS:
+            if key in terms:
+                raise ScenarioError(f"{where}.terms.{key}: high_water_mark and clawback {SERIES_MESSAGE}")
+        for key in SIMULATOR_TERMS:
+            if key in terms:
+                raise ScenarioError(f"{where}.terms.{key}: the simulator sets {key} itself; leave it out")
+        reserve = raw.get("reserve")
+        if reserve is not None:
+            reserve = _nmr(f"{where}.reserve", reserve)
+        deposits = raw.get("deposits")
+        if not isinstance(deposits, list) or not deposits:
+            raise ScenarioError(f"{where}.deposits must be a list such as [{{backer: alice, units: 1}}]")
+        parsed = []
+        for j, deposit in enumerate(deposits):
+            spot = f"{where}.deposits[{j}]"
+            deposit = _mapping(spot, deposit, ("backer", "units"))
+            backer = deposit.get("backer")
+            if not isinstance(backer, str) or not backer.strip():
+                raise ScenarioError(f"{spot}.backer must be a name such as alice")
+            if backer in RESERVED_NAMES:
+                raise ScenarioError(f"{spot}.backer: {backer!r} is reserved for the table; pick another name")
+            parsed.append((backer.strip(), _units(f"{spot}.units", deposit.get("units"))))
+        repayment = raw.get("repayment", "full")
+        if isinstance(repayment, str) and repayment.strip().lower() in ("full", "none"):
+            repayment = repayment.strip().lower()
+        else:
+            repayment = _nmr(f"{where}.repayment", repayment, "full, none or an amount of NMR")
+        plans.append(AgreementPlan(dict(terms), reserve, tuple(parsed), repayment))
+
+    raw_rounds = data["rounds"]
+    if not isinstance(raw_rounds, list):
+        raise ScenarioError("rounds must be a list of rounds such as {scores: {CORR20: 0.02}, ...}")
+    rounds = [_round(f"rounds[{k}]", raw) for k, raw in enumerate(raw_rounds)]
+    needed = 0
+    for i, plan in enumerate(plans):
+        lockup = plan.terms.get("lockup_rounds")
+        if isinstance(lockup, Decimal) and lockup == lockup.to_integral_value():
+            lockup = int(lockup)
+        if isinstance(lockup, int) and not isinstance(lockup, bool) and lockup > 0:
+            needed += lockup
+    if needed != len(rounds):
+        raise ScenarioError(f"the scenario gives {len(rounds)} rounds, but its agreements' lockups add up to "
+                            f"{needed} (rounds are consumed in order, lockup_rounds per agreement)")
+    return Scenario(exposure, tuple(plans), tuple(rounds), name)
+
+
+def _nmr(where: str, value: Any, what: str = "an amount of NMR") -> int:
+    try:
+        return nmr_to_wei(where, value)
+    except TermsError as error:
+        raise ScenarioError(f"{where} must be {what}: {error}") from None
+
+
+def _round(where: str, raw: Any) -> Round:
+    raw = _mapping(where, raw, ROUND_KEYS)
+    if raw.get("missed"):
+        if len(raw) > 1:
+            raise ScenarioError(f"{where}: a missed round has no scores; give only missed: true")
+        return Round(missed=True)
+    scores = raw.get("scores")
+    multipliers = raw.get("multipliers")
+    if not isinstance(scores, dict) or not scores:
+        raise ScenarioError(f"{where}.scores must be a mapping such as {{CORR20: 0.02, MMC: 0.01}}")
+    if len(scores) > MAX_SCORES:
+        raise ScenarioError(f"{where}.scores has {len(scores)} scores; the oracle takes at most {MAX_SCORES}")
+    if not isinstance(multipliers, dict) or set(multipliers) != set(scores):
+        raise ScenarioError(f"{where}.multipliers must give a multiplier for each score and nothing else "
+                            f"({', '.join(map(str, scores))})")
+    names = []
+    for name_ in scores:
+        if not isinstance(name_, str) or not name_ or len(name_.encode()) > 32:
+            raise ScenarioError(f"{where}.scores: {name_!r} must be a name of 1 to 32 bytes")
+        names.append(name_)
+    values = tuple(_fixed(f"{where}.scores.{n}", scores[n], -ONE, ONE, "between -1 and 1") for n in names)
+    mults = tuple(_fixed(f"{where}.multipliers.{n}", multipliers[n], 0, MAX_MULTIPLIER, "between 0 and 1000")
+                  for n in names)
+    payout = _fixed(f"{where}.payout_factor", raw.get("payout_factor", 1), 0, ONE, "between 0 and 1")
+    if "clip" not in raw:
+        raise ScenarioError(f"{where}.clip is missing (the round's clip, e.g. 0.05)")
+    clip = _fixed(f"{where}.clip", raw["clip"], 1, ONE, "more than 0 and at most 1")
+    return Round(tuple(names), values, mults, payout, clip)
+
+
+# ---------------------------------------------------------------------------------------------- contract errors
+
+
+def _plain(error: str, args: tuple, ctx: dict) -> str:
+    """A custom error the agreement raised for a scenario step, in plain words."""
+    terms = ctx.get("terms")
+    if error == "ReserveTooSmall":
+        staked = lock_amounts(terms, ctx["units"]).staked
+        return (f"the reserve ({nmr(args[0])} NMR) is below the {nmr(args[1])} NMR these terms require to lock "
+                f"(reserve_ratio {fraction(terms.reserve_ratio_bps)} of {nmr(staked)} NMR staked)")
+    if error == "CapacityExceeded":
+        return (f"{ctx.get('backer')} asks for {args[0]} units but only {args[1]} are left "
+                f"(max_units {terms.max_units})")
+    if error == "BelowMinUnits":
+        return f"the backers deposit {args[0]} units in total; the terms need at least min_units ({args[1]}) to lock"
+    if error == "RepaymentExceedsDue":
+        return f"the repayment ({nmr(args[0])} NMR) is more than the amount due ({nmr(args[1])} NMR)"
+    if error == "ZeroAmount":
+        return "an amount of zero (reserve or repayment) is not accepted"
+    if error == "DepositWindowClosed":
+        return "the deposit window (open_for) has closed"
+    if error == "ClipOutOfBounds":
+        return f"a round's clip ({nmr(args[0])}) is above the oracle's maximum ({nmr(args[1])})"
+    if error == "IndexOverflow":
+        return "the model's index grew beyond what the oracle stores (uint184)"
+    return f"the contracts refuse this step: {error}({', '.join(map(str, args))})"
+
+
+def _revert(exc: Exception) -> tuple[str, tuple] | None:
+    """(error name, args) from a brownie revert such as "ReserveTooSmall: 25000, 50000"."""
+    text = getattr(exc, "revert_msg", None)
+    if not text:
+        return None
+    name_, _, rest = str(text).partition(":")
+    args = tuple(_arg(a.strip()) for a in rest.split(",") if a.strip()) if rest else ()
+    return name_.strip(), args
+
+
+def _arg(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+@dataclass
+class Result:
+    """What ``run`` returns: per agreement the chain's and the reference's view, plus every comparison."""
+
+    scenario: Scenario
+    agreements: list = field(default_factory=list)  # dicts: chain, reference, labels, staking, path, ...
+    checks: list = field(default_factory=list)  # (what, chain value, reference value)
+
+    @property
+    def mismatches(self) -> list:
+        return [c for c in self.checks if c[1] != c[2]]
+
+    @property
+    def reference_match(self) -> bool:
+        return not self.mismatches
+
+
+class MintFunder:
+    """Gives NMR the way the mock can: its faucet."""
+
+    def __init__(self, token):
+        self.token = token
+
+    def fund(self, account, amount: int) -> None:
+        if amount:
+            self.token.mintTo(account, amount, {"from": account}, silent=True)
+
+
+class HolderFunder:
+    """Gives NMR from an (impersonated) holder's balance: for real NMR on a fork, which has no faucet."""
+
+    def __init__(self, token, holder):
+        self.token, self.holder = token, holder
+
+    def fund(self, account, amount: int) -> None:
+        if amount:
+            held = self.token.balanceOf(self.holder)
+            if held < amount:
+                raise ScenarioError(f"the NMR holder {self.holder} has {nmr(held)} NMR; the scenario needs "
+                                    f"{nmr(amount)} NMR more")
+            self.token.transfer(account, amount, {"from": self.holder}, silent=True)
+
+
+def backer_account(name: str, accounts, funder_eth):
+    """A local account for a named backer (deterministic key), given 1 ETH for gas."""
+    from eth_utils import keccak
+
+    key = keccak(text=f"backing-simulate:{name}")
+    account = accounts.add(key.hex())
+    if account.balance() < ONE // 10:
+        funder_eth.transfer(account, ONE, silent=True)
+    return account
+
+
+def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
+    """Play ``scenario`` on the connected network and compare everything with the reference model.
+
+    @param token An NMR token to use (default: a fresh MockNMR); on a fork, the real NMR.
+    @param funder ``MintFunder``/``HolderFunder`` (default: the token's faucet).
+    @param out Where progress lines go (``None``: nowhere).
+    @raise ScenarioError when the contracts reject a step (nothing after it runs).
+    """
+    import brownie
+    from brownie import BackingAgreement, accounts, chain
+
+    from backing.chain import agreement_from_chain, set_allowance
+
+    say = out or (lambda *a, **k: None)
+    deployer, modeller, reporter, staking, sink = accounts[0], accounts[1], accounts[2], accounts[3], accounts[4]
+    token, oracle, factory = deploy_stack(deployer, reporter, getattr(token, "address", token),
+                                          scenario.max_clip, scenario.max_multiplier)
+    funder = funder or MintFunder(token)
+    say(f"deployed: NMR {token.address}, oracle {oracle.address} (max clip {nmr(oracle.maxClip())}), "
+        f"factory {factory.address}")
+    backers = {name_: backer_account(name_, accounts, deployer) for name_ in scenario.backers}
+    labels = {modeller.address: "modeller", staking.address: "staking wallet",
+              **{a.address: n for n, a in backers.items()}}
+
+    oracle.registerModel(MODEL_ID, modeller, scenario.exposure, 1, {"from": reporter}, silent=True)
+    result = Result(scenario)
+    rounds = list(scenario.rounds)
+    indices = {0: ONE}  # model index after each posted round (reference math)
+
+    for number, plan in enumerate(scenario.agreements, start=1):
+        where = f"agreement {number}"
+        now = chain.time()
+        raw = {**TERMS_DEFAULTS, **plan.terms, "staking_address": staking.address, "model_id": MODEL_ID}
+        try:
+            terms = load_terms(raw, now=now)
+        except TermsError as error:
+            raise ScenarioError(f"{where}: terms: {error}") from None
+        ctx = {"terms": terms, "units": sum(u for _, u in plan.deposits)}
+
+        def step(what, reference_call, chain_call, **extra):
+            """Run one action on the reference, then on the chain; same outcome or ReferenceMismatch."""
+            expected = None
+            try:
+                reference_call()
+            except ContractError as error:
+                expected = (error.name, tuple(error.args_))
+            try:
+                outcome = chain_call()
+            except brownie.exceptions.VirtualMachineError as exc:
+                got = _revert(exc)
+                if expected is None or got is None or got[0] != expected[0]:
+                    raise ReferenceMismatch(f"{where}: {what}: the chain reverted ({got or exc}); the reference "
+                                            f"model {'raised ' + str(expected) if expected else 'accepted it'}")
+                raise ScenarioError(f"{where}: {_plain(got[0], got[1], {**ctx, **extra})}") from None
+            if expected is not None:
+                raise ReferenceMismatch(f"{where}: {what}: the reference model raised {expected}; the chain "
+                                        f"accepted it")
+            return outcome
+
+        start_block = chain.height
+        tx = factory.createAgreement(terms.as_tuple(), terms.ladder_tuples(), {"from": modeller}, silent=True)
+        agreement = BackingAgreement.at(tx.events["AgreementCreated"]["agreement"])
+        reference = Agreement(terms=terms, modeller=modeller.address)
+        say(f"\n{where}: {agreement.address}, {nmr(terms.unit_size)} NMR units, lockup {terms.lockup_rounds} "
+            f"rounds")
+
+        reserve = plan.reserve
+        if reserve is None:
+            reserve = terms.required_reserve(lock_amounts(terms, ctx["units"]).staked)
+        if reserve:
+            funder.fund(modeller, reserve)
+            set_allowance(token, modeller, agreement, reserve, silent=True)
+            step("post reserve", lambda: reference.post_reserve(modeller.address, reserve),
+                 lambda: agreement.postReserve(reserve, {"from": modeller}, silent=True))
+            say(f"  reserve {nmr(reserve)} NMR")
+        for backer_name, units in plan.deposits:
+            backer = backers[backer_name]
+            amount = units * terms.unit_size
+            funder.fund(backer, amount)
+            set_allowance(token, backer, agreement, amount, silent=True)
+            now = chain.time()
+            step(f"deposit of {backer_name}", lambda: reference.deposit(backer.address, units, now),
+                 lambda: agreement.deposit(units, {"from": backer}, silent=True), backer=backer_name)
+            say(f"  {backer_name} deposits {units} unit{'s' if units > 1 else ''} ({nmr(amount)} NMR)")
+
+        # A fresh round opens now, so the lockup starts at the next one; rounds before it are posted as missed.
+        announced = oracle.currentRound() + 1
+        close = max(chain.time(), oracle.currentRoundCloseTime()) + 3600
+        oracle.announceRound(announced, close, {"from": reporter}, silent=True)
+        last = oracle.modelInfo(MODEL_ID)[3]
+        for filler in range(last + 1, announced + 1):
+            oracle.postMissedRound(MODEL_ID, filler, {"from": reporter}, silent=True)
+            indices[filler] = indices[filler - 1]
+        now = chain.time()
+        step("lock", lambda: reference.lock(modeller.address, now, announced + 1, first_round=1),
+             lambda: agreement.lock({"from": modeller}, silent=True))
+        start, end = agreement.startRound(), agreement.startRound() + terms.lockup_rounds - 1
+        say(f"  locked: {nmr(agreement.upfrontFee())} NMR upfront fee, {nmr(agreement.stakedCapital())} NMR "
+            f"staked, rounds {start} to {end}")
+
+        returns = {}
+        for round_ in range(start, end + 1):
+            plan_round = rounds.pop(0)
+            if oracle.currentRound() < round_:
+                close = max(chain.time(), oracle.currentRoundCloseTime()) + 3600
+                oracle.announceRound(round_, close, {"from": reporter}, silent=True)
+            if plan_round.missed:
+                oracle.postMissedRound(MODEL_ID, round_, {"from": reporter}, silent=True)
+                expected = 0
+            else:
+                expected = round_return(list(plan_round.scores), list(plan_round.multipliers),
+                                        plan_round.payout_factor, plan_round.clip, max_clip=scenario.max_clip,
+                                        max_multiplier=scenario.max_multiplier, names=list(plan_round.names))
+                names = [n.encode().ljust(32, b"\0") for n in plan_round.names]
+                oracle.postRound(MODEL_ID, round_, names, list(plan_round.scores), list(plan_round.multipliers),
+                                 plan_round.payout_factor, plan_round.clip, {"from": reporter}, silent=True)
+            indices[round_] = next_index(indices[round_ - 1], scenario.exposure, expected)
+            index, returned, missed = oracle.roundRecord(MODEL_ID, round_)
+            returns[round_] = returned
+            result.checks += [(f"{where} round {round_} return", returned, expected),
+                              (f"{where} round {round_} index", index, indices[round_]),
+                              (f"{where} round {round_} missed", missed, plan_round.missed)]
+
+        now = chain.time()
+        step("mature", lambda: reference.mature(now, indices[start - 1], indices[end], last_posted=end),
+             lambda: agreement.mature({"from": modeller}, silent=True))
+        value, due = agreement.finalValue(), agreement.amountDue()
+        say(f"  matured: final value {nmr(value)} NMR, amount due {nmr(due)} NMR")
+
+        # Numerai settles the staking wallet: it now holds V (payouts arrive, burns leave).
+        held = token.balanceOf(staking)
+        if value > held:
+            funder.fund(staking, value - held)
+        elif value < held:
+            token.transfer(sink, held - value, {"from": staking}, silent=True)
+
+        if reference.phase == Phase.Matured:
+            outstanding = reference.matured.amount_due - reference.repaid
+            amount = {"full": outstanding, "none": 0}.get(plan.repayment, plan.repayment)
+            if amount:
+                from_wallet = min(amount, token.balanceOf(staking))
+                if from_wallet:
+                    token.transfer(modeller, from_wallet, {"from": staking}, silent=True)
+                funder.fund(modeller, amount - from_wallet)
+                set_allowance(token, modeller, agreement, amount, silent=True)
+                step("repay", lambda: reference.repay(modeller.address, amount),
+                     lambda: agreement.repay(amount, {"from": modeller}, silent=True))
+                say(f"  the modeller repays {nmr(amount)} NMR")
+        if reference.phase == Phase.Matured:
+            chain.sleep(terms.wind_down + 1)
+            chain.mine()
+            now = chain.time()
+            step("declare default", lambda: reference.declare_default(now),
+                 lambda: agreement.declareDefault({"from": deployer}, silent=True))
+            say(f"  the modeller did not repay in full within {terms.wind_down} s: default declared")
+
+        claims = {}
+        for backer_name in dict(plan.deposits):
+            backer = backers[backer_name]
+            holder = {}
+            step(f"claim of {backer_name}", lambda: holder.setdefault("ref", reference.claim(backer.address)),
+                 lambda: holder.setdefault("tx", agreement.claim(backer, {"from": backer}, silent=True)))
+            claims[backer_name] = holder["tx"].events["Claimed"]["amount"]
+            result.checks.append((f"{where} claim of {backer_name}", claims[backer_name], holder["ref"]))
+
+        on_chain = agreement_from_chain(agreement, token, terms, start_block)
+        reference.transfers[staking.address] = reference.transfers.pop(STAKING)
+        _compare(result.checks, where, on_chain, reference, labels, staking.address)
+        path = [indices[r] for r in range(start - 1, end + 1)]
+        result.agreements.append({"number": number, "address": agreement.address, "terms": terms, "chain": on_chain,
+                                  "reference": reference, "labels": labels, "staking": staking.address,
+                                  "start": start, "end": end, "path": path, "returns": returns,
+                                  "backers": {n: backers[n].address for n, _ in plan.deposits}})
+    return result
+
+
+def _compare(checks: list, where: str, on_chain: Agreement, reference: Agreement, labels: dict, staking: str) -> None:
+    checks.append((f"{where} start round", on_chain.start_round, reference.start_round))
+    checks.append((f"{where} lock amounts", on_chain.locked, reference.locked))
+    checks.append((f"{where} maturity", on_chain.matured, reference.matured))
+    checks.append((f"{where} units", on_chain.units, reference.units))
+    summary_chain, summary_reference = on_chain.summary(), reference.summary()
+    for key in summary_reference:
+        checks.append((f"{where} summary {key}", summary_chain[key], summary_reference[key]))
+    checks.append((f"{where} agreement balance", on_chain.balance, reference.balance))
+    checks.append((f"{where} settlement", settlement_data(on_chain, labels, staking),
+                   settlement_data(reference, labels, staking)))
+
+
+def deploy_stack(deployer, reporter, nmr_address=None, max_clip=ONE // 20, max_multiplier=10 * ONE,
+                 min_round_spacing=MIN_ROUND_SPACING):
+    """What ``scripts/deploy.py``'s ``deploy`` does, without console output: the token (a fresh MockNMR, or the
+    one at ``nmr_address``), the oracle with the scenario's bounds and ``reporter`` allowed, the factory."""
+    from brownie import AgreementFactory, Contract, MockNMR, ScoreOracle
+
+    if nmr_address:
+        token = Contract.from_abi("NMR", nmr_address, MockNMR.abi)
+    else:
+        token = MockNMR.deploy({"from": deployer}, silent=True)
+    oracle = ScoreOracle.deploy(deployer, max_clip, max_multiplier, min_round_spacing, {"from": deployer},
+                                silent=True)
+    oracle.setReporter(reporter, True, {"from": deployer}, silent=True)
+    factory = AgreementFactory.deploy(token, oracle, {"from": deployer}, silent=True)
+    return token, oracle, factory
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+
+def to_json(result: Result) -> dict:
+    """The results in issue 5's schema (amounts as exact decimal NMR strings), plus a few extra fields."""
+    agreements = []
+    totals_backers: dict[str, dict[str, int]] = {}
+    modeller = {"fees": 0, "upfront_fees": 0, "reserve_lost": 0}
+    for item in result.agreements:
+        agreement = item["chain"]
+        summary = agreement.summary()
+        data = settlement_data(agreement, item["labels"], item["staking"])
+        rows = {row["party"]: row for row in data["rows"]}
+        backers = {}
+        for name_, address in item["backers"].items():
+            row = rows[address]
+            backers[name_] = {"units": row["units"], "deposited": nmr(row["paid_in"]),
+                              "received": nmr(row["received"]), "rolled": "0"}
+            total = totals_backers.setdefault(name_, {"deposited": 0, "received": 0})
+            total["deposited"] += row["paid_in"]
+            total["received"] += row["received"]
+        modeller["fees"] += summary["fees_kept"]
+        modeller["upfront_fees"] += summary["upfront_fee"]
+        modeller["reserve_lost"] += summary["reserve_used"]
+        staked = summary["staked"]
+        agreements.append({
+            "address": item["address"],
+            "phase": summary["phase"],
+            "rounds": [item["start"], item["end"]],
+            "staked": nmr(staked),
+            "final_value": nmr(summary["final_value"]),
+            "amount_due": nmr(summary["amount_due"]),
+            "fees": nmr(summary["fees_kept"]),
+            "upfront_fees": nmr(summary["upfront_fee"]),
+            "repaid": nmr(summary["repaid"]),
+            "reserve": nmr(summary["reserve"]),
+            "reserve_used": nmr(summary["reserve_used"]),
+            "reserve_returned": nmr(summary["reserve_returned"]),
+            "dust": nmr(data["header"]["dust"]),
+            "value_path": [nmr(staked * i // item["path"][0]) if item["path"][0] else "0" for i in item["path"]],
+            "backers": backers,
+        })
+    return {
+        "scenario": result.scenario.name,
+        "agreements": agreements,
+        "totals": {
+            "backers": {n: {k: nmr(v) for k, v in t.items()} for n, t in totals_backers.items()},
+            "modeller": {k: nmr(v) for k, v in modeller.items()},
+        },
+        "reference_match": result.reference_match,
+        "checks": len(result.checks),
+        "mismatches": [{"what": w, "chain": repr(c), "reference": repr(r)} for w, c, r in result.mismatches],
+    }
+
+
+def tables(result: Result) -> str:
+    parts = []
+    for item in result.agreements:
+        title = f"{result.scenario.name}: agreement {item['number']} (rounds {item['start']} to {item['end']})"
+        parts.append(settlement_table(item["chain"], item["labels"], staking=item["staking"], title=title))
+    return "\n\n".join(parts)
+
+
+def plot(result: Result, directory: str | Path) -> list[Path]:
+    """``value_path.png`` (each agreement's staked capital along its index) and ``who_got_what.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    data = to_json(result)
+    written = []
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for item, summary in zip(result.agreements, data["agreements"]):
+        xs = list(range(item["start"] - 1, item["end"] + 1))
+        ax.plot(xs, [float(Decimal(v)) for v in summary["value_path"]], marker="o", markersize=3,
+                label=f"agreement {item['number']} (V = {summary['final_value']} NMR)")
+        ax.axhline(float(Decimal(summary["staked"])), color="grey", linewidth=0.5, linestyle=":")
+    ax.set_xlabel("round")
+    ax.set_ylabel("value of the staked capital (NMR)")
+    ax.set_title(f"{result.scenario.name}: value path (staked capital x index)")
+    ax.legend()
+    fig.tight_layout()
+    path = directory / "value_path.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    written.append(path)
+
+    names = list(data["totals"]["backers"])
+    labels = [*names, "modeller fees", "modeller upfront fees", "modeller reserve lost"]
+    paid = [float(Decimal(data["totals"]["backers"][n]["deposited"])) for n in names] + [0, 0, 0]
+    got = ([float(Decimal(data["totals"]["backers"][n]["received"])) for n in names]
+           + [float(Decimal(data["totals"]["modeller"][k])) for k in ("fees", "upfront_fees")]
+           + [-float(Decimal(data["totals"]["modeller"]["reserve_lost"]))])
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    xs = range(len(labels))
+    ax.bar([x - 0.2 for x in xs], paid, width=0.4, label="deposited")
+    ax.bar([x + 0.2 for x in xs], got, width=0.4, label="received (reserve lost: negative)")
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels(labels, rotation=20, ha="right")
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_ylabel("NMR")
+    ax.set_title(f"{result.scenario.name}: who got what (all agreements)")
+    ax.legend()
+    fig.tight_layout()
+    path = directory / "who_got_what.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    written.append(path)
+    return written
+
+
+# ---------------------------------------------------------------------------------------------- entry point
+
+
+def connect(network_name: str):
+    """Load the project (compiling if needed) and connect brownie to ``network_name``. Returns the project."""
+    import brownie
+
+    project = brownie.project.load(str(REPO_ROOT), raise_if_loaded=False)
+    project.load_config()  # brownie-config.yaml's network settings (gas_price: auto), as `brownie run` does
+    project._add_to_main_namespace()  # `from brownie import BackingAgreement`, as in `brownie run`
+    brownie.network.connect(network_name)
+    return project
+
+
+def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None = None,
+             network_name: str = "ganache-cli", fork_url: str | None = None, nmr_holder: str | None = None,
+             fork_port: int = 8555, out=print) -> Result:
+    """The ``backing simulate`` command: load, connect (or fork), run, print, write outputs.
+
+    @return The result; its ``reference_match`` says whether every value matched the reference model."""
+    import brownie
+
+    scenario = load_scenario_file(path)
+    token = funder = None
+    if fork_url:
+        from backing import fork
+
+        if not nmr_holder:
+            raise ScenarioError("--fork-url needs --nmr-holder: an address holding enough NMR to fund the backers")
+        network_name = fork.add_fork_network(fork_url, fork_port, nmr_holder)
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"brownie\..*")
+    warnings.filterwarnings("ignore", message=r"rpc\.\w+ should not be called directly")
+    connect(network_name)
+    try:
+        if fork_url:
+            token, funder = fork.prepare(nmr_holder)
+        result = run(scenario, token=token, funder=funder, out=out)
+    finally:
+        brownie.network.disconnect()
+    out("")
+    out(tables(result))
+    if json_out:
+        Path(json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_out).write_text(json.dumps(to_json(result), indent=2) + "\n", encoding="utf-8")
+    if plot_dir:
+        for written in plot(result, plot_dir):
+            out(f"wrote {written}")
+    for what, got, want in result.mismatches:
+        out(f"MISMATCH {what}: chain {got!r}, reference {want!r}")
+    out(f"\n{len(result.checks)} values compared with the reference model: "
+        f"reference match: {'yes' if result.reference_match else 'no'}")
+    return result
