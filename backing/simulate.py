@@ -657,6 +657,7 @@ def plot(result: Result, directory: str | Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -667,8 +668,9 @@ def plot(result: Result, directory: str | Path) -> list[Path]:
     for item, summary in zip(result.agreements, data["agreements"]):
         xs = list(range(item["start"] - 1, item["end"] + 1))
         ax.plot(xs, [float(Decimal(v)) for v in summary["value_path"]], marker="o", markersize=3,
-                label=f"agreement {item['number']} (V = {summary['final_value']} NMR)")
+                label=f"agreement {item['number']} (V = {Decimal(summary['final_value']):.2f} NMR)")
         ax.axhline(float(Decimal(summary["staked"])), color="grey", linewidth=0.5, linestyle=":")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("round")
     ax.set_ylabel("value of the staked capital (NMR)")
     ax.set_title(f"{result.scenario.name}: value path (staked capital x index)")

@@ -173,3 +173,25 @@ def test_cli_rejects_series_features(tmp_path):
                           text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2
     assert "rollovers come with the series issue" in done.stderr
+
+
+def test_json_scenario_file_reads_like_yaml(tmp_path):
+    """A scenario in JSON (numbers as decimal strings) gives the same scenario as its YAML twin."""
+    yaml_scenario = load_scenario_file(SCENARIOS / "seed-loss-repaid.yaml")
+    path = tmp_path / "seed-loss-repaid.json"
+    path.write_text(json.dumps({
+        "model": {"exposure": "1"},
+        "agreements": [{"terms": {"unit_size": "100", "min_units": 1, "max_units": 100, "profit_share": "0.5",
+                                  "burn_share": "0.5", "reserve_ratio": "0.5", "upfront_fee": 0,
+                                  "lockup_rounds": 2},
+                        "reserve": "50", "deposits": [{"backer": "alice", "units": 1}], "repayment": "full"}],
+        "rounds": [{"scores": {"CORR20": 0.1, "MMC": 0.1}, "multipliers": {"CORR20": 0.5, "MMC": 2},
+                    "payout_factor": 1, "clip": 0.4},
+                   {"scores": {"CORR20": "-0.12", "MMC": -0.15}, "multipliers": {"CORR20": "0.5", "MMC": 2},
+                    "payout_factor": "1.0", "clip": "0.4"}],
+    }))
+    json_scenario = load_scenario_file(path)
+    assert json_scenario.rounds == yaml_scenario.rounds
+    assert json_scenario.exposure == yaml_scenario.exposure
+    assert [(a.reserve, a.deposits, a.repayment) for a in json_scenario.agreements] == \
+        [(a.reserve, a.deposits, a.repayment) for a in yaml_scenario.agreements]
