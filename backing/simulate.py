@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 from backing.reference import (
-    BPS,
     MAX_SCORES,
     ONE,
     Agreement,
@@ -476,6 +475,7 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
             oracle.postMissedRound(MODEL_ID, filler, {"from": reporter}, silent=True)
             indices[filler] = indices[filler - 1]
         now = chain.time()
+        before_lock = token.balanceOf(staking)
         step("lock", lambda: reference.lock(modeller.address, now, announced + 1, first_round=1),
              lambda: agreement.lock({"from": modeller}, silent=True))
         start, end = agreement.startRound(), agreement.startRound() + terms.lockup_rounds - 1
@@ -512,7 +512,8 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
         say(f"  matured: final value {nmr(value)} NMR, amount due {nmr(due)} NMR")
 
         # Numerai settles the staking wallet: it now holds V (payouts arrive, burns leave).
-        held = token.balanceOf(staking)
+        # Whatever the wallet held before this lock (a fork's account may hold NMR already) stays untouched.
+        held = token.balanceOf(staking) - before_lock
         if value > held:
             funder.fund(staking, value - held)
         elif value < held:

@@ -55,8 +55,14 @@ def test_seed_examples(name, value, repaid, received, fees, used, returned, phas
     assert agreement["value_path"] == ["100", "125", value]
 
 
-def test_realistic_series():
-    result, data = play("realistic-series")
+@pytest.fixture(scope="module")
+def realistic():
+    """The realistic series, played once for the tests that read it."""
+    return play("realistic-series")
+
+
+def test_realistic_series(realistic):
+    result, data = realistic
     assert result.reference_match, result.mismatches
     assert len(result.checks) > 80
     first, second = data["agreements"]
@@ -97,16 +103,16 @@ def test_json_schema(tmp_path):
     assert data["mismatches"] == []
 
 
-def test_plots(tmp_path):
-    result, _ = play("realistic-series")
+def test_plots(realistic, tmp_path):
+    result, _ = realistic
     written = simulate.plot(result, tmp_path / "plots")
     assert sorted(p.name for p in written) == ["value_path.png", "who_got_what.png"]
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
 
 
-def test_tables_show_every_agreement():
-    result, _ = play("realistic-series")
+def test_tables_show_every_agreement(realistic):
+    result, _ = realistic
     text = simulate.tables(result)
     assert "agreement 1 (rounds 2 to 13)" in text and "agreement 2 (rounds 15 to 18)" in text
     assert "Defaulted" in text and "dave" in text
