@@ -48,7 +48,7 @@ from backing.reference import (
     next_index,
     round_return,
 )
-from backing.report import STAKING, fraction, nmr, settlement_data, settlement_table
+from backing.report import STAKING, duration, fraction, nmr, settlement_data, settlement_table
 from backing.terms import TermsError, load_terms, nmr_to_wei, read_terms_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -537,7 +537,7 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
             now = chain.time()
             step("declare default", lambda: reference.declare_default(now),
                  lambda: agreement.declareDefault({"from": deployer}, silent=True))
-            say(f"  the modeller did not repay in full within {terms.wind_down} s: default declared")
+            say(f"  the modeller did not repay in full within {duration(terms.wind_down)}: default declared")
 
         claims = {}
         for backer_name in dict(plan.deposits):
