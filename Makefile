@@ -39,8 +39,18 @@ compile: setup
 	$(BROWNIE) compile
 
 # --- the two commands -------------------------------------------------------------------------
+# The demo: one agreement told step by step, then the example scenarios through `backing simulate` (each checked
+# against the reference model to the wei; results and plots in build/simulate/), and one scenario the contracts
+# must refuse, with its reason in plain words.
+SCENARIOS := seed-gain-repaid seed-loss-repaid seed-loss-default realistic-series
 demo: compile
 	$(BROWNIE) run scripts/demo.py --network ganache-cli
+	@set -e; for s in $(SCENARIOS); do \
+	  $(VENV)/bin/backing simulate examples/scenarios/$$s.yaml --network ganache-cli \
+	    --json build/simulate/$$s.json --plot build/simulate/$$s; done
+	@echo "> A scenario the contracts must refuse:"
+	@$(VENV)/bin/backing simulate examples/scenarios/reserve-too-small.yaml --network ganache-cli >/dev/null \
+	  || test $$? -eq 2
 
 test: compile lint test-only
 
