@@ -17,7 +17,8 @@ NOT_MEASURED = {"postRound_batch", "rollover"}
 
 
 @pytest.fixture(scope="module")
-def bench():
+def bench(module_isolation):
+    """Run once, after brownie's module reset (so nothing it leaves on the chain outlives this module)."""
     return Bench().run(backer_counts=(1, 3), lockups=(1, 2), progress=lambda *_: None)
 
 
