@@ -1,4 +1,4 @@
-"""Helpers for brownie scripts that drive the contracts (the demo; a bench or ops script could reuse them).
+"""Helpers for brownie scripts that drive the contracts (deploy, demo, simulate).
 
 ``set_allowance`` copes with NMR's approve rule; ``agreement_from_chain`` reads a deployed agreement back into
 the shape of ``backing.reference.Agreement``, so ``backing.report`` can print it and a script can compare it with
@@ -7,7 +7,7 @@ the reference model field by field.
 
 from __future__ import annotations
 
-from backing.reference import Agreement, LockAmounts, Maturity, Phase, Terms
+from backing.reference import ONE, Agreement, LockAmounts, Maturity, Phase, Terms
 
 
 def set_allowance(token, owner, spender, amount: int, silent: bool = False) -> None:
@@ -89,3 +89,21 @@ def agreement_from_chain(agreement, token, terms: Terms, from_block: int) -> Agr
     result.transfers = token_flows(token, agreement.address, from_block)
     result.balance = token.balanceOf(agreement)
     return result
+
+
+def deploy_stack(deployer, reporter, nmr_address=None, max_clip=ONE // 20, max_multiplier=10 * ONE,
+                 min_round_spacing=22 * 3600):
+    """Deploy the protocol without console output: the token (a fresh MockNMR, or the one at ``nmr_address``),
+    the score oracle with the given bounds and ``reporter`` allowed, and the agreement factory.
+    Returns (token, oracle, factory). Used by scripts/deploy.py and ``backing simulate``."""
+    from brownie import AgreementFactory, Contract, MockNMR, ScoreOracle
+
+    if nmr_address:
+        token = Contract.from_abi("NMR", nmr_address, MockNMR.abi)
+    else:
+        token = MockNMR.deploy({"from": deployer}, silent=True)
+    oracle = ScoreOracle.deploy(deployer, max_clip, max_multiplier, min_round_spacing, {"from": deployer},
+                                silent=True)
+    oracle.setReporter(reporter, True, {"from": deployer}, silent=True)
+    factory = AgreementFactory.deploy(token, oracle, {"from": deployer}, silent=True)
+    return token, oracle, factory

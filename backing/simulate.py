@@ -392,7 +392,7 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
     import brownie
     from brownie import BackingAgreement, accounts, chain
 
-    from backing.chain import agreement_from_chain, set_allowance
+    from backing.chain import agreement_from_chain, deploy_stack, set_allowance
 
     say = out or (lambda *a, **k: None)
     deployer, modeller, reporter, staking, sink = accounts[0], accounts[1], accounts[2], accounts[3], accounts[4]
@@ -570,23 +570,6 @@ def _compare(checks: list, where: str, on_chain: Agreement, reference: Agreement
     checks.append((f"{where} agreement balance", on_chain.balance, reference.balance))
     checks.append((f"{where} settlement", settlement_data(on_chain, labels, staking),
                    settlement_data(reference, labels, staking)))
-
-
-def deploy_stack(deployer, reporter, nmr_address=None, max_clip=ONE // 20, max_multiplier=10 * ONE,
-                 min_round_spacing=MIN_ROUND_SPACING):
-    """What ``scripts/deploy.py``'s ``deploy`` does, without console output: the token (a fresh MockNMR, or the
-    one at ``nmr_address``), the oracle with the scenario's bounds and ``reporter`` allowed, the factory."""
-    from brownie import AgreementFactory, Contract, MockNMR, ScoreOracle
-
-    if nmr_address:
-        token = Contract.from_abi("NMR", nmr_address, MockNMR.abi)
-    else:
-        token = MockNMR.deploy({"from": deployer}, silent=True)
-    oracle = ScoreOracle.deploy(deployer, max_clip, max_multiplier, min_round_spacing, {"from": deployer},
-                                silent=True)
-    oracle.setReporter(reporter, True, {"from": deployer}, silent=True)
-    factory = AgreementFactory.deploy(token, oracle, {"from": deployer}, silent=True)
-    return token, oracle, factory
 
 
 # ---------------------------------------------------------------------------------------------- output

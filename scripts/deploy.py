@@ -13,7 +13,9 @@ MIN_ROUND_SPACING (seconds, default 79200 = 22 h: the shortest gap between two N
 import os
 from decimal import Decimal
 
-from brownie import AgreementFactory, MockNMR, ScoreOracle, accounts, network
+from brownie import accounts, network
+
+from backing.chain import deploy_stack
 
 ONE = 10**18
 
@@ -23,33 +25,30 @@ def _fixed(text: str) -> int:
 
 
 def deploy(deployer=None, nmr_address=None, reporter=None, max_clip=None, max_multiplier=None,
-           min_round_spacing=None, silent=False):
-    """Deploy (or reuse) the token, then the oracle and the factory. Returns (token, oracle, factory)."""
-    development = network.show_active() in ("development", "anvil") or "ganache" in network.show_active()
+           min_round_spacing=None):
+    """Resolve the settings (arguments, else the environment, else the defaults above), then deploy quietly.
+    Returns (token, oracle, factory)."""
+    active = network.show_active()
+    development = active in ("development", "anvil") or "ganache" in active
     if deployer is None:
         account_id = os.environ.get("DEPLOYER")
         deployer = accounts.load(account_id) if account_id else accounts[0]
     nmr_address = nmr_address or os.environ.get("NMR_ADDRESS")
-    if nmr_address:
-        token = MockNMR.at(nmr_address) if development else nmr_address
-    elif development:
-        token = MockNMR.deploy({"from": deployer, "silent": silent})
-    else:
+    if not nmr_address and not development:
         raise SystemExit("NMR_ADDRESS is required on a live network")
-    max_clip = max_clip if max_clip is not None else _fixed(os.environ.get("MAX_CLIP", "0.05"))
-    max_multiplier = max_multiplier if max_multiplier is not None else _fixed(os.environ.get("MAX_MULTIPLIER", "10"))
-    spacing = min_round_spacing if min_round_spacing is not None else int(os.environ.get("MIN_ROUND_SPACING", 79200))
-    reporter = reporter or os.environ.get("REPORTER") or deployer
-
-    oracle = ScoreOracle.deploy(deployer, max_clip, max_multiplier, spacing, {"from": deployer, "silent": silent})
-    oracle.setReporter(reporter, True, {"from": deployer, "silent": silent})
-    factory = AgreementFactory.deploy(token, oracle, {"from": deployer, "silent": silent})
-    return token, oracle, factory
+    return deploy_stack(
+        deployer,
+        reporter or os.environ.get("REPORTER") or deployer,
+        nmr_address,
+        max_clip if max_clip is not None else _fixed(os.environ.get("MAX_CLIP", "0.05")),
+        max_multiplier if max_multiplier is not None else _fixed(os.environ.get("MAX_MULTIPLIER", "10")),
+        min_round_spacing if min_round_spacing is not None else int(os.environ.get("MIN_ROUND_SPACING", 79200)),
+    )
 
 
 def main():
     token, oracle, factory = deploy()
-    print(f"token           {token}")
-    print(f"ScoreOracle     {oracle.address}  (maxClip {oracle.maxClip()}, maxMultiplier {oracle.maxMultiplier()}, "
-          f"minRoundSpacing {oracle.minRoundSpacing()} s)")
+    print(f"token            {token.address}")
+    print(f"ScoreOracle      {oracle.address}  (maxClip {oracle.maxClip()}, maxMultiplier {oracle.maxMultiplier()}, "
+          f"minRoundSpacing {oracle.minRoundSpacing()} s, reporter set)")
     print(f"AgreementFactory {factory.address}  (implementation {factory.implementation()})")

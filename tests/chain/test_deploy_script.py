@@ -7,7 +7,7 @@ from scripts.deploy import deploy
 
 
 def test_deploy_local(accounts):
-    token, oracle, factory = deploy(deployer=accounts[0], reporter=accounts[6], silent=True)
+    token, oracle, factory = deploy(deployer=accounts[0], reporter=accounts[6])
     assert oracle.owner() == accounts[0]
     assert oracle.isReporter(accounts[6])
     assert oracle.maxClip() == 5 * ONE // 100 and oracle.maxMultiplier() == 10 * ONE
@@ -18,5 +18,5 @@ def test_deploy_local(accounts):
 
 def test_deploy_reuses_token(accounts):
     existing = MockNMR.deploy({"from": accounts[0]})
-    token, _, factory = deploy(deployer=accounts[0], nmr_address=existing.address, silent=True)
-    assert token == existing and factory.token() == existing
+    token, _, factory = deploy(deployer=accounts[0], nmr_address=existing.address)
+    assert token.address == existing.address and factory.token() == existing
