@@ -12,7 +12,7 @@ from brownie.test import given
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from backing.reference import ONE, Agreement, FeeTier, index_path, round_return
+from backing.reference import ONE, Agreement, FeeTier, index_path, lock_amounts, round_return
 from conftest import MAX_CLIP, MAX_MULTIPLIER, set_allowance
 
 MODEL = "0x" + "dd" * 32
@@ -82,7 +82,7 @@ def test_chain_matches_reference(scenario, make_agreement, token, oracle, report
         agreement.deposit(units, {"from": backer})
         model.deposit(str(backer), units, chain.time())
 
-    staked = sum(deposits.values()) * terms.unit_size * (10_000 - terms.upfront_fee_bps) // 10_000
+    staked = lock_amounts(terms, sum(deposits.values())).staked  # capital less the floored upfront fee
     reserve = terms.required_reserve(staked) + s["extra_reserve"]
     if reserve:
         token.mintTo(modeller, reserve, {"from": modeller})

@@ -15,7 +15,7 @@ then compare the whole chain state with the model after every step:
 from brownie import chain
 from brownie.test import strategy
 
-from backing.reference import ONE, Agreement, ContractError, Phase, index_path
+from backing.reference import ONE, Agreement, ContractError, Phase, index_path, lock_amounts
 from conftest import MIN_ROUND_SPACING, reverts_with, set_allowance
 
 DAY = 86400
@@ -98,7 +98,7 @@ class AgreementMachine:
         (hypothesis starts with few steps) still reach maturity, repayment, default and claims."""
         self.rule_deposit(0, max(st_units, 2))
         self.rule_deposit(st_backer, st_units)
-        staked = self.model.total_units * self.terms.unit_size * (10_000 - self.terms.upfront_fee_bps) // 10_000
+        staked = lock_amounts(self.terms, self.model.total_units).staked
         required = self.terms.required_reserve(staked)
         amount = required - 1 if st_flag else required  # sometimes one wei short: lock must refuse it
         if amount > 0:
