@@ -291,20 +291,20 @@ contract BackingAgreement is IBackingAgreement {
 
     // ======================================================================================== maturity
 
-    /// @notice Mature once the oracle has posted every round of the lockup: fix the final value and what the
-    ///         modeller owes. Anyone may call.
+    /// @notice Mature once every round of the lockup is final at the oracle: fix the final value and what the
+    ///         modeller owes. Anyone may call. If a round the lockup needs is overdue at the oracle (not final
+    ///         `maxReportDelay` after Numerai resolved it), the agreement matures counting the rounds that are not
+    ///         final as zero return, so backers are never trapped by a dead oracle.
     function mature() external nonReentrant {
         Pool memory pool = _pool;
         if (pool.phase != Phase.Locked) revert WrongPhase(pool.phase);
         uint256 start = startRound;
         uint256 end = start + _schedule.lockupRounds - 1;
-        bytes32 model = modelId;
-        // slither-disable-next-line unused-return -- a view returning a tuple; only lastRound is needed here
-        (,,, uint256 lastRound) = oracle.modelInfo(model);
-        if (lastRound < end) revert RoundsOutstanding(lastRound, end);
+        (uint256 startIndex, uint256 endIndex, uint256 lastFinal, bool complete) =
+            oracle.settlementIndices(modelId, start, end);
+        if (!complete) revert RoundsOutstanding(lastFinal, end);
+        if (lastFinal < end) emit MaturedOnFallback(lastFinal, end);
 
-        uint256 startIndex = oracle.indexAt(model, start - 1);
-        uint256 endIndex = oracle.indexAt(model, end);
         uint256 staked = stakedCapital;
         // A model whose index reached zero was wiped out before the start: nothing is left to return.
         uint256 value = startIndex == 0 ? 0 : Math.mulDiv(staked, endIndex, startIndex);

@@ -81,6 +81,8 @@ interface IBackingAgreement {
     event ReservePosted(address indexed modeller, uint256 amount, uint256 reserve);
     event Locked(uint256 startRound, uint256 endRound, uint256 stakedCapital, uint256 upfrontFee, uint256 reserve);
     event Matured(uint256 finalValue, uint256 amountDue, uint256 owedTotal, uint256 coverBound, uint256 deadline);
+    /// @dev Emitted with Matured when the oracle was overdue: rounds after `lastFinal` counted as zero return.
+    event MaturedOnFallback(uint256 lastFinal, uint256 endRound);
     event Repaid(address indexed payer, uint256 amount, uint256 totalRepaid);
     event Settled(uint256 repaid, uint256 reserveUsed, uint256 reserveReturned);
     event Defaulted(address indexed caller, uint256 repaid, uint256 reserveUsed, uint256 reserveReturned, uint256 pool);

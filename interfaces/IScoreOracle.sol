@@ -2,23 +2,74 @@
 pragma solidity 0.8.24;
 
 /// @title Score oracle: resolved Numerai rounds on-chain, as a cumulative performance index per model.
-/// @notice Fixed point: scores, multipliers, payout factors, clips, exposures and round returns use 1e18 = 1.0.
+/// @notice Every statement that moves an agreement (a model's registration, the round schedule, a round's
+///         scores) counts only when `quorum` distinct registered signers signed it as EIP-712 typed data bound
+///         to this chain and this contract. Round reports become final after a challenge window, during which a
+///         signer or watcher may dispute them with an NMR bond; a disputed report is replaced only by a larger
+///         quorum. If a round an agreement needs is not final within `maxReportDelay` of when it was due, the
+///         agreement may mature counting the missing rounds as zero return.
+///         Fixed point: scores, multipliers, payout factors, clips, exposures and round returns use 1e18 = 1.0.
 interface IScoreOracle {
+    /// @notice One model's resolved round, as signed by the oracle's signers.
+    /// @dev EIP-712 type `RoundReport(bytes32 modelId,uint256 tournament,uint256 round,bool missed,
+    ///      bytes32[] scoreNames,int256[] scores,uint256[] multipliers,uint256 payoutFactor,uint256 clip)`.
+    ///      A missed round (no valid submission or no stake) has no scores and counts zero.
+    struct RoundReport {
+        bytes32 modelId;
+        uint256 tournament;
+        uint256 round;
+        bool missed;
+        bytes32[] scoreNames;
+        int256[] scores;
+        uint256[] multipliers;
+        uint256 payoutFactor;
+        uint256 clip;
+    }
+
+    /// @notice Deployment parameters, all immutable.
+    struct OracleConfig {
+        address bondToken; //       NMR: the token dispute bonds are paid in
+        uint256 tournament; //      Numerai tournament id (8 = Classic); every report must carry it
+        uint256 maxClip; //         largest clip a report may carry (<= 1e18)
+        uint256 maxMultiplier; //   largest multiplier a report may carry (<= 1000e18)
+        uint256 minRoundSpacing; // shortest time between consecutive rounds' submission deadlines
+        uint256 challengeWindow; // seconds a posted report waits before it can become final
+        uint256 resolutionDelay; // seconds from a round's submission deadline to its resolution at Numerai
+        uint256 maxReportDelay; //  seconds after resolution within which a round must be final (liveness)
+        uint256 disputeBond; //     NMR a disputer locks
+        uint256 disputeTimeout; //  seconds after which an unresolved dispute's bond may be taken back
+        uint256 signerSetDelay; //  timelock on changes of the signer set and quorums
+    }
+
     // ---------------------------------------------------------------- errors
-    error NotReporter(address caller);
     error ZeroAddress();
     error BoundOutOfRange(string bound);
+    error SignerSetInvalid(uint256 signerCount, uint256 quorum, uint256 disputeQuorum);
+    error SignatureExpired(uint256 deadline);
+    error QuorumNotMet(uint256 signatures, uint256 required);
+    error InvalidSignature(uint256 index);
+    error NotSigner(uint256 index, address recovered);
+    error SignersNotAscending(uint256 index);
+    error NotSignerOrWatcher(address caller);
+    error NoSignerSetProposed();
+    error SignerSetMismatch(bytes32 proposed, bytes32 given);
+    error TimelockNotOver(uint256 executableAt);
     error ModelAlreadyRegistered(bytes32 modelId);
     error ModelNotRegistered(bytes32 modelId);
+    error ModellerMismatch(bytes32 modelId, address registered, address given);
     error ExposureOutOfBounds(uint256 exposure, uint256 maxExposure);
     error FirstRoundZero();
-    error RoundNotIncreasing(uint256 round, uint256 currentRound);
-    error CloseTimeNotIncreasing(uint256 closeTime, uint256 currentCloseTime);
+    error WrongTournament(uint256 tournament, uint256 expected);
+    error NoCloseTimes();
+    error RoundNotNextAnnouncement(uint256 round, uint256 expected);
+    error CloseTimeTooEarly(uint256 closeTime, uint256 earliest);
     error NoRoundAnnounced();
     error RoundScheduleStale(uint256 currentRound, uint256 closeTime, uint256 staleAt);
     error RoundNotNext(bytes32 modelId, uint256 round, uint256 expectedRound);
     error RoundNotAnnounced(uint256 round, uint256 currentRound);
+    error NoReports();
     error NoScores();
+    error MissedRoundWithScores();
     error TooManyScores(uint256 count, uint256 maxCount);
     error LengthMismatch();
     error EmptyScoreName(uint256 index);
@@ -29,41 +80,73 @@ interface IScoreOracle {
     error ClipOutOfBounds(uint256 clip, uint256 maxClip);
     error IndexOverflow(bytes32 modelId, uint256 round);
     error RoundNotPosted(bytes32 modelId, uint256 round);
+    error RoundNotPending(bytes32 modelId, uint256 round);
+    error ChallengeWindowOver(bytes32 modelId, uint256 round, uint256 finalAt);
+    error NotDisputed(bytes32 modelId, uint256 round);
+    error AlreadyDisputed(bytes32 modelId, uint256 round);
+    error DisputeTimeoutNotOver(uint256 reclaimableAt);
+    error NoBondHeld(bytes32 modelId, uint256 round);
 
     // ---------------------------------------------------------------- events
-    event ReporterSet(address indexed reporter, bool allowed);
+    event SignerSetProposed(bytes32 indexed setHash, address[] signers, uint256 quorum, uint256 disputeQuorum,
+        uint256 executableAt);
+    event SignerSetCancelled(bytes32 indexed setHash);
+    event SignerSetChanged(address[] signers, uint256 quorum, uint256 disputeQuorum);
+    event WatcherSet(address indexed watcher, bool allowed);
     event ModelRegistered(bytes32 indexed modelId, address indexed modeller, uint256 exposure, uint256 firstRound);
+    /// @dev `evidence` is the hash of what the attesting service found in the owner's public Numerai profile.
+    event ModelAttested(bytes32 indexed modelId, address indexed modeller, bool attested, bytes32 evidence);
     event RoundAnnounced(uint256 indexed round, uint256 closeTime);
-    /// @dev `scoreNames`, `scores` and `multipliers` are emitted so anyone can recompute `roundReturn`.
+    /// @dev The whole report is emitted so anyone can recompute `roundReturn` and `reportHash` off-chain.
     event RoundPosted(
         bytes32 indexed modelId,
         uint256 indexed round,
-        bytes32[] scoreNames,
-        int256[] scores,
-        uint256[] multipliers,
-        uint256 payoutFactor,
-        uint256 clip,
+        RoundReport report,
+        bytes32 reportHash,
         int256 roundReturn,
-        uint256 index
+        uint256 finalAt
     );
-    event RoundMissed(bytes32 indexed modelId, uint256 indexed round, uint256 index);
+    event ReportDisputed(bytes32 indexed modelId, uint256 indexed round, address indexed disputer,
+        bytes32 reportHash, uint256 bond);
+    event DisputeResolved(bytes32 indexed modelId, uint256 indexed round, bytes32 disputedHash,
+        bytes32 replacementHash, int256 roundReturn, bool bondReturned);
+    event BondReclaimed(bytes32 indexed modelId, uint256 indexed round, address indexed disputer, uint256 bond);
+    event RoundFinalized(bytes32 indexed modelId, uint256 indexed round, int256 roundReturn, bool missed,
+        uint256 index);
 
-    // ---------------------------------------------------------------- views
+    // ---------------------------------------------------------------- views used by agreements
     /// @notice Model registry entry.
     /// @return modeller The address that may offer agreements on the model.
     /// @return exposure Fraction of the stake at risk per resolved round (1e18 = 1.0).
     /// @return firstRound First round the oracle reports for the model.
-    /// @return lastRound Last round posted (firstRound - 1 when none yet).
+    /// @return lastRound Last final round (firstRound - 1 when none yet).
     function modelInfo(bytes32 modelId)
         external
         view
         returns (address modeller, uint256 exposure, uint256 firstRound, uint256 lastRound);
 
-    /// @notice Cumulative index after `round` (1e18 at `firstRound - 1`): I_r = I_{r-1} * (1 + exposure * return_r).
+    /// @notice True when the oracle's signers found the registered modeller's address in the model owner's
+    ///         public Numerai profile. Agreements on unattested models may exist; tools show the flag.
+    function isAttested(bytes32 modelId) external view returns (bool);
+
+    /// @notice Cumulative index after a final `round` (1e18 at `firstRound - 1`):
+    ///         I_r = I_{r-1} * (1 + exposure * return_r).
     function indexAt(bytes32 modelId, uint256 round) external view returns (uint256);
 
     /// @notice The round an agreement locking now would start at: the round after the latest announced one.
     /// @dev Reverts with RoundScheduleStale when the announcements are too old to guarantee that round is
     ///      still open for submissions.
     function nextStartRound() external view returns (uint256);
+
+    /// @notice The indices an agreement over rounds `startRound..endRound` settles on.
+    /// @return startIndex Index before `startRound`.
+    /// @return endIndex Index after the last round counted: `endRound`, or the last final round when the
+    ///         liveness fallback applies (later rounds count as zero return).
+    /// @return lastFinal The model's last final round.
+    /// @return complete True when every round is final, or when the first missing round the agreement needs
+    ///         is overdue (not final `maxReportDelay` after its resolution was due): the neutral fallback.
+    function settlementIndices(bytes32 modelId, uint256 startRound, uint256 endRound)
+        external
+        view
+        returns (uint256 startIndex, uint256 endIndex, uint256 lastFinal, bool complete);
 }

@@ -16,6 +16,7 @@ from brownie import (
     chain,
 )
 
+from backing.oracle_ops import OracleParams, SignedOracle, deploy_oracle, signer_keys
 from backing.reference import ONE, FeeTier, Terms
 
 NMR = ONE
@@ -132,11 +133,26 @@ def token(token_kind, deployer):
     return (MockNMR if token_kind == "nmr" else PlainToken).deploy({"from": deployer})
 
 
+ORACLE_PARAMS = OracleParams(max_clip=MAX_CLIP, max_multiplier=MAX_MULTIPLIER, min_round_spacing=MIN_ROUND_SPACING)
+QUORUM, DISPUTE_QUORUM = 2, 3
+
+
+@pytest.fixture(scope="session")
+def signers():
+    """The oracle's three signer keys (k = 2, dispute quorum 3); they only sign, `reporter` relays."""
+    return signer_keys(3)
+
+
 @pytest.fixture(scope="module")
-def oracle(deployer, reporter):
-    o = ScoreOracle.deploy(deployer, MAX_CLIP, MAX_MULTIPLIER, MIN_ROUND_SPACING, {"from": deployer})
-    o.setReporter(reporter, True, {"from": deployer})
-    return o
+def oracle(deployer, nmr_token, signers):
+    """A ScoreOracle whose dispute bonds are paid in ``nmr_token``."""
+    return deploy_oracle(deployer, nmr_token, signers, QUORUM, DISPUTE_QUORUM, ORACLE_PARAMS)
+
+
+@pytest.fixture(scope="module")
+def signed(oracle, signers, reporter):
+    """The oracle with its signers' keys: ``signed.post_returns(model, [...])`` and friends."""
+    return SignedOracle(oracle, signers, reporter)
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +161,10 @@ def factory(token, oracle, deployer):
 
 
 @pytest.fixture(scope="module")
-def model_id(oracle, modeller, reporter):
+def model_id(signed, modeller):
     """A registered model whose round 1 is announced, so agreements locking now start at round 2."""
-    oracle.registerModel(MODEL_ID, modeller, ONE, 1, {"from": reporter})
-    oracle.announceRound(1, chain.time() + 3600, {"from": reporter})
+    signed.register(MODEL_ID, modeller, ONE, 1)
+    signed.announce(1, [chain.time() + 3600])
     return MODEL_ID
 
 
@@ -233,24 +249,15 @@ def fund(token):
 
 
 @pytest.fixture
-def post_returns(oracle, reporter):
+def post_returns(signed):
     """Post the model's next rounds with the given returns (1e18 = +100%); None posts a missed round.
 
     Each round is reported as one score equal to the return with multiplier 1 and payout factor 1, so the
-    contract's round return is exactly the value given. Rounds are announced first when needed."""
+    contract's round return is exactly the value given. Rounds are announced first when needed; the reports are
+    signed by a quorum, posted in one batch, and finalized after the challenge window."""
 
     def post(model_id, returns):
-        _, _, _, last = oracle.modelInfo(model_id)
-        for offset, value in enumerate(returns):
-            round_ = last + 1 + offset
-            if oracle.currentRound() < round_:
-                oracle.announceRound(round_, max(chain.time(), oracle.currentRoundCloseTime()) + 3600,
-                                     {"from": reporter})
-            if value is None:
-                oracle.postMissedRound(model_id, round_, {"from": reporter})
-            else:
-                oracle.postRound(model_id, round_, [b"RET".ljust(32, b"\0")], [value], [ONE], ONE, MAX_CLIP,
-                                 {"from": reporter})
+        return signed.post_returns(model_id, returns)
 
     return post
 
@@ -312,7 +319,7 @@ def run_to_maturity(token, modeller, fund, post_returns, model_id, oracle):
 
 
 @pytest.fixture(scope="module")
-def nmr_token(deployer):
+def nmr_token(deployer):  # defined before ``oracle``, which takes its dispute bonds in it
     """A MockNMR of its own, not parametrized: for tests whose subject does not depend on the token, run once."""
     return MockNMR.deploy({"from": deployer})
 
@@ -347,7 +354,7 @@ def fund_nmr(nmr_token):
 
 
 @pytest.fixture(scope="module")
-def agreement_in_phase(nmr_token, nmr_factory, oracle, model_id, modeller, reporter, staking, alice):
+def agreement_in_phase(nmr_token, nmr_factory, oracle, signed, model_id, modeller, staking, alice):
     """One clone agreement on ``nmr_token`` in each phase, keyed by phase name, built once per module so a
     WrongPhase check costs one call. Each holds alice's single 100-NMR unit and a 50 NMR reserve; the lockup is
     one round returning -10% (V = 90 NMR, so Matured owes something); "Settled" was repaid in full, "Defaulted"
@@ -372,11 +379,7 @@ def agreement_in_phase(nmr_token, nmr_factory, oracle, model_id, modeller, repor
         built[name].lock({"from": modeller})
     start = built["Locked"].startRound()
     _, _, _, last = oracle.modelInfo(model_id)
-    for round_ in range(last + 1, start + 1):
-        if oracle.currentRound() < round_:
-            oracle.announceRound(round_, max(chain.time(), oracle.currentRoundCloseTime()) + 3600, {"from": reporter})
-        value = -ONE // 10 if round_ == start else 0
-        oracle.postRound(model_id, round_, [b"RET".ljust(32, b"\0")], [value], [ONE], ONE, MAX_CLIP, {"from": reporter})
+    signed.post_returns(model_id, [0] * (start - 1 - last) + [-ONE // 10])
     for name in ("Matured", "Settled", "Defaulted"):
         built[name].mature({"from": modeller})
     set_allowance(token, modeller, built["Settled"], 90 * NMR)
