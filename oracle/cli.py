@@ -1,0 +1,287 @@
+"""``backing oracle``: run the oracle service, make keystores.
+
+    backing oracle run [--once | --interval SECONDS] --rpc URL --oracle ADDRESS
+                       [--keystore FILE ...] [--password-env NAME | --password-file FILE]
+                       [--sender-keystore FILE] [--signature-dir DIR] [--signature-timeout SECONDS]
+                       [--source numerai|file|synthetic] [--numerai-url URL] [--file PATH] [--model UUID ...]
+                       [--db PATH] [--abi PATH] [--max-batch N] [--from-block N] [--attest]
+    backing oracle run --dry-run [--json] (--rpc URL --oracle ADDRESS | --model UUID ...) [source options]
+    backing oracle keystore new --out FILE [--password-env NAME | --password-file FILE]
+
+Roles: with ``--sender-keystore`` the process relays (announces, posts, finalizes), signing with its
+``--keystore`` keys and, if those are fewer than the quorum, collecting co-signatures in ``--signature-dir``.
+Without ``--sender-keystore`` but with ``--signature-dir`` it is a co-signer: it signs what the submitter
+proposed there when its own source computes the same reports. Every keystore a process loads shares one
+password (from the prompt, ``--password-env`` or ``--password-file``; never the command line).
+
+The ScoreOracle ABI comes from ``--abi``, else $BACKING_ORACLE_ABI, else ``build/contracts/ScoreOracle.json``
+(run ``brownie compile``). Exit codes: see ``oracle.service`` (0 ok, 1 internal, 2 usage, 3 source, 4 RPC,
+5 chain rejected, 6 quorum not reached)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+import uuid as uuidlib
+
+from oracle.keys import KeystoreError, PasswordSource, load_keystore, load_keystores, new_keystore
+from oracle.model import SourceError
+from oracle.service import (
+    EXIT_OK,
+    EXIT_RPC,
+    EXIT_SOURCE,
+    EXIT_USAGE,
+    NETWORK_ERRORS,
+    JsonLog,
+    OracleService,
+    ServiceConfig,
+    load_abi,
+    report_json,
+)
+
+DEFAULT_DB = "oracle-progress.sqlite"
+DEFAULT_TOURNAMENT = 8
+
+
+class UsageError(ValueError):
+    """Bad arguments or unreadable inputs; exit code 2."""
+
+
+def _uuid(text: str) -> str:
+    try:
+        return str(uuidlib.UUID(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a model UUID") from None
+
+
+def _address(text: str) -> str:
+    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a 0x address")
+    return text
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} must be positive")
+        return value
+
+    return parse
+
+
+def _add_password_options(parser):
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--password-env", metavar="NAME", help="read the keystore password from this environment "
+                       "variable (its name, not the password)")
+    group.add_argument("--password-file", metavar="FILE", help="read the keystore password from this file's "
+                       "first line")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="backing oracle", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", help="announce rounds, post resolved rounds, finalize (once or in a loop)")
+    when = run.add_mutually_exclusive_group()
+    when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
+    when.add_argument("--interval", type=_positive(float), metavar="SECONDS", help="a pass every SECONDS")
+    run.add_argument("--rpc", metavar="URL", help="JSON-RPC endpoint of the chain")
+    run.add_argument("--oracle", type=_address, metavar="ADDRESS", help="ScoreOracle address")
+    run.add_argument("--abi", metavar="PATH", help="ScoreOracle ABI (brownie artifact or ABI list)")
+    run.add_argument("--keystore", action="append", default=[], metavar="FILE", help="signer keystore (repeat)")
+    _add_password_options(run)
+    run.add_argument("--sender-keystore", metavar="FILE", help="keystore of the account that pays for and sends "
+                     "transactions; without it the process only co-signs (needs --signature-dir)")
+    run.add_argument("--signature-dir", metavar="DIR", help="shared directory where operators exchange signatures")
+    run.add_argument("--signature-timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="how long the sender waits for co-signatures (default 60)")
+    run.add_argument("--source", choices=["numerai", "file", "synthetic"], default="numerai")
+    run.add_argument("--numerai-url", metavar="URL", help="Numerai GraphQL endpoint (default: Numerai's)")
+    run.add_argument("--file", metavar="PATH", help="results file for --source file")
+    run.add_argument("--seed", type=int, default=0, help="seed of --source synthetic")
+    run.add_argument("--model", action="append", type=_uuid, default=[], metavar="UUID",
+                     help="report only these models (repeat); default every model registered on-chain")
+    run.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"progress database (default {DEFAULT_DB})")
+    run.add_argument("--max-batch", type=_positive(int), default=50, metavar="N", help="reports per transaction")
+    run.add_argument("--from-block", type=int, default=0, metavar="N", help="first block to scan for registrations")
+    run.add_argument("--receipt-timeout", type=_positive(float), default=120.0, metavar="SECONDS",
+                     help="wait this long for a receipt before re-sending with a higher fee")
+    run.add_argument("--tournament", type=int, default=DEFAULT_TOURNAMENT,
+                     help="tournament of dry-run reports without --rpc (default 8)")
+    run.add_argument("--attest", action="store_true", help="also attest models whose owner's profile proves the "
+                     "registered modeller's address")
+    run.add_argument("--dry-run", action="store_true", help="print the reports a run would post; post nothing")
+    run.add_argument("--json", action="store_true", help="with --dry-run: one JSON object per report")
+    run.set_defaults(handler=cmd_run)
+
+    keystore = commands.add_parser("keystore", help="keystore files")
+    keystore_commands = keystore.add_subparsers(dest="keystore_command", metavar="ACTION", required=True)
+    new = keystore_commands.add_parser("new", help="create a keystore for a fresh random key")
+    new.add_argument("--out", required=True, metavar="FILE")
+    _add_password_options(new)
+    new.set_defaults(handler=cmd_keystore_new)
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------- sources
+
+
+def make_source(args):
+    from oracle import sources
+
+    if args.source == "file":
+        if not args.file:
+            raise UsageError("--source file needs --file PATH")
+        return sources.FileSource(args.file)
+    if args.source == "synthetic":
+        return sources.SyntheticSource(seed=args.seed)
+    return sources.NumeraiSource(url=args.numerai_url) if args.numerai_url else sources.NumeraiSource()
+
+
+# ---------------------------------------------------------------------------------------------- commands
+
+
+def _passwords(args) -> PasswordSource:
+    return PasswordSource(env=args.password_env, file=args.password_file)
+
+
+def _check_run_args(args):
+    if args.json and not args.dry_run:
+        raise UsageError("--json goes with --dry-run")
+    if args.source == "file" and not args.file:
+        raise UsageError("--source file needs --file PATH")
+    if args.dry_run:
+        if args.rpc is None and not args.model:
+            raise UsageError("--dry-run without --rpc needs --model UUID")
+        if args.rpc is not None and args.oracle is None:
+            raise UsageError("--rpc needs --oracle ADDRESS")
+        return
+    if args.rpc is None or args.oracle is None:
+        raise UsageError("run needs --rpc URL and --oracle ADDRESS")
+    if args.sender_keystore is None and args.signature_dir is None:
+        raise UsageError("nothing to do: give --sender-keystore to post, or --signature-dir to co-sign")
+    if not args.keystore and args.signature_dir is None:
+        raise UsageError("no signer keys: give --keystore FILE (or --signature-dir to relay co-signatures)")
+
+
+def _connect(url: str):
+    from web3 import Web3
+
+    return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
+
+
+def dry_run_offline(args, log: JsonLog, out) -> int:
+    """Every resolved round of the --model ids, from the source alone (no chain)."""
+    source = make_source(args)
+    code = EXIT_OK
+    for uuid in args.model:
+        try:
+            results = source.resolved_results(uuid, 0)
+            reports = [r.to_report(args.tournament) for r in results]
+        except SourceError as error:
+            log("source_error", level="error", model=uuid, error=str(error))
+            code = EXIT_SOURCE
+            continue
+        for report in reports:
+            _print_report(report, uuid, args.json, out)
+    return code
+
+
+def _print_report(report, uuid, as_json: bool, out):
+    data = report_json(report, uuid)
+    if as_json:
+        print(json.dumps(data), file=out, flush=True)
+    else:
+        detail = "missed" if report.missed else ", ".join(f"{k} {v}" for k, v in data["scores"].items())
+        print(f"{uuid} round {report.round}: return {data['round_return']} ({detail})", file=out, flush=True)
+
+
+def cmd_run(args, log: JsonLog, out) -> int:
+    _check_run_args(args)
+    if args.dry_run and args.rpc is None:
+        return dry_run_offline(args, log, out)
+    try:
+        abi = load_abi(args.abi)
+    except (OSError, ValueError, KeyError) as error:
+        raise UsageError(str(error)) from None
+    source = make_source(args)
+    config = ServiceConfig(models=args.model or None, max_batch=args.max_batch,
+                           signature_dir=args.signature_dir, signature_timeout=args.signature_timeout,
+                           attest=args.attest, from_block=args.from_block, receipt_timeout=args.receipt_timeout)
+    w3 = _connect(args.rpc)
+    if args.dry_run:
+        service = OracleService(w3, args.oracle, abi, source, [], config=config, log=log)
+        try:
+            planned = service.planned_reports()
+        except NETWORK_ERRORS as error:
+            log("rpc_error", level="error", error=f"{type(error).__name__}: {error}")
+            return EXIT_RPC
+        for entry, report in planned:
+            _print_report(report, entry.uuid, args.json, out)
+        return service.code
+    try:
+        passwords = _passwords(args)
+        keys = load_keystores(args.keystore, passwords)
+        sender = None
+        if args.sender_keystore:
+            if passwords.env is None and passwords.file is None:
+                sender = load_keystore(args.sender_keystore, passwords.read(args.sender_keystore))
+            else:
+                sender = load_keystore(args.sender_keystore, passwords.read("sender"))
+    except KeystoreError as error:
+        raise UsageError(str(error)) from None
+    service = OracleService(w3, args.oracle, abi, source, keys, sender=sender, config=config, log=log,
+                            db_path=args.db)
+    if args.interval is None:
+        return service.run_once()
+    code = EXIT_OK
+    try:
+        while True:
+            started = time.monotonic()
+            code = service.run_once()
+            time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        log("stopped", exit_code=code)
+        return code
+
+
+def cmd_keystore_new(args, log: JsonLog, out) -> int:
+    passwords = _passwords(args)
+    try:
+        if passwords.env is None and passwords.file is None:
+            import getpass
+
+            password = getpass.getpass("New keystore password: ")
+            if getpass.getpass("Repeat: ") != password:
+                raise UsageError("the passwords differ")
+        else:
+            password = passwords.read(args.out)
+        account = new_keystore(args.out, password)
+    except KeystoreError as error:
+        raise UsageError(str(error)) from None
+    print(account.address, file=out)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None, out=None, err=None) -> int:
+    """Entry point of ``backing oracle``. @return the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2, message already on stderr)
+        return int(exit_.code or 0)
+    log = JsonLog(err)
+    try:
+        return args.handler(args, log, out)
+    except UsageError as error:
+        print(f"backing oracle: error: {error}", file=err)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
