@@ -313,6 +313,11 @@ def _add_now(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``backing`` console script. @return the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["oracle"]:  # `backing oracle ...`: the oracle service has its own parser (oracle.cli)
+        from oracle.cli import main as oracle_main
+
+        return oracle_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.now is None:
         args.now = int(time.time())
