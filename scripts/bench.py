@@ -1,20 +1,25 @@
-"""Gas benchmark: every user action once, how settlement and claims scale, and OpenZeppelin's ERC-4626 side by side.
+"""Gas benchmark: every user action once, how settlement and claims scale, the oracle's cost per model-round in
+batches, and OpenZeppelin's ERC-4626 side by side.
 
     brownie run scripts/bench.py --network ganache-cli     # what `make bench` runs; writes bench/gas.md, gas.json
 
-Everything happens in one run on a fresh local chain: the NMR mock (with NMR's quirks), the score oracle, the
-factory (agreements are EIP-1167 clones) and a plain OpenZeppelin 5.0.2 ERC-4626 vault over the same token
-(`contracts/test/BenchVault.sol`). Gas figures are `gasUsed` of the transaction (after refunds) and, where
-marked, execution gas: `gasUsed` less the 21,000 base cost and the calldata (4 per zero byte, 16 per other
-byte), as in `tests/chain/test_gas_scaling.py`, so that amounts and addresses in the arguments do not show up as
+Any ganache network will do (another port: `--network <its id>`). Everything happens in one run on a fresh local
+chain: the NMR mock (with NMR's quirks), the score oracle (3 local signer keys, quorum 2, dispute quorum 3; an
+ordinary account relays what they sign, see `backing/oracle_ops.py`), the factory (agreements are EIP-1167
+clones) and a plain OpenZeppelin 5.0.2 ERC-4626 vault over the same token (`contracts/test/BenchVault.sol`).
+Gas figures are `gasUsed` of the transaction (after refunds) and, where marked, execution gas: `gasUsed` less
+the 21,000 base cost and the calldata (4 per zero byte, 16 per other byte), as in
+`tests/chain/test_gas_scaling.py`, so that amounts and addresses in the arguments do not show up as
 differences. Bystander backers (up to 1,000 per agreement) are distinct accounts created with `accounts.add()`
 from fixed keys, funded with ETH by accounts[0] and with NMR by the mock's faucet; their transactions are signed
 locally and sent raw (no receipts, no gas estimation) because only their effect on the measured transactions
-matters. Every number is deterministic: re-running gives the same table.
+matters; the batch models' registrations go the same way. Oracle rounds are posted many in one `postReports`
+(POST_CHUNK reports at most) and finalized in one `finalize`. Signature deadlines are chosen so that no signature
+byte is zero: every number is deterministic, re-running gives the same table.
 
 Environment: BENCH_BACKERS (comma-separated counts of other backers, default 1,10,100,1000), BENCH_LOCKUPS
-(default 1,20,260), BENCH_OUT (directory, default bench). BENCH_RENDER=bench/gas.json only rewrites gas.md from
-the recorded numbers (after a change to the text).
+(default 1,20,260), BENCH_MODELS (models per oracle batch, default 1,10,50), BENCH_OUT (directory, default
+bench). BENCH_RENDER=bench/gas.json only rewrites gas.md from the recorded numbers (after a change to the text).
 """
 
 import contextlib
@@ -26,25 +31,42 @@ import sys
 import time
 from pathlib import Path
 
-from brownie import AgreementFactory, BackingAgreement, BenchVault, MockNMR, ScoreOracle, accounts, chain, web3
+from brownie import AgreementFactory, BackingAgreement, BenchVault, MockNMR, accounts, chain, web3
 from eth_utils import keccak
 from web3.exceptions import TransactionNotFound
 
+from backing.oracle_ops import OracleParams, deploy_oracle, signer_keys
 from backing.reference import ONE, Terms
+from oracle import typed_data as td
+from oracle.typed_data import Report
 
 NMR = ONE
 DAY = 86_400
 MODEL_ID = "0x" + "be" * 16 + "00" * 16
+DISPUTE_MODEL_ID = "0x" + "d1" * 16 + "00" * 16
 UNIT = 100 * NMR
 SCORE_NAMES = [b"CORR20".ljust(32, b"\0"), b"MMC".ljust(32, b"\0")]
 SCORES = [ONE // 100, ONE // 200]  # CORR20 0.01, MMC 0.005
 MULTIPLIERS = [ONE // 2, 2 * ONE]  # 0.5x CORR20 + 2x MMC: a +1.5% round (clip 5%)
 CLIP = 5 * ONE // 100
+# the oracle as the tests deploy it (tests/chain/conftest.py): 3 signers, quorum 2, dispute quorum 3; the bounds the
+# benchmark always used (max clip 100%, max multiplier 10, rounds at least 22 hours apart)
+ORACLE_PARAMS = OracleParams(max_clip=ONE, max_multiplier=10 * ONE, min_round_spacing=22 * 3600)
+SIGNERS, QUORUM, DISPUTE_QUORUM = 3, 2, 3
+# reports per postReports transaction when posting a lockup's rounds (`post_rounds`): 260 reports of two scores
+# take about 22.9M gas, within ganache's 30M block gas limit
+POST_CHUNK = 260
 COLD_ACCOUNT_ACCESS = 2_600  # EIP-2929: a contract's first CALL to the token (the token is warm in an EOA's tx)
 NEW_SLOT = 22_100  # EIP-2929/2200: cold SSTORE from zero to non-zero (20,000 + 2,100)
 MINIMAL_EVENT = 375 + 2 * 375 + 8 * 32  # LOG2: topic0 + indexed backer, one data word (the amount) = 1,381
 DEFAULT_BACKERS = (1, 10, 100, 1000)
 DEFAULT_LOCKUPS = (1, 20, 260)
+DEFAULT_MODELS = (1, 10, 50)  # models per postReports / finalizeMany batch
+
+
+def batch_model_id(n: int, i: int) -> str:
+    """The i-th model of the batch of n: 16 non-zero bytes then 16 zero bytes, like MODEL_ID (same calldata gas)."""
+    return "0x" + bytes([n % 255 + 1, i % 255 + 1]).hex() * 8 + "00" * 16
 
 
 def calldata_gas(data: bytes) -> int:
@@ -73,6 +95,7 @@ class Bench:
         self.alice, self.bob, self.carol, self.outsider = accounts[4], accounts[5], accounts[6], accounts[7]
         self.rows = {}  # key -> dict(action, gas, execution, note)
         self._nonces = {}
+        self._posts = []  # every postReports receipt, in order
         self._gas_price = None
 
     # ------------------------------------------------------------------ helpers
@@ -187,54 +210,85 @@ class Bench:
         units, backers, _ = agreement.totals()
         assert backers == len(bystanders), (backers, len(bystanders))
 
-    def announce_and_post(self, rounds, measure_first=False):
-        """Announce (when needed) and post the model's next `rounds` rounds, two scores each. With
-        `measure_first`, the first announcement and post are measured; the rest are sent batched."""
-        _, _, _, last = self.oracle.modelInfo(MODEL_ID)
-        announced, close = self.oracle.currentRound(), self.oracle.currentRoundCloseTime()
+    # signed oracle statements: k of n signers sign EIP-712 typed data, `reporter` relays (anyone could)
+    def signed(self, primary, message_at, keys=None):
+        """(deadline, signatures) for the statement `message_at(deadline)`. The deadline is moved on until
+        neither it nor any signature has a zero byte, so the calldata (and `gasUsed`) is the same on every run
+        although the signatures change with the chain's clock."""
+        keys = self.signer_keys[:QUORUM] if keys is None else keys
+        deadline = _no_zero_bytes(chain.time() + 3600)
+        while True:
+            signatures = td.ordered(td.sign(self.domain, primary, message_at(deadline), keys))
+            if all(0 not in sig for sig in signatures):
+                return deadline, signatures
+            deadline = _no_zero_bytes(deadline + 1)
 
-        def send(round_, measured):
-            nonlocal announced, close
-            args = (MODEL_ID, round_, SCORE_NAMES, SCORES, MULTIPLIERS, ONE, CLIP)
-            if announced < round_:
-                close = _no_zero_bytes(max(chain.time(), close) + 3600)
-                announced = round_
-                if measured:
-                    tx = self.oracle.announceRound(round_, close, self.tx(self.reporter))
-                    self.record("announceRound", "`ScoreOracle.announceRound`", tx,
-                                "once per Numerai round, for all models")
-                else:
-                    yield self._send_unlocked(self.reporter, self.oracle,
-                                              self.oracle.announceRound.encode_input(round_, close))
-            if measured:
-                tx = self.oracle.postRound(*args, self.tx(self.reporter))
-                self.record("postRound", "`ScoreOracle.postRound` (one model)", tx,
-                            "one model's resolved round, two scores (CORR20, MMC); a new round slot each time")
-            else:
-                yield self._send_unlocked(self.reporter, self.oracle, self.oracle.postRound.encode_input(*args),
-                                          gas=300_000)
+    def report(self, model_id, round_, scores=SCORES) -> Report:
+        """A model's resolved round: CORR20 and MMC with the benchmark's multipliers, payout factor 1, clip 5%."""
+        return Report(td.to_bytes32(model_id), ORACLE_PARAMS.tournament, round_, False, tuple(SCORE_NAMES),
+                      tuple(scores), tuple(MULTIPLIERS), ONE, CLIP)
 
-        first = last + 1
-        if measure_first and rounds:
-            list(send(first, True))
-            first += 1
-        with self.batched() as sent:
-            for round_ in range(first, last + 1 + rounds):
-                sent.extend(send(round_, False))
-        _, _, _, now_last = self.oracle.modelInfo(MODEL_ID)
-        assert now_last == last + rounds, (now_last, last, rounds)
+    def register_args(self, model_id, modeller, first_round, exposure=ONE):
+        model = td.to_bytes32(model_id)
+        deadline, sigs = self.signed("ModelRegistration", lambda d: td.registration_message(
+            model, str(modeller), exposure, first_round, d))
+        return model_id, modeller, exposure, first_round, deadline, sigs
+
+    def announce(self, count, measured=False):
+        """Announce the next `count` rounds in one transaction, each closing `minRoundSpacing` after the
+        previous one (closing times with no zero byte)."""
+        first = self.oracle.currentRound() + 1
+        close, closes = self.oracle.currentRoundCloseTime(), []
+        for _ in range(count):
+            close = _no_zero_bytes(close + ORACLE_PARAMS.min_round_spacing)
+            closes.append(close)
+        deadline, sigs = self.signed("RoundAnnouncement", lambda d: td.announcement_message(
+            ORACLE_PARAMS.tournament, first, closes, d))
+        return self.oracle.announceRounds(first, closes, deadline, sigs, self.tx(self.reporter))
+
+    def post(self, reports):
+        deadline, sigs = self.signed("ReportBatch", lambda d: td.batch_message(reports, d))
+        tx = self.oracle.postReports([r.as_tuple() for r in reports], deadline, sigs, self.tx(self.reporter))
+        self._posts.append(tx)
+        return tx
+
+    def wait_challenge_window(self):
+        # mine after sleeping: ganache estimates gas on the latest block, which must be past the window
+        chain.sleep(ORACLE_PARAMS.challenge_window)
+        chain.mine()
+
+    def post_rounds(self, model_id, last_round):
+        """Post the model's rounds up to `last_round` (announced already) in as few postReports as fit
+        (POST_CHUNK reports each), wait out the challenge window and finalize them all in one `finalize`.
+        Returns the receipts of the (last) post and of the finalize."""
+        first = self.oracle.lastPostedRound(model_id) + 1
+        rounds = list(range(first, last_round + 1))
+        post = None
+        for i in range(0, len(rounds), POST_CHUNK):
+            post = self.post([self.report(model_id, r) for r in rounds[i:i + POST_CHUNK]])
+            assert post.status == 1
+        self.wait_challenge_window()
+        done = self.oracle.finalize(model_id, len(rounds), self.tx(self.reporter))
+        assert self.oracle.modelInfo(model_id)[3] == last_round
+        return post, done, len(rounds)
 
     # ------------------------------------------------------------------ the run
     def deploy(self):
         self._gas_price = web3.eth.gas_price
         self._chain_id = web3.eth.chain_id
         self.token = MockNMR.deploy(self.tx(self.deployer))
-        self.oracle = ScoreOracle.deploy(self.deployer, ONE, 10 * ONE, 22 * 3600, self.tx(self.deployer))
-        self.oracle.setReporter(self.reporter, True, self.tx(self.deployer))
+        self.signer_keys = signer_keys(SIGNERS)
+        self.oracle = deploy_oracle(self.deployer, self.token, self.signer_keys, QUORUM, DISPUTE_QUORUM,
+                                    ORACLE_PARAMS)
+        self.domain = td.Domain(chain.id, self.oracle.address)
         self.factory = AgreementFactory.deploy(self.token, self.oracle, self.tx(self.deployer))
         self.vault = BenchVault.deploy(self.token, self.tx(self.deployer))
-        self.oracle.registerModel(MODEL_ID, self.modeller, ONE, 1, self.tx(self.reporter))
-        self.oracle.announceRound(1, _no_zero_bytes(chain.time() + 3600), self.tx(self.reporter))
+        self.oracle.registerModel(*self.register_args(MODEL_ID, self.modeller, 1), self.tx(self.reporter))
+        # round 1 closes in an hour: agreements locking now start at round 2
+        first = _no_zero_bytes(chain.time() + 3600)
+        deadline, sigs = self.signed("RoundAnnouncement", lambda d: td.announcement_message(
+            ORACLE_PARAMS.tournament, 1, [first], d))
+        self.oracle.announceRounds(1, [first], deadline, sigs, self.tx(self.reporter))
         # standing balances: nobody's NMR balance starts or ends at zero in a measured transaction
         for who in (self.alice, self.bob, self.carol, self.outsider, self.modeller, self.staking):
             self.token.mintTo(who, 1_000_000 * NMR, self.tx(who))
@@ -321,17 +375,100 @@ class Bench:
         self.record("oz_redeem", "OZ ERC4626 `redeem` (all of a depositor's shares)", tx,
                     "share balance back to zero (refund); compare our `withdraw` of a whole position")
 
-    def run(self, backer_counts=DEFAULT_BACKERS, lockups=DEFAULT_LOCKUPS, progress=None):
-        """Measure everything; returns {"actions", "scaling", "floor", "seconds"}. brownie prints every
+    def measure_oracle(self, start, lockup, model_counts, progress):
+        """Every oracle statement once, a whole lockup of one model in one post and one finalize, and batches of
+        `model_counts` models' same round. Returns {n: gas of the n models' postReports and finalizeMany}."""
+        oracle = self.oracle
+        assert oracle.currentRound() == start - 1
+        tx = self.announce(1)
+        self.record("announceRounds", "`ScoreOracle.announceRounds` (one round)", tx,
+                    "once per Numerai round, for all models; 2 of 3 signatures (EIP-712), relayed by anyone")
+
+        # the model's rounds before the start: the last one posted and finalized alone, measured
+        if oracle.lastPostedRound(MODEL_ID) < start - 2:
+            self.post_rounds(MODEL_ID, start - 2)
+        tx = self.post([self.report(MODEL_ID, start - 1)])
+        self.record("postReports", "`ScoreOracle.postReports` (one model, one round)", tx,
+                    "two scores (CORR20, MMC); 2 of 3 signatures over the batch; new round slots; the cost per "
+                    "model-round of larger batches is below")
+        self.wait_challenge_window()
+        tx = oracle.finalize(MODEL_ID, 1, self.tx(self.reporter))
+        self.record("finalize", "`ScoreOracle.finalize` (one round)", tx,
+                    "anyone, after the challenge window (1 hour here); writes the round's cumulative index")
+        assert oracle.modelInfo(MODEL_ID)[3] == start - 1
+
+        # the whole lockup: its other rounds announced in one transaction, posted in one, finalized in one
+        progress(f"posting and finalizing {lockup} rounds of one model ...")
+        if lockup > 1:
+            self.announce(lockup - 1)
+        posts_before = len(self._posts)
+        post, done, count = self.post_rounds(MODEL_ID, start + lockup - 1)
+        posts = self._posts[posts_before:]
+        self.rows["postReports_rounds"] = {
+            "action": f"`ScoreOracle.postReports` (one model, {count} consecutive rounds)",
+            "gas": sum(t.gas_used for t in posts), "execution": sum(execution_gas(t) for t in posts),
+            "note": (f"{sum(t.gas_used for t in posts) // count:,} per round; " if count else "")
+                    + ("one transaction" if len(posts) == 1 else f"{len(posts)} transactions of up to {POST_CHUNK}")}
+        self.record("finalize_rounds", f"`ScoreOracle.finalize` (one model, {count} rounds)", done,
+                    f"{done.gas_used // count:,} per round; the lockup's rounds in one call")
+
+        # batches: n models' same round in one postReports, then one finalizeMany
+        round_ = oracle.currentRound()
+        ids = {n: [batch_model_id(n, i) for i in range(n)] for n in model_counts}
+        progress(f"registering {sum(model_counts)} models ...")
+        with self.batched() as sent:
+            for n in model_counts:
+                for model_id in ids[n]:
+                    data = oracle.registerModel.encode_input(*self.register_args(model_id, self.modeller, round_))
+                    sent.append(self._send_unlocked(self.reporter, oracle, data, gas=300_000))
+        batch = {}
+        for n in model_counts:
+            tx = self.post([self.report(model_id, round_) for model_id in ids[n]])
+            assert tx.status == 1 and len(tx.events["RoundPosted"]) == n
+            batch[n] = {"post": tx.gas_used, "post_execution": execution_gas(tx)}
+        self.wait_challenge_window()
+        for n in model_counts:
+            tx = oracle.finalizeMany(ids[n], 1, self.tx(self.reporter))
+            assert tx.status == 1 and len(tx.events["RoundFinalized"]) == n
+            batch[n].update(finalize=tx.gas_used, finalize_execution=execution_gas(tx))
+            for key in ("post", "finalize"):
+                batch[n][f"{key}_per_model"] = round(batch[n][key] / n)
+            batch[n]["per_model"] = batch[n]["post_per_model"] + batch[n]["finalize_per_model"]
+
+        # a new model's registration; a dispute of its first round, resolved by a different report
+        tx = oracle.registerModel(*self.register_args(DISPUTE_MODEL_ID, self.modeller, round_),
+                                  self.tx(self.reporter))
+        self.record("registerModel", "`ScoreOracle.registerModel`", tx,
+                    "a new model (modeller, exposure, first round); 2 of 3 signatures, relayed by anyone")
+        self.post([self.report(DISPUTE_MODEL_ID, round_)])
+        oracle.setWatcher(self.outsider, True, self.tx(self.deployer))
+        self.approve(self.outsider, oracle, ORACLE_PARAMS.dispute_bond)
+        tx = oracle.dispute(DISPUTE_MODEL_ID, round_, self.tx(self.outsider))
+        self.record("dispute", "`ScoreOracle.dispute`", tx,
+                    "by a watcher within the challenge window; locks the 100 NMR bond (exact allowance, to zero) "
+                    "in the oracle, which held no NMR (+17,100 in the token)")
+        replacement = self.report(DISPUTE_MODEL_ID, round_, scores=SCORES[::-1])
+        disputed = bytes(oracle.reportOf(DISPUTE_MODEL_ID, round_)[0])
+        deadline, sigs = self.signed("DisputeResolution", lambda d: td.resolution_message(disputed, replacement, d),
+                                     keys=self.signer_keys[:DISPUTE_QUORUM])
+        tx = oracle.resolveDispute(replacement.as_tuple(), deadline, sigs, self.tx(self.reporter))
+        assert tx.events["DisputeResolved"]["bondReturned"]
+        self.record("resolveDispute", "`ScoreOracle.resolveDispute` (replacement differs)", tx,
+                    "3 of 3 signatures over the disputed report's hash and its replacement, which is final at "
+                    "once; the bond goes back to the disputer")
+        return batch
+
+    def run(self, backer_counts=DEFAULT_BACKERS, lockups=DEFAULT_LOCKUPS, model_counts=DEFAULT_MODELS, progress=None):
+        """Measure everything; returns {"actions", "scaling", "batch", "floor", "seconds"}. brownie prints every
         transaction unless each call is given silent=True: with `silent`, its console output is dropped instead."""
         out = sys.stdout
         progress = progress or (lambda text: print(text, file=out, flush=True))
         if not self.silent:
-            return self._run(backer_counts, lockups, progress)
+            return self._run(backer_counts, lockups, model_counts, progress)
         with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-            return self._run(backer_counts, lockups, progress)
+            return self._run(backer_counts, lockups, model_counts, progress)
 
-    def _run(self, backer_counts, lockups, progress):
+    def _run(self, backer_counts, lockups, model_counts, progress):
         t0 = time.time()
         self.deploy()
         self.measure_token()
@@ -368,19 +505,14 @@ class Bench:
             entry["agreement"].lock(self.tx(self.modeller))
         start = settled.startRound()
 
-        # rounds: the ones before the start (announced already), then the longest lockup
-        _, _, _, last = self.oracle.modelInfo(MODEL_ID)
+        # the oracle: the rounds before the start, the longest lockup, batches of models, a dispute
         longest = max(list(lockups) + [8])
-        progress(f"posting {start - 1 - last + longest} rounds ...")
-        self.announce_and_post(start - 1 - last)
-        self.announce_and_post(longest, measure_first=True)
-        self.rows["postRound_batch"] = {
-            "action": "`ScoreOracle` batch post (per model)", "gas": None, "execution": None,
-            "note": "not measured: there is no batch entry point yet (it belongs to the Oracle issue)"}
+        batch = self.measure_oracle(start, longest, model_counts, progress)
 
         # the lifecycle agreement: mature, repay, claims
         tx = settled.mature(self.tx(self.modeller))
-        self.record("mature", "`mature`", tx, "anyone; reads two oracle indices whatever the lockup")
+        self.record("mature", "`mature`", tx,
+                    "anyone; one `settlementIndices` call to the oracle (two stored indices) whatever the lockup")
         tx = self.repay_all(settled)
         self.record("repay", "`repay` (whole amount due, settles)", tx, "settles and returns the reserve")
         assert settled.phase() == 3
@@ -412,9 +544,9 @@ class Bench:
         defaulting.claim(self.bob, self.tx(self.bob))
         self.rows["rollover"] = {
             "action": "roll over into the next agreement", "gas": None, "execution": None,
-            "note": "not measured: not implemented yet (series issue)"}
+            "note": "not measured: roll-over is not built yet (series issue)"}
 
-        return {"actions": self.rows, "scaling": scaling, "floor": self.floor(),
+        return {"actions": self.rows, "scaling": scaling, "batch": batch, "floor": self.floor(),
                 "seconds": round(time.time() - t0, 1)}
 
     def floor(self):
@@ -452,14 +584,17 @@ def _fmt(value):
 
 
 def render(result, settings, date):
-    rows, floor, scaling = result["actions"], result["floor"], result["scaling"]
+    rows, floor, scaling, batch = result["actions"], result["floor"], result["scaling"], result["batch"]
     out = ["# Gas benchmark", "",
            f"Generated by `scripts/bench.py` (`make bench`) on {date} at commit {settings['commit']}.",
            f"Chain: {settings['client']} (chain id {settings['chain_id']}, hardfork {settings['hardfork']}); "
            f"solc {settings['solc']}, optimizer {settings['optimizer_runs']} runs, EVM {settings['hardfork']}; "
            f"OpenZeppelin Contracts {settings['openzeppelin']}. Token: the NMR mock (`contracts/test/MockNMR.sol`, "
-           "NMR's quirks). Agreements are EIP-1167 clones from `AgreementFactory`. Every figure is deterministic "
-           "(re-running gives the same numbers).", "",
+           "NMR's quirks). Agreements are EIP-1167 clones from `AgreementFactory`. The `ScoreOracle` has 3 signers, "
+           "quorum 2 (dispute quorum 3), a one-hour challenge window; its statements are signed off-chain as "
+           "EIP-712 typed data and relayed by an ordinary account (each signature deadline is chosen so that no "
+           "signature byte is zero, which keeps calldata gas fixed). Every figure is deterministic (re-running "
+           "gives the same numbers).", "",
            "**gas** is the transaction's `gasUsed` (after refunds); **execution** is `gasUsed` less the 21,000 base "
            "cost and calldata (4 gas per zero byte, 16 per other byte). Terms: 100 NMR units, 50% profit and burn "
            "share, 50% reserve, no upfront fee, no fee ladder. Measured backers keep a standing NMR balance and "
@@ -468,8 +603,9 @@ def render(result, settings, date):
            "## Every action", "",
            "| action | gas | execution | conditions |", "| --- | ---: | ---: | --- |"]
     order = ["create_first", "create", "create_direct", "reserve_first", "reserve_topup", "deposit_empty", "deposit_first", "deposit",
-             "deposit_direct", "deposit_topup", "withdraw_part", "withdraw_all", "cancel", "claim_cancelled", "lock", "announceRound",
-             "postRound", "postRound_batch", "mature", "repay", "claim", "claim_last", "default", "claim_default",
+             "deposit_direct", "deposit_topup", "withdraw_part", "withdraw_all", "cancel", "claim_cancelled", "lock",
+             "registerModel", "announceRounds", "postReports", "finalize", "postReports_rounds", "finalize_rounds",
+             "dispute", "resolveDispute", "mature", "repay", "claim", "claim_last", "default", "claim_default",
              "rollover", "oz_deposit_first", "oz_deposit", "oz_redeem", "transferFrom"]
     for key in order:
         r = rows[key]
@@ -519,24 +655,41 @@ def render(result, settings, date):
         out.append(f"| {lockup} | {n:,} | {e['deposit']:,} | {e['mature']:,} | {e['repay']:,} | "
                    f"{e['mature'] + e['repay']:,} | {e['claim']:,} |")
     same = len({(e["deposit"], e["mature"], e["repay"], e["claim"]) for e in scaling.values()}) == 1
-    out += ["", f"Identical across every size: **{'yes' if same else 'NO'}** — nothing loops over backers or rounds.",
-            "", "## Not measured", "",
-            "- **Batch round posting** (one transaction for many models): `ScoreOracle` has no batch entry point yet; "
-            "it belongs to the Oracle issue. The single-model `postRound` above is the per-model cost today.",
-            "- **Roll over** into a next agreement: not implemented yet (series issue).", ""]
+    out += ["", f"Identical across every size: **{'yes' if same else 'NO'}** — nothing loops over backers or rounds: "
+            "`mature` reads the lockup's two end points of the oracle's cumulative index through one "
+            "`settlementIndices` call.", "",
+            "## Oracle: one round of many models in one transaction", "",
+            "The signers sign one `postReports` batch holding the same round of *n* models (one signature set over "
+            "the whole batch, so two signature checks whatever *n*); anyone relays it in one transaction and, after "
+            "the challenge window, finalizes the *n* rounds with one `finalizeMany(modelIds, 1)`. Each report "
+            "carries two scores (CORR20, MMC) and writes new round slots. **Gas per model-round** is the "
+            "transaction's `gasUsed` divided by *n*: the base cost, the signatures and the batch digest are shared.",
+            "", "| models *n* | `postReports` gas | per model-round | `finalizeMany` gas | per model-round | "
+            "post + finalize per model-round |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for n, e in sorted(batch.items()):
+        out.append(f"| {n:,} | {e['post']:,} | {e['post_per_model']:,} | {e['finalize']:,} | "
+                   f"{e['finalize_per_model']:,} | **{e['per_model']:,}** |")
+    rounds_post, rounds_final = rows["postReports_rounds"], rows["finalize_rounds"]
+    out += ["", "One model's consecutive rounds share the fixed costs the same way (the rows in the first table): "
+            f"{rounds_post['action']}: {rounds_post['gas']:,} gas ({rounds_post['note']}); "
+            f"{rounds_final['action']}: {rounds_final['gas']:,} gas ({rounds_final['note']}).", "",
+            "## Not measured", "",
+            "- **Roll over** into a next agreement: not measured because roll-over is not built yet (series issue).",
+            ""]
     return "\n".join(out)
 
 
 def to_json(result, settings, date):
     scaling = {f"{lockup}x{n}": e for (lockup, n), e in sorted(result["scaling"].items())}
     return {"date": date, "settings": settings, "actions": result["actions"], "floor": result["floor"],
-            "scaling": scaling}
+            "scaling": scaling, "batch": {str(n): e for n, e in sorted(result["batch"].items())}}
 
 
 def from_json(data):
     """The `run` result back from gas.json (to re-render the markdown without re-measuring)."""
     scaling = {tuple(int(x) for x in key.split("x")): e for key, e in data["scaling"].items()}
-    return {"actions": data["actions"], "floor": data["floor"], "scaling": scaling}
+    batch = {int(n): e for n, e in data["batch"].items()}
+    return {"actions": data["actions"], "floor": data["floor"], "scaling": scaling, "batch": batch}
 
 
 def main():
@@ -549,8 +702,9 @@ def main():
         return
     backers = tuple(int(x) for x in os.environ.get("BENCH_BACKERS", ",".join(map(str, DEFAULT_BACKERS))).split(","))
     lockups = tuple(int(x) for x in os.environ.get("BENCH_LOCKUPS", ",".join(map(str, DEFAULT_LOCKUPS))).split(","))
+    models = tuple(int(x) for x in os.environ.get("BENCH_MODELS", ",".join(map(str, DEFAULT_MODELS))).split(","))
     out_dir = Path(os.environ.get("BENCH_OUT", "bench"))
-    result = Bench().run(backers, lockups)
+    result = Bench().run(backers, lockups, models)
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     settings = chain_settings()
     text = render(result, settings, date)

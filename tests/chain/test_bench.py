@@ -1,4 +1,5 @@
-"""Smoke test of the gas benchmark (scripts/bench.py) with tiny sizes: 1 and 3 other backers, 1 and 2 lockup rounds.
+"""Smoke test of the gas benchmark (scripts/bench.py) with tiny sizes: 1 and 3 other backers, 1 and 2 lockup rounds,
+oracle batches of 1 and 3 models.
 
 The benchmark runs once per module (its own stack, not the parametrized token/deployment fixtures), in well under
 a minute; each test checks one property of its result."""
@@ -10,16 +11,17 @@ from scripts.bench import Bench, chain_settings, render
 MEASURED = {
     "create_first", "create", "create_direct", "reserve_first", "reserve_topup", "deposit_empty", "deposit_first",
     "deposit", "deposit_direct", "deposit_topup", "withdraw_part", "withdraw_all", "cancel", "claim_cancelled",
-    "lock", "announceRound", "postRound", "mature", "repay", "claim", "claim_last", "default", "claim_default",
+    "lock", "registerModel", "announceRounds", "postReports", "finalize", "postReports_rounds", "finalize_rounds",
+    "dispute", "resolveDispute", "mature", "repay", "claim", "claim_last", "default", "claim_default",
     "oz_deposit_first", "oz_deposit", "oz_redeem", "transferFrom",
 }
-NOT_MEASURED = {"postRound_batch", "rollover"}
+NOT_MEASURED = {"rollover"}
 
 
 @pytest.fixture(scope="module")
 def bench(module_isolation):
     """Run once, after brownie's module reset (so nothing it leaves on the chain outlives this module)."""
-    return Bench().run(backer_counts=(1, 3), lockups=(1, 2), progress=lambda *_: None)
+    return Bench().run(backer_counts=(1, 3), lockups=(1, 2), model_counts=(1, 3), progress=lambda *_: None)
 
 
 def test_structure(bench):
@@ -36,6 +38,8 @@ def test_structure(bench):
     text = render(bench, chain_settings(), "today")
     assert "| lockup rounds | other backers | deposit | mature | repay | settle | claim |" in text
     assert "Identical across every size: **yes**" in text
+    assert "| models *n* | `postReports` gas | per model-round |" in text
+    assert "postRound" not in text and "announceRound`" not in text  # the old oracle's functions are gone
 
 
 def test_deposit_target_and_floor(bench):
@@ -59,3 +63,19 @@ def test_deposit_not_above_openzeppelin(bench):
 def test_settle_and_claim_do_not_grow(bench):
     """Settle (mature + repay), claim and deposit cost the same whatever the backers or lockup rounds."""
     assert len({tuple(sorted(e.items())) for e in bench["scaling"].values()}) == 1, bench["scaling"]
+
+
+def test_oracle_batches_share_the_fixed_cost(bench):
+    """Per model-round, a batch of 3 models costs less than one model alone, for posting and for finalizing; the
+    single-model rows agree with a batch of one."""
+    batch, actions = bench["batch"], bench["actions"]
+    assert set(batch) == {1, 3}
+    for key in ("post", "finalize"):
+        assert batch[3][f"{key}_per_model"] < batch[1][f"{key}_per_model"], (key, batch)
+        assert batch[3][key] > batch[1][key], (key, batch)
+    for n, e in batch.items():
+        assert e["per_model"] == e["post_per_model"] + e["finalize_per_model"]
+        assert e["post_per_model"] == round(e["post"] / n)
+    # one round of one model, as in the batch of one (same calldata shape, same new slots)
+    assert actions["postReports"]["execution"] == batch[1]["post_execution"]
+    assert actions["finalize_rounds"]["gas"] > actions["finalize"]["gas"]
