@@ -75,7 +75,6 @@ def new_keystore(out: str, password: str, private_key=None, kdf: str = "scrypt",
     if not password:
         raise KeystoreError("refusing to encrypt a keystore with an empty password")
     account = Account.from_key(private_key) if private_key is not None else Account.create()
-    encrypted = Account.encrypt(account.key, password, kdf=kdf, iterations=iterations)
     path = Path(out)
     try:
         # O_EXCL: two runs with the same --out cannot clobber each other's key
@@ -84,6 +83,11 @@ def new_keystore(out: str, password: str, private_key=None, kdf: str = "scrypt",
         raise KeystoreError(f"{out} exists; not overwriting a keystore") from None
     except OSError as error:
         raise KeystoreError(f"cannot create {out}: {error.strerror}") from None
-    with os.fdopen(fd, "w") as handle:
-        json.dump(encrypted, handle)
+    try:
+        encrypted = Account.encrypt(account.key, password, kdf=kdf, iterations=iterations)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(encrypted, handle)
+    except BaseException:
+        path.unlink(missing_ok=True)  # no empty or half-written keystore left behind
+        raise
     return account

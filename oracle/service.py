@@ -541,6 +541,26 @@ class OracleService:
                 self.store.release_lease(held[0])
         return self.store.acquire_lease(self.holder, self.config.lease_ttl)
 
+    def reconcile_transactions(self):
+        """Settle what the store says is still in flight from an earlier run (crashed, or the RPC failed while
+        waiting): mined, reverted, dropped (its nonce used by another transaction), or still pending."""
+        if self.store is None:
+            return
+        latest_nonce = None
+        for tx in self.store.open_txs(self.sender_account.address):
+            receipt = self.sender._receipt(tx.tx_hash)
+            if receipt is not None:
+                status = "mined" if receipt["status"] == 1 else "reverted"
+            else:
+                if latest_nonce is None:
+                    latest_nonce = self.w3.eth.get_transaction_count(self.sender_account.address, "latest")
+                status = "dropped" if latest_nonce > tx.nonce else None
+            if status is None:
+                self.log("tx_pending", level="warning", tx_hash=tx.tx_hash, nonce=tx.nonce, kind=tx.kind)
+            else:
+                self.store.set_tx_status(tx.tx_hash, status)
+                self.log("tx_reconciled", tx_hash=tx.tx_hash, nonce=tx.nonce, kind=tx.kind, status=status)
+
     # ------------------------------------------------------------------ signatures
     def gather(self, statement: Statement) -> list[bytes]:
         """Quorum signatures over the statement, ascending by signer: local keys first, then co-signers from
@@ -826,6 +846,7 @@ class OracleService:
                 self.log("lease_held", holder=holder[0] if holder else None)
                 return self.code
             holding = True
+            self.reconcile_transactions()
             if self.directory is not None:
                 self.directory.prune(self.chain_time())
             self._step("announce", self.announce)
