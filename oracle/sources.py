@@ -599,23 +599,24 @@ _SIX_PLACES = Decimal("0.000001")
 class SyntheticSource(_CheckedSource):
     """Deterministic made-up rounds for simulations and the demo (rules in the module docstring).
 
-    The default round 1000 opens 2026-01-01 12:00 UTC; with `now` a test or the demo decides which rounds have
+    `model_ids` limits the models it answers for; None answers for any model id (a UUID), so a service can
+    run it against whatever models its oracle has registered. The default round 1000 opens 2026-01-01 12:00 UTC; with `now` a test or the demo decides which rounds have
     opened and resolved. `profiles` maps model ids to (username, profile text); `set_profile` changes one."""
 
     name = "synthetic"
 
-    def __init__(self, model_ids: Sequence[str], seed: int = 0, *, now: Callable[[], float] = time.time,
+    def __init__(self, model_ids: Sequence[str] | None = None, seed: int = 0, *, now: Callable[[], float] = time.time,
                  first_round: int = 1000, first_open: int = 1767268800, round_spacing: int = 86400,
                  close_after: int = 3600, resolve_after: int = 31 * 86400,
                  score_params: Mapping[str, tuple] | None = None, multipliers: Mapping[str, object] | None = None,
                  payout_factor=Decimal(1), clip=Decimal("0.05"), miss_rate: float = 0.05,
                  limits: Limits = Limits(), profiles: Mapping[str, tuple[str, str]] | None = None):
         super().__init__(limits)
-        for model_id in model_ids:
+        for model_id in model_ids or []:
             _check_model_id(model_id)
         if round_spacing <= 0 or close_after <= 0 or resolve_after < close_after:
             raise ValueError("round_spacing and close_after must be positive and resolve_after >= close_after")
-        self.model_ids = list(model_ids)
+        self.model_ids = None if model_ids is None else [m.lower() for m in model_ids]
         self.seed = seed
         self.now = now
         self.first_round, self.first_open = first_round, first_open
@@ -662,7 +663,7 @@ class SyntheticSource(_CheckedSource):
 
     def resolved_results(self, model_id: str, after_round: int) -> list[RoundResult]:
         _check_model_id(model_id)
-        if model_id.lower() not in {m.lower() for m in self.model_ids}:
+        if self.model_ids is not None and model_id.lower() not in self.model_ids:
             raise SourceError(f"{where(model_id, None)}: not one of the synthetic models")
         now = self.now()
         known = set(range(self.first_round, self._last_opened() + 1))

@@ -739,6 +739,9 @@ def test_synthetic_errors_and_profiles():
     assert source.profile_text(ALPHA) == ("alpha", "my address " + ALPHA_ADDRESS)
     with pytest.raises(ValueError, match="must name the same scores"):
         SyntheticSource([ALPHA], multipliers={"CORR20": 1})
+    anyone = SyntheticSource(seed=0, now=lambda: FIRST_OPEN + 40 * 86400)   # no list: every model id
+    assert anyone.resolved_results(BETA, 999) == SyntheticSource([BETA], now=lambda: FIRST_OPEN + 40 * 86400
+                                                                 ).resolved_results(BETA, 999)
 
 
 # --- validate -------------------------------------------------------------------------------------------------
