@@ -29,6 +29,7 @@ import uuid as uuidlib
 
 from oracle.keys import KeystoreError, PasswordSource, load_keystore, load_keystores, new_keystore
 from oracle.model import SourceError
+from oracle.validate import Limits
 from oracle.service import (
     EXIT_OK,
     EXIT_RPC,
@@ -61,6 +62,13 @@ def _address(text: str) -> str:
     if not re.fullmatch(r"0x[0-9a-fA-F]{40}", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a 0x address")
     return text
+
+
+def _model_name(text: str) -> tuple[str, str]:
+    uuid, sep, name = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not UUID=NAME")
+    return _uuid(uuid), name
 
 
 def _positive(kind):
@@ -105,13 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="seed of --source synthetic")
     run.add_argument("--model", action="append", type=_uuid, default=[], metavar="UUID",
                      help="report only these models (repeat); default every model registered on-chain")
+    run.add_argument("--model-name", action="append", type=_model_name, default=[], metavar="UUID=NAME",
+                     help="model name for --source numerai profile look-ups (--attest); repeat")
     run.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"progress database (default {DEFAULT_DB})")
     run.add_argument("--max-batch", type=_positive(int), default=50, metavar="N", help="reports per transaction")
     run.add_argument("--from-block", type=int, default=0, metavar="N", help="first block to scan for registrations")
     run.add_argument("--receipt-timeout", type=_positive(float), default=120.0, metavar="SECONDS",
                      help="wait this long for a receipt before re-sending with a higher fee")
     run.add_argument("--tournament", type=int, default=DEFAULT_TOURNAMENT,
-                     help="tournament of dry-run reports without --rpc (default 8)")
+                     help="Numerai tournament without --rpc (default 8); with --rpc the oracle's")
+    run.add_argument("--after-round", type=int, metavar="N", help="dry run without --rpc: report rounds after N "
+                     "(default: from the first round the source's schedule lists)")
     run.add_argument("--attest", action="store_true", help="also attest models whose owner's profile proves the "
                      "registered modeller's address")
     run.add_argument("--dry-run", action="store_true", help="print the reports a run would post; post nothing")
@@ -130,16 +142,21 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------------------------------- sources
 
 
-def make_source(args):
+def make_source(args, limits=None):
+    """The --source, checking results against `limits` (oracle.validate.Limits: the oracle's own bounds when
+    the chain is known, the sources' defaults otherwise)."""
     from oracle import sources
 
-    if args.source == "file":
-        if not args.file:
-            raise UsageError("--source file needs --file PATH")
-        return sources.FileSource(args.file)
-    if args.source == "synthetic":
-        return sources.SyntheticSource(seed=args.seed)
-    return sources.NumeraiSource(url=args.numerai_url) if args.numerai_url else sources.NumeraiSource()
+    extra = {} if limits is None else {"limits": limits}
+    try:
+        if args.source == "file":
+            return sources.FileSource(args.file, **extra)
+        if args.source == "synthetic":
+            return sources.SyntheticSource(args.model or None, seed=args.seed, **extra)
+        return sources.NumeraiSource(args.numerai_url, tournament=args.tournament,
+                                     model_names=dict(args.model_name), **extra)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -178,9 +195,18 @@ def dry_run_offline(args, log: JsonLog, out) -> int:
     """Every resolved round of the --model ids, from the source alone (no chain)."""
     source = make_source(args)
     code = EXIT_OK
+    after = args.after_round
+    if after is None:
+        try:
+            # a source lists a model's rounds from the first one it knows: start where its schedule starts
+            rounds = source.schedule(0)
+        except SourceError as error:
+            log("source_error", level="error", step="schedule", error=str(error))
+            return EXIT_SOURCE
+        after = rounds[0].round - 1 if rounds else 0
     for uuid in args.model:
         try:
-            results = source.resolved_results(uuid, 0)
+            results = source.resolved_results(uuid, after)
             reports = [r.to_report(args.tournament) for r in results]
         except SourceError as error:
             log("source_error", level="error", model=uuid, error=str(error))
@@ -200,6 +226,19 @@ def _print_report(report, uuid, as_json: bool, out):
         print(f"{uuid} round {report.round}: return {data['round_return']} ({detail})", file=out, flush=True)
 
 
+def _load_keys(args) -> tuple[list, object]:
+    """(signer accounts, sender account or None) from the keystores; UsageError when one does not open."""
+    passwords = _passwords(args)
+    try:
+        keys = load_keystores(args.keystore, passwords)
+        sender = None
+        if args.sender_keystore:
+            sender = load_keystore(args.sender_keystore, passwords.read(args.sender_keystore))
+    except KeystoreError as error:
+        raise UsageError(str(error)) from None
+    return keys, sender
+
+
 def cmd_run(args, log: JsonLog, out) -> int:
     _check_run_args(args)
     if args.dry_run and args.rpc is None:
@@ -208,11 +247,20 @@ def cmd_run(args, log: JsonLog, out) -> int:
         abi = load_abi(args.abi)
     except (OSError, ValueError, KeyError) as error:
         raise UsageError(str(error)) from None
-    source = make_source(args)
+    keys, sender = ([], None) if args.dry_run else _load_keys(args)  # usage errors before any network
+    w3 = _connect(args.rpc)
+    try:
+        # the source checks results against this oracle's bounds and tournament, not generic defaults
+        oracle = w3.eth.contract(address=w3.to_checksum_address(args.oracle), abi=abi)
+        args.tournament = oracle.functions.tournament().call()
+        limits = Limits.from_oracle(oracle.functions.maxClip().call(), oracle.functions.maxMultiplier().call())
+    except NETWORK_ERRORS as error:
+        log("rpc_error", level="error", error=f"{type(error).__name__}: {error}")
+        return EXIT_RPC
+    source = make_source(args, limits)
     config = ServiceConfig(models=args.model or None, max_batch=args.max_batch,
                            signature_dir=args.signature_dir, signature_timeout=args.signature_timeout,
                            attest=args.attest, from_block=args.from_block, receipt_timeout=args.receipt_timeout)
-    w3 = _connect(args.rpc)
     if args.dry_run:
         service = OracleService(w3, args.oracle, abi, source, [], config=config, log=log)
         try:
@@ -223,17 +271,6 @@ def cmd_run(args, log: JsonLog, out) -> int:
         for entry, report in planned:
             _print_report(report, entry.uuid, args.json, out)
         return service.code
-    try:
-        passwords = _passwords(args)
-        keys = load_keystores(args.keystore, passwords)
-        sender = None
-        if args.sender_keystore:
-            if passwords.env is None and passwords.file is None:
-                sender = load_keystore(args.sender_keystore, passwords.read(args.sender_keystore))
-            else:
-                sender = load_keystore(args.sender_keystore, passwords.read("sender"))
-    except KeystoreError as error:
-        raise UsageError(str(error)) from None
     service = OracleService(w3, args.oracle, abi, source, keys, sender=sender, config=config, log=log,
                             db_path=args.db)
     if args.interval is None:

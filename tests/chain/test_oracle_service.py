@@ -22,6 +22,8 @@ from backing.oracle_ops import SignedOracle
 from backing.reference import next_index
 from oracle import cli as oracle_cli
 from oracle import typed_data as td
+from oracle.fake_numerai import FakeNumerai
+from oracle.fake_numerai import start as start_fake_numerai
 from oracle.keys import new_keystore
 from oracle.model import RoundInfo, RoundResult, Source, SourceError
 from oracle.service import (
@@ -225,8 +227,8 @@ def expected_index(reports):
 
 def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
         oracle, oracle_w3, signers, schedule, make_nmr_agreement, fund_nmr, modeller, alice, tmp_path,
-        monkeypatch, capsys):
-    """Source -> `backing oracle run` with two signer keystores (k = 2) and a sender keystore -> chain: rounds
+        request, capsys):
+    """The fake Numerai API -> `backing oracle run` with two signer keystores (k = 2) and a sender keystore -> chain: rounds
     announced, posted, finalized; the agreement locked before matures on them and settles."""
     agreement, terms = make_nmr_agreement(lockup_rounds=2, reserve_ratio_bps=5000)
     fund_nmr(modeller, 50 * NMR, agreement)
@@ -238,8 +240,16 @@ def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
 
     results = [result(CONFTEST_UUID, 1, "0.01", "0"), result(CONFTEST_UUID, 2, "0.04", "0.01"),
                result(CONFTEST_UUID, 3, "-0.03", "0.005")]
-    source = ListSource(schedule[:3], {CONFTEST_UUID: results})
-    monkeypatch.setattr(oracle_cli, "make_source", lambda args: source)
+    # Numerai, as the fake API serves it: rounds 1-3 opened in the past, closing on the oracle's schedule
+    fake = FakeNumerai()
+    for info in schedule[:3]:
+        fake.add_round(info.round, open_time=schedule[0].close_time - 10 * DAY + info.round * 3600,
+                       close_staking_time=info.close_time, resolved=True)
+    fake.add_model(CONFTEST_UUID, "conftest-model")
+    for info, round_result in zip(schedule[:3], results):
+        fake.set_scores(CONFTEST_UUID, info.round, {k: str(v) for k, v in round_result.scores.items()})
+    server, numerai_url = start_fake_numerai(fake)
+    request.addfinalizer(server.stop)
     (tmp_path / "pw").write_text("operator password\n")
     keystores = []
     for i, key in enumerate(signers[:2]):
@@ -247,7 +257,7 @@ def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
         new_keystore(keystores[-1], "operator password", private_key=key.key, **FAST_KDF)
     new_keystore(str(tmp_path / "sender.json"), "operator password", private_key=local(accounts[8]).key,
                  **FAST_KDF)
-    common = ["--rpc", rpc_url(), "--oracle", oracle.address, "--source", "file", "--file", "unused"]
+    common = ["--rpc", rpc_url(), "--oracle", oracle.address, "--source", "numerai", "--numerai-url", numerai_url]
     run = ["run", "--once", *common, *keystores, "--password-file", str(tmp_path / "pw"),
            "--sender-keystore", str(tmp_path / "sender.json"), "--db", str(tmp_path / "p.sqlite")]
 

@@ -355,7 +355,7 @@ def test_cli_argparse_errors(argv, message, capsys):
 
 
 def test_cli_unreadable_keystore_password_is_usage_error(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(oracle_cli, "make_source", lambda args: ListSource({}))
+    monkeypatch.setattr(oracle_cli, "make_source", lambda args, limits=None: ListSource({}))
     monkeypatch.delenv("MISSING_PW", raising=False)
     new_keystore(str(tmp_path / "k.json"), "pw", private_key=keccak(text="k"), **FAST_KDF)
     code = oracle_cli.main(["run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE, "--keystore",
@@ -372,7 +372,7 @@ def test_cli_unreadable_keystore_password_is_usage_error(tmp_path, monkeypatch, 
 
 
 def test_cli_missing_abi_is_usage_error(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(oracle_cli, "make_source", lambda args: ListSource({}))
+    monkeypatch.setattr(oracle_cli, "make_source", lambda args, limits=None: ListSource({}))
     code = oracle_cli.main(["run", "--dry-run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE,
                             "--abi", str(tmp_path / "nope.json")])
     assert code == EXIT_USAGE
@@ -382,7 +382,7 @@ def test_cli_missing_abi_is_usage_error(tmp_path, monkeypatch, capsys):
 def test_cli_dry_run_offline_json(monkeypatch, capsys):
     source = ListSource({UUID_A: [result(UUID_A, 1, "0.02", "-0.01"), result(UUID_A, 2, missed=True)],
                          UUID_B: [result(UUID_B, 1, "1", "1")]})
-    monkeypatch.setattr(oracle_cli, "make_source", lambda args: source)
+    monkeypatch.setattr(oracle_cli, "make_source", lambda args, limits=None: source)
     assert oracle_cli.main(["run", "--dry-run", "--json", "--model", UUID_A, "--model", UUID_B]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(d["model_uuid"], d["round"], d["missed"], d["round_return"]) for d in lines] == [
@@ -396,7 +396,7 @@ def test_cli_dry_run_offline_json(monkeypatch, capsys):
 
 def test_cli_dry_run_offline_source_error_skips_one_model(monkeypatch, capsys):
     source = ListSource({UUID_B: [result(UUID_B, 1)]}, failing={UUID_A})
-    monkeypatch.setattr(oracle_cli, "make_source", lambda args: source)
+    monkeypatch.setattr(oracle_cli, "make_source", lambda args, limits=None: source)
     code = oracle_cli.main(["run", "--dry-run", "--json", "--model", UUID_A, "--model", UUID_B])
     captured = capsys.readouterr()
     assert code == EXIT_SOURCE
@@ -407,13 +407,76 @@ def test_cli_dry_run_offline_source_error_skips_one_model(monkeypatch, capsys):
 
 
 def test_cli_dry_run_offline_text(monkeypatch, capsys):
-    monkeypatch.setattr(oracle_cli, "make_source", lambda args: ListSource({UUID_A: [result(UUID_A, 3)]}))
+    monkeypatch.setattr(oracle_cli, "make_source", lambda args, limits=None: ListSource({UUID_A: [result(UUID_A, 3)]}))
     assert oracle_cli.main(["run", "--dry-run", "--model", UUID_A]) == 0
     assert capsys.readouterr().out == (f"{UUID_A} round 3: return -0.0075 (CORR20 0.02, MMC -0.01)\n")
 
 
 def test_cli_dry_run_rpc_down(monkeypatch, capsys):
-    monkeypatch.setattr(oracle_cli, "make_source", lambda args: ListSource({}))
+    monkeypatch.setattr(oracle_cli, "make_source", lambda args, limits=None: ListSource({}))
     code = oracle_cli.main(["run", "--dry-run", "--rpc", "http://127.0.0.1:9", "--oracle", ORACLE])
     assert code == 4
     assert json.loads(capsys.readouterr().err.splitlines()[-1])["event"] == "rpc_error"
+
+
+def test_cli_dry_run_offline_from_a_csv_file(tmp_path, capsys):
+    path = tmp_path / "rounds.csv"
+    path.write_text("model_id,round,close_time,missed,CORR20,MMC,mult_CORR20,mult_MMC,payout_factor,clip\n"
+                    f"{UUID_A},1000,1767272400,false,0.0123,-0.0045,0.5,2,1,0.05\n"
+                    f"{UUID_A},1001,1767358800,true,,,,,,\n")
+    assert oracle_cli.main(["run", "--dry-run", "--json", "--source", "file", "--file", str(path),
+                            "--model", UUID_A]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    # 0.5 * 0.0123 + 2 * -0.0045 = -0.00285
+    assert [(d["round"], d["missed"], d["round_return"], d["scores"]) for d in lines] == [
+        (1000, False, "-0.00285", {"CORR20": "0.0123", "MMC": "-0.0045"}), (1001, True, "0", {})]
+
+
+def test_cli_dry_run_offline_from_the_fake_numerai_api(capsys):
+    from oracle.fake_numerai import FakeNumerai, start
+
+    fake = FakeNumerai()
+    fake.add_round(1000, open_time=1767268800, resolved=True, payout_factor="0.8")
+    fake.add_round(1001, open_time=1767268800 + 86400, resolved=False)
+    fake.add_model(UUID_A, "alpha")
+    fake.set_scores(UUID_A, 1000, {"CORR20": "0.0123", "MMC": "-0.0045"})
+    server, url = start(fake)
+    try:
+        assert oracle_cli.main(["run", "--dry-run", "--json", "--source", "numerai", "--numerai-url", url,
+                                "--model", UUID_A]) == 0
+    finally:
+        server.stop()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    # 0.8 * (0.5 * 0.0123 + 2 * -0.0045) = -0.00228; round 1001 is not resolved yet
+    assert [(d["round"], d["round_return"], d["payout_factor"], d["clip"]) for d in lines] == [
+        (1000, "-0.00228", "0.8", "0.05")]
+
+
+def test_cli_model_name_must_be_uuid_equals_name(capsys):
+    assert oracle_cli.main(["run", "--model-name", "alpha"]) == EXIT_USAGE
+    assert "is not UUID=NAME" in capsys.readouterr().err
+
+
+def test_lease_of_a_killed_process_on_this_host_is_taken_over(tmp_path):
+    """A process killed mid-run (kill -9) leaves its lease; a restart on the same host must not wait it out."""
+    import socket
+    import subprocess
+    import sys
+
+    from web3 import Web3
+
+    from oracle.service import OracleService
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    store = ProgressStore(str(tmp_path / "p.sqlite"), 1337, ORACLE)
+    assert store.acquire_lease(f"{socket.gethostname()}:{dead.pid}:deadbeef", ttl=3600)
+    w3 = Web3(Web3.HTTPProvider("http://127.0.0.1:9"))  # never contacted: the lease is local
+    service = OracleService(w3, ORACLE, load_abi(), ListSource({}), [], store=store)
+    service.store = store
+    assert service._lease()
+    assert store.lease_holder()[0] == service.holder
+    # a live holder (this very process, another instance) is respected
+    other = OracleService(w3, ORACLE, load_abi(), ListSource({}), [], store=store)
+    other.store = store
+    assert not other._lease()
