@@ -71,9 +71,15 @@ class ListSource(Source):
     def __init__(self, rounds, results, failing=(), garbage=()):
         self.rounds, self.results = list(rounds), dict(results)
         self.failing, self.garbage = set(failing), set(garbage)
+        self.profiles = {}
 
     def schedule(self, after_round):
         return [r for r in self.rounds if r.round > after_round]
+
+    def profile_text(self, model_id):
+        if model_id in self.failing:
+            raise SourceError(f"model {model_id}: Numerai answered HTTP 502")
+        return "owner", self.profiles.get(model_id, "")
 
     def resolved_results(self, model_id, after_round):
         if model_id in self.failing:
@@ -585,3 +591,24 @@ def test_stalled_oracle_agreement_matures_on_fallback(oracle, oracle_w3, schedul
     finish_window(oracle)
     assert service.run_once() == EXIT_OK
     assert oracle.modelInfo(MODEL_ID)[3] == 3
+
+
+def test_attest_models_whose_profile_names_the_modeller(oracle, schedule, register, make_service, modeller):
+    from oracle.attest import evidence_hash
+
+    a, b = register(UUID_A), register(UUID_B)
+    source = ListSource(schedule[:1], {})
+    source.profiles = {UUID_A: f"Backed on Backing Vaults: {modeller.address}", UUID_B: "no address here"}
+    log = LogLines()
+    service = make_service(source, log=log, attest=True)
+    assert service.run_once() == EXIT_OK
+    assert oracle.isAttested(a) and not oracle.isAttested(b)
+    assert oracle.attestationNonce(a) == 1 and oracle.attestationNonce(b) == 0
+    assert [(e["model"], e["evidence"]) for e in log.events("attested")] == [
+        (UUID_A, "0x" + evidence_hash(source.profiles[UUID_A]).hex())]
+    # nothing changed: nothing sent; the address removed from the profile: the attestation is withdrawn
+    assert service.run_once() == EXIT_OK
+    assert oracle.attestationNonce(a) == 1
+    source.profiles[UUID_A] = "moved on"
+    assert service.run_once() == EXIT_OK
+    assert not oracle.isAttested(a) and oracle.attestationNonce(a) == 2
