@@ -91,19 +91,35 @@ def agreement_from_chain(agreement, token, terms: Terms, from_block: int) -> Agr
     return result
 
 
-def deploy_stack(deployer, reporter, nmr_address=None, max_clip=ONE // 20, max_multiplier=10 * ONE,
-                 min_round_spacing=22 * 3600):
+def deploy_stack(deployer, relayer, nmr_address=None, max_clip=ONE // 20, max_multiplier=10 * ONE,
+                 min_round_spacing=22 * 3600, signer_addresses=None, quorum=2, dispute_quorum=3, params=None):
     """Deploy the protocol without console output: the token (a fresh MockNMR, or the one at ``nmr_address``),
-    the score oracle with the given bounds and ``reporter`` allowed, and the agreement factory.
-    Returns (token, oracle, factory). Used by scripts/deploy.py and ``backing simulate``."""
+    the score oracle (dispute bonds in the token) and the agreement factory.
+
+    Signers: ``signer_addresses`` when given (a real deployment: the operators' keys stay with them), else three
+    deterministic local keys, which only a development chain should trust. Returns (token, oracle, factory,
+    signed) where `signed` is a ``SignedOracle`` over the local keys, relayed by `relayer` (None with
+    ``signer_addresses``). Used by scripts/deploy.py and ``backing simulate``."""
+    from dataclasses import replace
+
     from brownie import AgreementFactory, Contract, MockNMR, ScoreOracle
+
+    from backing.oracle_ops import OracleParams, SignedOracle, deploy_oracle, signer_keys, sorted_addresses
 
     if nmr_address:
         token = Contract.from_abi("NMR", nmr_address, MockNMR.abi)
     else:
         token = MockNMR.deploy({"from": deployer}, silent=True)
-    oracle = ScoreOracle.deploy(deployer, max_clip, max_multiplier, min_round_spacing, {"from": deployer},
-                                silent=True)
-    oracle.setReporter(reporter, True, {"from": deployer}, silent=True)
+    params = replace(params or OracleParams(), max_clip=max_clip, max_multiplier=max_multiplier,
+                     min_round_spacing=min_round_spacing)
+    if signer_addresses:
+        addresses = sorted(signer_addresses, key=lambda a: int(a, 16))
+        oracle = ScoreOracle.deploy(deployer, params.config(token), addresses, quorum, dispute_quorum,
+                                    {"from": deployer}, silent=True)
+        signed = None
+    else:
+        keys = signer_keys(3)
+        oracle = deploy_oracle(deployer, token, keys, quorum, dispute_quorum, params)
+        signed = SignedOracle(oracle, keys, relayer, silent=True)
     factory = AgreementFactory.deploy(token, oracle, {"from": deployer}, silent=True)
-    return token, oracle, factory
+    return token, oracle, factory, signed

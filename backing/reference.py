@@ -365,10 +365,14 @@ class Agreement:
         return self.start_round + self.terms.lockup_rounds - 1
 
     # -- maturity
-    def mature(self, now: int, start_index: int, end_index: int, last_posted: int | None = None) -> Maturity:
+    def mature(self, now: int, start_index: int, end_index: int, last_final: int | None = None,
+               overdue: bool = False) -> Maturity:
+        """Fix the final value from the oracle's indices. `last_final` is the oracle's last final round; when it
+        is before the end round the agreement matures only if the first missing round is `overdue` (the
+        liveness fallback: the indices given are then those of the final rounds, later ones count zero)."""
         self._require_phase(Phase.Locked)
-        if last_posted is not None and last_posted < self.end_round:
-            raise ContractError("RoundsOutstanding", last_posted, self.end_round)
+        if last_final is not None and last_final < self.end_round and not overdue:
+            raise ContractError("RoundsOutstanding", last_final, self.end_round)
         value = final_value(self.locked.staked, start_index, end_index)
         live = {b: u for b, u in self.units.items() if u > 0}
         self.matured = maturity(self.terms, live, self.locked.staked, self.reserve, value)

@@ -6,7 +6,8 @@ lock-step with the reference model, and report who got what.
 
 A scenario file (YAML or JSON; amounts in NMR, fractions as decimals; read exactly, never through a float)::
 
-    model: {exposure: 1.0}                 # optional, default 1.0
+    model: {exposure: 1.0, attested: true} # optional: exposure default 1.0; attested (default false): the
+                                           # oracle attests the modeller owns the model (else shown as unattested)
     agreements:                            # played in order, on the same model, on consecutive rounds
       - terms: {unit_size: 100, min_units: 1, max_units: 100, profit_share: 0.5, burn_share: 0.5,
                 reserve_ratio: 0.5, upfront_fee: 0, lockup_rounds: 8,
@@ -50,13 +51,14 @@ from backing.reference import (
 )
 from backing.report import STAKING, duration, fraction, nmr, settlement_data, settlement_table
 from backing.terms import TermsError, load_terms, nmr_to_wei, read_terms_file
+from oracle.typed_data import Report, to_bytes32
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: NMR on Ethereum mainnet (shared/domain/numerai-staking.md section 5).
 NMR_MAINNET = "0x1776e1F26f98b1A5dF9cD347953a26dd3Cb46671"
 
 SCENARIO_KEYS = ("model", "agreements", "rounds")
-MODEL_KEYS = ("exposure",)
+MODEL_KEYS = ("exposure", "attested")
 AGREEMENT_KEYS = ("terms", "reserve", "deposits", "rollover", "repayment")
 ROUND_KEYS = ("scores", "multipliers", "payout_factor", "clip", "missed")
 SERIES_TERMS = ("high_water_mark", "clawback")
@@ -65,6 +67,7 @@ TERMS_DEFAULTS = {"open_for": "7d", "wind_down": "7d"}
 #: Names the settlement table uses for itself; a backer may not take them.
 RESERVED_NAMES = ("modeller", "staking", "reserve", "total")
 MODEL_ID = "0x" + "5c1b2f3a8d4e4b6a9f7c2a1e3d4c5b6a" + "00" * 16
+MODEL_BYTES = bytes.fromhex(MODEL_ID[2:])
 MAX_MULTIPLIER = 1000 * ONE
 MIN_ROUND_SPACING = 22 * 3600
 SERIES_MESSAGE = ("come with the series issue (rolling claims into the next agreement, high-water mark, "
@@ -106,6 +109,7 @@ class Scenario:
     agreements: tuple[AgreementPlan, ...]
     rounds: tuple[Round, ...]
     name: str = "scenario"
+    attested: bool = False
 
     @property
     def max_clip(self) -> int:
@@ -183,6 +187,9 @@ def load_scenario(data: Any, name: str = "scenario") -> Scenario:
             raise ScenarioError(f"the scenario has no {key!r}")
     model = _mapping("model", data.get("model") or {}, MODEL_KEYS)
     exposure = _fixed("model.exposure", model.get("exposure", 1), 1, ONE, "more than 0 and at most 1")
+    attested = model.get("attested", False)
+    if not isinstance(attested, bool):
+        raise ScenarioError(f"model.attested: {attested!r} is not true or false")
 
     raw_agreements = data["agreements"]
     if not isinstance(raw_agreements, list) or not raw_agreements:
@@ -239,7 +246,7 @@ def load_scenario(data: Any, name: str = "scenario") -> Scenario:
     if needed != len(rounds):
         raise ScenarioError(f"the scenario gives {len(rounds)} rounds, but its agreements' lockups add up to "
                             f"{needed} (rounds are consumed in order, lockup_rounds per agreement)")
-    return Scenario(exposure, tuple(plans), tuple(rounds), name)
+    return Scenario(exposure, tuple(plans), tuple(rounds), name, attested)
 
 
 def _nmr(where: str, value: Any, what: str = "an amount of NMR") -> int:
@@ -334,6 +341,7 @@ class Result:
     scenario: Scenario
     agreements: list = field(default_factory=list)  # dicts: chain, reference, labels, staking, path, ...
     checks: list = field(default_factory=list)  # (what, chain value, reference value)
+    model_attested: bool = False  # what the oracle says: did its signers attest the modeller owns the model?
 
     @property
     def mismatches(self) -> list:
@@ -396,8 +404,8 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
 
     say = out or (lambda *a, **k: None)
     deployer, modeller, reporter, staking, sink = accounts[0], accounts[1], accounts[2], accounts[3], accounts[4]
-    token, oracle, factory = deploy_stack(deployer, reporter, getattr(token, "address", token),
-                                          scenario.max_clip, scenario.max_multiplier)
+    token, oracle, factory, signed = deploy_stack(deployer, reporter, getattr(token, "address", token),
+                                                  scenario.max_clip, scenario.max_multiplier)
     funder = funder or MintFunder(token)
     say(f"deployed: NMR {token.address}, oracle {oracle.address} (max clip {nmr(oracle.maxClip())}), "
         f"factory {factory.address}")
@@ -405,8 +413,12 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
     labels = {modeller.address: "modeller", staking.address: "staking wallet",
               **{a.address: n for n, a in backers.items()}}
 
-    oracle.registerModel(MODEL_ID, modeller, scenario.exposure, 1, {"from": reporter}, silent=True)
-    result = Result(scenario)
+    signed.register(MODEL_ID, modeller, scenario.exposure, 1)
+    if scenario.attested:
+        signed.attest(MODEL_ID, modeller, True, to_bytes32(b"simulated profile"))
+    result = Result(scenario, model_attested=oracle.isAttested(MODEL_ID))
+    say("model ownership: " + ("attested by the oracle" if result.model_attested else
+                               "NOT attested (the oracle found no proof that the modeller owns this model)"))
     rounds = list(scenario.rounds)
     indices = {0: ONE}  # model index after each posted round (reference math)
 
@@ -468,12 +480,12 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
 
         # A fresh round opens now, so the lockup starts at the next one; rounds before it are posted as missed.
         announced = oracle.currentRound() + 1
-        close = max(chain.time(), oracle.currentRoundCloseTime()) + 3600
-        oracle.announceRound(announced, close, {"from": reporter}, silent=True)
-        last = oracle.modelInfo(MODEL_ID)[3]
-        for filler in range(last + 1, announced + 1):
-            oracle.postMissedRound(MODEL_ID, filler, {"from": reporter}, silent=True)
-            indices[filler] = indices[filler - 1]
+        signed.announce_through(announced)
+        last = oracle.lastPostedRound(MODEL_ID)
+        if last < announced:
+            signed.post_returns(MODEL_ID, [None] * (announced - last))
+            for filler in range(last + 1, announced + 1):
+                indices[filler] = indices[filler - 1]
         now = chain.time()
         before_lock = token.balanceOf(staking)
         step("lock", lambda: reference.lock(modeller.address, now, announced + 1, first_round=1),
@@ -482,31 +494,37 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
         say(f"  locked: {nmr(agreement.upfrontFee())} NMR upfront fee, {nmr(agreement.stakedCapital())} NMR "
             f"staked, rounds {start} to {end}")
 
-        returns = {}
+        # the oracle's signers report the lockup's rounds as one batch, final after the challenge window
+        reports, expected_returns = [], {}
         for round_ in range(start, end + 1):
             plan_round = rounds.pop(0)
-            if oracle.currentRound() < round_:
-                close = max(chain.time(), oracle.currentRoundCloseTime()) + 3600
-                oracle.announceRound(round_, close, {"from": reporter}, silent=True)
             if plan_round.missed:
-                oracle.postMissedRound(MODEL_ID, round_, {"from": reporter}, silent=True)
+                reports.append(Report(MODEL_BYTES, oracle.tournament(), round_, missed=True))
                 expected = 0
             else:
                 expected = round_return(list(plan_round.scores), list(plan_round.multipliers),
                                         plan_round.payout_factor, plan_round.clip, max_clip=scenario.max_clip,
                                         max_multiplier=scenario.max_multiplier, names=list(plan_round.names))
-                names = [n.encode().ljust(32, b"\0") for n in plan_round.names]
-                oracle.postRound(MODEL_ID, round_, names, list(plan_round.scores), list(plan_round.multipliers),
-                                 plan_round.payout_factor, plan_round.clip, {"from": reporter}, silent=True)
+                reports.append(Report(MODEL_BYTES, oracle.tournament(), round_, False,
+                                      tuple(to_bytes32(n) for n in plan_round.names), tuple(plan_round.scores),
+                                      tuple(plan_round.multipliers), plan_round.payout_factor, plan_round.clip))
             indices[round_] = next_index(indices[round_ - 1], scenario.exposure, expected)
+            expected_returns[round_] = (expected, plan_round.missed)
+        signed.announce_through(end)
+        signed.post(reports)
+        chain.sleep(oracle.challengeWindow())
+        chain.mine()
+        signed.finalize(MODEL_ID)
+        returns = {}
+        for round_, (expected, missed_planned) in expected_returns.items():
             index, returned, missed = oracle.roundRecord(MODEL_ID, round_)
             returns[round_] = returned
             result.checks += [(f"{where} round {round_} return", returned, expected),
                               (f"{where} round {round_} index", index, indices[round_]),
-                              (f"{where} round {round_} missed", missed, plan_round.missed)]
+                              (f"{where} round {round_} missed", missed, missed_planned)]
 
         now = chain.time()
-        step("mature", lambda: reference.mature(now, indices[start - 1], indices[end], last_posted=end),
+        step("mature", lambda: reference.mature(now, indices[start - 1], indices[end], last_final=end),
              lambda: agreement.mature({"from": modeller}, silent=True))
         value, due = agreement.finalValue(), agreement.amountDue()
         say(f"  matured: final value {nmr(value)} NMR, amount due {nmr(due)} NMR")
@@ -621,6 +639,7 @@ def to_json(result: Result) -> dict:
             "backers": {n: {k: nmr(v) for k, v in t.items()} for n, t in totals_backers.items()},
             "modeller": {k: nmr(v) for k, v in modeller.items()},
         },
+        "model_attested": result.model_attested,
         "reference_match": result.reference_match,
         "checks": len(result.checks),
         "mismatches": [{"what": w, "chain": repr(c), "reference": repr(r)} for w, c, r in result.mismatches],

@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--from-block", type=int, default=0, metavar="N", help="first block to scan for registrations")
     run.add_argument("--receipt-timeout", type=_positive(float), default=120.0, metavar="SECONDS",
                      help="wait this long for a receipt before re-sending with a higher fee")
+    run.add_argument("--clock", choices=["wall", "chain"], default="wall",
+                     help="what 'now' is when deciding which rounds have opened or resolved: this machine's clock "
+                          "(default) or the chain's latest block time (simulations on a local chain moved ahead)")
     run.add_argument("--tournament", type=int, default=DEFAULT_TOURNAMENT,
                      help="Numerai tournament without --rpc (default 8); with --rpc the oracle's")
     run.add_argument("--after-round", type=int, metavar="N", help="dry run without --rpc: report rounds after N "
@@ -142,12 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------------------------------- sources
 
 
-def make_source(args, limits=None):
+def make_source(args, limits=None, w3=None):
     """The --source, checking results against `limits` (oracle.validate.Limits: the oracle's own bounds when
-    the chain is known, the sources' defaults otherwise)."""
+    the chain is known, the sources' defaults otherwise). With ``--clock chain`` the source's "now" (which rounds
+    have opened or resolved) is the chain's latest block time, for local chains whose clock was moved ahead."""
     from oracle import sources
 
     extra = {} if limits is None else {"limits": limits}
+    if getattr(args, "clock", "wall") == "chain" and w3 is not None and args.source != "file":
+        extra["now"] = lambda: w3.eth.get_block("latest")["timestamp"]
     try:
         if args.source == "file":
             return sources.FileSource(args.file, **extra)
@@ -257,7 +263,7 @@ def cmd_run(args, log: JsonLog, out) -> int:
     except NETWORK_ERRORS as error:
         log("rpc_error", level="error", error=f"{type(error).__name__}: {error}")
         return EXIT_RPC
-    source = make_source(args, limits)
+    source = make_source(args, limits, w3)
     config = ServiceConfig(models=args.model or None, max_batch=args.max_batch,
                            signature_dir=args.signature_dir, signature_timeout=args.signature_timeout,
                            attest=args.attest, from_block=args.from_block, receipt_timeout=args.receipt_timeout)

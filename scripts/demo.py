@@ -4,18 +4,28 @@
 
 The story follows the seed proposal: a modeller offers 100 NMR units at a 50% profit share (40% for positions
 of 10 units or more), 50% burn share, a reserve of 50% of the stake, a 1% upfront fee and a 12-round lockup.
-Alice, Bob and Carol back him; the oracle reporter posts a dozen rounds of realistic scores (one missed); the
-staking wallet ends up holding the final value, the modeller repays, everyone claims. The settlement table is
+Alice, Bob and Carol back him. Numerai is played by the fake Numerai GraphQL server (``oracle.fake_numerai``)
+serving a dozen rounds of realistic scores (one missed); the oracle service (``backing oracle run``: numerapi ->
+two signer keystores, k = 2 -> one signed batch) announces, posts, attests and finalizes them; the staking wallet
+ends up holding the final value, the modeller repays, everyone claims. The settlement table is
 built from what happened on chain (token Transfer events and the agreement's state), then the same story runs
 through ``backing.reference.Agreement`` and every number is compared to the wei. Any difference raises, so the
 script exits non-zero.
 """
 
+import json
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
-from brownie import AgreementFactory, BackingAgreement, MockNMR, ScoreOracle, accounts, chain
+from brownie import BackingAgreement, accounts, chain, web3
+from eth_account import Account
 
-from backing.chain import agreement_from_chain, set_allowance
+from backing.chain import agreement_from_chain, deploy_stack, set_allowance
+from oracle import cli as oracle_cli
+from oracle.fake_numerai import FakeNumerai
+from oracle.fake_numerai import start as start_fake_numerai
+from oracle.keys import new_keystore
 from backing.reference import ONE, Agreement, lock_amounts, next_index, round_return
 from backing.report import STAKING, duration, nmr, percent, settlement_data, settlement_table
 from backing.terms import load_terms
@@ -103,22 +113,30 @@ def main():
     print("Backing Vaults demo: a modeller offers terms, three backers fund his Numerai stake,")
     print("twelve rounds resolve, the modeller repays and everyone is paid out.")
 
-    step("Deploy the NMR mock, the score oracle and the agreement factory")
-    token = MockNMR.deploy({"from": deployer}, silent=True)
-    oracle = ScoreOracle.deploy(deployer, MAX_CLIP, MAX_MULTIPLIER, MIN_ROUND_SPACING, {"from": deployer}, silent=True)
-    oracle.setReporter(reporter, True, {"from": deployer}, silent=True)
-    factory = AgreementFactory.deploy(token, oracle, {"from": deployer}, silent=True)
+    step("Deploy the NMR mock, the score oracle (3 signers, any 2 sign) and the agreement factory")
+    token, oracle, factory, signed = deploy_stack(deployer, reporter, max_clip=MAX_CLIP,
+                                                  max_multiplier=MAX_MULTIPLIER, min_round_spacing=MIN_ROUND_SPACING)
     say(f"NMR {token.address}, oracle {oracle.address}, factory {factory.address}")
     say(f"oracle bounds: clip at most {percent(MAX_CLIP * 10_000 // ONE)}, multipliers at most "
-        f"{MAX_MULTIPLIER // ONE}, rounds at least {duration(MIN_ROUND_SPACING)} apart")
+        f"{MAX_MULTIPLIER // ONE}, rounds at least {duration(MIN_ROUND_SPACING)} apart; reports final after a "
+        f"{duration(oracle.challengeWindow())} challenge window")
 
     terms = terms_offered(chain.time(), staking.address)
     model_id = "0x" + terms.model_id.hex()
-    step(f"The reporter registers model {MODEL_UUID} for the modeller and announces round 1")
-    oracle.registerModel(model_id, modeller, EXPOSURE, 1, {"from": reporter}, silent=True)
+    step(f"The oracle's signers register model {MODEL_UUID} for the modeller (2 of 3 sign, anyone relays)")
+    signed.register(model_id, modeller, EXPOSURE, 1)
+
+    # Numerai, played by the fake GraphQL server: round 1 is open; its profile names the modeller's address
     first_close = chain.time() + 3600
-    oracle.announceRound(1, first_close, {"from": reporter}, silent=True)
-    say(f"round 1 takes submissions for another {duration(first_close - chain.time())}")
+    numerai = FakeNumerai(now=chain.time)
+    numerai.add_round(1, open_time=first_close - 3 * 3600, close_staking_time=first_close, resolved=False)
+    numerai.add_model(MODEL_UUID, "demo_model", bio=f"My Backing Vaults address: {modeller.address}")
+    server, numerai_url = start_fake_numerai(numerai)
+    operator = OracleOperator(oracle, signed, numerai_url)
+    step("The oracle service reads Numerai (round 1 open), announces round 1 and attests the model's owner")
+    operator.run()
+    say(f"round 1 takes submissions for another {duration(first_close - chain.time())}; model ownership "
+        f"{'attested' if oracle.isAttested(model_id) else 'NOT attested'} (address found in the owner's profile)")
 
     step("The modeller offers his terms")
     start_block = chain.height
@@ -159,24 +177,35 @@ def main():
         f"{nmr(agreement.stakedCapital())} NMR to his staking wallet")
     say(f"the lockup counts rounds {start} to {end} (round {announced} was already open)")
 
-    step("The reporter posts each resolved round (return = 0.5 x CORR20 + 2 x MMC, payout factor 1, clip 5%)")
+    step("Six weeks pass: Numerai opens a round a day and resolves them about 31 days later")
+    chain.sleep(45 * 86400)
+    chain.mine()
     for round_, scores in ROUNDS.items():
-        if oracle.currentRound() < round_:
-            oracle.announceRound(round_, first_close + (round_ - 1) * ROUND_SPACING, {"from": reporter}, silent=True)
-        if scores is None:
-            oracle.postMissedRound(model_id, round_, {"from": reporter}, silent=True)
-            text = "missed (no submission)"
-        else:
-            values = [fixed(s) for s in scores]
-            oracle.postRound(model_id, round_, [n.encode().ljust(32, b"\0") for n in SCORE_NAMES], values,
-                             list(MULTIPLIERS), PAYOUT_FACTOR, CLIP, {"from": reporter}, silent=True)
-            text = f"CORR20 {shown(values[0])}  MMC {shown(values[1])}"
+        close = first_close + (round_ - 1) * ROUND_SPACING
+        numerai.add_round(round_, open_time=close - 3600, close_staking_time=close, resolved=True)
+        if scores is not None:
+            numerai.set_scores(MODEL_UUID, round_, dict(zip(SCORE_NAMES, scores)))
+    step("The oracle service posts every resolved round in one signed batch (return = 0.5 x CORR20 + 2 x MMC, "
+         "payout factor 1, clip 5%)")
+    planned = operator.dry_run()
+    say(f"dry run: {len(planned)} reports, e.g. {json.dumps(planned[1])}")
+    operator.run()
+    say(f"posted rounds {oracle.modelInfo(model_id)[2]} to {oracle.lastPostedRound(model_id)}; final after the "
+        f"challenge window, unless a signer or watcher disputes them")
+    chain.sleep(oracle.challengeWindow())
+    chain.mine()
+    step("After the challenge window the service's next pass finalizes them")
+    operator.run()
+    server.stop()
+    for round_, scores in ROUNDS.items():
         index, returned, _ = oracle.roundRecord(model_id, round_)
+        text = "missed (no submission)" if scores is None else \
+            f"CORR20 {shown(fixed(scores[0]))}  MMC {shown(fixed(scores[1]))}"
         notes = (["clipped"] if abs(returned) == CLIP else []) + ([] if start <= round_ <= end else ["not counted"])
         say(f"round {round_:>2}  {text:<30} return {shown(returned * 100, 2)}%  index {shown(index, 6)[1:]}"
             + (f"  ({', '.join(notes)})" if notes else ""))
 
-    step("Anyone matures the agreement once its last round is posted")
+    step("Anyone matures the agreement once its last round is final")
     agreement.mature({"from": backers["alice"]}, silent=True)
     value, due = agreement.finalValue(), agreement.amountDue()
     staked = agreement.stakedCapital()
@@ -225,6 +254,56 @@ def main():
         raise AssertionError(f"chain and reference model differ in {len(mismatches)} values")
 
 
+class OracleOperator:
+    """One oracle operator holding two of the three signer keys (k = 2) in keystores, running the oracle
+    service (`backing oracle run --once`) against the chain and the fake Numerai API, as `make demo` shows it."""
+
+    PASSWORD = "demo operator password"
+
+    def __init__(self, oracle, signed, numerai_url):
+        self.dir = Path(tempfile.mkdtemp(prefix="backing-demo-oracle-"))
+        (self.dir / "password").write_text(self.PASSWORD + "\n")
+        self.keystores = []
+        for i, key in enumerate(signed.keys[:2]):
+            path = self.dir / f"signer{i}.json"
+            new_keystore(str(path), self.PASSWORD, private_key=key.key, kdf="pbkdf2", iterations=10_000)
+            self.keystores += ["--keystore", str(path)]
+        # the account that pays for and sends the signed statements: a fresh key, funded with test ether
+        sender = Account.create()
+        accounts[0].transfer(sender.address, 10 * ONE, silent=True)
+        new_keystore(str(self.dir / "sender.json"), self.PASSWORD, private_key=sender.key, kdf="pbkdf2",
+                     iterations=10_000)
+        self.common = ["--rpc", web3.provider.endpoint_uri, "--oracle", oracle.address, "--source", "numerai",
+                       "--numerai-url", numerai_url, "--model-name", f"{MODEL_UUID}=demo_model",
+                       "--clock", "chain"]  # the demo moves the chain's clock weeks ahead
+
+    def run(self):
+        argv = ["run", "--once", *self.common, *self.keystores, "--password-file", str(self.dir / "password"),
+                "--sender-keystore", str(self.dir / "sender.json"), "--db", str(self.dir / "progress.sqlite"),
+                "--attest"]
+        code = self._quiet(argv)
+        if code != 0:
+            raise AssertionError(f"the oracle service exited with {code}; its log: {self.dir / 'service.log'}")
+
+    def dry_run(self) -> list[dict]:
+        import contextlib
+        import io
+
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = self._quiet(["run", "--dry-run", "--json", *self.common])
+        if code != 0:
+            raise AssertionError(f"the oracle service's dry run exited with {code}")
+        return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+
+    def _quiet(self, argv) -> int:
+        """Run the service with its JSON log lines (stderr) kept in a file, so the story stays readable."""
+        import contextlib
+
+        with open(self.dir / "service.log", "a") as log, contextlib.redirect_stderr(log):
+            return oracle_cli.main(argv)
+
+
 def reference_path() -> tuple[list[int], list[int]]:
     """Round returns and the index after each round (index[0] = 1e18 before round 1), from the reference math."""
     returns, path = [0], [ONE]
@@ -250,7 +329,7 @@ def replay_reference(terms, modeller: str, staking: str, backers: dict, reserve:
         model.deposit(backers[name].address, units, now)
     model.lock(modeller, now, start_round, first_round=1)
     end = model.end_round
-    model.mature(now, path[start_round - 1], path[end], last_posted=max(ROUNDS))
+    model.mature(now, path[start_round - 1], path[end], last_final=max(ROUNDS))
     model.repay(modeller, model.matured.amount_due)
     claims = {backers[name].address: model.claim(backers[name].address) for name in BACKERS}
     model.transfers[staking] = model.transfers.pop(STAKING)

@@ -5,9 +5,14 @@
         REPORTER=0x... brownie run scripts/deploy.py --network <live network>
 
 Settings (environment): NMR_ADDRESS (token; a MockNMR is deployed when unset on a development network),
-DEPLOYER (an account id from `brownie accounts list`; accounts[0] on a development network), REPORTER (address
-allowed to post rounds; the deployer when unset), MAX_CLIP (default 0.05), MAX_MULTIPLIER (default 10),
-MIN_ROUND_SPACING (seconds, default 79200 = 22 h: the shortest gap between two Numerai rounds' deadlines).
+DEPLOYER (an account id from `brownie accounts list`; accounts[0] on a development network), SIGNERS (the oracle
+operators' signer addresses, comma-separated; required on a live network; on a development network three
+deterministic local keys sign instead), QUORUM (default 2), DISPUTE_QUORUM (default 3), MAX_CLIP (default 0.05),
+MAX_MULTIPLIER (default 10), MIN_ROUND_SPACING (seconds, default 79200 = 22 h: the shortest gap between two
+Numerai rounds' deadlines), CHALLENGE_WINDOW (default 3600), RESOLUTION_DELAY (default 2592000 = 30 days),
+MAX_REPORT_DELAY (default 259200 = 3 days), DISPUTE_BOND (NMR, default 100), DISPUTE_TIMEOUT (default 604800),
+SIGNER_SET_DELAY (default 172800). The owner (the deployer) can only propose signer changes (timelocked) and
+manage watchers; transfer ownership to a multisig after deployment.
 """
 
 import os
@@ -16,6 +21,7 @@ from decimal import Decimal
 from brownie import accounts, network
 
 from backing.chain import deploy_stack
+from backing.oracle_ops import OracleParams
 
 ONE = 10**18
 
@@ -24,10 +30,10 @@ def _fixed(text: str) -> int:
     return int(Decimal(text) * ONE)
 
 
-def deploy(deployer=None, nmr_address=None, reporter=None, max_clip=None, max_multiplier=None,
-           min_round_spacing=None):
+def deploy(deployer=None, nmr_address=None, relayer=None, max_clip=None, max_multiplier=None,
+           min_round_spacing=None, signers=None):
     """Resolve the settings (arguments, else the environment, else the defaults above), then deploy quietly.
-    Returns (token, oracle, factory)."""
+    Returns (token, oracle, factory, signed): `signed` drives the local signer keys (None with SIGNERS)."""
     active = network.show_active()
     development = active in ("development", "anvil") or "ganache" in active
     if deployer is None:
@@ -36,19 +42,36 @@ def deploy(deployer=None, nmr_address=None, reporter=None, max_clip=None, max_mu
     nmr_address = nmr_address or os.environ.get("NMR_ADDRESS")
     if not nmr_address and not development:
         raise SystemExit("NMR_ADDRESS is required on a live network")
+    signers = signers or [a.strip() for a in os.environ.get("SIGNERS", "").split(",") if a.strip()]
+    if not signers and not development:
+        raise SystemExit("SIGNERS is required on a live network")
+    env = os.environ.get
+    params = OracleParams(
+        challenge_window=int(env("CHALLENGE_WINDOW", 3600)),
+        resolution_delay=int(env("RESOLUTION_DELAY", 30 * 86400)),
+        max_report_delay=int(env("MAX_REPORT_DELAY", 3 * 86400)),
+        dispute_bond=_fixed(env("DISPUTE_BOND", "100")),
+        dispute_timeout=int(env("DISPUTE_TIMEOUT", 7 * 86400)),
+        signer_set_delay=int(env("SIGNER_SET_DELAY", 2 * 86400)),
+    )
     return deploy_stack(
         deployer,
-        reporter or os.environ.get("REPORTER") or deployer,
+        relayer or deployer,
         nmr_address,
-        max_clip if max_clip is not None else _fixed(os.environ.get("MAX_CLIP", "0.05")),
-        max_multiplier if max_multiplier is not None else _fixed(os.environ.get("MAX_MULTIPLIER", "10")),
-        min_round_spacing if min_round_spacing is not None else int(os.environ.get("MIN_ROUND_SPACING", 79200)),
+        max_clip if max_clip is not None else _fixed(env("MAX_CLIP", "0.05")),
+        max_multiplier if max_multiplier is not None else _fixed(env("MAX_MULTIPLIER", "10")),
+        min_round_spacing if min_round_spacing is not None else int(env("MIN_ROUND_SPACING", 79200)),
+        signer_addresses=signers or None,
+        quorum=int(env("QUORUM", 2)),
+        dispute_quorum=int(env("DISPUTE_QUORUM", 3)),
+        params=params,
     )
 
 
 def main():
-    token, oracle, factory = deploy()
+    token, oracle, factory, _ = deploy()
     print(f"token            {token.address}")
     print(f"ScoreOracle      {oracle.address}  (maxClip {oracle.maxClip()}, maxMultiplier {oracle.maxMultiplier()}, "
-          f"minRoundSpacing {oracle.minRoundSpacing()} s, reporter set)")
+          f"minRoundSpacing {oracle.minRoundSpacing()} s, challenge window {oracle.challengeWindow()} s, "
+          f"signers {', '.join(oracle.signers())}, quorum {oracle.quorum()}, dispute quorum {oracle.disputeQuorum()})")
     print(f"AgreementFactory {factory.address}  (implementation {factory.implementation()})")

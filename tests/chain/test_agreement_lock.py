@@ -111,11 +111,11 @@ def test_lock_wrong_phase(agreement_in_phase, modeller, alice, phase):
         agreement.lock({"from": alice})
 
 
-def test_lock_deposit_window_closed(make_nmr_agreement, fund_nmr, oracle, reporter, modeller, alice):
+def test_lock_deposit_window_closed(make_nmr_agreement, fund_nmr, oracle, signed, modeller, alice):
     agreement, terms = make_nmr_agreement()
     prepare(agreement, terms, fund_nmr, modeller, {alice: 1}, 50 * NMR)
     # keep the round schedule fresh, so only the window can stop the lock
-    oracle.announceRound(oracle.currentRound() + 1, terms.open_until + 3600, {"from": reporter})
+    signed.announce(oracle.currentRound() + 1, [terms.open_until + 3600])
     chain.mine(timestamp=terms.open_until + 1)
     with reverts_with("DepositWindowClosed", terms.open_until):
         agreement.lock({"from": modeller})
@@ -124,11 +124,11 @@ def test_lock_deposit_window_closed(make_nmr_agreement, fund_nmr, oracle, report
     assert agreement.phase() == Phase.Cancelled
 
 
-def test_lock_in_last_second_of_window(make_nmr_agreement, fund_nmr, oracle, reporter, modeller, alice):
+def test_lock_in_last_second_of_window(make_nmr_agreement, fund_nmr, oracle, signed, modeller, alice):
     agreement, terms = make_nmr_agreement()
     prepare(agreement, terms, fund_nmr, modeller, {alice: 1}, 50 * NMR)
     round_ = oracle.currentRound() + 1
-    oracle.announceRound(round_, terms.open_until + 3600, {"from": reporter})
+    signed.announce(round_, [terms.open_until + 3600])
     chain.mine(timestamp=terms.open_until - 1)  # ganache stamps the next block 1 s later if sent at once
     tx = agreement.lock({"from": modeller, "gas_limit": 1_000_000})  # no estimate: no delay
     assert tx.timestamp == terms.open_until
@@ -180,7 +180,7 @@ def test_required_reserve_for(make_nmr_agreement):
     assert agreement.requiredReserveFor(10_000) == 3
 
 
-def test_lock_round_schedule_stale(make_nmr_agreement, fund_nmr, oracle, reporter, modeller, alice):
+def test_lock_round_schedule_stale(make_nmr_agreement, fund_nmr, oracle, signed, modeller, alice):
     agreement, terms = make_nmr_agreement()
     prepare(agreement, terms, fund_nmr, modeller, {alice: 1}, 50 * NMR)
     round_, close = oracle.currentRound(), oracle.currentRoundCloseTime()
@@ -190,23 +190,23 @@ def test_lock_round_schedule_stale(make_nmr_agreement, fund_nmr, oracle, reporte
     with reverts_with("RoundScheduleStale", round_, close, stale_at):
         agreement.lock({"from": modeller})
     # a fresh announcement makes the next round the start
-    oracle.announceRound(round_ + 1, chain.time() + 3600, {"from": reporter})
+    signed.announce(round_ + 1, [chain.time() + 3600])
     tx = agreement.lock({"from": modeller})
     assert tx.events["Locked"]["startRound"] == round_ + 2
     assert agreement.startRound() == round_ + 2
 
 
-def test_lock_model_not_started(make_nmr_agreement, fund_nmr, oracle, reporter, modeller, alice):
+def test_lock_model_not_started(make_nmr_agreement, fund_nmr, oracle, signed, modeller, alice):
     model = "0x" + "cd" * 16 + "00" * 16
     first = oracle.currentRound() + 10
-    oracle.registerModel(model, modeller, ONE, first, {"from": reporter})
+    signed.register(model, modeller, ONE, first)
     agreement, terms = make_nmr_agreement(model_id=bytes.fromhex(model[2:]))
     prepare(agreement, terms, fund_nmr, modeller, {alice: 1}, 50 * NMR)
     with reverts_with("ModelNotStarted", first - 9, first):
         agreement.lock({"from": modeller})
-    oracle.announceRound(first - 2, chain.time() + 3600, {"from": reporter})
+    signed.announce_through(first - 2)
     with reverts_with("ModelNotStarted", first - 1, first):
         agreement.lock({"from": modeller})
-    oracle.announceRound(first - 1, chain.time() + 7200, {"from": reporter})
+    signed.announce_through(first - 1)
     tx = agreement.lock({"from": modeller})
     assert tx.events["Locked"]["startRound"] == first

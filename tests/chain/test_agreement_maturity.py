@@ -102,21 +102,20 @@ def test_mature_final_value(make_nmr_agreement, nmr_token, fund_nmr, mirror, mod
     assert nmr_token.balanceOf(alice) == 100 * NMR  # half the 200 NMR lost, from the reserve
 
 
-def test_mature_model_wiped_out_before_start(make_nmr_agreement, nmr_token, fund_nmr, mirror, oracle, reporter,
+def test_mature_model_wiped_out_before_start(make_nmr_agreement, nmr_token, fund_nmr, mirror, oracle, signed,
                                              modeller, alice):
     """A model whose index is already zero at the start: V = 0 (no division by zero), settled at once."""
     model = "0x" + "ef" * 16 + "00" * 16
     current = oracle.currentRound()
-    oracle.registerModel(model, modeller, ONE, current, {"from": reporter})
-    oracle.postRound(model, current, [b"RET".ljust(32, b"\0")], [-ONE], [ONE], ONE, ONE, {"from": reporter})
+    signed.register(model, modeller, ONE, current)
+    signed.post_returns(model, [-ONE])
     assert oracle.indexAt(model, current) == 0
     agreement, terms = make_nmr_agreement(model_id=bytes.fromhex(model[2:]), lockup_rounds=1, burn_share_bps=2500)
     m = mirror(agreement, terms, nmr_token, fund_nmr)
     m.setup({alice: 1}, 60 * NMR)
     m.lock()
     assert agreement.startRound() == current + 1
-    oracle.announceRound(current + 1, max(chain.time(), oracle.currentRoundCloseTime()) + 3600, {"from": reporter})
-    oracle.postRound(model, current + 1, [b"RET".ljust(32, b"\0")], [ONE // 2], [ONE], ONE, ONE, {"from": reporter})
+    signed.post_returns(model, [ONE // 2])
     before = nmr_token.balanceOf(modeller)
     tx = agreement.mature({"from": alice})
     expect_event(tx, "Matured", finalValue=0, amountDue=0, owedTotal=25 * NMR, coverBound=25 * NMR,

@@ -2,14 +2,17 @@
 
 from brownie import MockNMR
 
+from backing.oracle_ops import sorted_addresses
 from backing.reference import ONE
 from scripts.deploy import deploy
 
 
 def test_deploy_local(accounts):
-    token, oracle, factory = deploy(deployer=accounts[0], reporter=accounts[6])
+    token, oracle, factory, signed = deploy(deployer=accounts[0], relayer=accounts[6])
     assert oracle.owner() == accounts[0]
-    assert oracle.isReporter(accounts[6])
+    assert oracle.signers() == sorted_addresses(signed.keys)
+    assert (oracle.quorum(), oracle.disputeQuorum()) == (2, 3)
+    assert oracle.bondToken() == token and oracle.challengeWindow() == 3600
     assert oracle.maxClip() == 5 * ONE // 100 and oracle.maxMultiplier() == 10 * ONE
     assert oracle.minRoundSpacing() == 22 * 3600
     assert factory.token() == token and factory.oracle() == oracle
@@ -18,5 +21,13 @@ def test_deploy_local(accounts):
 
 def test_deploy_reuses_token(accounts):
     existing = MockNMR.deploy({"from": accounts[0]})
-    token, _, factory = deploy(deployer=accounts[0], nmr_address=existing.address)
+    token, _, factory, _ = deploy(deployer=accounts[0], nmr_address=existing.address)
     assert token.address == existing.address and factory.token() == existing
+
+
+def test_deploy_with_operator_signers(accounts):
+    """A real deployment names the operators' addresses; no local key is trusted."""
+    addresses = [a.address for a in accounts[7:10]]
+    _, oracle, _, signed = deploy(deployer=accounts[0], signers=addresses)
+    assert signed is None
+    assert oracle.signers() == sorted(addresses, key=lambda a: int(a, 16))

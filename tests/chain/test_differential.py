@@ -12,11 +12,14 @@ from brownie.test import given
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from backing.oracle_ops import TOURNAMENT
 from backing.reference import ONE, Agreement, FeeTier, index_path, lock_amounts, round_return
 from conftest import MAX_CLIP, MAX_MULTIPLIER, set_allowance
+from oracle.typed_data import Report
 
 MODEL = "0x" + "dd" * 32
-SCORE_NAMES = [b"CORR20".ljust(32, b"\0"), b"MMC".ljust(32, b"\0")]
+MODEL_BYTES = bytes.fromhex(MODEL[2:])
+SCORE_NAMES = (b"CORR20".ljust(32, b"\0"), b"MMC".ljust(32, b"\0"))
 
 round_st = st.tuples(
     st.integers(-ONE // 10, ONE // 10),  # CORR20
@@ -52,11 +55,11 @@ scenario_st = st.fixed_dictionaries(
 # make_agreement only returns a closure over module-scoped contracts, and brownie's `given` reverts the chain
 # before every example, so sharing the function-scoped fixtures across examples is safe.
 @settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_chain_matches_reference(scenario, make_agreement, token, oracle, reporter, modeller, staking, backers,
+def test_chain_matches_reference(scenario, make_agreement, token, oracle, signed, modeller, staking, backers,
                                  burn_sink):
     s = scenario
     first_round = oracle.currentRound() + 1
-    oracle.registerModel(MODEL, modeller, s["exposure"], first_round, {"from": reporter})
+    signed.register(MODEL, modeller, s["exposure"], first_round)
     ladder = tuple(FeeTier(2**i, bps) for i, bps in enumerate(s["ladder"], start=1))
     agreement, terms = make_agreement(
         model_id=bytes.fromhex(MODEL[2:]),
@@ -99,21 +102,23 @@ def test_chain_matches_reference(scenario, make_agreement, token, oracle, report
 
     # rounds from the model's first round up to the end of the lockup: before `start` they count nothing here
     rounds = [(0, 0, 0, 0, ONE, 1, True)] * (start - first_round) + s["rounds"][: terms.lockup_rounds]
-    returns = []
+    reports, returns = [], []
     for offset, (corr, mmc, m_corr, m_mmc, payout_factor, clip, missed) in enumerate(rounds):
         round_ = first_round + offset
-        if oracle.currentRound() < round_:
-            oracle.announceRound(round_, max(chain.time(), oracle.currentRoundCloseTime()) + 3600,
-                                 {"from": reporter})
         if missed:
-            oracle.postMissedRound(MODEL, round_, {"from": reporter})
+            reports.append(Report(MODEL_BYTES, TOURNAMENT, round_, missed=True))
             returns.append(0)
             continue
-        tx = oracle.postRound(MODEL, round_, SCORE_NAMES, [corr, mmc], [m_corr, m_mmc], payout_factor, clip,
-                              {"from": reporter})
-        expected = round_return([corr, mmc], [m_corr, m_mmc], payout_factor, clip, MAX_CLIP, MAX_MULTIPLIER)
-        assert tx.events["RoundPosted"]["roundReturn"] == expected
-        returns.append(expected)
+        reports.append(Report(MODEL_BYTES, TOURNAMENT, round_, False, SCORE_NAMES, (corr, mmc), (m_corr, m_mmc),
+                              payout_factor, clip))
+        returns.append(round_return([corr, mmc], [m_corr, m_mmc], payout_factor, clip, MAX_CLIP, MAX_MULTIPLIER))
+    # one signed batch with every round of the lockup, final after the challenge window
+    signed.announce_through(first_round + len(reports) - 1)
+    posted = signed.post(reports)
+    assert [e["roundReturn"] for e in posted.events["RoundPosted"]] == returns
+    chain.sleep(oracle.challengeWindow())
+    chain.mine()
+    signed.finalize(MODEL)
 
     path = index_path(s["exposure"], returns)
     for offset, index in enumerate(path):

@@ -53,9 +53,9 @@ def create(factory, deployment, model_id, modeller, terms_for):
 
 
 @pytest.fixture
-def other_model(oracle, reporter, outsider):
+def other_model(signed, outsider):
     """A second model, registered to `outsider`."""
-    oracle.registerModel(OTHER, outsider, ONE, 1, {"from": reporter})
+    signed.register(OTHER, outsider, ONE, 1)
     return OTHER
 
 

@@ -40,12 +40,12 @@ class AgreementMachine:
     st_sleep = strategy("uint", min_value=1, max_value=6 * DAY)
     st_flag = strategy("bool")
 
-    def __init__(cls, token, oracle, agreement, terms, reporter, modeller, staking, backers, outsider, model_id):
+    def __init__(cls, token, oracle, agreement, terms, signed, modeller, staking, backers, outsider, model_id):
         cls.token = token
         cls.oracle = oracle
         cls.agreement = agreement
         cls.terms = terms
-        cls.reporter = reporter
+        cls.signed = signed
         cls.modeller = modeller
         cls.staking = staking
         cls.backers = list(backers)
@@ -89,7 +89,7 @@ class AgreementMachine:
         """Keep round announcements current, as a live reporter would, so locks are not refused as stale."""
         close = self.oracle.currentRoundCloseTime()
         if chain.time() + 60 >= close + MIN_ROUND_SPACING:
-            self.oracle.announceRound(self.oracle.currentRound() + 1, chain.time() + 3600, {"from": self.reporter})
+            self.signed.announce(self.oracle.currentRound() + 1, [chain.time() + 3600])
 
     # -------------------------------------------------------------------------------- rules
 
@@ -179,34 +179,43 @@ class AgreementMachine:
 
     def rule_post_rounds(self, st_return, st_missed, st_units):
         """Post one to four rounds (returns r, -r/2, r/3, ... ; the first one missed when st_missed)."""
+        values = []
         for i in range(1 + st_units % 4):
-            round_ = self.first_round + len(self.returns)
-            if self.oracle.currentRound() < round_:
-                close = max(chain.time(), self.oracle.currentRoundCloseTime()) + 3600
-                self.oracle.announceRound(round_, close, {"from": self.reporter})
-            if st_missed and i == 0:
-                self.oracle.postMissedRound(self.model_id, round_, {"from": self.reporter})
-                self.returns.append(0)
-            else:
-                value = st_return // (i + 1) * (-1 if i % 2 else 1)
-                name = [b"RET".ljust(32, b"\0")]
-                self.oracle.postRound(self.model_id, round_, name, [value], [ONE], ONE, ONE, {"from": self.reporter})
-                self.returns.append(value)
+            values.append(None if st_missed and i == 0 else st_return // (i + 1) * (-1 if i % 2 else 1))
+        # signed by a quorum, posted as one batch, final after the challenge window
+        self.signed.post_returns(self.model_id, values)
+        self.returns.extend(v or 0 for v in values)
+
+    def rule_oracle_stalls(self, st_flag):
+        """The oracle posts nothing for over a month: once a round the lockup needs is overdue, anyone may
+        mature with the missing rounds counted as zero return."""
+        if st_flag and self.model.phase == Phase.Locked:
+            chain.sleep(34 * DAY)
+            chain.mine()
 
     def rule_mature(self):
-        last_posted = self.first_round - 1 + len(self.returns)
+        last_final = self.first_round - 1 + len(self.returns)
+        overdue = False
+        start_index = end_index = ONE  # the model raises before using them unless set below
+        if self.model.phase == Phase.Locked:
+            start, end = self.model.start_round, self.model.end_round
+            if last_final < end:
+                first_missing = max(last_final + 1, start)
+                overdue_at = self.oracle.roundDueTime(first_missing) + self.oracle.maxReportDelay()
+                if self._near(overdue_at):
+                    return
+                overdue = chain.time() >= overdue_at
+            counted = min(last_final, end)
+            if counted >= start - 1:
+                start_index, end_index = self._index_at(start - 1), self._index_at(counted)
         try:
-            if self.model.phase == Phase.Locked and last_posted >= self.model.end_round:
-                start_index = self._index_at(self.model.start_round - 1)
-                end_index = self._index_at(self.model.end_round)
-            else:
-                start_index = end_index = ONE  # the model raises before using them
-            self.model.mature(chain.time(), start_index, end_index, last_posted)
+            self.model.mature(chain.time(), start_index, end_index, last_final, overdue)
         except ContractError as e:
             with reverts_with(e.name):
                 self.agreement.mature({"from": self.outsider})
             return
         tx = self.agreement.mature({"from": self.outsider})
+        assert ("MaturedOnFallback" in tx.events) == (last_final < self.model.end_round)
         self.model.deadline = tx.timestamp + self.terms.wind_down  # the model took chain.time() before the block
         assert self.agreement.deadline() == self.model.deadline
 
@@ -303,7 +312,7 @@ class AgreementMachine:
         assert self.agreement.claimsRemaining() == (self.model.claims_remaining if self.model.phase != Phase.Open else 0)
 
 
-def test_agreement_state_machine(state_machine, make_agreement, token, oracle, reporter, modeller, staking,
+def test_agreement_state_machine(state_machine, make_agreement, token, oracle, signed, modeller, staking,
                                  backers, outsider, model_id):
     # a fee ladder and odd amounts, so rounding and tier changes are exercised
     agreement, terms = make_agreement(
@@ -319,7 +328,7 @@ def test_agreement_state_machine(state_machine, make_agreement, token, oracle, r
         fee_ladder=((5, 2000), (12, 1000)),
     )
     state_machine(
-        AgreementMachine, token, oracle, agreement, terms, reporter, modeller, staking, backers, outsider, model_id,
+        AgreementMachine, token, oracle, agreement, terms, signed, modeller, staking, backers, outsider, model_id,
         settings={"stateful_step_count": 25, "max_examples": 15},
     )
     print("phases reached:", {p: PHASES_REACHED.count(p) for p in set(PHASES_REACHED)})
