@@ -228,6 +228,12 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         _setSigners(signers_, quorum_, disputeQuorum_);
     }
 
+    /// @notice Disabled: without an owner, forfeited bonds would have nowhere to go and the signer set could never
+    ///         change again. Transfer ownership (two steps) instead.
+    function renounceOwnership() public view override onlyOwner {
+        revert RenounceDisabled();
+    }
+
     /// @notice Allow or revoke a watcher: an address that may dispute reports (with a bond) but sign nothing.
     /// @dev Not timelocked: a watcher can only delay finality, at the risk of its bond.
     /// @param watcher The address.
@@ -409,7 +415,8 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         pending.reportHash = replacementHash;
         pending.finalAt = uint64(block.timestamp);
         _rounds[modelId][round] = RoundRecord(0, int64(roundReturn), replacement.missed);
-        bool bondReturned = replacementHash != disputedHash;
+        // true when the disputer gets his bond back now (false too once he reclaimed it after the timeout)
+        bool bondReturned = d.bond != 0 && replacementHash != disputedHash;
         emit DisputeResolved(modelId, round, disputedHash, replacementHash, roundReturn, bondReturned);
         if (d.bond != 0) bondToken.safeTransfer(bondReturned ? d.disputer : owner(), d.bond);
     }
@@ -575,7 +582,9 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         if (current == 0) revert NoRoundAnnounced();
         uint256 close;
         if (round > current) {
-            close = uint256(currentRoundCloseTime) + (round - current) * minRoundSpacing;
+            // far-future rounds saturate (no overflow): 2^64 rounds ahead is beyond any agreement's reach
+            uint256 ahead = round - current > type(uint64).max ? type(uint64).max : round - current;
+            close = uint256(currentRoundCloseTime) + ahead * minRoundSpacing;
         } else {
             uint256 first = firstAnnouncedRound;
             // rounds before the first announcement closed before it: its deadline bounds theirs from above
@@ -611,8 +620,10 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         // The first round this agreement needs that is not final decides: later rounds are due later.
         uint256 firstMissing = lastFinal + 1 > startRound ? lastFinal + 1 : startRound;
         complete = block.timestamp >= roundDueTime(firstMissing) + maxReportDelay;
-        if (lastFinal + 1 < startRound) return (ONE, ONE, lastFinal, complete); // nothing of the lockup is final
-        return (_rounds[modelId][startRound - 1].index, _rounds[modelId][lastFinal].index, lastFinal, complete);
+        // Nothing of the lockup is final: every round of it counts zero, so both ends sit at the last final index
+        // (a model already wiped out stays at zero, exactly as if the rounds before the lockup had been posted).
+        uint256 from = lastFinal + 1 < startRound ? lastFinal : startRound - 1;
+        return (_rounds[modelId][from].index, _rounds[modelId][lastFinal].index, lastFinal, complete);
     }
 
     // ================================================================================ internals

@@ -54,6 +54,7 @@ interface IScoreOracle {
     error NoSignerSetProposed();
     error SignerSetMismatch(bytes32 proposed, bytes32 given);
     error TimelockNotOver(uint256 executableAt);
+    error RenounceDisabled();
     error ModelAlreadyRegistered(bytes32 modelId);
     error ModelNotRegistered(bytes32 modelId);
     error ModellerMismatch(bytes32 modelId, address registered, address given);

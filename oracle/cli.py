@@ -133,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="with --dry-run: one JSON object per report")
     run.set_defaults(handler=cmd_run)
 
+    model = commands.add_parser("model", help="a model's on-chain status: modeller, ownership attestation, rounds")
+    model.add_argument("uuid", type=_uuid, metavar="UUID", help="Numerai model id")
+    model.add_argument("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain")
+    model.add_argument("--oracle", required=True, type=_address, metavar="ADDRESS", help="ScoreOracle address")
+    model.add_argument("--abi", metavar="PATH", help="ScoreOracle ABI (brownie artifact or ABI list)")
+    model.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    model.set_defaults(handler=cmd_model)
+
     keystore = commands.add_parser("keystore", help="keystore files")
     keystore_commands = keystore.add_subparsers(dest="keystore_command", metavar="ACTION", required=True)
     new = keystore_commands.add_parser("new", help="create a keystore for a fresh random key")
@@ -290,6 +298,54 @@ def cmd_run(args, log: JsonLog, out) -> int:
     except KeyboardInterrupt:
         log("stopped", exit_code=code)
         return code
+
+
+def cmd_model(args, log: JsonLog, out) -> int:
+    """Show what the oracle says of one model, the attestation first: backers should not fund an unattested one
+    without proof of their own that the modeller owns it."""
+    from oracle.typed_data import model_id_from_uuid
+
+    try:
+        abi = load_abi(args.abi)
+    except (OSError, ValueError, KeyError) as error:
+        raise UsageError(str(error)) from None
+    w3 = _connect(args.rpc)
+    model_id = model_id_from_uuid(args.uuid)
+    try:
+        oracle = w3.eth.contract(address=w3.to_checksum_address(args.oracle), abi=abi).functions
+        modeller, exposure, first_round, last_final = oracle.modelInfo(model_id).call()
+        status = {
+            "model_uuid": args.uuid,
+            "model_id": "0x" + model_id.hex(),
+            "registered": int(modeller, 16) != 0,
+            "modeller": modeller,
+            "attested": oracle.isAttested(model_id).call(),
+            "exposure": report_json_decimal(exposure),
+            "first_round": first_round,
+            "last_final_round": last_final,
+            "last_posted_round": oracle.lastPostedRound(model_id).call(),
+        }
+    except NETWORK_ERRORS as error:
+        log("rpc_error", level="error", error=f"{type(error).__name__}: {error}")
+        return EXIT_RPC
+    if args.json:
+        print(json.dumps(status), file=out)
+    elif not status["registered"]:
+        print(f"model {args.uuid}: not registered at this oracle", file=out)
+    else:
+        owner = ("ATTESTED: the oracle found the modeller's address in the owner's public Numerai profile"
+                 if status["attested"] else
+                 "NOT ATTESTED: nothing on-chain proves the modeller owns this model")
+        print(f"model {args.uuid}\n  modeller {modeller}\n  ownership {owner}\n  exposure {status['exposure']}\n"
+              f"  rounds: first {first_round}, final through {last_final}, posted through "
+              f"{status['last_posted_round']}", file=out)
+    return EXIT_OK
+
+
+def report_json_decimal(value: int) -> str:
+    from oracle.service import fixed_to_decimal_string
+
+    return fixed_to_decimal_string(value)
 
 
 def cmd_keystore_new(args, log: JsonLog, out) -> int:

@@ -612,3 +612,23 @@ def test_attest_models_whose_profile_names_the_modeller(oracle, schedule, regist
     source.profiles[UUID_A] = "moved on"
     assert service.run_once() == EXIT_OK
     assert not oracle.isAttested(a) and oracle.attestationNonce(a) == 2
+
+
+def test_model_status_shows_attestation(oracle, signed, model_id, modeller, capsys):
+    """`backing oracle model UUID` tells a backer whether the oracle attested that the modeller owns the model."""
+    common = ["--rpc", rpc_url(), "--oracle", oracle.address]
+    capsys.readouterr()
+    assert oracle_cli.main(["model", CONFTEST_UUID, *common, "--json"]) == EXIT_OK
+    status = json.loads(capsys.readouterr().out)
+    assert status == {"model_uuid": CONFTEST_UUID, "model_id": MODEL_ID.lower(), "registered": True,
+                      "modeller": str(modeller), "attested": False, "exposure": "1", "first_round": 1,
+                      "last_final_round": 0, "last_posted_round": 0}
+    assert oracle_cli.main(["model", CONFTEST_UUID, *common]) == EXIT_OK
+    assert "NOT ATTESTED" in capsys.readouterr().out
+    signed.attest(model_id, modeller, True, td.to_bytes32(b"profile"))
+    assert oracle_cli.main(["model", CONFTEST_UUID, *common]) == EXIT_OK
+    text = capsys.readouterr().out
+    assert "ATTESTED: the oracle found the modeller's address" in text and "NOT" not in text
+    other = "00000000-0000-4000-8000-000000000001"
+    assert oracle_cli.main(["model", other, *common]) == EXIT_OK
+    assert "not registered" in capsys.readouterr().out
