@@ -452,24 +452,26 @@ class Series:
             cb = a.terms.clawback_bps
             lower = 0
             for mark, group in a.cohorts().items():
-                delta = max(0, a.p_end - mark)
+                above = a.p_end > mark  # the cohort's price passed its mark: it pays on V_p above M_p
                 weight = 0
                 for p in group:
                     tier, p.rate = self.rate_of(a, p)
                     weight += p.capital * p.rate  # W_c: kept incrementally by the contract
-                    fee = min(p.staked * delta * p.rate // (a.p_start * BPS), p.value)
+                    mark_value = ceil_div(p.staked * mark, a.p_start)  # M_p, rounded up (for the backer)
+                    gain = max(0, p.value - mark_value) if above else 0
+                    fee = gain * p.rate // BPS
                     if p.commit_end >= a.index:
-                        full = min(p.staked * delta * tier // (a.p_start * BPS), p.value)
-                        p.discount += full - fee
+                        p.discount += gain * tier // BPS - fee
                     p.fee = fee
                     p.held_new = fee * cb // BPS
                     p.owed = p.value - fee
-                if delta:
-                    bound = S * delta * weight // (C * a.p_start * BPS) - len(group) * (ceil_div(delta, a.p_start) + 3)
-                    lower += max(0, bound)
+                if above:  # sum of this cohort's fees >= W_c (V P_start - S m) / (C P_start 1e4) - 3 n_c
+                    excess = V * a.p_start - S * mark
+                    if excess > 0:
+                        lower += max(0, excess * weight // (C * a.p_start * BPS) - 3 * len(group))
             a.fee_lower_bound = lower
             a.due = V - lower * (BPS - cb) // BPS
-            a.owed_total = a.due
+            a.owed_total = V - lower  # >= the sum of the positions' V_p - fee_p: the default pool's divisor
             a.cover_bound = 0
         else:
             m = maturity(t, {p.id: p.capital for p in live}, S, a.reserve, V)
@@ -851,3 +853,7 @@ def worked_example() -> tuple[Series, list[str]]:
     say(f"Totals: " + ", ".join(f"{k} {nmr(v)}" for k, v in sorted(s.transfers.items())) +
         f"; series balance {nmr(s.balance)}.")
     return s, out
+
+
+if __name__ == "__main__":  # python -m backing.series: print the worked example of docs/series.md
+    print("\n".join(worked_example()[1]))
