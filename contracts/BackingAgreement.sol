@@ -39,6 +39,17 @@ contract BackingAgreement is IBackingAgreement {
     uint256 public constant MIN_WIND_DOWN = 1 hours;
     uint256 public constant MAX_WIND_DOWN = 365 days;
 
+    // Bit offsets of the Pool fields in `_poolWord` (widths: the field types in `Pool`).
+    uint256 private constant _ENTERED_AT = 8; //      bool, one byte (0 or 1)
+    uint256 private constant _LADDER_LENGTH_AT = 16; // uint8
+    uint256 private constant _TOTAL_UNITS_AT = 24; //   uint24
+    uint256 private constant _BACKER_COUNT_AT = 48; //  uint24
+    uint256 private constant _FEE_WEIGHT_AT = 72; //    uint40
+    uint256 private constant _OPEN_UNTIL_AT = 112; //   uint40
+    uint256 private constant _MAX_UNITS_AT = 152; //    uint24
+    uint256 private constant _UNIT_SIZE_AT = 176; //    uint80, up to bit 255
+    uint256 private constant _ENTERED = 1 << _ENTERED_AT;
+
     /// @notice The staked token (NMR). Immutable in the implementation, so every clone shares it for free.
     IERC20 public immutable token;
     /// @notice The score oracle that reports the model's rounds.
@@ -46,9 +57,12 @@ contract BackingAgreement is IBackingAgreement {
     /// @notice The factory that initialises agreements and records defaults.
     address public immutable factory;
 
-    /// @dev Everything a deposit reads and writes, in one slot, so a deposit touches one warm slot plus the
-    ///      backer's own. The reentrancy flag lives here too: OZ's ReentrancyGuard keeps it in a slot of its
-    ///      own, which costs a deposit another cold access (and a clone's first call a 20k zero-to-one write).
+    /// @dev Everything a deposit reads and writes, in one slot, so a deposit touches one slot plus the backer's
+    ///      own. The reentrancy flag lives here too: OZ's ReentrancyGuard keeps it in a slot of its own, which
+    ///      costs a deposit another cold access (and a clone's first call a 20k zero-to-one write).
+    ///      Stored packed by hand in `_poolWord` (see `_encode`/`_decode`), not as a storage struct: solc's legacy
+    ///      code generator copies a packed struct to storage field by field (a warm SLOAD and SSTORE per field,
+    ///      nine of each for this one), where the hand-packed word is written with one SSTORE.
     struct Pool {
         Phase phase;
         bool entered;
@@ -81,7 +95,9 @@ contract BackingAgreement is IBackingAgreement {
         bool claimed;
     }
 
-    Pool private _pool;
+    /// @dev The Pool, packed as solc would pack the struct (phase in the lowest byte, unitSize in the top 80 bits),
+    ///      so slot 0 reads the same as when it was declared `Pool private _pool`. Bit offsets below.
+    uint256 private _poolWord;
     Config private _config;
     Schedule private _schedule;
     /// @notice The Numerai model this agreement backs.
@@ -117,11 +133,13 @@ contract BackingAgreement is IBackingAgreement {
 
     mapping(address => Position) private _positions;
 
+    /// @dev deposit and withdraw do the same inline (see `deposit`), setting the flag in their own pool write.
     modifier nonReentrant() {
-        if (_pool.entered) revert ReentrantCall();
-        _pool.entered = true;
+        uint256 word = _poolWord;
+        if (word & _ENTERED != 0) revert ReentrantCall();
+        _poolWord = word | _ENTERED;
         _;
-        _pool.entered = false;
+        _poolWord &= ~_ENTERED;
     }
 
     modifier onlyModeller() {
@@ -146,13 +164,13 @@ contract BackingAgreement is IBackingAgreement {
     /// @param feeLadder Up to 8 tiers, strictly ascending by minUnits.
     function initialize(address modeller, Terms calldata terms, FeeTier[] calldata feeLadder) external {
         if (msg.sender != factory) revert NotFactory(msg.sender);
-        if (_pool.unitSize != 0) revert AlreadyInitialized();
+        if (_decode(_poolWord).unitSize != 0) revert AlreadyInitialized();
         if (modeller == address(0)) revert ModellerZero();
         _validate(terms);
         uint256 ladderLength = _storeLadder(feeLadder, terms.maxUnits);
 
         modelId = terms.modelId;
-        _pool = Pool({
+        _poolWord = _encode(Pool({
             phase: Phase.Open,
             entered: false,
             ladderLength: uint8(ladderLength),
@@ -162,7 +180,7 @@ contract BackingAgreement is IBackingAgreement {
             openUntil: uint40(terms.openUntil),
             maxUnits: uint24(terms.maxUnits),
             unitSize: uint80(terms.unitSize)
-        });
+        }));
         _config = Config({
             modeller: modeller,
             profitShareBps: uint16(terms.profitShareBps),
@@ -183,54 +201,66 @@ contract BackingAgreement is IBackingAgreement {
 
     /// @notice Deposit `units` units of `unitSize` NMR. Needs an allowance of units*unitSize.
     /// @param units Units to add to the caller's position.
-    function deposit(uint256 units) external nonReentrant {
-        Pool memory pool = _pool;
-        if (pool.phase != Phase.Open) revert WrongPhase(pool.phase);
-        if (block.timestamp > pool.openUntil) revert DepositWindowClosed(pool.openUntil);
+    function deposit(uint256 units) external {
+        // nonReentrant done inline: the same check first, but the flag is set in the one write of the pool below
+        // (every check before it only reverts), and cleared after the token call, as the modifier does.
+        // The fields are read from the word on the stack, not decoded into a memory Pool: this is the hot path.
+        uint256 word = _poolWord;
+        if (word & _ENTERED != 0) revert ReentrantCall();
+        Phase phase_ = Phase(uint8(word));
+        if (phase_ != Phase.Open) revert WrongPhase(phase_);
+        uint256 openUntil = uint40(word >> _OPEN_UNTIL_AT);
+        if (block.timestamp > openUntil) revert DepositWindowClosed(openUntil);
         if (units == 0) revert ZeroAmount();
-        uint256 available = uint256(pool.maxUnits) - pool.totalUnits;
+        uint256 totalUnits = uint24(word >> _TOTAL_UNITS_AT);
+        uint256 available = uint256(uint24(word >> _MAX_UNITS_AT)) - totalUnits;
         if (units > available) revert CapacityExceeded(units, available);
 
         uint256 held = _positions[msg.sender].units;
         uint256 after_ = held + units; // <= maxUnits, fits uint24
-        if (held == 0) pool.backerCount += 1;
-        pool.totalUnits += uint24(units);
-        if (pool.ladderLength != 0) {
-            pool.feeWeight = uint40(pool.feeWeight + _weight(after_, pool.ladderLength) - _weight(held, pool.ladderLength));
-        }
-        _pool = pool;
+        totalUnits += units; // <= maxUnits, fits uint24
+        // The new word adds to the fields in place. No field can carry into the next: totalUnits stays within
+        // maxUnits (checked above) and backerCount within totalUnits (every backer counted holds a unit).
+        word += units << _TOTAL_UNITS_AT;
+        if (held == 0) word += 1 << _BACKER_COUNT_AT;
+        if (uint8(word >> _LADDER_LENGTH_AT) != 0) word = _reweigh(word, held, after_);
+        _poolWord = word | _ENTERED;
         _positions[msg.sender].units = uint24(after_);
-        emit Deposited(msg.sender, units, after_, pool.totalUnits);
+        emit Deposited(msg.sender, units, after_, totalUnits);
 
-        token.safeTransferFrom(msg.sender, address(this), units * pool.unitSize);
+        token.safeTransferFrom(msg.sender, address(this), units * uint80(word >> _UNIT_SIZE_AT));
+        _poolWord &= ~_ENTERED;
     }
 
     /// @notice Withdraw units before the agreement locks (at any time while it is Open).
     /// @param units Units to take back from the caller's position.
-    function withdraw(uint256 units) external nonReentrant {
-        Pool memory pool = _pool;
-        if (pool.phase != Phase.Open) revert WrongPhase(pool.phase);
+    function withdraw(uint256 units) external {
+        // nonReentrant done inline and the fields read from the word, as in deposit
+        uint256 word = _poolWord;
+        if (word & _ENTERED != 0) revert ReentrantCall();
+        Phase phase_ = Phase(uint8(word));
+        if (phase_ != Phase.Open) revert WrongPhase(phase_);
         if (units == 0) revert ZeroAmount();
         uint256 held = _positions[msg.sender].units;
         if (units > held) revert InsufficientUnits(units, held);
 
         uint256 after_ = held - units;
-        if (after_ == 0) pool.backerCount -= 1;
-        pool.totalUnits -= uint24(units);
-        if (pool.ladderLength != 0) {
-            pool.feeWeight = uint40(pool.feeWeight + _weight(after_, pool.ladderLength) - _weight(held, pool.ladderLength));
-        }
-        _pool = pool;
+        // No field can borrow from the next: units <= held <= totalUnits, and a backer leaving was counted.
+        word -= units << _TOTAL_UNITS_AT;
+        if (after_ == 0) word -= 1 << _BACKER_COUNT_AT;
+        if (uint8(word >> _LADDER_LENGTH_AT) != 0) word = _reweigh(word, held, after_);
+        _poolWord = word | _ENTERED;
         _positions[msg.sender].units = uint24(after_);
-        emit Withdrawn(msg.sender, units, after_, pool.totalUnits);
+        emit Withdrawn(msg.sender, units, after_, uint24(word >> _TOTAL_UNITS_AT));
 
-        token.safeTransfer(msg.sender, units * pool.unitSize);
+        token.safeTransfer(msg.sender, units * uint80(word >> _UNIT_SIZE_AT));
+        _poolWord &= ~_ENTERED;
     }
 
     /// @notice Post or top up the modeller's reserve (while Open or Locked).
     /// @param amount NMR to add to the reserve; needs an allowance.
     function postReserve(uint256 amount) external nonReentrant onlyModeller {
-        Phase phase = _pool.phase;
+        Phase phase = _phase();
         if (phase != Phase.Open && phase != Phase.Locked) revert WrongPhase(phase);
         if (amount == 0) revert ZeroAmount();
         uint256 newReserve = reserve + amount;
@@ -242,12 +272,12 @@ contract BackingAgreement is IBackingAgreement {
     /// @notice Cancel before lock: the modeller at any time while Open, anyone once `openUntil` has passed.
     ///         The reserve returns to the modeller; each backer then claims his deposit back in full.
     function cancel() external nonReentrant {
-        Pool memory pool = _pool;
+        Pool memory pool = _loadPool();
         if (pool.phase != Phase.Open) revert WrongPhase(pool.phase);
         if (msg.sender != _config.modeller && block.timestamp <= pool.openUntil) {
             revert OpenWindowNotOver(pool.openUntil);
         }
-        _pool.phase = Phase.Cancelled;
+        _setPhase(Phase.Cancelled);
         claimsRemaining = pool.backerCount;
         uint256 returned = reserve;
         reserveReturned = returned;
@@ -261,7 +291,7 @@ contract BackingAgreement is IBackingAgreement {
     ///      for submissions yet (ScoreOracle.nextStartRound), so the modeller cannot pick a window whose daily
     ///      scores he has already seen.
     function lock() external nonReentrant onlyModeller {
-        Pool memory pool = _pool;
+        Pool memory pool = _loadPool();
         if (pool.phase != Phase.Open) revert WrongPhase(pool.phase);
         if (block.timestamp > pool.openUntil) revert DepositWindowClosed(pool.openUntil);
         Schedule memory schedule = _schedule;
@@ -278,7 +308,7 @@ contract BackingAgreement is IBackingAgreement {
         (,, uint256 firstRound,) = oracle.modelInfo(modelId);
         if (start < firstRound) revert ModelNotStarted(start, firstRound);
 
-        _pool.phase = Phase.Locked;
+        _setPhase(Phase.Locked);
         startRound = uint64(start);
         claimsRemaining = pool.backerCount;
         stakedCapital = staked;
@@ -296,7 +326,7 @@ contract BackingAgreement is IBackingAgreement {
     ///         `maxReportDelay` after Numerai resolved it), the agreement matures counting the rounds that are not
     ///         final as zero return, so backers are never trapped by a dead oracle.
     function mature() external nonReentrant {
-        Pool memory pool = _pool;
+        Pool memory pool = _loadPool();
         if (pool.phase != Phase.Locked) revert WrongPhase(pool.phase);
         uint256 start = startRound;
         uint256 end = start + _schedule.lockupRounds - 1;
@@ -311,7 +341,7 @@ contract BackingAgreement is IBackingAgreement {
         (uint256 due, uint256 owed, uint256 covers) = _amountsDue(pool, staked, value);
         uint256 deadline_ = block.timestamp + _schedule.windDown;
 
-        _pool.phase = Phase.Matured;
+        _setPhase(Phase.Matured);
         finalValue = value;
         amountDue = due;
         owedTotal = owed;
@@ -327,7 +357,7 @@ contract BackingAgreement is IBackingAgreement {
     ///         until a default is declared, even after the deadline.
     /// @param amount NMR to repay; at most what is still outstanding.
     function repay(uint256 amount) external nonReentrant {
-        Phase phase = _pool.phase;
+        Phase phase = _phase();
         if (phase != Phase.Matured) revert WrongPhase(phase);
         if (amount == 0) revert ZeroAmount();
         uint256 paid = repaid;
@@ -344,7 +374,7 @@ contract BackingAgreement is IBackingAgreement {
     ///         call. Backers then share the repayment plus as much reserve as they are owed; the rest of the
     ///         reserve returns to the modeller, and the factory records the default.
     function declareDefault() external nonReentrant {
-        Phase phase = _pool.phase;
+        Phase phase = _phase();
         if (phase != Phase.Matured) revert WrongPhase(phase);
         if (block.timestamp <= deadline) revert WindDownNotOver(deadline);
         uint256 paid = repaid;
@@ -353,7 +383,7 @@ contract BackingAgreement is IBackingAgreement {
         uint256 returned = held - used;
         uint256 pool = paid + used;
 
-        _pool.phase = Phase.Defaulted;
+        _setPhase(Phase.Defaulted);
         defaultPool = pool;
         reserveReturned = returned;
         address modeller = _config.modeller;
@@ -370,7 +400,7 @@ contract BackingAgreement is IBackingAgreement {
     ///         (and NMR sent here by mistake) to the modeller.
     /// @param backer The backer to pay.
     function claim(address backer) external nonReentrant {
-        Phase phase = _pool.phase;
+        Phase phase = _phase();
         if (phase != Phase.Settled && phase != Phase.Defaulted && phase != Phase.Cancelled) revert WrongPhase(phase);
         Position memory position = _positions[backer];
         if (position.units == 0) revert NothingToClaim(backer);
@@ -389,7 +419,7 @@ contract BackingAgreement is IBackingAgreement {
     /// @notice Send the agreement's whole balance to the modeller once every backer has claimed (NMR sent here
     ///         after the last claim would otherwise be stuck). Anyone may call.
     function sweep() external nonReentrant {
-        Phase phase = _pool.phase;
+        Phase phase = _phase();
         if (phase != Phase.Settled && phase != Phase.Defaulted && phase != Phase.Cancelled) revert WrongPhase(phase);
         if (claimsRemaining != 0) revert ClaimsOutstanding(claimsRemaining);
         _sweep();
@@ -399,7 +429,7 @@ contract BackingAgreement is IBackingAgreement {
 
     /// @notice The current phase.
     function phase() external view returns (Phase) {
-        return _pool.phase;
+        return _phase();
     }
 
     /// @notice The modeller.
@@ -409,7 +439,7 @@ contract BackingAgreement is IBackingAgreement {
 
     /// @notice The terms as offered.
     function terms() external view returns (Terms memory t) {
-        Pool memory pool = _pool;
+        Pool memory pool = _loadPool();
         Config memory config = _config;
         Schedule memory schedule = _schedule;
         t = Terms({
@@ -430,7 +460,7 @@ contract BackingAgreement is IBackingAgreement {
 
     /// @notice The fee ladder as offered.
     function feeLadder() external view returns (FeeTier[] memory tiers) {
-        uint256 length = _pool.ladderLength;
+        uint256 length = _decode(_poolWord).ladderLength;
         tiers = new FeeTier[](length);
         for (uint256 i = 0; i < length; ++i) {
             (uint256 minUnits, uint256 bps) = _tier(i);
@@ -440,7 +470,7 @@ contract BackingAgreement is IBackingAgreement {
 
     /// @notice Units pooled, backers with units, and the fee weight (sum of units times tier share).
     function totals() external view returns (uint256 totalUnits, uint256 backerCount, uint256 feeWeight) {
-        Pool memory pool = _pool;
+        Pool memory pool = _loadPool();
         uint256 weight = pool.ladderLength == 0 ? uint256(pool.totalUnits) * _config.profitShareBps : pool.feeWeight;
         return (pool.totalUnits, pool.backerCount, weight);
     }
@@ -453,7 +483,7 @@ contract BackingAgreement is IBackingAgreement {
 
     /// @notice The profit share (bps) a position of `units` units pays: its fee-ladder tier, or the base share.
     function profitShareFor(uint256 units) public view returns (uint256) {
-        return _shareFor(units, _pool.ladderLength);
+        return _shareFor(units, _decode(_poolWord).ladderLength);
     }
 
     /// @notice Reserve required to lock with staked capital `staked`: ceil(staked * reserveRatioBps / 1e4).
@@ -463,14 +493,14 @@ contract BackingAgreement is IBackingAgreement {
 
     /// @notice What a backer is owed under full repayment (valid from maturity on).
     function owedTo(address backer) external view returns (uint256) {
-        Phase phase_ = _pool.phase;
+        Phase phase_ = _phase();
         if (phase_ != Phase.Matured && phase_ != Phase.Settled && phase_ != Phase.Defaulted) revert WrongPhase(phase_);
         return _owed(_positions[backer].units);
     }
 
     /// @notice What `claim(backer)` would pay now (0 when nothing is claimable).
     function claimable(address backer) external view returns (uint256) {
-        Phase phase_ = _pool.phase;
+        Phase phase_ = _phase();
         Position memory position = _positions[backer];
         if (position.claimed || position.units == 0) return 0;
         if (phase_ != Phase.Settled && phase_ != Phase.Defaulted && phase_ != Phase.Cancelled) return 0;
@@ -479,8 +509,44 @@ contract BackingAgreement is IBackingAgreement {
 
     // ======================================================================================== internals
 
+    function _loadPool() private view returns (Pool memory) {
+        return _decode(_poolWord);
+    }
+
+    function _phase() private view returns (Phase) {
+        return Phase(uint8(_poolWord));
+    }
+
+    /// @dev Only the phase byte changes; the reentrancy flag and the totals are kept.
+    function _setPhase(Phase phase_) private {
+        _poolWord = (_poolWord & ~uint256(type(uint8).max)) | uint8(phase_);
+    }
+
+    function _decode(uint256 word) private pure returns (Pool memory) {
+        return Pool({
+            phase: Phase(uint8(word)),
+            entered: uint8(word >> _ENTERED_AT) != 0,
+            ladderLength: uint8(word >> _LADDER_LENGTH_AT),
+            totalUnits: uint24(word >> _TOTAL_UNITS_AT),
+            backerCount: uint24(word >> _BACKER_COUNT_AT),
+            feeWeight: uint40(word >> _FEE_WEIGHT_AT),
+            openUntil: uint40(word >> _OPEN_UNTIL_AT),
+            maxUnits: uint24(word >> _MAX_UNITS_AT),
+            unitSize: uint80(word >> _UNIT_SIZE_AT)
+        });
+    }
+
+    /// @dev The inverse of `_decode`. Every field is its own Solidity type, so none can spill into the next.
+    function _encode(Pool memory pool) private pure returns (uint256) {
+        return uint256(uint8(pool.phase)) | (pool.entered ? _ENTERED : 0)
+            | (uint256(pool.ladderLength) << _LADDER_LENGTH_AT) | (uint256(pool.totalUnits) << _TOTAL_UNITS_AT)
+            | (uint256(pool.backerCount) << _BACKER_COUNT_AT) | (uint256(pool.feeWeight) << _FEE_WEIGHT_AT)
+            | (uint256(pool.openUntil) << _OPEN_UNTIL_AT) | (uint256(pool.maxUnits) << _MAX_UNITS_AT)
+            | (uint256(pool.unitSize) << _UNIT_SIZE_AT);
+    }
+
     function _payout(Phase phase_, uint256 units) private view returns (uint256) {
-        if (phase_ == Phase.Cancelled) return units * _pool.unitSize;
+        if (phase_ == Phase.Cancelled) return units * uint80(_poolWord >> _UNIT_SIZE_AT);
         uint256 owed = _owed(units);
         if (phase_ == Phase.Settled) return owed;
         uint256 total = owedTotal;
@@ -490,13 +556,14 @@ contract BackingAgreement is IBackingAgreement {
     /// @dev owed_b per the terms, from the backer's own units only.
     function _owed(uint256 units) private view returns (uint256) {
         if (units == 0) return 0;
-        uint256 totalUnits = _pool.totalUnits;
+        uint256 word = _poolWord; // two fields only: no memory Pool on the claim path
+        uint256 totalUnits = uint24(word >> _TOTAL_UNITS_AT);
         uint256 staked = stakedCapital;
         uint256 value = finalValue;
         uint256 stakedShare = (staked * units) / totalUnits;
         uint256 valueShare = Math.mulDiv(value, units, totalUnits);
         if (value >= staked) {
-            uint256 fee = ((valueShare - stakedShare) * _shareFor(units, _pool.ladderLength)) / BPS;
+            uint256 fee = ((valueShare - stakedShare) * _shareFor(units, uint8(word >> _LADDER_LENGTH_AT))) / BPS;
             return valueShare - fee;
         }
         uint256 cover = ((stakedShare - valueShare) * _config.burnShareBps) / BPS;
@@ -532,7 +599,7 @@ contract BackingAgreement is IBackingAgreement {
     function _settle() private {
         uint256 used = finalValue < stakedCapital ? Math.min(reserve, coverBound) : 0;
         uint256 returned = reserve - used;
-        _pool.phase = Phase.Settled;
+        _setPhase(Phase.Settled);
         reserveReturned = returned;
         emit Settled(repaid, used, returned);
         _pay(_config.modeller, returned);
@@ -549,6 +616,14 @@ contract BackingAgreement is IBackingAgreement {
 
     function _pay(address to, uint256 amount) private {
         if (amount != 0) token.safeTransfer(to, amount);
+    }
+
+    /// @dev `word` (of an agreement with a fee ladder) with its feeWeight moved from a position of `held` units to
+    ///      one of `after_`. At most totalUnits * BPS < 2^40: the uint40 never truncates.
+    function _reweigh(uint256 word, uint256 held, uint256 after_) private view returns (uint256) {
+        uint256 ladderLength = uint8(word >> _LADDER_LENGTH_AT);
+        uint256 weight = uint40(word >> _FEE_WEIGHT_AT) + _weight(after_, ladderLength) - _weight(held, ladderLength);
+        return (word & ~(uint256(type(uint40).max) << _FEE_WEIGHT_AT)) | (uint256(uint40(weight)) << _FEE_WEIGHT_AT);
     }
 
     function _weight(uint256 units, uint256 ladderLength) private view returns (uint256) {
