@@ -228,6 +228,7 @@ contract BackingAgreement is IBackingAgreement {
         _positions[msg.sender].units = uint24(after_);
         emit Deposited(msg.sender, units, after_, totalUnits);
 
+        // slither-disable-next-line reentrancy-no-eth -- the only write after the call clears the reentrancy flag set above
         token.safeTransferFrom(msg.sender, address(this), units * uint80(word >> _UNIT_SIZE_AT));
         _poolWord &= ~_ENTERED;
     }
@@ -253,6 +254,7 @@ contract BackingAgreement is IBackingAgreement {
         _positions[msg.sender].units = uint24(after_);
         emit Withdrawn(msg.sender, units, after_, uint24(word >> _TOTAL_UNITS_AT));
 
+        // slither-disable-next-line reentrancy-no-eth -- the only write after the call clears the reentrancy flag set above
         token.safeTransfer(msg.sender, units * uint80(word >> _UNIT_SIZE_AT));
         _poolWord &= ~_ENTERED;
     }
