@@ -77,7 +77,13 @@ def round_return(scores, multipliers, payout_factor: int, clip: int, max_clip: i
             raise ContractError("ScoreOutOfBounds", i, score)
         if mult > max_multiplier or mult < 0:
             raise ContractError("MultiplierOutOfBounds", i, mult, max_multiplier)
-        weighted += mult * score
+    return clamped_return(scores, multipliers, payout_factor, clip)
+
+
+def clamped_return(scores, multipliers, payout_factor: int, clip: int) -> int:
+    """The arithmetic of a round return, without the bound checks: clamp(payoutFactor * sum(m_i * s_i) / 1e36,
+    -clip, clip), one truncation toward zero, as the contract computes it."""
+    weighted = sum(mult * score for score, mult in zip(scores, multipliers))
     raw = tdiv(payout_factor * weighted, ONE * ONE)
     return max(-clip, min(clip, raw))
 

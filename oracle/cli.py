@@ -37,6 +37,7 @@ from oracle.service import (
     EXIT_USAGE,
     NETWORK_ERRORS,
     JsonLog,
+    fixed_to_decimal_string,
     OracleService,
     ServiceConfig,
     load_abi,
@@ -320,7 +321,7 @@ def cmd_model(args, log: JsonLog, out) -> int:
             "registered": int(modeller, 16) != 0,
             "modeller": modeller,
             "attested": oracle.isAttested(model_id).call(),
-            "exposure": report_json_decimal(exposure),
+            "exposure": fixed_to_decimal_string(exposure),
             "first_round": first_round,
             "last_final_round": last_final,
             "last_posted_round": oracle.lastPostedRound(model_id).call(),
@@ -340,12 +341,6 @@ def cmd_model(args, log: JsonLog, out) -> int:
               f"  rounds: first {first_round}, final through {last_final}, posted through "
               f"{status['last_posted_round']}", file=out)
     return EXIT_OK
-
-
-def report_json_decimal(value: int) -> str:
-    from oracle.service import fixed_to_decimal_string
-
-    return fixed_to_decimal_string(value)
 
 
 def cmd_keystore_new(args, log: JsonLog, out) -> int:

@@ -52,6 +52,8 @@ import requests
 from eth_abi import decode as abi_decode
 from eth_utils import keccak
 
+from backing.report import nmr as fixed_to_decimal_string  # an exact decimal of wei / 1e18
+from backing.terms import model_uuid as uuid_from_model_id  # the Numerai UUID a bytes32 model id encodes
 from oracle import typed_data as td
 from oracle.exchange import SignatureDirectory, Statement
 from oracle.model import SourceError
@@ -392,23 +394,6 @@ class ModelEntry:
     model_id: bytes
     uuid: str | None       # None when the id is not a Numerai UUID (bytes 16..31 not zero)
     modeller: str
-
-
-def uuid_from_model_id(model_id: bytes) -> str | None:
-    """Numerai model ids are UUIDs stored as their 16 bytes left-aligned in 32: recover the UUID."""
-    model_id = bytes(model_id)
-    if len(model_id) != 32 or model_id[16:] != bytes(16):
-        return None
-    return str(uuidlib.UUID(bytes=model_id[:16]))
-
-
-def fixed_to_decimal_string(value: int) -> str:
-    """An exact decimal string of value / 1e18 ("-0.0123", "1", "0.000000000000000001")."""
-    sign = "-" if value < 0 else ""
-    whole, fraction = divmod(abs(int(value)), ONE)
-    if not fraction:
-        return f"{sign}{whole}"
-    return f"{sign}{whole}.{str(fraction).rjust(18, '0').rstrip('0')}"
 
 
 def report_json(report: Report, uuid: str | None = None) -> dict:

@@ -12,6 +12,9 @@ from typing import Iterable, Sequence
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from backing.reference import clamped_return
+from backing.terms import model_id_from_uuid  # noqa: F401  (re-exported: the service's model ids)
+
 ONE = 10**18
 DOMAIN_NAME = "Backing Vaults ScoreOracle"
 DOMAIN_VERSION = "1"
@@ -76,11 +79,6 @@ def to_bytes32(value) -> bytes:
     return raw.ljust(32, b"\0")
 
 
-def model_id_from_uuid(uuid: str) -> bytes:
-    """Numerai model ids are UUIDs: their 16 bytes, left-aligned in 32 (the contracts' convention)."""
-    return bytes.fromhex(uuid.replace("-", "")).ljust(32, b"\0")
-
-
 @dataclass(frozen=True)
 class Report:
     """One model's resolved round, in the contract's fixed point (1e18 = 1.0)."""
@@ -120,10 +118,7 @@ class Report:
         """The contract's round return: clamp(pf * sum(m*s) / 1e36, -clip, clip), truncated toward zero."""
         if self.missed:
             return 0
-        weighted = sum(m * s for m, s in zip(self.multipliers, self.scores))
-        product = self.payout_factor * weighted
-        raw = abs(product) // 10**36 * (1 if product >= 0 else -1)
-        return max(-self.clip, min(self.clip, raw))
+        return clamped_return(self.scores, self.multipliers, self.payout_factor, self.clip)
 
     def struct_hash(self) -> bytes:
         return _struct_hash("RoundReport", self.message())
