@@ -41,6 +41,7 @@ from .reference import (
 )
 
 MAX_COHORTS = 8
+MAX_OWNER_POSITIONS = 8  # an owner's positions in one agreement (the contract updates them all when his tier moves)
 MAX_CLAWBACK_AGREEMENTS = 4
 MAX_COMMITMENT_AGREEMENTS = 8
 MAX_COMMITMENT_OPTIONS = 4
@@ -212,6 +213,8 @@ class Series:
             self.escrow -= amount
 
     def _new_position(self, owner: str, index: int, **kw) -> Position:
+        if sum(1 for q in self.agreements[index].positions.values() if q.owner == owner) >= MAX_OWNER_POSITIONS:
+            raise ContractError("TooManyPositions", owner, MAX_OWNER_POSITIONS)
         p = Position(self._next_id, owner, index, **kw)
         self._next_id += 1
         self.agreements[index].positions[p.id] = p
@@ -557,7 +560,7 @@ class Series:
         a = self._matured()
         if now <= a.deadline:
             raise ContractError("WindDownNotOver", a.deadline)
-        used = min(a.reserve, a.owed_total - a.repaid)
+        used = min(a.reserve, max(0, a.owed_total - a.repaid))  # after a gain repaid may exceed owed_total
         a.phase = Phase.Defaulted
         a.default_pool = a.repaid + used
         a.reserve_used = used
@@ -604,7 +607,7 @@ class Series:
         if terms is not None and terms != nxt.terms:
             raise ContractError("TermsMismatch", nxt.index)
         if p.done or p.rolled:
-            raise ContractError("AlreadyClaimed", pid)
+            raise ContractError("PositionClaimed", pid)
         if amount == 0:
             raise ContractError("ZeroAmount")
         if commit is not None:
@@ -625,7 +628,7 @@ class Series:
         if nxt is None or nxt.phase != Phase.Open:
             raise ContractError("NoOpenNextAgreement", a.index)
         if p.done or p.rolled:
-            raise ContractError("AlreadyClaimed", pid)
+            raise ContractError("PositionClaimed", pid)
         if p.intent is None:
             if not (p.commit_end > a.index and nxt.terms.economics() == p.commit_econ):
                 raise ContractError("NoConsent", pid)
@@ -688,7 +691,7 @@ class Series:
         p, a = self.position(pid)
         self._require_phase(a, Phase.Settled, Phase.Defaulted, Phase.Cancelled)
         if p.done:
-            raise ContractError("AlreadyClaimed", pid)
+            raise ContractError("PositionClaimed", pid)
         if a.phase == Phase.Settled and not p.rolled and self._early(p, a):
             charge = min(p.discount, p.claimable)
             if charge:

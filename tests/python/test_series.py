@@ -357,8 +357,8 @@ def test_phase_and_caller_errors():
     s.repay(M, s.agreements[0].due)
     expect("NoConsent", s.execute_roll, a)
     s.claim(a)
-    expect("AlreadyClaimed", s.claim, a)
-    expect("AlreadyClaimed", s.roll, a, "A")
+    expect("PositionClaimed", s.claim, a)
+    expect("PositionClaimed", s.roll, a, "A")
     expect("UnknownPosition", s.claim, 999)
     expect("BelowMinCapital", s.lock, M, 0)
     s.cancel(M, 0)
@@ -466,7 +466,7 @@ def roll_actions(draw, s: Series, prev) -> None:
                 s.execute_roll(p.id)
         except ContractError as e:
             assert e.name in ("NoSuchCommitment", "NoConsent", "CapacityExceeded", "NothingToRoll",
-                              "AlreadyCommitted", "AlreadyClaimed"), e
+                              "AlreadyCommitted", "PositionClaimed"), e
         check_invariants(s)
 
 
