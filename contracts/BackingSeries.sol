@@ -124,6 +124,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     mapping(bytes32 => uint256) private _positionIds;
     /// @dev An owner's capital and live positions in one agreement (his fee tier is by the total).
     mapping(uint256 => mapping(address => uint256)) private _ownerCapital;
+    // slither-disable-next-line uninitialized-state -- filled through storage pointers (`owned.push` in _create)
     mapping(uint256 => mapping(address => uint256[])) private _ownerPositions;
 
     modifier onlyModeller() {
@@ -323,6 +324,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         a.deadline = uint40(deadline_);
         a.phase = Phase.Matured;
         _emitMatured(index, a, deadline_);
+        // slither-disable-next-line incorrect-equality -- nothing owed (V = 0): settle at once, as the model does
         if (a.amountDue == 0) _settle(index, a);
     }
 
@@ -857,6 +859,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
             (uint256 tier, uint256 rate) = _rates(a, p, p.agreement);
             uint256 markValue = Math.mulDiv(stakedShare, mark, a.priceStart, Math.Rounding.Ceil);
             uint256 gain = valueShare > markValue ? valueShare - markValue : 0;
+            // slither-disable-next-line divide-before-multiply -- the held part is a share of the fee as charged
             uint256 fee = (gain * rate) / BPS;
             o.fee = fee;
             o.heldFee = (fee * a.config.clawbackBps) / BPS;
