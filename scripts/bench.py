@@ -20,7 +20,8 @@ byte is zero: every number is deterministic, re-running gives the same table.
 Environment: BENCH_BACKERS (comma-separated counts of other backers, default 1,10,100,1000), BENCH_LOCKUPS
 (default 1,20,260), BENCH_MODELS (models per oracle batch, default 1,10,50), BENCH_SERIES_BACKERS (other backers in
 the series' measured agreement, default 1,10,100,1000), BENCH_SERIES_PAST (settled agreements of a series before
-the measured one, default 1,5,10), BENCH_OUT (directory, default bench). BENCH_RENDER=bench/gas.json only rewrites gas.md from the recorded numbers (after a change to the text).
+the measured one, default 1,5,10), BENCH_OUT (directory, default bench). BENCH_RENDER=bench/gas.json only rewrites
+gas.md from the recorded numbers (after a change to the text).
 """
 
 import contextlib
