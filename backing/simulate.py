@@ -26,6 +26,18 @@ action either succeeds on both or fails on both with the same custom error, whic
 plain words. After the claims, everything the chain did (round returns and indices, lock and maturity amounts,
 claims, every party's token flows) is compared with the reference to the wei: ``reference_match``.
 
+**Series features.** A scenario whose terms give ``high_water_mark: true`` or ``clawback: {share: 0.5,
+agreements: 2}`` (share of every profit fee held in escrow, for 1 to 4 later settlements), or whose agreements list
+``rollover: [alice]`` (backers rolling their whole claim from the previous agreement), is played as one series
+(``contracts/BackingSeries.sol``, rules in docs/series.md) through ``backing.series_chain.SeriesMirror``: every
+action on the reference model ``backing.series`` and on the chain, ``check()``ed to the wei after every stage
+(``run_series``). Agreement k+1 opens while k is locked; its rollover backers consent to its terms; fresh deposits
+go in; k matures and is repaid (full, none or partly; short of the amount due: default, which ends the series and
+cancels k+1); the consented rolls are executed, the others claim; k+1 gets its reserve and locks. A series has a
+high-water mark per position, so ``high_water_mark: false`` next to series features is refused (alone it means the
+single-agreement path, which has no mark). Output: the same JSON schema with ``rolled`` filled (plus ``rolled_in``,
+``fees_held``, ``clawback``, ``price``, ``series_index``); local chain only (not on a fork).
+
 ``run(scenario, ...)`` works on whatever network brownie is connected to (a test session's, or the one
 ``run_file`` connects to); it needs only the project's contract containers.
 """
@@ -50,7 +62,7 @@ from backing.reference import (
     round_return,
 )
 from backing.report import STAKING, duration, fraction, nmr, settlement_data, settlement_table
-from backing.terms import TermsError, load_terms, nmr_to_wei, read_terms_file
+from backing.terms import TermsError, _bps, load_terms, nmr_to_wei, read_terms_file
 from oracle.typed_data import Report, to_bytes32
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +73,6 @@ SCENARIO_KEYS = ("model", "agreements", "rounds")
 MODEL_KEYS = ("exposure", "attested")
 AGREEMENT_KEYS = ("terms", "reserve", "deposits", "rollover", "repayment")
 ROUND_KEYS = ("scores", "multipliers", "payout_factor", "clip", "missed")
-SERIES_TERMS = ("high_water_mark", "clawback")
 SIMULATOR_TERMS = ("staking_address", "model_id")
 TERMS_DEFAULTS = {"open_for": "7d", "wind_down": "7d"}
 #: Names the settlement table uses for itself; a backer may not take them.
@@ -70,8 +81,7 @@ MODEL_ID = "0x" + "5c1b2f3a8d4e4b6a9f7c2a1e3d4c5b6a" + "00" * 16
 MODEL_BYTES = bytes.fromhex(MODEL_ID[2:])
 MAX_MULTIPLIER = 1000 * ONE
 MIN_ROUND_SPACING = 22 * 3600
-SERIES_MESSAGE = ("come with the series issue (rolling claims into the next agreement, high-water mark, "
-                  "clawback); they are not implemented yet")
+CLAWBACK_KEYS = ("share", "agreements")
 
 
 class ScenarioError(ValueError):
@@ -101,6 +111,9 @@ class AgreementPlan:
     reserve: int | None
     deposits: tuple[tuple[str, int], ...]
     repayment: str | int  # "full", "none" or wei
+    rollover: tuple[str, ...] = ()  # backers rolling their whole claim from the previous agreement (series)
+    clawback: tuple[int, int] = (0, 0)  # (share in bps, agreements) of every profit fee held in escrow (series)
+    high_water_mark: bool | None = None  # as given (None: not given)
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,7 @@ class Scenario:
     rounds: tuple[Round, ...]
     name: str = "scenario"
     attested: bool = False
+    series: bool = False  # uses a series feature: played as one BackingSeries (see ``run_series``)
 
     @property
     def max_clip(self) -> int:
@@ -198,22 +212,23 @@ def load_scenario(data: Any, name: str = "scenario") -> Scenario:
     for i, raw in enumerate(raw_agreements):
         where = f"agreements[{i}]"
         raw = _mapping(where, raw, AGREEMENT_KEYS)
-        if raw.get("rollover"):
-            raise ScenarioError(f"{where}.rollover: rollovers {SERIES_MESSAGE}")
         terms = raw.get("terms")
         if not isinstance(terms, dict):
             raise ScenarioError(f"{where}.terms must be a mapping of terms (keys as in examples/terms.yaml)")
-        for key in SERIES_TERMS:
-            if key in terms:
-                raise ScenarioError(f"{where}.terms.{key}: high_water_mark and clawback {SERIES_MESSAGE}")
+        terms = dict(terms)
+        high_water_mark = terms.pop("high_water_mark", None)
+        if high_water_mark is not None and not isinstance(high_water_mark, bool):
+            raise ScenarioError(f"{where}.terms.high_water_mark: {high_water_mark!r} is not true or false")
+        clawback = _clawback(f"{where}.terms.clawback", terms.pop("clawback", None))
         for key in SIMULATOR_TERMS:
             if key in terms:
                 raise ScenarioError(f"{where}.terms.{key}: the simulator sets {key} itself; leave it out")
         reserve = raw.get("reserve")
         if reserve is not None:
             reserve = _nmr(f"{where}.reserve", reserve)
-        deposits = raw.get("deposits")
-        if not isinstance(deposits, list) or not deposits:
+        rollover = _rollover(f"{where}.rollover", raw.get("rollover"))
+        deposits = raw.get("deposits", [] if rollover else None)
+        if not isinstance(deposits, list) or not (deposits or rollover):
             raise ScenarioError(f"{where}.deposits must be a list such as [{{backer: alice, units: 1}}]")
         parsed = []
         for j, deposit in enumerate(deposits):
@@ -230,7 +245,10 @@ def load_scenario(data: Any, name: str = "scenario") -> Scenario:
             repayment = repayment.strip().lower()
         else:
             repayment = _nmr(f"{where}.repayment", repayment, "full, none or an amount of NMR")
-        plans.append(AgreementPlan(dict(terms), reserve, tuple(parsed), repayment))
+        plans.append(AgreementPlan(terms, reserve, tuple(parsed), repayment, rollover, clawback, high_water_mark))
+    series = any(p.rollover or p.clawback[0] or p.high_water_mark for p in plans)
+    if series:
+        _check_series(plans)
 
     raw_rounds = data["rounds"]
     if not isinstance(raw_rounds, list):
@@ -246,7 +264,59 @@ def load_scenario(data: Any, name: str = "scenario") -> Scenario:
     if needed != len(rounds):
         raise ScenarioError(f"the scenario gives {len(rounds)} rounds, but its agreements' lockups add up to "
                             f"{needed} (rounds are consumed in order, lockup_rounds per agreement)")
-    return Scenario(exposure, tuple(plans), tuple(rounds), name, attested)
+    return Scenario(exposure, tuple(plans), tuple(rounds), name, attested, series)
+
+
+def _clawback(where: str, raw: Any) -> tuple[int, int]:
+    """``{share: 0.5, agreements: 2}`` as (bps, agreements); absent: (0, 0)."""
+    if raw is None:
+        return (0, 0)
+    raw = _mapping(where, raw, CLAWBACK_KEYS)
+    if set(raw) != set(CLAWBACK_KEYS):
+        raise ScenarioError(f"{where} needs both share (the part of every profit fee held, e.g. 0.5) and "
+                            f"agreements (how many later settlements it is held for, 1 to 4)")
+    try:
+        share = _bps(f"{where}.share", raw["share"])
+    except TermsError as error:
+        raise ScenarioError(str(error)) from None
+    if not 0 < share <= 10_000:
+        raise ScenarioError(f"{where}.share ({raw['share']}) must be more than 0 and at most 1")
+    agreements = raw["agreements"]
+    if isinstance(agreements, Decimal) and agreements == agreements.to_integral_value():
+        agreements = int(agreements)
+    if isinstance(agreements, bool) or not isinstance(agreements, int) or not 1 <= agreements <= 4:
+        raise ScenarioError(f"{where}.agreements must be a whole number from 1 to 4 (got {agreements!r})")
+    return (share, agreements)
+
+
+def _rollover(where: str, raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(b, str) and b.strip() for b in raw):
+        raise ScenarioError(f"{where} must be a list of backers' names such as [alice]")
+    names = tuple(b.strip() for b in raw)
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"{where} names a backer twice")
+    return names
+
+
+def _check_series(plans: list[AgreementPlan]) -> None:
+    """A scenario with a series feature is one BackingSeries: every agreement has a high-water mark per position,
+    and a backer rolls from the agreement before (he must be in it)."""
+    for i, plan in enumerate(plans):
+        where = f"agreements[{i}]"
+        if plan.high_water_mark is False:
+            raise ScenarioError(f"{where}.terms.high_water_mark: a scenario using series features (high_water_mark, "
+                                f"clawback, rollover) plays one series, whose every position has a high-water "
+                                f"mark; high_water_mark: false is not available there (leave it out or set it true)")
+        if plan.rollover and i == 0:
+            raise ScenarioError(f"{where}.rollover: the first agreement has no previous agreement to roll from")
+        if plan.rollover:
+            before = {b for b, _ in plans[i - 1].deposits} | set(plans[i - 1].rollover)
+            for name_ in plan.rollover:
+                if name_ not in before:
+                    raise ScenarioError(f"{where}.rollover: {name_} has no claim in agreements[{i - 1}] to roll "
+                                        f"(not among its deposits or rollovers)")
 
 
 def _nmr(where: str, value: Any, what: str = "an amount of NMR") -> int:
@@ -396,7 +466,14 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
     @param funder ``MintFunder``/``HolderFunder`` (default: the token's faucet).
     @param out Where progress lines go (``None``: nowhere).
     @raise ScenarioError when the contracts reject a step (nothing after it runs).
+
+    A scenario with series features (``scenario.series``) is played by ``run_series`` (local chain only).
     """
+    if scenario.series:
+        if token is not None or funder is not None:
+            raise ScenarioError("a scenario with series features (high_water_mark, clawback, rollover) runs on a "
+                                "local chain only (its NMR comes from the mock's faucet), not on a fork")
+        return run_series(scenario, out=out)
     import brownie
     from brownie import BackingAgreement, accounts, chain
 
@@ -599,6 +676,9 @@ def to_json(result: Result) -> dict:
     totals_backers: dict[str, dict[str, int]] = {}
     modeller = {"fees": 0, "upfront_fees": 0, "reserve_lost": 0}
     for item in result.agreements:
+        if item.get("series"):
+            agreements.append(_series_json(item, totals_backers, modeller))
+            continue
         agreement = item["chain"]
         summary = agreement.summary()
         data = settlement_data(agreement, item["labels"], item["staking"])
@@ -649,6 +729,11 @@ def to_json(result: Result) -> dict:
 def tables(result: Result) -> str:
     parts = []
     for item in result.agreements:
+        if item.get("series"):
+            rounds = (f"rounds {item['start']} to {item['end']}" if item["start"] is not None else "never locked")
+            parts.append(series_table(item, f"{result.scenario.name}: agreement {item['number']} of the series "
+                                            f"({rounds})"))
+            continue
         title = f"{result.scenario.name}: agreement {item['number']} (rounds {item['start']} to {item['end']})"
         parts.append(settlement_table(item["chain"], item["labels"], staking=item["staking"], title=title))
     return "\n\n".join(parts)
@@ -669,6 +754,8 @@ def plot(result: Result, directory: str | Path) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for item, summary in zip(result.agreements, data["agreements"]):
+        if not item["path"]:
+            continue
         xs = list(range(item["start"] - 1, item["end"] + 1))
         ax.plot(xs, [float(Decimal(v)) for v in summary["value_path"]], marker="o", markersize=3,
                 label=f"agreement {item['number']} (V = {Decimal(summary['final_value']):.2f} NMR)")
@@ -760,3 +847,356 @@ def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None
     out(f"\n{len(result.checks)} values compared with the reference model: "
         f"reference match: {'yes' if result.reference_match else 'no'}")
     return result
+
+
+# ---------------------------------------------------------------------------------------------- series scenarios
+
+#: Series custom errors in plain words (ctx: the agreement's terms as ``terms``, plus what the step names).
+def _plain_series(error: str, args: tuple, ctx: dict) -> str:
+    terms = ctx.get("terms")
+    if error == "BelowMinCapital":
+        return (f"the agreement pools {nmr(args[0])} NMR; the terms need at least {nmr(args[1])} NMR (min_units "
+                f"{terms.min_units}) to lock")
+    if error == "CapacityExceeded":
+        return (f"{ctx.get('backer')} brings {nmr(args[0])} NMR but only {nmr(args[1])} NMR of capacity is left "
+                f"(max_units {terms.max_units})")
+    if error == "NothingToRoll":
+        return f"{ctx.get('backer')} has nothing left to roll (his claim is zero)"
+    if error == "ReserveTooSmall":
+        return (f"the reserve ({nmr(args[0])} NMR) is below the {nmr(args[1])} NMR these terms require to lock "
+                f"(reserve_ratio {fraction(terms.reserve_ratio_bps)} of the staked capital)")
+    if error == "SeriesWipedOut":
+        return "the series price fell to zero: the series has ended and cannot lock another agreement"
+    return _plain(error, args, ctx)
+
+
+def _series_terms(plan: AgreementPlan, raw: dict, now: int, where: str):
+    from backing.series import SeriesTerms
+
+    try:
+        base = load_terms(raw, now=now)
+    except TermsError as error:
+        raise ScenarioError(f"{where}: terms: {error}") from None
+    return SeriesTerms(base, clawback_bps=plan.clawback[0], clawback_agreements=plan.clawback[1])
+
+
+def run_series(scenario: Scenario, out=print) -> Result:
+    """Play a scenario that uses series features as one BackingSeries, through ``SeriesMirror`` (every action on
+    the reference model ``backing.series`` and on the chain; ``check()`` after each stage, to the wei).
+
+    Agreement k+1 opens while k is locked; its rollover backers consent (to its terms) before k settles; fresh
+    deposits go in; k matures and is repaid (full, none or partly: then the wind-down passes and k defaults, which
+    ends the series and cancels k+1); the consented rolls are executed, the other positions of k claim, then k+1
+    gets its reserve and locks. After the last agreement every position claims."""
+    import brownie
+    from brownie import accounts, chain
+
+    from backing.chain import deploy_stack
+    from backing.reference import ContractError, Phase
+    from backing.series_chain import SeriesMirror, create_series, deploy_series_factory
+
+    say = out or (lambda *a, **k: None)
+    deployer, modeller, reporter, staking = accounts[0], accounts[1], accounts[2], accounts[3]
+    token, oracle, _factory, signed = deploy_stack(deployer, reporter, None, scenario.max_clip,
+                                                   scenario.max_multiplier)
+    factory = deploy_series_factory(deployer, token, oracle)
+    backers = {name_: backer_account(name_, accounts, deployer) for name_ in scenario.backers}
+    signed.register(MODEL_ID, modeller, scenario.exposure, 1)
+    if scenario.attested:
+        signed.attest(MODEL_ID, modeller, True, to_bytes32(b"simulated profile"))
+    series = create_series(factory, MODEL_ID, modeller)
+    mirror = SeriesMirror(series, token, {"modeller": modeller, **backers}, staking.address)
+    result = Result(scenario, model_attested=oracle.isAttested(MODEL_ID))
+    say(f"deployed: NMR {token.address}, oracle {oracle.address} (max clip {nmr(oracle.maxClip())}), "
+        f"series {series.address}")
+    say("model ownership: " + ("attested by the oracle" if result.model_attested else
+                               "NOT attested (the oracle found no proof that the modeller owns this model)"))
+    model = mirror.model
+    rounds = list(scenario.rounds)
+    indices = {0: ONE}
+    books: list[dict] = []  # per agreement: backer -> {units, deposited, rolled_in, received, rolled}
+
+    def act(where, what, call, **ctx):
+        """One mirrored action: a refusal by both is a ScenarioError in plain words; a disagreement a mismatch."""
+        try:
+            outcome = call()
+        except AssertionError as error:
+            raise ReferenceMismatch(f"{where}: {what}: {error}") from None
+        if isinstance(outcome, ContractError):
+            raise ScenarioError(f"{where}: {_plain_series(outcome.name, tuple(outcome.args_), ctx)}")
+        return outcome
+
+    def check(where):
+        try:
+            mirror.check()
+            result.checks.append((f"{where}: series state (model and chain)", True, True))
+        except AssertionError as error:
+            result.checks.append((f"{where}: series state (model and chain)", repr(error.args), True))
+
+    def book(index, name_):
+        return books[index].setdefault(name_, {"units": 0, "deposited": 0, "rolled_in": 0, "received": 0,
+                                               "rolled": 0})
+
+    def claim_all(index):
+        a = model.agreements[index]
+        for pid in sorted(a.positions):
+            p = a.positions[pid]
+            if p.done or p.capital == 0:
+                continue
+            before = token.balanceOf(backers[p.owner])
+            got = act(f"agreement {index + 1}", f"claim of {p.owner}", lambda: mirror.claim(pid))[0]
+            paid = token.balanceOf(backers[p.owner]) - before
+            result.checks.append((f"agreement {index + 1} claim of {p.owner} (position {pid})", paid, got))
+            book(index, p.owner)["received"] += got
+
+    def settle(index, plan, terms):
+        """Post agreement `index`'s rounds, mature it, repay as planned (else default)."""
+        where = f"agreement {index + 1}"
+        start = series.agreement(index)["startRound"]
+        end = start + terms.base.lockup_rounds - 1
+        reports, expected_returns = [], {}
+        for round_ in range(start, end + 1):
+            plan_round = rounds.pop(0)
+            if plan_round.missed:
+                reports.append(Report(MODEL_BYTES, oracle.tournament(), round_, missed=True))
+                expected = 0
+            else:
+                expected = round_return(list(plan_round.scores), list(plan_round.multipliers),
+                                        plan_round.payout_factor, plan_round.clip, max_clip=scenario.max_clip,
+                                        max_multiplier=scenario.max_multiplier, names=list(plan_round.names))
+                reports.append(Report(MODEL_BYTES, oracle.tournament(), round_, False,
+                                      tuple(to_bytes32(n) for n in plan_round.names), tuple(plan_round.scores),
+                                      tuple(plan_round.multipliers), plan_round.payout_factor, plan_round.clip))
+            indices[round_] = next_index(indices[round_ - 1], scenario.exposure, expected)
+            expected_returns[round_] = (expected, plan_round.missed)
+        signed.announce_through(end)
+        signed.post(reports)
+        chain.sleep(oracle.challengeWindow())
+        chain.mine()
+        signed.finalize(MODEL_ID)
+        for round_, (expected, missed_planned) in expected_returns.items():
+            index_, returned, missed = oracle.roundRecord(MODEL_ID, round_)
+            result.checks += [(f"{where} round {round_} return", returned, expected),
+                              (f"{where} round {round_} index", index_, indices[round_]),
+                              (f"{where} round {round_} missed", missed, missed_planned)]
+        act(where, "mature", lambda: mirror.mature(index))
+        a = model.agreements[index]
+        items[index].update(start=start, end=end, path=[indices[r] for r in range(start - 1, end + 1)])
+        say(f"  {where} matured: final value {nmr(a.value)} NMR, series price {nmr(a.p_start)} -> "
+            f"{nmr(a.p_end)}, amount due {nmr(a.due)} NMR")
+        # Numerai settles the staking wallet: it now holds V (the simulator's wallet is only a counterparty)
+        check(f"{where} matured")
+        if a.phase == Phase.Matured:
+            outstanding = a.due - a.repaid
+            amount = {"full": outstanding, "none": 0}.get(plan.repayment, plan.repayment)
+            if amount:
+                act(where, "repay", lambda: mirror.repay(index, amount))
+                say(f"  the modeller repays {nmr(amount)} NMR")
+        if a.phase == Phase.Matured:
+            chain.sleep(terms.base.wind_down + 1)
+            chain.mine()
+            act(where, "declare default", lambda: mirror.declare_default(index))
+            say(f"  the modeller did not repay in full within {duration(terms.base.wind_down)}: default declared; "
+                f"the series ends")
+        check(f"{where} settled")
+
+    items: list[dict] = []
+    terms_list = []
+    ended_at = None
+    for number, plan in enumerate(scenario.agreements, start=1):
+        index = number - 1
+        where = f"agreement {number}"
+        if model.ended:
+            break
+        raw = {**TERMS_DEFAULTS, **plan.terms, "staking_address": staking.address, "model_id": MODEL_ID}
+        terms = _series_terms(plan, raw, chain.time(), where)
+        terms_list.append(terms)
+        books.append({})
+        items.append({"number": number, "address": series.address, "series": True, "index": index,
+                      "start": None, "end": None, "path": []})
+        ctx = {"terms": terms.base}
+        act(where, "open", lambda: mirror.open(terms), **ctx)
+        say(f"\n{where} (series agreement {index}): {nmr(terms.base.unit_size)} NMR units, lockup "
+            f"{terms.base.lockup_rounds} rounds" + (f", {fraction(terms.clawback_bps)} of every profit fee held for "
+                                                     f"{terms.clawback_agreements} agreements"
+                                                     if terms.clawback_bps else ""))
+        consented = []
+        for name_ in plan.rollover:  # consent (to these terms) while the previous agreement is still locked
+            for pid in model.positions_of(name_, index - 1):
+                p = model.agreements[index - 1].positions[pid]
+                if p.capital == 0 or p.done:
+                    continue
+                act(where, f"roll consent of {name_}", lambda: mirror.roll(pid, name_, consent_terms=True),
+                    backer=name_, **ctx)
+                consented.append((pid, name_))
+            say(f"  {name_} consents to roll his claim from agreement {number - 1}")
+        for backer_name, units in plan.deposits:
+            act(where, f"deposit of {backer_name}", lambda: mirror.deposit(backer_name, units), backer=backer_name,
+                **ctx)
+            entry = book(index, backer_name)
+            entry["units"] += units
+            entry["deposited"] += units * terms.base.unit_size
+            say(f"  {backer_name} deposits {units} unit{'s' if units > 1 else ''} "
+                f"({nmr(units * terms.base.unit_size)} NMR)")
+        if index > 0:  # the previous agreement settles now; then the rolls, then the others claim
+            settle(index - 1, scenario.agreements[index - 1], terms_list[index - 1])
+            if model.agreements[index - 1].phase == Phase.Defaulted:
+                ended_at = index - 1
+                claim_all(index - 1)
+                claim_all(index)  # cancelled: everyone's capital back
+                check(f"{where} cancelled")
+                say(f"  {where} is cancelled (the series ended); its backers take their capital back")
+                break
+            for pid, name_ in consented:
+                new = act(where, f"roll of {name_}", lambda: mirror.execute_roll(pid), backer=name_, **ctx)[0]
+                moved = model.agreements[index - 1].positions[pid].rolled
+                book(index - 1, name_)["rolled"] += moved
+                book(index, name_)["rolled_in"] += moved
+                say(f"  {name_} rolls {nmr(moved)} NMR into agreement {number} (position {new})")
+            claim_all(index - 1)
+            check(f"agreement {number - 1} claimed")
+        a = model.agreements[index]
+        reserve = plan.reserve
+        if reserve is None:
+            reserve = terms.base.required_reserve(a.capital - a.capital * terms.base.upfront_fee_bps // 10_000)
+        if reserve:
+            act(where, "post reserve", lambda: mirror.post_reserve(reserve, index), **ctx)
+            say(f"  reserve {nmr(reserve)} NMR")
+        # a fresh round opens now, so the lockup starts at the next one; rounds before it are posted as missed
+        announced = oracle.currentRound() + 1
+        signed.announce_through(announced)
+        last = oracle.lastPostedRound(MODEL_ID)
+        if last < announced:
+            signed.post_returns(MODEL_ID, [None] * (announced - last))
+            for filler in range(last + 1, announced + 1):
+                indices[filler] = indices[filler - 1]
+        act(where, "lock", lambda: mirror.lock(), **ctx)
+        v = series.agreement(index)
+        say(f"  locked at series price {nmr(a.p_start)}: {nmr(a.capital)} NMR pooled, {nmr(v['upfrontFee'])} NMR "
+            f"upfront fee, {nmr(v['staked'])} NMR staked, rounds {v['startRound']} to "
+            f"{v['startRound'] + terms.base.lockup_rounds - 1}")
+        check(f"{where} locked")
+    else:
+        settle(len(items) - 1, scenario.agreements[len(items) - 1], terms_list[-1])
+        if model.agreements[-1].phase == Phase.Defaulted:
+            ended_at = len(items) - 1
+        claim_all(len(items) - 1)
+        check("the series, every claim paid")
+    if ended_at is not None and ended_at + 2 < len(scenario.agreements):
+        say(f"\nthe series ended at agreement {ended_at + 1}'s default: agreements {ended_at + 3} to "
+            f"{len(scenario.agreements)} are not played")
+
+    for item in items:
+        a = model.agreements[item["index"]]
+        v = series.agreement(item["index"])
+        for key, chain_value, model_value in (("phase", Phase(v["phase"]), a.phase), ("reserve", v["reserve"],
+                                              a.reserve), ("repaid", v["repaid"], a.repaid)):
+            result.checks.append((f"agreement {item['number']} {key}", chain_value, model_value))
+        item.update(agreement=a, terms=terms_list[item["index"]], books=books[item["index"]],
+                    backers={n: backers[n].address for n in books[item["index"]]})
+        result.agreements.append(item)
+    return result
+
+
+def _series_numbers(item: dict) -> dict:
+    """An agreement of a series in the numbers the table and JSON show (wei), from the (checked) model."""
+    a = item["agreement"]
+    locked = a.locked
+    upfront = locked.upfront_fee if locked else 0
+    staked = locked.staked if locked else 0
+    matured = a.phase in (Phase.Matured, Phase.Settled, Phase.Defaulted)
+    held = sum(p.held_new for p in a.positions.values()) if a.phase == Phase.Settled and a.gain else 0
+    fees = (a.value - a.due) if a.phase == Phase.Settled and a.gain else 0
+    clawback = sum(p.clawback for p in a.positions.values()) if a.phase == Phase.Settled and matured and not a.gain \
+        else 0
+    capital = sum(b["deposited"] + b["rolled_in"] for b in item["books"].values())
+    return {"phase": a.phase.name, "capital": capital, "upfront_fee": upfront, "staked": staked,
+            "final_value": a.value if matured else None, "amount_due": a.due if matured else None,
+            "repaid": a.repaid, "fees": fees, "held": held, "clawback": clawback, "reserve": a.reserve,
+            "reserve_used": a.reserve_used, "reserve_returned": a.reserve_returned, "dust": a.swept,
+            "price": (a.p_start, a.p_end if matured else None),
+            "default_pool": a.default_pool if a.phase == Phase.Defaulted else None}
+
+
+def series_table(item: dict, title: str) -> str:
+    """An agreement of a series: the header and, per backer, what went in (fresh and rolled) and came out."""
+    n = _series_numbers(item)
+    terms = item["terms"].base
+
+    def amount(value):
+        return "-" if value is None else f"{nmr(value)} NMR"
+
+    rolled_in = sum(b["rolled_in"] for b in item["books"].values())
+    header = [
+        ("phase", n["phase"]),
+        ("capital pooled", f"{amount(n['capital'])} ({amount(n['capital'] - rolled_in)} fresh, "
+                           f"{amount(rolled_in)} rolled in; units of {nmr(terms.unit_size)} NMR)"),
+        ("series price", f"{nmr(n['price'][0])} -> " + ("-" if n["price"][1] is None else nmr(n["price"][1]))),
+        ("upfront fee", amount(n["upfront_fee"])),
+        ("staked", amount(n["staked"])),
+        ("final value", amount(n["final_value"])),
+        ("amount due", amount(n["amount_due"])),
+        ("repaid", amount(n["repaid"])),
+        ("fees kept by modeller", amount(n["fees"])),
+        ("fees held in escrow", amount(n["held"])),
+        ("clawback paid to backers", amount(n["clawback"])),
+        ("reserve posted", amount(n["reserve"])),
+        ("reserve used", amount(n["reserve_used"])),
+        ("reserve returned", amount(n["reserve_returned"])),
+    ]
+    if n["default_pool"] is not None:
+        header.append(("default pool", amount(n["default_pool"])))
+    header.append(("swept to modeller", f"{amount(n['dust'])} (rounding dust; after a loss also the reserve the "
+                                         f"clawbacks spared)"))
+    width = max(len(k) for k, _ in header)
+    lines = [title, "=" * len(title)] + [f"  {k:<{width}}  {v}" for k, v in header] + [""]
+    columns = ["party", "units", "paid in", "rolled in", "received", "rolled on", "net"]
+    body = []
+    for name_, b in item["books"].items():
+        net = b["received"] + b["rolled"] - b["deposited"] - b["rolled_in"]
+        body.append([name_, str(b["units"]) if b["units"] else "", nmr(b["deposited"]), nmr(b["rolled_in"]),
+                     nmr(b["received"]), nmr(b["rolled"]), f"+{nmr(net)}" if net > 0 else nmr(net)])
+    widths = [max(len(row[i]) for row in [columns, *body]) for i in range(len(columns))]
+
+    def render(cells):
+        return "  " + "  ".join([f"{cells[0]:<{widths[0]}}", *[f"{c:>{w}}" for c, w in zip(cells[1:], widths[1:])]])
+
+    lines += [render(columns), "  " + "  ".join("-" * w for w in widths), *map(render, body)]
+    return "\n".join(lines)
+
+
+def _series_json(item: dict, totals_backers: dict, modeller: dict) -> dict:
+    """One agreement of a series in ``to_json``'s schema (plus rolled_in, fees_held, clawback, series price)."""
+    n = _series_numbers(item)
+    backers = {}
+    for name_, b in item["books"].items():
+        backers[name_] = {"units": b["units"], "deposited": nmr(b["deposited"]), "received": nmr(b["received"]),
+                          "rolled": nmr(b["rolled"]), "rolled_in": nmr(b["rolled_in"])}
+        total = totals_backers.setdefault(name_, {"deposited": 0, "received": 0})
+        total["deposited"] += b["deposited"]
+        total["received"] += b["received"]
+    modeller["fees"] += n["fees"]
+    modeller["upfront_fees"] += n["upfront_fee"]
+    modeller["reserve_lost"] += n["reserve_used"]
+    path, staked = item["path"], n["staked"]
+    return {
+        "address": item["address"],
+        "series_index": item["index"],
+        "phase": n["phase"],
+        "rounds": [item["start"], item["end"]],
+        "staked": nmr(staked),
+        "final_value": nmr(n["final_value"] or 0),
+        "amount_due": nmr(n["amount_due"] or 0),
+        "fees": nmr(n["fees"]),
+        "fees_held": nmr(n["held"]),
+        "clawback": nmr(n["clawback"]),
+        "upfront_fees": nmr(n["upfront_fee"]),
+        "repaid": nmr(n["repaid"]),
+        "reserve": nmr(n["reserve"]),
+        "reserve_used": nmr(n["reserve_used"]),
+        "reserve_returned": nmr(n["reserve_returned"]),
+        "dust": nmr(n["dust"]),
+        "price": [nmr(n["price"][0]), None if n["price"][1] is None else nmr(n["price"][1])],
+        "value_path": [nmr(staked * i // path[0]) if path[0] else "0" for i in path] if path else [],
+        "backers": backers,
+    }

@@ -154,9 +154,10 @@ def test_repayment_above_due_fails_in_plain_words():
 
 
 @pytest.mark.parametrize("change,message", [
-    (lambda s: s["agreements"][0].update(rollover=["alice"]), "rollovers come with the series issue"),
-    (lambda s: s["agreements"][0]["terms"].update(high_water_mark=True), "come with the series issue"),
-    (lambda s: s["agreements"][0]["terms"].update(clawback={"share": 0.5}), "come with the series issue"),
+    (lambda s: s["agreements"][0].update(rollover=["alice"]), "the first agreement has no previous agreement"),
+    (lambda s: s["agreements"][0]["terms"].update(high_water_mark=False, clawback={"share": 0.5, "agreements": 1}),
+     "high_water_mark: false is not available"),
+    (lambda s: s["agreements"][0]["terms"].update(clawback={"share": 0.5}), "needs both share"),
     (lambda s: s["rounds"].append(s["rounds"][0]), "gives 2 rounds, but its agreements' lockups add up to 1"),
     (lambda s: s["rounds"][0].update(clip=2), r"clip \(2\) must be more than 0 and at most 1"),
     (lambda s: s["rounds"][0]["scores"].update(CORR20="1.5"), r"scores.CORR20 \(1.5\) must be between -1 and 1"),
@@ -178,7 +179,7 @@ def test_cli_rejects_series_features(tmp_path):
     done = subprocess.run([sys.executable, "-m", "backing.cli", "simulate", str(path)], capture_output=True,
                           text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2
-    assert "rollovers come with the series issue" in done.stderr
+    assert "the first agreement has no previous agreement to roll from" in done.stderr
 
 
 def test_json_scenario_file_reads_like_yaml(tmp_path):
@@ -201,3 +202,76 @@ def test_json_scenario_file_reads_like_yaml(tmp_path):
     assert json_scenario.exposure == yaml_scenario.exposure
     assert [(a.reserve, a.deposits, a.repayment) for a in json_scenario.agreements] == \
         [(a.reserve, a.deposits, a.repayment) for a in yaml_scenario.agreements]
+
+
+# ---------------------------------------------------------------------------------------------- series scenarios
+
+
+def test_series_rollover_example():
+    """examples/scenarios/series-rollover.yaml through BackingSeries: a rollover, a loss covered first by the
+    clawback, a late entrant; every stage checked against backing/series.py to the wei."""
+    result, data = play("series-rollover")
+    assert result.reference_match, result.mismatches
+    data = json.loads(json.dumps(data))
+    assert data["reference_match"] is True and data["mismatches"] == []
+    first, second, third = data["agreements"]
+    assert [a["phase"] for a in data["agreements"]] == ["Settled"] * 3
+    assert len({a["address"] for a in data["agreements"]}) == 1  # one series contract
+    assert [a["series_index"] for a in data["agreements"]] == [0, 1, 2]
+    # agreement 1: a gain; both roll everything, nothing claimed
+    assert Decimal(first["final_value"]) > Decimal(first["staked"]) == 1400
+    assert Decimal(first["fees_held"]) > 0
+    for name in ("alice", "bob"):
+        b = first["backers"][name]
+        assert b["received"] == "0" and Decimal(b["rolled"]) > Decimal(b["deposited"])
+        assert second["backers"][name]["rolled_in"] == b["rolled"] and second["backers"][name]["deposited"] == "0"
+    # agreement 2: a loss; the held fees cover it first, then the reserve
+    assert Decimal(second["final_value"]) < Decimal(second["staked"])
+    assert Decimal(second["clawback"]) == Decimal(first["fees_held"])
+    assert Decimal(second["reserve_used"]) > 0
+    assert Decimal(second["backers"]["alice"]["received"]) > 0 and second["backers"]["alice"]["rolled"] == "0"
+    assert second["backers"]["bob"]["received"] == "0"
+    assert third["backers"]["bob"]["rolled_in"] == second["backers"]["bob"]["rolled"]
+    # agreement 3: Carol enters late, marked at the price she enters at
+    assert third["backers"]["carol"] == {"units": 5, "deposited": "500", "received": "520.344", "rolled": "0",
+                                         "rolled_in": "0"}
+    assert third["price"][0] == second["price"][1] and Decimal(third["price"][1]) > Decimal(first["price"][1])
+    assert data["totals"]["backers"]["bob"]["deposited"] == "1200"
+    assert Decimal(data["totals"]["backers"]["bob"]["received"]) == Decimal(third["backers"]["bob"]["received"])
+    text = simulate.tables(result)
+    assert "agreement 2 of the series" in text and "rolled in" in text and "clawback paid to backers" in text
+
+
+def series_base(*repayments, clawback=True):
+    terms = {"unit_size": 100, "min_units": 1, "max_units": 20, "profit_share": 0.5, "burn_share": 0.5,
+             "reserve_ratio": 0.5, "upfront_fee": 0, "lockup_rounds": 1, "high_water_mark": True}
+    if clawback:
+        terms["clawback"] = {"share": 0.5, "agreements": 1}
+    plans = [{"terms": dict(terms), "deposits": [{"backer": "alice", "units": 1}], "repayment": r}
+             for r in repayments]
+    for plan in plans[1:]:
+        plan["rollover"] = ["alice"]
+        plan["deposits"] = [{"backer": "carol", "units": 2}]
+    return {"agreements": plans,
+            "rounds": [{"scores": {"CORR20": 0.02}, "multipliers": {"CORR20": 1}, "clip": 0.05}] * len(plans)}
+
+
+def test_series_default_ends_the_series():
+    """A partial repayment: the wind-down passes, the agreement defaults, the series ends, the next agreement
+    (already open, with Carol's deposit and Alice's consent) is cancelled and the third is not played."""
+    result = run(load_scenario(series_base(10, "full", "full")), out=None)
+    assert result.reference_match, result.mismatches
+    data = to_json(result)
+    first, second = data["agreements"]
+    assert (first["phase"], second["phase"]) == ("Defaulted", "Cancelled")
+    assert first["repaid"] == "10" and Decimal(first["backers"]["alice"]["received"]) > 0
+    assert second["backers"] == {"carol": {"units": 2, "deposited": "200", "received": "200", "rolled": "0",
+                                           "rolled_in": "0"}}
+    assert second["rounds"] == [None, None]
+    assert "never locked" in simulate.tables(result)
+
+
+def test_series_rejection_in_plain_words():
+    with pytest.raises(ScenarioError, match=r"^agreement 1: the repayment \(500 NMR\) is more than the amount "
+                                            r"due"):
+        run(load_scenario(series_base(500)), out=None)
