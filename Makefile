@@ -39,12 +39,14 @@ compile: setup
 	$(BROWNIE) compile
 
 # --- the two commands -------------------------------------------------------------------------
-# The demo: one agreement told step by step, then the example scenarios through `backing simulate` (each checked
-# against the reference model to the wei; results and plots in build/simulate/), and one scenario the contracts
-# must refuse, with its reason in plain words.
+# The demo: one agreement told step by step, a modeller's series of four agreements told step by step
+# (scripts/series_demo.py), then the example scenarios through `backing simulate` (each checked against the
+# reference model to the wei; results and plots in build/simulate/), and one scenario the contracts must refuse,
+# with its reason in plain words.
 SCENARIOS := seed-gain-repaid seed-loss-repaid seed-loss-default realistic-series
 demo: compile
 	$(BROWNIE) run scripts/demo.py --network ganache-cli
+	$(BROWNIE) run scripts/series_demo.py --network ganache-cli
 	@set -e; for s in $(SCENARIOS); do \
 	  $(VENV)/bin/backing simulate examples/scenarios/$$s.yaml --network ganache-cli \
 	    --json build/simulate/$$s.json --plot build/simulate/$$s; done

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backing.reference import ContractError, Phase
+from backing.reference import ONE, ContractError, Phase
 from backing.series import Series, SeriesTerms
 
 ALL = 2**256 - 1
@@ -292,3 +292,227 @@ def post_lockup(signed, series, index: int, growth: int, lockup_rounds: int) -> 
     last = signed.oracle.lastPostedRound(model_id)
     returns = [growth - ONE if r == start else 0 for r in range(last + 1, end + 1)]
     signed.post_returns(model_id, returns)
+
+
+# ---------------------------------------------------------------------------------------------- the worked example
+
+#: The worked example's parties, in the order of the settlement table.
+EXAMPLE_PARTIES = ("alice", "bob", "carol", "dave", "erin", "modeller", "staking")
+
+
+def example_terms_on_chain(staking_address: str, model_id, open_until: int | None = None) -> SeriesTerms:
+    """The worked example's terms (``backing.series.example_terms``) for this chain: open for 30 days from now
+    (or until `open_until`), staking to `staking_address`, for `model_id` (0x-prefixed hex or bytes)."""
+    from dataclasses import replace
+
+    from brownie import chain
+
+    from backing.series import example_terms
+
+    now = chain.time()
+    model = bytes.fromhex(model_id[2:]) if isinstance(model_id, str) else bytes(model_id)
+    t = example_terms(now)
+    base = replace(t.base, open_until=now + 30 * 86400 if open_until is None else open_until,
+                   staking_address=str(staking_address), model_id=model)
+    return replace(t, base=base)
+
+
+def play_worked_example(mirror: SeriesMirror, signed, staking_address, model_id, say=print) -> dict:
+    """Play the four-agreement worked example of docs/series.md on chain through `mirror` (rollover with consent,
+    Erin leaving a commitment early with a charge-back, a clawback covering Alice's loss in agreement 1, Carol the
+    underwater late entrant, Carol selling half to Dave mid-lockup, everyone rolling into agreement 3 and
+    claiming), narrating each step through `say` with the amounts read from the chain.
+
+    ``mirror.check()`` runs after every step; a mismatch (or a refusal) raises AssertionError. Returns
+    ``{"checks": number of checks passed, "claims": {party: NMR claimed from agreement 3}}``."""
+    from brownie import chain, web3
+
+    from backing.series import EXAMPLE_GROWTH, nmr
+
+    m, s = mirror, mirror.series
+    modeller = m.accounts["modeller"]
+    done = {"checks": 0, "claims": {}}
+
+    def checked(out, what):
+        if isinstance(out, ContractError):
+            raise AssertionError(f"{what}: refused with {out.name} {out.args}")
+        m.check()
+        done["checks"] += 1
+        return out[0] if isinstance(out, tuple) else out
+
+    def step(text):
+        say("")
+        say(f"> {text}")
+
+    def line(text):
+        say(f"    {text}")
+
+    def pct(bps):
+        return f"{bps / 100:g}%"
+
+    def terms():
+        open_until = m.model.agreements[0].terms.base.open_until if m.model.agreements else None
+        return example_terms_on_chain(staking_address, model_id, open_until)
+
+    def show_lock(index):
+        a = s.agreement(index)
+        line(f"price at the start P_start = {nmr(a['priceStart'])}; capital {nmr(a['capital'])} NMR goes to the "
+             f"staking wallet, reserve {nmr(a['reserve'])} NMR, {a['cohorts']} cohort(s) (distinct marks)")
+        for pid in sorted(m.model.agreements[index].positions):
+            p = s.positionOf(pid)
+            if p["capital"] == 0:
+                continue
+            extra = ""
+            if p["commitEnd"] >= index:
+                extra += f", committed through agreement {p['commitEnd']} ({pct(p['commitShareBps'])} profit share)"
+            if p["held"]:
+                extra += f", {nmr(p['held'])} NMR of past fees still held in escrow"
+            line(f"  #{pid} {m.model.position(pid)[0].owner}: capital {nmr(p['capital'])} NMR, "
+                 f"high-water mark {nmr(p['mark'])}{extra}")
+
+    def settle(index):
+        growth = EXAMPLE_GROWTH[index]
+        lockup = m.model.agreements[index].terms.base.lockup_rounds
+        step(f"Agreement {index}'s {lockup} rounds resolve: the model's index moves x{nmr(growth)}; "
+             f"the oracle posts and finalizes them, and anyone may mature the agreement")
+        post_lockup(signed, s, index, growth, lockup)
+        chain.mine()
+        first_block = web3.eth.block_number + 1
+        checked(m.mature(index), f"mature {index}")
+        a = s.agreement(index)
+        gain = a["finalValue"] >= a["staked"]
+        line(f"staked S = {nmr(a['staked'])} NMR is now worth V = {nmr(a['finalValue'])} NMR "
+             f"({'a gain' if gain else 'a loss'}); price P_end = {nmr(a['priceEnd'])}")
+        if gain:
+            line(f"the modeller owes {nmr(a['amountDue'])} NMR: V less the fees he keeps now "
+                 f"({nmr(a['finalValue'] - a['amountDue'])} NMR, 75% of the fee lower bound "
+                 f"{nmr(a['feeLowerBound'])}; the other 25% is repaid into escrow)")
+        else:
+            line(f"the modeller owes {nmr(a['amountDue'])} NMR (all of V); the reserve covers up to "
+                 f"{nmr(a['coverBound'])} NMR of the backers' loss")
+        due = a["amountDue"] - a["repaid"]
+        checked(m.repay(index), f"repay {index}")
+        a = s.agreement(index)
+        line(f"the modeller repays {nmr(due)} NMR; agreement {index} is settled: reserve used "
+             f"{nmr(a['reserve'] - a['reserveReturned'])} NMR, returned {nmr(a['reserveReturned'])} NMR")
+        settled = {e["args"]["positionId"]: e["args"] for e in
+                   s.events.get_sequence(from_block=first_block, event_type="PositionSettled")}
+        for pid in sorted(m.model.agreements[index].positions):
+            o = settled.get(pid)
+            if o is None:
+                continue
+            who = m.model.position(pid)[0].owner
+            if gain:
+                disc = s.positionOf(pid)["discount"]
+                line(f"  #{pid} {who}: profit fee {nmr(o['fee'])} NMR, of which {nmr(o['heldFee'])} held in "
+                     f"escrow; claim {nmr(o['claimable'])} NMR; mark now {nmr(o['mark'])}"
+                     + (f"; commitment discount so far {nmr(disc)} NMR" if disc else ""))
+            else:
+                loss = s.positionOf(pid)["capital"] - (o["claimable"] - o["clawback"] - o["cover"])
+                line(f"  #{pid} {who}: loss {nmr(loss)} NMR, covered first by clawing back the position's held fees "
+                     f"({nmr(o['clawback'])} NMR), then by the reserve ({nmr(o['cover'])} NMR, half the rest); "
+                     f"claim {nmr(o['claimable'])} NMR; mark stays {nmr(o['mark'])}")
+        line(f"series price is now {nmr(s.price())}; fees held in escrow {nmr(s.escrow())} NMR; owed to the "
+             f"modeller, not yet collected (returned reserve, released fees) {nmr(s.modellerCredit())} NMR")
+
+    def lock(index):
+        step(f"Agreement {index} locks")
+        a = m.model.agreements[index]
+        reserve = a.terms.base.required_reserve(a.capital) - a.reserve
+        if reserve > 0:
+            checked(m.post_reserve(reserve, index), f"reserve {index}")
+            line(f"the modeller posts a reserve of {nmr(reserve)} NMR (50% of the capital)")
+        checked(m.lock(), f"lock {index}")
+        show_lock(index)
+
+    # ---- agreement 0
+    step("The modeller opens agreement 0: 100 NMR units, 20% profit share (15% for backers committing to "
+         "3 agreements), 50% burn share, reserve 50% of the capital, 12-round lockup; 25% of each fee is held "
+         "in escrow for 2 agreements to claw back later losses")
+    checked(m.open(terms()), "open 0")
+    alice = checked(m.deposit("alice", 10, commit=3), "alice deposits")
+    line(f"Alice deposits 10 units (1000 NMR), committing to 3 agreements (#{alice})")
+    bob = checked(m.deposit("bob", 5), "bob deposits")
+    line(f"Bob deposits 5 units (500 NMR), no commitment (#{bob})")
+    erin = checked(m.deposit("erin", 2, commit=3), "erin deposits")
+    line(f"Erin deposits 2 units (200 NMR), committing to 3 agreements (#{erin})")
+    lock(0)
+
+    # ---- agreement 1 opens during 0's lockup; Bob consents to roll 60 NMR
+    step("The modeller opens agreement 1 with the same terms while agreement 0 is locked")
+    checked(m.open(terms()), "open 1")
+    checked(m.roll(bob, "bob", amount=60 * ONE, consent_terms=True), "bob consents")
+    line("Bob consents (to these exact terms) to roll 60 NMR of his coming claim into agreement 1")
+    settle(0)
+    step("After settlement the modeller executes the consented rolls; Bob and Erin claim")
+    a1_alice = checked(m.execute_roll(alice), "roll alice")
+    line(f"Alice's commitment rolls her whole claim into agreement 1 (#{a1_alice}, "
+         f"{nmr(s.positionOf(a1_alice)['capital'])} NMR)")
+    a1_bob = checked(m.execute_roll(bob), "roll bob")
+    line(f"Bob's 60 NMR rolls into agreement 1 (#{a1_bob})")
+    out = checked(m.claim(bob), "claim bob")
+    line(f"Bob claims the rest of his position: {nmr(out)} NMR")
+    out = checked(m.claim(erin), "claim erin")
+    charge = s.positionOf(erin)["chargedBack"]
+    line(f"Erin leaves although committed through agreement 2: the discount her commitment earned, "
+         f"{nmr(charge)} NMR, is charged back to the modeller; she receives {nmr(out)} NMR")
+    lock(1)
+
+    # ---- agreement 2 opens during 1's lockup; Carol enters late
+    step("The modeller opens agreement 2 while agreement 1 is locked")
+    checked(m.open(terms()), "open 2")
+    carol = checked(m.deposit("carol", 10), "carol deposits")
+    line(f"Carol, a late entrant, deposits 10 units (1000 NMR) (#{carol})")
+    settle(1)
+    step("Alice's commitment rolls again; Bob rolls his whole claim")
+    a2_alice = checked(m.execute_roll(a1_alice), "roll alice")
+    line(f"Alice -> #{a2_alice}: {nmr(s.positionOf(a2_alice)['capital'])} NMR at mark "
+         f"{nmr(s.positionOf(a2_alice)['mark'])} (underwater: below her mark, she pays no fee until it is regained)")
+    a2_bob = checked(m.roll(a1_bob, "bob"), "roll bob")
+    line(f"Bob -> #{a2_bob}: {nmr(s.positionOf(a2_bob)['capital'])} NMR")
+    lock(2)
+    line("Carol entered under water: she pays fees on any gain above 1.05, while Alice and Bob (mark 1.2) "
+         "recover fee-free up to 1.2")
+    step("Mid-lockup Carol sells half her position (500 NMR of capital) to Dave")
+    dave = checked(m.transfer(carol, "carol", "dave", 500 * ONE), "transfer to dave")
+    q = s.positionOf(dave)
+    line(f"Dave's position #{dave}: {nmr(q['capital'])} NMR at Carol's mark {nmr(q['mark'])} "
+         f"(what Dave paid Carol is between them, off chain)")
+
+    # ---- agreement 3
+    step("The modeller opens agreement 3 while agreement 2 is locked")
+    checked(m.open(terms()), "open 3")
+    settle(2)
+    step("Everyone rolls whole claims into agreement 3 (Alice's commitment is fulfilled: her discount can no "
+         "longer be charged back, and she rolls at the base tier)")
+    nxt = {}
+    for pid, who in ((a2_alice, "alice"), (a2_bob, "bob"), (carol, "carol"), (dave, "dave")):
+        nxt[who] = checked(m.roll(pid, who), f"roll {who}")
+        line(f"{who} -> #{nxt[who]}: {nmr(s.positionOf(nxt[who])['capital'])} NMR")
+    lock(3)
+    settle(3)
+    step("Everyone claims; the modeller collects his credit")
+    for who, pid in nxt.items():
+        done["claims"][who] = checked(m.claim(pid), f"claim {who}")
+        line(f"{who} claims {nmr(done['claims'][who])} NMR")
+    credit = s.modellerCredit()
+    s.collect({"from": modeller}, silent=True)
+    m.check()
+    done["checks"] += 1
+    line(f"the modeller collects {nmr(credit)} NMR (returned reserves, released held fees, rounding dust)")
+    line(f"everyone now shares the mark {nmr(s.price())}")
+    if m.token.balanceOf(s) != 0:
+        raise AssertionError(f"the series still holds {m.token.balanceOf(s)} wei")
+    line("the series contract now holds 0 NMR")
+    return done
+
+
+def settlement_rows(mirror: SeriesMirror) -> list[tuple[str, int, int, int, int]]:
+    """(party, put in, took out, net, the model's net) per party, from the chain's token flows."""
+    flows = mirror.flows()
+    rows = []
+    for name in EXAMPLE_PARTIES:
+        net = flows.get(name, 0)
+        put_in = mirror.minted.get(name, 0)
+        rows.append((name, put_in, net + put_in, net, mirror.model.transfers.get(name, 0)))
+    return rows
