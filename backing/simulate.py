@@ -1029,7 +1029,7 @@ def run_series(scenario: Scenario, out=print) -> Result:
                 act(where, f"roll consent of {name_}", lambda: mirror.roll(pid, name_, consent_terms=True),
                     backer=name_, **ctx)
                 consented.append((pid, name_))
-            say(f"  {name_} consents to roll his claim from agreement {number - 1}")
+            say(f"  {name_} consents to roll their claim from agreement {number - 1}")
         for backer_name, units in plan.deposits:
             act(where, f"deposit of {backer_name}", lambda: mirror.deposit(backer_name, units), backer=backer_name,
                 **ctx)
