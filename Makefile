@@ -43,7 +43,7 @@ compile: setup
 # (scripts/series_demo.py), then the example scenarios through `backing simulate` (each checked against the
 # reference model to the wei; results and plots in build/simulate/), and one scenario the contracts must refuse,
 # with its reason in plain words.
-SCENARIOS := seed-gain-repaid seed-loss-repaid seed-loss-default realistic-series
+SCENARIOS := seed-gain-repaid seed-loss-repaid seed-loss-default realistic-series series-rollover
 demo: compile
 	$(BROWNIE) run scripts/demo.py --network ganache-cli
 	$(BROWNIE) run scripts/series_demo.py --network ganache-cli
