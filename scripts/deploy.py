@@ -1,4 +1,4 @@
-"""Deploy the protocol: score oracle and agreement factory (and, on a local chain, the NMR mock).
+"""Deploy the protocol: score oracle, agreement factory and series factory (and, on a local chain, the NMR mock).
 
     brownie run scripts/deploy.py                      # local ganache: deploys MockNMR too
     NMR_ADDRESS=0x1776e1F26f98b1A5dF9cD347953a26dd3Cb46671 DEPLOYER=<brownie account id> \\
@@ -22,6 +22,7 @@ from brownie import accounts, network
 
 from backing.chain import deploy_stack
 from backing.oracle_ops import OracleParams
+from backing.series_chain import deploy_series_factory
 
 ONE = 10**18
 
@@ -36,9 +37,7 @@ def deploy(deployer=None, nmr_address=None, relayer=None, max_clip=None, max_mul
     Returns (token, oracle, factory, signed): `signed` drives the local signer keys (None with SIGNERS)."""
     active = network.show_active()
     development = active in ("development", "anvil") or "ganache" in active
-    if deployer is None:
-        account_id = os.environ.get("DEPLOYER")
-        deployer = accounts.load(account_id) if account_id else accounts[0]
+    deployer = deployer or _deployer()
     nmr_address = nmr_address or os.environ.get("NMR_ADDRESS")
     if not nmr_address and not development:
         raise SystemExit("NMR_ADDRESS is required on a live network")
@@ -68,10 +67,24 @@ def deploy(deployer=None, nmr_address=None, relayer=None, max_clip=None, max_mul
     )
 
 
+def _deployer():
+    account_id = os.environ.get("DEPLOYER")
+    return accounts.load(account_id) if account_id else accounts[0]
+
+
+def deploy_series(deployer, token, oracle):
+    """The SeriesTerms library, the BackingSeries implementation and the SeriesFactory, on the same token and
+    oracle (`backing.series_chain.deploy_series_factory`)."""
+    return deploy_series_factory(deployer, token, oracle)
+
+
 def main():
-    token, oracle, factory, _ = deploy()
+    deployer = _deployer()
+    token, oracle, factory, _ = deploy(deployer=deployer)
+    series_factory = deploy_series(deployer, token, oracle)
     print(f"token            {token.address}")
     print(f"ScoreOracle      {oracle.address}  (maxClip {oracle.maxClip()}, maxMultiplier {oracle.maxMultiplier()}, "
           f"minRoundSpacing {oracle.minRoundSpacing()} s, challenge window {oracle.challengeWindow()} s, "
           f"signers {', '.join(oracle.signers())}, quorum {oracle.quorum()}, dispute quorum {oracle.disputeQuorum()})")
     print(f"AgreementFactory {factory.address}  (implementation {factory.implementation()})")
+    print(f"SeriesFactory    {series_factory.address}  (implementation {series_factory.implementation()})")

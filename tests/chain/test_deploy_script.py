@@ -4,7 +4,7 @@ from brownie import MockNMR
 
 from backing.oracle_ops import sorted_addresses
 from backing.reference import ONE
-from scripts.deploy import deploy
+from scripts.deploy import deploy, deploy_series
 
 
 def test_deploy_local(accounts):
@@ -17,6 +17,12 @@ def test_deploy_local(accounts):
     assert oracle.minRoundSpacing() == 22 * 3600
     assert factory.token() == token and factory.oracle() == oracle
     assert factory.implementation() != "0x" + "00" * 20
+    series_factory = deploy_series(accounts[0], token, oracle)
+    assert series_factory.token() == token and series_factory.oracle() == oracle
+    from brownie import BackingSeries
+
+    implementation = BackingSeries.at(series_factory.implementation())
+    assert implementation.factory() == series_factory and implementation.modeller() == "0x" + "00" * 20
 
 
 def test_deploy_reuses_token(accounts):
