@@ -200,6 +200,7 @@ class Series:
         self.transfers: dict = {}
         self.log: list = []  # escrow movements: (kind, position id, amount, recipient)
         self.fee_events: list = []  # (position id, mark before, price, fee, paid_upto before)
+        self.operators: set = set()  # (owner, operator): operator may transfer owner's positions
         self._next_id = 1
 
     # -- helpers
@@ -385,13 +386,20 @@ class Series:
             marks.remove(lo)
 
     # -- transfers
+    def set_operator(self, owner: str, operator: str, approved: bool) -> None:
+        """Let `operator` transfer `owner`'s positions (a marketplace or escrow settling a sale), or revoke it."""
+        if approved:
+            self.operators.add((owner, operator))
+        else:
+            self.operators.discard((owner, operator))
+
     def transfer(self, pid: int, caller: str, to: str, amount: int) -> int:
-        """Move ``amount`` wei of capital of a locked position to ``to``. Mark, held fees, commitment and accrued
-        discount move pro rata (floor; the sender keeps the remainder); the fee tier is by each owner's total
+        """Move ``amount`` wei of capital of a locked position to ``to``, by its owner or an operator he approved.
+        Mark, held fees, commitment and accrued discount move pro rata (floor; the sender keeps the remainder); the fee tier is by each owner's total
         capital in the agreement at maturity. Returns the receiver's position id."""
         p, a = self.position(pid)
         self._require_phase(a, Phase.Locked)
-        if caller != p.owner:
+        if caller != p.owner and (p.owner, caller) not in self.operators:
             raise ContractError("NotOwner", caller)
         if to == self.modeller:
             raise ContractError("TransferToModeller", to)

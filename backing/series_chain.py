@@ -214,6 +214,11 @@ class SeriesMirror:
                           lambda: self.series.transfer(pid, target, amount, {"from": self._acct(name)},
                                                        silent=True))
 
+    def set_operator(self, owner: str, operator: str, approved: bool = True):
+        return self._both(lambda: self.model.set_operator(owner, operator, approved),
+                          lambda: self.series.setOperator(self._acct(operator), approved,
+                                                          {"from": self._acct(owner)}, silent=True))
+
     def _known(self, pid: int) -> bool:
         try:
             self.model.position(pid)

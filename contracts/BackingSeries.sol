@@ -124,6 +124,8 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     mapping(bytes32 => uint256) private _positionIds;
     /// @dev An owner's capital and live positions in one agreement (his fee tier is by the total).
     mapping(uint256 => mapping(address => uint256)) private _ownerCapital;
+    /// @notice Whether `operator` may transfer `owner`'s positions (a marketplace or escrow settling a sale).
+    mapping(address => mapping(address => bool)) public isOperator;
     // slither-disable-next-line uninitialized-state -- filled through storage pointers (`owned.push` in _create)
     mapping(uint256 => mapping(address => uint256[])) private _ownerPositions;
 
@@ -463,10 +465,11 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         if (amount != 0) token.safeTransfer(owner, amount);
     }
 
-    /// @notice Move `amount` wei of a locked position's capital to `to` (a sale before maturity). Its mark and
+    /// @notice Move `amount` wei of a locked position's capital to `to` (a sale before maturity); by the owner or
+    ///         an operator he approved (`setOperator`). Its mark and
     ///         commitment move whole, its held fees and accrued discount pro rata; each owner's fee tier is by his
     ///         total capital in the agreement at maturity.
-    /// @param positionId The caller's position.
+    /// @param positionId The position (the caller's, or one whose owner approved the caller).
     /// @param to The receiver (not the modeller, the series, the staking address, the sender or zero).
     /// @param amount Wei of capital to move.
     /// @return toPositionId The receiver's position (created if he had none with this mark and commitment).
@@ -478,7 +481,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         uint256 index = p.agreement;
         Agreement storage a = _agreements[index];
         _requirePhase(a, Phase.Locked, Phase.Locked);
-        if (msg.sender != p.owner) revert NotOwner(msg.sender);
+        if (msg.sender != p.owner && !isOperator[p.owner][msg.sender]) revert NotOwner(msg.sender);
         if (to == modeller) revert TransferToModeller(to);
         if (to == address(this) || to == a.config.stakingAddress) revert TransferToAgreement(to);
         if (to == p.owner) revert TransferToSelf(to);
@@ -504,6 +507,15 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         _removeCapital(index, positionId, amount);
         _addCapital(index, toPositionId, amount);
         emit PositionTransferred(positionId, toPositionId, to, amount);
+    }
+
+    /// @notice Let `operator` transfer the caller's positions, or revoke it: a marketplace or escrow contract can
+    ///         then settle a sale atomically (position against payment) instead of one side trusting the other.
+    /// @param operator The address allowed (or no longer allowed) to call `transfer` for the caller's positions.
+    /// @param approved True to allow, false to revoke.
+    function setOperator(address operator, bool approved) external {
+        isOperator[msg.sender][operator] = approved;
+        emit OperatorSet(msg.sender, operator, approved);
     }
 
     /// @notice Settle a position's books without paying it: fix its outcome once its agreement ended, and release

@@ -138,6 +138,7 @@ interface IBackingSeries is IBackingAgreement {
     event PositionTransferred(
         uint256 indexed positionId, uint256 indexed toPositionId, address indexed to, uint256 amount
     );
+    event OperatorSet(address indexed owner, address indexed operator, bool approved);
     event ModellerCredited(uint256 amount, uint256 credit);
     event ModellerCollected(address indexed modeller, uint256 amount);
     event AgreementDustSwept(uint256 indexed index, uint256 amount);

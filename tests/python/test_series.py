@@ -568,3 +568,26 @@ def test_cap_pressure(cap, growths, units):
         s.claim(pid)
     check_invariants(s)
     assert s.escrow == 0 and all(a.balance == 0 for a in s.agreements)
+
+
+def test_an_approved_operator_transfers_for_the_owner_until_revoked():
+    """A marketplace or escrow the owner approved settles a sale (position against payment) for him."""
+    s = Series(M)
+    s.open_agreement(M, terms(), 0)
+    a = s.deposit("A", 10, 0)
+    a0 = s.agreements[0]
+    s.post_reserve(M, 10**30, 0)
+    s.lock(M, 0)
+    with pytest.raises(ContractError) as e:
+        s.transfer(a, "market", "B", ONE)
+    assert e.value.name == "NotOwner"
+    s.set_operator("A", "market", True)
+    b = s.transfer(a, "market", "B", 100 * ONE)
+    assert a0.positions[b].owner == "B" and a0.positions[a].capital == 900 * ONE
+    with pytest.raises(ContractError) as e:
+        s.transfer(b, "market", "C", ONE)  # approved by A, not by B
+    assert e.value.name == "NotOwner"
+    s.set_operator("A", "market", False)
+    with pytest.raises(ContractError) as e:
+        s.transfer(a, "market", "B", ONE)
+    assert e.value.name == "NotOwner"
