@@ -292,6 +292,6 @@ def test_series_state_machine(state_machine, series_factory, token, signed, mode
     series = create_series(series_factory, model_id, modeller, clone=True)
     names = {"modeller": modeller, "outsider": outsider, **dict(zip(NAMES, backers))}
     state_machine(SeriesMachine, series, token, signed, names, staking.address, model_id,
-                  settings={"stateful_step_count": 25, "max_examples": 10})
+                  settings={"stateful_step_count": 30, "max_examples": 14})
     print("final phases per run:", STATS)
     print("refusals:", REFUSED)
