@@ -18,6 +18,7 @@ from brownie import (
 
 from backing.oracle_ops import OracleParams, SignedOracle, deploy_oracle, signer_keys
 from backing.reference import ONE, FeeTier, Terms
+from backing.series_chain import create_series, deploy_series_factory
 
 NMR = ONE
 DAY = 86400
@@ -158,6 +159,18 @@ def signed(oracle, signers, reporter):
 @pytest.fixture(scope="module")
 def factory(token, oracle, deployer):
     return AgreementFactory.deploy(token, oracle, {"from": deployer})
+
+
+@pytest.fixture(scope="module")
+def series_factory(token, oracle, deployer):
+    """The series factory (SeriesTerms, a BackingSeries implementation, SeriesFactory) on `token` and `oracle`."""
+    return deploy_series_factory(deployer, token, oracle)
+
+
+@pytest.fixture
+def series(series_factory, model_id, modeller, deployment):
+    """A series on the registered model: a clone or a full deployment, per the ``deployment`` parameter."""
+    return create_series(series_factory, model_id, modeller, clone=deployment == "clone")
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,7 @@ every step."""
 
 import pytest
 
-from backing.series_chain import SeriesMirror, create_series, deploy_series_factory, play_worked_example
-
-
-@pytest.fixture(scope="module")
-def series_factory(token, oracle, deployer):
-    return deploy_series_factory(deployer, token, oracle)
-
-
-@pytest.fixture
-def series(series_factory, model_id, modeller, deployment):
-    return create_series(series_factory, model_id, modeller, clone=deployment == "clone")
+from backing.series_chain import SeriesMirror, play_worked_example
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ Then a gain passes some marks and not others: every fee matches the reference mo
 
 Runs once (NMR mock, clone): it walks nine agreements."""
 
-from dataclasses import replace
 
 import pytest
 from brownie import chain
 
 from backing.reference import ONE, Terms
 from backing.series import MAX_COHORTS, SeriesTerms
-from backing.series_chain import SeriesMirror, create_series, deploy_series_factory, post_lockup
+from backing.series_chain import SeriesMirror, create_series, post_lockup
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +21,6 @@ def token_kind():
 @pytest.fixture(scope="module")
 def deployment():
     return "clone"
-
-
-@pytest.fixture(scope="module")
-def series_factory(token, oracle, deployer):
-    return deploy_series_factory(deployer, token, oracle)
 
 
 # price moves of the nine agreements: eight losses of different sizes, then a gain of 1.3

@@ -10,20 +10,10 @@ from brownie import BackingSeries, chain
 from backing.chain import set_allowance
 from backing.reference import ONE
 from backing.series import Commitment, example_terms
-from backing.series_chain import ALL, create_series, deploy_series_factory, post_lockup, terms_args
+from backing.series_chain import ALL, post_lockup, terms_args
 from conftest import expect_event, reverts_with
 
 ZERO = "0x" + "00" * 20
-
-
-@pytest.fixture(scope="module")
-def series_factory(token, oracle, deployer):
-    return deploy_series_factory(deployer, token, oracle)
-
-
-@pytest.fixture
-def series(series_factory, model_id, modeller, deployment):
-    return create_series(series_factory, model_id, modeller, clone=deployment == "clone")
 
 
 @pytest.fixture

@@ -3,18 +3,12 @@ sale atomically), on chain and in the reference model, to the wei."""
 
 from dataclasses import replace
 
-import pytest
 from brownie import chain
 
 from backing.reference import ONE
 from backing.series import example_terms
-from backing.series_chain import SeriesMirror, create_series, deploy_series_factory, post_lockup
+from backing.series_chain import SeriesMirror, create_series, post_lockup
 from conftest import expect_event, reverts_with
-
-
-@pytest.fixture(scope="module")
-def series_factory(token, oracle, deployer):
-    return deploy_series_factory(deployer, token, oracle)
 
 
 def test_operator_sells_a_position_mid_lockup(series_factory, model_id, modeller, deployment, token, staking,

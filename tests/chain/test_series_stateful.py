@@ -26,7 +26,7 @@ from brownie.test import strategy
 
 from backing.reference import ONE, FeeTier, Phase
 from backing.series import Commitment, example_terms
-from backing.series_chain import SeriesMirror, create_series, deploy_series_factory, post_lockup
+from backing.series_chain import SeriesMirror, create_series, post_lockup
 from conftest import MIN_ROUND_SPACING
 
 DAY = 86400
@@ -280,11 +280,6 @@ def token_kind(request):  # overrides conftest's: this module runs on the NMR mo
 @pytest.fixture(scope="module", params=["clone"])
 def deployment(request):  # and through a clone only
     return request.param
-
-
-@pytest.fixture(scope="module")
-def series_factory(token, oracle, deployer):
-    return deploy_series_factory(deployer, token, oracle)
 
 
 def test_series_state_machine(state_machine, series_factory, token, signed, model_id, modeller, backers, outsider,
