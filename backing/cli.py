@@ -210,7 +210,8 @@ def cmd_simulate(args) -> int:
 
     try:
         result = run_file(args.scenario, json_out=args.json, plot_dir=args.plot, network_name=args.network,
-                          fork_url=args.fork_url, nmr_holder=args.nmr_holder, fork_port=args.fork_port)
+                          fork_url=args.fork_url, nmr_holder=args.nmr_holder, fork_port=args.fork_port,
+                          oracle_service=args.oracle_service)
     except ScenarioError as error:
         print(f"backing: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -300,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="with --fork-url: an NMR holder to impersonate; funds backers, reserve and payouts")
     simulate.add_argument("--fork-port", type=int, default=8555, metavar="PORT",
                           help="with --fork-url: loopback port of the forked ganache (default 8555)")
+    simulate.add_argument("--oracle-service", action="store_true",
+                          help="report the rounds through the oracle service (backing oracle run) reading them "
+                               "from a local fake Numerai API, instead of signing them directly")
     simulate.set_defaults(handler=cmd_simulate, now=None)
     from backing.montecarlo import add_parser as add_montecarlo_parser  # `backing montecarlo`: its own module
     add_montecarlo_parser(commands)

@@ -38,6 +38,13 @@ high-water mark per position, so ``high_water_mark: false`` next to series featu
 single-agreement path, which has no mark). Output: the same JSON schema with ``rolled`` filled (plus ``rolled_in``,
 ``fees_held``, ``clawback``, ``price``, ``series_index``); local chain only (not on a fork).
 
+**Oracle service.** By default the simulator's signer keys sign every announcement and report directly
+(``SignedReporter``). With ``--oracle-service`` (``oracle_service=True``) a local fake Numerai GraphQL server
+serves the rounds (scores, multipliers as each payout score's ``defaultMultiplier``, payout factor, clip as its
+``clipThreshold``; a missed round has no scores) and the oracle service, run in-process by
+``oracle.operator.OracleOperator`` (two signer keystores, its own funded sender), announces, posts and finalizes
+them (``ServiceReporter``); score names differing only in case are refused (``oracle_service_problem``).
+
 ``run(scenario, ...)`` works on whatever network brownie is connected to (a test session's, or the one
 ``run_file`` connects to); it needs only the project's contract containers.
 """
@@ -401,6 +408,161 @@ def _arg(text: str):
         return text
 
 
+# ---------------------------------------------------------------------------------------------- reporting rounds
+
+
+class SignedReporter:
+    """Reports rounds by having the oracle's local signer keys sign them directly (the default)."""
+
+    def __init__(self, scenario: Scenario, oracle, signed, modeller: str):
+        self.oracle, self.signed = oracle, signed
+        if scenario.attested:
+            signed.attest(MODEL_ID, modeller, True, to_bytes32(b"simulated profile"))
+
+    def open_round(self, announced: int) -> list[int]:
+        """Announce rounds through `announced` (open now); post the rounds not posted yet as missed.
+        @return The rounds posted as fillers."""
+        self.signed.announce_through(announced)
+        last = self.oracle.lastPostedRound(MODEL_ID)
+        if last < announced:
+            self.signed.post_returns(MODEL_ID, [None] * (announced - last))
+        return list(range(last + 1, announced + 1))
+
+    def report(self, planned: list) -> None:
+        """Announce, post (one batch) and, after the challenge window, finalize [(round, Round)]."""
+        from brownie import chain
+
+        tournament = self.oracle.tournament()
+        reports = []
+        for round_, plan_round in planned:
+            if plan_round.missed:
+                reports.append(Report(MODEL_BYTES, tournament, round_, missed=True))
+            else:
+                reports.append(Report(MODEL_BYTES, tournament, round_, False,
+                                      tuple(to_bytes32(n) for n in plan_round.names), tuple(plan_round.scores),
+                                      tuple(plan_round.multipliers), plan_round.payout_factor, plan_round.clip))
+        self.signed.announce_through(planned[-1][0])
+        self.signed.post(reports)
+        chain.sleep(self.oracle.challengeWindow())
+        chain.mine()
+        self.signed.finalize(MODEL_ID)
+
+    def close(self) -> None:
+        pass
+
+
+#: The Numerai model UUID that MODEL_ID encodes, and the name the fake Numerai serves it under.
+MODEL_UUID = "5c1b2f3a-8d4e-4b6a-9f7c-2a1e3d4c5b6a"
+MODEL_NAME = "simulated_model"
+
+
+def oracle_service_problem(scenario: Scenario) -> str | None:
+    """Why the scenario's rounds cannot be served through Numerai's API shape (None: they can).
+
+    Numerai gives per round a payout factor and per payout score a display name, a multiplier and a clip, so
+    everything a scenario round holds goes through, except score names that differ only in case: the oracle
+    service matches Numerai's score rows to the round's score configs case-insensitively."""
+    for number, round_ in enumerate(scenario.rounds, start=1):
+        folded: dict[str, str] = {}
+        for name_ in round_.names:
+            if name_.casefold() in folded:
+                return (f"round {number} has scores {folded[name_.casefold()]!r} and {name_!r}: Numerai's API (as "
+                        f"the oracle service reads it) cannot tell score names apart that differ only in case")
+            folded[name_.casefold()] = name_
+    return None
+
+
+def _decimal(value: int) -> Decimal:
+    """1e18 fixed point as the exact decimal Numerai would serve."""
+    return Decimal(value).scaleb(-18)
+
+
+class ServiceReporter:
+    """Reports rounds through the oracle service (``backing oracle run --once``, in-process): the scenario's
+    rounds are served by a local fake Numerai GraphQL server (``oracle.fake_numerai``); an operator holding two
+    of the three signer keys in keystores, with its own funded sender account (``oracle.operator``), announces,
+    posts and finalizes them, and attests the model when the modeller's Numerai profile names his address."""
+
+    def __init__(self, scenario: Scenario, oracle, signed, modeller: str):
+        from brownie import chain
+
+        from oracle.fake_numerai import FakeNumerai
+        from oracle.operator import OracleOperator, start_fake_numerai
+
+        problem = oracle_service_problem(scenario)
+        if problem:
+            raise ScenarioError(f"--oracle-service: {problem}")
+        self.oracle, self.chain = oracle, chain
+        self.spacing = oracle.minRoundSpacing()
+        self.last_close = 0
+        self.fake = FakeNumerai(now=chain.time)
+        bio = f"My Backing Vaults address: {modeller}" if scenario.attested else "A simulated model."
+        self.fake.add_model(MODEL_UUID, MODEL_NAME, bio=bio)
+        self.server, url = start_fake_numerai(self.fake)
+        self.operator = OracleOperator(oracle, signed, url, {MODEL_UUID: MODEL_NAME}, attest=scenario.attested,
+                                       prefix="backing-simulate-oracle-")
+        if scenario.attested:
+            self._pass()
+
+    @property
+    def sender(self) -> str:
+        """The account the service sends its transactions from."""
+        return self.operator.sender
+
+    def _pass(self) -> None:
+        try:
+            self.operator.run()
+        except AssertionError as error:
+            raise ScenarioError(f"--oracle-service: {error}") from None
+
+    def _add(self, number: int, plan_round: Round | None) -> None:
+        """Serve round `number`, resolved, with the model's scores (None or missed: the model has none)."""
+        now = self.chain.time()
+        close = max(now + 3600, self.last_close + self.spacing) if self.last_close else now + 3600
+        self.last_close = close
+        if plan_round is None or plan_round.missed:
+            self.fake.add_round(number, open_time=min(now - 60, close - 3600), close_staking_time=close,
+                                resolved=True)
+            return
+        configs = [{"displayName": name_, "defaultMultiplier": _decimal(m), "clipThreshold": _decimal(plan_round.clip)}
+                   for name_, m in zip(plan_round.names, plan_round.multipliers)]
+        self.fake.add_round(number, open_time=min(now - 60, close - 3600), close_staking_time=close, resolved=True,
+                            payout_factor=_decimal(plan_round.payout_factor), score_configs=configs)
+        self.fake.set_scores(MODEL_UUID, number, {n: _decimal(v) for n, v in zip(plan_round.names, plan_round.scores)})
+
+    def _through(self, end: int) -> None:
+        """Run the service until it has announced and posted every round through `end`."""
+        for _ in range(2 + end // 32):
+            if self.oracle.currentRound() >= end and self.oracle.lastPostedRound(MODEL_ID) >= end:
+                return
+            self._pass()
+        raise ScenarioError(f"--oracle-service: the oracle service did not announce and post the rounds through "
+                            f"{end} (round {self.oracle.currentRound()} announced, "
+                            f"{self.oracle.lastPostedRound(MODEL_ID)} posted); its log: {self.operator.log_path}")
+
+    def open_round(self, announced: int) -> list[int]:
+        for number in range(max(self.fake.rounds, default=0) + 1, announced + 1):
+            self._add(number, None)
+        last = self.oracle.lastPostedRound(MODEL_ID)
+        self._through(announced)
+        return list(range(last + 1, announced + 1))
+
+    def report(self, planned: list) -> None:
+        for number, plan_round in planned:
+            self._add(number, plan_round)
+        self._through(planned[-1][0])
+        self.chain.sleep(self.oracle.challengeWindow())
+        self.chain.mine()
+        self._pass()   # the service's next pass finalizes the rounds past their challenge window
+
+    def close(self) -> None:
+        self.server.stop()
+
+
+def make_reporter(scenario: Scenario, oracle, signed, modeller: str, oracle_service: bool):
+    return (ServiceReporter if oracle_service else SignedReporter)(scenario, oracle, signed, modeller)
+
+
 # ---------------------------------------------------------------------------------------------- running
 
 
@@ -412,6 +574,7 @@ class Result:
     agreements: list = field(default_factory=list)  # dicts: chain, reference, labels, staking, path, ...
     checks: list = field(default_factory=list)  # (what, chain value, reference value)
     model_attested: bool = False  # what the oracle says: did its signers attest the modeller owns the model?
+    reporter: Any = None  # SignedReporter, or ServiceReporter with --oracle-service (its ``sender``)
 
     @property
     def mismatches(self) -> list:
@@ -459,12 +622,14 @@ def backer_account(name: str, accounts, funder_eth):
     return account
 
 
-def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
+def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: bool = False) -> Result:
     """Play ``scenario`` on the connected network and compare everything with the reference model.
 
     @param token An NMR token to use (default: a fresh MockNMR); on a fork, the real NMR.
     @param funder ``MintFunder``/``HolderFunder`` (default: the token's faucet).
     @param out Where progress lines go (``None``: nowhere).
+    @param oracle_service Report the rounds through the oracle service and a fake Numerai API
+        (``ServiceReporter``) instead of signing them directly (``SignedReporter``).
     @raise ScenarioError when the contracts reject a step (nothing after it runs).
 
     A scenario with series features (``scenario.series``) is played by ``run_series`` (local chain only).
@@ -473,7 +638,7 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
         if token is not None or funder is not None:
             raise ScenarioError("a scenario with series features (high_water_mark, clawback, rollover) runs on a "
                                 "local chain only (its NMR comes from the mock's faucet), not on a fork")
-        return run_series(scenario, out=out)
+        return run_series(scenario, out=out, oracle_service=oracle_service)
     import brownie
     from brownie import BackingAgreement, accounts, chain
 
@@ -491,9 +656,10 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
               **{a.address: n for n, a in backers.items()}}
 
     signed.register(MODEL_ID, modeller, scenario.exposure, 1)
-    if scenario.attested:
-        signed.attest(MODEL_ID, modeller, True, to_bytes32(b"simulated profile"))
-    result = Result(scenario, model_attested=oracle.isAttested(MODEL_ID))
+    reporter = make_reporter(scenario, oracle, signed, modeller.address, oracle_service)
+    if oracle_service:
+        say(f"rounds served by a fake Numerai API; the oracle service reports them from {reporter.sender}")
+    result = Result(scenario, model_attested=oracle.isAttested(MODEL_ID), reporter=reporter)
     say("model ownership: " + ("attested by the oracle" if result.model_attested else
                                "NOT attested (the oracle found no proof that the modeller owns this model)"))
     rounds = list(scenario.rounds)
@@ -557,12 +723,8 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
 
         # A fresh round opens now, so the lockup starts at the next one; rounds before it are posted as missed.
         announced = oracle.currentRound() + 1
-        signed.announce_through(announced)
-        last = oracle.lastPostedRound(MODEL_ID)
-        if last < announced:
-            signed.post_returns(MODEL_ID, [None] * (announced - last))
-            for filler in range(last + 1, announced + 1):
-                indices[filler] = indices[filler - 1]
+        for filler in reporter.open_round(announced):
+            indices[filler] = indices[filler - 1]
         now = chain.time()
         before_lock = token.balanceOf(staking)
         step("lock", lambda: reference.lock(modeller.address, now, announced + 1, first_round=1),
@@ -571,27 +733,15 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
         say(f"  locked: {nmr(agreement.upfrontFee())} NMR upfront fee, {nmr(agreement.stakedCapital())} NMR "
             f"staked, rounds {start} to {end}")
 
-        # the oracle's signers report the lockup's rounds as one batch, final after the challenge window
-        reports, expected_returns = [], {}
+        # the oracle's signers (or the oracle service) report the lockup's rounds, final after the challenge window
+        planned, expected_returns = [], {}
         for round_ in range(start, end + 1):
             plan_round = rounds.pop(0)
-            if plan_round.missed:
-                reports.append(Report(MODEL_BYTES, oracle.tournament(), round_, missed=True))
-                expected = 0
-            else:
-                expected = round_return(list(plan_round.scores), list(plan_round.multipliers),
-                                        plan_round.payout_factor, plan_round.clip, max_clip=scenario.max_clip,
-                                        max_multiplier=scenario.max_multiplier, names=list(plan_round.names))
-                reports.append(Report(MODEL_BYTES, oracle.tournament(), round_, False,
-                                      tuple(to_bytes32(n) for n in plan_round.names), tuple(plan_round.scores),
-                                      tuple(plan_round.multipliers), plan_round.payout_factor, plan_round.clip))
+            expected = _expected_return(scenario, plan_round)
+            planned.append((round_, plan_round))
             indices[round_] = next_index(indices[round_ - 1], scenario.exposure, expected)
             expected_returns[round_] = (expected, plan_round.missed)
-        signed.announce_through(end)
-        signed.post(reports)
-        chain.sleep(oracle.challengeWindow())
-        chain.mine()
-        signed.finalize(MODEL_ID)
+        reporter.report(planned)
         returns = {}
         for round_, (expected, missed_planned) in expected_returns.items():
             index, returned, missed = oracle.roundRecord(MODEL_ID, round_)
@@ -651,7 +801,17 @@ def run(scenario: Scenario, token=None, funder=None, out=print) -> Result:
                                   "reference": reference, "labels": labels, "staking": staking.address,
                                   "start": start, "end": end, "path": path, "returns": returns,
                                   "backers": {n: backers[n].address for n, _ in plan.deposits}})
+    reporter.close()
     return result
+
+
+def _expected_return(scenario: Scenario, plan_round: Round) -> int:
+    """A planned round's return by the reference math (0 for a missed round)."""
+    if plan_round.missed:
+        return 0
+    return round_return(list(plan_round.scores), list(plan_round.multipliers), plan_round.payout_factor,
+                        plan_round.clip, max_clip=scenario.max_clip, max_multiplier=scenario.max_multiplier,
+                        names=list(plan_round.names))
 
 
 def _compare(checks: list, where: str, on_chain: Agreement, reference: Agreement, labels: dict, staking: str) -> None:
@@ -811,13 +971,15 @@ def connect(network_name: str):
 
 def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None = None,
              network_name: str = "ganache-cli", fork_url: str | None = None, nmr_holder: str | None = None,
-             fork_port: int = 8555, out=print) -> Result:
+             fork_port: int = 8555, out=print, oracle_service: bool = False) -> Result:
     """The ``backing simulate`` command: load, connect (or fork), run, print, write outputs.
 
     @return The result; its ``reference_match`` says whether every value matched the reference model."""
     import brownie
 
     scenario = load_scenario_file(path)
+    if oracle_service and oracle_service_problem(scenario):
+        raise ScenarioError(f"--oracle-service: {oracle_service_problem(scenario)}")
     token = funder = None
     if fork_url:
         from backing import fork
@@ -831,7 +993,7 @@ def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None
     try:
         if fork_url:
             token, funder = fork.prepare(nmr_holder)
-        result = run(scenario, token=token, funder=funder, out=out)
+        result = run(scenario, token=token, funder=funder, out=out, oracle_service=oracle_service)
     finally:
         brownie.network.disconnect()
     out("")
@@ -880,7 +1042,7 @@ def _series_terms(plan: AgreementPlan, raw: dict, now: int, where: str):
     return SeriesTerms(base, clawback_bps=plan.clawback[0], clawback_agreements=plan.clawback[1])
 
 
-def run_series(scenario: Scenario, out=print) -> Result:
+def run_series(scenario: Scenario, out=print, oracle_service: bool = False) -> Result:
     """Play a scenario that uses series features as one BackingSeries, through ``SeriesMirror`` (every action on
     the reference model ``backing.series`` and on the chain; ``check()`` after each stage, to the wei).
 
@@ -902,11 +1064,12 @@ def run_series(scenario: Scenario, out=print) -> Result:
     factory = deploy_series_factory(deployer, token, oracle)
     backers = {name_: backer_account(name_, accounts, deployer) for name_ in scenario.backers}
     signed.register(MODEL_ID, modeller, scenario.exposure, 1)
-    if scenario.attested:
-        signed.attest(MODEL_ID, modeller, True, to_bytes32(b"simulated profile"))
+    reporter = make_reporter(scenario, oracle, signed, modeller.address, oracle_service)
+    if oracle_service:
+        say(f"rounds served by a fake Numerai API; the oracle service reports them from {reporter.sender}")
     series = create_series(factory, MODEL_ID, modeller)
     mirror = SeriesMirror(series, token, {"modeller": modeller, **backers}, staking.address)
-    result = Result(scenario, model_attested=oracle.isAttested(MODEL_ID))
+    result = Result(scenario, model_attested=oracle.isAttested(MODEL_ID), reporter=reporter)
     say(f"deployed: NMR {token.address}, oracle {oracle.address} (max clip {nmr(oracle.maxClip())}), "
         f"series {series.address}")
     say("model ownership: " + ("attested by the oracle" if result.model_attested else
@@ -954,26 +1117,14 @@ def run_series(scenario: Scenario, out=print) -> Result:
         where = f"agreement {index + 1}"
         start = series.agreement(index)["startRound"]
         end = start + terms.base.lockup_rounds - 1
-        reports, expected_returns = [], {}
+        planned, expected_returns = [], {}
         for round_ in range(start, end + 1):
             plan_round = rounds.pop(0)
-            if plan_round.missed:
-                reports.append(Report(MODEL_BYTES, oracle.tournament(), round_, missed=True))
-                expected = 0
-            else:
-                expected = round_return(list(plan_round.scores), list(plan_round.multipliers),
-                                        plan_round.payout_factor, plan_round.clip, max_clip=scenario.max_clip,
-                                        max_multiplier=scenario.max_multiplier, names=list(plan_round.names))
-                reports.append(Report(MODEL_BYTES, oracle.tournament(), round_, False,
-                                      tuple(to_bytes32(n) for n in plan_round.names), tuple(plan_round.scores),
-                                      tuple(plan_round.multipliers), plan_round.payout_factor, plan_round.clip))
+            expected = _expected_return(scenario, plan_round)
+            planned.append((round_, plan_round))
             indices[round_] = next_index(indices[round_ - 1], scenario.exposure, expected)
             expected_returns[round_] = (expected, plan_round.missed)
-        signed.announce_through(end)
-        signed.post(reports)
-        chain.sleep(oracle.challengeWindow())
-        chain.mine()
-        signed.finalize(MODEL_ID)
+        reporter.report(planned)
         for round_, (expected, missed_planned) in expected_returns.items():
             index_, returned, missed = oracle.roundRecord(MODEL_ID, round_)
             result.checks += [(f"{where} round {round_} return", returned, expected),
@@ -1064,12 +1215,8 @@ def run_series(scenario: Scenario, out=print) -> Result:
             say(f"  reserve {nmr(reserve)} NMR")
         # a fresh round opens now, so the lockup starts at the next one; rounds before it are posted as missed
         announced = oracle.currentRound() + 1
-        signed.announce_through(announced)
-        last = oracle.lastPostedRound(MODEL_ID)
-        if last < announced:
-            signed.post_returns(MODEL_ID, [None] * (announced - last))
-            for filler in range(last + 1, announced + 1):
-                indices[filler] = indices[filler - 1]
+        for filler in reporter.open_round(announced):
+            indices[filler] = indices[filler - 1]
         act(where, "lock", lambda: mirror.lock(), **ctx)
         v = series.agreement(index)
         say(f"  locked at series price {nmr(a.p_start)}: {nmr(a.capital)} NMR pooled, {nmr(v['upfrontFee'])} NMR "
@@ -1095,6 +1242,7 @@ def run_series(scenario: Scenario, out=print) -> Result:
         item.update(agreement=a, terms=terms_list[item["index"]], books=books[item["index"]],
                     backers={n: backers[n].address for n in books[item["index"]]})
         result.agreements.append(item)
+    reporter.close()
     return result
 
 

@@ -14,18 +14,13 @@ script exits non-zero.
 """
 
 import json
-import tempfile
 from decimal import Decimal
-from pathlib import Path
 
-from brownie import BackingAgreement, accounts, chain, web3
-from eth_account import Account
+from brownie import BackingAgreement, accounts, chain
 
 from backing.chain import agreement_from_chain, deploy_stack, set_allowance
-from oracle import cli as oracle_cli
 from oracle.fake_numerai import FakeNumerai
-from oracle.fake_numerai import start as start_fake_numerai
-from oracle.keys import new_keystore
+from oracle.operator import OracleOperator, start_fake_numerai
 from backing.reference import ONE, Agreement, lock_amounts, next_index, round_return
 from backing.report import STAKING, duration, nmr, percent, settlement_data, settlement_table
 from backing.terms import load_terms
@@ -132,7 +127,7 @@ def main():
     numerai.add_round(1, open_time=first_close - 3 * 3600, close_staking_time=first_close, resolved=False)
     numerai.add_model(MODEL_UUID, "demo_model", bio=f"My Backing Vaults address: {modeller.address}")
     server, numerai_url = start_fake_numerai(numerai)
-    operator = OracleOperator(oracle, signed, numerai_url)
+    operator = OracleOperator(oracle, signed, numerai_url, {MODEL_UUID: "demo_model"})
     step("The oracle service reads Numerai (round 1 open), announces round 1 and attests the model's owner")
     operator.run()
     say(f"round 1 takes submissions for another {duration(first_close - chain.time())}; model ownership "
@@ -252,56 +247,6 @@ def main():
     print(f"\nreference match: {'no' if mismatches else 'yes'}")
     if mismatches:
         raise AssertionError(f"chain and reference model differ in {len(mismatches)} values")
-
-
-class OracleOperator:
-    """One oracle operator holding two of the three signer keys (k = 2) in keystores, running the oracle
-    service (`backing oracle run --once`) against the chain and the fake Numerai API, as `make demo` shows it."""
-
-    PASSWORD = "demo operator password"
-
-    def __init__(self, oracle, signed, numerai_url):
-        self.dir = Path(tempfile.mkdtemp(prefix="backing-demo-oracle-"))
-        (self.dir / "password").write_text(self.PASSWORD + "\n")
-        self.keystores = []
-        for i, key in enumerate(signed.keys[:2]):
-            path = self.dir / f"signer{i}.json"
-            new_keystore(str(path), self.PASSWORD, private_key=key.key, kdf="pbkdf2", iterations=10_000)
-            self.keystores += ["--keystore", str(path)]
-        # the account that pays for and sends the signed statements: a fresh key, funded with test ether
-        sender = Account.create()
-        accounts[0].transfer(sender.address, 10 * ONE, silent=True)
-        new_keystore(str(self.dir / "sender.json"), self.PASSWORD, private_key=sender.key, kdf="pbkdf2",
-                     iterations=10_000)
-        self.common = ["--rpc", web3.provider.endpoint_uri, "--oracle", oracle.address, "--source", "numerai",
-                       "--numerai-url", numerai_url, "--model-name", f"{MODEL_UUID}=demo_model",
-                       "--clock", "chain"]  # the demo moves the chain's clock weeks ahead
-
-    def run(self):
-        argv = ["run", "--once", *self.common, *self.keystores, "--password-file", str(self.dir / "password"),
-                "--sender-keystore", str(self.dir / "sender.json"), "--db", str(self.dir / "progress.sqlite"),
-                "--attest"]
-        code = self._quiet(argv)
-        if code != 0:
-            raise AssertionError(f"the oracle service exited with {code}; its log: {self.dir / 'service.log'}")
-
-    def dry_run(self) -> list[dict]:
-        import contextlib
-        import io
-
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            code = self._quiet(["run", "--dry-run", "--json", *self.common])
-        if code != 0:
-            raise AssertionError(f"the oracle service's dry run exited with {code}")
-        return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
-
-    def _quiet(self, argv) -> int:
-        """Run the service with its JSON log lines (stderr) kept in a file, so the story stays readable."""
-        import contextlib
-
-        with open(self.dir / "service.log", "a") as log, contextlib.redirect_stderr(log):
-            return oracle_cli.main(argv)
 
 
 def reference_path() -> tuple[list[int], list[int]]:

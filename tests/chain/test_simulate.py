@@ -275,3 +275,25 @@ def test_series_rejection_in_plain_words():
     with pytest.raises(ScenarioError, match=r"^agreement 1: the repayment \(500 NMR\) is more than the amount "
                                             r"due"):
         run(load_scenario(series_base(500)), out=None)
+
+
+# ---------------------------------------------------------------------------------------------- --oracle-service
+
+
+def test_oracle_service_plays_seed_example():
+    """--oracle-service: the rounds are served by a fake Numerai API and the oracle service (two signer keystores,
+    its own sender account) announces, posts and finalizes them; the result matches the reference to the wei."""
+    from brownie import web3
+
+    result = run(load_scenario_file(SCENARIOS / "seed-gain-repaid.yaml"), out=None, oracle_service=True)
+    data = to_json(result)
+    assert result.reference_match, result.mismatches
+    assert data["reference_match"] is True
+    [agreement] = data["agreements"]
+    assert (agreement["final_value"], agreement["phase"]) == ("140", "Settled")  # as when signed directly
+    reporter = result.reporter
+    oracle = web3.eth.contract(address=reporter.oracle.address, abi=reporter.oracle.abi)
+    posted = oracle.events.RoundPosted.get_logs(from_block=0)
+    assert sorted(log["args"]["round"] for log in posted) == [1, 2, 3]  # round 1 (missed) opened before the lock
+    senders = {web3.eth.get_transaction(log["transactionHash"])["from"] for log in posted}
+    assert senders == {reporter.sender}

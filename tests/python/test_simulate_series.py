@@ -87,3 +87,29 @@ def with_(plan, **changes):
 def test_series_refusals(plans, message):
     with pytest.raises(ScenarioError, match=message):
         load_scenario(scenario(*plans))
+
+
+# ---------------------------------------------------------------------------------------------- --oracle-service
+
+
+def test_oracle_service_refuses_score_names_numerai_cannot_tell_apart(tmp_path, capsys):
+    """Numerai's API shape carries every round field (scores, multipliers, payout factor, clip) except score names
+    differing only in case (the oracle service matches them case-insensitively): refused before any chain."""
+    import json
+
+    from backing.cli import main
+    from backing.simulate import oracle_service_problem, run_file
+
+    plain = scenario({"terms": dict(TERMS), "deposits": [{"backer": "alice", "units": 1}]})
+    assert oracle_service_problem(load_scenario(plain)) is None
+    clash = copy.deepcopy(plain)
+    clash["rounds"] = [{"scores": {"CORR20": 0.02, "corr20": 0.01}, "multipliers": {"CORR20": 1, "corr20": 1},
+                        "payout_factor": 0.5, "clip": 0.05}]
+    problem = oracle_service_problem(load_scenario(clash))
+    assert "round 1" in problem and "'CORR20' and 'corr20'" in problem and "differ only in case" in problem
+    path = tmp_path / "clash.json"
+    path.write_text(json.dumps(clash))
+    with pytest.raises(ScenarioError, match="--oracle-service: round 1"):
+        run_file(path, oracle_service=True, network_name="no-such-network")
+    assert main(["simulate", str(path), "--oracle-service", "--network", "no-such-network"]) == 2
+    assert "differ only in case" in capsys.readouterr().err
