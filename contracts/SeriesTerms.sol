@@ -3,27 +3,19 @@ pragma solidity 0.8.24;
 
 import {IBackingAgreement} from "../interfaces/IBackingAgreement.sol";
 import {IBackingSeries} from "../interfaces/IBackingSeries.sol";
+import {TermsRules} from "./TermsRules.sol";
 
 /// @title SeriesTerms
 /// @notice Checks and stores the terms of one agreement of a BackingSeries. An external library (linked, called
 ///         by DELEGATECALL on the series' own storage) so the series stays under the 24 KiB code-size limit; it
 ///         runs once per agreement, so the extra call costs nothing that matters.
-/// @dev The checks are BackingAgreement's (same errors, same order), then the series' own: clawback and
-///      commitment options (docs/series.md).
+/// @dev The checks are BackingAgreement's (TermsRules: same errors, same order), then the series' own: clawback
+///      and commitment options (docs/series.md).
 library SeriesTerms {
     uint256 internal constant BPS = 10_000;
     uint256 internal constant MAX_CLAWBACK_AGREEMENTS = 4;
     uint256 internal constant MAX_COMMITMENT_AGREEMENTS = 8;
     uint256 internal constant MAX_COMMITMENT_OPTIONS = 4;
-    uint256 internal constant MAX_FEE_TIERS = 8;
-    uint256 internal constant MAX_UNITS = type(uint24).max;
-    uint256 internal constant MAX_UNIT_SIZE = type(uint80).max;
-    uint256 internal constant MAX_RESERVE_RATIO_BPS = 100_000;
-    uint256 internal constant MAX_UPFRONT_FEE_BPS = 5_000;
-    uint256 internal constant MAX_LOCKUP_ROUNDS = 5_200;
-    uint256 internal constant MAX_OPEN_PERIOD = 365 days;
-    uint256 internal constant MIN_WIND_DOWN = 1 hours;
-    uint256 internal constant MAX_WIND_DOWN = 365 days;
 
     /// @dev The terms of one agreement, as stored (the calldata Terms checked and narrowed).
     struct Config {
@@ -66,8 +58,11 @@ library SeriesTerms {
         uint256 clawbackAgreements,
         IBackingSeries.Commitment[] calldata commitments
     ) external returns (bytes32 economics, bytes32 termsHash) {
-        _validate(terms);
-        _storeLadder(config, feeLadder, terms.maxUnits);
+        TermsRules.validate(terms);
+        uint256[2] memory ladder = TermsRules.packLadder(feeLadder, terms.maxUnits);
+        config.ladder = ladder[0];
+        config.ladderHigh = ladder[1];
+        config.ladderLength = uint8(feeLadder.length);
         if (clawbackBps > BPS) revert IBackingSeries.ClawbackTooHigh(clawbackBps);
         if (clawbackAgreements > MAX_CLAWBACK_AGREEMENTS) {
             revert IBackingSeries.ClawbackWindowTooLong(clawbackAgreements, MAX_CLAWBACK_AGREEMENTS);
@@ -99,28 +94,6 @@ library SeriesTerms {
         config.termsHash = termsHash;
     }
 
-    function _storeLadder(Config storage config, IBackingAgreement.FeeTier[] calldata feeLadder, uint256 maxUnits)
-        private
-    {
-        uint256 length = feeLadder.length;
-        if (length > MAX_FEE_TIERS) revert IBackingAgreement.FeeLadderTooLong(length, MAX_FEE_TIERS);
-        uint256 low = 0;
-        uint256 high = 0;
-        uint256 previous = 0;
-        for (uint256 i = 0; i < length; ++i) {
-            uint256 minUnits = feeLadder[i].minUnits;
-            uint256 bps = feeLadder[i].profitShareBps;
-            if (minUnits <= previous || minUnits > maxUnits) revert IBackingAgreement.FeeTierMinUnitsNotAscending(i);
-            if (bps > BPS) revert IBackingAgreement.FeeTierShareTooHigh(i, bps);
-            uint256 packed = (minUnits | (bps << 24)) << ((i % 6) * 40);
-            if (i < 6) low |= packed;
-            else high |= packed;
-            previous = minUnits;
-        }
-        config.ladder = low;
-        config.ladderHigh = high;
-        config.ladderLength = uint8(length);
-    }
 
     function _storeCommitments(Config storage config, IBackingSeries.Commitment[] calldata commitments) private {
         uint256 count = commitments.length;
@@ -137,34 +110,5 @@ library SeriesTerms {
         }
         config.commitments = packed;
         config.commitmentCount = uint8(count);
-    }
-
-    function _validate(IBackingAgreement.Terms calldata t) private view {
-        if (t.unitSize == 0 || t.unitSize > MAX_UNIT_SIZE) revert IBackingAgreement.UnitSizeOutOfRange(t.unitSize);
-        if (t.minUnits == 0) revert IBackingAgreement.MinUnitsZero();
-        if (t.maxUnits < t.minUnits) revert IBackingAgreement.MaxUnitsBelowMinUnits(t.minUnits, t.maxUnits);
-        if (t.maxUnits > MAX_UNITS) revert IBackingAgreement.MaxUnitsTooLarge(t.maxUnits, MAX_UNITS);
-        if (t.profitShareBps > BPS) revert IBackingAgreement.ProfitShareTooHigh(t.profitShareBps);
-        if (t.burnShareBps > BPS) revert IBackingAgreement.BurnShareTooHigh(t.burnShareBps);
-        if (t.reserveRatioBps > MAX_RESERVE_RATIO_BPS) {
-            revert IBackingAgreement.ReserveRatioTooHigh(t.reserveRatioBps, MAX_RESERVE_RATIO_BPS);
-        }
-        if (t.upfrontFeeBps > MAX_UPFRONT_FEE_BPS) {
-            revert IBackingAgreement.UpfrontFeeTooHigh(t.upfrontFeeBps, MAX_UPFRONT_FEE_BPS);
-        }
-        if (t.lockupRounds == 0 || t.lockupRounds > MAX_LOCKUP_ROUNDS) {
-            revert IBackingAgreement.LockupRoundsOutOfRange(t.lockupRounds, MAX_LOCKUP_ROUNDS);
-        }
-        if (t.openUntil <= block.timestamp) revert IBackingAgreement.OpenUntilNotInFuture(t.openUntil);
-        if (t.openUntil > block.timestamp + MAX_OPEN_PERIOD) {
-            revert IBackingAgreement.OpenUntilTooFar(t.openUntil, block.timestamp + MAX_OPEN_PERIOD);
-        }
-        if (t.windDown < MIN_WIND_DOWN || t.windDown > MAX_WIND_DOWN) {
-            revert IBackingAgreement.WindDownOutOfRange(t.windDown, MIN_WIND_DOWN, MAX_WIND_DOWN);
-        }
-        // address(this) is the series (the library runs by DELEGATECALL)
-        if (t.stakingAddress == address(0) || t.stakingAddress == address(this)) {
-            revert IBackingAgreement.StakingAddressZero();
-        }
     }
 }
