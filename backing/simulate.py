@@ -56,6 +56,7 @@ import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from backing.reference import (
@@ -622,6 +623,29 @@ def backer_account(name: str, accounts, funder_eth):
     return account
 
 
+def _stack(scenario: Scenario, say, oracle_service: bool, token=None) -> SimpleNamespace:
+    """What both paths set up: the protocol (on `token`, else a fresh MockNMR), the backers' accounts, the model
+    registered for the modeller, the round reporter (signed directly or through the oracle service) and the
+    Result, which records whether the oracle attested the model."""
+    from brownie import accounts
+
+    from backing.chain import deploy_stack
+
+    deployer, modeller, relayer, staking = accounts[0], accounts[1], accounts[2], accounts[3]
+    token, oracle, factory, signed = deploy_stack(deployer, relayer, getattr(token, "address", token),
+                                                  scenario.max_clip, scenario.max_multiplier)
+    backers = {name_: backer_account(name_, accounts, deployer) for name_ in scenario.backers}
+    signed.register(MODEL_ID, modeller, scenario.exposure, 1)
+    reporter = make_reporter(scenario, oracle, signed, modeller.address, oracle_service)
+    if oracle_service:
+        say(f"rounds served by a fake Numerai API; the oracle service reports them from {reporter.sender}")
+    result = Result(scenario, model_attested=oracle.isAttested(MODEL_ID), reporter=reporter)
+    say("model ownership: " + ("attested by the oracle" if result.model_attested else
+                               "NOT attested (the oracle found no proof that the modeller owns this model)"))
+    return SimpleNamespace(deployer=deployer, modeller=modeller, staking=staking, token=token, oracle=oracle,
+                           factory=factory, signed=signed, backers=backers, reporter=reporter, result=result)
+
+
 def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: bool = False) -> Result:
     """Play ``scenario`` on the connected network and compare everything with the reference model.
 
@@ -642,26 +666,18 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
     import brownie
     from brownie import BackingAgreement, accounts, chain
 
-    from backing.chain import agreement_from_chain, deploy_stack, set_allowance
+    from backing.chain import agreement_from_chain, set_allowance
 
     say = out or (lambda *a, **k: None)
-    deployer, modeller, reporter, staking, sink = accounts[0], accounts[1], accounts[2], accounts[3], accounts[4]
-    token, oracle, factory, signed = deploy_stack(deployer, reporter, getattr(token, "address", token),
-                                                  scenario.max_clip, scenario.max_multiplier)
+    stack = _stack(scenario, say, oracle_service, token)
+    deployer, modeller, staking, sink = stack.deployer, stack.modeller, stack.staking, accounts[4]
+    token, oracle, factory = stack.token, stack.oracle, stack.factory
+    backers, reporter, result = stack.backers, stack.reporter, stack.result
     funder = funder or MintFunder(token)
     say(f"deployed: NMR {token.address}, oracle {oracle.address} (max clip {nmr(oracle.maxClip())}), "
         f"factory {factory.address}")
-    backers = {name_: backer_account(name_, accounts, deployer) for name_ in scenario.backers}
     labels = {modeller.address: "modeller", staking.address: "staking wallet",
               **{a.address: n for n, a in backers.items()}}
-
-    signed.register(MODEL_ID, modeller, scenario.exposure, 1)
-    reporter = make_reporter(scenario, oracle, signed, modeller.address, oracle_service)
-    if oracle_service:
-        say(f"rounds served by a fake Numerai API; the oracle service reports them from {reporter.sender}")
-    result = Result(scenario, model_attested=oracle.isAttested(MODEL_ID), reporter=reporter)
-    say("model ownership: " + ("attested by the oracle" if result.model_attested else
-                               "NOT attested (the oracle found no proof that the modeller owns this model)"))
     rounds = list(scenario.rounds)
     indices = {0: ONE}  # model index after each posted round (reference math)
 
@@ -1050,30 +1066,21 @@ def run_series(scenario: Scenario, out=print, oracle_service: bool = False) -> R
     deposits go in; k matures and is repaid (full, none or partly: then the wind-down passes and k defaults, which
     ends the series and cancels k+1); the consented rolls are executed, the other positions of k claim, then k+1
     gets its reserve and locks. After the last agreement every position claims."""
-    import brownie
-    from brownie import accounts, chain
+    from brownie import chain
 
-    from backing.chain import deploy_stack
     from backing.reference import ContractError, Phase
     from backing.series_chain import SeriesMirror, create_series, deploy_series_factory
 
     say = out or (lambda *a, **k: None)
-    deployer, modeller, reporter, staking = accounts[0], accounts[1], accounts[2], accounts[3]
-    token, oracle, _factory, signed = deploy_stack(deployer, reporter, None, scenario.max_clip,
-                                                   scenario.max_multiplier)
+    stack = _stack(scenario, say, oracle_service)
+    deployer, modeller, staking = stack.deployer, stack.modeller, stack.staking
+    token, oracle = stack.token, stack.oracle
+    backers, reporter, result = stack.backers, stack.reporter, stack.result
     factory = deploy_series_factory(deployer, token, oracle)
-    backers = {name_: backer_account(name_, accounts, deployer) for name_ in scenario.backers}
-    signed.register(MODEL_ID, modeller, scenario.exposure, 1)
-    reporter = make_reporter(scenario, oracle, signed, modeller.address, oracle_service)
-    if oracle_service:
-        say(f"rounds served by a fake Numerai API; the oracle service reports them from {reporter.sender}")
     series = create_series(factory, MODEL_ID, modeller)
     mirror = SeriesMirror(series, token, {"modeller": modeller, **backers}, staking.address)
-    result = Result(scenario, model_attested=oracle.isAttested(MODEL_ID), reporter=reporter)
     say(f"deployed: NMR {token.address}, oracle {oracle.address} (max clip {nmr(oracle.maxClip())}), "
         f"series {series.address}")
-    say("model ownership: " + ("attested by the oracle" if result.model_attested else
-                               "NOT attested (the oracle found no proof that the modeller owns this model)"))
     model = mirror.model
     rounds = list(scenario.rounds)
     indices = {0: ONE}
