@@ -909,10 +909,34 @@ SERIES_ORDER = ["open_first", "open", "reserve", "deposit_first", "deposit", "de
 SERIES_SCALED = ("deposit", "lock", "mature", "repay", "settle", "execute_roll", "claim")
 
 
+SERIES_CONSTANT = ("settle", "mature", "repay", "claim", "execute_roll")
+
+
 def series_flat(series) -> bool:
     """Whether settle, claim and executeRoll cost the same execution gas in every measured series."""
     entries = list(series["backers"].values()) + list(series["past"].values())
-    return all(len({e[key] for e in entries}) == 1 for key in ("settle", "mature", "repay", "claim", "execute_roll"))
+    return all(len({e[key] for e in entries}) == 1 for key in SERIES_CONSTANT)
+
+
+def series_spread(series) -> int:
+    """The largest difference, over settle, claim and executeRoll, between a measured series and the smallest one
+    (fewest backers and past agreements); positive if any cost more there."""
+    smallest = series["backers"][min(series["backers"])]
+    entries = list(series["backers"].values()) + list(series["past"].values())
+    return max(e[key] - smallest[key] for e in entries for key in SERIES_CONSTANT)
+
+
+def series_verdict(series) -> str:
+    if series_flat(series):
+        return "identical across every size: **yes**"
+    spread = series_spread(series)
+    entries = list(series["backers"].values()) + list(series["past"].values())
+    low = max(max(e[key] for e in entries) - min(e[key] for e in entries) for key in SERIES_CONSTANT)
+    if spread <= 0:
+        return (f"never more than in the smallest series: **yes** (differences of at most {low} gas, all below it: "
+                "the amounts differ with the pool's size, and a few operations, such as rounding a share up or "
+                "not, depend on the amounts)")
+    return f"grows with the size: **{spread} gas more** than in the smallest series"
 
 
 def render_series(series):
@@ -951,9 +975,7 @@ def render_series(series):
             continue
         seen.add((k, n))
         out.append(f"| {k} | {n:,} | " + " | ".join(f"{e[key]:,}" for key in SERIES_SCALED) + " |")
-    flat = series_flat(series)
-    out += ["", f"settle (mature + repay), executeRoll and claim identical across every size: "
-            f"**{'yes' if flat else 'NO'}** — `mature` reads two oracle indices and sums over at most 8 cohorts; "
+    out += ["", f"settle (mature + repay), executeRoll and claim {series_verdict(series)} — `mature` reads two oracle indices and sums over at most 8 cohorts; "
             "`repay` settles the agreement's aggregates; a position's outcome is a function of its own record and "
             "its agreement's aggregates, and a roll moves at most 4 held-fee buckets: nothing loops over backers "
             "or past agreements. (Deposit and lock are listed for completeness.)", ""]
