@@ -952,7 +952,9 @@ def render_series(series):
            "(her keeper), Carol's commitment rolls the same way, Bob rolls in one transaction after settlement, "
            "Dave's position is poked, Erin claims. Agreement 1 loses 3% and settles; Erin claims; anyone collects "
            "the modeller's credit. Positions settle lazily: the first transaction touching a position after its "
-           "agreement ended (executeRoll, roll, poke, claim) computes its outcome.", "",
+           "agreement ended (executeRoll, roll, poke, claim) computes its outcome. The two `roll` rows' whole-"
+           "transaction gas can differ by a few gas between runs: the terms hash the backer consents to is in the "
+           "calldata and depends on the chain's clock (their execution gas does not).", "",
            "| action | gas | execution | conditions |", "| --- | ---: | ---: | --- |"]
     for key in SERIES_ORDER:
         r = rows[key]
