@@ -395,8 +395,9 @@ class Series:
 
     def transfer(self, pid: int, caller: str, to: str, amount: int) -> int:
         """Move ``amount`` wei of capital of a locked position to ``to``, by its owner or an operator he approved.
-        Mark, held fees, commitment and accrued discount move pro rata (floor; the sender keeps the remainder); the fee tier is by each owner's total
-        capital in the agreement at maturity. Returns the receiver's position id."""
+        Mark, held fees, commitment and accrued discount move pro rata (floor; the sender keeps the remainder);
+        the fee tier is by each owner's total capital in the agreement at maturity. Returns the receiver's
+        position id."""
         p, a = self.position(pid)
         self._require_phase(a, Phase.Locked)
         if caller != p.owner and (p.owner, caller) not in self.operators:

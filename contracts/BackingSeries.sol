@@ -860,7 +860,13 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     }
 
     /// @dev A fee on the gain above the position's mark value M_p = ceil(S_p m / P_start), if the price passed m.
-    function _gainOutcome(Position storage p, Agreement storage a, uint256 stakedShare, uint256 valueShare, uint256 mark)
+    function _gainOutcome(
+        Position storage p,
+        Agreement storage a,
+        uint256 stakedShare,
+        uint256 valueShare,
+        uint256 mark
+    )
         private
         view
         returns (Outcome memory o)

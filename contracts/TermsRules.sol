@@ -29,7 +29,9 @@ library TermsRules {
         if (t.reserveRatioBps > MAX_RESERVE_RATIO_BPS) {
             revert IBackingAgreement.ReserveRatioTooHigh(t.reserveRatioBps, MAX_RESERVE_RATIO_BPS);
         }
-        if (t.upfrontFeeBps > MAX_UPFRONT_FEE_BPS) revert IBackingAgreement.UpfrontFeeTooHigh(t.upfrontFeeBps, MAX_UPFRONT_FEE_BPS);
+        if (t.upfrontFeeBps > MAX_UPFRONT_FEE_BPS) {
+            revert IBackingAgreement.UpfrontFeeTooHigh(t.upfrontFeeBps, MAX_UPFRONT_FEE_BPS);
+        }
         if (t.lockupRounds == 0 || t.lockupRounds > MAX_LOCKUP_ROUNDS) {
             revert IBackingAgreement.LockupRoundsOutOfRange(t.lockupRounds, MAX_LOCKUP_ROUNDS);
         }
