@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from backing.chain import revert_error
 from backing.reference import ONE, ContractError, Phase
 from backing.series import Series, SeriesTerms
 
@@ -49,12 +50,6 @@ def terms_args(terms: SeriesTerms):
             [(c.agreements, c.profit_share_bps) for c in terms.commitments])
 
 
-def _error_name(exc) -> str:
-    """The custom error's name from a brownie VirtualMachineError ("Name: args" or "Name: ")."""
-    message = getattr(exc, "revert_msg", None) or str(exc)
-    return message.split(":")[0].strip()
-
-
 @dataclass
 class SeriesMirror:
     """The model and one deployed series, driven together. `accounts` maps the model's party names to brownie
@@ -88,7 +83,8 @@ class SeriesMirror:
             try:
                 chain_call()
             except VirtualMachineError as exc:
-                assert _error_name(exc) == e.name, f"model refused with {e.name}, chain with {exc}"
+                got = revert_error(exc)
+                assert got is not None and got[0] == e.name, f"model refused with {e.name}, chain with {exc}"
                 return e
             raise AssertionError(f"model refused with {e.name} {e.args}, the chain accepted")
         tx = chain_call()
@@ -153,8 +149,6 @@ class SeriesMirror:
 
     def mature(self, index: int):
         """Mature agreement `index` with the indices the oracle gives the chain."""
-        from brownie import interface  # noqa: F401
-
         a = self.series.agreement(index)
         oracle = self._oracle()
         rounds = self.model.agreements[index].terms.base.lockup_rounds

@@ -69,6 +69,7 @@ from backing.reference import (
     next_index,
     round_return,
 )
+from backing.chain import revert_error
 from backing.report import STAKING, duration, fraction, nmr, settlement_data, settlement_table
 from backing.terms import TermsError, _bps, load_terms, nmr_to_wei, read_terms_file
 from oracle.typed_data import Report, to_bytes32
@@ -392,23 +393,6 @@ def _plain(error: str, args: tuple, ctx: dict) -> str:
     return f"the contracts refuse this step: {error}({', '.join(map(str, args))})"
 
 
-def _revert(exc: Exception) -> tuple[str, tuple] | None:
-    """(error name, args) from a brownie revert such as "ReserveTooSmall: 25000, 50000"."""
-    text = getattr(exc, "revert_msg", None)
-    if not text:
-        return None
-    name_, _, rest = str(text).partition(":")
-    args = tuple(_arg(a.strip()) for a in rest.split(",") if a.strip()) if rest else ()
-    return name_.strip(), args
-
-
-def _arg(text: str):
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
 # ---------------------------------------------------------------------------------------------- reporting rounds
 
 
@@ -701,7 +685,7 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
             try:
                 outcome = chain_call()
             except brownie.exceptions.VirtualMachineError as exc:
-                got = _revert(exc)
+                got = revert_error(exc)
                 if expected is None or got is None or got[0] != expected[0]:
                     raise ReferenceMismatch(f"{where}: {what}: the chain reverted ({got or exc}); the reference "
                                             f"model {'raised ' + str(expected) if expected else 'accepted it'}")
