@@ -57,7 +57,7 @@ demo: compile
 test: compile lint test-only
 
 test-only: setup
-	$(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/python -q
+	$(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/unit -q
 	$(BROWNIE) test tests/chain
 
 # Slither over contracts/: fails on any High or Medium finding (accepted ones are suppressed in-line).

@@ -3,7 +3,7 @@
     backing terms check FILE
     backing settle --terms FILE --deposits alice=1,bob=12 --final-value 140 [--reserve 50] [--repay full]
 
-Nothing here touches a chain: ``settle`` runs the reference model (``backing.reference.Agreement``), which
+Nothing here touches a chain: ``settle`` runs the reference model (``backing.model.agreement.Agreement``), which
 mirrors the contracts' integer math to the wei. Exit codes: 0 success, 2 bad input (the message goes to stderr).
 """
 
@@ -15,9 +15,9 @@ import sys
 import time
 from typing import Callable
 
-from backing.reference import Agreement, ContractError, Phase, Terms, lock_amounts
+from backing.model.agreement import Agreement, ContractError, Phase, Terms, lock_amounts
 from backing.report import duration, fraction, nmr, percent, settlement_data, settlement_json, settlement_table
-from backing.terms import TermsError, dump_terms, load_terms_file, model_uuid, nmr_to_wei
+from backing.model.terms import TermsError, dump_terms, load_terms_file, model_uuid, nmr_to_wei
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2

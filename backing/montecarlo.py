@@ -3,10 +3,10 @@
     backing montecarlo --terms FILE [--units N] [--paths 10000] [--rounds 260] [--seed S] [--json OUT] [--plot DIR]
 
 Each path is a sequence of per-round (CORR20, MMC) scores, from a calibrated generator or block-bootstrapped
-from a history file. The scores go through exactly the integer math of ``backing.reference`` (which mirrors the
+from a history file. The scores go through exactly the integer math of ``backing.model.agreement`` (which mirrors the
 contracts): ``round_return`` (payout factor, multipliers, one truncating division, clip), ``next_index`` (exposure,
 floor), ``final_value``, ``maturity`` and ``owed``; the vectorised results equal the scalar model to the wei
-(``tests/python/test_montecarlo.py`` checks it path by path).
+(``tests/unit/test_montecarlo.py`` checks it path by path).
 
 How it stays exact without 256-bit integers:
 
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backing.reference import BPS, INDEX_LIMIT, ONE, Terms, lock_amounts
+from backing.model.agreement import BPS, INDEX_LIMIT, ONE, Terms, lock_amounts
 
 SCORE_NAMES = ("CORR20", "MMC")
 MAX_MULTIPLIER = 1000 * ONE  # the oracle's absolute bound on maxMultiplier
@@ -857,7 +857,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 
 def config_from_args(args) -> Config:
-    from backing.terms import load_terms_file, nmr_to_wei, TermsError
+    from backing.model.terms import load_terms_file, nmr_to_wei, TermsError
 
     scheme = SCHEMES[args.scheme]
     mults = scheme.multipliers

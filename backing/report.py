@@ -1,9 +1,9 @@
 """Formatting shared by the ``backing`` CLI and the demo script.
 
 Amounts stay integers (wei) until the very last step, where ``nmr`` renders them as exact decimal strings; no
-float is involved anywhere. ``settlement_data`` turns a ``backing.reference.Agreement`` into one row per party
+float is involved anywhere. ``settlement_data`` turns a ``backing.model.agreement.Agreement`` into one row per party
 plus a header of totals, and ``settlement_table`` lays that out as fixed-width text. The same functions render the
-reference model's result and results collected from the chain (``backing.chain.agreement_from_chain`` fills an
+reference model's result and results collected from the chain (``backing.onchain.agreement.agreement_from_chain`` fills an
 ``Agreement`` from balances and events), so both print identically and can be compared field by field.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from backing.reference import BPS, ONE, Agreement, Phase
+from backing.model.agreement import BPS, ONE, Agreement, Phase
 
 #: Decimals of NMR (the contract's ``decimals`` is 18).
 NMR_DECIMALS = 18
-#: The key ``backing.reference.Agreement`` uses for the modeller's staking wallet in ``transfers``.
+#: The key ``backing.model.agreement.Agreement`` uses for the modeller's staking wallet in ``transfers``.
 STAKING = "staking"
 
 

@@ -2,7 +2,7 @@
 lock-step with the reference model, and report who got what.
 
     backing simulate examples/scenarios/seed-gain-repaid.yaml --json out.json --plot plots/
-    backing simulate SCENARIO --fork-url https://... --nmr-holder 0x...      (fork of mainnet, see ``backing.fork``)
+    backing simulate SCENARIO --fork-url https://... --nmr-holder 0x...      (fork of mainnet, see ``backing.onchain.fork``)
 
 A scenario file (YAML or JSON; amounts in NMR, fractions as decimals; read exactly, never through a float)::
 
@@ -21,7 +21,7 @@ A scenario file (YAML or JSON; amounts in NMR, fractions as decimals; read exact
       - {scores: {CORR20: 0.02, MMC: 0.01}, multipliers: {CORR20: 0.5, MMC: 2.0}, payout_factor: 1.0,
          clip: 0.05}                       # payout_factor defaults to 1; {missed: true} posts a missed round
 
-Every action goes to the reference model (``backing.reference.Agreement``) first and then to the chain; an
+Every action goes to the reference model (``backing.model.agreement.Agreement``) first and then to the chain; an
 action either succeeds on both or fails on both with the same custom error, which ``ScenarioError`` states in
 plain words. After the claims, everything the chain did (round returns and indices, lock and maturity amounts,
 claims, every party's token flows) is compared with the reference to the wei: ``reference_match``.
@@ -29,8 +29,8 @@ claims, every party's token flows) is compared with the reference to the wei: ``
 **Series features.** A scenario whose terms give ``high_water_mark: true`` or ``clawback: {share: 0.5,
 agreements: 2}`` (share of every profit fee held in escrow, for 1 to 4 later settlements), or whose agreements list
 ``rollover: [alice]`` (backers rolling their whole claim from the previous agreement), is played as one series
-(``contracts/BackingSeries.sol``, rules in docs/series.md) through ``backing.series_chain.SeriesMirror``: every
-action on the reference model ``backing.series`` and on the chain, ``check()``ed to the wei after every stage
+(``contracts/series/BackingSeries.sol``, rules in docs/series.md) through ``backing.onchain.series.SeriesMirror``: every
+action on the reference model ``backing.model.series`` and on the chain, ``check()``ed to the wei after every stage
 (``run_series``). Agreement k+1 opens while k is locked; its rollover backers consent to its terms; fresh deposits
 go in; k matures and is repaid (full, none or partly; short of the amount due: default, which ends the series and
 cancels k+1); the consented rolls are executed, the others claim; k+1 gets its reserve and locks. A series has a
@@ -59,7 +59,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from backing.reference import (
+from backing.model.agreement import (
     MAX_SCORES,
     ONE,
     Agreement,
@@ -69,9 +69,9 @@ from backing.reference import (
     next_index,
     round_return,
 )
-from backing.chain import revert_error
+from backing.onchain.agreement import revert_error
 from backing.report import STAKING, duration, fraction, nmr, settlement_data, settlement_table
-from backing.terms import TermsError, _bps, load_terms, nmr_to_wei, read_terms_file
+from backing.model.terms import TermsError, _bps, load_terms, nmr_to_wei, read_terms_file
 from oracle.typed_data import Report, to_bytes32
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -202,7 +202,7 @@ def _units(where: str, value: Any) -> int:
 def load_scenario(data: Any, name: str = "scenario") -> Scenario:
     """Check a scenario given as a mapping and convert it to wei and 1e18 fixed point.
 
-    Terms are checked later, at the chain's time, with ``backing.terms.load_terms``.
+    Terms are checked later, at the chain's time, with ``backing.model.terms.load_terms``.
     @raise ScenarioError naming the offending entry."""
     data = _mapping("the scenario", data, SCENARIO_KEYS)
     for key in ("agreements", "rounds"):
@@ -613,7 +613,7 @@ def _stack(scenario: Scenario, say, oracle_service: bool, token=None) -> SimpleN
     Result, which records whether the oracle attested the model."""
     from brownie import accounts
 
-    from backing.chain import deploy_stack
+    from backing.onchain.agreement import deploy_stack
 
     deployer, modeller, relayer, staking = accounts[0], accounts[1], accounts[2], accounts[3]
     token, oracle, factory, signed = deploy_stack(deployer, relayer, getattr(token, "address", token),
@@ -650,7 +650,7 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
     import brownie
     from brownie import BackingAgreement, accounts, chain
 
-    from backing.chain import agreement_from_chain, set_allowance
+    from backing.onchain.agreement import agreement_from_chain, set_allowance
 
     say = out or (lambda *a, **k: None)
     stack = _stack(scenario, say, oracle_service, token)
@@ -982,7 +982,7 @@ def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None
         raise ScenarioError(f"--oracle-service: {oracle_service_problem(scenario)}")
     token = funder = None
     if fork_url:
-        from backing import fork
+        from backing.onchain import fork
 
         if not nmr_holder:
             raise ScenarioError("--fork-url needs --nmr-holder: an address holding enough NMR to fund the backers")
@@ -1033,7 +1033,7 @@ def _plain_series(error: str, args: tuple, ctx: dict) -> str:
 
 
 def _series_terms(plan: AgreementPlan, raw: dict, now: int, where: str):
-    from backing.series import SeriesTerms
+    from backing.model.series import SeriesTerms
 
     try:
         base = load_terms(raw, now=now)
@@ -1044,7 +1044,7 @@ def _series_terms(plan: AgreementPlan, raw: dict, now: int, where: str):
 
 def run_series(scenario: Scenario, out=print, oracle_service: bool = False) -> Result:
     """Play a scenario that uses series features as one BackingSeries, through ``SeriesMirror`` (every action on
-    the reference model ``backing.series`` and on the chain; ``check()`` after each stage, to the wei).
+    the reference model ``backing.model.series`` and on the chain; ``check()`` after each stage, to the wei).
 
     Agreement k+1 opens while k is locked; its rollover backers consent (to its terms) before k settles; fresh
     deposits go in; k matures and is repaid (full, none or partly: then the wind-down passes and k defaults, which
@@ -1052,8 +1052,8 @@ def run_series(scenario: Scenario, out=print, oracle_service: bool = False) -> R
     gets its reserve and locks. After the last agreement every position claims."""
     from brownie import chain
 
-    from backing.reference import ContractError, Phase
-    from backing.series_chain import SeriesMirror, create_series, deploy_series_factory
+    from backing.model.agreement import ContractError, Phase
+    from backing.onchain.series import SeriesMirror, create_series, deploy_series_factory
 
     say = out or (lambda *a, **k: None)
     stack = _stack(scenario, say, oracle_service)

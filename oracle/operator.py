@@ -1,6 +1,6 @@
 """An oracle operator on a local chain, for the demo and ``backing simulate --oracle-service``.
 
-`OracleOperator` holds two of the three signer keys of a development oracle (``backing.chain.deploy_stack``'s
+`OracleOperator` holds two of the three signer keys of a development oracle (``backing.onchain.agreement.deploy_stack``'s
 ``signed.keys``; k = 2) in keystores, plus a fresh sender account funded with test ether, and runs the oracle
 service (``backing oracle run --once``, in-process through ``oracle.cli.main``) against the chain and a Numerai
 GraphQL endpoint, normally the fake one ``start_fake_numerai`` serves. Needs brownie connected to the chain.

@@ -53,7 +53,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak
 
 from backing.report import nmr as fixed_to_decimal_string  # an exact decimal of wei / 1e18
-from backing.terms import model_uuid as uuid_from_model_id  # the Numerai UUID a bytes32 model id encodes
+from backing.model.terms import model_uuid as uuid_from_model_id  # the Numerai UUID a bytes32 model id encodes
 from oracle import typed_data as td
 from oracle.exchange import SignatureDirectory, Statement
 from oracle.model import SourceError

@@ -9,7 +9,7 @@ serving a dozen rounds of realistic scores (one missed); the oracle service (``b
 two signer keystores, k = 2 -> one signed batch) announces, posts, attests and finalizes them; the staking wallet
 ends up holding the final value, the modeller repays, everyone claims. The settlement table is
 built from what happened on chain (token Transfer events and the agreement's state), then the same story runs
-through ``backing.reference.Agreement`` and every number is compared to the wei. Any difference raises, so the
+through ``backing.model.agreement.Agreement`` and every number is compared to the wei. Any difference raises, so the
 script exits non-zero.
 """
 
@@ -18,12 +18,12 @@ from decimal import Decimal
 
 from brownie import BackingAgreement, accounts, chain
 
-from backing.chain import agreement_from_chain, deploy_stack, set_allowance
+from backing.onchain.agreement import agreement_from_chain, deploy_stack, set_allowance
 from oracle.fake_numerai import FakeNumerai
 from oracle.operator import OracleOperator, start_fake_numerai
-from backing.reference import ONE, Agreement, lock_amounts, next_index, round_return
+from backing.model.agreement import ONE, Agreement, lock_amounts, next_index, round_return
 from backing.report import STAKING, duration, nmr, percent, settlement_data, settlement_table
-from backing.terms import load_terms
+from backing.model.terms import load_terms
 
 MODEL_UUID = "5c1b2f3a-8d4e-4b6a-9f7c-2a1e3d4c5b6a"
 EXPOSURE = ONE  # each resolved round puts the whole stake at risk, as Numerai does
@@ -235,7 +235,7 @@ def main():
     print(settlement_table(on_chain, labels, staking=staking.address,
                            title="Settlement, from the chain's Transfer events and the agreement's state"))
 
-    step("The same story through the reference model (backing.reference)")
+    step("The same story through the reference model (backing.model.agreement)")
     reference, reference_claims, path = replay_reference(terms, modeller.address, staking.address, backers,
                                                          reserve, lock_time, announced + 1)
     checks = compare(oracle, model_id, on_chain, chain_claims, reference, reference_claims, path, start, end,

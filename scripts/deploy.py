@@ -20,9 +20,9 @@ from decimal import Decimal
 
 from brownie import accounts, network
 
-from backing.chain import deploy_stack
-from backing.oracle_ops import OracleParams
-from backing.series_chain import deploy_series_factory
+from backing.onchain.agreement import deploy_stack
+from backing.onchain.oracle import OracleParams
+from backing.onchain.series import deploy_series_factory
 
 ONE = 10**18
 
@@ -74,7 +74,7 @@ def _deployer():
 
 def deploy_series(deployer, token, oracle):
     """The SeriesTerms library, the BackingSeries implementation and the SeriesFactory, on the same token and
-    oracle (`backing.series_chain.deploy_series_factory`)."""
+    oracle (`backing.onchain.series.deploy_series_factory`)."""
     return deploy_series_factory(deployer, token, oracle)
 
 

@@ -5,8 +5,8 @@
 The story is the worked example of docs/series.md, four agreements back to back: rollover with consent, Erin
 leaving a commitment early (the discount it earned her is charged back), a clawback of held fees covering Alice's
 loss in agreement 1, Carol entering late and underwater, Carol selling half her position to Dave mid-lockup, and
-everyone rolling into agreement 3 and claiming. Every action runs on the chain and in ``backing.series.Series``
-(``backing.series_chain.SeriesMirror``); after each step every agreement, position and token flow is compared to
+everyone rolling into agreement 3 and claiming. Every action runs on the chain and in ``backing.model.series.Series``
+(``backing.onchain.series.SeriesMirror``); after each step every agreement, position and token flow is compared to
 the wei. The amounts printed are read from the chain. Any difference raises, and the script exits non-zero.
 """
 
@@ -16,10 +16,10 @@ import warnings
 
 from brownie import accounts, chain
 
-from backing.chain import deploy_stack
-from backing.reference import ONE
-from backing.series import nmr
-from backing.series_chain import (SeriesMirror, create_series, deploy_series_factory, play_worked_example,
+from backing.onchain.agreement import deploy_stack
+from backing.model.agreement import ONE
+from backing.model.series import nmr
+from backing.onchain.series import (SeriesMirror, create_series, deploy_series_factory, play_worked_example,
                                   settlement_rows)
 
 MODEL_ID = "0x" + "ab" * 16 + "00" * 16
@@ -56,7 +56,7 @@ def main():
     say("nobody pays a fee twice for the same gain; part of each fee is held in escrow to claw back later")
     say("losses; backers may commit to several agreements for a lower fee, roll into the next agreement,")
     say("or sell their position. Every number below is read from the chain and matches the reference")
-    say("model (backing/series.py) to the wei.")
+    say("model (backing/model/series.py) to the wei.")
 
     say("")
     say("> Deploy the NMR mock, the score oracle (3 signers, any 2 sign), and the series factory")

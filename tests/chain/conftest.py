@@ -16,43 +16,13 @@ from brownie import (
     chain,
 )
 
-from backing.oracle_ops import OracleParams, SignedOracle, deploy_oracle, signer_keys
-from backing.reference import ONE, FeeTier, Terms
-from backing.series_chain import create_series, deploy_series_factory
-
-NMR = ONE
-DAY = 86400
-MODEL_ID = "0x" + "ab" * 16 + "00" * 16
-MAX_CLIP = ONE
-MAX_MULTIPLIER = 100 * ONE
-MIN_ROUND_SPACING = 22 * 3600
-
-
-def reverts_with(name: str, *args):
-    """Expect a revert with Solidity custom error `name`; with `args`, with exactly those arguments.
-
-    Brownie renders a custom error as "Name: arg1, arg2" (addresses in lower case, enums as integers)."""
-
-    def render(a):
-        text = str(getattr(a, "address", a))
-        return text.lower() if text.startswith("0x") and len(text) == 42 else text
-
-    if args:
-        return brownie.reverts(f"{name}: " + ", ".join(render(a) for a in args))
-    return brownie.reverts(revert_pattern=rf"{name}: .*")
-
-
-def expect_event(tx, name, emitter=None, **values):
-    """Exactly one `name` event (from `emitter`, when given), with exactly these fields and values."""
-    assert name in tx.events, f"{name} not emitted"
-    address = getattr(emitter, "address", emitter)
-    events = [e for e in tx.events[name] if address is None or e.address == address]
-    assert len(events) == 1, f"{len(events)} {name} events"
-    event = events[0]
-    assert sorted(event.keys()) == sorted(values), (name, event.keys())
-    for key, value in values.items():
-        assert event[key] == value, f"{name}.{key}: {event[key]} != {value}"
-
+from backing.onchain.oracle import OracleParams, SignedOracle, deploy_oracle, signer_keys
+from backing.model.agreement import ONE, FeeTier, Terms
+from backing.onchain.series import create_series, deploy_series_factory
+from support.chain import (  # noqa: F401  (re-exported for the fixtures below)
+    DAY, DISPUTE_QUORUM, MAX_CLIP, MAX_MULTIPLIER, MIN_ROUND_SPACING, MODEL_ID, NMR, ORACLE_PARAMS, QUORUM,
+    expect_event, reverts_with, set_allowance,
+)
 
 @pytest.fixture
 def state_machine():
@@ -134,8 +104,6 @@ def token(token_kind, deployer):
     return (MockNMR if token_kind == "nmr" else PlainToken).deploy({"from": deployer})
 
 
-ORACLE_PARAMS = OracleParams(max_clip=MAX_CLIP, max_multiplier=MAX_MULTIPLIER, min_round_spacing=MIN_ROUND_SPACING)
-QUORUM, DISPUTE_QUORUM = 2, 3
 
 
 @pytest.fixture(scope="session")
@@ -233,20 +201,6 @@ def make_agreement(factory, model_id, modeller, deployment, terms_for):
 @pytest.fixture
 def agreement(make_agreement):
     return make_agreement()[0]
-
-
-def set_allowance(token, owner, spender, amount):
-    """Approve the way NMR requires: from or to zero, or changeApproval from the current value."""
-    current = token.allowance(owner, spender)
-    if current == amount:
-        return
-    if hasattr(token, "changeApproval"):
-        if current == 0 or amount == 0:
-            token.approve(spender, amount, {"from": owner})
-        else:
-            token.changeApproval(spender, current, amount, {"from": owner})
-    else:
-        token.approve(spender, amount, {"from": owner})
 
 
 @pytest.fixture
@@ -409,8 +363,8 @@ def mirror(oracle, model_id, modeller, post_returns):
     """``mirror(agreement, terms, token, fund)`` drives an agreement and a ``reference.Agreement`` through the same
     actions and checks, after every step that moves NMR, that the chain moved exactly what the reference did
     (``donated`` counts NMR sent to the agreement outside its functions, which the reference does not know)."""
-    from backing.reference import Agreement as Reference
-    from backing.reference import final_value, next_index
+    from backing.model.agreement import Agreement as Reference
+    from backing.model.agreement import final_value, next_index
 
     class Mirror:
         def __init__(self, agreement, terms, token, fund):

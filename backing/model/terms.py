@@ -1,0 +1,516 @@
+"""Agreement terms in human units (YAML, JSON or a dict) -> ``backing.model.agreement.Terms`` in wei and basis points.
+
+A terms file looks like this (every key but ``fee_ladder`` is required; give ``open_for`` or ``open_until``)::
+
+    unit_size: 100            # NMR per unit: a number or a decimal string ("0.5"), at most 18 decimals
+    min_units: 1              # units needed to lock
+    max_units: 50             # capacity
+    profit_share: 0.5         # modeller's share of gains (a fraction, or a string such as "50%")
+    burn_share: 0.5           # modeller's share of losses, paid from his reserve
+    reserve_ratio: 0.5        # reserve required at lock, relative to the staked capital (may exceed 1)
+    upfront_fee: 0.01         # paid to the modeller at lock, out of the backers' capital
+    lockup_rounds: 12         # resolved rounds the agreement runs for
+    open_for: 7d              # deposits close this long from now (or open_until: <unix time>)
+    wind_down: 7d             # how long the modeller has to repay after maturity
+    staking_address: "0x..."  # the modeller's Numerai staking wallet
+    model_id: 1b7d7b0e-...    # Numerai model UUID, or 0x + 64 hex digits
+    fee_ladder:               # optional: bigger positions pay a lower profit share
+      - {min_units: 10, profit_share: 0.4}
+
+Fractions become basis points exactly (through ``decimal.Decimal``, never a float) and must be a whole number
+of basis points. Every problem raises ``TermsError`` with a message naming the field; the contract's own checks
+(``Terms.validate``) run last and their error names are translated through ``CONTRACT_ERRORS``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+from eth_utils import is_checksum_address, to_checksum_address
+
+from backing.model.agreement import (
+    MAX_FEE_TIERS,
+    MAX_LOCKUP_ROUNDS,
+    MAX_OPEN_PERIOD,
+    MAX_RESERVE_RATIO_BPS,
+    MAX_UNIT_SIZE,
+    MAX_UNITS,
+    MAX_UPFRONT_FEE_BPS,
+    MAX_WIND_DOWN,
+    MIN_WIND_DOWN,
+    ContractError,
+    FeeTier,
+    Terms,
+)
+from backing.report import duration, fraction, nmr
+
+REQUIRED_KEYS = ("unit_size", "min_units", "max_units", "profit_share", "burn_share", "reserve_ratio",
+                 "upfront_fee", "lockup_rounds", "wind_down", "staking_address", "model_id")
+OPEN_KEYS = ("open_for", "open_until")
+OPTIONAL_KEYS = ("fee_ladder",)
+KNOWN_KEYS = REQUIRED_KEYS + OPEN_KEYS + OPTIONAL_KEYS
+TIER_KEYS = ("min_units", "profit_share")
+
+NMR_DECIMALS = 18
+BPS_DECIMALS = 4  # 1 bps = 0.0001
+#: Largest power of ten a decimal may carry before we refuse it outright (far beyond any valid amount); keeps
+#: "1e999999999" from building a gigantic integer.
+MAX_EXPONENT = 80
+DURATION_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION_PART = re.compile(r"\s*(\d+)\s*([wdhms])\s*")
+
+
+class TermsError(ValueError):
+    """Terms that cannot be used. ``field`` names the offending key (None for problems with the whole file);
+    the message is a plain sentence that names it too."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# ---------------------------------------------------------------------------------------------- entry points
+
+
+def load_terms(data: Any, now: int | None = None) -> Terms:
+    """Parse and validate terms given as a dict in human units.
+
+    @param data The terms (see the module docstring for the keys).
+    @param now Unix time the terms are checked against (``open_for`` counts from it); default: the clock.
+    @return The terms in wei and basis points, valid for an agreement created at ``now``.
+    @raise TermsError naming the field and what is wrong with it.
+    """
+    now = int(time.time()) if now is None else now
+    if not isinstance(data, dict):
+        raise TermsError(f"terms must be a mapping of keys to values, not {_kind(data)}")
+    _check_keys(data)
+
+    terms = Terms(
+        unit_size=nmr_to_wei("unit_size", data["unit_size"]),
+        min_units=_whole("min_units", data["min_units"]),
+        max_units=_whole("max_units", data["max_units"]),
+        profit_share_bps=_bps("profit_share", data["profit_share"]),
+        burn_share_bps=_bps("burn_share", data["burn_share"]),
+        reserve_ratio_bps=_bps("reserve_ratio", data["reserve_ratio"]),
+        upfront_fee_bps=_bps("upfront_fee", data["upfront_fee"]),
+        lockup_rounds=_whole("lockup_rounds", data["lockup_rounds"]),
+        open_until=_open_until(data, now),
+        wind_down=_duration("wind_down", data["wind_down"]),
+        staking_address=_address("staking_address", data["staking_address"]),
+        model_id=_model_id("model_id", data["model_id"]),
+        fee_ladder=_fee_ladder(data.get("fee_ladder")),
+    )
+    try:
+        terms.validate(now)
+    except ContractError as error:
+        raise explain(error, terms, now, data) from None
+    return terms
+
+
+def load_terms_file(path: str | Path, now: int | None = None) -> Terms:
+    """Read terms from a YAML or JSON file (JSON when the name ends in .json) and ``load_terms`` them.
+
+    Numbers are read as exact decimals (a YAML or JSON float never goes through binary floating point), hex
+    literals such as an unquoted staking address stay text, and a key given twice is an error."""
+    return load_terms(read_terms_file(path), now)
+
+
+def read_terms_file(path: str | Path) -> dict:
+    """The raw mapping in a terms file, before any conversion. @raise TermsError if it cannot be read."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise TermsError(f"cannot read terms file {str(path)!r}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise TermsError(f"terms file {str(path)!r} is not UTF-8 text") from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_json_object)
+        return yaml.load(text, Loader=_TermsLoader)
+    except TermsError:
+        raise
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise TermsError(f"terms file {str(path)!r} is not valid {_format_name(path)}: {error}") from None
+
+
+def dump_terms(terms: Terms) -> dict:
+    """Terms in human units, as a dict that ``load_terms`` turns back into the same ``Terms``.
+
+    Amounts are exact decimal strings, fractions decimal strings, ``open_until`` an absolute unix time and the
+    model id its 0x hex form."""
+    data = {
+        "unit_size": nmr(terms.unit_size),
+        "min_units": terms.min_units,
+        "max_units": terms.max_units,
+        "profit_share": fraction(terms.profit_share_bps),
+        "burn_share": fraction(terms.burn_share_bps),
+        "reserve_ratio": fraction(terms.reserve_ratio_bps),
+        "upfront_fee": fraction(terms.upfront_fee_bps),
+        "lockup_rounds": terms.lockup_rounds,
+        "open_until": terms.open_until,
+        "wind_down": terms.wind_down,
+        "staking_address": terms.staking_address,
+        "model_id": "0x" + terms.model_id.hex(),
+    }
+    if terms.fee_ladder:
+        data["fee_ladder"] = [{"min_units": t.min_units, "profit_share": fraction(t.profit_share_bps)}
+                              for t in terms.fee_ladder]
+    return data
+
+
+def model_id_from_uuid(model_uuid: str) -> bytes:
+    """A Numerai model UUID as the oracle's bytes32: its 16 bytes, left-aligned, zero-padded on the right."""
+    return uuid.UUID(model_uuid).bytes + bytes(16)
+
+
+def model_uuid(model_id: bytes) -> str | None:
+    """The Numerai model UUID a bytes32 model id encodes, or None when it is not a left-aligned UUID."""
+    if len(model_id) != 32 or any(model_id[16:]):
+        return None
+    return str(uuid.UUID(bytes=model_id[:16]))
+
+
+# ---------------------------------------------------------------------------------------------- contract errors
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a contract-error message may quote: the parsed terms, the check time and the raw input."""
+
+    terms: Terms
+    now: int
+    raw: dict
+
+    @property
+    def open_key(self) -> str:
+        return "open_for" if "open_for" in self.raw else "open_until"
+
+    def tier(self, index: int) -> FeeTier:
+        return self.terms.fee_ladder[index]
+
+
+def _open_until_not_in_future(c: _Context, args) -> str:
+    if c.open_key == "open_for":
+        return "open_for must be longer than 0 seconds"
+    return f"open_until ({c.terms.open_until}) must be in the future (now is {c.now})"
+
+
+def _open_until_too_far(c: _Context, args) -> str:
+    limit = duration(MAX_OPEN_PERIOD)
+    if c.open_key == "open_for":
+        return f"open_for ({duration(c.terms.open_until - c.now)}) must be at most {limit}"
+    return (f"open_until ({c.terms.open_until}) must be at most {limit} from now, "
+            f"i.e. no later than {c.now + MAX_OPEN_PERIOD}")
+
+
+def _tier_not_ascending(c: _Context, args) -> str:
+    i = args[0]
+    here = c.tier(i).min_units
+    if i > 0 and here <= c.tier(i - 1).min_units:
+        return (f"fee_ladder[{i}].min_units ({here}) must be greater than the previous tier's "
+                f"({c.tier(i - 1).min_units}): tiers go in ascending order")
+    if here == 0:
+        return f"fee_ladder[{i}].min_units must be at least 1"
+    return f"fee_ladder[{i}].min_units ({here}) must be at most max_units ({c.terms.max_units})"
+
+
+#: Every error ``Terms.validate`` can raise -> (the field it concerns, its plain-English message).
+CONTRACT_ERRORS: dict[str, tuple[str, Callable[[_Context, tuple], str]]] = {
+    "UnitSizeOutOfRange": ("unit_size", lambda c, a: (
+        f"unit_size ({nmr(c.terms.unit_size)} NMR) must be more than 0 and at most {nmr(MAX_UNIT_SIZE)} NMR")),
+    "MinUnitsZero": ("min_units", lambda c, a: "min_units must be at least 1"),
+    "MaxUnitsBelowMinUnits": ("max_units", lambda c, a: (
+        f"max_units ({c.terms.max_units}) must be at least min_units ({c.terms.min_units})")),
+    "MaxUnitsTooLarge": ("max_units", lambda c, a: f"max_units ({c.terms.max_units}) must be at most {MAX_UNITS}"),
+    "ProfitShareTooHigh": ("profit_share", lambda c, a: (
+        f"profit_share ({fraction(c.terms.profit_share_bps)}) must be at most 1 (100%)")),
+    "BurnShareTooHigh": ("burn_share", lambda c, a: (
+        f"burn_share ({fraction(c.terms.burn_share_bps)}) must be at most 1 (100%)")),
+    "ReserveRatioTooHigh": ("reserve_ratio", lambda c, a: (
+        f"reserve_ratio ({fraction(c.terms.reserve_ratio_bps)}) must be at most "
+        f"{fraction(MAX_RESERVE_RATIO_BPS)} ({MAX_RESERVE_RATIO_BPS // 100}% of the staked capital)")),
+    "UpfrontFeeTooHigh": ("upfront_fee", lambda c, a: (
+        f"upfront_fee ({fraction(c.terms.upfront_fee_bps)}) must be at most {fraction(MAX_UPFRONT_FEE_BPS)} "
+        f"({MAX_UPFRONT_FEE_BPS // 100}%)")),
+    "LockupRoundsOutOfRange": ("lockup_rounds", lambda c, a: (
+        f"lockup_rounds ({c.terms.lockup_rounds}) must be between 1 and {MAX_LOCKUP_ROUNDS}")),
+    "OpenUntilNotInFuture": ("open_until", _open_until_not_in_future),
+    "OpenUntilTooFar": ("open_until", _open_until_too_far),
+    "WindDownOutOfRange": ("wind_down", lambda c, a: (
+        f"wind_down ({duration(c.terms.wind_down)}) must be between {duration(MIN_WIND_DOWN)} "
+        f"and {duration(MAX_WIND_DOWN)}")),
+    "StakingAddressZero": ("staking_address", lambda c, a: "staking_address must not be the zero address"),
+    "FeeLadderTooLong": ("fee_ladder", lambda c, a: (
+        f"fee_ladder has {len(c.terms.fee_ladder)} tiers; at most {MAX_FEE_TIERS} are allowed")),
+    "FeeTierMinUnitsNotAscending": ("fee_ladder", _tier_not_ascending),
+    "FeeTierShareTooHigh": ("fee_ladder", lambda c, a: (
+        f"fee_ladder[{a[0]}].profit_share ({fraction(c.tier(a[0]).profit_share_bps)}) must be at most 1 (100%)")),
+}
+
+
+def explain(error: ContractError, terms: Terms, now: int, raw: dict | None = None) -> TermsError:
+    """Translate a ``ContractError`` from ``Terms.validate`` into a ``TermsError`` naming the field."""
+    try:
+        field, message = CONTRACT_ERRORS[error.name]
+    except KeyError:
+        return TermsError(f"the contract would reject these terms: {error}")
+    context = _Context(terms, now, raw or {})
+    if field == "open_until":
+        field = context.open_key
+    return TermsError(message(context, error.args_), field)
+
+
+# ---------------------------------------------------------------------------------------------- field parsers
+
+
+def _check_keys(data: dict) -> None:
+    for key in data:
+        if not isinstance(key, str):
+            raise TermsError(f"key {key!r} is not text: every key must be one of {', '.join(KNOWN_KEYS)}")
+    unknown = [k for k in data if k not in KNOWN_KEYS]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known keys are {', '.join(KNOWN_KEYS)}"
+        raise TermsError(f"unknown key {key!r}{hint}", key)
+    missing = [k for k in REQUIRED_KEYS if k not in data]
+    if missing:
+        raise TermsError(f"missing required key{'s' if len(missing) > 1 else ''}: {', '.join(missing)}",
+                         missing[0])
+    given = [k for k in OPEN_KEYS if k in data]
+    if not given:
+        raise TermsError("missing open_for (a duration, e.g. \"7d\") or open_until (a unix time): "
+                         "say when deposits close", "open_for")
+    if len(given) > 1:
+        raise TermsError("give either open_for or open_until, not both", "open_until")
+
+
+def _open_until(data: dict, now: int) -> int:
+    if "open_for" in data:
+        return now + _duration("open_for", data["open_for"])
+    return _whole("open_until", data["open_until"], what="a unix time in seconds")
+
+
+def _kind(value: Any) -> str:
+    """A plain name for a value's type, for error messages."""
+    if value is None:
+        return "nothing (empty)"
+    if isinstance(value, bool):
+        return f"a true/false value ({str(value).lower()})"
+    if isinstance(value, str):
+        return f"text ({value!r})"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (int, float, Decimal)):
+        return f"a number ({value})"
+    return f"a {type(value).__name__}"
+
+
+def _decimal(field: str, value: Any, what: str) -> Decimal:
+    """A finite Decimal from a number or numeric text (floats through their shortest repr, e.g. 0.1 -> "0.1")."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        raise TermsError(f"{field} must be {what}, not {_kind(value)}", field)
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:
+        raise TermsError(f"{field} must be {what}, not {_kind(value)}", field) from None
+    if not number.is_finite():
+        raise TermsError(f"{field} must be a finite number, not {value}", field)
+    if number < 0:
+        raise TermsError(f"{field} must not be negative (got {value})", field)
+    return number
+
+
+def _scaled(field: str, number: Decimal, places: int) -> int | None:
+    """number * 10**places as an exact int, or None when that is not a whole number (no rounding, no context
+    precision involved: the digits are shifted directly)."""
+    sign, digits, exponent = number.as_tuple()
+    shift = exponent + places
+    if shift > MAX_EXPONENT:
+        raise TermsError(f"{field} is far too large ({number})", field)
+    mantissa = int("".join(map(str, digits)) or "0")
+    if shift >= 0:
+        return mantissa * 10**shift
+    divisor = 10**-shift
+    if mantissa % divisor:
+        return None
+    return mantissa // divisor
+
+
+def nmr_to_wei(field: str, value: Any) -> int:
+    """An NMR amount (number or decimal text) in wei, exactly; at most 18 decimals, not negative.
+
+    Public because the CLI parses its own NMR options (--reserve, --final-value) with the same rules.
+    @param field The name to quote in the error message.
+    @raise TermsError naming ``field``."""
+    number = _decimal(field, value, 'an amount of NMR such as 100 or "0.5"')
+    wei = _scaled(field, number, NMR_DECIMALS)
+    if wei is None:
+        raise TermsError(f"{field} ({value}) has more than {NMR_DECIMALS} decimals; NMR is divisible to "
+                         f"{NMR_DECIMALS} decimal places only", field)
+    return wei
+
+
+def _bps(field: str, value: Any) -> int:
+    """A fraction (0.5, "0.5" or "50%") in basis points, exactly; refuses fractions of a basis point."""
+    percent = isinstance(value, str) and value.strip().endswith("%")
+    text = value.strip()[:-1].strip() if percent else value
+    number = _decimal(field, text, 'a fraction such as 0.5 (or text such as "50%")')
+    bps = _scaled(field, number, BPS_DECIMALS - 2 if percent else BPS_DECIMALS)
+    if bps is None:
+        raise TermsError(f"{field} ({value}) is not a whole number of basis points: the smallest step is "
+                         f"0.0001 (0.01%)", field)
+    return bps
+
+
+def _whole(field: str, value: Any, what: str = "a whole number") -> int:
+    """A non-negative int (an integral Decimal from a JSON/YAML file counts, e.g. 5.0 -> 5)."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise TermsError(f"{field} must be {what}, not {_kind(value)}", field)
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value != value.to_integral_value():
+            raise TermsError(f"{field} must be {what}, not {value}", field)
+        if value.adjusted() > MAX_EXPONENT:
+            raise TermsError(f"{field} is far too large ({value})", field)
+        value = int(value)
+    if value < 0:
+        raise TermsError(f"{field} must not be negative (got {value})", field)
+    return value
+
+
+def _duration(field: str, value: Any) -> int:
+    """Seconds from an int or from text such as "3600", "7d", "12h", "1d12h", "90m", "2w"."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return _whole(field, value, "a duration")
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return int(text)
+        parts = _DURATION_PART.findall(text)
+        if parts and "".join(n + u for n, u in parts) == re.sub(r"\s+", "", text):
+            return sum(int(n) * DURATION_UNITS[u] for n, u in parts)
+        if text.startswith("-"):
+            raise TermsError(f"{field} must not be negative (got {value})", field)
+    raise TermsError(f'{field} must be a duration: seconds (e.g. 3600) or text such as "7d", "12h" or "1d12h" '
+                     f"(units w, d, h, m, s), not {_kind(value)}", field)
+
+
+def _address(field: str, value: Any) -> str:
+    """A 0x Ethereum address, returned checksummed; a mixed-case address must carry a valid checksum."""
+    if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{40}", value.strip()):
+        raise TermsError(f"{field} must be an Ethereum address (0x followed by 40 hex digits), "
+                         f"not {_kind(value)}", field)
+    text = value.strip()
+    body = text[2:]
+    if body != body.lower() and body != body.upper() and not is_checksum_address(text):
+        raise TermsError(f"{field} ({text}) has a wrong checksum: check for a typo, or write it in lower case "
+                         f"to skip the check", field)
+    return to_checksum_address(text)
+
+
+def _model_id(field: str, value: Any) -> bytes:
+    """bytes32 from "0x" + 64 hex digits, or from a Numerai model UUID (its 16 bytes, left-aligned)."""
+    hint = ("a Numerai model UUID (such as 0f5c3a7e-59c1-4c55-9a8e-2e4dbb3a6f11) or 0x followed by "
+            "64 hex digits")
+    if not isinstance(value, str):
+        raise TermsError(f"{field} must be {hint}, not {_kind(value)}", field)
+    text = value.strip()
+    if text.lower().startswith("0x"):
+        if not re.fullmatch(r"[0-9a-fA-F]{64}", text[2:]):
+            raise TermsError(f"{field} ({text}) must be 0x followed by exactly 64 hex digits "
+                             f"(got {len(text) - 2} characters after 0x), or a model UUID", field)
+        return bytes.fromhex(text[2:])
+    try:
+        return model_id_from_uuid(text)
+    except ValueError:
+        raise TermsError(f"{field} must be {hint}, not {_kind(value)}", field) from None
+
+
+def _fee_ladder(value: Any) -> tuple[FeeTier, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        raise TermsError(f"fee_ladder must be a list of tiers such as [{{min_units: 10, profit_share: 0.4}}], "
+                         f"not {_kind(value)}", "fee_ladder")
+    tiers = []
+    for i, tier in enumerate(value):
+        where = f"fee_ladder[{i}]"
+        if not isinstance(tier, dict):
+            raise TermsError(f"{where} must be a mapping with min_units and profit_share, not {_kind(tier)}",
+                             "fee_ladder")
+        unknown = [k for k in tier if k not in TIER_KEYS]
+        if unknown:
+            raise TermsError(f"{where} has an unknown key {unknown[0]!r}; a tier has exactly min_units and "
+                             f"profit_share", "fee_ladder")
+        missing = [k for k in TIER_KEYS if k not in tier]
+        if missing:
+            raise TermsError(f"{where} is missing {' and '.join(missing)}", "fee_ladder")
+        try:
+            tiers.append(FeeTier(_whole(f"{where}.min_units", tier["min_units"]),
+                                 _bps(f"{where}.profit_share", tier["profit_share"])))
+        except TermsError as error:
+            raise TermsError(str(error), "fee_ladder") from None
+    return tuple(tiers)
+
+
+# ---------------------------------------------------------------------------------------------- file formats
+
+
+def _format_name(path: Path) -> str:
+    return "JSON" if path.suffix.lower() == ".json" else "YAML"
+
+
+def _unique_json_object(pairs):
+    keys = [k for k, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise TermsError(f"key {key!r} is given more than once", key)
+    return dict(pairs)
+
+
+class _TermsLoader(yaml.SafeLoader):
+    """YAML with exact numbers: floats become Decimal from their text, hex integers (addresses, model ids
+    written without quotes) stay text, and duplicate keys are refused."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode):
+    text = loader.construct_scalar(node)
+    try:
+        return Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        return text  # .inf, .nan, 1:30.5 and the like: the field parser reports "not a number"
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode):
+    text = loader.construct_scalar(node)
+    if text.lower().startswith(("0x", "+0x", "-0x")):
+        return text
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode):
+    loader.flatten_mapping(node)
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, str) and key in seen:
+            raise TermsError(f"key {key!r} is given more than once (line {key_node.start_mark.line + 1})", key)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_TermsLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_TermsLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_TermsLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)

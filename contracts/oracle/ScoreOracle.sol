@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.24;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {IScoreOracle} from "../interfaces/oracle/IScoreOracle.sol";
+
+/// @title ScoreOracle
+/// @notice Numerai round results per model, signed by k of n oracle signers, disputable for a challenge window,
+///         folded into a cumulative index so an agreement reads its whole lockup in O(1).
+/// @dev Anyone may relay signed statements: who sends a transaction does not matter, who signed it does.
+///      Protocol bounds (maximum clip, maximum multiplier, round spacing) are immutable, so even a quorum of
+///      compromised signers can never post a return outside what Numerai's payout rules allow. The signer set
+///      changes only through a timelock; the owner (meant to be a multisig) cannot post anything.
+contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
+    using SafeERC20 for IERC20;
+
+    /// @notice 1.0 in the contract's fixed point.
+    uint256 public constant ONE = 1e18;
+    /// @notice Scores are correlations: |score| <= 1.
+    int256 public constant MAX_ABS_SCORE = 1e18;
+    /// @notice At most this many named scores per round (Numerai pays on two today).
+    uint256 public constant MAX_SCORES = 8;
+    /// @notice Exposure is a fraction of the stake: at most 1.0, so one round never loses more than the stake.
+    uint256 public constant MAX_EXPOSURE = 1e18;
+    /// @notice Largest signer set (bounds the loop that replaces it).
+    uint256 public constant MAX_SIGNERS = 32;
+
+    bytes32 public constant ROUND_REPORT_TYPEHASH = keccak256(
+        "RoundReport(bytes32 modelId,uint256 tournament,uint256 round,bool missed,bytes32[] scoreNames,"
+        "int256[] scores,uint256[] multipliers,uint256 payoutFactor,uint256 clip)"
+    );
+    bytes32 public constant REPORT_BATCH_TYPEHASH = keccak256(
+        "ReportBatch(RoundReport[] reports,uint256 deadline)RoundReport(bytes32 modelId,uint256 tournament,"
+        "uint256 round,bool missed,bytes32[] scoreNames,int256[] scores,uint256[] multipliers,uint256 payoutFactor,"
+        "uint256 clip)"
+    );
+    bytes32 public constant RESOLUTION_TYPEHASH = keccak256(
+        "DisputeResolution(bytes32 disputedReport,RoundReport replacement,uint256 deadline)RoundReport(bytes32 "
+        "modelId,uint256 tournament,uint256 round,bool missed,bytes32[] scoreNames,int256[] scores,"
+        "uint256[] multipliers,uint256 payoutFactor,uint256 clip)"
+    );
+    bytes32 public constant ANNOUNCEMENT_TYPEHASH =
+        keccak256("RoundAnnouncement(uint256 tournament,uint256 firstRound,uint256[] closeTimes,uint256 deadline)");
+    bytes32 public constant REGISTRATION_TYPEHASH = keccak256(
+        "ModelRegistration(bytes32 modelId,address modeller,uint256 exposure,uint256 firstRound,uint256 deadline)"
+    );
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "ModelAttestation(bytes32 modelId,address modeller,bool attested,bytes32 evidence,uint256 nonce,"
+        "uint256 deadline)"
+    );
+
+    /// @notice The token dispute bonds are paid in (NMR).
+    IERC20 public immutable bondToken;
+    /// @notice Numerai tournament id every report must carry (8 = Classic).
+    uint256 public immutable tournament;
+    /// @notice Largest clip a report may carry (1e18 = 100% of the stake at risk).
+    uint256 public immutable maxClip;
+    /// @notice Largest multiplier a report may carry for any score.
+    uint256 public immutable maxMultiplier;
+    /// @notice Shortest time between the submission deadlines of two consecutive rounds. Lets an agreement
+    ///         prove the round after the latest announced one has not closed yet (see `nextStartRound`).
+    uint256 public immutable minRoundSpacing;
+    /// @notice Seconds a posted report stays disputable before it may become final.
+    uint256 public immutable challengeWindow;
+    /// @notice Seconds from a round's submission deadline until Numerai resolves it (about 31 days today).
+    uint256 public immutable resolutionDelay;
+    /// @notice Seconds after a round's resolution within which it must be final, or agreements may mature
+    ///         counting it as zero return.
+    uint256 public immutable maxReportDelay;
+    /// @notice NMR a disputer locks with a dispute.
+    uint256 public immutable disputeBond;
+    /// @notice Seconds after which the bond of a dispute nobody resolved may be taken back.
+    uint256 public immutable disputeTimeout;
+    /// @notice Delay between proposing and executing a change of signers or quorums.
+    uint256 public immutable signerSetDelay;
+
+    struct Model {
+        address modeller;
+        uint64 exposure;
+        bool attested;
+    }
+
+    /// @dev lastPosted >= lastFinal: rounds in (lastFinal, lastPosted] are pending.
+    struct Progress {
+        uint64 firstRound;
+        uint64 lastFinal;
+        uint64 lastPosted;
+    }
+
+    /// @dev One slot per round. `index` is written at finalisation (zero while pending). The index is capped at
+    ///      uint184 (about 2.4e37 times the start value: decades of daily rounds).
+    struct RoundRecord {
+        uint184 index;
+        int64 roundReturn;
+        bool missed;
+    }
+
+    /// @dev A posted report: its EIP-712 struct hash and when it may become final (DISPUTED while disputed).
+    struct Pending {
+        bytes32 reportHash;
+        uint64 finalAt;
+    }
+
+    struct Dispute {
+        address disputer;
+        uint64 disputedAt;
+        uint256 bond;
+    }
+
+    uint64 private constant DISPUTED = type(uint64).max;
+
+    address[] private _signers;
+    mapping(address => bool) public isSigner;
+    /// @notice Distinct signers a report, announcement, registration or attestation needs.
+    uint256 public quorum;
+    /// @notice Distinct signers a dispute resolution needs (> quorum).
+    uint256 public disputeQuorum;
+    mapping(address => bool) public isWatcher;
+
+    /// @notice Hash of the proposed signer set (zero when none) and when it may be executed.
+    bytes32 public proposedSignerSet;
+    uint256 public proposedSignerSetExecutableAt;
+
+    mapping(bytes32 => Model) private _models;
+    mapping(bytes32 => Progress) private _progress;
+    mapping(bytes32 => mapping(uint256 => RoundRecord)) private _rounds;
+    mapping(bytes32 => mapping(uint256 => Pending)) private _pending;
+    mapping(bytes32 => mapping(uint256 => Dispute)) private _disputes;
+    /// @notice Next nonce an attestation of each model must carry (so an old attestation cannot be replayed).
+    mapping(bytes32 => uint256) public attestationNonce;
+
+    /// @notice Latest announced round and its submission deadline; the first round ever announced.
+    uint64 public currentRound;
+    uint64 public currentRoundCloseTime;
+    uint64 public firstAnnouncedRound;
+    mapping(uint256 => uint256) private _closeTimes;
+
+    /// @param owner_ Proposes signer-set changes (timelocked) and manages watchers; posts nothing.
+    /// @param config Immutable parameters (see `OracleConfig`).
+    /// @param signers_ Initial signers, strictly ascending addresses.
+    /// @param quorum_ Signatures a statement needs (>= 1).
+    /// @param disputeQuorum_ Signatures a dispute resolution needs (quorum_ < disputeQuorum_ <= signers).
+    constructor(
+        address owner_,
+        OracleConfig memory config,
+        address[] memory signers_,
+        uint256 quorum_,
+        uint256 disputeQuorum_
+    ) Ownable(owner_) EIP712("Backing Vaults ScoreOracle", "1") {
+        if (config.bondToken == address(0)) revert ZeroAddress();
+        if (config.maxClip == 0 || config.maxClip > ONE) revert BoundOutOfRange("maxClip");
+        if (config.maxMultiplier == 0 || config.maxMultiplier > 1000 * ONE) revert BoundOutOfRange("maxMultiplier");
+        if (config.minRoundSpacing == 0 || config.minRoundSpacing > 365 days) {
+            revert BoundOutOfRange("minRoundSpacing");
+        }
+        if (config.challengeWindow == 0 || config.challengeWindow > 30 days) revert BoundOutOfRange("challengeWindow");
+        if (config.resolutionDelay > 365 days) revert BoundOutOfRange("resolutionDelay");
+        // a round must be able to become final (challenge window) before the fallback may count it as zero
+        if (config.maxReportDelay <= config.challengeWindow || config.maxReportDelay > 365 days) {
+            revert BoundOutOfRange("maxReportDelay");
+        }
+        if (config.disputeBond == 0) revert BoundOutOfRange("disputeBond");
+        if (config.disputeTimeout == 0 || config.disputeTimeout > 365 days) revert BoundOutOfRange("disputeTimeout");
+        if (config.signerSetDelay == 0 || config.signerSetDelay > 365 days) revert BoundOutOfRange("signerSetDelay");
+        bondToken = IERC20(config.bondToken);
+        tournament = config.tournament;
+        maxClip = config.maxClip;
+        maxMultiplier = config.maxMultiplier;
+        minRoundSpacing = config.minRoundSpacing;
+        challengeWindow = config.challengeWindow;
+        resolutionDelay = config.resolutionDelay;
+        maxReportDelay = config.maxReportDelay;
+        disputeBond = config.disputeBond;
+        disputeTimeout = config.disputeTimeout;
+        signerSetDelay = config.signerSetDelay;
+        _setSigners(signers_, quorum_, disputeQuorum_);
+    }
+
+    // ================================================================================ governance
+
+    /// @notice Propose a new signer set and quorums; it takes effect only through `executeSignerSet` after
+    ///         `signerSetDelay`. Replaces any earlier proposal.
+    /// @param signers_ New signers, strictly ascending addresses.
+    /// @param quorum_ New quorum.
+    /// @param disputeQuorum_ New dispute quorum.
+    function proposeSignerSet(address[] calldata signers_, uint256 quorum_, uint256 disputeQuorum_)
+        external
+        onlyOwner
+    {
+        _checkSignerSet(signers_, quorum_, disputeQuorum_);
+        bytes32 setHash = keccak256(abi.encode(signers_, quorum_, disputeQuorum_));
+        uint256 executableAt = block.timestamp + signerSetDelay;
+        proposedSignerSet = setHash;
+        proposedSignerSetExecutableAt = executableAt;
+        emit SignerSetProposed(setHash, signers_, quorum_, disputeQuorum_, executableAt);
+    }
+
+    /// @notice Withdraw the pending signer-set proposal.
+    function cancelSignerSet() external onlyOwner {
+        bytes32 setHash = proposedSignerSet;
+        if (setHash == bytes32(0)) revert NoSignerSetProposed();
+        delete proposedSignerSet;
+        delete proposedSignerSetExecutableAt;
+        emit SignerSetCancelled(setHash);
+    }
+
+    /// @notice Put the proposed signer set in force once its timelock is over. Anyone may call.
+    /// @param signers_ The proposed signers (must match the proposal).
+    /// @param quorum_ The proposed quorum.
+    /// @param disputeQuorum_ The proposed dispute quorum.
+    function executeSignerSet(address[] calldata signers_, uint256 quorum_, uint256 disputeQuorum_) external {
+        bytes32 setHash = proposedSignerSet;
+        if (setHash == bytes32(0)) revert NoSignerSetProposed();
+        bytes32 given = keccak256(abi.encode(signers_, quorum_, disputeQuorum_));
+        if (given != setHash) revert SignerSetMismatch(setHash, given);
+        uint256 executableAt = proposedSignerSetExecutableAt;
+        if (block.timestamp < executableAt) revert TimelockNotOver(executableAt);
+        delete proposedSignerSet;
+        delete proposedSignerSetExecutableAt;
+        for (uint256 i = 0; i < _signers.length; ++i) {
+            isSigner[_signers[i]] = false;
+        }
+        delete _signers;
+        _setSigners(signers_, quorum_, disputeQuorum_);
+    }
+
+    /// @notice Disabled: without an owner, forfeited bonds would have nowhere to go and the signer set could never
+    ///         change again. Transfer ownership (two steps) instead.
+    function renounceOwnership() public view override onlyOwner {
+        revert RenounceDisabled();
+    }
+
+    /// @notice Allow or revoke a watcher: an address that may dispute reports (with a bond) but sign nothing.
+    /// @dev Not timelocked: a watcher can only delay finality, at the risk of its bond.
+    /// @param watcher The address.
+    /// @param allowed True to allow, false to revoke.
+    function setWatcher(address watcher, bool allowed) external onlyOwner {
+        if (watcher == address(0)) revert ZeroAddress();
+        isWatcher[watcher] = allowed;
+        emit WatcherSet(watcher, allowed);
+    }
+
+    // ================================================================================ signed statements
+
+    /// @notice Register a Numerai model: who may offer agreements on it and how much of its stake each resolved
+    ///         round puts at risk. Needs `quorum` signatures.
+    /// @param modelId Numerai model id (the UUID's 16 bytes, left-aligned, or any 32-byte id).
+    /// @param modeller The address that may offer agreements on the model.
+    /// @param exposure Fraction of the stake at risk per resolved round, 1e18 = 1.0 (at most 1.0).
+    /// @param firstRound First round reported for this model (rounds are then strictly sequential).
+    /// @param deadline Last timestamp at which the signatures are accepted.
+    /// @param signatures 65-byte signatures by distinct signers, in ascending signer order.
+    function registerModel(
+        bytes32 modelId,
+        address modeller,
+        uint256 exposure,
+        uint256 firstRound,
+        uint256 deadline,
+        bytes[] calldata signatures
+    ) external {
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(REGISTRATION_TYPEHASH, modelId, modeller, exposure, firstRound, deadline))
+        );
+        _verify(digest, deadline, signatures, quorum);
+        if (modeller == address(0)) revert ZeroAddress();
+        if (_models[modelId].modeller != address(0)) revert ModelAlreadyRegistered(modelId);
+        if (exposure == 0 || exposure > MAX_EXPOSURE) revert ExposureOutOfBounds(exposure, MAX_EXPOSURE);
+        if (firstRound == 0 || firstRound > type(uint64).max) revert FirstRoundZero();
+        _models[modelId] = Model(modeller, uint64(exposure), false);
+        _progress[modelId] = Progress(uint64(firstRound), uint64(firstRound - 1), uint64(firstRound - 1));
+        _rounds[modelId][firstRound - 1] = RoundRecord(uint184(ONE), 0, false);
+        emit ModelRegistered(modelId, modeller, exposure, firstRound);
+    }
+
+    /// @notice Record that the registered modeller's address was (or no longer is) found in the model owner's
+    ///         public Numerai profile. Needs `quorum` signatures and the model's current attestation nonce.
+    /// @param modelId The model.
+    /// @param modeller The registered modeller (guards against attesting a different address).
+    /// @param attested True when found, false to withdraw an attestation.
+    /// @param evidence Hash of the profile text the service found the address in.
+    /// @param deadline Last timestamp at which the signatures are accepted.
+    /// @param signatures Signatures by distinct signers, ascending.
+    function attestModel(
+        bytes32 modelId,
+        address modeller,
+        bool attested,
+        bytes32 evidence,
+        uint256 deadline,
+        bytes[] calldata signatures
+    ) external {
+        uint256 nonce = attestationNonce[modelId];
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(ATTESTATION_TYPEHASH, modelId, modeller, attested, evidence, nonce, deadline))
+        );
+        _verify(digest, deadline, signatures, quorum);
+        address registered = _models[modelId].modeller;
+        if (registered == address(0)) revert ModelNotRegistered(modelId);
+        if (registered != modeller) revert ModellerMismatch(modelId, registered, modeller);
+        attestationNonce[modelId] = nonce + 1;
+        _models[modelId].attested = attested;
+        emit ModelAttested(modelId, modeller, attested, evidence);
+    }
+
+    /// @notice Announce consecutive rounds with their submission deadlines (Numerai's closeStakingTime).
+    ///         Needs `quorum` signatures.
+    /// @param firstRound The first round announced: any round the first time, then `currentRound + 1`.
+    /// @param closeTimes One deadline per round, each at least `minRoundSpacing` after the previous round's.
+    /// @param deadline Last timestamp at which the signatures are accepted.
+    /// @param signatures Signatures by distinct signers, ascending.
+    function announceRounds(
+        uint256 firstRound,
+        uint256[] calldata closeTimes,
+        uint256 deadline,
+        bytes[] calldata signatures
+    ) external {
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    ANNOUNCEMENT_TYPEHASH, tournament, firstRound, keccak256(abi.encodePacked(closeTimes)), deadline
+                )
+            )
+        );
+        _verify(digest, deadline, signatures, quorum);
+        uint256 count = closeTimes.length;
+        if (count == 0) revert NoCloseTimes();
+        uint256 round = currentRound;
+        uint256 close = currentRoundCloseTime;
+        if (round == 0) {
+            if (firstRound == 0) revert RoundNotNextAnnouncement(firstRound, 1);
+            firstAnnouncedRound = uint64(firstRound);
+        } else if (firstRound != round + 1) {
+            revert RoundNotNextAnnouncement(firstRound, round + 1);
+        }
+        round = firstRound;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 earliest = close == 0 ? 1 : close + minRoundSpacing;
+            uint256 closeTime = closeTimes[i];
+            if (closeTime < earliest) revert CloseTimeTooEarly(closeTime, earliest);
+            if (closeTime > type(uint64).max || round > type(uint64).max) revert BoundOutOfRange("round");
+            _closeTimes[round] = closeTime;
+            emit RoundAnnounced(round, closeTime);
+            close = closeTime;
+            ++round;
+        }
+        currentRound = uint64(round - 1);
+        currentRoundCloseTime = uint64(close);
+    }
+
+    /// @notice Post resolved rounds: any models, any consecutive rounds, one set of `quorum` signatures over the
+    ///         whole batch. Each report becomes final `challengeWindow` after posting unless disputed.
+    /// @param reports The reports, each for its model's next round, already announced.
+    /// @param deadline Last timestamp at which the signatures are accepted.
+    /// @param signatures Signatures by distinct signers, ascending.
+    function postReports(RoundReport[] calldata reports, uint256 deadline, bytes[] calldata signatures) external {
+        uint256 count = reports.length;
+        if (count == 0) revert NoReports();
+        bytes32[] memory hashes = new bytes32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            hashes[i] = hashReport(reports[i]);
+        }
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(REPORT_BATCH_TYPEHASH, keccak256(abi.encodePacked(hashes)), deadline))
+        );
+        _verify(digest, deadline, signatures, quorum);
+        uint64 finalAt = uint64(block.timestamp + challengeWindow);
+        for (uint256 i = 0; i < count; ++i) {
+            _post(reports[i], hashes[i], finalAt);
+        }
+    }
+
+    /// @notice Dispute a pending report during its challenge window, locking `disputeBond` NMR (approve first).
+    ///         The report and every later round of the model then wait for a dispute resolution.
+    /// @param modelId The model.
+    /// @param round The disputed round.
+    function dispute(bytes32 modelId, uint256 round) external {
+        if (!isSigner[msg.sender] && !isWatcher[msg.sender]) revert NotSignerOrWatcher(msg.sender);
+        Progress memory p = _progress[modelId];
+        if (round <= p.lastFinal || round > p.lastPosted) revert RoundNotPending(modelId, round);
+        Pending storage pending = _pending[modelId][round];
+        uint256 finalAt = pending.finalAt;
+        if (finalAt == DISPUTED) revert AlreadyDisputed(modelId, round);
+        if (block.timestamp >= finalAt) revert ChallengeWindowOver(modelId, round, finalAt);
+        pending.finalAt = DISPUTED;
+        uint256 bond = disputeBond;
+        _disputes[modelId][round] = Dispute(msg.sender, uint64(block.timestamp), bond);
+        emit ReportDisputed(modelId, round, msg.sender, pending.reportHash, bond);
+        bondToken.safeTransferFrom(msg.sender, address(this), bond);
+    }
+
+    /// @notice Resolve a dispute with a replacement report signed by `disputeQuorum` signers, who also sign the
+    ///         hash of the report they replace. The replacement is final at once. The bond goes back to the
+    ///         disputer if the replacement differs from the disputed report, and to the owner otherwise.
+    /// @param replacement The report that replaces the disputed one (same model and round).
+    /// @param deadline Last timestamp at which the signatures are accepted.
+    /// @param signatures Signatures by distinct signers, ascending.
+    function resolveDispute(RoundReport calldata replacement, uint256 deadline, bytes[] calldata signatures)
+        external
+    {
+        bytes32 modelId = replacement.modelId;
+        uint256 round = replacement.round;
+        Pending storage pending = _pending[modelId][round];
+        if (pending.finalAt != DISPUTED) revert NotDisputed(modelId, round);
+        bytes32 disputedHash = pending.reportHash;
+        bytes32 replacementHash = hashReport(replacement);
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(RESOLUTION_TYPEHASH, disputedHash, replacementHash, deadline)));
+        _verify(digest, deadline, signatures, disputeQuorum);
+        int256 roundReturn = _checkedReturn(replacement);
+
+        Dispute memory d = _disputes[modelId][round];
+        delete _disputes[modelId][round];
+        pending.reportHash = replacementHash;
+        pending.finalAt = uint64(block.timestamp);
+        _rounds[modelId][round] = RoundRecord(0, int64(roundReturn), replacement.missed);
+        // true when the disputer gets his bond back now (false too once he reclaimed it after the timeout)
+        bool bondReturned = d.bond != 0 && replacementHash != disputedHash;
+        emit DisputeResolved(modelId, round, disputedHash, replacementHash, roundReturn, bondReturned);
+        if (d.bond != 0) bondToken.safeTransfer(bondReturned ? d.disputer : owner(), d.bond);
+    }
+
+    /// @notice Give a disputer back his bond when nobody resolved the dispute within `disputeTimeout`. The
+    ///         round stays disputed (agreements fall back to zero returns once it is overdue).
+    /// @param modelId The model.
+    /// @param round The disputed round.
+    function reclaimBond(bytes32 modelId, uint256 round) external {
+        Dispute memory d = _disputes[modelId][round];
+        if (d.bond == 0) revert NoBondHeld(modelId, round);
+        uint256 reclaimableAt = uint256(d.disputedAt) + disputeTimeout;
+        if (block.timestamp < reclaimableAt) revert DisputeTimeoutNotOver(reclaimableAt);
+        _disputes[modelId][round].bond = 0;
+        emit BondReclaimed(modelId, round, d.disputer, d.bond);
+        bondToken.safeTransfer(d.disputer, d.bond);
+    }
+
+    /// @notice Make final the model's pending rounds whose challenge window is over, in order, stopping at the
+    ///         first that is still disputable or disputed. Anyone may call.
+    /// @param modelId The model.
+    /// @param maxRounds At most this many rounds (bounds the gas).
+    /// @return lastFinal The model's last final round afterwards.
+    function finalize(bytes32 modelId, uint256 maxRounds) public returns (uint256 lastFinal) {
+        Model memory m = _models[modelId];
+        if (m.modeller == address(0)) revert ModelNotRegistered(modelId);
+        Progress memory p = _progress[modelId];
+        uint256 round = p.lastFinal;
+        uint256 last = p.lastPosted;
+        uint256 index = _rounds[modelId][round].index;
+        for (uint256 n = 0; n < maxRounds && round < last; ++n) {
+            uint256 next = round + 1;
+            if (_pending[modelId][next].finalAt > block.timestamp) break;
+            RoundRecord memory r = _rounds[modelId][next];
+            // growth = 1 + exposure * roundReturn >= 0, because exposure <= 1 and |roundReturn| <= clip <= 1.
+            int256 growth = int256(ONE) + (int256(uint256(m.exposure)) * r.roundReturn) / int256(ONE);
+            index = (index * uint256(growth)) / ONE;
+            if (index > type(uint184).max) revert IndexOverflow(modelId, next);
+            _rounds[modelId][next].index = uint184(index);
+            emit RoundFinalized(modelId, next, r.roundReturn, r.missed, index);
+            round = next;
+        }
+        if (round != p.lastFinal) _progress[modelId].lastFinal = uint64(round);
+        return round;
+    }
+
+    /// @notice `finalize` for several models in one transaction.
+    /// @param modelIds The models.
+    /// @param maxRoundsEach At most this many rounds per model.
+    function finalizeMany(bytes32[] calldata modelIds, uint256 maxRoundsEach) external {
+        for (uint256 i = 0; i < modelIds.length; ++i) {
+            finalize(modelIds[i], maxRoundsEach);
+        }
+    }
+
+    // ================================================================================ views
+
+    /// @notice The current signers, ascending.
+    function signers() external view returns (address[] memory) {
+        return _signers;
+    }
+
+    /// @notice EIP-712 struct hash of a report (what disputes compare).
+    function hashReport(RoundReport calldata report) public pure returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                ROUND_REPORT_TYPEHASH,
+                report.modelId,
+                report.tournament,
+                report.round,
+                report.missed,
+                keccak256(abi.encodePacked(report.scoreNames)),
+                keccak256(abi.encodePacked(report.scores)),
+                keccak256(abi.encodePacked(report.multipliers)),
+                report.payoutFactor,
+                report.clip
+            )
+        );
+    }
+
+    /// @notice The EIP-712 domain separator (bound to this chain and this contract).
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /// @notice Compute a report's round return, enforcing every protocol bound:
+    ///         clamp(payoutFactor * sum(multiplier_i * score_i), -clip, +clip), one truncation toward zero.
+    /// @return roundReturn The clamped return, 1e18 = +100% (zero for a missed round).
+    function computeRoundReturn(RoundReport calldata report) external view returns (int256 roundReturn) {
+        return _checkedReturn(report);
+    }
+
+    /// @inheritdoc IScoreOracle
+    function modelInfo(bytes32 modelId)
+        external
+        view
+        returns (address modeller, uint256 exposure, uint256 firstRound, uint256 lastRound)
+    {
+        Model memory m = _models[modelId];
+        Progress memory p = _progress[modelId];
+        return (m.modeller, m.exposure, p.firstRound, p.lastFinal);
+    }
+
+    /// @notice The model's last posted round (final or pending).
+    function lastPostedRound(bytes32 modelId) external view returns (uint256) {
+        return _progress[modelId].lastPosted;
+    }
+
+    /// @inheritdoc IScoreOracle
+    function isAttested(bytes32 modelId) external view returns (bool) {
+        return _models[modelId].attested;
+    }
+
+    /// @inheritdoc IScoreOracle
+    function indexAt(bytes32 modelId, uint256 round) external view returns (uint256) {
+        _requireFinal(modelId, round);
+        return _rounds[modelId][round].index;
+    }
+
+    /// @notice Everything stored for one final round.
+    /// @return index The cumulative index after the round.
+    /// @return roundReturn The round's return (0 when missed).
+    /// @return missed True when the model did not take part in the round.
+    function roundRecord(bytes32 modelId, uint256 round)
+        external
+        view
+        returns (uint256 index, int256 roundReturn, bool missed)
+    {
+        _requireFinal(modelId, round);
+        RoundRecord memory r = _rounds[modelId][round];
+        return (r.index, r.roundReturn, r.missed);
+    }
+
+    /// @notice A posted round's report, final or pending.
+    /// @return reportHash EIP-712 struct hash of the report in force.
+    /// @return roundReturn Its return.
+    /// @return missed Whether it reports a missed round.
+    /// @return finalAt When it may become final (type(uint64).max while disputed).
+    /// @return disputer Who disputed it (zero when not disputed).
+    /// @return bond Bond still held for the dispute.
+    function reportOf(bytes32 modelId, uint256 round)
+        external
+        view
+        returns (bytes32 reportHash, int256 roundReturn, bool missed, uint256 finalAt, address disputer, uint256 bond)
+    {
+        Progress memory p = _progress[modelId];
+        if (round < p.firstRound || round > p.lastPosted) revert RoundNotPosted(modelId, round);
+        Pending memory pending = _pending[modelId][round];
+        RoundRecord memory r = _rounds[modelId][round];
+        Dispute memory d = _disputes[modelId][round];
+        return (pending.reportHash, r.roundReturn, r.missed, pending.finalAt, d.disputer, d.bond);
+    }
+
+    /// @notice Submission deadline of an announced round (zero when not announced).
+    function roundCloseTime(uint256 round) external view returns (uint256) {
+        return _closeTimes[round];
+    }
+
+    /// @notice When Numerai's resolution of `round` is due: its deadline plus `resolutionDelay`. For a round not
+    ///         announced yet, the earliest its deadline can be (minRoundSpacing per round after the latest).
+    function roundDueTime(uint256 round) public view returns (uint256) {
+        uint256 current = currentRound;
+        if (current == 0) revert NoRoundAnnounced();
+        uint256 close;
+        if (round > current) {
+            // far-future rounds saturate (no overflow): 2^64 rounds ahead is beyond any agreement's reach
+            uint256 ahead = round - current > type(uint64).max ? type(uint64).max : round - current;
+            close = uint256(currentRoundCloseTime) + ahead * minRoundSpacing;
+        } else {
+            uint256 first = firstAnnouncedRound;
+            // rounds before the first announcement closed before it: its deadline bounds theirs from above
+            close = _closeTimes[round < first ? first : round];
+        }
+        return close + resolutionDelay;
+    }
+
+    /// @inheritdoc IScoreOracle
+    function nextStartRound() external view returns (uint256) {
+        uint256 round = currentRound;
+        if (round == 0) revert NoRoundAnnounced();
+        // Round `round + 1` closes at least minRoundSpacing after round `round` does. Before that moment it
+        // cannot have closed, whether or not it has been announced yet; after it, it might have.
+        uint256 staleAt = uint256(currentRoundCloseTime) + minRoundSpacing;
+        if (block.timestamp >= staleAt) revert RoundScheduleStale(round, currentRoundCloseTime, staleAt);
+        return round + 1;
+    }
+
+    /// @inheritdoc IScoreOracle
+    function settlementIndices(bytes32 modelId, uint256 startRound, uint256 endRound)
+        external
+        view
+        returns (uint256 startIndex, uint256 endIndex, uint256 lastFinal, bool complete)
+    {
+        Progress memory p = _progress[modelId];
+        if (_models[modelId].modeller == address(0)) revert ModelNotRegistered(modelId);
+        if (startRound < p.firstRound || endRound < startRound) revert RoundNotPosted(modelId, startRound);
+        lastFinal = p.lastFinal;
+        if (lastFinal >= endRound) {
+            return (_rounds[modelId][startRound - 1].index, _rounds[modelId][endRound].index, lastFinal, true);
+        }
+        // The first round this agreement needs that is not final decides: later rounds are due later.
+        uint256 firstMissing = lastFinal + 1 > startRound ? lastFinal + 1 : startRound;
+        complete = block.timestamp >= roundDueTime(firstMissing) + maxReportDelay;
+        // Nothing of the lockup is final: every round of it counts zero, so both ends sit at the last final index
+        // (a model already wiped out stays at zero, exactly as if the rounds before the lockup had been posted).
+        uint256 from = lastFinal + 1 < startRound ? lastFinal : startRound - 1;
+        return (_rounds[modelId][from].index, _rounds[modelId][lastFinal].index, lastFinal, complete);
+    }
+
+    // ================================================================================ internals
+
+    function _post(RoundReport calldata report, bytes32 reportHash, uint64 finalAt) private {
+        bytes32 modelId = report.modelId;
+        if (_models[modelId].modeller == address(0)) revert ModelNotRegistered(modelId);
+        Progress storage p = _progress[modelId];
+        uint256 round = report.round;
+        uint256 expected = uint256(p.lastPosted) + 1;
+        if (round != expected) revert RoundNotNext(modelId, round, expected);
+        if (round > currentRound) revert RoundNotAnnounced(round, currentRound);
+        int256 roundReturn = _checkedReturn(report);
+        p.lastPosted = uint64(round);
+        // roundReturn fits int64: |roundReturn| <= maxClip <= 1e18 < 2^63
+        _rounds[modelId][round] = RoundRecord(0, int64(roundReturn), report.missed);
+        _pending[modelId][round] = Pending(reportHash, finalAt);
+        emit RoundPosted(modelId, round, report, reportHash, roundReturn, finalAt);
+    }
+
+    function _checkedReturn(RoundReport calldata report) private view returns (int256 roundReturn) {
+        if (report.tournament != tournament) revert WrongTournament(report.tournament, tournament);
+        uint256 count = report.scores.length;
+        if (report.scoreNames.length != count || report.multipliers.length != count) revert LengthMismatch();
+        if (report.missed) {
+            if (count != 0) revert MissedRoundWithScores();
+            return 0;
+        }
+        if (count == 0) revert NoScores();
+        if (count > MAX_SCORES) revert TooManyScores(count, MAX_SCORES);
+        if (report.payoutFactor > ONE) revert PayoutFactorOutOfBounds(report.payoutFactor);
+        if (report.clip == 0 || report.clip > maxClip) revert ClipOutOfBounds(report.clip, maxClip);
+        // slither-disable-next-line uninitialized-local -- a sum, meant to start at the default zero
+        int256 weighted; // 1e36 scale
+        for (uint256 i = 0; i < count; ++i) {
+            bytes32 name = report.scoreNames[i];
+            if (name == bytes32(0)) revert EmptyScoreName(i);
+            for (uint256 j = 0; j < i; ++j) {
+                if (report.scoreNames[j] == name) revert DuplicateScoreName(name);
+            }
+            int256 score = report.scores[i];
+            if (score > MAX_ABS_SCORE || score < -MAX_ABS_SCORE) revert ScoreOutOfBounds(i, score);
+            uint256 multiplier = report.multipliers[i];
+            if (multiplier > maxMultiplier) revert MultiplierOutOfBounds(i, multiplier, maxMultiplier);
+            // bounded: |score| <= 1e18, multiplier <= 1e21, at most 8 terms
+            weighted += int256(multiplier) * score;
+        }
+        // bounded: payoutFactor <= 1e18, |weighted| <= 8e39
+        int256 raw = (int256(report.payoutFactor) * weighted) / 1e36;
+        int256 bound = int256(report.clip);
+        roundReturn = raw > bound ? bound : (raw < -bound ? -bound : raw);
+    }
+
+    /// @dev Every signature must be valid (65 bytes, low s), from a current signer, signers strictly ascending
+    ///      (so none counts twice), and at least `required` of them.
+    function _verify(bytes32 digest, uint256 deadline, bytes[] calldata signatures, uint256 required) private view {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        uint256 count = signatures.length;
+        if (count < required) revert QuorumNotMet(count, required);
+        address previous = address(0);
+        for (uint256 i = 0; i < count; ++i) {
+            // slither-disable-next-line unused-return -- the error kind is enough; the s value is not needed
+            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signatures[i]);
+            if (err != ECDSA.RecoverError.NoError) revert InvalidSignature(i);
+            if (!isSigner[recovered]) revert NotSigner(i, recovered);
+            if (recovered <= previous) revert SignersNotAscending(i);
+            previous = recovered;
+        }
+    }
+
+    function _checkSignerSet(address[] memory signers_, uint256 quorum_, uint256 disputeQuorum_) private pure {
+        uint256 n = signers_.length;
+        if (n == 0 || n > MAX_SIGNERS || quorum_ == 0 || disputeQuorum_ <= quorum_ || disputeQuorum_ > n) {
+            revert SignerSetInvalid(n, quorum_, disputeQuorum_);
+        }
+        address previous = address(0);
+        for (uint256 i = 0; i < n; ++i) {
+            if (signers_[i] <= previous) revert SignersNotAscending(i);
+            previous = signers_[i];
+        }
+    }
+
+    function _setSigners(address[] memory signers_, uint256 quorum_, uint256 disputeQuorum_) private {
+        _checkSignerSet(signers_, quorum_, disputeQuorum_);
+        for (uint256 i = 0; i < signers_.length; ++i) {
+            isSigner[signers_[i]] = true;
+            _signers.push(signers_[i]);
+        }
+        quorum = quorum_;
+        disputeQuorum = disputeQuorum_;
+        emit SignerSetChanged(signers_, quorum_, disputeQuorum_);
+    }
+
+    function _requireFinal(bytes32 modelId, uint256 round) private view {
+        if (_models[modelId].modeller == address(0)) revert ModelNotRegistered(modelId);
+        Progress memory p = _progress[modelId];
+        // firstRound >= 1 for a registered model; written so that no round number can overflow
+        if (round < p.firstRound - 1 || round > p.lastFinal) revert RoundNotPosted(modelId, round);
+    }
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.24;
+
+import {IBackingAgreement} from "../interfaces/agreement/IBackingAgreement.sol";
+import {IBackingSeries} from "../interfaces/series/IBackingSeries.sol";
+import {TermsRules} from "../libraries/TermsRules.sol";
+
+/// @title SeriesTerms
+/// @notice Checks and stores the terms of one agreement of a BackingSeries. An external library (linked, called
+///         by DELEGATECALL on the series' own storage) so the series stays under the 24 KiB code-size limit; it
+///         runs once per agreement, so the extra call costs nothing that matters.
+/// @dev The checks are BackingAgreement's (TermsRules: same errors, same order), then the series' own: clawback
+///      and commitment options (docs/series.md).
+library SeriesTerms {
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant MAX_CLAWBACK_AGREEMENTS = 4;
+    uint256 internal constant MAX_COMMITMENT_AGREEMENTS = 8;
+    uint256 internal constant MAX_COMMITMENT_OPTIONS = 4;
+
+    /// @dev The terms of one agreement, as stored (the calldata Terms checked and narrowed).
+    struct Config {
+        uint80 unitSize;
+        uint24 minUnits;
+        uint24 maxUnits;
+        uint16 profitShareBps;
+        uint16 burnShareBps;
+        uint16 upfrontFeeBps;
+        uint32 reserveRatioBps;
+        uint32 lockupRounds;
+        uint40 openUntil;
+        uint40 windDown;
+        address stakingAddress;
+        uint16 clawbackBps;
+        uint8 clawbackAgreements;
+        uint8 ladderLength;
+        uint8 commitmentCount;
+        uint256 ladder; //      tiers: (uint24 minUnits | uint16 bps << 24) << 40 * i (six per word, two words)
+        uint256 ladderHigh;
+        uint256 commitments; // (uint8 agreements | uint16 bps << 8) << 24 * i
+        bytes32 economics;
+        bytes32 termsHash;
+    }
+
+    /// @notice Check `terms` and the series options and store them in `config`.
+    /// @param config The agreement's (empty) configuration in the series' storage.
+    /// @param terms The single-agreement terms.
+    /// @param feeLadder Up to 8 tiers, ascending by minUnits.
+    /// @param clawbackBps Part of each fee held in escrow.
+    /// @param clawbackAgreements Agreements the held part stays for.
+    /// @param commitments Up to 4 options, ascending in 2..8 agreements.
+    /// @return economics Hash of every term but openUntil and windDown (what a commitment binds to).
+    /// @return termsHash Hash of all the terms (what a rolling backer consents to).
+    function store(
+        Config storage config,
+        IBackingAgreement.Terms calldata terms,
+        IBackingAgreement.FeeTier[] calldata feeLadder,
+        uint256 clawbackBps,
+        uint256 clawbackAgreements,
+        IBackingSeries.Commitment[] calldata commitments
+    ) external returns (bytes32 economics, bytes32 termsHash) {
+        TermsRules.validate(terms);
+        uint256[2] memory ladder = TermsRules.packLadder(feeLadder, terms.maxUnits);
+        config.ladder = ladder[0];
+        config.ladderHigh = ladder[1];
+        config.ladderLength = uint8(feeLadder.length);
+        if (clawbackBps > BPS) revert IBackingSeries.ClawbackTooHigh(clawbackBps);
+        if (clawbackAgreements > MAX_CLAWBACK_AGREEMENTS) {
+            revert IBackingSeries.ClawbackWindowTooLong(clawbackAgreements, MAX_CLAWBACK_AGREEMENTS);
+        }
+        if ((clawbackBps == 0) != (clawbackAgreements == 0)) {
+            revert IBackingSeries.ClawbackHalfSet(clawbackBps, clawbackAgreements);
+        }
+        _storeCommitments(config, commitments);
+
+        config.unitSize = uint80(terms.unitSize);
+        config.minUnits = uint24(terms.minUnits);
+        config.maxUnits = uint24(terms.maxUnits);
+        config.profitShareBps = uint16(terms.profitShareBps);
+        config.burnShareBps = uint16(terms.burnShareBps);
+        config.upfrontFeeBps = uint16(terms.upfrontFeeBps);
+        config.reserveRatioBps = uint32(terms.reserveRatioBps);
+        config.lockupRounds = uint32(terms.lockupRounds);
+        config.openUntil = uint40(terms.openUntil);
+        config.windDown = uint40(terms.windDown);
+        config.stakingAddress = terms.stakingAddress;
+        config.clawbackBps = uint16(clawbackBps);
+        config.clawbackAgreements = uint8(clawbackAgreements);
+        IBackingAgreement.Terms memory economic = terms;
+        economic.openUntil = 0;
+        economic.windDown = 0;
+        economics = keccak256(abi.encode(economic, feeLadder, clawbackBps, clawbackAgreements, commitments));
+        termsHash = keccak256(abi.encode(terms, feeLadder, clawbackBps, clawbackAgreements, commitments));
+        config.economics = economics;
+        config.termsHash = termsHash;
+    }
+
+
+    function _storeCommitments(Config storage config, IBackingSeries.Commitment[] calldata commitments) private {
+        uint256 count = commitments.length;
+        if (count > MAX_COMMITMENT_OPTIONS) revert IBackingSeries.TooManyCommitments(count, MAX_COMMITMENT_OPTIONS);
+        uint256 packed = 0;
+        uint256 previous = 1;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 n = commitments[i].agreements;
+            uint256 bps = commitments[i].profitShareBps;
+            if (n <= previous || n > MAX_COMMITMENT_AGREEMENTS) revert IBackingSeries.CommitmentNotAscending(i);
+            if (bps > BPS) revert IBackingSeries.CommitmentShareTooHigh(i, bps);
+            packed |= (n | (bps << 8)) << (24 * i);
+            previous = n;
+        }
+        config.commitments = packed;
+        config.commitmentCount = uint8(count);
+    }
+}

@@ -1,0 +1,321 @@
+"""BackingSeries and SeriesFactory: every custom error a user can trigger, with its exact arguments, and the
+events of the main actions. Small terms (1-NMR units, one-round lockups, one-hour wind-down) keep it fast; the
+factory, collect and position-cap tests, which do not depend on the token or the deployment, run once (NMR, clone)."""
+
+from dataclasses import replace
+
+import pytest
+from brownie import BackingSeries, chain
+
+from backing.onchain.agreement import set_allowance
+from backing.model.agreement import ONE
+from backing.model.series import Commitment, example_terms
+from backing.onchain.series import ALL, post_lockup, terms_args
+from support.chain import expect_event, reverts_with
+
+ZERO = "0x" + "00" * 20
+
+
+@pytest.fixture
+def h(series, token, signed, modeller, staking, model_id, backers):
+    """Helpers around one series."""
+
+    class H:
+        def terms(self, **kw):
+            commitments = kw.pop("commitments", (Commitment(3, 1500),))
+            t = example_terms(0, commitments=commitments)
+            base = replace(t.base, unit_size=ONE, min_units=2, max_units=20, lockup_rounds=1, wind_down=3600,
+                           open_until=chain.time() + 30 * 86400, staking_address=staking.address,
+                           model_id=bytes.fromhex(model_id[2:]))
+            base = replace(base, **{k: v for k, v in kw.items() if k in base.__dataclass_fields__})
+            return replace(t, base=base, **{k: v for k, v in kw.items() if k not in base.__dataclass_fields__})
+
+        def open(self, t=None, sender=None):
+            return series.openAgreement(*terms_args(t or self.terms()), {"from": sender or modeller})
+
+        def fund(self, account, amount):
+            token.mintTo(account, amount, {"from": account})
+            set_allowance(token, account, series, token.allowance(account, series) + amount)
+
+        def deposit(self, backer, units, commit=0):
+            self.fund(backer, units * ONE)
+            return series.deposit(units, commit, {"from": backer})
+
+        def reserve(self, index, amount):
+            self.fund(modeller, amount)
+            return series.postReserve(index, amount, {"from": modeller})
+
+        def locked(self, index=0, deposits=((0, 5, 0),)):
+            """Open (if needed), deposit, post the reserve, lock. Returns the position ids."""
+            if series.agreementCount() == index:
+                self.open()
+            ids = [self.deposit(backers[who], units, commit).return_value for who, units, commit in deposits]
+            self.reserve(index, sum(u for _, u, _ in deposits) * ONE)
+            series.lock({"from": modeller})
+            return ids
+
+        def mature(self, index, growth=ONE):
+            post_lockup(signed, series, index, growth, 1)
+            chain.mine()
+            return series.mature(index, {"from": modeller})
+
+        def settle(self, index, growth=ONE):
+            self.mature(index, growth)
+            due = series.agreement(index)["amountDue"] - series.agreement(index)["repaid"]
+            self.fund(modeller, due)
+            return series.repay(index, due, {"from": modeller})
+
+    return H()
+
+
+# ---------------------------------------------------------------------------------------------- opening
+
+
+def test_open_errors(h, series, modeller, outsider, model_id):
+    t = h.terms()
+    with reverts_with("NotModeller", outsider):
+        h.open(t, sender=outsider)
+    other = replace(t, base=replace(t.base, model_id=b"\x01" * 32))
+    with reverts_with("ModelMismatch"):
+        h.open(other)
+    with reverts_with("ClawbackHalfSet", 2500, 0):
+        h.open(replace(t, clawback_agreements=0))
+    with reverts_with("ClawbackTooHigh", 10_001):
+        h.open(replace(t, clawback_bps=10_001))
+    with reverts_with("TooManyCommitments", 5, 4):
+        h.open(replace(t, commitments=tuple(Commitment(n, 1000) for n in range(2, 7))))
+    with reverts_with("CommitmentNotAscending", 1):
+        h.open(replace(t, commitments=(Commitment(3, 1000), Commitment(2, 1000))))
+    tx = h.open(t)
+    assert "AgreementOpened" in tx.events and tx.events["AgreementOpened"]["index"] == 0
+    with reverts_with("NextAlreadyOpen", 0):
+        h.open(t)
+
+
+@pytest.mark.parametrize("deployment", ["clone"], scope="module")
+@pytest.mark.parametrize("token_kind", ["nmr"], scope="module")
+def test_initialize_and_factory_errors(series, series_factory, token, oracle, modeller, outsider, model_id, h):
+    with reverts_with("NotFactory", outsider):
+        series.initialize(outsider, model_id, {"from": outsider})
+    with reverts_with("NotModelOwner"):  # (modelId, caller, registered modeller); bytes32 renders raw
+        series_factory.createSeries(model_id, {"from": outsider})
+    with reverts_with("NotASeries", token):
+        series_factory.adoptSeries(token, model_id, {"from": modeller})
+    direct = BackingSeries.deploy(token, oracle, series_factory, {"from": modeller})
+    series_factory.adoptSeries(direct, model_id, {"from": modeller})
+    with reverts_with("AlreadyInitialized"):
+        series_factory.adoptSeries(direct, model_id, {"from": modeller})
+
+
+# ---------------------------------------------------------------------------------------------- deposits and lock
+
+
+def test_deposit_withdraw_lock_errors(h, series, modeller, alice, bob, staking):
+    with reverts_with("NoAgreement"):
+        series.deposit(1, 0, {"from": alice})
+    h.open()
+    with reverts_with("NoSuchCommitment", 2):
+        series.deposit(1, 2, {"from": alice})
+    with reverts_with("CapacityExceeded", 21 * ONE, 20 * ONE):
+        series.deposit(21, 0, {"from": alice})
+    tx = h.deposit(alice, 1)
+    pid = tx.return_value
+    expect_event(tx, "PositionDeposited", index=0, positionId=pid, backer=alice, amount=ONE, commitEnd=-1)
+    with reverts_with("InsufficientUnits", 2, 1):
+        series.withdraw(2, 0, {"from": alice})
+    with reverts_with("InsufficientUnits", 1, 0):
+        series.withdraw(1, 3, {"from": alice})
+    with reverts_with("BelowMinCapital", ONE, 2 * ONE):
+        series.lock({"from": modeller})
+    with reverts_with("NotModeller", alice):
+        series.lock({"from": alice})
+    h.deposit(bob, 3, 3)
+    tx = h.reserve(0, ONE)
+    expect_event(tx, "SeriesReservePosted", index=0, amount=ONE, reserve=ONE)
+    with reverts_with("ReserveTooSmall", ONE, 2 * ONE):
+        series.lock({"from": modeller})
+    tx = series.withdraw(1, 0, {"from": alice})
+    expect_event(tx, "PositionWithdrawn", index=0, positionId=pid, backer=alice, amount=ONE)
+    with reverts_with("UnknownPosition", pid):
+        series.positionOf(pid)
+    h.reserve(0, ONE)
+    tx = series.lock({"from": modeller})
+    v = series.agreement(0)
+    expect_event(tx, "SeriesLocked", index=0, startRound=v["startRound"], capital=3 * ONE, upfrontFee=0,
+                 staked=3 * ONE, reserve=2 * ONE, priceStart=ONE, cohorts=1)
+    with reverts_with("WrongPhase", 1):
+        series.deposit(1, 0, {"from": alice})
+    with reverts_with("WrongPhase", 1):
+        series.cancel({"from": modeller})
+
+
+def test_window_and_cancel(h, series, modeller, alice, outsider):
+    h.open()
+    h.deposit(alice, 2)
+    with reverts_with("OpenWindowNotOver"):
+        series.cancel({"from": outsider})
+    chain.sleep(31 * 86400)
+    chain.mine()
+    with reverts_with("DepositWindowClosed"):
+        series.deposit(1, 0, {"from": alice})
+    with reverts_with("DepositWindowClosed"):
+        series.lock({"from": modeller})
+    tx = series.cancel({"from": outsider})
+    expect_event(tx, "SeriesCancelled", index=0, caller=outsider, reserveReturned=0)
+    tx = series.claim(1, {"from": outsider})
+    assert tx.events["PositionClaimedFrom"]["amount"] == 2 * ONE
+
+
+def test_previous_not_settled(h, series, modeller, alice):
+    h.locked(0)
+    h.open()
+    h.deposit(alice, 2)
+    h.reserve(1, 2 * ONE)
+    with reverts_with("PreviousNotSettled", 0):
+        series.lock({"from": modeller})
+
+
+# ---------------------------------------------------------------------------------------------- transfers
+
+
+def test_transfer_errors(h, series, modeller, alice, bob, staking):
+    (pid,) = h.locked(0)
+    with reverts_with("NotOwner", bob):
+        series.transfer(pid, bob, ONE, {"from": bob})
+    with reverts_with("TransferToModeller", modeller):
+        series.transfer(pid, modeller, ONE, {"from": alice})
+    with reverts_with("TransferToAgreement", series):
+        series.transfer(pid, series, ONE, {"from": alice})
+    with reverts_with("TransferToAgreement", staking):
+        series.transfer(pid, staking, ONE, {"from": alice})
+    with reverts_with("TransferToSelf", alice):
+        series.transfer(pid, alice, ONE, {"from": alice})
+    with reverts_with("TransferToZero"):
+        series.transfer(pid, ZERO, ONE, {"from": alice})
+    with reverts_with("ZeroAmount"):
+        series.transfer(pid, bob, 0, {"from": alice})
+    with reverts_with("InsufficientCapital", 5 * ONE + 1, 5 * ONE):
+        series.transfer(pid, bob, 5 * ONE + 1, {"from": alice})
+    tx = series.transfer(pid, bob, 2 * ONE, {"from": alice})
+    expect_event(tx, "PositionTransferred", positionId=pid, toPositionId=tx.return_value, to=bob, amount=2 * ONE)
+    h.mature(0)
+    with reverts_with("WrongPhase", 2):
+        series.transfer(pid, bob, ONE, {"from": alice})
+
+
+# ---------------------------------------------------------------------------------------------- maturity
+
+
+def test_maturity_errors(h, series, modeller, alice, outsider, series_factory):
+    (pid,) = h.locked(0)
+    with reverts_with("WrongPhase", 1):
+        series.repay(0, ONE, {"from": modeller})
+    with reverts_with("UnknownAgreement", 1):
+        series.mature(1, {"from": modeller})
+    h.mature(0, 9 * ONE // 10)
+    due = series.agreement(0)["amountDue"]
+    assert due > 0
+    h.fund(modeller, due + 1)
+    with reverts_with("RepaymentExceedsDue", due + 1, due):
+        series.repay(0, due + 1, {"from": modeller})
+    tx = series.repay(0, 1, {"from": modeller})
+    expect_event(tx, "SeriesRepaid", index=0, payer=modeller, amount=1, totalRepaid=1)
+    deadline = series.agreement(0)["deadline"]
+    with reverts_with("WindDownNotOver", deadline):
+        series.declareDefault(0, {"from": outsider})
+    h.open()
+    chain.sleep(3700)
+    chain.mine()
+    tx = series.declareDefault(0, {"from": outsider})
+    assert "SeriesDefaulted" in tx.events and "SeriesCancelled" in tx.events
+    assert series.ended() and series_factory.defaultsOf(modeller) == 1
+    with reverts_with("SeriesEnded"):
+        h.open()
+    with reverts_with("WrongPhase", 4):  # a defaulted agreement's positions cannot roll
+        series.roll(pid, ALL, 0, b"\x00" * 32, {"from": alice})
+    tx = series.claim(pid, {"from": outsider})
+    assert tx.events["PositionClaimedFrom"]["owner"] == alice
+    with reverts_with("PositionClaimed", pid):
+        series.claim(pid, {"from": outsider})
+
+
+# ---------------------------------------------------------------------------------------------- rolls
+
+
+def test_roll_errors(h, series, modeller, alice, bob, outsider):
+    a, b = h.locked(0, deposits=((0, 5, 3), (1, 5, 0)))
+    with reverts_with("NoOpenNextAgreement", 0):
+        series.roll(b, ALL, 0, b"\x00" * 32, {"from": bob})
+    with reverts_with("UnknownPosition", 999):
+        series.roll(999, ALL, 0, b"\x00" * 32, {"from": bob})
+    h.open()
+    with reverts_with("NotOwner", alice):
+        series.roll(b, ALL, 0, b"\x00" * 32, {"from": alice})
+    with reverts_with("TermsMismatch", 1):
+        series.roll(b, ALL, 0, b"\x01" * 32, {"from": bob})
+    with reverts_with("ZeroAmount"):
+        series.roll(b, 0, 0, b"\x00" * 32, {"from": bob})
+    with reverts_with("NoSuchCommitment", 2):
+        series.roll(b, ALL, 2, b"\x00" * 32, {"from": bob})
+    with reverts_with("AlreadyCommitted", 2):
+        series.roll(a, ALL, 3, b"\x00" * 32, {"from": alice})
+    with reverts_with("WrongPhase", 1):
+        series.executeRoll(b, {"from": outsider})
+    with reverts_with("WrongPhase", 1):
+        series.claim(b, {"from": outsider})
+    h.settle(0, 12 * ONE // 10)
+    with reverts_with("NoConsent", b):
+        series.executeRoll(b, {"from": outsider})
+    tx = series.executeRoll(a, {"from": outsider})  # standing commitment: anyone executes it
+    assert tx.events["PositionRolled"]["positionId"] == a
+    with reverts_with("PositionClaimed", a):
+        series.executeRoll(a, {"from": outsider})
+    tx = series.roll(b, ONE, 0, series.agreement(1)["termsHash"], {"from": bob})
+    expect_event(tx, "RollConsented", positionId=b, amount=ONE, commitAgreements=0)
+    new = tx.return_value
+    expect_event(tx, "PositionRolled", positionId=b, newPositionId=new, amount=ONE, chargedBack=0)
+    with reverts_with("PositionClaimed", b):
+        series.roll(b, ALL, 0, b"\x00" * 32, {"from": bob})
+    claimable = series.positionOf(b)["claimable"]
+    tx = series.claim(b, {"from": outsider})
+    expect_event(tx, "PositionClaimedFrom", positionId=b, owner=bob, amount=claimable, chargedBack=0)
+    with reverts_with("PositionClaimed", b):
+        series.claim(b, {"from": outsider})
+
+
+@pytest.mark.parametrize("deployment", ["clone"], scope="module")
+@pytest.mark.parametrize("token_kind", ["nmr"], scope="module")
+def test_collect(h, series, modeller, outsider):
+    with reverts_with("NothingToCollect"):
+        series.collect({"from": outsider})
+    h.locked(0)
+    h.settle(0, 12 * ONE // 10)  # the fee's unheld part and the returned reserve are credited
+    credit = series.modellerCredit()
+    assert credit > 0
+    tx = series.collect({"from": outsider})
+    expect_event(tx, "ModellerCollected", modeller=modeller, amount=credit)
+    with reverts_with("NothingToCollect"):
+        series.collect({"from": outsider})
+
+
+@pytest.mark.parametrize("deployment", ["clone"], scope="module")
+@pytest.mark.parametrize("token_kind", ["nmr"], scope="module")
+def test_too_many_positions(h, series, modeller, alice, outsider):
+    """An owner's positions in one agreement are capped at 8: five rolled ones (four commitments and none) and
+    three fresh ones fill agreement 1; a ninth is refused."""
+    options = tuple(Commitment(n, 1000 + 100 * n) for n in (2, 3, 4, 5))
+    t = h.terms(commitments=options)
+    h.open(t)
+    ids = h.locked(0, deposits=[(0, 1, c) for c in (0, 2, 3, 4, 5)])
+    h.open(replace(t, base=replace(t.base, open_until=chain.time() + 30 * 86400)))
+    h.settle(0)
+    for pid in ids:
+        if pid == ids[0]:
+            series.roll(pid, ALL, 0, b"\x00" * 32, {"from": alice})
+        else:
+            series.executeRoll(pid, {"from": outsider})
+    for c in (0, 2, 3):
+        h.deposit(alice, 1, c)
+    h.fund(alice, ONE)
+    with reverts_with("TooManyPositions", alice, 8):
+        series.deposit(1, 4, {"from": alice})
