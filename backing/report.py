@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from oracle.units import fixed_decimal
+
 from backing.model.agreement import BPS, ONE, Agreement, Phase
 
 #: Decimals of NMR (the contract's ``decimals`` is 18).
@@ -19,19 +21,7 @@ NMR_DECIMALS = 18
 STAKING = "staking"
 
 
-def nmr(wei: int) -> str:
-    """Exact decimal NMR string of an amount in wei: 18 decimals, trailing zeros trimmed, no float.
-
-    ``nmr(1) == "0.000000000000000001"``, ``nmr(15 * 10**17) == "1.5"``, ``nmr(-2 * 10**18) == "-2"``.
-    @param wei Amount in wei (any size, any sign).
-    """
-    if isinstance(wei, bool) or not isinstance(wei, int):
-        raise TypeError(f"nmr() takes an integer amount of wei, not {type(wei).__name__}")
-    sign = "-" if wei < 0 else ""
-    whole, frac = divmod(abs(wei), ONE)
-    if frac == 0:
-        return f"{sign}{whole}"
-    return f"{sign}{whole}.{frac:0{NMR_DECIMALS}d}".rstrip("0")
+nmr = fixed_decimal  # exact decimal NMR of an amount in wei (the oracle's fixed-point rendering)
 
 
 def fraction(bps: int) -> str:

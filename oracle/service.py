@@ -52,8 +52,9 @@ import requests
 from eth_abi import decode as abi_decode
 from eth_utils import keccak
 
-from backing.report import nmr as fixed_to_decimal_string  # an exact decimal of wei / 1e18
-from backing.model.terms import model_uuid as uuid_from_model_id  # the Numerai UUID a bytes32 model id encodes
+from oracle.units import ONE
+from oracle.units import fixed_decimal as fixed_to_decimal_string  # an exact decimal of wei / 1e18
+from oracle.units import model_uuid as uuid_from_model_id  # the Numerai UUID a bytes32 model id encodes
 from oracle import typed_data as td
 from oracle.exchange import SignatureDirectory, Statement
 from oracle.model import SourceError
@@ -68,7 +69,6 @@ EXIT_RPC = 4
 EXIT_REJECTED = 5
 EXIT_QUORUM = 6
 
-ONE = 10**18
 MAX_ABS_SCORE = ONE  # ScoreOracle.MAX_ABS_SCORE
 MAX_SCORES = 8  # ScoreOracle.MAX_SCORES
 ZERO32 = b"\0" * 32

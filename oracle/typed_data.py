@@ -12,10 +12,9 @@ from typing import Iterable, Sequence
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from backing.model.agreement import clamped_return
-from backing.model.terms import model_id_from_uuid  # noqa: F401  (re-exported: the service's model ids)
+from oracle.units import ONE, clamped_return
+from oracle.units import model_id_from_uuid  # noqa: F401  (re-exported: the service's model ids)
 
-ONE = 10**18
 DOMAIN_NAME = "Backing Vaults ScoreOracle"
 DOMAIN_VERSION = "1"
 

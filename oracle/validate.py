@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Iterable, Sequence
 
 from oracle.model import RoundInfo, RoundResult, SourceError
+from oracle.units import ONE
 
-ONE = 10**18
 
 
 @dataclass(frozen=True)

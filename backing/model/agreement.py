@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-ONE = 10**18
+from oracle.units import ONE, clamped_return, tdiv  # noqa: F401  (the oracle's arithmetic, re-used)
+
 BPS = 10_000
 MAX_ABS_SCORE = ONE
 MAX_SCORES = 8
@@ -36,12 +37,6 @@ class ContractError(Exception):
         super().__init__(f"{name}{args if args else ''}")
         self.name = name
         self.args_ = args
-
-
-def tdiv(a: int, b: int) -> int:
-    """Solidity's signed division: truncate toward zero."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b > 0) else -q
 
 
 def mul_div(a: int, b: int, d: int) -> int:
@@ -78,14 +73,6 @@ def round_return(scores, multipliers, payout_factor: int, clip: int, max_clip: i
         if mult > max_multiplier or mult < 0:
             raise ContractError("MultiplierOutOfBounds", i, mult, max_multiplier)
     return clamped_return(scores, multipliers, payout_factor, clip)
-
-
-def clamped_return(scores, multipliers, payout_factor: int, clip: int) -> int:
-    """The arithmetic of a round return, without the bound checks: clamp(payoutFactor * sum(m_i * s_i) / 1e36,
-    -clip, clip), one truncation toward zero, as the contract computes it."""
-    weighted = sum(mult * score for score, mult in zip(scores, multipliers))
-    raw = tdiv(payout_factor * weighted, ONE * ONE)
-    return max(-clip, min(clip, raw))
 
 
 def next_index(previous: int, exposure: int, roundreturn: int) -> int:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from backing.report import nmr  # noqa: F401  (the worked example prints NMR)
 from backing.model.agreement import (
     BPS,
     ONE,
@@ -743,13 +744,6 @@ class Series:
 
 
 # ---------------------------------------------------------------------------------------------- worked example
-
-
-def nmr(wei: int) -> str:
-    """Exact decimal NMR (18 decimals, trailing zeros dropped)."""
-    sign = "-" if wei < 0 else ""
-    whole, frac = divmod(abs(wei), ONE)
-    return f"{sign}{whole}" + (f".{frac:018d}".rstrip("0") if frac else "")
 
 
 def example_terms(now: int = 0, **overrides) -> SeriesTerms:

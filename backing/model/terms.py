@@ -52,6 +52,7 @@ from backing.model.agreement import (
     Terms,
 )
 from backing.report import duration, fraction, nmr
+from oracle.units import model_id_from_uuid, model_uuid  # noqa: F401  (re-exported for the CLI)
 
 REQUIRED_KEYS = ("unit_size", "min_units", "max_units", "profit_share", "burn_share", "reserve_ratio",
                  "upfront_fee", "lockup_rounds", "wind_down", "staking_address", "model_id")
@@ -166,18 +167,6 @@ def dump_terms(terms: Terms) -> dict:
         data["fee_ladder"] = [{"min_units": t.min_units, "profit_share": fraction(t.profit_share_bps)}
                               for t in terms.fee_ladder]
     return data
-
-
-def model_id_from_uuid(model_uuid: str) -> bytes:
-    """A Numerai model UUID as the oracle's bytes32: its 16 bytes, left-aligned, zero-padded on the right."""
-    return uuid.UUID(model_uuid).bytes + bytes(16)
-
-
-def model_uuid(model_id: bytes) -> str | None:
-    """The Numerai model UUID a bytes32 model id encodes, or None when it is not a left-aligned UUID."""
-    if len(model_id) != 32 or any(model_id[16:]):
-        return None
-    return str(uuid.UUID(bytes=model_id[:16]))
 
 
 # ---------------------------------------------------------------------------------------------- contract errors

@@ -11,9 +11,9 @@ from typing import Sequence
 from eth_account import Account
 
 from oracle import typed_data as td
+from oracle.units import ONE
 from oracle.typed_data import Report
 
-ONE = 10**18
 TOURNAMENT = 8
 RET = td.to_bytes32("RET")
 DAY = 86400
