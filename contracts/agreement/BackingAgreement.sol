@@ -4,6 +4,7 @@ pragma solidity 0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IBackingAgreement} from "../interfaces/agreement/IBackingAgreement.sol";
 import {IScoreOracle} from "../interfaces/oracle/IScoreOracle.sol";
 import {IAgreementFactory} from "../interfaces/agreement/IAgreementFactory.sol";
@@ -39,6 +40,8 @@ contract BackingAgreement is IBackingAgreement {
     uint256 public constant MAX_OPEN_PERIOD = TermsRules.MAX_OPEN_PERIOD;
     uint256 public constant MIN_WIND_DOWN = TermsRules.MIN_WIND_DOWN;
     uint256 public constant MAX_WIND_DOWN = TermsRules.MAX_WIND_DOWN;
+    /// @notice Rounds `mature` finalizes at the oracle before it settles (more: call ScoreOracle.finalize first).
+    uint256 public constant MATURE_FINALIZE_ROUNDS = 64;
 
     // Bit offsets of the Pool fields in `_poolWord` (widths: the field types in `Pool`).
     uint256 private constant _ENTERED_AT = 8; //      bool, one byte (0 or 1)
@@ -306,13 +309,11 @@ contract BackingAgreement is IBackingAgreement {
         uint256 required = requiredReserveFor(staked);
         if (reserve < required) revert ReserveTooSmall(reserve, required);
 
-        uint256 start = oracle.nextStartRound();
-        // slither-disable-next-line unused-return -- a view returning a tuple; only firstRound is needed here
-        (,, uint256 firstRound,) = oracle.modelInfo(modelId);
-        if (start < firstRound) revert ModelNotStarted(start, firstRound);
+        // the next round, checked for this model: registered, started, its index not wiped out (IndexTooLow)
+        uint256 start = oracle.startRoundFor(modelId);
 
         _setPhase(Phase.Locked);
-        startRound = uint64(start);
+        startRound = SafeCast.toUint64(start);
         claimsRemaining = pool.backerCount;
         stakedCapital = staked;
         upfrontFee = fee;
@@ -335,6 +336,11 @@ contract BackingAgreement is IBackingAgreement {
         uint256 end = start + _schedule.lockupRounds - 1;
         (uint256 startIndex, uint256 endIndex, uint256 lastFinal, bool complete) =
             oracle.settlementIndices(modelId, start, end);
+        if (lastFinal < end) {
+            // rounds whose challenge window is over count before any fallback: finalize them first (bounded)
+            oracle.finalize(modelId, MATURE_FINALIZE_ROUNDS);
+            (startIndex, endIndex, lastFinal, complete) = oracle.settlementIndices(modelId, start, end);
+        }
         if (!complete) revert RoundsOutstanding(lastFinal, end);
         if (lastFinal < end) emit MaturedOnFallback(lastFinal, end);
 
@@ -349,7 +355,7 @@ contract BackingAgreement is IBackingAgreement {
         amountDue = due;
         owedTotal = owed;
         coverBound = covers;
-        deadline = uint40(deadline_);
+        deadline = SafeCast.toUint40(deadline_);
         emit Matured(value, due, owed, covers, deadline_);
 
         if (due == 0) _settle();

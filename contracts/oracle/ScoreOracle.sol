@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IScoreOracle} from "../interfaces/oracle/IScoreOracle.sol";
 
 /// @title ScoreOracle
@@ -28,6 +29,23 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
     uint256 public constant MAX_EXPOSURE = 1e18;
     /// @notice Largest signer set (bounds the loop that replaces it).
     uint256 public constant MAX_SIGNERS = 32;
+    /// @notice Largest round number announced or registered: far below 2^64, so that an agreement's start round
+    ///         plus its lockup always fits the uint64 it is stored in.
+    uint256 public constant MAX_ROUND = type(uint32).max;
+    /// @notice An announced submission deadline is at most this far after the announcement (a deadline given in
+    ///         milliseconds instead of seconds would otherwise push every later round out by millennia).
+    uint256 public constant MAX_CLOSE_HORIZON = 365 days;
+    /// @notice One round never takes the index below this fraction of its value (1e-6): a -100% round leaves
+    ///         the model's index positive, so agreements starting after it still measure their own rounds.
+    uint256 public constant MIN_GROWTH = 1e12;
+    /// @notice Smallest index an agreement may start from (1e-9 of the model's start): below it the index has
+    ///         too few digits left for a lockup's value to be exact.
+    uint256 public constant MIN_START_INDEX = 1e9;
+    /// @notice A signer-set proposal may be executed within this long after its timelock ends, never later.
+    uint256 public constant PROPOSAL_LIFETIME = 7 days;
+    /// @notice Where forfeited dispute bonds go: an address nobody controls, so no one (the owner included) gains
+    ///         from a failed dispute.
+    address public constant BOND_SINK = 0x000000000000000000000000000000000000dEaD;
 
     bytes32 public constant ROUND_REPORT_TYPEHASH = keccak256(
         "RoundReport(bytes32 modelId,uint256 tournament,uint256 round,bool missed,bytes32[] scoreNames,"
@@ -219,6 +237,8 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         if (given != setHash) revert SignerSetMismatch(setHash, given);
         uint256 executableAt = proposedSignerSetExecutableAt;
         if (block.timestamp < executableAt) revert TimelockNotOver(executableAt);
+        uint256 expiresAt = executableAt + PROPOSAL_LIFETIME;
+        if (block.timestamp > expiresAt) revert SignerSetProposalExpired(expiresAt);
         delete proposedSignerSet;
         delete proposedSignerSetExecutableAt;
         for (uint256 i = 0; i < _signers.length; ++i) {
@@ -269,7 +289,8 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         if (modeller == address(0)) revert ZeroAddress();
         if (_models[modelId].modeller != address(0)) revert ModelAlreadyRegistered(modelId);
         if (exposure == 0 || exposure > MAX_EXPOSURE) revert ExposureOutOfBounds(exposure, MAX_EXPOSURE);
-        if (firstRound == 0 || firstRound > type(uint64).max) revert FirstRoundZero();
+        if (firstRound == 0) revert FirstRoundZero();
+        if (firstRound > MAX_ROUND) revert RoundOutOfRange(firstRound, MAX_ROUND);
         _models[modelId] = Model(modeller, uint64(exposure), false);
         _progress[modelId] = Progress(uint64(firstRound), uint64(firstRound - 1), uint64(firstRound - 1));
         _rounds[modelId][firstRound - 1] = RoundRecord(uint184(ONE), 0, false);
@@ -336,11 +357,13 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
             revert RoundNotNextAnnouncement(firstRound, round + 1);
         }
         round = firstRound;
+        uint256 latest = block.timestamp + MAX_CLOSE_HORIZON;
         for (uint256 i = 0; i < count; ++i) {
             uint256 earliest = close == 0 ? 1 : close + minRoundSpacing;
             uint256 closeTime = closeTimes[i];
             if (closeTime < earliest) revert CloseTimeTooEarly(closeTime, earliest);
-            if (closeTime > type(uint64).max || round > type(uint64).max) revert BoundOutOfRange("round");
+            if (closeTime > latest) revert CloseTimeTooLate(closeTime, latest);
+            if (round > MAX_ROUND) revert RoundOutOfRange(round, MAX_ROUND);
             _closeTimes[round] = closeTime;
             emit RoundAnnounced(round, closeTime);
             close = closeTime;
@@ -366,7 +389,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
             keccak256(abi.encode(REPORT_BATCH_TYPEHASH, keccak256(abi.encodePacked(hashes)), deadline))
         );
         _verify(digest, deadline, signatures, quorum);
-        uint64 finalAt = uint64(block.timestamp + challengeWindow);
+        uint64 finalAt = SafeCast.toUint64(block.timestamp + challengeWindow);
         for (uint256 i = 0; i < count; ++i) {
             _post(reports[i], hashes[i], finalAt);
         }
@@ -393,7 +416,8 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
 
     /// @notice Resolve a dispute with a replacement report signed by `disputeQuorum` signers, who also sign the
     ///         hash of the report they replace. The replacement is final at once. The bond goes back to the
-    ///         disputer if the replacement differs from the disputed report, and to the owner otherwise.
+    ///         disputer if the replacement differs from the disputed report; otherwise it is forfeited to
+    ///         `BOND_SINK`, where nobody gains from it.
     /// @param replacement The report that replaces the disputed one (same model and round).
     /// @param deadline Last timestamp at which the signatures are accepted.
     /// @param signatures Signatures by distinct signers, ascending.
@@ -415,24 +439,26 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         pending.reportHash = replacementHash;
         pending.finalAt = uint64(block.timestamp);
         _rounds[modelId][round] = RoundRecord(0, int64(roundReturn), replacement.missed);
-        // true when the disputer gets his bond back now (false too once he reclaimed it after the timeout)
-        bool bondReturned = d.bond != 0 && replacementHash != disputedHash;
+        bool bondReturned = replacementHash != disputedHash;
         emit DisputeResolved(modelId, round, disputedHash, replacementHash, roundReturn, bondReturned);
-        if (d.bond != 0) bondToken.safeTransfer(bondReturned ? d.disputer : owner(), d.bond);
+        bondToken.safeTransfer(bondReturned ? d.disputer : BOND_SINK, d.bond);
     }
 
-    /// @notice Give a disputer back his bond when nobody resolved the dispute within `disputeTimeout`. The
-    ///         round stays disputed (agreements fall back to zero returns once it is overdue).
+    /// @notice End a dispute nobody resolved within `disputeTimeout`: the disputed report stands (it may be
+    ///         finalized at once) and the bond is forfeited to `BOND_SINK`. Anyone may call. So one signer who
+    ///         disputes and then withholds his signature from every resolution only delays the round.
     /// @param modelId The model.
     /// @param round The disputed round.
-    function reclaimBond(bytes32 modelId, uint256 round) external {
+    function expireDispute(bytes32 modelId, uint256 round) external {
+        Pending storage pending = _pending[modelId][round];
+        if (pending.finalAt != DISPUTED) revert NotDisputed(modelId, round);
         Dispute memory d = _disputes[modelId][round];
-        if (d.bond == 0) revert NoBondHeld(modelId, round);
-        uint256 reclaimableAt = uint256(d.disputedAt) + disputeTimeout;
-        if (block.timestamp < reclaimableAt) revert DisputeTimeoutNotOver(reclaimableAt);
-        _disputes[modelId][round].bond = 0;
-        emit BondReclaimed(modelId, round, d.disputer, d.bond);
-        bondToken.safeTransfer(d.disputer, d.bond);
+        uint256 expiresAt = uint256(d.disputedAt) + disputeTimeout;
+        if (block.timestamp < expiresAt) revert DisputeTimeoutNotOver(expiresAt);
+        delete _disputes[modelId][round];
+        pending.finalAt = uint64(block.timestamp);
+        emit DisputeExpired(modelId, round, d.disputer, pending.reportHash, d.bond);
+        bondToken.safeTransfer(BOND_SINK, d.bond);
     }
 
     /// @notice Make final the model's pending rounds whose challenge window is over, in order, stopping at the
@@ -451,15 +477,16 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
             uint256 next = round + 1;
             if (_pending[modelId][next].finalAt > block.timestamp) break;
             RoundRecord memory r = _rounds[modelId][next];
-            // growth = 1 + exposure * roundReturn >= 0, because exposure <= 1 and |roundReturn| <= clip <= 1.
+            // growth = 1 + exposure * roundReturn >= 0, because exposure <= 1 and |roundReturn| <= clip <= 1;
+            // floored at MIN_GROWTH so that the index never reaches zero (see MIN_GROWTH)
             int256 growth = int256(ONE) + (int256(uint256(m.exposure)) * r.roundReturn) / int256(ONE);
-            index = (index * uint256(growth)) / ONE;
+            index = (index * (growth < int256(MIN_GROWTH) ? MIN_GROWTH : uint256(growth))) / ONE;
             if (index > type(uint184).max) revert IndexOverflow(modelId, next);
             _rounds[modelId][next].index = uint184(index);
             emit RoundFinalized(modelId, next, r.roundReturn, r.missed, index);
             round = next;
         }
-        if (round != p.lastFinal) _progress[modelId].lastFinal = uint64(round);
+        if (round != p.lastFinal) _progress[modelId].lastFinal = uint64(round); // round <= lastPosted, a uint64
         return round;
     }
 
@@ -594,7 +621,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
     }
 
     /// @inheritdoc IScoreOracle
-    function nextStartRound() external view returns (uint256) {
+    function nextStartRound() public view returns (uint256) {
         uint256 round = currentRound;
         if (round == 0) revert NoRoundAnnounced();
         // Round `round + 1` closes at least minRoundSpacing after round `round` does. Before that moment it
@@ -602,6 +629,16 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         uint256 staleAt = uint256(currentRoundCloseTime) + minRoundSpacing;
         if (block.timestamp >= staleAt) revert RoundScheduleStale(round, currentRoundCloseTime, staleAt);
         return round + 1;
+    }
+
+    /// @inheritdoc IScoreOracle
+    function startRoundFor(bytes32 modelId) external view returns (uint256 start) {
+        start = nextStartRound();
+        if (_models[modelId].modeller == address(0)) revert ModelNotRegistered(modelId);
+        Progress memory p = _progress[modelId];
+        if (start < p.firstRound) revert ModelNotStarted(start, p.firstRound);
+        uint256 index = _rounds[modelId][p.lastFinal].index;
+        if (index < MIN_START_INDEX) revert IndexTooLow(modelId, p.lastFinal, index, MIN_START_INDEX);
     }
 
     /// @inheritdoc IScoreOracle
@@ -617,9 +654,10 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         if (lastFinal >= endRound) {
             return (_rounds[modelId][startRound - 1].index, _rounds[modelId][endRound].index, lastFinal, true);
         }
-        // The first round this agreement needs that is not final decides: later rounds are due later.
-        uint256 firstMissing = lastFinal + 1 > startRound ? lastFinal + 1 : startRound;
-        complete = block.timestamp >= roundDueTime(firstMissing) + maxReportDelay;
+        // The fallback needs the lockup's last round overdue (so a stall never cuts a lockup short: every round
+        // could have been reported) and no report pending (a posted round counts once final; a pending one is
+        // final within challengeWindow, a disputed one is resolved or expires within disputeTimeout).
+        complete = p.lastPosted == lastFinal && block.timestamp >= roundDueTime(endRound) + maxReportDelay;
         // Nothing of the lockup is final: every round of it counts zero, so both ends sit at the last final index
         // (a model already wiped out stays at zero, exactly as if the rounds before the lockup had been posted).
         uint256 from = lastFinal + 1 < startRound ? lastFinal : startRound - 1;

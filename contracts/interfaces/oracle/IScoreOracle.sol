@@ -85,8 +85,39 @@ interface IScoreOracle {
     error ChallengeWindowOver(bytes32 modelId, uint256 round, uint256 finalAt);
     error NotDisputed(bytes32 modelId, uint256 round);
     error AlreadyDisputed(bytes32 modelId, uint256 round);
-    error DisputeTimeoutNotOver(uint256 reclaimableAt);
-    error NoBondHeld(bytes32 modelId, uint256 round);
+    error DisputeTimeoutNotOver(uint256 expiresAt);
+    /**
+     * @dev A signer-set proposal was executed after its lifetime (`PROPOSAL_LIFETIME` after its timelock).
+     * @param expiredAt Last timestamp at which it could have been executed; propose it again.
+     */
+    error SignerSetProposalExpired(uint256 expiredAt);
+    /**
+     * @dev A round number above `MAX_ROUND` was announced or registered.
+     * @param round The round given.
+     * @param maxRound The largest round accepted.
+     */
+    error RoundOutOfRange(uint256 round, uint256 maxRound);
+    /**
+     * @dev An announced submission deadline lies more than `MAX_CLOSE_HORIZON` after now (seconds expected).
+     * @param closeTime The deadline given.
+     * @param latest The latest deadline accepted now.
+     */
+    error CloseTimeTooLate(uint256 closeTime, uint256 latest);
+    /**
+     * @dev An agreement would start before the model's first reported round.
+     * @param startRound The round the agreement would start at.
+     * @param firstRound The model's first reported round.
+     */
+    error ModelNotStarted(uint256 startRound, uint256 firstRound);
+    /**
+     * @dev The model's latest final index is below `MIN_START_INDEX`: the model lost nearly all of its value and
+     * an agreement starting now could not be valued precisely.
+     * @param modelId The model.
+     * @param round Its last final round.
+     * @param index The index after that round.
+     * @param minimum The smallest index an agreement may start from.
+     */
+    error IndexTooLow(bytes32 modelId, uint256 round, uint256 index, uint256 minimum);
 
     // ---------------------------------------------------------------- events
     event SignerSetProposed(bytes32 indexed setHash, address[] signers, uint256 quorum, uint256 disputeQuorum,
@@ -111,7 +142,9 @@ interface IScoreOracle {
         bytes32 reportHash, uint256 bond);
     event DisputeResolved(bytes32 indexed modelId, uint256 indexed round, bytes32 disputedHash,
         bytes32 replacementHash, int256 roundReturn, bool bondReturned);
-    event BondReclaimed(bytes32 indexed modelId, uint256 indexed round, address indexed disputer, uint256 bond);
+    /// @dev A dispute nobody resolved within `disputeTimeout` ended: `reportHash` stands, the bond was forfeited.
+    event DisputeExpired(bytes32 indexed modelId, uint256 indexed round, address indexed disputer,
+        bytes32 reportHash, uint256 bond);
     event RoundFinalized(bytes32 indexed modelId, uint256 indexed round, int256 roundReturn, bool missed,
         uint256 index);
 
@@ -139,13 +172,27 @@ interface IScoreOracle {
     ///      still open for submissions.
     function nextStartRound() external view returns (uint256);
 
+    /// @notice The round an agreement on `modelId` locking now would start at (`nextStartRound`), checked for
+    ///         that model.
+    /// @dev Requirements: the round schedule is fresh (`RoundScheduleStale`); the model is registered
+    ///      (`ModelNotRegistered`) and started (`ModelNotStarted`); its latest final index is at least
+    ///      `MIN_START_INDEX` (`IndexTooLow`).
+    function startRoundFor(bytes32 modelId) external view returns (uint256 start);
+
+    /// @notice Make final the model's pending rounds whose challenge window is over, in order, stopping at the
+    ///         first still disputable or disputed. Anyone may call.
+    /// @dev Requirements: the model is registered (`ModelNotRegistered`).
+    /// @param maxRounds At most this many rounds (bounds the gas).
+    /// @return lastFinal The model's last final round afterwards.
+    function finalize(bytes32 modelId, uint256 maxRounds) external returns (uint256 lastFinal);
+
     /// @notice The indices an agreement over rounds `startRound..endRound` settles on.
     /// @return startIndex Index before `startRound`.
     /// @return endIndex Index after the last round counted: `endRound`, or the last final round when the
     ///         liveness fallback applies (later rounds count as zero return).
     /// @return lastFinal The model's last final round.
-    /// @return complete True when every round is final, or when the first missing round the agreement needs
-    ///         is overdue (not final `maxReportDelay` after its resolution was due): the neutral fallback.
+    /// @return complete True when every round is final, or (the neutral fallback) when the lockup's last round
+    ///         is overdue (`maxReportDelay` after its resolution was due) and no report of the model is pending.
     function settlementIndices(bytes32 modelId, uint256 startRound, uint256 endRound)
         external
         view
