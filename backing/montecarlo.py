@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backing.model.agreement import BPS, INDEX_LIMIT, ONE, Terms, lock_amounts
+from backing.model.agreement import BPS, INDEX_LIMIT, MIN_GROWTH, ONE, Terms, lock_amounts
 from backing.report import nmr, percent
 
 SCORE_NAMES = ("CORR20", "MMC")
@@ -301,14 +301,14 @@ def growths(returns: np.ndarray, exposure: int) -> np.ndarray:
     """ONE + tdiv(exposure * return, ONE), int64 in [0, 2e18] (|return| <= 1e18, 0 < exposure <= 1e18)."""
     r = returns.astype(np.int64)
     if exposure == ONE:
-        return ONE + r
+        return np.maximum(ONE + r, MIN_GROWTH)
     mag = np.abs(r)
     e1, e0 = divmod(exposure, _L9)
     r1, r0 = mag // _L9, mag % _L9
     mid = e1 * r0 + e0 * r1  # < 2e18
     m1, m0 = mid // _L9, mid % _L9
     q = e1 * r1 + m1 + (m0 * _L9 + e0 * r0) // ONE  # floor(|e * r| / 1e18)
-    return ONE + np.where(r < 0, -q, q)
+    return np.maximum(ONE + np.where(r < 0, -q, q), MIN_GROWTH)  # ScoreOracle's floor
 
 
 class IndexOverflow(MonteCarloError):

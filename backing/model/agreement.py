@@ -18,6 +18,8 @@ MAX_ABS_SCORE = ONE
 MAX_SCORES = 8
 MAX_EXPOSURE = ONE
 INDEX_LIMIT = 2**184 - 1
+MIN_GROWTH = 10**12  # ScoreOracle.MIN_GROWTH: one round never takes the index below 1e-6 of its value
+MIN_START_INDEX = 10**9  # ScoreOracle.MIN_START_INDEX: lock refuses a model whose index fell below it
 
 MAX_FEE_TIERS = 8
 MAX_UNITS = 2**24 - 1
@@ -76,8 +78,9 @@ def round_return(scores, multipliers, payout_factor: int, clip: int, max_clip: i
 
 
 def next_index(previous: int, exposure: int, roundreturn: int) -> int:
-    """I_r = I_{r-1} * (1 + exposure * return_r), as ScoreOracle._advance computes it."""
-    growth = ONE + tdiv(exposure * roundreturn, ONE)
+    """I_r = I_{r-1} * max(1 + exposure * return_r, MIN_GROWTH), as ScoreOracle.finalize computes it (the floor
+    keeps the index positive after a -100% round)."""
+    growth = max(ONE + tdiv(exposure * roundreturn, ONE), MIN_GROWTH)
     index = previous * growth // ONE
     if index > INDEX_LIMIT:
         raise ContractError("IndexOverflow")
@@ -331,7 +334,9 @@ class Agreement:
         if self.claims_remaining == 0:
             self._sweep()
 
-    def lock(self, caller: str, now: int, start_round: int, first_round: int = 1) -> LockAmounts:
+    def lock(self, caller: str, now: int, start_round: int, first_round: int = 1,
+             last_index: int = ONE) -> LockAmounts:
+        """`last_index`: the model's index after its last final round (lock refuses one below MIN_START_INDEX)."""
         if caller != self.modeller:
             raise ContractError("NotModeller", caller)
         self._require_phase(Phase.Open)
@@ -345,6 +350,8 @@ class Agreement:
             raise ContractError("ReserveTooSmall", self.reserve, required)
         if start_round < first_round:
             raise ContractError("ModelNotStarted", start_round, first_round)
+        if last_index < MIN_START_INDEX:
+            raise ContractError("IndexTooLow", last_index, MIN_START_INDEX)
         self.phase = Phase.Locked
         self.start_round = start_round
         self.claims_remaining = self.backer_count
@@ -361,8 +368,9 @@ class Agreement:
     def mature(self, now: int, start_index: int, end_index: int, last_final: int | None = None,
                overdue: bool = False) -> Maturity:
         """Fix the final value from the oracle's indices. `last_final` is the oracle's last final round; when it
-        is before the end round the agreement matures only if the first missing round is `overdue` (the
-        liveness fallback: the indices given are then those of the final rounds, later ones count zero)."""
+        is before the end round the agreement matures only on the oracle's fallback, `overdue` (the end round is
+        overdue and no report is pending: the indices given are then those of the final rounds, later ones count
+        zero). The agreement finalizes the oracle's finalizable rounds first: pass the indices after that."""
         self._require_phase(Phase.Locked)
         if last_final is not None and last_final < self.end_round and not overdue:
             raise ContractError("RoundsOutstanding", last_final, self.end_round)

@@ -200,8 +200,8 @@ class AgreementMachine:
         if self.model.phase == Phase.Locked:
             start, end = self.model.start_round, self.model.end_round
             if last_final < end:
-                first_missing = max(last_final + 1, start)
-                overdue_at = self.oracle.roundDueTime(first_missing) + self.oracle.maxReportDelay()
+                # the fallback waits for the lockup's last round to be overdue (issue 20, N-1)
+                overdue_at = self.oracle.roundDueTime(end) + self.oracle.maxReportDelay()
                 if self._near(overdue_at):
                     return
                 overdue = chain.time() >= overdue_at
