@@ -419,8 +419,18 @@ _ORACLE: dict[str, Message] = {
         f"be disputed"),
     "NotDisputed": lambda a, c: f"model {_a(a, 0)}: round {_a(a, 1)} is not disputed",
     "AlreadyDisputed": lambda a, c: f"model {_a(a, 0)}: round {_a(a, 1)} is already disputed",
-    "DisputeTimeoutNotOver": lambda a, c: f"the dispute bond can be reclaimed from {_when(_a(a, 0))}: wait",
+    "DisputeTimeoutNotOver": lambda a, c: (
+        f"the dispute can be expired (the disputed report then stands) from {_when(_a(a, 0))}: wait"),
     "NoBondHeld": lambda a, c: f"model {_a(a, 0)}: no dispute bond is held for round {_a(a, 1)}",
+    "CloseTimeTooLate": lambda a, c: (
+        f"the close time {_when(_a(a, 0))} is later than {_when(_a(a, 1))}, a year from now: give close times in "
+        f"seconds, not milliseconds"),
+    "RoundOutOfRange": lambda a, c: f"round {_a(a, 0)} is above the largest round the oracle accepts ({_a(a, 1)})",
+    "SignerSetProposalExpired": lambda a, c: (
+        f"the signer-set proposal expired at {_when(_a(a, 0))}: propose it again"),
+    "IndexTooLow": lambda a, c: (
+        f"model {_a(a, 0)} lost nearly all its value (index {_a(a, 2)} after round {_a(a, 1)}, below "
+        f"{_a(a, 3)}): no agreement can start on it; cancel to give backers their deposits back"),
 }
 
 # ---------------------------------------------------------------------------------------------- OpenZeppelin

@@ -200,11 +200,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
 
     // ================================================================================ governance
 
-    /// @notice Propose a new signer set and quorums; it takes effect only through `executeSignerSet` after
-    ///         `signerSetDelay`. Replaces any earlier proposal.
-    /// @param signers_ New signers, strictly ascending addresses.
-    /// @param quorum_ New quorum.
-    /// @param disputeQuorum_ New dispute quorum.
+    /// @inheritdoc IScoreOracle
     function proposeSignerSet(address[] calldata signers_, uint256 quorum_, uint256 disputeQuorum_)
         external
         onlyOwner
@@ -217,7 +213,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         emit SignerSetProposed(setHash, signers_, quorum_, disputeQuorum_, executableAt);
     }
 
-    /// @notice Withdraw the pending signer-set proposal.
+    /// @inheritdoc IScoreOracle
     function cancelSignerSet() external onlyOwner {
         bytes32 setHash = proposedSignerSet;
         if (setHash == bytes32(0)) revert NoSignerSetProposed();
@@ -226,10 +222,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         emit SignerSetCancelled(setHash);
     }
 
-    /// @notice Put the proposed signer set in force once its timelock is over. Anyone may call.
-    /// @param signers_ The proposed signers (must match the proposal).
-    /// @param quorum_ The proposed quorum.
-    /// @param disputeQuorum_ The proposed dispute quorum.
+    /// @inheritdoc IScoreOracle
     function executeSignerSet(address[] calldata signers_, uint256 quorum_, uint256 disputeQuorum_) external {
         bytes32 setHash = proposedSignerSet;
         if (setHash == bytes32(0)) revert NoSignerSetProposed();
@@ -254,10 +247,8 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         revert RenounceDisabled();
     }
 
-    /// @notice Allow or revoke a watcher: an address that may dispute reports (with a bond) but sign nothing.
+    /// @inheritdoc IScoreOracle
     /// @dev Not timelocked: a watcher can only delay finality, at the risk of its bond.
-    /// @param watcher The address.
-    /// @param allowed True to allow, false to revoke.
     function setWatcher(address watcher, bool allowed) external onlyOwner {
         if (watcher == address(0)) revert ZeroAddress();
         isWatcher[watcher] = allowed;
@@ -266,14 +257,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
 
     // ================================================================================ signed statements
 
-    /// @notice Register a Numerai model: who may offer agreements on it and how much of its stake each resolved
-    ///         round puts at risk. Needs `quorum` signatures.
-    /// @param modelId Numerai model id (the UUID's 16 bytes, left-aligned, or any 32-byte id).
-    /// @param modeller The address that may offer agreements on the model.
-    /// @param exposure Fraction of the stake at risk per resolved round, 1e18 = 1.0 (at most 1.0).
-    /// @param firstRound First round reported for this model (rounds are then strictly sequential).
-    /// @param deadline Last timestamp at which the signatures are accepted.
-    /// @param signatures 65-byte signatures by distinct signers, in ascending signer order.
+    /// @inheritdoc IScoreOracle
     function registerModel(
         bytes32 modelId,
         address modeller,
@@ -297,14 +281,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         emit ModelRegistered(modelId, modeller, exposure, firstRound);
     }
 
-    /// @notice Record that the registered modeller's address was (or no longer is) found in the model owner's
-    ///         public Numerai profile. Needs `quorum` signatures and the model's current attestation nonce.
-    /// @param modelId The model.
-    /// @param modeller The registered modeller (guards against attesting a different address).
-    /// @param attested True when found, false to withdraw an attestation.
-    /// @param evidence Hash of the profile text the service found the address in.
-    /// @param deadline Last timestamp at which the signatures are accepted.
-    /// @param signatures Signatures by distinct signers, ascending.
+    /// @inheritdoc IScoreOracle
     function attestModel(
         bytes32 modelId,
         address modeller,
@@ -326,12 +303,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         emit ModelAttested(modelId, modeller, attested, evidence);
     }
 
-    /// @notice Announce consecutive rounds with their submission deadlines (Numerai's closeStakingTime).
-    ///         Needs `quorum` signatures.
-    /// @param firstRound The first round announced: any round the first time, then `currentRound + 1`.
-    /// @param closeTimes One deadline per round, each at least `minRoundSpacing` after the previous round's.
-    /// @param deadline Last timestamp at which the signatures are accepted.
-    /// @param signatures Signatures by distinct signers, ascending.
+    /// @inheritdoc IScoreOracle
     function announceRounds(
         uint256 firstRound,
         uint256[] calldata closeTimes,
@@ -373,11 +345,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         currentRoundCloseTime = uint64(close);
     }
 
-    /// @notice Post resolved rounds: any models, any consecutive rounds, one set of `quorum` signatures over the
-    ///         whole batch. Each report becomes final `challengeWindow` after posting unless disputed.
-    /// @param reports The reports, each for its model's next round, already announced.
-    /// @param deadline Last timestamp at which the signatures are accepted.
-    /// @param signatures Signatures by distinct signers, ascending.
+    /// @inheritdoc IScoreOracle
     function postReports(RoundReport[] calldata reports, uint256 deadline, bytes[] calldata signatures) external {
         uint256 count = reports.length;
         if (count == 0) revert NoReports();
@@ -395,10 +363,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         }
     }
 
-    /// @notice Dispute a pending report during its challenge window, locking `disputeBond` NMR (approve first).
-    ///         The report and every later round of the model then wait for a dispute resolution.
-    /// @param modelId The model.
-    /// @param round The disputed round.
+    /// @inheritdoc IScoreOracle
     function dispute(bytes32 modelId, uint256 round) external {
         if (!isSigner[msg.sender] && !isWatcher[msg.sender]) revert NotSignerOrWatcher(msg.sender);
         Progress memory p = _progress[modelId];
@@ -414,13 +379,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         bondToken.safeTransferFrom(msg.sender, address(this), bond);
     }
 
-    /// @notice Resolve a dispute with a replacement report signed by `disputeQuorum` signers, who also sign the
-    ///         hash of the report they replace. The replacement is final at once. The bond goes back to the
-    ///         disputer if the replacement differs from the disputed report; otherwise it is forfeited to
-    ///         `BOND_SINK`, where nobody gains from it.
-    /// @param replacement The report that replaces the disputed one (same model and round).
-    /// @param deadline Last timestamp at which the signatures are accepted.
-    /// @param signatures Signatures by distinct signers, ascending.
+    /// @inheritdoc IScoreOracle
     function resolveDispute(RoundReport calldata replacement, uint256 deadline, bytes[] calldata signatures)
         external
     {
@@ -444,11 +403,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         bondToken.safeTransfer(bondReturned ? d.disputer : BOND_SINK, d.bond);
     }
 
-    /// @notice End a dispute nobody resolved within `disputeTimeout`: the disputed report stands (it may be
-    ///         finalized at once) and the bond is forfeited to `BOND_SINK`. Anyone may call. So one signer who
-    ///         disputes and then withholds his signature from every resolution only delays the round.
-    /// @param modelId The model.
-    /// @param round The disputed round.
+    /// @inheritdoc IScoreOracle
     function expireDispute(bytes32 modelId, uint256 round) external {
         Pending storage pending = _pending[modelId][round];
         if (pending.finalAt != DISPUTED) revert NotDisputed(modelId, round);
@@ -461,11 +416,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         bondToken.safeTransfer(BOND_SINK, d.bond);
     }
 
-    /// @notice Make final the model's pending rounds whose challenge window is over, in order, stopping at the
-    ///         first that is still disputable or disputed. Anyone may call.
-    /// @param modelId The model.
-    /// @param maxRounds At most this many rounds (bounds the gas).
-    /// @return lastFinal The model's last final round afterwards.
+    /// @inheritdoc IScoreOracle
     function finalize(bytes32 modelId, uint256 maxRounds) public returns (uint256 lastFinal) {
         Model memory m = _models[modelId];
         if (m.modeller == address(0)) revert ModelNotRegistered(modelId);
@@ -490,9 +441,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         return round;
     }
 
-    /// @notice `finalize` for several models in one transaction.
-    /// @param modelIds The models.
-    /// @param maxRoundsEach At most this many rounds per model.
+    /// @inheritdoc IScoreOracle
     function finalizeMany(bytes32[] calldata modelIds, uint256 maxRoundsEach) external {
         for (uint256 i = 0; i < modelIds.length; ++i) {
             finalize(modelIds[i], maxRoundsEach);
@@ -501,12 +450,12 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
 
     // ================================================================================ views
 
-    /// @notice The current signers, ascending.
+    /// @inheritdoc IScoreOracle
     function signers() external view returns (address[] memory) {
         return _signers;
     }
 
-    /// @notice EIP-712 struct hash of a report (what disputes compare).
+    /// @inheritdoc IScoreOracle
     function hashReport(RoundReport calldata report) public pure returns (bytes32) {
         return keccak256(
             abi.encode(
@@ -524,14 +473,12 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         );
     }
 
-    /// @notice The EIP-712 domain separator (bound to this chain and this contract).
+    /// @inheritdoc IScoreOracle
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
     }
 
-    /// @notice Compute a report's round return, enforcing every protocol bound:
-    ///         clamp(payoutFactor * sum(multiplier_i * score_i), -clip, +clip), one truncation toward zero.
-    /// @return roundReturn The clamped return, 1e18 = +100% (zero for a missed round).
+    /// @inheritdoc IScoreOracle
     function computeRoundReturn(RoundReport calldata report) external view returns (int256 roundReturn) {
         return _checkedReturn(report);
     }
@@ -547,7 +494,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         return (m.modeller, m.exposure, p.firstRound, p.lastFinal);
     }
 
-    /// @notice The model's last posted round (final or pending).
+    /// @inheritdoc IScoreOracle
     function lastPostedRound(bytes32 modelId) external view returns (uint256) {
         return _progress[modelId].lastPosted;
     }
@@ -563,10 +510,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         return _rounds[modelId][round].index;
     }
 
-    /// @notice Everything stored for one final round.
-    /// @return index The cumulative index after the round.
-    /// @return roundReturn The round's return (0 when missed).
-    /// @return missed True when the model did not take part in the round.
+    /// @inheritdoc IScoreOracle
     function roundRecord(bytes32 modelId, uint256 round)
         external
         view
@@ -577,13 +521,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         return (r.index, r.roundReturn, r.missed);
     }
 
-    /// @notice A posted round's report, final or pending.
-    /// @return reportHash EIP-712 struct hash of the report in force.
-    /// @return roundReturn Its return.
-    /// @return missed Whether it reports a missed round.
-    /// @return finalAt When it may become final (type(uint64).max while disputed).
-    /// @return disputer Who disputed it (zero when not disputed).
-    /// @return bond Bond still held for the dispute.
+    /// @inheritdoc IScoreOracle
     function reportOf(bytes32 modelId, uint256 round)
         external
         view
@@ -597,13 +535,12 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         return (pending.reportHash, r.roundReturn, r.missed, pending.finalAt, d.disputer, d.bond);
     }
 
-    /// @notice Submission deadline of an announced round (zero when not announced).
+    /// @inheritdoc IScoreOracle
     function roundCloseTime(uint256 round) external view returns (uint256) {
         return _closeTimes[round];
     }
 
-    /// @notice When Numerai's resolution of `round` is due: its deadline plus `resolutionDelay`. For a round not
-    ///         announced yet, the earliest its deadline can be (minRoundSpacing per round after the latest).
+    /// @inheritdoc IScoreOracle
     function roundDueTime(uint256 round) public view returns (uint256) {
         uint256 current = currentRound;
         if (current == 0) revert NoRoundAnnounced();

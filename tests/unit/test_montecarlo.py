@@ -59,7 +59,7 @@ def test_round_returns_and_growth_equal_reference():
                                  max_multiplier=mc.MAX_MULTIPLIER) for a, b in scores]
         assert got.tolist() == want
         growth = mc.growths(got, payout.exposure)
-        assert growth.tolist() == [ONE + ref.tdiv(payout.exposure * r, ONE) for r in want]
+        assert growth.tolist() == [max(ONE + ref.tdiv(payout.exposure * r, ONE), ref.MIN_GROWTH) for r in want]
 
 
 def reference_indices(exposure, returns):

@@ -309,7 +309,9 @@ def test_next_index_matches_float_math(previous, exposure, round_return_):
 
 def test_index_path_and_wipe_out():
     assert index_path(ONE, [ONE // 10, -ONE // 10]) == [ONE, 11 * ONE // 10, 99 * ONE // 100]
-    assert next_index(ONE, ONE, -ONE) == 0  # a full loss at full exposure wipes the model out
+    # a full loss at full exposure takes the index to MIN_GROWTH of its value, never to zero (issue 20 N-3)
+    assert next_index(ONE, ONE, -ONE) == 10**12
+    assert next_index(10**12, ONE, ONE // 10) == 11 * 10**11
     with pytest.raises(ContractError) as caught:
         next_index(INDEX_LIMIT, ONE, ONE)
     assert caught.value.name == "IndexOverflow"

@@ -61,18 +61,21 @@ def test_announce_batch(bare):
     assert (o.currentRound(), o.currentRoundCloseTime(), o.firstAnnouncedRound()) == (13, times[-1], 10)
 
 
-def test_announce_uint64_bounds(bare, dry_bare):
+def test_announce_round_and_time_bounds(bare, dry_bare):
+    """Rounds stop at MAX_ROUND = 2^32 - 1 and close times at MAX_CLOSE_HORIZON from now (issue 20 N-2, I-2;
+    more in test_oracle_bounds.py)."""
     o = bare.oracle
-    with reverts_with("BoundOutOfRange", "round"):
+    max_round = o.MAX_ROUND()
+    with reverts_with("RoundOutOfRange", MAX_UINT64 + 1, max_round):
         bare.announce(2**64, [1000])
-    with reverts_with("BoundOutOfRange", "round"):
+    with reverts_with("CloseTimeTooLate"):
         dry_bare.announce(1, [2**64])
-    with reverts_with("BoundOutOfRange", "round"):
-        dry_bare.announce(MAX_UINT64, [1000, 1000 + MIN_ROUND_SPACING])  # the second round would be 2^64
-    bare.announce(MAX_UINT64, [1000])
-    assert (o.currentRound(), o.currentRoundCloseTime()) == (MAX_UINT64, 1000)
-    with reverts_with("BoundOutOfRange", "round"):
-        bare.announce(2**64, [1000 + MIN_ROUND_SPACING])
+    with reverts_with("RoundOutOfRange", max_round + 1, max_round):
+        dry_bare.announce(max_round, [1000, 1000 + MIN_ROUND_SPACING])  # the second round would be 2^32
+    bare.announce(max_round, [1000])
+    assert (o.currentRound(), o.currentRoundCloseTime()) == (max_round, 1000)
+    with reverts_with("RoundOutOfRange", max_round + 1, max_round):
+        bare.announce(max_round + 1, [1000 + MIN_ROUND_SPACING])
 
 
 def test_no_round_announced(bare):

@@ -77,6 +77,9 @@ def test_dispute_needs_the_bond(signed, oracle, nmr_token, deployer, outsider, m
     assert oracle.reportOf(MID, 1)[3] != DISPUTED
 
 
+SINK = "0x000000000000000000000000000000000000dEaD"
+
+
 def test_dispute_window_and_state_errors(signed, oracle, watcher, model_id):
     signed.announce_through(3)
     tx = signed.post([return_report(MID, 1, 0), return_report(MID, 2, 0)])
@@ -142,15 +145,15 @@ def test_dispute_and_resolve_with_a_different_report(signed, oracle, nmr_token, 
                                                    ZERO_ADDRESS, 0))
     with reverts_with("NotDisputed", MID, 1):
         oracle.resolveDispute(replacement.as_tuple(), deadline, sigs, {"from": reporter})
-    with reverts_with("NoBondHeld", MID, 1):
-        oracle.reclaimBond(MID, 1, {"from": watcher})
+    with reverts_with("NotDisputed", MID, 1):
+        oracle.expireDispute(MID, 1, {"from": watcher})
     # the replacement is final at once (no new window), and the later round follows
     tx = signed.finalize(MID)
     assert [(e["round"], e["roundReturn"], e["index"]) for e in events(tx, "RoundFinalized")] == [
         (1, -(ONE // 20), 95 * ONE // 100), (2, ONE // 5, 95 * ONE // 100 * 12 // 10)]
 
 
-def test_identical_replacement_sends_the_bond_to_the_owner(signed, oracle, nmr_token, watcher, deployer,
+def test_identical_replacement_forfeits_the_bond_to_the_sink(signed, oracle, nmr_token, watcher, deployer,
                                                            model_id):
     original = return_report(MID, 1, ONE // 10)
     signed.post([original])
@@ -158,7 +161,8 @@ def test_identical_replacement_sends_the_bond_to_the_owner(signed, oracle, nmr_t
     tx = signed.resolve(original)
     expect_event(tx, "DisputeResolved", modelId=MODEL_ID, round=1, disputedHash=hx(original.struct_hash()),
                  replacementHash=hx(original.struct_hash()), roundReturn=ONE // 10, bondReturned=False)
-    assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (0, 0, BOND)
+    assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (0, 0, 0)
+    assert nmr_token.balanceOf(SINK) == BOND  # issue 12 L-2: not the owner
     # a resolved round cannot be disputed again: its window is over
     with reverts_with("ChallengeWindowOver", MID, 1, tx.timestamp):
         oracle.dispute(MID, 1, {"from": watcher})
@@ -199,41 +203,34 @@ def test_resolution_errors(signed, dry, oracle, watcher, reporter, fresh_model, 
     expect_event(tx, "RoundFinalized", modelId=MODEL_ID, round=1, roundReturn=0, missed=True, index=ONE)
 
 
-@pytest.mark.parametrize("late", ["identical", "different"])
-def test_reclaim_bond_after_timeout(signed, oracle, nmr_token, watcher, deployer, outsider, model_id, late):
+def test_expire_dispute_after_timeout(signed, oracle, nmr_token, watcher, deployer, outsider, model_id):
+    """Issue 12 M-1: an unresolved dispute expires after disputeTimeout: the disputed report stands and the bond
+    goes to BOND_SINK (the owner gains nothing); a resolution is no longer possible."""
     original = return_report(MID, 1, ONE // 10)
     signed.post([original])
-    with reverts_with("NoBondHeld", MID, 1):
-        oracle.reclaimBond(MID, 1, {"from": watcher})
+    with reverts_with("NotDisputed", MID, 1):
+        oracle.expireDispute(MID, 1, {"from": watcher})
     tx = oracle.dispute(MID, 1, {"from": watcher})
-    reclaimable_at = tx.timestamp + DISPUTE_TIMEOUT
-    with reverts_with("DisputeTimeoutNotOver", reclaimable_at):
-        oracle.reclaimBond(MID, 1, {"from": watcher})
-    chain.mine(timestamp=reclaimable_at - 1)
-    with reverts_with("DisputeTimeoutNotOver", reclaimable_at):
-        oracle.reclaimBond.call(MID, 1, {"from": watcher})
-    chain.mine(timestamp=reclaimable_at)
-    tx = oracle.reclaimBond(MID, 1, {"from": outsider, "gas_limit": 200_000})  # anyone may trigger it
-    assert tx.timestamp >= reclaimable_at
-    expect_event(tx, "BondReclaimed", modelId=MODEL_ID, round=1, disputer=watcher, bond=BOND)
-    assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle)) == (BOND, 0)
-    with reverts_with("NoBondHeld", MID, 1):
-        oracle.reclaimBond(MID, 1, {"from": watcher})
-    # the round stays disputed; a dispute cannot be restarted, and finalizing still stops at it
-    assert plain(oracle.reportOf(MID, 1))[3:] == (DISPUTED, norm(str(watcher)), 0)
-    with reverts_with("AlreadyDisputed", MID, 1):
+    expires_at = tx.timestamp + DISPUTE_TIMEOUT
+    with reverts_with("DisputeTimeoutNotOver", expires_at):
+        oracle.expireDispute(MID, 1, {"from": watcher})
+    chain.mine(timestamp=expires_at - 1)
+    with reverts_with("DisputeTimeoutNotOver", expires_at):
+        oracle.expireDispute.call(MID, 1, {"from": watcher})
+    chain.mine(timestamp=expires_at)
+    tx = oracle.expireDispute(MID, 1, {"from": outsider, "gas_limit": 200_000})  # anyone may trigger it
+    assert tx.timestamp >= expires_at
+    expect_event(tx, "DisputeExpired", modelId=MODEL_ID, round=1, disputer=watcher,
+                 reportHash=hx(original.struct_hash()), bond=BOND)
+    assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (0, 0, 0)
+    assert nmr_token.balanceOf(SINK) == BOND
+    assert plain(oracle.reportOf(MID, 1))[3:] == (tx.timestamp, norm(ZERO_ADDRESS), 0)
+    with reverts_with("NotDisputed", MID, 1):
+        signed.resolve(return_report(MID, 1, -(ONE // 10)))
+    with reverts_with("ChallengeWindowOver", MID, 1, tx.timestamp):
         oracle.dispute(MID, 1, {"from": watcher})
-    assert "RoundFinalized" not in signed.finalize(MID).events
-    # a late resolution still settles the round but moves no NMR (bondReturned says whether a bond moved now)
-    replacement = original if late == "identical" else return_report(MID, 1, -(ONE // 10))
-    tx = signed.resolve(replacement)
-    expect_event(tx, "DisputeResolved", modelId=MODEL_ID, round=1, disputedHash=hx(original.struct_hash()),
-                 replacementHash=hx(replacement.struct_hash()), roundReturn=replacement.round_return(),
-                 bondReturned=False)
-    assert "Transfer" not in tx.events
-    assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (BOND, 0, 0)
     tx = signed.finalize(MID)
-    assert tx.events["RoundFinalized"]["index"] == ONE + replacement.round_return()
+    assert tx.events["RoundFinalized"]["index"] == ONE + ONE // 10
 
 
 def test_two_disputes_keep_bonds_apart(signed, oracle, nmr_token, watcher, deployer, fund_nmr, fresh_model,
@@ -251,9 +248,10 @@ def test_two_disputes_keep_bonds_apart(signed, oracle, nmr_token, watcher, deplo
     signed.resolve(return_report(MID, 1, 0))  # different: bond back
     assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (
         BOND, BOND, 0)
-    signed.resolve(b)  # identical: bond to the owner
+    signed.resolve(b)  # identical: bond to the sink
     assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (
-        BOND, 0, BOND)
+        BOND, 0, 0)
+    assert nmr_token.balanceOf(SINK) == BOND
 
 
 def test_disputed_round_blocks_later_rounds(signed, oracle, watcher, fresh_model, model_id):

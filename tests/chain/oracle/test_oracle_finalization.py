@@ -103,9 +103,13 @@ def test_partial_exposure_compounds_like_reference(signed, oracle, fresh_model):
     assert [oracle.indexAt(model, r) for r in range(len(returns) + 1)] == path
 
 
-def test_total_loss_sets_index_to_zero_for_good(signed, oracle, model_id):
+def test_total_loss_floors_the_index_at_min_growth(signed, oracle, model_id):
+    """A -100% round takes the index to MIN_GROWTH (1e-6) of its value, not to zero for good (issue 20 N-3)."""
     signed.post_returns(MID, [ONE // 2, -ONE, ONE, None, -ONE // 2, ONE // 3])
-    assert [oracle.indexAt(MID, r) for r in range(7)] == [ONE, 3 * ONE // 2, 0, 0, 0, 0, 0]
+    low = 3 * ONE // 2 * 10**12 // ONE
+    assert [oracle.indexAt(MID, r) for r in range(6)] == [ONE, 3 * ONE // 2, low, 2 * low, 2 * low, low]
+    assert [oracle.indexAt(MID, r) for r in range(7)] == index_path(ONE, [ONE // 2, -ONE, ONE, 0, -ONE // 2,
+                                                                          ONE // 3])
 
 
 def test_index_overflow_blocks_finalization(signed, oracle, model_id, reporter):

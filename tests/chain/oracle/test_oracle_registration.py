@@ -21,9 +21,10 @@ def test_register_model(signed, oracle, modeller, outsider):
 
 
 def test_register_model_extreme_values(signed, oracle, modeller):
-    signed.register(OTHER, modeller, 1, MAX_UINT64)
-    assert plain(oracle.modelInfo(OTHER)) == norm((str(modeller), 1, MAX_UINT64, MAX_UINT64 - 1))
-    assert oracle.indexAt(OTHER, MAX_UINT64 - 1) == ONE
+    max_round = oracle.MAX_ROUND()
+    signed.register(OTHER, modeller, 1, max_round)
+    assert plain(oracle.modelInfo(OTHER)) == norm((str(modeller), 1, max_round, max_round - 1))
+    assert oracle.indexAt(OTHER, max_round - 1) == ONE
     model = b"\x44" * 32
     signed.register(model, modeller, ONE, 1)
     assert plain(oracle.modelInfo(model)) == norm((str(modeller), ONE, 1, 0))
@@ -45,7 +46,9 @@ def test_register_model_reverts(signed, dry, oracle, modeller, outsider, model_i
     for exposure in (0, ONE + 1, 2**64):
         with reverts_with("ExposureOutOfBounds", exposure, ONE):
             dry.register(OTHER, modeller, exposure, 1)
-    for first in (0, 2**64):
-        with reverts_with("FirstRoundZero"):
+    with reverts_with("FirstRoundZero"):
+        dry.register(OTHER, modeller, ONE, 0)
+    for first in (2**32, 2**64):
+        with reverts_with("RoundOutOfRange", first, 2**32 - 1):
             dry.register(OTHER, modeller, ONE, first)
     assert oracle.modelInfo(OTHER)[0] == ZERO_ADDRESS
