@@ -60,7 +60,8 @@ def test_mature_rounds_outstanding(make_nmr_agreement, nmr_token, fund_nmr, mirr
         ([ONE // 4, -ONE // 5, 0], "flat"),  # 1.25 * 0.8 = 1 exactly: V == S
         ([None, ONE * 3 // 10, None], "gain"),  # missed rounds count as zero returns
         ([None, None, None], "flat"),
-        ([ONE // 10, -ONE, ONE // 2], "wiped"),  # -100% with exposure 1: the index hits zero and stays there
+        # -100% with exposure 1: the index falls to MIN_GROWTH (1e-6) of its value (issue 20 N-3), a near-total loss
+        ([ONE // 10, -ONE, ONE // 2], "loss"),
     ],
     ids=["gain", "loss", "exactly-flat", "missed-rounds", "all-missed", "wiped-out"],
 )
@@ -87,45 +88,29 @@ def test_mature_final_value(make_nmr_agreement, nmr_token, fund_nmr, mirror, mod
         assert agreement.coverBound() == (staked - value) // 2
         assert agreement.owedTotal() == value + (staked - value) // 2
     assert agreement.owedTo(alice) == m.ref.owed_to(str(alice))
-    if kind != "wiped":
-        assert "Settled" not in tx.events
-        assert agreement.phase() == Phase.Matured
-        return
-    # nothing to repay: maturing settles at once, the reserve covers the burn share of the loss
-    assert value == 0 and agreement.amountDue() == 0
-    assert agreement.coverBound() == staked // 2 and agreement.owedTotal() == 100 * NMR
-    expect_event(tx, "Settled", repaid=0, reserveUsed=100 * NMR, reserveReturned=0)
-    assert agreement.phase() == Phase.Settled
-    with reverts_with("WrongPhase", Phase.Settled.value):
-        agreement.repay(1, {"from": modeller})
-    m.claim(alice)
-    assert nmr_token.balanceOf(alice) == 100 * NMR  # half the 200 NMR lost, from the reserve
+    assert "Settled" not in tx.events
+    assert agreement.phase() == Phase.Matured
 
 
 def test_mature_model_wiped_out_before_start(make_nmr_agreement, nmr_token, fund_nmr, mirror, oracle, signed,
                                              modeller, alice):
-    """A model whose index is already zero at the start: V = 0 (no division by zero), settled at once."""
+    """A -100% round before the start leaves the index at 1e-6 of its value, not zero (issue 20 N-3): the
+    agreement values its own round (+50%), not V = 0."""
     model = "0x" + "ef" * 16 + "00" * 16
     current = oracle.currentRound()
     signed.register(model, modeller, ONE, current)
     signed.post_returns(model, [-ONE])
-    assert oracle.indexAt(model, current) == 0
+    assert oracle.indexAt(model, current) == 10**12
     agreement, terms = make_nmr_agreement(model_id=bytes.fromhex(model[2:]), lockup_rounds=1, burn_share_bps=2500)
     m = mirror(agreement, terms, nmr_token, fund_nmr)
     m.setup({alice: 1}, 60 * NMR)
     m.lock()
     assert agreement.startRound() == current + 1
     signed.post_returns(model, [ONE // 2])
-    before = nmr_token.balanceOf(modeller)
     tx = agreement.mature({"from": alice})
-    expect_event(tx, "Matured", finalValue=0, amountDue=0, owedTotal=25 * NMR, coverBound=25 * NMR,
-                 deadline=tx.timestamp + terms.wind_down)
-    expect_event(tx, "Settled", repaid=0, reserveUsed=25 * NMR, reserveReturned=35 * NMR)
-    assert nmr_token.balanceOf(modeller) - before == 35 * NMR
-    before = nmr_token.balanceOf(alice)
-    agreement.claim(alice, {"from": alice})
-    assert nmr_token.balanceOf(alice) - before == 25 * NMR
-    assert nmr_token.balanceOf(agreement) == 0
+    staked = agreement.stakedCapital()
+    assert agreement.finalValue() == staked * 3 // 2
+    assert "MaturedOnFallback" not in tx.events
 
 
 AGGREGATE_CASES = {

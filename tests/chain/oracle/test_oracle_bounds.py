@@ -3,7 +3,7 @@
 from brownie import chain
 
 from support.chain import NMR, reverts_with
-from support.oracle import MAX_REPORT_DELAY, MID, ONE, plain
+from support.oracle import MID, ONE
 
 MAX_ROUND = 2**32 - 1
 

@@ -1,7 +1,6 @@
 """Disputes: a watcher bonds NMR to dispute a pending report; a larger quorum resolves it, or it times out."""
 
 import brownie
-import pytest
 from brownie import ZERO_ADDRESS, accounts, chain
 
 from backing.onchain.oracle import return_report

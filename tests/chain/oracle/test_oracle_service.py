@@ -575,8 +575,9 @@ def test_stalled_oracle_agreement_matures_on_fallback(oracle, oracle_w3, schedul
     assert service.run_once() == EXIT_SOURCE  # the schedule still comes through: rounds 2 and 3 announced
     assert oracle.currentRound() == 3
 
-    # past round 2's resolution plus the oracle's maximum report delay: backers may settle at zero return
-    due = oracle.roundDueTime(2) + oracle.maxReportDelay()
+    # past the lockup's last round's (3) resolution plus the oracle's maximum report delay: backers may settle
+    # at zero return
+    due = oracle.roundDueTime(3) + oracle.maxReportDelay()
     chain.sleep(due - chain.time() + 1)
     chain.mine()
     tx = agreement.mature({"from": alice})
