@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backing.onchain.agreement import revert_error
+from backing.errors import revert_error
 from backing.model.agreement import ONE, ContractError, Phase
 from backing.model.series import Series, SeriesTerms
 
