@@ -200,7 +200,7 @@ class Series:
         self.balance = 0
         self.transfers: dict = {}
         self.log: list = []  # escrow movements: (kind, position id, amount, recipient)
-        self.fee_events: list = []  # (position id, mark before, price, fee, paid_upto before)
+        self.fee_events: list = []  # (position id, mark before, price, fee, paid_upto before, agreement)
         self.operators: set = set()  # (owner, operator): operator may transfer owner's positions
         self._next_id = 1
 
@@ -226,6 +226,17 @@ class Series:
         if not self.agreements:
             raise ContractError("NoAgreement")
         return self.agreements[-1]
+
+    def _live(self) -> SeriesAgreement | None:
+        """The agreement locked or matured (at most one), if any."""
+        live = [x for x in self.agreements if x.phase in (Phase.Locked, Phase.Matured)]
+        assert len(live) <= 1, "two live agreements"
+        return live[0] if live else None
+
+    def _cancel_open(self) -> None:
+        """The series has ended: the agreement still open (the latest), if any, is cancelled at once."""
+        if self.agreements and self.agreements[-1].phase == Phase.Open:
+            self._cancel(self.agreements[-1])
 
     def _require_modeller(self, caller: str) -> None:
         if caller != self.modeller:
@@ -285,7 +296,7 @@ class Series:
         if units == 0:
             raise ContractError("ZeroAmount")
         amount = units * t.unit_size
-        available = t.max_units * t.unit_size - a.capital
+        available = max(0, t.max_units * t.unit_size - a.capital)  # committed rolls may have filled it past the cap
         if amount > available:
             raise ContractError("CapacityExceeded", amount, available)
         share = a.terms.commitment_share(commit) if commit else BPS
@@ -342,9 +353,10 @@ class Series:
         t = a.terms.base
         if now > t.open_until:
             raise ContractError("DepositWindowClosed", t.open_until)
+        live = self._live()
+        if live is not None:  # at most one agreement locked or matured: the price chains from one to the next
+            raise ContractError("PreviousNotSettled", live.index)
         prev = self.agreements[a.index - 1] if a.index > 0 else None
-        if prev is not None and prev.phase not in (Phase.Settled, Phase.Cancelled):
-            raise ContractError("PreviousNotSettled", prev.index)
         capital = a.capital
         if capital < t.min_units * t.unit_size:
             raise ContractError("BelowMinCapital", capital, t.min_units * t.unit_size)
@@ -355,6 +367,8 @@ class Series:
             raise ContractError("ReserveTooSmall", a.reserve, required)
         if self.price == 0:
             raise ContractError("SeriesWipedOut")
+        if self.ended:
+            raise ContractError("SeriesEnded")
         if prev is not None:
             for p in prev.positions.values():
                 self._release(p)
@@ -446,8 +460,7 @@ class Series:
     def mature(self, now: int, start_index: int, end_index: int, last_final: int | None = None,
                overdue: bool = False) -> int:
         """Fix V, P_end, every position's fee/cover and the amount due. Returns the amount due."""
-        locked = [x for x in self.agreements[-2:] if x.phase == Phase.Locked]
-        a = locked[0] if locked else self._latest()
+        a = self._live() or self._latest()
         self._require_phase(a, Phase.Locked)
         end_round = a.start_round + a.terms.base.lockup_rounds - 1
         if last_final is not None and last_final < end_round and not overdue:
@@ -555,14 +568,15 @@ class Series:
             self._release(p, upto=a.index)
             p.held = {k: v for k, v in p.held.items() if v}
             if a.gain and a.p_end > p.mark:
-                self.fee_events.append((p.id, p.mark, a.p_end, p.fee, p.paid_upto))
+                self.fee_events.append((p.id, p.mark, a.p_end, p.fee, p.paid_upto, a.index))
                 p.paid_upto = max(p.paid_upto, a.p_end)
                 p.mark = a.p_end
             p.claimable = p.owed
         assert a.balance >= sum(p.claimable for p in a.positions.values()), "settlement short"
         self.price = a.p_end
-        if a.p_end == 0:
+        if a.p_end == 0:  # wiped out: nothing can lock again
             self.ended = True
+            self._cancel_open()
 
     def declare_default(self, now: int) -> None:
         """Not repaid in time: positions share repaid + reserve pro rata to what they were owed, each gets its own
@@ -587,15 +601,13 @@ class Series:
             p.held = {}
             p.claimable = share + forfeited
         self.ended = True
-        nxt = self._next(a)
-        if nxt is not None and nxt.phase == Phase.Open:
-            self._cancel(nxt)
+        self._cancel_open()
 
     # -- leaving and rolling
     def _early(self, p: Position, a: SeriesAgreement) -> bool:
         """Leaving now is early (charged back) when the commitment runs past this agreement and the series goes
-        on with the same economics: the next agreement is open (so the standing roll could still be executed) and
-        has the committed economics. Once the next agreement has locked without the position, anyone (the modeller
+        on with the same economics: the next agreement is open (so the standing roll could still be executed: it is
+        never refused for capacity) and has the committed economics. Once the next agreement has locked without the position, anyone (the modeller
         first) could have executed its standing roll and did not: it leaves free."""
         nxt = self._next(a)
         return (a.phase == Phase.Settled and p.commit_end > a.index and nxt is not None
@@ -651,11 +663,13 @@ class Series:
             raise ContractError("NothingToRoll", p.id)
         r = claim if p.intent == "all" else min(p.intent, claim)
         t = nxt.terms.base
-        available = t.max_units * t.unit_size - nxt.capital
-        if r > available:
+        continues = p.commit_end > a.index and nxt.terms.economics() == p.commit_econ
+        # a roll that continues a commitment is never refused for capacity (issue 12 M-3): the modeller offered the
+        # commitment, and nobody can make the roll fail (filling the agreement) while the backer stays bound
+        available = max(0, t.max_units * t.unit_size - nxt.capital)
+        if r > available and not continues:
             raise ContractError("CapacityExceeded", r, available)
         leaving = claim - r
-        continues = p.commit_end > a.index and nxt.terms.economics() == p.commit_econ
         kept_discount = p.discount * r // claim if continues else 0
         charge = min(p.discount - kept_discount, leaving) if (continues and leaving) else 0
         if continues:

@@ -161,7 +161,7 @@ class SeriesMirror:
         out = self._both(lambda: self.model.mature(self.now(), si, ei),
                          lambda: self.series.mature(index, {"from": self._acct("modeller")}, silent=True))
         if not isinstance(out, ContractError):
-            self._poke_all(index)
+            self._poke_all(*self._settled_and_open(index))
         return out
 
     def _oracle(self):
@@ -176,15 +176,21 @@ class SeriesMirror:
         out = self._both(lambda: self.model.repay(payer, amount),
                          lambda: self.series.repay(index, amount, {"from": self._acct(payer)}, silent=True))
         if not isinstance(out, ContractError):
-            self._poke_all(index)
+            self._poke_all(*self._settled_and_open(index))
         return out
 
     def declare_default(self, index: int, caller: str = "modeller"):
         out = self._both(lambda: self.model.declare_default(self.now()),
                          lambda: self.series.declareDefault(index, {"from": self._acct(caller)}, silent=True))
         if not isinstance(out, ContractError):
-            self._poke_all(index, index + 1)
+            self._poke_all(*self._settled_and_open(index))
         return out
+
+    def _settled_and_open(self, index: int) -> tuple:
+        """The agreement that just matured, settled or defaulted, and the latest one if it is another: an ended
+        series (default, or a price of 0) cancels the agreement still open."""
+        latest = len(self.model.agreements) - 1
+        return (index,) if latest == index else (index, latest)
 
     def roll(self, pid: int, name: str, amount: int | None = None, commit: int | None = None,
              consent_terms: bool = False):

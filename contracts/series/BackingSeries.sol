@@ -18,12 +18,15 @@ import {SeriesTerms} from "./SeriesTerms.sol";
 ///         the next agreement moves no tokens. Each agreement runs the life of a BackingAgreement (open, lock,
 ///         mature, repay or default); the series adds positions that keep a high-water mark per cohort, rollover
 ///         with consent, clawback escrow, commitment discounts and transfers. docs/series.md states every rule;
-///         `backing/series.py` is the reference model this contract matches to the wei.
+///         `backing/model/series.py` is the reference model this contract matches to the wei.
 /// @dev Nothing loops over backers or past agreements. An agreement keeps O(1) aggregates (and at most
 ///      MAX_COHORTS + 1 cohort records); a position's outcome is a function of its own record and its
 ///      agreement's aggregates, computed when the position is first touched after its agreement ended
-///      (`SeriesSettlement.evaluate`). The only loops are over an agreement's cohorts (<= 9), a position's four escrow windows,
-///      one owner's positions in one agreement (<= MAX_OWNER_POSITIONS) and the terms' fee tiers.
+///      (`SeriesSettlement.evaluate`). The only loops are over an agreement's cohorts (<= 9), a position's four
+///      escrow windows, one owner's positions in one agreement (<= MAX_OWNER_POSITIONS) and the terms' fee tiers.
+///      The state is one struct (SeriesBooks.State) that the linked libraries SeriesSettlement (settlement math,
+///      claims, rolls), SeriesPositions (position books) and SeriesTerms (terms) work on by DELEGATECALL, so that
+///      the contract has room under the code-size limit; the checks, phase changes and token calls stay here.
 ///      NMR owed to the modeller (upfront fee, reserve returned, released held fees, charge-backs, dust) is
 ///      credited and collected by him (`collect`), so no backer's transaction depends on the modeller's address.
 ///      Functions that call the token are nonReentrant; roll, executeRoll, transfer and poke make no external call.
@@ -102,7 +105,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         SeriesTerms.store(
             _s.agreements[index].config, index, terms, feeLadder, clawbackBps, clawbackAgreements, commitments
         );
-        _s.agreementCount = index + 1;
+        _s.agreementCount = uint64(index + 1);
     }
 
     /// @notice Post or top up the reserve of an agreement (Open or Locked).
@@ -132,7 +135,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         if (block.timestamp > config.openUntil) revert DepositWindowClosed(config.openUntil);
         if (units == 0) revert ZeroAmount();
         uint256 amount = units * config.unitSize;
-        uint256 available = uint256(config.maxUnits) * config.unitSize - a.capital;
+        uint256 available = SeriesBooks.room(a); // committed rolls may have filled it past the cap
         if (amount > available) revert CapacityExceeded(amount, available);
         (uint32 endPlusOne, uint16 share, bytes32 econ) = SeriesBooks.commitmentKey(index, config, commit);
         positionId = SeriesPositions.deposit(_s, index, msg.sender, endPlusOne, share, econ, amount);
@@ -181,20 +184,23 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     }
 
     /// @notice Lock the open agreement: fix the price P_start, give fresh capital its mark, apply the cohort cap,
-    ///         credit the upfront fee and send the staked capital to the staking address. Needs the previous
-    ///         agreement settled (or cancelled).
+    ///         credit the upfront fee and send the staked capital to the staking address. Needs every earlier
+    ///         agreement settled or cancelled: at most one agreement of the series is locked or matured at a time
+    ///         (`PreviousNotSettled` names the one still running), so each starts at the price the last one ended.
     function lock() external onlyModeller nonReentrant {
         uint256 index = _latestIndex();
         SeriesBooks.Agreement storage a = _s.agreements[index];
-        (uint256 fee, uint256 staked) = _lockAmounts(index, a);
+        (uint256 fee, uint256 staked) = _lockAmounts(a);
         uint256 priceStart = price;
         if (priceStart == 0) revert SeriesWipedOut();
+        if (ended) revert SeriesEnded();
         uint256 start = oracle.nextStartRound();
         // slither-disable-next-line unused-return -- a view returning a tuple; only firstRound is needed here
         (,, uint256 firstRound,) = oracle.modelInfo(modelId);
         if (start < firstRound) revert ModelNotStarted(start, firstRound);
 
         a.phase = Phase.Locked;
+        _s.livePlusOne = uint32(index + 1);
         a.startRound = uint64(start);
         a.staked = staked;
         a.upfrontFee = fee;
@@ -207,14 +213,12 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     }
 
     /// @dev The lock's checks, in the reference model's order, and (upfront fee, staked capital).
-    function _lockAmounts(uint256 index, SeriesBooks.Agreement storage a) private view returns (uint256 fee, uint256 staked) {
+    function _lockAmounts(SeriesBooks.Agreement storage a) private view returns (uint256 fee, uint256 staked) {
         _requirePhase(a, Phase.Open, Phase.Open);
         SeriesTerms.Config storage config = a.config;
         if (block.timestamp > config.openUntil) revert DepositWindowClosed(config.openUntil);
-        if (index != 0) {
-            Phase previous = _s.agreements[index - 1].phase;
-            if (previous != Phase.Settled && previous != Phase.Cancelled) revert PreviousNotSettled(index - 1);
-        }
+        uint256 live = _s.livePlusOne;
+        if (live != 0) revert PreviousNotSettled(live - 1);
         uint256 capital = a.capital;
         uint256 minimum = uint256(config.minUnits) * config.unitSize;
         if (capital < minimum) revert BelowMinCapital(capital, minimum);
@@ -283,10 +287,10 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         a.reserveReturned = returned;
         a.balance -= returned;
         ended = true;
+        _s.livePlusOne = 0;
         emit SeriesDefaulted(index, msg.sender, used, returned, pool);
         _s.credit(returned);
-        uint256 next = index + 1;
-        if (next < _s.agreementCount && _s.agreements[next].phase == Phase.Open) _cancel(next);
+        _cancelOpen();
         ISeriesFactory(factory).recordDefault(modeller);
     }
 
@@ -557,9 +561,20 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         a.balance -= returned;
         uint256 priceEnd = a.priceEnd;
         price = priceEnd;
-        if (priceEnd == 0) ended = true;
+        _s.livePlusOne = 0;
         emit SeriesSettled(index, used, returned, priceEnd);
         _s.credit(returned);
+        if (priceEnd == 0) {
+            ended = true; // wiped out: nothing can lock again, so the open agreement is cancelled at once
+            _cancelOpen();
+        }
+    }
+
+    /// @dev The series has ended: cancel the agreement still open, if any (it is the latest), so its capital can
+    ///      be claimed back at once.
+    function _cancelOpen() private {
+        uint256 latest = _s.agreementCount - 1;
+        if (_s.agreements[latest].phase == Phase.Open) _cancel(latest);
     }
 
     function _cancel(uint256 index) private {

@@ -87,7 +87,10 @@ library SeriesBooks {
 
     /// @dev Everything a series stores but its identity (modeller, model) and price.
     struct State {
-        uint256 agreementCount; //  agreements opened so far
+        uint64 agreementCount; //   agreements opened so far
+        // the agreement that is Locked or Matured, plus one (0: none): at most one at a time, `lock` waits for it
+        // (in the agreement count's slot, which is non-zero by then, so setting it costs no fresh-slot write)
+        uint32 livePlusOne;
         uint256 escrow; //          held fees in escrow (all positions)
         uint256 modellerCredit; //  NMR credited to the modeller, not yet collected
         uint256 positionCount; //   positions created so far (ids start at 1)
@@ -278,6 +281,13 @@ library SeriesBooks {
         if (mark == 0) mark = a.priceStart;
         if (mark != 0 && mark == a.liftedFrom) mark = a.liftedTo;
         return mark;
+    }
+
+    /// @dev Capital the agreement still takes: committed rolls may have filled it past its cap (then 0).
+    function room(Agreement storage a) internal view returns (uint256) {
+        uint256 cap = uint256(a.config.maxUnits) * a.config.unitSize;
+        uint256 capital = a.capital;
+        return cap > capital ? cap - capital : 0;
     }
 
     /// @dev The position's commitment runs past `next - 1` into agreement `next` and `next` has its economics.

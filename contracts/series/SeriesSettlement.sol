@@ -248,7 +248,7 @@ library SeriesSettlement {
     // ======================================================================================== internals
 
     /// @dev Leaving now is early: settled, committed past this agreement, and the next agreement is open with the
-    ///      committed economics (its standing roll could still be executed).
+    ///      committed economics (its standing roll could still be executed: it is never refused for capacity).
     function _early(SeriesBooks.State storage s, SeriesBooks.Position storage p, uint256 index)
         private
         view
@@ -269,11 +269,12 @@ library SeriesSettlement {
         uint256 claimable = p.claimable;
         if (claimable == 0) revert IBackingSeries.NothingToRoll(positionId);
         amount = p.intent == SeriesBooks.ALL ? claimable : Math.min(p.intent, claimable);
-        SeriesBooks.Agreement storage n = s.agreements[next];
-        uint256 available = uint256(n.config.maxUnits) * n.config.unitSize - n.capital;
-        if (amount > available) revert IBackingAgreement.CapacityExceeded(amount, available);
-        uint256 leaving = claimable - amount;
         continuing = s.continues(p, next);
+        // a roll that continues a commitment is never refused for capacity (issue 12 M-3): the modeller offered the
+        // commitment, and nobody can make the roll fail (by filling the agreement) while the backer stays bound
+        uint256 available = SeriesBooks.room(s.agreements[next]);
+        if (amount > available && !continuing) revert IBackingAgreement.CapacityExceeded(amount, available);
+        uint256 leaving = claimable - amount;
         keptDiscount = continuing ? (p.discount * amount) / claimable : 0;
         charge = (continuing && leaving != 0) ? Math.min(p.discount - keptDiscount, leaving) : 0;
     }

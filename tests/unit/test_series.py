@@ -385,7 +385,59 @@ def test_nothing_to_roll_after_a_wipe_out():
     s2.open_agreement(M, terms(), 0)
     s2.roll(b, "B")
     s2.mature(1, ONE, 0)
-    expect("NothingToRoll", s2.execute_roll, b)
+    # wiped out: the open agreement is cancelled at once (issue 21 F4), so nothing rolls or deposits into it
+    assert s2.ended and s2.agreements[1].phase == Phase.Cancelled
+    expect("NoOpenNextAgreement", s2.execute_roll, b)
+    expect("WrongPhase", s2.deposit, "C", 1, 0)
+
+
+def test_a_wiped_out_series_cancels_its_open_agreement():
+    """Issue 21 F4: the price reaches 0 while the next agreement is open: it is cancelled at once (its capital
+    back to its depositors, the reserve to the modeller), not left taking deposits until someone cancels it."""
+    s = Series(M)
+    s.open_agreement(M, terms(), 0)
+    a = s.deposit("A", 1, 0)
+    s.post_reserve(M, 10**20)
+    s.lock(M, 0)
+    s.open_agreement(M, terms(), 0)
+    b = s.deposit("B", 2, 0)
+    s.post_reserve(M, 7 * ONE, 1)
+    s.mature(1, ONE, 0)
+    assert s.price == 0 and s.ended
+    nxt = s.agreements[1]
+    assert nxt.phase == Phase.Cancelled and nxt.reserve_returned == 7 * ONE
+    expect("WrongPhase", s.deposit, "C", 1, 0)
+    expect("NoOpenNextAgreement", s.roll, a, "A")
+    assert s.claim(b) == 200 * ONE
+    check_invariants(s)
+
+
+def test_one_live_agreement_at_a_time():
+    """Issue 12 H-1: lock 0; open 1 and cancel it; open 2: it cannot lock while 0 runs (only index - 1 was
+    checked, so 0 and 2 ran at once and the later settlement set the price). Once 0 settles, 2 locks at 0's end
+    price, and a backer rolled from a flat agreement pays no fee in a flat agreement."""
+    s = Series(M)
+    t = terms(clawback_bps=0, clawback_agreements=0, commitments=())
+    s.open_agreement(M, t, 0)
+    a = s.deposit("A", 10, 0)
+    run(s, 0, 12 * ONE // 10, repay=False)  # 0 matured, not repaid: still live
+    s.open_agreement(M, t, 0)
+    s.cancel(M, 0)
+    s.open_agreement(M, t, 0)
+    b = s.deposit("B", 5, 0)
+    s.post_reserve(M, 10**30, 2)
+    e = expect("PreviousNotSettled", s.lock, M, 0)
+    assert e.args_ == (0,)
+    check_invariants(s)
+    s.repay(M, s.agreements[0].due)
+    s.lock(M, 0)
+    assert s.agreements[2].p_start == s.agreements[0].p_end == 12 * ONE // 10
+    check_invariants(s)
+    s.mature(1, ONE, ONE)  # flat
+    s.repay(M, s.agreements[2].due) if s.agreements[2].phase == Phase.Matured else None
+    assert s.agreements[2].positions[b].fee == 0 and s.price == 12 * ONE // 10
+    check_invariants(s)
+    assert a in s.agreements[0].positions
 
 
 # ---------------------------------------------------------------------------------------------- worked example
@@ -563,3 +615,26 @@ def test_an_approved_operator_transfers_for_the_owner_until_revoked():
     with pytest.raises(ContractError) as e:
         s.transfer(a, "market", "B", ONE)
     assert e.value.name == "NotOwner"
+
+
+def test_a_full_next_agreement_cannot_break_a_standing_roll():
+    """Issue 12 M-3: the modeller (or anyone) fills the next agreement so that a committed backer's standing roll
+    fails (`CapacityExceeded`) while he is still charged back for leaving early. A roll that continues a
+    commitment is never refused for capacity: it runs (the agreement may go past its cap; deposits stop)."""
+    s = Series(M)
+    t = terms(max_units=25)
+    s.open_agreement(M, t, 0)
+    a = s.deposit("A", 10, 0, commit=3)
+    run(s, 0, 12 * ONE // 10)
+    discount = s.agreements[0].positions[a].discount
+    assert discount > 0
+    s.open_agreement(M, t, 0)
+    s.deposit(M, 25, 0)  # the next agreement is full
+    a1 = s.execute_roll(a)
+    nxt = s.agreements[1]
+    assert nxt.positions[a1].capital == s.agreements[0].positions[a].rolled > 0
+    assert nxt.capital > 25 * t.base.unit_size and s.agreements[0].positions[a].charged_back == 0
+    assert nxt.positions[a1].discount == discount  # carried, not charged
+    e = expect("CapacityExceeded", s.deposit, "B", 1, 0)
+    assert e.args_ == (100 * ONE, 0)
+    check_invariants(s)

@@ -7,7 +7,9 @@ Each rule performs one action on both: when the model refuses, the chain must re
 before the wind-down is over, ...). After every step:
 
 - ``mirror.check()``: every agreement, position and party's token flow on chain equals the model's, to the wei;
-- the model's own invariants (tests/unit/test_series.py ``check_invariants``): NMR conserved, nobody charged
+- the chain's own lifecycle invariants (``invariant_lifecycle_on_chain``, read from the chain only): at most one
+  agreement locked or matured, the price chained from one agreement to the next, no fee without a rise;
+- the model's own invariants (tests/support/series.py ``check_invariants``): NMR conserved, nobody charged
   twice for the same gain (each fee event's mark before >= the highest price the capital paid at before), held
   fees only ever paid to the modeller or back to the position that paid them, every cohort's mark the highest
   price at which it paid a fee (or its entry mark), the cohort cap.
@@ -264,6 +266,30 @@ class SeriesMachine:
     def invariant_model(self):
         check_invariants(self.model)
         self.steps += 1
+
+    def invariant_lifecycle_on_chain(self):
+        """Read from the chain alone (the model can share a bug, as it did H-1's): at most one agreement locked or
+        matured; each agreement that ran starts at the price the previous one that ran (cancelled ones did not)
+        settled at; every locked position's mark is at least its agreement's start price and no position pays a
+        profit fee in an agreement whose price did not rise; an ended series has no open agreement."""
+        series = self.series
+        views = [series.agreement(i) for i in range(series.agreementCount())]
+        phases = [int(v["phase"]) for v in views]
+        live = [i for i, phase in enumerate(phases) if phase in (Phase.Locked, Phase.Matured)]
+        assert len(live) <= 1, f"two live agreements: {live}"
+        ran = [v for v in views if int(v["phase"]) not in (Phase.Open, Phase.Cancelled)]
+        for before, after in zip(ran, ran[1:]):
+            assert int(before["phase"]) == Phase.Settled
+            assert after["priceStart"] == before["priceEnd"]
+        for a in self.model.agreements:
+            v = views[a.index]
+            for pid in a.positions:
+                if int(v["phase"]) == Phase.Locked:
+                    assert series.positionOf(pid)["mark"] >= v["priceStart"] > 0
+                if int(v["phase"]) in (Phase.Matured, Phase.Settled) and v["priceEnd"] <= v["priceStart"]:
+                    assert series.outcomeOf(pid)["fee"] == 0, (pid, a.index)
+        if series.ended():
+            assert Phase.Open not in phases
 
 
 @pytest.fixture(scope="module", params=["nmr"])
