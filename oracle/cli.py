@@ -15,7 +15,7 @@ proposed there when its own source computes the same reports. Every keystore a p
 password (from the prompt, ``--password-env`` or ``--password-file``; never the command line).
 
 The ScoreOracle ABI comes from ``--abi``, else $BACKING_ORACLE_ABI, else ``build/contracts/ScoreOracle.json``
-(run ``brownie compile``). Exit codes: see ``oracle.service`` (0 ok, 1 internal, 2 usage, 3 source, 4 RPC,
+(run ``brownie compile``). Exit codes: see ``oracle.errors`` (0 ok, 1 internal, 2 usage, 3 source, 4 RPC,
 5 chain rejected, 6 quorum not reached)."""
 
 from __future__ import annotations
@@ -27,22 +27,14 @@ import sys
 import time
 import uuid as uuidlib
 
-from oracle.keys import KeystoreError, PasswordSource, load_keystore, load_keystores, new_keystore
-from oracle.model import SourceError
+from oracle.abi import load_abi
+from oracle.errors import EXIT_OK, EXIT_RPC, EXIT_SOURCE, EXIT_USAGE, NETWORK_ERRORS, KeystoreError, SourceError
+from oracle.keys import PasswordSource, load_keystore, load_keystores, new_keystore
+from oracle.log import JsonLog
+from oracle.model import report_json
+from oracle.service import OracleService, ServiceConfig
+from oracle.units import fixed_decimal as fixed_to_decimal_string
 from oracle.validate import Limits
-from oracle.service import (
-    EXIT_OK,
-    EXIT_RPC,
-    EXIT_SOURCE,
-    EXIT_USAGE,
-    NETWORK_ERRORS,
-    JsonLog,
-    fixed_to_decimal_string,
-    OracleService,
-    ServiceConfig,
-    load_abi,
-    report_json,
-)
 
 DEFAULT_DB = "oracle-progress.sqlite"
 DEFAULT_TOURNAMENT = 8

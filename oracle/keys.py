@@ -14,9 +14,7 @@ from pathlib import Path
 
 from eth_account import Account
 
-
-class KeystoreError(Exception):
-    """A keystore or its password could not be read or did not decrypt; the message says which."""
+from oracle.errors import KeystoreError
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,13 @@ from oracle import cli as oracle_cli
 from oracle import typed_data as td
 from oracle.exchange import SignatureDirectory, Statement
 from oracle.keys import KeystoreError, PasswordSource, load_keystore, load_keystores, new_keystore
-from oracle.model import RoundInfo, RoundResult, Source, SourceError
-from oracle.service import (
-    EXIT_SOURCE,
-    EXIT_USAGE,
-    RevertDecoder,
-    check_report_bounds,
-    fixed_to_decimal_string,
-    load_abi,
-    report_json,
-    uuid_from_model_id,
-)
+from oracle.model import RoundResult, Source, SourceError
+from oracle.abi import RevertDecoder, load_abi
+from oracle.errors import EXIT_SOURCE, EXIT_USAGE
+from oracle.model import report_json
+from oracle.units import fixed_decimal as fixed_to_decimal_string
+from oracle.units import model_uuid as uuid_from_model_id
+from oracle.validate import check_report_bounds
 from oracle.store import ProgressStore
 
 ONE = 10**18
@@ -433,7 +429,7 @@ def test_cli_dry_run_offline_from_a_csv_file(tmp_path, capsys):
 
 
 def test_cli_dry_run_offline_from_the_fake_numerai_api(capsys):
-    from oracle.fake_numerai import FakeNumerai, start
+    from oracle.testing.fake_numerai import FakeNumerai, start
 
     fake = FakeNumerai()
     fake.add_round(1000, open_time=1767268800, resolved=True, payout_factor="0.8")

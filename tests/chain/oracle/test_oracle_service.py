@@ -22,23 +22,15 @@ from backing.onchain.oracle import SignedOracle
 from backing.model.agreement import next_index
 from oracle import cli as oracle_cli
 from oracle import typed_data as td
-from oracle.fake_numerai import FakeNumerai
-from oracle.fake_numerai import start as start_fake_numerai
+from oracle.testing.fake_numerai import FakeNumerai
+from oracle.testing.fake_numerai import start as start_fake_numerai
 from oracle.keys import new_keystore
 from oracle.model import RoundInfo, RoundResult, Source, SourceError
-from oracle.service import (
-    EXIT_OK,
-    EXIT_QUORUM,
-    EXIT_RPC,
-    EXIT_SOURCE,
-    ChainRejected,
-    JsonLog,
-    OracleService,
-    RevertDecoder,
-    ServiceConfig,
-    TxSender,
-    load_abi,
-)
+from oracle.abi import RevertDecoder, load_abi
+from oracle.errors import EXIT_OK, EXIT_QUORUM, EXIT_RPC, EXIT_SOURCE, ChainRejected
+from oracle.log import JsonLog
+from oracle.service import OracleService, ServiceConfig
+from oracle.tx import TxSender
 from oracle.store import ProgressStore
 
 from support.chain import MODEL_ID, NMR, expect_event, reverts_with
@@ -481,7 +473,7 @@ def test_two_instances_on_separate_databases_race(oracle, oracle_w3, schedule, r
 
 
 def uuid_of(event):
-    from oracle.service import uuid_from_model_id
+    from oracle.units import model_uuid as uuid_from_model_id
 
     return uuid_from_model_id(bytes(event["args"]["modelId"]))
 

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from oracle import cli as oracle_cli
-from oracle.fake_numerai import FakeNumerai, FakeNumeraiServer
-from oracle.fake_numerai import start as _start
+from oracle.testing.fake_numerai import FakeNumerai, FakeNumeraiServer
+from oracle.testing.fake_numerai import start as _start
 from oracle.keys import new_keystore
 
 ETHER = 10**18
