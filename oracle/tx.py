@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Callable
 
 from oracle.abi import RevertDecoder
-from oracle.errors import NETWORK_ERRORS, ChainRejected, ContractLogicError, RpcError, TimeExhausted, Web3RPCError
+from web3.exceptions import TransactionNotFound
+
+from oracle.errors import ChainRejected, ContractLogicError, RpcError, TimeExhausted, Web3RPCError
 from oracle.log import JsonLog
 from oracle.store import ProgressStore
 
@@ -53,21 +55,65 @@ class TxSender:
             return {"gasPrice": self.w3.eth.gas_price}
         try:
             tip = self.w3.eth.max_priority_fee
-        except Exception:  # nodes without eth_maxPriorityFeePerGas: a 1 gwei tip
-            tip = 10**9
+        except (Web3RPCError, ValueError) as error:  # a node without eth_maxPriorityFeePerGas
+            # the legacy gas price less the base fee is what the node itself would tip; 1 gwei at the least
+            tip = max(self.w3.eth.gas_price - base, 10**9)
+            self.log("fee_estimate_fallback", level="warning", error=str(error), tip=tip)
         return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
 
     def bumped(self, fees: dict) -> dict:
         # nodes replace a pending transaction only for >= 10% more on every fee field
         return {k: int(v * self.fee_bump) + 1 for k, v in fees.items()}
 
-    def _receipt(self, tx_hash):
+    def receipt(self, tx_hash):
+        """The transaction's receipt, or None while it is not mined (or its block was reorganised away)."""
         try:
             return self.w3.eth.get_transaction_receipt(tx_hash)
-        except Exception as error:  # TransactionNotFound: not mined (yet)
-            if isinstance(error, NETWORK_ERRORS):
-                raise
+        except TransactionNotFound:
             return None
+
+    def resend_stuck(self, tx_hash, nonce: int, kind: str, digest=None):
+        """Re-send a transaction pending since an earlier pass with the same nonce, call and gas and fees
+        bumped above both its own and today's, so the nonce it blocks can be mined. @return the receipt, or None
+        when it is still not mined after `receipt_timeout` (the next pass bumps again)."""
+        try:
+            old = self.w3.eth.get_transaction(tx_hash)
+        except TransactionNotFound:
+            old = None
+        if old is None:
+            self.log("tx_stuck_unknown", level="warning", tx_hash=tx_hash, nonce=nonce, kind=kind)
+            return None
+        now = self.fees()
+        if "gasPrice" in now:
+            fees = {"gasPrice": max(self.bumped({"gasPrice": old["gasPrice"]})["gasPrice"], now["gasPrice"])}
+        else:
+            before = self.bumped({"maxFeePerGas": old.get("maxFeePerGas", old.get("gasPrice")),
+                                  "maxPriorityFeePerGas": old.get("maxPriorityFeePerGas", old.get("gasPrice"))})
+            fees = {k: max(before[k], now[k]) for k in before}
+        tx = {"from": self.address, "to": old["to"], "data": old["input"], "value": old.get("value", 0),
+              "gas": old["gas"], "nonce": nonce, "chainId": self.chain_id, **fees}
+        signed = self.account.sign_transaction(tx)
+        try:
+            new_hash = bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+        except Web3RPCError as error:
+            message = str(error).lower()
+            if "nonce" in message or "already known" in message:  # mined meanwhile, or this very copy is there
+                self.log("tx_resend_skipped", kind=kind, nonce=nonce, error=str(error))
+                return None
+            raise RpcError(f"eth_sendRawTransaction: {error}") from None
+        if self.store is not None:
+            self.store.record_tx(new_hash, self.address, nonce, kind, digest)
+        self.log("tx_resend", level="warning", kind=kind, nonce=nonce, tx_hash=new_hash, replaces=tx_hash,
+                 **{k: str(v) for k, v in fees.items()})
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(new_hash, timeout=self.receipt_timeout,
+                                                               poll_latency=self.poll)
+        except TimeExhausted:
+            return None
+        self._mark([new_hash], "mined" if receipt["status"] == 1 else "reverted")
+        if self.store is not None:
+            self.store.set_tx_block(new_hash, receipt["blockNumber"])
+        return receipt
 
     def send(self, call, kind: str, digest: bytes | None = None,
              on_sent: Callable[[bytes, int], None] | None = None):
@@ -113,11 +159,15 @@ class TxSender:
                 break
             except TimeExhausted:
                 # an earlier copy with the same nonce may have been mined meanwhile
-                receipt = next((r for r in map(self._receipt, sent) if r is not None), None)
+                receipt = next((r for r in map(self.receipt, sent) if r is not None), None)
                 if receipt is not None:
                     break
                 if self.w3.eth.get_transaction_count(self.address, "latest") > nonce:
-                    # the nonce is used by a transaction we do not know: nothing of ours can land any more
+                    # the nonce is used: by one of our copies mined since the look above, or by another
+                    # transaction we do not know (then nothing of ours can land any more)
+                    receipt = next((r for r in map(self.receipt, sent) if r is not None), None)
+                    if receipt is not None:
+                        break
                     self._mark(sent, "dropped")
                     raise RpcError(f"{kind}: nonce {nonce} was used by another transaction")
                 fees = self.bumped(fees)
@@ -136,6 +186,8 @@ class TxSender:
                 raise self.rejected(error) from None
             raise ChainRejected("Reverted", (), f"transaction {mined.hex()} reverted")
         self._mark([mined], "mined")
+        if self.store is not None:
+            self.store.set_tx_block(mined, receipt["blockNumber"])
         self.log("tx_mined", kind=kind, tx_hash=mined, block=receipt["blockNumber"], gas_used=receipt["gasUsed"])
         return receipt
 

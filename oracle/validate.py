@@ -25,6 +25,8 @@ from oracle.units import ONE, fixed_decimal
 MAX_ABS_SCORE = ONE  # ScoreOracle.MAX_ABS_SCORE
 MAX_SCORES = 8  # ScoreOracle.MAX_SCORES
 ZERO32 = b"\0" * 32
+MAX_NUMBER_TEXT = 100  # characters of a number given as text: a score has ~20
+MAX_INT_DIGITS = 30  # decimal exponent of the largest integer field (round numbers, unix times)
 
 @dataclass(frozen=True)
 class Limits:
@@ -56,6 +58,8 @@ def to_decimal(value, context: str, field: str) -> Decimal:
         raise SourceError(f"{context}: {field} is missing")
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise SourceError(f"{context}: {field} is not a number ({value!r})")
+    if isinstance(value, str) and len(value) > MAX_NUMBER_TEXT:
+        raise SourceError(f"{context}: {field} is a {len(value)}-character number (at most {MAX_NUMBER_TEXT})")
     try:
         number = Decimal(value.strip()) if isinstance(value, str) else Decimal(str(value))
     except InvalidOperation:
@@ -70,6 +74,8 @@ def to_decimal(value, context: str, field: str) -> Decimal:
 def to_int(value, context: str, field: str) -> int:
     """An integer field (round numbers, unix times); SourceError for fractions, text and the like."""
     number = to_decimal(value, context, field)
+    if number.adjusted() > MAX_INT_DIGITS:  # "1e999999999" would take int() hours: no round or time is that big
+        raise SourceError(f"{context}: {field} is too large ({value!r})")
     if number != number.to_integral_value():
         raise SourceError(f"{context}: {field} is not an integer ({value!r})")
     return int(number)

@@ -27,6 +27,9 @@ class CheckedSource(Source):
     def __init__(self, limits: Limits):
         self.limits = limits
         self.memory = ResolutionMemory()
+        # set by the service: (model id) -> rounds the model is known to have been scored in, or None when it
+        # never was (an empty answer is then plausible); see NumeraiSource.resolved_results
+        self.history: Callable[[str], set[int] | None] | None = None
 
     def _assemble(self, model_id: str, after_round: int, known: set[int],
                   result_for: Callable[[int], RoundResult | None], listing: str) -> list[RoundResult]:

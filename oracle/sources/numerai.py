@@ -329,6 +329,17 @@ class NumeraiSource(CheckedSource):
         check_model_id(model_id)
         rounds = self._rounds(model_id)
         rows = self._score_rows(model_id)
+        scored = self.history(model_id) if self.history is not None else None
+        if scored is not None:
+            # a model scored before that now has no rows, or lacks rows of rounds it was scored in, is Numerai
+            # answering empty or cut short: posting its rounds as missed would post wrong zeros
+            if not rows:
+                raise SourceError(f"{where(model_id, None)}: Numerai returned no score rows for a model scored "
+                                  f"before: a source error, not missed rounds")
+            lost = sorted(n for n in scored if n in rounds and n not in rows)
+            if lost:
+                raise SourceError(f"{where(model_id, lost[0])}: Numerai's answer has no score rows for round(s) "
+                                  f"{', '.join(map(str, lost[:5]))}, scored before: a truncated answer")
         return self._assemble(model_id, after_round, set(rounds),
                               lambda n: self._result(model_id, rounds[n], rows.get(n, [])), "list_rounds")
 
