@@ -622,6 +622,7 @@ class Series:
                 a.balance += forfeited
                 self.log.append(("forfeit", p.id, forfeited, p.owner))
             p.held = {}
+            p.discount = 0  # the series ended: no commitment is left to leave early
             p.claimable = share + forfeited
         self.ended = True
         self._cancel_open()

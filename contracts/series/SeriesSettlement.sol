@@ -131,6 +131,7 @@ library SeriesSettlement {
                 forfeited += p.held[i];
                 p.held[i] = 0;
             }
+            p.discount = 0; // the series ended: no commitment is left to leave early
             if (forfeited != 0) {
                 s.escrow -= forfeited;
                 a.balance += forfeited;
