@@ -307,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.set_defaults(handler=cmd_simulate, now=None)
     from backing.montecarlo import add_parser as add_montecarlo_parser  # `backing montecarlo`: its own module
     add_montecarlo_parser(commands)
+    from backing.client.commands import add_parsers as add_chain_parsers  # the chain commands (backing.client)
+    add_chain_parsers(commands)
     return parser
 
 
