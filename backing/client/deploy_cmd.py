@@ -5,7 +5,8 @@ manifest as soon as it is mined, so a re-run deploys only what is missing):
 
   NMR (MockNMR, --dev-token only) -> ScoreOracle(owner, config, signers, quorum, dispute quorum)
   -> AgreementFactory(token, oracle) (it creates its BackingAgreement implementation)
-  -> SeriesTerms (library) -> BackingSeries implementation(token, oracle, the factory's future address)
+  -> the series' libraries (whatever BackingSeries links: SeriesTerms, ...)
+  -> BackingSeries implementation(token, oracle, the factory's future address)
   -> SeriesFactory(token, oracle, implementation)
 """
 
@@ -160,7 +161,8 @@ def cmd_deploy(args) -> int:
          f"owner {owner}, {len(ordered)} signers, quorum {args.quorum}, dispute quorum {args.dispute_quorum}")
     plan("AgreementFactory", "AgreementFactory", lambda: (planned["NMR"], planned["ScoreOracle"]),
          "token, oracle")
-    plan("SeriesTerms", "SeriesTerms", lambda: (), "library")
+    for library in libraries_needed("BackingSeries"):  # the series' external libraries, linked into it
+        plan(library, library, lambda: (), "library")
     if "SeriesFactory" not in planned:
         planned.pop("BackingSeries", None)  # an implementation is bound to one factory address: deploy both
         steps[:] = [s for s in steps if s.key != "BackingSeries"]
