@@ -26,9 +26,7 @@ Score generator parameters and their sources are in ``ScoreModel``; payout setti
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
 import math
 import sys
 import time
@@ -39,10 +37,10 @@ from pathlib import Path
 import numpy as np
 
 from backing.model.agreement import BPS, INDEX_LIMIT, ONE, Terms, lock_amounts
+from backing.report import nmr, percent
 
 SCORE_NAMES = ("CORR20", "MMC")
 MAX_MULTIPLIER = 1000 * ONE  # the oracle's absolute bound on maxMultiplier
-EXIT_BAD_INPUT = 2
 
 _L6 = 10**6  # limb base for round returns
 _L9 = 10**9  # limb base for the index
@@ -69,14 +67,14 @@ class Payout:
             raise MonteCarloError(f"--multipliers needs {len(SCORE_NAMES)} values ({', '.join(SCORE_NAMES)})")
         for name, m in zip(SCORE_NAMES, self.multipliers):
             if m < 0 or m > MAX_MULTIPLIER:
-                raise MonteCarloError(f"--multipliers: {name} multiplier {_fx(m)} must be between 0 and "
-                                      f"{_fx(MAX_MULTIPLIER)}")
+                raise MonteCarloError(f"--multipliers: {name} multiplier {nmr(m)} must be between 0 and "
+                                      f"{nmr(MAX_MULTIPLIER)}")
         if not 0 <= self.payout_factor <= ONE:
-            raise MonteCarloError(f"--payout-factor ({_fx(self.payout_factor)}) must be between 0 and 1")
+            raise MonteCarloError(f"--payout-factor ({nmr(self.payout_factor)}) must be between 0 and 1")
         if not 0 < self.clip <= ONE:
-            raise MonteCarloError(f"--clip ({_fx(self.clip)}) must be more than 0 and at most 1")
+            raise MonteCarloError(f"--clip ({nmr(self.clip)}) must be more than 0 and at most 1")
         if not 0 < self.exposure <= ONE:
-            raise MonteCarloError(f"--exposure ({_fx(self.exposure)}) must be more than 0 and at most 1")
+            raise MonteCarloError(f"--exposure ({nmr(self.exposure)}) must be more than 0 and at most 1")
 
 
 #: Payout settings by scheme, from shared/domain/numerai-staking.md section 1:
@@ -226,7 +224,6 @@ def read_history(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 def write_history(path: str | Path, scores: np.ndarray, comment: str, first_round: int = 1) -> None:
     """Write one path of integer scores (shape (rounds, 2)) as a history CSV with exact decimals."""
-    from backing.report import nmr  # exact 18-decimal rendering of a 1e18 fixed-point integer
 
     with open(path, "w", encoding="utf-8") as out:
         for line in comment.splitlines():
@@ -415,7 +412,6 @@ def make_position(terms: Terms, units: int, total_units: int | None = None, rese
     if reserve is None:
         reserve = required
     elif reserve < required:
-        from backing.report import nmr
         raise MonteCarloError(f"--reserve ({nmr(reserve)} NMR) is below the {nmr(required)} NMR these terms "
                               f"require for {nmr(staked)} NMR staked")
     return Position(terms, units, total, reserve)
@@ -621,15 +617,14 @@ def describe(result: Result) -> dict:
     c = result.config
     p = c.position
     t = p.terms
-    from backing.report import nmr
     source = ({"generator": asdict(c.model)} if c.history is None else
               {"bootstrap": {"rounds_in_history": int(len(c.history)), "block": c.block}})
     return {
         "paths": c.paths, "rounds": c.rounds, "seed": c.seed, "chunk": c.chunk, "seconds": round(result.seconds, 3),
         "scores": source,
-        "payout": {"multipliers": dict(zip(SCORE_NAMES, (_fx(m) for m in c.payout.multipliers))),
-                   "payout_factor": _fx(c.payout.payout_factor), "clip": _fx(c.payout.clip),
-                   "exposure": _fx(c.payout.exposure)},
+        "payout": {"multipliers": dict(zip(SCORE_NAMES, (nmr(m) for m in c.payout.multipliers))),
+                   "payout_factor": nmr(c.payout.payout_factor), "clip": nmr(c.payout.clip),
+                   "exposure": nmr(c.payout.exposure)},
         "position": {"units": p.units, "total_units": p.total_units, "deposit": nmr(p.units * t.unit_size),
                      "staked_total": nmr(p.staked), "reserve": nmr(p.reserve), "upfront_fee": nmr(p.upfront_fee),
                      "profit_share_bps": t.profit_share_for(p.units), "burn_share_bps": t.burn_share_bps},
@@ -642,15 +637,14 @@ def report_text(result: Result) -> str:
     p = c.position
     d = describe(result)
     s = summary(result)
-    from backing.report import nmr, percent
     src = (f"generator: {c.model.describe()}" if c.history is None else
            f"block bootstrap of {len(c.history)} history rounds, blocks of {c.block}")
-    mult = " + ".join(f"{_fx(m)}*{n}" for n, m in zip(SCORE_NAMES, c.payout.multipliers))
+    mult = " + ".join(f"{nmr(m)}*{n}" for n, m in zip(SCORE_NAMES, c.payout.multipliers))
     lines = [
         f"Monte Carlo: {c.paths} paths x {c.rounds} rounds, seed {c.seed} ({result.seconds:.2f} s)",
         f"scores: {src}",
-        f"payout: clip(payout factor {_fx(c.payout.payout_factor)} x ({mult}), +-{_fx(c.payout.clip)}), "
-        f"exposure {_fx(c.payout.exposure)}",
+        f"payout: clip(payout factor {nmr(c.payout.payout_factor)} x ({mult}), +-{nmr(c.payout.clip)}), "
+        f"exposure {nmr(c.payout.exposure)}",
         f"backer: {p.units} unit(s) = {nmr(p.units * p.terms.unit_size)} NMR of {p.total_units} in the agreement; "
         f"profit share {percent(p.terms.profit_share_for(p.units))}, burn share {percent(p.terms.burn_share_bps)}",
         f"modeller: reserve {nmr(p.reserve)} NMR, upfront fee {nmr(p.upfront_fee)} NMR, staked {nmr(p.staked)} NMR"
@@ -749,197 +743,3 @@ def plot(result: Result, directory: str | Path) -> list[str]:
         fig.savefig(written[-1])
         plt.close(fig)
     return written
-
-
-# ---------------------------------------------------------------------------------------------- command line
-
-
-def _fx(value: int) -> str:
-    """1e18 fixed point -> shortest exact decimal text."""
-    from backing.report import nmr
-    return nmr(value)
-
-
-def parse_fixed(option: str, text: str) -> int:
-    """Decimal text -> 1e18 fixed point, exactly (at most 18 decimals, not negative)."""
-    try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation:
-        raise MonteCarloError(f"{option} must be a number such as 0.5, not {text!r}") from None
-    if not value.is_finite() or value < 0:
-        raise MonteCarloError(f"{option} must be a finite number, not negative (got {text})")
-    scaled = value * ONE
-    if scaled != scaled.to_integral_value() or value > 10**6:
-        raise MonteCarloError(f"{option} ({text}) has more than 18 decimals or is far too large")
-    return int(scaled)
-
-
-def _float(option: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise MonteCarloError(f"{option} must be a number, not {text!r}") from None
-    if not math.isfinite(value):
-        raise MonteCarloError(f"{option} must be a finite number, not {text!r}")
-    return value
-
-
-def _int(option: str, text: str, low: int, high: int | None = None) -> int:
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        raise MonteCarloError(f"{option} must be a whole number, not {text!r}") from None
-    if value < low or (high is not None and value > high):
-        raise MonteCarloError(f"{option} ({value}) must be " +
-                              (f"between {low} and {high}" if high is not None else f"at least {low}"))
-    return value
-
-
-def add_parser(commands) -> argparse.ArgumentParser:
-    """Register ``backing montecarlo`` on the CLI's subcommand set."""
-    p = commands.add_parser(
-        "montecarlo", help="distribution of outcomes over many simulated score paths (offline)",
-        description="Simulate many score paths through the contracts' integer math (vectorised reference model)\n"
-                    "and report the distribution of a backer's return, the modeller's fees, reserve use and\n"
-                    "reserve shortfalls. Scores come from a calibrated generator (defaults are assumptions:\n"
-                    "see backing/montecarlo.py ScoreModel) or a block bootstrap of a history file.",
-        epilog="examples:\n"
-               "  backing montecarlo --terms examples/terms.yaml --units 1 --paths 10000 --rounds 260 --seed 1\n"
-               "  backing montecarlo --terms examples/terms.yaml --history examples/history.csv --block 20 "
-               "--plot out/\n"
-               "  backing montecarlo --write-history FILE --rounds 500 --seed 7   (a synthetic history)\n\n"
-               "Exit codes: 0 success, 2 bad input (message on stderr).",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    a = p.add_argument
-    a("--terms", metavar="FILE", help="terms file (.yaml, .yml or .json), as for `backing terms check`")
-    a("--units", default="1", metavar="N", help="the representative backer's units (default 1); his tier "
-                                                "follows from the terms' fee ladder")
-    a("--total-units", metavar="T", help="units in the whole agreement (default: --units); the rest is held by "
-                                         "one other backer")
-    a("--reserve", metavar="NMR", help="reserve the modeller posts (default: the minimum the terms require)")
-    a("--paths", default="10000", metavar="N", help="score paths to simulate (default 10000)")
-    a("--rounds", metavar="N", help="resolved rounds per path (default: the terms' lockup_rounds)")
-    a("--scheme", choices=sorted(SCHEMES), default="v2",
-      help="payout settings: v2 = clip(pf x (0.5 CORR20 + 2 MMC), +-0.05) (default), abs = 5 CORR + 10 MMC, "
-           "clip 1 (numerai-staking.md s.1)")
-    a("--multipliers", metavar="C,M", help="CORR20 and MMC multipliers (override the scheme's)")
-    a("--payout-factor", metavar="F", help="payout factor, 0..1 (default: v2 0.25, an assumption for "
-                                           "min(1, 72000 / NMR at risk); abs 1)")
-    a("--clip", metavar="C", help="per-round clip, 0..1 (default: the scheme's)")
-    a("--exposure", default="1", metavar="E", help="fraction of the stake at risk per resolved round, as the "
-                                                   "oracle's model exposure (default 1: v2 puts the whole stake "
-                                                   "at risk in every round; with abs use the per-round stake's "
-                                                   "share of the capital)")
-    a("--corr-mean", default=str(ScoreModel.corr_mean), metavar="X", help="CORR20 mean per round (assumption)")
-    a("--corr-sd", default=str(ScoreModel.corr_sd), metavar="X", help="CORR20 standard deviation (assumption)")
-    a("--mmc-mean", default=str(ScoreModel.mmc_mean), metavar="X", help="MMC mean per round (assumption)")
-    a("--mmc-sd", default=str(ScoreModel.mmc_sd), metavar="X", help="MMC standard deviation (assumption)")
-    a("--corr-mmc", default=str(ScoreModel.corr_mmc), metavar="RHO",
-      help="correlation of CORR20 and MMC in a round (assumption)")
-    a("--overlap", default=str(ScoreModel.overlap), metavar="W",
-      help="scoring window in rounds: scores are a moving average of W daily innovations, so consecutive rounds "
-           "correlate (W-k)/W at lag k (default 20: 20D2L scoring, daily rounds); 1 = independent")
-    a("--ar1", metavar="PHI", help="use an AR(1) with this lag-1 autocorrelation instead of the moving average")
-    a("--history", metavar="FILE", help="block-bootstrap this CSV (columns round,corr20,mmc) instead of the "
-                                        "generator")
-    a("--block", default="20", metavar="N", help="bootstrap block length in rounds (default 20)")
-    a("--default-prob", default="0", metavar="P", help="probability the modeller repays nothing (default 0)")
-    a("--seed", metavar="S", help="random seed (default: fresh; the report prints the seed used)")
-    a("--chunk", default="1000", metavar="N", help="paths per chunk / progress step (default 1000; the draws "
-                                                   "depend on it)")
-    a("--json", metavar="OUT", help="write the results as JSON to OUT")
-    a("--plot", metavar="DIR", help="write PNG plots to DIR")
-    a("--no-progress", action="store_true", help="no progress bar (it shows only on a terminal anyway)")
-    a("--write-history", metavar="FILE", help="write one generated path as a history CSV to FILE and stop")
-    a("--now", type=int, default=None, metavar="UNIX", help="check the terms as of this unix time")
-    p.set_defaults(handler=cmd_montecarlo)
-    return p
-
-
-def config_from_args(args) -> Config:
-    from backing.model.terms import load_terms_file, nmr_to_wei, TermsError
-
-    scheme = SCHEMES[args.scheme]
-    mults = scheme.multipliers
-    if args.multipliers is not None:
-        parts = [x for x in args.multipliers.split(",")]
-        if len(parts) != len(SCORE_NAMES):
-            raise MonteCarloError(f"--multipliers needs {len(SCORE_NAMES)} comma-separated values "
-                                  f"({','.join(SCORE_NAMES)}), e.g. 0.5,2")
-        mults = tuple(parse_fixed("--multipliers", x) for x in parts)
-    payout = Payout(
-        multipliers=mults,
-        payout_factor=scheme.payout_factor if args.payout_factor is None else parse_fixed("--payout-factor",
-                                                                                          args.payout_factor),
-        clip=scheme.clip if args.clip is None else parse_fixed("--clip", args.clip),
-        exposure=parse_fixed("--exposure", args.exposure),
-    )
-    payout.validate()
-    model = ScoreModel(
-        corr_mean=_float("--corr-mean", args.corr_mean), corr_sd=_float("--corr-sd", args.corr_sd),
-        mmc_mean=_float("--mmc-mean", args.mmc_mean), mmc_sd=_float("--mmc-sd", args.mmc_sd),
-        corr_mmc=_float("--corr-mmc", args.corr_mmc), overlap=_int("--overlap", args.overlap, 1, 10_000),
-        ar1=None if args.ar1 is None else _float("--ar1", args.ar1))
-    model.validate()
-    seed = (int(np.random.SeedSequence().entropy) % 2**63 if args.seed is None
-            else _int("--seed", args.seed, 0))
-    if args.write_history:
-        rounds = _int("--rounds", args.rounds or "500", 1, 1_000_000)
-        return Config(None, payout, rounds, 1, seed, model=model)
-    if not args.terms:
-        raise MonteCarloError("--terms FILE is required (or --write-history FILE)")
-    terms = load_terms_file(args.terms, args.now)
-    reserve = None
-    if args.reserve is not None:
-        try:
-            reserve = nmr_to_wei("--reserve", args.reserve)
-        except TermsError as error:
-            raise MonteCarloError(str(error)) from None
-    units = _int("--units", args.units, 1)
-    total = None if args.total_units is None else _int("--total-units", args.total_units, 1)
-    position = make_position(terms, units, total, reserve)
-    rounds = terms.lockup_rounds if args.rounds is None else _int("--rounds", args.rounds, 1, 5200)
-    paths = _int("--paths", args.paths, 1, 10_000_000)
-    default_prob = _float("--default-prob", args.default_prob)
-    if not 0 <= default_prob <= 1:
-        raise MonteCarloError(f"--default-prob ({args.default_prob}) must be a probability between 0 and 1")
-    history = None
-    block = _int("--block", args.block, 1)
-    if args.history:
-        _, history = read_history(args.history)
-        if block > len(history):
-            raise MonteCarloError(f"--block ({block}) is longer than the history ({len(history)} rounds)")
-    return Config(position, payout, rounds, paths, seed, model=None if history is not None else model,
-                  history=history, block=block, default_prob=default_prob,
-                  chunk=_int("--chunk", args.chunk, 1), keep_paths=bool(args.plot or args.json))
-
-
-def cmd_montecarlo(args) -> int:
-    try:
-        config = config_from_args(args)
-        if args.write_history:
-            rng = np.random.default_rng(np.random.SeedSequence(config.seed))
-            scores = generate_scores(config.model, 1, config.rounds, rng)[0]
-            write_history(args.write_history, scores,
-                          "SYNTHETIC scores, not real Numerai data: written by `backing montecarlo --write-history` "
-                          f"with seed {config.seed}\nand the generator {config.model.describe()}")
-            print(f"wrote {config.rounds} synthetic rounds to {args.write_history} (seed {config.seed})")
-            return 0
-        result = run(config, progress=False if args.no_progress else None)
-        print(report_text(result))
-        if args.json:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(json.dumps(result_json(result), indent=2) + "\n")
-            print(f"\nJSON written to {args.json}")
-        if args.plot:
-            for path in plot(result, args.plot):
-                print(f"plot written to {path}")
-        return 0
-    except MonteCarloError as error:
-        print(f"backing: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as error:
-        print(f"backing: error: cannot write output: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-
-

@@ -69,7 +69,7 @@ from backing.model.agreement import (
     next_index,
     round_return,
 )
-from backing.onchain.agreement import revert_error
+from backing.errors import Context, plain, revert_error
 from backing.report import STAKING, duration, fraction, nmr, settlement_data, settlement_table
 from backing.model.terms import TermsError, _bps, load_terms, nmr_to_wei, read_terms_file
 from oracle.typed_data import Report, to_bytes32
@@ -365,34 +365,6 @@ def _round(where: str, raw: Any) -> Round:
     return Round(tuple(names), values, mults, payout, clip)
 
 
-# ---------------------------------------------------------------------------------------------- contract errors
-
-
-def _plain(error: str, args: tuple, ctx: dict) -> str:
-    """A custom error the agreement raised for a scenario step, in plain words."""
-    terms = ctx.get("terms")
-    if error == "ReserveTooSmall":
-        staked = lock_amounts(terms, ctx["units"]).staked
-        return (f"the reserve ({nmr(args[0])} NMR) is below the {nmr(args[1])} NMR these terms require to lock "
-                f"(reserve_ratio {fraction(terms.reserve_ratio_bps)} of {nmr(staked)} NMR staked)")
-    if error == "CapacityExceeded":
-        return (f"{ctx.get('backer')} asks for {args[0]} units but only {args[1]} are left "
-                f"(max_units {terms.max_units})")
-    if error == "BelowMinUnits":
-        return f"the backers deposit {args[0]} units in total; the terms need at least min_units ({args[1]}) to lock"
-    if error == "RepaymentExceedsDue":
-        return f"the repayment ({nmr(args[0])} NMR) is more than the amount due ({nmr(args[1])} NMR)"
-    if error == "ZeroAmount":
-        return "an amount of zero (reserve or repayment) is not accepted"
-    if error == "DepositWindowClosed":
-        return "the deposit window (open_for) has closed"
-    if error == "ClipOutOfBounds":
-        return f"a round's clip ({nmr(args[0])}) is above the oracle's maximum ({nmr(args[1])})"
-    if error == "IndexOverflow":
-        return "the model's index grew beyond what the oracle stores (uint184)"
-    return f"the contracts refuse this step: {error}({', '.join(map(str, args))})"
-
-
 # ---------------------------------------------------------------------------------------------- reporting rounds
 
 
@@ -471,8 +443,8 @@ class ServiceReporter:
     def __init__(self, scenario: Scenario, oracle, signed, modeller: str):
         from brownie import chain
 
-        from oracle.fake_numerai import FakeNumerai
-        from oracle.operator import OracleOperator, start_fake_numerai
+        from oracle.testing.fake_numerai import FakeNumerai
+        from oracle.testing.operator import OracleOperator, start_fake_numerai
 
         problem = oracle_service_problem(scenario)
         if problem:
@@ -673,7 +645,7 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
             terms = load_terms(raw, now=now)
         except TermsError as error:
             raise ScenarioError(f"{where}: terms: {error}") from None
-        ctx = {"terms": terms, "units": sum(u for _, u in plan.deposits)}
+        ctx = {"terms": terms, "units": sum(u for _, u in plan.deposits)}  # for backing.errors.Context
 
         def step(what, reference_call, chain_call, **extra):
             """Run one action on the reference, then on the chain; same outcome or ReferenceMismatch."""
@@ -689,7 +661,7 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
                 if expected is None or got is None or got[0] != expected[0]:
                     raise ReferenceMismatch(f"{where}: {what}: the chain reverted ({got or exc}); the reference "
                                             f"model {'raised ' + str(expected) if expected else 'accepted it'}")
-                raise ScenarioError(f"{where}: {_plain(got[0], got[1], {**ctx, **extra})}") from None
+                raise ScenarioError(f"{where}: {plain(got[0], got[1], Context(**ctx, **extra))}") from None
             if expected is not None:
                 raise ReferenceMismatch(f"{where}: {what}: the reference model raised {expected}; the chain "
                                         f"accepted it")
@@ -1013,25 +985,6 @@ def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None
 
 # ---------------------------------------------------------------------------------------------- series scenarios
 
-#: Series custom errors in plain words (ctx: the agreement's terms as ``terms``, plus what the step names).
-def _plain_series(error: str, args: tuple, ctx: dict) -> str:
-    terms = ctx.get("terms")
-    if error == "BelowMinCapital":
-        return (f"the agreement pools {nmr(args[0])} NMR; the terms need at least {nmr(args[1])} NMR (min_units "
-                f"{terms.min_units}) to lock")
-    if error == "CapacityExceeded":
-        return (f"{ctx.get('backer')} brings {nmr(args[0])} NMR but only {nmr(args[1])} NMR of capacity is left "
-                f"(max_units {terms.max_units})")
-    if error == "NothingToRoll":
-        return f"{ctx.get('backer')} has nothing left to roll (his claim is zero)"
-    if error == "ReserveTooSmall":
-        return (f"the reserve ({nmr(args[0])} NMR) is below the {nmr(args[1])} NMR these terms require to lock "
-                f"(reserve_ratio {fraction(terms.reserve_ratio_bps)} of the staked capital)")
-    if error == "SeriesWipedOut":
-        return "the series price fell to zero: the series has ended and cannot lock another agreement"
-    return _plain(error, args, ctx)
-
-
 def _series_terms(plan: AgreementPlan, raw: dict, now: int, where: str):
     from backing.model.series import SeriesTerms
 
@@ -1077,7 +1030,8 @@ def run_series(scenario: Scenario, out=print, oracle_service: bool = False) -> R
         except AssertionError as error:
             raise ReferenceMismatch(f"{where}: {what}: {error}") from None
         if isinstance(outcome, ContractError):
-            raise ScenarioError(f"{where}: {_plain_series(outcome.name, tuple(outcome.args_), ctx)}")
+            context = Context(contract="BackingSeries", **ctx)
+            raise ScenarioError(f"{where}: {plain(outcome.name, outcome.args_, context)}")
         return outcome
 
     def check(where):

@@ -16,8 +16,8 @@ from eth_utils import keccak
 ARTIFACTS = Path(__file__).with_name("artifacts")
 
 #: Every contract the command line deploys or talks to, in no particular order.
-CONTRACTS = ("MockNMR", "ScoreOracle", "AgreementFactory", "BackingAgreement", "SeriesTerms", "BackingSeries",
-             "SeriesFactory")
+CONTRACTS = ("MockNMR", "ScoreOracle", "AgreementFactory", "BackingAgreement", "SeriesTerms", "SeriesSettlement",
+             "SeriesPositions", "BackingSeries", "SeriesFactory")
 
 @lru_cache(maxsize=None)
 def artifact(name: str) -> dict:

@@ -19,7 +19,8 @@ A terms file looks like this (every key but ``fee_ladder`` is required; give ``o
 
 Fractions become basis points exactly (through ``decimal.Decimal``, never a float) and must be a whole number
 of basis points. Every problem raises ``TermsError`` with a message naming the field; the contract's own checks
-(``Terms.validate``) run last and their error names are translated through ``CONTRACT_ERRORS``.
+(``Terms.validate``) run last and their errors are put in plain words by ``backing.errors`` (``TERMS_FIELDS``
+names the field each concerns).
 """
 
 from __future__ import annotations
@@ -29,29 +30,16 @@ import json
 import re
 import time
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from eth_utils import is_checksum_address, to_checksum_address
 
-from backing.model.agreement import (
-    MAX_FEE_TIERS,
-    MAX_LOCKUP_ROUNDS,
-    MAX_OPEN_PERIOD,
-    MAX_RESERVE_RATIO_BPS,
-    MAX_UNIT_SIZE,
-    MAX_UNITS,
-    MAX_UPFRONT_FEE_BPS,
-    MAX_WIND_DOWN,
-    MIN_WIND_DOWN,
-    ContractError,
-    FeeTier,
-    Terms,
-)
-from backing.report import duration, fraction, nmr
+from backing.model.agreement import ContractError, FeeTier, Terms
+from backing.errors import TERMS_FIELDS, Context, plain
+from backing.report import fraction, nmr
 from oracle.units import model_id_from_uuid, model_uuid  # noqa: F401  (re-exported for the CLI)
 
 REQUIRED_KEYS = ("unit_size", "min_units", "max_units", "profit_share", "burn_share", "reserve_ratio",
@@ -172,91 +160,16 @@ def dump_terms(terms: Terms) -> dict:
 # ---------------------------------------------------------------------------------------------- contract errors
 
 
-@dataclass(frozen=True)
-class _Context:
-    """What a contract-error message may quote: the parsed terms, the check time and the raw input."""
-
-    terms: Terms
-    now: int
-    raw: dict
-
-    @property
-    def open_key(self) -> str:
-        return "open_for" if "open_for" in self.raw else "open_until"
-
-    def tier(self, index: int) -> FeeTier:
-        return self.terms.fee_ladder[index]
-
-
-def _open_until_not_in_future(c: _Context, args) -> str:
-    if c.open_key == "open_for":
-        return "open_for must be longer than 0 seconds"
-    return f"open_until ({c.terms.open_until}) must be in the future (now is {c.now})"
-
-
-def _open_until_too_far(c: _Context, args) -> str:
-    limit = duration(MAX_OPEN_PERIOD)
-    if c.open_key == "open_for":
-        return f"open_for ({duration(c.terms.open_until - c.now)}) must be at most {limit}"
-    return (f"open_until ({c.terms.open_until}) must be at most {limit} from now, "
-            f"i.e. no later than {c.now + MAX_OPEN_PERIOD}")
-
-
-def _tier_not_ascending(c: _Context, args) -> str:
-    i = args[0]
-    here = c.tier(i).min_units
-    if i > 0 and here <= c.tier(i - 1).min_units:
-        return (f"fee_ladder[{i}].min_units ({here}) must be greater than the previous tier's "
-                f"({c.tier(i - 1).min_units}): tiers go in ascending order")
-    if here == 0:
-        return f"fee_ladder[{i}].min_units must be at least 1"
-    return f"fee_ladder[{i}].min_units ({here}) must be at most max_units ({c.terms.max_units})"
-
-
-#: Every error ``Terms.validate`` can raise -> (the field it concerns, its plain-English message).
-CONTRACT_ERRORS: dict[str, tuple[str, Callable[[_Context, tuple], str]]] = {
-    "UnitSizeOutOfRange": ("unit_size", lambda c, a: (
-        f"unit_size ({nmr(c.terms.unit_size)} NMR) must be more than 0 and at most {nmr(MAX_UNIT_SIZE)} NMR")),
-    "MinUnitsZero": ("min_units", lambda c, a: "min_units must be at least 1"),
-    "MaxUnitsBelowMinUnits": ("max_units", lambda c, a: (
-        f"max_units ({c.terms.max_units}) must be at least min_units ({c.terms.min_units})")),
-    "MaxUnitsTooLarge": ("max_units", lambda c, a: f"max_units ({c.terms.max_units}) must be at most {MAX_UNITS}"),
-    "ProfitShareTooHigh": ("profit_share", lambda c, a: (
-        f"profit_share ({fraction(c.terms.profit_share_bps)}) must be at most 1 (100%)")),
-    "BurnShareTooHigh": ("burn_share", lambda c, a: (
-        f"burn_share ({fraction(c.terms.burn_share_bps)}) must be at most 1 (100%)")),
-    "ReserveRatioTooHigh": ("reserve_ratio", lambda c, a: (
-        f"reserve_ratio ({fraction(c.terms.reserve_ratio_bps)}) must be at most "
-        f"{fraction(MAX_RESERVE_RATIO_BPS)} ({MAX_RESERVE_RATIO_BPS // 100}% of the staked capital)")),
-    "UpfrontFeeTooHigh": ("upfront_fee", lambda c, a: (
-        f"upfront_fee ({fraction(c.terms.upfront_fee_bps)}) must be at most {fraction(MAX_UPFRONT_FEE_BPS)} "
-        f"({MAX_UPFRONT_FEE_BPS // 100}%)")),
-    "LockupRoundsOutOfRange": ("lockup_rounds", lambda c, a: (
-        f"lockup_rounds ({c.terms.lockup_rounds}) must be between 1 and {MAX_LOCKUP_ROUNDS}")),
-    "OpenUntilNotInFuture": ("open_until", _open_until_not_in_future),
-    "OpenUntilTooFar": ("open_until", _open_until_too_far),
-    "WindDownOutOfRange": ("wind_down", lambda c, a: (
-        f"wind_down ({duration(c.terms.wind_down)}) must be between {duration(MIN_WIND_DOWN)} "
-        f"and {duration(MAX_WIND_DOWN)}")),
-    "StakingAddressZero": ("staking_address", lambda c, a: "staking_address must not be the zero address"),
-    "FeeLadderTooLong": ("fee_ladder", lambda c, a: (
-        f"fee_ladder has {len(c.terms.fee_ladder)} tiers; at most {MAX_FEE_TIERS} are allowed")),
-    "FeeTierMinUnitsNotAscending": ("fee_ladder", _tier_not_ascending),
-    "FeeTierShareTooHigh": ("fee_ladder", lambda c, a: (
-        f"fee_ladder[{a[0]}].profit_share ({fraction(c.tier(a[0]).profit_share_bps)}) must be at most 1 (100%)")),
-}
-
-
 def explain(error: ContractError, terms: Terms, now: int, raw: dict | None = None) -> TermsError:
-    """Translate a ``ContractError`` from ``Terms.validate`` into a ``TermsError`` naming the field."""
-    try:
-        field, message = CONTRACT_ERRORS[error.name]
-    except KeyError:
+    """Translate a ``ContractError`` from ``Terms.validate`` into a ``TermsError`` naming the field
+    (the sentence comes from the one catalogue of contract errors, ``backing.errors``)."""
+    if error.name not in TERMS_FIELDS:
         return TermsError(f"the contract would reject these terms: {error}")
-    context = _Context(terms, now, raw or {})
+    context = Context(terms=terms, now=now, raw=raw or {})
+    field = TERMS_FIELDS[error.name]
     if field == "open_until":
         field = context.open_key
-    return TermsError(message(context, error.args_), field)
+    return TermsError(plain(error.name, error.args_, context), field)
 
 
 # ---------------------------------------------------------------------------------------------- field parsers

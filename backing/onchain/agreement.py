@@ -7,6 +7,7 @@ the reference model field by field.
 
 from __future__ import annotations
 
+from backing.errors import revert_error  # noqa: F401  (its home is backing.errors; kept importable from here)
 from backing.model.agreement import ONE, Agreement, LockAmounts, Maturity, Phase, Terms
 
 
@@ -28,23 +29,6 @@ def set_allowance(token, owner, spender, amount: int, silent: bool = False) -> N
         token.changeApproval(spender, current, amount, {"from": owner}, silent=silent)
     else:
         token.approve(spender, amount, {"from": owner}, silent=silent)
-
-
-def revert_error(exc: Exception) -> tuple[str, tuple] | None:
-    """(custom error name, args) from a brownie revert such as "ReserveTooSmall: 25000, 50000"; None without one.
-    Numeric arguments come back as ints, the others as brownie renders them."""
-    text = getattr(exc, "revert_msg", None)
-    if not text:
-        return None
-    name, _, rest = str(text).partition(":")
-    return name.strip(), tuple(_revert_arg(a.strip()) for a in rest.split(",") if a.strip())
-
-
-def _revert_arg(text: str):
-    try:
-        return int(text)
-    except ValueError:
-        return text
 
 
 def token_flows(token, agreement_address: str, from_block: int, to_block: int | None = None) -> dict:

@@ -1,7 +1,8 @@
 """Drive a BackingSeries on chain next to the reference model (``backing.model.series``) and compare them to the wei.
 
-``deploy_series_factory`` deploys the SeriesTerms library, the BackingSeries implementation and the SeriesFactory
-(the implementation must know the factory's address, which is predicted from the deployer's nonce).
+``deploy_series_factory`` deploys the series' libraries (SeriesTerms, SeriesSettlement, SeriesPositions), the
+BackingSeries implementation and the SeriesFactory (the implementation must know the factory's address, which is
+predicted from the deployer's nonce).
 ``SeriesMirror`` performs every action on both the model and the chain: the same error when one refuses, the same
 amounts when both accept; ``check()`` compares every agreement, position and token flow. The contract settles a
 position lazily (when it is next touched); the model eagerly. After the model's eager steps (settlement, lock,
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backing.onchain.agreement import revert_error
+from backing.errors import revert_error
 from backing.model.agreement import ONE, ContractError, Phase
 from backing.model.series import Series, SeriesTerms
 
@@ -20,11 +21,14 @@ ALL = 2**256 - 1
 
 
 def deploy_series_factory(deployer, token, oracle, silent: bool = True):
-    """SeriesTerms, a BackingSeries implementation bound to the factory's future address, then the factory."""
-    from brownie import BackingSeries, SeriesFactory, SeriesTerms as SeriesTermsLibrary
+    """The series' external libraries (once per chain: brownie links BackingSeries to the last deployed), a
+    BackingSeries implementation bound to the factory's future address, then the factory."""
+    from brownie import BackingSeries, SeriesFactory, SeriesPositions, SeriesSettlement
+    from brownie import SeriesTerms as SeriesTermsLibrary
 
-    if not len(SeriesTermsLibrary):
-        SeriesTermsLibrary.deploy({"from": deployer}, silent=silent)
+    for library in (SeriesTermsLibrary, SeriesSettlement, SeriesPositions):
+        if not len(library):
+            library.deploy({"from": deployer}, silent=silent)
     factory_address = deployer.get_deployment_address(deployer.nonce + 1)
     implementation = BackingSeries.deploy(token, oracle, factory_address, {"from": deployer}, silent=silent)
     factory = SeriesFactory.deploy(token, oracle, implementation, {"from": deployer}, silent=silent)

@@ -207,3 +207,30 @@ def test_console_script(seed_file):
                          capture_output=True, text=True)
     assert bad.returncode == 2
     assert "invalid int value: 'x'" in bad.stderr
+
+
+def test_help_lists_every_command_group(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["--help"])
+    assert caught.value.code == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("    ")
+              and not line.startswith("     ")]
+    assert listed == ["terms", "settle", "simulate", "montecarlo", "oracle", "account", "deploy", "model", "agreement",
+                      "deposit", "withdraw", "claim", "position"]
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out == f"backing {version('backing-vaults')}\n"
+
+
+def test_oracle_group_delegates_to_the_oracle_service(capsys):
+    """`backing oracle ...` is oracle.cli's own parser: its usage, its exit code."""
+    assert main(["oracle", "--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: backing oracle")
+    assert main(["oracle"]) == 2
+    assert "backing oracle: error: the following arguments are required" in capsys.readouterr().err

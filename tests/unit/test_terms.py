@@ -13,7 +13,7 @@ from samples import MODEL_ID, MODEL_UUID, NOW, STAKING, seed_terms_dict
 from backing.model import agreement as reference
 from backing.model.agreement import ONE, ContractError, FeeTier, Terms
 from backing.model.terms import (
-    CONTRACT_ERRORS,
+    TERMS_FIELDS,
     TermsError,
     dump_terms,
     explain,
@@ -286,7 +286,7 @@ def test_open_until_contract_checks(open_until, message):
 def test_every_validate_error_has_a_translation():
     """The table must know every error Terms.validate can raise (a new check would otherwise print raw)."""
     raised = set(re.findall(r'ContractError\("(\w+)"', inspect.getsource(Terms.validate)))
-    assert raised and raised == set(CONTRACT_ERRORS)
+    assert raised and raised == set(TERMS_FIELDS)
 
 
 def test_unknown_contract_error_still_explained():

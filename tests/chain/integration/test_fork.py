@@ -22,7 +22,7 @@ from web3 import Web3
 
 from backing.simulate import NMR_MAINNET
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GANACHE = ROOT / "node_modules" / ".bin" / "ganache"
 PORT_A = int(os.environ.get("BACKING_FORK_TEST_PORT_A", "8621"))
 PORT_B = int(os.environ.get("BACKING_FORK_TEST_PORT_B", "8622"))

@@ -15,7 +15,7 @@ import pytest
 from backing import simulate
 from backing.simulate import ScenarioError, load_scenario, load_scenario_file, run, to_json
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCENARIOS = ROOT / "examples" / "scenarios"
 
 

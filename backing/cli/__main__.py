@@ -1,0 +1,7 @@
+"""``python -m backing.cli``: the ``backing`` command."""
+
+import sys
+
+from backing.cli import main
+
+sys.exit(main())
