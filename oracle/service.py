@@ -672,8 +672,13 @@ class OracleService:
                     fallback = None
             if disputes:
                 self.log("dispute_open", level="warning", model=entry.uuid, disputes=disputes)
-            self.health.model(entry.uuid, posted=last_posted, final=last_final, disputes_open=disputes,
-                              fallback_seconds=fallback)
+            # the last round this process has seen resolved: this pass's answer, else the ledger (a co-signer
+            # asks its source only when a proposal comes)
+            seen = self.store.ledger_last_round(entry.model_id) if self.store is not None else None
+            resolved = max(r for r in (self.health.models.get(entry.uuid, {}).get("resolved"), seen, last_posted)
+                           if r is not None)
+            self.health.model(entry.uuid, resolved=resolved, posted=last_posted, final=last_final,
+                              disputes_open=disputes, fallback_seconds=fallback)
         if self.store is not None:
             self.health.transactions([{"tx_hash": tx.tx_hash, "kind": tx.kind, "nonce": tx.nonce,
                                        "age_seconds": round(time.time() - tx.created_at)}
@@ -812,6 +817,7 @@ class OracleService:
             for name, reason in self.directory.rejected:
                 self.log("proposal_rejected", level="warning", file=name, reason=reason)
             self.directory.rejected.clear()
+            self._observe(self.models())
         except NETWORK_ERRORS as error:
             self.log("rpc_error", level="error", error=f"{type(error).__name__}: {error}")
             self._fail(EXIT_RPC)

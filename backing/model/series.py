@@ -201,7 +201,8 @@ class Series:
         self.transfers: dict = {}
         self.log: list = []  # escrow movements: (kind, position id, amount, recipient)
         self.fee_events: list = []  # (position id, mark before, price, fee, paid_upto before)
-        self.operators: set = set()  # (owner, operator): operator may transfer owner's positions
+        self.operators: set = set()  # (owner, operator): operator may transfer and claim owner's positions
+        self.accepts: set = set()  # (receiver, caller): receiver accepts positions transferred by caller
         self._next_id = 1
 
     # -- helpers
@@ -372,11 +373,18 @@ class Series:
         return amounts
 
     def _apply_cap(self, a: SeriesAgreement) -> None:
+        """Over the cap, lift the cohort whose lift forgoes the least fee: the lowest ``floor(W_c (hi - lo) / lo)``
+        over adjacent marks (ties: the lowest pair), ``W_c = sum of capital x fee rate``. A dust cohort weighs
+        nothing, so it is the one lifted: dust cannot steer the merge onto anyone else's capital (issue 21, F5)."""
         marks = sorted({p.mark for p in a.positions.values()})
         while len(marks) > self.max_cohorts:
+            weight = {m: 0 for m in marks}
+            for p in a.positions.values():
+                weight[p.mark] += p.capital * self.rate_of(a, p)[1]
+            cost = [weight[marks[i]] * (marks[i + 1] - marks[i]) // marks[i] for i in range(len(marks) - 1)]
             best = 0
-            for i in range(1, len(marks) - 1):  # smallest ratio hi/lo; strict < keeps the lowest pair on ties
-                if marks[i + 1] * marks[best] < marks[best + 1] * marks[i]:
+            for i in range(1, len(cost)):  # strict < keeps the lowest pair on ties
+                if cost[i] < cost[best]:
                     best = i
             lo, hi = marks[best], marks[best + 1]
             for p in a.positions.values():
@@ -388,27 +396,42 @@ class Series:
 
     # -- transfers
     def set_operator(self, owner: str, operator: str, approved: bool) -> None:
-        """Let `operator` transfer `owner`'s positions (a marketplace or escrow settling a sale), or revoke it."""
+        """Let `operator` transfer and claim `owner`'s positions (a marketplace or escrow settling a sale), or
+        revoke it. It covers all his positions in this series until revoked (ERC-1155's setApprovalForAll)."""
         if approved:
             self.operators.add((owner, operator))
         else:
             self.operators.discard((owner, operator))
 
+    def accept_transfers(self, receiver: str, caller: str, accepted: bool) -> None:
+        """Let `caller` (a seller, or the marketplace that settles sales) transfer positions to `receiver`, or
+        stop it. Nobody else can push a position on him: no re-tiering, no filling his position cap."""
+        if accepted:
+            self.accepts.add((receiver, caller))
+        else:
+            self.accepts.discard((receiver, caller))
+
+    def _owner_or_operator(self, p: Position, caller: str) -> None:
+        if caller != p.owner and (p.owner, caller) not in self.operators:
+            raise ContractError("NotOwner", caller)
+
     def transfer(self, pid: int, caller: str, to: str, amount: int) -> int:
-        """Move ``amount`` wei of capital of a locked position to ``to``, by its owner or an operator he approved.
+        """Move ``amount`` wei of capital of a locked position to ``to``, by its owner or an operator he approved,
+        to a receiver who is the caller or accepts transfers from him (``accept_transfers``).
         Mark, held fees, commitment and accrued discount move pro rata (floor; the sender keeps the remainder);
         the fee tier is by each owner's total capital in the agreement at maturity. Returns the receiver's
         position id."""
         p, a = self.position(pid)
         self._require_phase(a, Phase.Locked)
-        if caller != p.owner and (p.owner, caller) not in self.operators:
-            raise ContractError("NotOwner", caller)
+        self._owner_or_operator(p, caller)
         if to == self.modeller:
             raise ContractError("TransferToModeller", to)
         if to in (SERIES, STAKING):
             raise ContractError("TransferToAgreement", to)
         if to == p.owner:
             raise ContractError("TransferToSelf", to)
+        if to != caller and (to, caller) not in self.accepts:
+            raise ContractError("TransferNotAccepted", to, caller)
         if amount == 0:
             raise ContractError("ZeroAmount")
         if amount > p.capital:
@@ -606,10 +629,16 @@ class Series:
         """Consent to roll ``amount`` wei of the claim (None: all of it) into the next agreement, whose terms the
         caller has seen (``terms``, checked if given); optionally commit to ``commit`` agreements from there.
         Before settlement this records the consent; after it, the roll happens at once. Returns the new
-        position's id once executed."""
+        position's id once executed. ``amount`` 0 revokes the consent (a commitment's standing roll stays)."""
         p, a = self.position(pid)
         if caller != p.owner:
             raise ContractError("NotOwner", caller)
+        if amount == 0:
+            if p.intent is None:
+                raise ContractError("NoConsent", pid)
+            p.intent = None
+            p.intent_commit = None
+            return None
         self._require_phase(a, Phase.Locked, Phase.Matured, Phase.Settled)
         nxt = self._next(a)
         if nxt is None or nxt.phase != Phase.Open:
@@ -618,8 +647,6 @@ class Series:
             raise ContractError("TermsMismatch", nxt.index)
         if p.done or p.rolled:
             raise ContractError("PositionClaimed", pid)
-        if amount == 0:
-            raise ContractError("ZeroAmount")
         if commit is not None:
             nxt.terms.commitment_share(commit)
             if p.commit_end > a.index and nxt.terms.economics() == p.commit_econ:
@@ -694,11 +721,13 @@ class Series:
             self._maybe_sweep(a)
         return q.id
 
-    def claim(self, pid: int) -> int:
-        """Pay a position what it is due (anyone may call; the owner is paid). Settled: the part not rolled, less
-        the charge-back if it leaves early; its held fees are released (it left). Defaulted: its pool share plus
-        its own held fees. Cancelled: its capital."""
+    def claim(self, pid: int, caller: str | None = None) -> int:
+        """Pay a position what it is due, by its owner or his operator (``caller`` None: the owner); the owner is
+        paid. Nobody else can end his position: not charge back his discount, pre-empt his roll or take his
+        mark (issue 21, F1). Settled: the part not rolled, less the charge-back if it leaves early; its held fees
+        are released (it left). Defaulted: its pool share plus its own held fees. Cancelled: its capital."""
         p, a = self.position(pid)
+        self._owner_or_operator(p, p.owner if caller is None else caller)
         self._require_phase(a, Phase.Settled, Phase.Defaulted, Phase.Cancelled)
         if p.done:
             raise ContractError("PositionClaimed", pid)
@@ -842,6 +871,7 @@ def worked_example() -> tuple[Series, list[str]]:
     a2_bob = s.roll(a1_bob, "bob")
     say(f"Alice's commitment rolls again (#{a2_alice}); Bob rolls his whole claim (#{a2_bob}).")
     lock_and_run(2, EXAMPLE_GROWTH[2])
+    s.accept_transfers("dave", "carol", True)  # Dave accepts the position Carol sells him
     dave = s.transfer(carol, "carol", "dave", 500 * ONE)
     say(f"Mid-lockup Carol sells half her position (500 NMR of capital) to Dave (#{dave}): same mark "
         f"{nmr(s.position(dave)[0].mark)}; each now holds 5 units' worth, so each is at the base tier.")

@@ -202,8 +202,11 @@ class SeriesMirror:
         return self._both(lambda: self.model.execute_roll(pid),
                           lambda: self.series.executeRoll(pid, {"from": self._acct(caller)}, silent=True))
 
-    def claim(self, pid: int, caller: str = "modeller"):
-        return self._both(lambda: self.model.claim(pid),
+    def claim(self, pid: int, caller: str | None = None):
+        """Claim position `pid`, by its owner (`caller` None) or by `caller`."""
+        if caller is None:
+            caller = self.model.position(pid)[0].owner if self._known(pid) else "modeller"
+        return self._both(lambda: self.model.claim(pid, caller),
                           lambda: self.series.claim(pid, {"from": self._acct(caller)}, silent=True))
 
     def transfer(self, pid: int, name: str, to: str, amount: int):
@@ -216,6 +219,11 @@ class SeriesMirror:
         return self._both(lambda: self.model.set_operator(owner, operator, approved),
                           lambda: self.series.setOperator(self._acct(operator), approved,
                                                           {"from": self._acct(owner)}, silent=True))
+
+    def accept_transfers(self, receiver: str, caller: str, accepted: bool = True):
+        return self._both(lambda: self.model.accept_transfers(receiver, caller, accepted),
+                          lambda: self.series.acceptTransfers(self._acct(caller), accepted,
+                                                              {"from": self._acct(receiver)}, silent=True))
 
     def _known(self, pid: int) -> bool:
         try:
@@ -477,6 +485,7 @@ def play_worked_example(mirror: SeriesMirror, signed, staking_address, model_id,
     line("Carol entered under water: she pays fees on any gain above 1.05, while Alice and Bob (mark 1.2) "
          "recover fee-free up to 1.2")
     step("Mid-lockup Carol sells half her position (500 NMR of capital) to Dave")
+    checked(m.accept_transfers("dave", "carol"), "dave accepts")
     dave = checked(m.transfer(carol, "carol", "dave", 500 * ONE), "transfer to dave")
     q = s.positionOf(dave)
     line(f"Dave's position #{dave}: {nmr(q['capital'])} NMR at Carol's mark {nmr(q['mark'])} "

@@ -46,8 +46,10 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     /// @notice The series price P; whether the series has ended (default or P = 0).
     uint256 public price;
     bool public ended;
-    /// @notice Whether `operator` may transfer `owner`'s positions (a marketplace or escrow settling a sale).
+    /// @notice Whether `operator` may transfer and claim `owner`'s positions (a marketplace or escrow).
     mapping(address => mapping(address => bool)) public isOperator;
+    /// @notice Whether `receiver` accepts positions transferred to him by `caller`.
+    mapping(address => mapping(address => bool)) public acceptsTransfersFrom;
     /// @dev Agreements, positions, cohorts, escrow and the modeller's credit (SeriesBooks.State).
     SeriesBooks.State private _s;
 
@@ -297,7 +299,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     ///         to `commit` agreements from there. Before settlement this records the consent, which anyone may
     ///         execute after it (`executeRoll`); after settlement the roll happens at once.
     /// @param positionId The caller's position.
-    /// @param amount Wei of the claim to roll, or type(uint256).max for all.
+    /// @param amount Wei of the claim to roll, or type(uint256).max for all; 0 revokes the caller's consent.
     /// @param commit Agreements to commit to in the next agreement (0: none).
     /// @param termsHash The next agreement's `termsHash` the caller consents to, or zero.
     /// @return newPositionId The position in the next agreement once rolled (0 if only consented).
@@ -307,6 +309,14 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     {
         SeriesBooks.Position storage p = _position(positionId);
         if (msg.sender != p.owner) revert NotOwner(msg.sender);
+        if (amount == 0) {
+            // revoke the consent (a commitment's standing roll is not a consent: it stays)
+            if (p.intent == 0) revert NoConsent(positionId);
+            p.intent = 0;
+            p.intentCommit = 0;
+            emit RollConsented(positionId, 0, 0);
+            return 0;
+        }
         uint256 index = p.agreement;
         SeriesBooks.Agreement storage a = _s.agreements[index];
         if (a.phase != Phase.Locked && a.phase != Phase.Matured && a.phase != Phase.Settled) {
@@ -317,7 +327,6 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         SeriesTerms.Config storage nextConfig = _s.agreements[next].config;
         if (termsHash != bytes32(0) && termsHash != nextConfig.termsHash) revert TermsMismatch(next);
         if (p.done || p.rolled != 0) revert PositionClaimed(positionId);
-        if (amount == 0) revert ZeroAmount();
         if (commit != 0) {
             if (!SeriesBooks.hasCommitment(nextConfig, commit)) revert NoSuchCommitment(commit);
             if (p.commitEndPlusOne > next && nextConfig.economics == p.commitEconomics) {
@@ -350,11 +359,13 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
 
     /// @notice Pay a position what it is due: Settled, the part not rolled (less the charge-back if it leaves a
     ///         commitment early); Defaulted, its pool share plus its own held fees; Cancelled, its capital.
-    ///         Anyone may call; the owner is paid. Its remaining held fees are released (it left the series).
+    ///         By the owner or his operator (nobody else ends a position: no forced charge-back, no pre-empted
+    ///         roll); the owner is paid. Its remaining held fees are released (it left the series).
     /// @param positionId The position.
     /// @return amount NMR paid to the owner.
     function claim(uint256 positionId) external nonReentrant returns (uint256 amount) {
         SeriesBooks.Position storage p = _position(positionId);
+        if (msg.sender != p.owner && !isOperator[p.owner][msg.sender]) revert NotOwner(msg.sender);
         uint256 index = p.agreement;
         SeriesBooks.Agreement storage a = _s.agreements[index];
         _requireFinished(a);
@@ -369,7 +380,8 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     ///         commitment move whole, its held fees and accrued discount pro rata; each owner's fee tier is by his
     ///         total capital in the agreement at maturity.
     /// @param positionId The position (the caller's, or one whose owner approved the caller).
-    /// @param to The receiver (not the modeller, the series, the staking address, the sender or zero).
+    /// @param to The receiver (not the modeller, the series, the staking address, the sender or zero): the caller,
+    ///        or one who accepts transfers from the caller (`acceptTransfers`).
     /// @param amount Wei of capital to move.
     /// @return toPositionId The receiver's position (created if he had none with this mark and commitment).
     function transfer(uint256 positionId, address to, uint256 amount)
@@ -385,6 +397,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         if (to == address(this) || to == a.config.stakingAddress) revert TransferToAgreement(to);
         if (to == p.owner) revert TransferToSelf(to);
         if (to == address(0)) revert TransferToZero();
+        if (to != msg.sender && !acceptsTransfersFrom[to][msg.sender]) revert TransferNotAccepted(to, msg.sender);
         if (amount == 0) revert ZeroAmount();
         uint256 capital = p.capital;
         if (amount > capital) revert InsufficientCapital(amount, capital);
@@ -392,13 +405,24 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         toPositionId = SeriesPositions.transfer(_s, positionId, to, amount);
     }
 
-    /// @notice Let `operator` transfer the caller's positions, or revoke it: a marketplace or escrow contract can
-    ///         then settle a sale atomically (position against payment) instead of one side trusting the other.
+    /// @notice Let `operator` transfer and claim the caller's positions (claims pay the owner), or revoke it: a
+    ///         marketplace or escrow contract can then settle a sale atomically (position against payment) instead
+    ///         of one side trusting the other. It covers all the caller's positions in this series until revoked.
     /// @param operator The address allowed (or no longer allowed) to call `transfer` for the caller's positions.
     /// @param approved True to allow, false to revoke.
     function setOperator(address operator, bool approved) external {
         isOperator[msg.sender][operator] = approved;
         emit OperatorSet(msg.sender, operator, approved);
+    }
+
+    /// @notice Accept (or stop accepting) positions transferred to the caller by `caller_`: a seller, or the
+    ///         marketplace that settles sales. Nobody else can push a position on the caller (a push could move
+    ///         his fee tier or fill his MAX_OWNER_POSITIONS).
+    /// @param caller_ The address whose `transfer` calls to the caller are accepted.
+    /// @param accepted True to accept, false to refuse.
+    function acceptTransfers(address caller_, bool accepted) external {
+        acceptsTransfersFrom[msg.sender][caller_] = accepted;
+        emit TransfersAccepted(msg.sender, caller_, accepted);
     }
 
     /// @notice Settle a position's books without paying it: fix its outcome once its agreement ended, and release
@@ -504,7 +528,8 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         v.owner = p.owner;
         v.agreement = p.agreement;
         v.capital = p.capital;
-        v.mark = a.phase == Phase.Open ? p.mark : SeriesBooks.effectiveMark(a, p.mark);
+        // an evaluated position holds its new mark, which may equal the lock's liftedFrom: not lifted again
+        v.mark = a.phase == Phase.Open || p.evaluated ? p.mark : SeriesBooks.effectiveMark(a, p.mark);
         v.commitEnd = int256(uint256(p.commitEndPlusOne)) - 1;
         v.commitShareBps = p.commitShareBps;
         for (uint256 i = 0; i < SeriesBooks.WINDOWS; ++i) {

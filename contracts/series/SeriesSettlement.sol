@@ -52,10 +52,14 @@ library SeriesSettlement {
         uint256[] memory sorted = _sorted(marks);
         if (sorted.length > SeriesBooks.MAX_COHORTS + 1) revert IBackingSeries.TooManyCohorts(sorted.length);
         if (sorted.length == SeriesBooks.MAX_COHORTS + 1) {
+            // lift the cohort whose lift forgoes the least fee, floor(W_lo (hi - lo) / lo): dust weighs nothing,
+            // so dust cannot steer the lift onto other capital; strict < keeps the lowest pair on ties
             uint256 best = 0;
-            for (uint256 i = 1; i + 1 < sorted.length; ++i) {
-                // smallest ratio hi/lo; strict < keeps the lowest pair on ties
-                if (sorted[i + 1] * sorted[best] < sorted[best + 1] * sorted[i]) best = i;
+            uint256 least = type(uint256).max;
+            for (uint256 i = 0; i + 1 < sorted.length; ++i) {
+                uint256 lo = sorted[i];
+                uint256 cost = Math.mulDiv(a.cohorts[lo].weight, sorted[i + 1] - lo, lo);
+                if (cost < least) (best, least) = (i, cost);
             }
             uint256 lower = sorted[best];
             uint256 upper = sorted[best + 1];

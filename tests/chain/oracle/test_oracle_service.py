@@ -259,7 +259,8 @@ def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
                  **FAST_KDF)
     common = ["--rpc", rpc_url(), "--oracle", oracle.address, "--source", "numerai", "--numerai-url", numerai_url]
     run = ["run", "--once", *common, *keystores, "--password-file", str(tmp_path / "pw"),
-           "--sender-keystore", str(tmp_path / "sender.json"), "--db", str(tmp_path / "p.sqlite")]
+           "--sender-keystore", str(tmp_path / "sender.json"), "--db", str(tmp_path / "p.sqlite"),
+           "--status-file", str(tmp_path / "status.json")]
 
     # the dry run shows what would be posted, exactly, and posts nothing
     capsys.readouterr()  # (brownie's transaction lines so far)
@@ -271,6 +272,9 @@ def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
 
     assert oracle_cli.main(run) == EXIT_OK
     assert oracle.currentRound() == 3
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["role"] == "sender" and status["last_exit_code"] == 0
+    assert status["models"][CONFTEST_UUID]["posted"] == 3 and status["models"][CONFTEST_UUID]["final"] == 0
     assert [oracle.roundCloseTime(r) for r in (2, 3)] == [schedule[1].close_time, schedule[2].close_time]
     assert_posted_once(oracle, oracle_w3, MODEL_ID, 1, 3)
     assert oracle.modelInfo(MODEL_ID)[3] == 0  # pending: the challenge window is not over
@@ -317,6 +321,12 @@ def test_signature_exchange_between_two_operators(oracle, oracle_w3, signers, sc
     assert oracle.currentRound() == 2
     assert_posted_once(oracle, oracle_w3, model, 1, 2)
     assert sorted(e["statement"] for e in cosigner_log.events("cosigned")) == ["ReportBatch", "RoundAnnouncement"]
+    # the co-signer's health output alone says it keeps up: its pass succeeded, nothing resolved is unposted
+    assert cosigner.run_once() == EXIT_OK
+    health = cosigner.health.snapshot()
+    assert health["last_exit_code"] == 0 and health["last_success_at"] is not None
+    assert health["models"][UUID_A]["posted"] == 2 and health["models"][UUID_A]["lag_rounds"] == 0
+    assert "backing_oracle_model_lag_rounds{model=\"%s\"} 0" % UUID_A in cosigner.health.prometheus()
 
 
 # ============================================================================================ issue 22: the exchange

@@ -162,7 +162,9 @@ def test_window_and_cancel(h, series, modeller, alice, outsider):
         series.lock({"from": modeller})
     tx = series.cancel({"from": outsider})
     expect_event(tx, "SeriesCancelled", index=0, caller=outsider, reserveReturned=0)
-    tx = series.claim(1, {"from": outsider})
+    with reverts_with("NotOwner", outsider):
+        series.claim(1, {"from": outsider})
+    tx = series.claim(1, {"from": alice})
     assert tx.events["PositionClaimedFrom"]["amount"] == 2 * ONE
 
 
@@ -192,6 +194,10 @@ def test_transfer_errors(h, series, modeller, alice, bob, staking):
         series.transfer(pid, alice, ONE, {"from": alice})
     with reverts_with("TransferToZero"):
         series.transfer(pid, ZERO, ONE, {"from": alice})
+    with reverts_with("TransferNotAccepted", bob, alice):
+        series.transfer(pid, bob, ONE, {"from": alice})
+    tx = series.acceptTransfers(alice, True, {"from": bob})
+    expect_event(tx, "TransfersAccepted", receiver=bob, caller=alice, accepted=True)
     with reverts_with("ZeroAmount"):
         series.transfer(pid, bob, 0, {"from": alice})
     with reverts_with("InsufficientCapital", 5 * ONE + 1, 5 * ONE):
@@ -233,10 +239,10 @@ def test_maturity_errors(h, series, modeller, alice, outsider, series_factory):
         h.open()
     with reverts_with("WrongPhase", 4):  # a defaulted agreement's positions cannot roll
         series.roll(pid, ALL, 0, b"\x00" * 32, {"from": alice})
-    tx = series.claim(pid, {"from": outsider})
+    tx = series.claim(pid, {"from": alice})
     assert tx.events["PositionClaimedFrom"]["owner"] == alice
     with reverts_with("PositionClaimed", pid):
-        series.claim(pid, {"from": outsider})
+        series.claim(pid, {"from": alice})
 
 
 # ---------------------------------------------------------------------------------------------- rolls
@@ -253,7 +259,7 @@ def test_roll_errors(h, series, modeller, alice, bob, outsider):
         series.roll(b, ALL, 0, b"\x00" * 32, {"from": alice})
     with reverts_with("TermsMismatch", 1):
         series.roll(b, ALL, 0, b"\x01" * 32, {"from": bob})
-    with reverts_with("ZeroAmount"):
+    with reverts_with("NoConsent", b):  # amount 0 revokes a consent: there is none
         series.roll(b, 0, 0, b"\x00" * 32, {"from": bob})
     with reverts_with("NoSuchCommitment", 2):
         series.roll(b, ALL, 2, b"\x00" * 32, {"from": bob})
@@ -262,7 +268,7 @@ def test_roll_errors(h, series, modeller, alice, bob, outsider):
     with reverts_with("WrongPhase", 1):
         series.executeRoll(b, {"from": outsider})
     with reverts_with("WrongPhase", 1):
-        series.claim(b, {"from": outsider})
+        series.claim(b, {"from": bob})
     h.settle(0, 12 * ONE // 10)
     with reverts_with("NoConsent", b):
         series.executeRoll(b, {"from": outsider})
@@ -277,10 +283,10 @@ def test_roll_errors(h, series, modeller, alice, bob, outsider):
     with reverts_with("PositionClaimed", b):
         series.roll(b, ALL, 0, b"\x00" * 32, {"from": bob})
     claimable = series.positionOf(b)["claimable"]
-    tx = series.claim(b, {"from": outsider})
+    tx = series.claim(b, {"from": bob})
     expect_event(tx, "PositionClaimedFrom", positionId=b, owner=bob, amount=claimable, chargedBack=0)
     with reverts_with("PositionClaimed", b):
-        series.claim(b, {"from": outsider})
+        series.claim(b, {"from": bob})
 
 
 @pytest.mark.parametrize("deployment", ["clone"], scope="module")
