@@ -9,7 +9,7 @@ SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc" 2>
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 BROWNIE := $(VENV)/bin/brownie
 
-.PHONY: all setup demo test test-only lint compile bench clean
+.PHONY: all setup demo test test-only lint compile artifacts bench clean
 
 all: test
 
@@ -38,6 +38,10 @@ setup: $(VENV)/.installed node_modules/.installed solc
 compile: setup
 	$(BROWNIE) compile
 
+# Copy the ABIs and bytecode the chain commands ship with (backing/client/artifacts/, committed) from build/.
+artifacts: compile
+	$(VENV)/bin/python tools/ship_artifacts.py
+
 # --- the two commands -------------------------------------------------------------------------
 # The demo: one agreement told step by step, a modeller's series of four agreements told step by step
 # (scripts/series_demo.py), then the example scenarios through `backing simulate` (each checked against the
@@ -58,6 +62,7 @@ test: compile lint test-only
 
 test-only: setup
 	$(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/unit -q
+	$(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/cli -q
 	$(BROWNIE) test tests/chain
 
 # Slither over contracts/: fails on any High or Medium finding (accepted ones are suppressed in-line).

@@ -342,6 +342,8 @@ _SERIES: dict[str, Message] = {
         f"a position cannot go to the series or its staking wallet ({_a(a, 0)}): pick another recipient"),
     "TransferToSelf": lambda a, c: f"{_a(a, 0)} already owns this position: pick another recipient",
     "TransferToZero": lambda a, c: "a position cannot go to the zero address: give the recipient's address",
+    "TransferNotAccepted": lambda a, c: (
+        f"{_a(a, 0)} has not accepted transfers from {_a(a, 1)}: the recipient calls acceptTransfers for you first"),
     "InsufficientCapital": lambda a, c: (
         f"the position holds {_n(a, 1)} NMR; {_n(a, 0)} NMR were asked for: ask for at most {_n(a, 1)} NMR"),
     "NoOpenNextAgreement": lambda a, c: (

@@ -443,8 +443,8 @@ class ServiceReporter:
     def __init__(self, scenario: Scenario, oracle, signed, modeller: str):
         from brownie import chain
 
-        from oracle.fake_numerai import FakeNumerai
-        from oracle.operator import OracleOperator, start_fake_numerai
+        from oracle.testing.fake_numerai import FakeNumerai
+        from oracle.testing.operator import OracleOperator, start_fake_numerai
 
         problem = oracle_service_problem(scenario)
         if problem:

@@ -6,6 +6,9 @@
                        [--source numerai|file|synthetic] [--numerai-url URL] [--file PATH] [--model UUID ...]
                        [--db PATH] [--abi PATH] [--max-batch N] [--from-block N] [--attest]
     backing oracle run --dry-run [--json] (--rpc URL --oracle ADDRESS | --model UUID ...) [source options]
+                       [--status-file PATH] [--metrics-port PORT] [--confirmations N] [--log-range BLOCKS]
+    backing oracle ledger list [--db PATH] [--all]
+    backing oracle ledger accept --model UUID --round N [--db PATH] [--oracle ADDRESS]
     backing oracle keystore new --out FILE [--password-env NAME | --password-file FILE]
 
 Roles: with ``--sender-keystore`` the process relays (announces, posts, finalizes), signing with its
@@ -15,7 +18,7 @@ proposed there when its own source computes the same reports. Every keystore a p
 password (from the prompt, ``--password-env`` or ``--password-file``; never the command line).
 
 The ScoreOracle ABI comes from ``--abi``, else $BACKING_ORACLE_ABI, else ``build/contracts/ScoreOracle.json``
-(run ``brownie compile``). Exit codes: see ``oracle.service`` (0 ok, 1 internal, 2 usage, 3 source, 4 RPC,
+(run ``brownie compile``). Exit codes: see ``oracle.errors`` (0 ok, 1 internal, 2 usage, 3 source, 4 RPC,
 5 chain rejected, 6 quorum not reached)."""
 
 from __future__ import annotations
@@ -26,23 +29,18 @@ import re
 import sys
 import time
 import uuid as uuidlib
+from pathlib import Path
 
-from oracle.keys import KeystoreError, PasswordSource, load_keystore, load_keystores, new_keystore
-from oracle.model import SourceError
+from oracle.abi import load_abi
+from oracle.errors import (EXIT_INTERNAL, EXIT_OK, EXIT_RPC, EXIT_SOURCE, EXIT_USAGE, NETWORK_ERRORS, KeystoreError,
+                           SourceError)
+from oracle.keys import PasswordSource, load_keystore, load_keystores, new_keystore
+from oracle.log import JsonLog
+from oracle.model import report_json
+from oracle.service import OracleService, ServiceConfig
+from oracle.units import fixed_decimal as fixed_to_decimal_string
+from oracle.units import model_uuid
 from oracle.validate import Limits
-from oracle.service import (
-    EXIT_OK,
-    EXIT_RPC,
-    EXIT_SOURCE,
-    EXIT_USAGE,
-    NETWORK_ERRORS,
-    JsonLog,
-    fixed_to_decimal_string,
-    OracleService,
-    ServiceConfig,
-    load_abi,
-    report_json,
-)
 
 DEFAULT_DB = "oracle-progress.sqlite"
 DEFAULT_TOURNAMENT = 8
@@ -130,6 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: from the first round the source's schedule lists)")
     run.add_argument("--attest", action="store_true", help="also attest models whose owner's profile proves the "
                      "registered modeller's address")
+    run.add_argument("--status-file", metavar="PATH", help="write the health snapshot (JSON) here after every pass")
+    run.add_argument("--metrics-port", type=int, metavar="PORT", help="serve /metrics (Prometheus) and /status "
+                     "on this port (with --interval)")
+    run.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                     help="address the metrics endpoint listens on (default 127.0.0.1)")
+    run.add_argument("--confirmations", type=int, default=0, metavar="N", help="blocks on top of a report's "
+                     "block before it counts as posted (default 0; 2 or more on a public chain)")
+    run.add_argument("--log-range", type=_positive(int), default=10_000, metavar="BLOCKS",
+                     help="blocks per log query when scanning registrations (default 10000)")
     run.add_argument("--dry-run", action="store_true", help="print the reports a run would post; post nothing")
     run.add_argument("--json", action="store_true", help="with --dry-run: one JSON object per report")
     run.set_defaults(handler=cmd_run)
@@ -141,6 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--abi", metavar="PATH", help="ScoreOracle ABI (brownie artifact or ABI list)")
     model.add_argument("--json", action="store_true", help="one JSON object instead of text")
     model.set_defaults(handler=cmd_model)
+
+    ledger = commands.add_parser("ledger", help="the round ledger: corrections Numerai made to resolved rounds")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
+    listing = ledger_commands.add_parser("list", help="open corrections (values that changed after resolution)")
+    listing.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"progress database (default {DEFAULT_DB})")
+    listing.add_argument("--all", action="store_true", help="applied corrections too")
+    listing.set_defaults(handler=cmd_ledger_list)
+    accept = ledger_commands.add_parser("accept", help="make a round's corrected values the ledger's (the service "
+                                        "then signs them; a round already on-chain needs a dispute)")
+    accept.add_argument("--model", required=True, type=_uuid, metavar="UUID")
+    accept.add_argument("--round", required=True, type=_positive(int), metavar="N")
+    accept.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"progress database (default {DEFAULT_DB})")
+    accept.add_argument("--oracle", type=_address, metavar="ADDRESS", help="only this oracle's ledger")
+    accept.set_defaults(handler=cmd_ledger_accept)
 
     keystore = commands.add_parser("keystore", help="keystore files")
     keystore_commands = keystore.add_subparsers(dest="keystore_command", metavar="ACTION", required=True)
@@ -275,7 +296,8 @@ def cmd_run(args, log: JsonLog, out) -> int:
     source = make_source(args, limits, w3)
     config = ServiceConfig(models=args.model or None, max_batch=args.max_batch,
                            signature_dir=args.signature_dir, signature_timeout=args.signature_timeout,
-                           attest=args.attest, from_block=args.from_block, receipt_timeout=args.receipt_timeout)
+                           attest=args.attest, from_block=args.from_block, receipt_timeout=args.receipt_timeout,
+                           status_file=args.status_file, confirmations=args.confirmations, log_range=args.log_range)
     if args.dry_run:
         service = OracleService(w3, args.oracle, abi, source, [], config=config, log=log)
         try:
@@ -290,15 +312,35 @@ def cmd_run(args, log: JsonLog, out) -> int:
                             db_path=args.db)
     if args.interval is None:
         return service.run_once()
+    metrics = None
+    if args.metrics_port is not None:
+        from oracle.health import MetricsServer
+
+        try:
+            metrics = MetricsServer(service.health, args.metrics_host, args.metrics_port)
+        except OSError as error:
+            raise UsageError(f"cannot serve metrics on {args.metrics_host}:{args.metrics_port}: "
+                             f"{error.strerror}") from None
+        log("metrics_serving", host=args.metrics_host, port=metrics.port)
     code = EXIT_OK
     try:
         while True:
             started = time.monotonic()
-            code = service.run_once()
+            try:
+                code = service.run_once()
+            except Exception as error:  # never let one pass end the daemon: log the bug, try again next pass
+                import traceback
+
+                log("internal_error", level="error", error=f"{type(error).__name__}: {error}",
+                    traceback=traceback.format_exc())
+                code = EXIT_INTERNAL
             time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
     except KeyboardInterrupt:
         log("stopped", exit_code=code)
         return code
+    finally:
+        if metrics is not None:
+            metrics.stop()
 
 
 def cmd_model(args, log: JsonLog, out) -> int:
@@ -340,6 +382,59 @@ def cmd_model(args, log: JsonLog, out) -> int:
         print(f"model {args.uuid}\n  modeller {modeller}\n  ownership {owner}\n  exposure {status['exposure']}\n"
               f"  rounds: first {first_round}, final through {last_final}, posted through "
               f"{status['last_posted_round']}", file=out)
+    return EXIT_OK
+
+
+def _ledger_scopes(path: str) -> list[tuple[int, str]]:
+    import sqlite3
+
+    from oracle.store import ProgressStore
+
+    if not Path(path).is_file():
+        raise UsageError(f"no progress database at {path} (give --db)")
+    ProgressStore(path, 0, "0x0").close()  # creates the ledger tables of an older database
+    with sqlite3.connect(path) as db:
+        return list(db.execute("SELECT DISTINCT chain_id, oracle FROM corrections ORDER BY chain_id, oracle"))
+
+
+def cmd_ledger_list(args, log: JsonLog, out) -> int:
+    from oracle.store import ProgressStore
+
+    found = 0
+    for chain_id, oracle in _ledger_scopes(args.db):
+        store = ProgressStore(args.db, chain_id, oracle)
+        for c in store.corrections(None if args.all else "open"):
+            found += 1
+            uuid = model_uuid(bytes.fromhex(c.model_id[2:])) or c.model_id
+            print(f"chain {chain_id} oracle {oracle} model {uuid} round {c.round} [{c.status}]: ledger "
+                  f"{c.old_hash} -> {c.new_hash}\n  now: {c.new_json or 'unresolved'}", file=out)
+        store.close()
+    if not found:
+        print("no open corrections" if not args.all else "no corrections", file=out)
+    return EXIT_OK
+
+
+def cmd_ledger_accept(args, log: JsonLog, out) -> int:
+    from oracle.store import ProgressStore
+    from oracle.typed_data import model_id_from_uuid
+
+    model_id = model_id_from_uuid(args.model)
+    applied = 0
+    for chain_id, oracle in _ledger_scopes(args.db):
+        if args.oracle is not None and oracle != args.oracle.lower():
+            continue
+        store = ProgressStore(args.db, chain_id, oracle)
+        correction = store.apply_correction(model_id, args.round)
+        store.close()
+        if correction is not None:
+            applied += 1
+            log("ledger_correction_applied", chain_id=chain_id, oracle=oracle, model=args.model, round=args.round,
+                old_hash=correction.old_hash, new_hash=correction.new_hash)
+            print(f"model {args.model} round {args.round}: the ledger now holds {correction.new_hash} (chain "
+                  f"{chain_id}, oracle {oracle}). If the round is already on-chain with the old values, dispute it.",
+                  file=out)
+    if not applied:
+        raise UsageError(f"no open correction for model {args.model} round {args.round} in {args.db}")
     return EXIT_OK
 
 

@@ -14,9 +14,7 @@ from pathlib import Path
 
 from eth_account import Account
 
-
-class KeystoreError(Exception):
-    """A keystore or its password could not be read or did not decrypt; the message says which."""
+from oracle.errors import KeystoreError
 
 
 @dataclass(frozen=True)
@@ -33,17 +31,35 @@ class PasswordSource:
                 raise KeystoreError(f"environment variable {self.env} (the keystore password) is not set")
             return value
         if self.file is not None:
+            private_to_owner(self.file, "password file")
             try:
                 text = Path(self.file).read_text()
             except OSError as error:
                 raise KeystoreError(f"cannot read password file {self.file}: {error.strerror}") from None
             # the first line: editors and `echo` add a trailing newline that is not part of the password
-            return text.splitlines()[0] if text else ""
+            first = text.splitlines()[0] if text else ""
+            if not first:
+                raise KeystoreError(f"password file {self.file}: the first line is empty (the password goes on "
+                                    f"the first line)")
+            return first
         return getpass.getpass(f"Password for {purpose}: ")
 
 
+def private_to_owner(path: str, what: str) -> None:
+    """KeystoreError unless `path` is readable by its owner only (mode 0600 or stricter): a key or password any
+    other local user can read is as good as published."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        raise KeystoreError(f"cannot read {what} {path}: {error.strerror}") from None
+    if mode & 0o077:
+        raise KeystoreError(f"{what} {path} can be read by other users (mode {mode & 0o777:o}): "
+                            f"run `chmod 600 {path}`")
+
+
 def load_keystore(path: str, password: str):
-    """Decrypt one keystore file. @return an eth-account LocalAccount."""
+    """Decrypt one keystore file (readable by its owner only). @return an eth-account LocalAccount."""
+    private_to_owner(path, "keystore")
     try:
         data = json.loads(Path(path).read_text())
     except OSError as error:

@@ -8,11 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from oracle.errors import SourceError  # noqa: F401  (re-exported: sources raise it)
 from oracle.typed_data import Report, model_id_from_uuid, to_bytes32, to_fixed
-
-
-class SourceError(Exception):
-    """A source could not answer or answered garbage; the message says what, for the log line."""
+from oracle.units import fixed_decimal, model_uuid
 
 
 @dataclass(frozen=True)
@@ -74,3 +72,21 @@ class Source:
     def profile_text(self, model_id: str) -> tuple[str, str]:
         """(username, public profile text) of the model's owner, where the modeller publishes his address."""
         raise NotImplementedError
+
+
+def report_json(report: Report, uuid: str | None = None) -> dict:
+    """What --dry-run --json prints per report: every field as an exact decimal string, and the round return."""
+    names = [n.rstrip(b"\0").decode(errors="replace") for n in report.score_names]
+    return {
+        "model_id": "0x" + report.model_id.hex(),
+        "model_uuid": uuid if uuid is not None else model_uuid(report.model_id),
+        "tournament": report.tournament,
+        "round": report.round,
+        "missed": report.missed,
+        "scores": {n: fixed_decimal(s) for n, s in zip(names, report.scores)},
+        "multipliers": {n: fixed_decimal(m) for n, m in zip(names, report.multipliers)},
+        "payout_factor": fixed_decimal(report.payout_factor),
+        "clip": fixed_decimal(report.clip),
+        "round_return": fixed_decimal(report.round_return()),
+        "report_hash": "0x" + report.struct_hash().hex(),
+    }

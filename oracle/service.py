@@ -18,354 +18,38 @@ contract refuses any round that is not a model's next (``RoundNotNext``), which 
 else posted", so it re-reads and continues. The SQLite store (``oracle.store``) records signed/sent/posted per
 round and every transaction's nonce; its lease keeps two instances on one database from sending at once.
 
-Transactions: nonce from the node's pending count, gas estimated with a margin, EIP-1559 fees when the chain
-has a base fee (legacy gas price otherwise), receipt awaited with a timeout, and a transaction not mined in
-time re-sent with the same nonce and fees raised by ``fee_bump``.
+Transactions: ``oracle.tx.TxSender``. Logs: ``oracle.log``. Errors and exit codes: ``oracle.errors``.
 
-Logs: one JSON object per line (``ts``, ``level``, ``event`` and fields) to stderr.
-
-Exit codes (`run_once`; when several things fail in one run, the highest code wins):
-    0 ok (also: another instance holds the lease, or nothing to do)
-    1 internal error (a bug: the traceback is logged)
-    2 usage (bad arguments, keystore or ABI not readable) -- from the CLI
-    3 a source failed or returned garbage for some model or for the schedule (the others were posted)
-    4 RPC error (node unreachable, timed out, transaction not mined after every re-send)
-    5 the chain rejected a transaction (revert other than the benign races above)
-    6 signatures: quorum not reached (too few local keys, co-signers silent until the timeout)
+Exit codes: see ``oracle.errors``.
 """
 
 from __future__ import annotations
 
+import decimal
 import json
 import os
 import socket
-import sys
-import threading
 import time
 import traceback
 import uuid as uuidlib
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Callable
 
-import requests
-from eth_abi import decode as abi_decode
-from eth_utils import keccak
-
-from oracle.units import ONE
+from oracle import typed_data as td
+from oracle.abi import RevertDecoder
+from oracle.errors import (EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, EXIT_RPC, EXIT_SOURCE, EXIT_USAGE, NETWORK_ERRORS,
+                           ChainRejected, ContractLogicError, LeaseLost, QuorumMissing, RpcError, ServiceError,
+                           SourceError, Web3RPCError)
+from oracle.exchange import SignatureDirectory, Statement
+from oracle.health import Health
+from oracle.log import JsonLog
+from oracle.model import report_json
+from oracle.store import ProgressStore
+from oracle.tx import TxSender
+from oracle.typed_data import Report
 from oracle.units import fixed_decimal as fixed_to_decimal_string  # an exact decimal of wei / 1e18
 from oracle.units import model_uuid as uuid_from_model_id  # the Numerai UUID a bytes32 model id encodes
-from oracle import typed_data as td
-from oracle.exchange import SignatureDirectory, Statement
-from oracle.model import SourceError
-from oracle.store import ProgressStore
-from oracle.typed_data import Report
-
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_USAGE = 2
-EXIT_SOURCE = 3
-EXIT_RPC = 4
-EXIT_REJECTED = 5
-EXIT_QUORUM = 6
-
-MAX_ABS_SCORE = ONE  # ScoreOracle.MAX_ABS_SCORE
-MAX_SCORES = 8  # ScoreOracle.MAX_SCORES
-ZERO32 = b"\0" * 32
-
-
-# ============================================================================================ logging
-
-
-def _jsonable(value):
-    if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
-class JsonLog:
-    """Structured log: one JSON object per line. Thread-safe (two service instances may share one stream)."""
-
-    def __init__(self, stream=None, **context):
-        self.stream = stream if stream is not None else sys.stderr
-        self.context = context
-        self.lock = threading.Lock()
-
-    def __call__(self, event: str, level: str = "info", **fields):
-        record = {"ts": round(time.time(), 3), "level": level, "event": event, **self.context, **fields}
-        line = json.dumps(_jsonable(record), sort_keys=False)
-        with self.lock:
-            print(line, file=self.stream, flush=True)
-
-
-# ============================================================================================ errors
-
-
-class ServiceError(Exception):
-    exit_code = EXIT_INTERNAL
-
-
-class RpcError(ServiceError):
-    """The node could not be reached or did not answer in time."""
-
-    exit_code = EXIT_RPC
-
-
-class ChainRejected(ServiceError):
-    """A transaction (or its gas estimate) reverted. `name` is the custom error, `args` its arguments."""
-
-    exit_code = EXIT_REJECTED
-
-    def __init__(self, name: str, args: tuple = (), detail: str = ""):
-        self.name, self.error_args = name, tuple(args)
-        super().__init__(f"{name}{tuple(_jsonable(a) for a in args)}" + (f": {detail}" if detail else ""))
-
-
-class QuorumMissing(ServiceError):
-    exit_code = EXIT_QUORUM
-
-    def __init__(self, have: int, need: int, statement: str):
-        self.have, self.need = have, need
-        super().__init__(f"{statement}: {have} of {need} signatures")
-
-
-class LeaseLost(ServiceError):
-    """Another instance took over the sending lease (ours expired): stop sending."""
-
-    exit_code = EXIT_OK
-
-
-#: Exceptions that mean "the RPC endpoint is down or misbehaving" rather than "the chain said no".
-NETWORK_ERRORS: tuple = (requests.exceptions.RequestException, ConnectionError, TimeoutError)
-try:  # web3 7
-    from web3.exceptions import ProviderConnectionError, TimeExhausted, Web3RPCError
-
-    NETWORK_ERRORS = NETWORK_ERRORS + (ProviderConnectionError,)
-except ImportError:  # pragma: no cover - web3 6
-    from web3.exceptions import TimeExhausted  # type: ignore
-
-    Web3RPCError = ValueError  # type: ignore
-from web3.exceptions import ContractLogicError  # noqa: E402
-
-
-# ============================================================================================ ABI
-
-
-def find_abi_path(explicit: str | None = None) -> Path:
-    """The ScoreOracle ABI: `explicit`, else $BACKING_ORACLE_ABI, else build/contracts/ScoreOracle.json of this
-    repository (after `brownie compile`), else of the current directory."""
-    candidates = [explicit, os.environ.get("BACKING_ORACLE_ABI"),
-                  Path(__file__).resolve().parents[1] / "build" / "contracts" / "ScoreOracle.json",
-                  Path.cwd() / "build" / "contracts" / "ScoreOracle.json"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-        if candidate is explicit and explicit:
-            raise FileNotFoundError(f"ABI file {explicit} not found")
-    raise FileNotFoundError("ScoreOracle ABI not found: run `brownie compile` or pass --abi "
-                            "(a brownie artifact or a plain ABI JSON list)")
-
-
-def load_abi(path: str | Path | None = None) -> list:
-    """A brownie/solc artifact ({"abi": [...]}) or a bare ABI list."""
-    data = json.loads(Path(find_abi_path(str(path) if path else None)).read_text())
-    return data["abi"] if isinstance(data, dict) else data
-
-
-def _canonical_type(item: dict) -> str:
-    if item["type"].startswith("tuple"):
-        return "(" + ",".join(_canonical_type(c) for c in item["components"]) + ")" + item["type"][5:]
-    return item["type"]
-
-
-class RevertDecoder:
-    """Custom errors (and Error(string), Panic(uint256)) of the ABI, by selector."""
-
-    def __init__(self, abi: list):
-        self.errors = {"08c379a0": ("Error", ["string"]), "4e487b71": ("Panic", ["uint256"])}
-        for item in abi:
-            if item.get("type") == "error":
-                types = [_canonical_type(i) for i in item["inputs"]]
-                selector = keccak(text=f"{item['name']}({','.join(types)})")[:4].hex()
-                self.errors[selector] = (item["name"], types)
-
-    def decode(self, data) -> tuple[str, tuple] | None:
-        raw = _revert_bytes(data)
-        if raw is None or len(raw) < 4:
-            return None
-        known = self.errors.get(raw[:4].hex())
-        if known is None:
-            return None
-        name, types = known
-        try:
-            return name, tuple(abi_decode(types, raw[4:]))
-        except Exception:  # truncated revert data: the name alone still says what happened
-            return name, ()
-
-
-def _revert_bytes(data) -> bytes | None:
-    """Revert data from whatever shape a node returns it in (hex string, or a dict as ganache does)."""
-    if isinstance(data, (bytes, bytearray)):
-        return bytes(data)
-    if isinstance(data, str):
-        text = data.strip()
-        if text.startswith("0x"):
-            try:
-                return bytes.fromhex(text[2:])
-            except ValueError:
-                return None
-        return None
-    if isinstance(data, dict):
-        for key in ("data", "result", "return"):
-            if key in data:
-                found = _revert_bytes(data[key])
-                if found:
-                    return found
-        for value in data.values():
-            found = _revert_bytes(value)
-            if found:
-                return found
-    return None
-
-
-# ============================================================================================ transactions
-
-
-class TxSender:
-    """Sends contract calls from one local account: nonce, gas with margin, fees, receipt, re-send."""
-
-    def __init__(self, w3, account, chain_id: int, decoder: RevertDecoder, log: JsonLog,
-                 store: ProgressStore | None = None, gas_margin: float = 1.3, receipt_timeout: float = 120,
-                 max_resends: int = 3, fee_bump: float = 1.25, poll: float = 0.2):
-        self.w3, self.account, self.chain_id, self.decoder, self.log = w3, account, chain_id, decoder, log
-        self.store, self.gas_margin, self.receipt_timeout = store, gas_margin, receipt_timeout
-        self.max_resends, self.fee_bump, self.poll = max_resends, fee_bump, poll
-
-    @property
-    def address(self) -> str:
-        return self.account.address
-
-    def rejected(self, error: Exception) -> ChainRejected:
-        decoded = self.decoder.decode(getattr(error, "data", None))
-        if decoded is None and error.args:
-            decoded = self.decoder.decode(error.args[-1] if len(error.args) > 1 else error.args[0])
-        if decoded is None:
-            return ChainRejected("Reverted", (), str(error))
-        return ChainRejected(*decoded)
-
-    def estimate(self, call) -> int:
-        try:
-            return call.estimate_gas({"from": self.address})
-        except ContractLogicError as error:
-            raise self.rejected(error) from None
-        except Web3RPCError as error:
-            if "revert" in str(error).lower():
-                raise self.rejected(error) from None
-            raise RpcError(f"eth_estimateGas: {error}") from None
-
-    def fees(self) -> dict:
-        block = self.w3.eth.get_block("latest")
-        base = block.get("baseFeePerGas")
-        if base is None:
-            return {"gasPrice": self.w3.eth.gas_price}
-        try:
-            tip = self.w3.eth.max_priority_fee
-        except Exception:  # nodes without eth_maxPriorityFeePerGas: a 1 gwei tip
-            tip = 10**9
-        return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
-
-    def bumped(self, fees: dict) -> dict:
-        # nodes replace a pending transaction only for >= 10% more on every fee field
-        return {k: int(v * self.fee_bump) + 1 for k, v in fees.items()}
-
-    def _receipt(self, tx_hash):
-        try:
-            return self.w3.eth.get_transaction_receipt(tx_hash)
-        except Exception as error:  # TransactionNotFound: not mined (yet)
-            if isinstance(error, NETWORK_ERRORS):
-                raise
-            return None
-
-    def send(self, call, kind: str, digest: bytes | None = None,
-             on_sent: Callable[[bytes, int], None] | None = None):
-        """Estimate, sign, send and wait. @return the receipt (status 1). Raises ChainRejected on a revert
-        (estimate or mined), RpcError when the node fails or the transaction is not mined after every re-send."""
-        gas = int(self.estimate(call) * self.gas_margin) + 20_000
-        nonce = self.w3.eth.get_transaction_count(self.address, "pending")
-        fees = self.fees()
-        sent: list[bytes] = []
-        receipt = None
-        for attempt in range(self.max_resends + 1):
-            tx = call.build_transaction({"from": self.address, "nonce": nonce, "gas": gas,
-                                         "chainId": self.chain_id, **fees})
-            signed = self.account.sign_transaction(tx)
-            try:
-                tx_hash = bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
-            except Web3RPCError as error:
-                message = str(error).lower()
-                if "already known" in message:
-                    tx_hash = bytes(signed.hash)
-                elif "nonce" in message and not sent:
-                    # another process sent from this account since we read the count: take the next one
-                    nonce = self.w3.eth.get_transaction_count(self.address, "pending")
-                    self.log("nonce_refreshed", level="warning", kind=kind, nonce=nonce, error=str(error))
-                    continue
-                elif "underpriced" in message:
-                    fees = self.bumped(fees)
-                    continue
-                elif "revert" in message:
-                    raise self.rejected(error) from None
-                else:
-                    raise RpcError(f"eth_sendRawTransaction: {error}") from None
-            sent.append(tx_hash)
-            if self.store is not None:
-                self.store.record_tx(tx_hash, self.address, nonce, kind, digest)
-            if on_sent is not None:
-                on_sent(tx_hash, nonce)
-            self.log("tx_sent", kind=kind, tx_hash=tx_hash, nonce=nonce, gas=gas, attempt=attempt,
-                     **{k: str(v) for k, v in fees.items()})
-            try:
-                receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout,
-                                                                   poll_latency=self.poll)
-                break
-            except TimeExhausted:
-                # an earlier copy with the same nonce may have been mined meanwhile
-                receipt = next((r for r in map(self._receipt, sent) if r is not None), None)
-                if receipt is not None:
-                    break
-                if self.w3.eth.get_transaction_count(self.address, "latest") > nonce:
-                    # the nonce is used by a transaction we do not know: nothing of ours can land any more
-                    self._mark(sent, "dropped")
-                    raise RpcError(f"{kind}: nonce {nonce} was used by another transaction")
-                fees = self.bumped(fees)
-                self.log("tx_resend", level="warning", kind=kind, nonce=nonce, after_seconds=self.receipt_timeout)
-        if receipt is None:
-            self._mark(sent, "dropped")
-            raise RpcError(f"{kind}: not mined after {self.max_resends} re-sends (nonce {nonce})")
-        mined = bytes(receipt["transactionHash"])
-        self._mark([h for h in sent if h != mined], "dropped")
-        if receipt["status"] != 1:
-            self._mark([mined], "reverted")
-            # a receipt carries no revert reason: replay the call on the state now to learn it
-            try:
-                call.call({"from": self.address})
-            except ContractLogicError as error:
-                raise self.rejected(error) from None
-            raise ChainRejected("Reverted", (), f"transaction {mined.hex()} reverted")
-        self._mark([mined], "mined")
-        self.log("tx_mined", kind=kind, tx_hash=mined, block=receipt["blockNumber"], gas_used=receipt["gasUsed"])
-        return receipt
-
-    def _mark(self, hashes, status):
-        if self.store is not None:
-            for h in hashes:
-                self.store.set_tx_status(h, status)
+from oracle.validate import ZERO32, check_report_bounds
 
 
 # ============================================================================================ the service
@@ -381,9 +65,14 @@ class ServiceConfig:
     signature_timeout: float = 60.0       # how long the submitter waits for co-signatures
     signature_poll: float = 0.5
     attest: bool = False
+    max_proposals: int = 20               # proposals a co-signer checks per pass (each costs source queries)
     from_block: int = 0                   # where to start looking for ModelRegistered events
     finalize_max_rounds: int = 500
     lease_ttl: float = 900.0
+    confirmations: int = 0                # blocks on top of a report's block before it counts as posted
+    log_range: int = 10_000               # blocks per eth_getLogs request (public RPCs limit the range)
+    status_file: str | None = None        # where the health snapshot is written after every pass
+    stuck_after: float | None = None      # seconds before a pending transaction is re-sent (default receipt_timeout)
     receipt_timeout: float = 120.0
     max_resends: int = 3
     gas_margin: float = 1.3
@@ -396,52 +85,9 @@ class ModelEntry:
     modeller: str
 
 
-def report_json(report: Report, uuid: str | None = None) -> dict:
-    """What --dry-run --json prints per report: every field as an exact decimal string, and the round return."""
-    names = [n.rstrip(b"\0").decode(errors="replace") for n in report.score_names]
-    return {
-        "model_id": "0x" + report.model_id.hex(),
-        "model_uuid": uuid if uuid is not None else uuid_from_model_id(report.model_id),
-        "tournament": report.tournament,
-        "round": report.round,
-        "missed": report.missed,
-        "scores": {n: fixed_to_decimal_string(s) for n, s in zip(names, report.scores)},
-        "multipliers": {n: fixed_to_decimal_string(m) for n, m in zip(names, report.multipliers)},
-        "payout_factor": fixed_to_decimal_string(report.payout_factor),
-        "clip": fixed_to_decimal_string(report.clip),
-        "round_return": fixed_to_decimal_string(report.round_return()),
-        "report_hash": "0x" + report.struct_hash().hex(),
-    }
 
-
-def check_report_bounds(report: Report, tournament: int, max_clip: int, max_multiplier: int) -> str | None:
-    """Why the contract would refuse this report (its `_checkedReturn` rules), or None. Checked before signing
-    so one bad model cannot make a whole batch revert."""
-    if report.tournament != tournament:
-        return f"tournament {report.tournament}, oracle expects {tournament}"
-    count = len(report.scores)
-    if len(report.score_names) != count or len(report.multipliers) != count:
-        return "scores, names and multipliers differ in length"
-    if report.missed:
-        return "a missed round carries scores" if count else None
-    if count == 0:
-        return "no scores"
-    if count > MAX_SCORES:
-        return f"{count} scores, at most {MAX_SCORES}"
-    if report.payout_factor > ONE or report.payout_factor < 0:
-        return f"payout factor {fixed_to_decimal_string(report.payout_factor)} outside [0, 1]"
-    if report.clip <= 0 or report.clip > max_clip:
-        return f"clip {fixed_to_decimal_string(report.clip)} outside (0, {fixed_to_decimal_string(max_clip)}]"
-    if len(set(report.score_names)) != count or any(n == ZERO32 for n in report.score_names):
-        return "empty or duplicate score name"
-    for name, score, multiplier in zip(report.score_names, report.scores, report.multipliers):
-        label = name.rstrip(b"\0").decode(errors="replace")
-        if abs(score) > MAX_ABS_SCORE:
-            return f"{label} score {fixed_to_decimal_string(score)} outside [-1, 1]"
-        if multiplier < 0 or multiplier > max_multiplier:
-            return f"{label} multiplier {fixed_to_decimal_string(multiplier)} outside [0, " \
-                   f"{fixed_to_decimal_string(max_multiplier)}]"
-    return None
+#: Tells this process from an earlier one with the same PID on the same host (a restarted container's PID 1).
+PROCESS_TOKEN = uuidlib.uuid4().hex[:8]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -470,9 +116,14 @@ class OracleService:
         self.sender_account = sender
         self._store, self._db_path = store, db_path
         self.directory = SignatureDirectory(self.config.signature_dir) if self.config.signature_dir else None
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuidlib.uuid4().hex[:8]}"
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{PROCESS_TOKEN}:{uuidlib.uuid4().hex[:8]}"
         self.code = EXIT_OK
         self.chain_id = None
+        self.refused: dict[bytes, str] = {}  # proposals this co-signer refused (digest -> reason), not re-checked
+        self.health = Health("sender" if sender is not None else "cosigner", self.config.status_file)
+        self.log.observers.append(self.health.observe)
+        if hasattr(source, "history"):  # sources that can tell "empty answer" from "missed rounds" ask us
+            source.history = self.score_history
 
     # ------------------------------------------------------------------ plumbing
     def _fail(self, code: int):
@@ -520,31 +171,66 @@ class OracleService:
             return True
         held = self.store.lease_holder()
         if held is not None and held[0] != self.holder and held[1] > time.time():
-            host, pid, _ = (held[0].split(":") + ["", ""])[:3]
-            if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
+            host, pid, token = (held[0].split(":") + ["", ""])[:3]
+            # our host and PID but another process token: an earlier incarnation of this process (a restarted
+            # container is PID 1 again), which cannot be running any more
+            earlier_self = pid.isdigit() and int(pid) == os.getpid() and token != PROCESS_TOKEN
+            if host == socket.gethostname() and pid.isdigit() and (earlier_self or not _pid_alive(int(pid))):
                 self.log("lease_taken_over", level="warning", stale_holder=held[0])
                 self.store.release_lease(held[0])
         return self.store.acquire_lease(self.holder, self.config.lease_ttl)
 
+    def _renew(self) -> None:
+        """Renew the lease before a step or a send, so a long pass never outlives it. Raises LeaseLost."""
+        if not self._lease():
+            raise LeaseLost("the sending lease was taken over")
+
     def reconcile_transactions(self):
         """Settle what the store says is still in flight from an earlier run (crashed, or the RPC failed while
-        waiting): mined, reverted, dropped (its nonce used by another transaction), or still pending."""
+        waiting): mined, reverted, dropped (its nonce used by another transaction), or still pending. A pending
+        one older than `stuck_after` blocks every later nonce: it is re-sent with bumped fees. A mined one whose
+        block was reorganised away goes back to pending."""
         if self.store is None:
             return
+        address = self.sender_account.address
+        latest_block = self.w3.eth.block_number
+        for tx in self.store.txs_with_status("mined"):
+            if tx.block is None or latest_block - tx.block > max(self.config.confirmations, 1) * 4:
+                continue  # deep enough: no reorg reaches it
+            if self.sender.receipt(tx.tx_hash) is None:
+                self.store.set_tx_status(tx.tx_hash, "sent")
+                self.store.set_tx_block(tx.tx_hash, None)
+                self.log("tx_orphaned", level="warning", tx_hash=tx.tx_hash, nonce=tx.nonce, kind=tx.kind,
+                         block=tx.block)
         latest_nonce = None
-        for tx in self.store.open_txs(self.sender_account.address):
-            receipt = self.sender._receipt(tx.tx_hash)
+        stuck_after = self.config.stuck_after if self.config.stuck_after is not None else self.config.receipt_timeout
+        open_rows = []
+        for tx in self.store.open_txs(address):
+            receipt = self.sender.receipt(tx.tx_hash)
             if receipt is not None:
                 status = "mined" if receipt["status"] == 1 else "reverted"
+                self.store.set_tx_block(tx.tx_hash, receipt["blockNumber"])
             else:
                 if latest_nonce is None:
-                    latest_nonce = self.w3.eth.get_transaction_count(self.sender_account.address, "latest")
+                    latest_nonce = self.w3.eth.get_transaction_count(address, "latest")
                 status = "dropped" if latest_nonce > tx.nonce else None
-            if status is None:
-                self.log("tx_pending", level="warning", tx_hash=tx.tx_hash, nonce=tx.nonce, kind=tx.kind)
-            else:
+            if status is not None:
                 self.store.set_tx_status(tx.tx_hash, status)
                 self.log("tx_reconciled", tx_hash=tx.tx_hash, nonce=tx.nonce, kind=tx.kind, status=status)
+                continue
+            age = time.time() - tx.created_at
+            self.log("tx_pending", level="warning", tx_hash=tx.tx_hash, nonce=tx.nonce, kind=tx.kind,
+                     age_seconds=round(age))
+            open_rows.append(tx)
+        # one re-send per stuck nonce (the newest copy), lowest nonce first: it is what blocks the others
+        newest: dict[int, object] = {}
+        for tx in open_rows:
+            newest[tx.nonce] = tx
+        for nonce in sorted(newest):
+            tx = newest[nonce]
+            if time.time() - tx.created_at >= stuck_after:
+                self._renew()
+                self.sender.resend_stuck(tx.tx_hash, tx.nonce, tx.kind, tx.digest)
 
     # ------------------------------------------------------------------ signatures
     def gather(self, statement: Statement) -> list[bytes]:
@@ -577,14 +263,33 @@ class OracleService:
                     continue
                 entries.append(ModelEntry(model_id, str(uuidlib.UUID(uuid)), modeller))
             return entries
-        events = self.oracle.events.ModelRegistered.get_logs(from_block=self.config.from_block)
-        entries, seen = [], set()
-        for event in events:
-            model_id = bytes(event["args"]["modelId"])
-            if model_id not in seen:
-                seen.add(model_id)
-                entries.append(ModelEntry(model_id, uuid_from_model_id(model_id), event["args"]["modeller"]))
-        return entries
+        return [ModelEntry(model_id, uuid_from_model_id(model_id), modeller)
+                for model_id, modeller in self.registrations()]
+
+    def registrations(self) -> list[tuple[bytes, str]]:
+        """(model id, modeller) of every ModelRegistered event, in order. Logs are scanned in ranges of at most
+        `log_range` blocks (public RPCs refuse wide ones), from the block after the last one scanned (kept in
+        the store), so a pass reads only the new blocks."""
+        latest = self.w3.eth.block_number
+        scanned = self.store.get_meta("registrations_scanned_to") if self.store is not None else None
+        start = max(self.config.from_block, int(scanned) + 1 if scanned is not None else self.config.from_block)
+        found: list[tuple[bytes, str]] = []
+        step = max(1, self.config.log_range)
+        for low in range(start, latest + 1, step):
+            high = min(latest, low + step - 1)
+            for event in self.oracle.events.ModelRegistered.get_logs(from_block=low, to_block=high):
+                model_id, modeller = bytes(event["args"]["modelId"]), event["args"]["modeller"]
+                if self.store is not None:
+                    self.store.record_model(model_id, modeller, event["blockNumber"])
+                found.append((model_id, modeller))
+            if self.store is not None:
+                self.store.set_meta("registrations_scanned_to", high)
+        if self.store is not None:
+            found = [(bytes.fromhex(m[2:]), modeller) for m, modeller in self.store.known_models()]
+        unique: dict[bytes, str] = {}
+        for model_id, modeller in found:
+            unique.setdefault(model_id, modeller)
+        return list(unique.items())
 
     # ------------------------------------------------------------------ 1. announce
     def planned_announcement(self) -> tuple[int, list[int]] | None:
@@ -625,6 +330,7 @@ class OracleService:
         statement = Statement("RoundAnnouncement",
                               td.announcement_message(self.tournament, first, closes, deadline))
         signatures = self.gather(statement)
+        self._renew()
         try:
             self.sender.send(self.oracle.functions.announceRounds(first, closes, deadline, signatures),
                              "announce", statement.digest(self.domain))
@@ -641,7 +347,7 @@ class OracleService:
         if self.store is None:
             return
         for row in self.store.reports(entry.model_id, statuses=("signed", "sent")):
-            if row.round > last_posted:
+            if row.round > last_posted or not self._deep_enough(row.tx_hash):
                 continue
             onchain = bytes(self.oracle.functions.reportOf(entry.model_id, row.round).call()[0])
             status = self.store.record_on_chain(entry.model_id, row.round, onchain)
@@ -649,14 +355,17 @@ class OracleService:
                 self.log("report_differs", level="warning", model=entry.uuid, round=row.round,
                          ours=row.report_hash, onchain=onchain)
 
+    def _deep_enough(self, tx_hash: str | None) -> bool:
+        if self.config.confirmations <= 0 or tx_hash is None:
+            return True
+        receipt = self.sender.receipt(tx_hash) if self.sender_account is not None else None
+        return receipt is None or self.w3.eth.block_number - receipt["blockNumber"] >= self.config.confirmations
+
     def model_reports(self, entry: ModelEntry, after_round: int, announced_through: int | None) -> list[Report]:
-        """The model's reports after `after_round`, checked; raises SourceError (whole model skipped)."""
-        try:
-            results = self.source.resolved_results(entry.uuid, after_round)
-        except SourceError:
-            raise
-        except Exception as error:  # a source bug or unparseable answer is that model's problem, not the run's
-            raise SourceError(f"{type(error).__name__}: {error}") from error
+        """The model's reports after `after_round`, checked against the contract's bounds and the round ledger;
+        raises SourceError (the whole model skipped). A source's malformed answer is a SourceError there;
+        anything else it raises is a bug and propagates (logged with its traceback)."""
+        results = self.source.resolved_results(entry.uuid, after_round)
         rounds = [r.round for r in results]
         if rounds != list(range(after_round + 1, after_round + 1 + len(rounds))):
             raise SourceError(f"rounds {rounds} are not consecutive from {after_round + 1}")
@@ -666,12 +375,14 @@ class OracleService:
                 raise SourceError(f"round {result.round} belongs to model {result.model_id}")
             try:
                 report = result.to_report(self.tournament)
-            except Exception as error:
-                raise SourceError(f"round {result.round}: {type(error).__name__}: {error}") from error
+            except (ValueError, ArithmeticError, decimal.InvalidOperation) as error:
+                raise SourceError(f"round {result.round}: {type(error).__name__}: {error}") from None
             problem = check_report_bounds(report, self.tournament, self.max_clip, self.max_multiplier)
             if problem is not None:
                 raise SourceError(f"round {result.round}: {problem}")
             reports.append(report)
+        self._check_ledger(entry, after_round, reports)
+        self.health.model(entry.uuid, resolved=reports[-1].round if reports else after_round)
         if announced_through is not None:
             waiting = [r.round for r in reports if r.round > announced_through]
             if waiting:
@@ -679,6 +390,50 @@ class OracleService:
                          current_round=announced_through)
             reports = [r for r in reports if r.round <= announced_through]
         return reports
+
+    def _check_ledger(self, entry: ModelEntry, after_round: int, reports: list[Report]) -> None:
+        """Record each resolved round the first time; refuse the model (SourceError) when a round's values
+        differ from the ledger's or a round the ledger holds is now reported unresolved. Only an operator's
+        `backing oracle ledger accept` makes a correction the ledger's value."""
+        if self.store is None:
+            return
+        for report in reports:
+            held = self.store.ledger_record(entry.model_id, report.round, report.struct_hash(), report.missed,
+                                            json.dumps(report_json(report, entry.uuid), sort_keys=True))
+            if held is not None:
+                self.log("source_correction", level="error", model=entry.uuid, round=report.round,
+                         ledger_hash=held, new_hash=report.struct_hash())
+                raise SourceError(
+                    f"round {report.round}: resolved values changed since first seen (ledger {held}, now "
+                    f"0x{report.struct_hash().hex()}); nothing signed for this model. Review, then run "
+                    f"`backing oracle ledger accept --db DB --model {entry.uuid} --round {report.round}`")
+        reported = {r.round for r in reports}
+        for round_ in self.store.ledger_rounds(entry.model_id, after_round):
+            if round_ not in reported:
+                self.store.ledger_unresolved(entry.model_id, round_)
+                self.log("source_correction", level="error", model=entry.uuid, round=round_, new_hash="unresolved")
+                raise SourceError(f"round {round_}: was resolved (ledger), now reported unresolved; nothing signed "
+                                  f"for this model. Review, then run `backing oracle ledger accept --db DB --model "
+                                  f"{entry.uuid} --round {round_}`")
+
+    def score_history(self, uuid: str) -> set[int] | None:
+        """The rounds this model is known to have been scored in (ledger, and the chain's latest posted rounds),
+        or None when it never was. A source uses it to call an empty or truncated answer a source error."""
+        model_id = td.model_id_from_uuid(uuid)
+        scored = set(self.store.ledger_scored_rounds(model_id)) if self.store is not None else set()
+        c = self.oracle.functions
+        last = c.lastPostedRound(model_id).call()
+        first = c.modelInfo(model_id).call()[2]
+        on_chain = False
+        for round_ in range(last, max(first, last - 7) - 1, -1):  # the latest 8 posted rounds at most
+            if round_ <= 0:
+                break
+            if not c.reportOf(model_id, round_).call()[2]:
+                on_chain = True
+                break
+        if not scored and not on_chain:
+            return None
+        return scored
 
     def collect(self, models: list[ModelEntry]) -> list[Report]:
         c = self.oracle.functions
@@ -730,8 +485,7 @@ class OracleService:
                 if self.store is not None:
                     self.store.record_signed(batch, digest)
                 self._hook("after_signed", batch)
-                if not self._lease():
-                    raise LeaseLost("the sending lease was taken over")
+                self._renew()
                 call = self.oracle.functions.postReports([r.as_tuple() for r in batch], deadline, signatures)
 
                 def sent(tx_hash, nonce, batch=batch):
@@ -740,19 +494,32 @@ class OracleService:
                     self._hook("after_sent", batch)
 
                 try:
-                    self.sender.send(call, "post", digest, on_sent=sent)
+                    receipt = self.sender.send(call, "post", digest, on_sent=sent)
                 except ChainRejected as error:
                     if error.name == "RoundNotNext":
                         # someone else posted some of these rounds: re-read and retry with what is left
                         self.log("post_race", level="warning", error=str(error), attempt=attempt)
                         continue
                     raise
+                confirmed = self._confirmed(receipt)
                 for report in batch:
-                    if self.store is not None:
+                    if self.store is not None and confirmed:
                         self.store.record_on_chain(report.model_id, report.round, report.struct_hash())
-                    self.log("posted", model=uuid_from_model_id(report.model_id), round=report.round,
-                             round_return=fixed_to_decimal_string(report.round_return()))
+                    self.log("posted" if confirmed else "mined_unconfirmed", model=uuid_from_model_id(report.model_id),
+                             round=report.round, round_return=fixed_to_decimal_string(report.round_return()))
                 break
+            else:
+                if batch:
+                    self.log("post_gave_up", level="error", rounds=[r.round for r in batch],
+                             error="RoundNotNext four times in a row: another sender keeps racing this one")
+                    self._fail(EXIT_REJECTED)
+
+    def _confirmed(self, receipt) -> bool:
+        """Whether the receipt's block has `confirmations` blocks on top (then the rounds count as posted; else
+        the next pass's reconcile marks them, once deep enough and still on-chain)."""
+        if self.config.confirmations <= 0:
+            return True
+        return self.w3.eth.block_number - receipt["blockNumber"] >= self.config.confirmations
 
     # ------------------------------------------------------------------ 4. finalize
     def finalize(self, models: list[ModelEntry]):
@@ -768,6 +535,7 @@ class OracleService:
                     ready.append(entry)
         if not ready:
             return
+        self._renew()
         self.sender.send(c.finalizeMany([e.model_id for e in ready], self.config.finalize_max_rounds), "finalize")
         for entry in ready:
             self.log("finalized", model=entry.uuid or entry.model_id,
@@ -804,13 +572,16 @@ class OracleService:
             statement = Statement("ModelAttestation", td.attestation_message(
                 entry.model_id, entry.modeller, attested, evidence, nonce, deadline))
             signatures = self.gather(statement)
+            self._renew()
             self.sender.send(c.attestModel(entry.model_id, entry.modeller, attested, evidence, deadline,
                                            signatures), "attest", statement.digest(self.domain))
             self.log("attested", model=entry.uuid, modeller=entry.modeller, attested=attested, evidence=evidence)
 
     # ------------------------------------------------------------------ one run
     def _step(self, name: str, action: Callable, *args):
-        """Run one step; a rejected transaction or a missing quorum fails that step only."""
+        """Run one step (the lease renewed first); a rejected transaction or a missing quorum fails that step
+        only."""
+        self._renew()
         try:
             return action(*args)
         except (ChainRejected, QuorumMissing) as error:
@@ -823,17 +594,21 @@ class OracleService:
         self.code = EXIT_OK
         if self.sender_account is None:
             return self.cosign_once()
-        holding = False
+        holding = lease_held = False
         try:
             self._load_chain()
             if not self._lease():
                 holder = self.store.lease_holder()
-                self.log("lease_held", holder=holder[0] if holder else None)
+                self.log("lease_held", level="warning", holder=holder[0] if holder else None)
+                lease_held = True
                 return self.code
             holding = True
             self.reconcile_transactions()
             if self.directory is not None:
                 self.directory.prune(self.chain_time())
+                for name, reason in self.directory.rejected:
+                    self.log("proposal_rejected", level="warning", file=name, reason=reason)
+                self.directory.rejected.clear()
             self._step("announce", self.announce)
             models = self.models()
             reports = self.collect(models)
@@ -842,8 +617,10 @@ class OracleService:
             self._step("finalize", self.finalize, models)
             if self.config.attest:
                 self._step("attest", self.attest, models)
+            self._observe(models)
         except LeaseLost as error:
             self.log("lease_lost", level="warning", error=str(error))
+            lease_held = True
         except RpcError as error:
             self.log("rpc_error", level="error", error=str(error))
             self._fail(EXIT_RPC)
@@ -863,8 +640,49 @@ class OracleService:
         finally:
             if holding and self.store is not None:
                 self.store.release_lease(self.holder)
-        self.log("run_done", exit_code=self.code)
+            self._pass_done(lease_held)
         return self.code
+
+    def _pass_done(self, lease_held: bool = False) -> None:
+        self.log("run_done", exit_code=self.code, lease_held=lease_held)
+        try:
+            self.health.pass_done(self.code, lease_held)
+        except OSError as error:  # the status file's directory is gone or full: say so, keep running
+            self.log("status_file_error", level="error", error=str(error))
+
+    def _observe(self, models: list[ModelEntry]) -> None:
+        """Per-model health after a pass: posted and final rounds, open disputes, time before the fallback;
+        and the open transactions' age."""
+        c = self.oracle.functions
+        now = self.chain_time()
+        max_delay = c.maxReportDelay().call()
+        announced = c.currentRound().call() > 0
+        for entry in models:
+            if entry.uuid is None:
+                continue
+            last_final = c.modelInfo(entry.model_id).call()[3]
+            last_posted = c.lastPostedRound(entry.model_id).call()
+            disputes = sum(1 for r in range(max(last_final + 1, last_posted - 15), last_posted + 1)
+                           if int(c.reportOf(entry.model_id, r).call()[4], 16) != 0)
+            fallback = None
+            if announced:
+                try:
+                    fallback = c.roundDueTime(last_final + 1).call() + max_delay - now
+                except ContractLogicError:
+                    fallback = None
+            if disputes:
+                self.log("dispute_open", level="warning", model=entry.uuid, disputes=disputes)
+            # the last round this process has seen resolved: this pass's answer, else the ledger (a co-signer
+            # asks its source only when a proposal comes)
+            seen = self.store.ledger_last_round(entry.model_id) if self.store is not None else None
+            resolved = max(r for r in (self.health.models.get(entry.uuid, {}).get("resolved"), seen, last_posted)
+                           if r is not None)
+            self.health.model(entry.uuid, resolved=resolved, posted=last_posted, final=last_final,
+                              disputes_open=disputes, fallback_seconds=fallback)
+        if self.store is not None:
+            self.health.transactions([{"tx_hash": tx.tx_hash, "kind": tx.kind, "nonce": tx.nonce,
+                                       "age_seconds": round(time.time() - tx.created_at)}
+                                      for tx in self.store.open_txs()])
 
     # ------------------------------------------------------------------ planning (dry run)
     def planned_reports(self) -> list[tuple[ModelEntry, Report]]:
@@ -892,97 +710,143 @@ class OracleService:
     def check_proposal(self, statement: Statement) -> str | None:
         """Why this process's keys must not sign the proposal, or None when it matches what it computes itself
         from its own source and the chain. "stale:" reasons are harmless (already on-chain)."""
+        reason, _ = self.rebuild_proposal(statement)
+        return reason
+
+    def rebuild_proposal(self, statement: Statement) -> tuple[str | None, Statement | None]:
+        """(why not to sign, None) or (None, the statement rebuilt from this signer's OWN computed objects).
+
+        The keys sign only the rebuilt statement, and only when its digest equals the proposal's: what is signed
+        is what was checked, whatever the file's JSON said."""
         message = statement.message
         now = self.chain_time()
-        deadline = int(message.get("deadline", 0))
+        deadline = message["deadline"]
         if deadline < now:
-            return "stale: deadline passed"
+            return "stale: deadline passed", None
         if deadline > now + 2 * self.config.deadline_seconds:
-            return f"deadline {deadline} too far ahead (more than {2 * self.config.deadline_seconds} s)"
+            return f"deadline {deadline} too far ahead (more than {2 * self.config.deadline_seconds} s)", None
         c = self.oracle.functions
         if statement.primary == "ReportBatch":
             reports = statement.reports()
             if not reports:
-                return "empty batch"
+                return "empty batch", None
             current = c.currentRound().call()
+            rebuilt: list[Report] = []
             for model_id in dict.fromkeys(r.model_id for r in reports):
                 uuid = uuid_from_model_id(model_id)
                 if uuid is None:
-                    return f"model {model_id.hex()} is not a Numerai UUID"
+                    return f"model {model_id.hex()} is not a Numerai UUID", None
                 mine = [r for r in reports if r.model_id == model_id]
                 last = c.lastPostedRound(model_id).call()
                 if mine[0].round <= last:
-                    return f"stale: model {uuid} round {mine[0].round} already posted"
+                    return f"stale: model {uuid} round {mine[0].round} already posted", None
                 if [r.round for r in mine] != list(range(last + 1, last + 1 + len(mine))):
-                    return f"model {uuid}: rounds {[r.round for r in mine]} do not follow {last}"
+                    return f"model {uuid}: rounds {[r.round for r in mine]} do not follow {last}", None
                 if mine[-1].round > current:
-                    return f"model {uuid}: round {mine[-1].round} not announced"
+                    return f"model {uuid}: round {mine[-1].round} not announced", None
                 entry = ModelEntry(model_id, uuid, "")
                 try:
                     own = self.model_reports(entry, last, None)
                 except SourceError as error:
-                    return f"model {uuid}: own source failed: {error}"
+                    return f"model {uuid}: own source failed: {error}", None
                 if own[: len(mine)] != mine:
-                    return f"model {uuid}: reports differ from this signer's source"
-            return None
+                    return f"model {uuid}: reports differ from this signer's source", None
+                rebuilt.extend(own[: len(mine)])
+            return None, Statement("ReportBatch", td.batch_message(rebuilt, deadline))
         if statement.primary == "RoundAnnouncement":
             if message["tournament"] != self.tournament:
-                return f"tournament {message['tournament']}"
+                return f"tournament {message['tournament']}", None
             try:
                 planned = self.planned_announcement()
             except SourceError as error:
-                return f"own schedule failed: {error}"
+                return f"own schedule failed: {error}", None
             if planned is None:
-                return "stale: nothing to announce"
+                return "stale: nothing to announce", None
             first, closes = planned
             proposed = list(message["closeTimes"])
-            if message["firstRound"] != first or proposed != closes[: len(proposed)]:
-                return f"announcement differs from this signer's schedule ({first}, {closes})"
-            return None
+            if message["firstRound"] != first or not proposed or proposed != closes[: len(proposed)]:
+                return f"announcement differs from this signer's schedule ({first}, {closes})", None
+            return None, Statement("RoundAnnouncement", td.announcement_message(
+                self.tournament, first, closes[: len(proposed)], deadline))
         if statement.primary == "ModelAttestation":
             model_id = bytes(message["modelId"])
             uuid = uuid_from_model_id(model_id)
             modeller = c.modelInfo(model_id).call()[0]
             if uuid is None or int(modeller, 16) == 0 or modeller.lower() != message["modeller"].lower():
-                return "not the registered model and modeller"
+                return "not the registered model and modeller", None
             if message["nonce"] != c.attestationNonce(model_id).call():
-                return "stale: nonce used"
+                return "stale: nonce used", None
             try:
                 change = self.attestation_for(ModelEntry(model_id, uuid, modeller))
             except SourceError as error:
-                return f"own profile check failed: {error}"
-            if change is None or change != (bool(message["attested"]), bytes(message["evidence"])):
-                return "attestation differs from this signer's profile check"
-            return None
-        return f"{statement.primary} is not signed by the service"
+                return f"own profile check failed: {error}", None
+            if change is None or change != (message["attested"], message["evidence"]):
+                return "attestation differs from this signer's profile check", None
+            attested, evidence = change
+            return None, Statement("ModelAttestation", td.attestation_message(
+                model_id, modeller, attested, evidence, c.attestationNonce(model_id).call(), deadline))
+        return f"{statement.primary} is not signed by the service", None
 
     def cosign_once(self) -> int:
-        """Sign every open proposal in the signature directory that this process's own source confirms."""
+        """Sign the open proposals in the signature directory that this process's own source confirms: at most
+        `max_proposals` checked per pass (oldest first), refusals remembered so a flood of junk files costs one
+        look each. One bad proposal never stops the pass (it is moved aside or refused; see exchange)."""
         if self.directory is None:
             self.log("error", level="error", error="co-signing needs a signature directory")
             return EXIT_USAGE
+        self.code = EXIT_OK
         try:
             self._load_chain()
+            checked = 0
             for digest, statement, domain in self.directory.proposals():
-                if domain != self.domain:
+                if domain != self.domain or digest in self.refused:
                     continue
-                unsigned = [k for k in self.local_signers if not self.directory.has_signature(digest, k.address)]
+                remembered = self.store.refusal(digest) if self.store is not None else None
+                if remembered is not None:
+                    self.refused[digest] = remembered
+                    continue
+                unsigned = [k for k in self.local_signers
+                            if not self.directory.has_signature(domain, statement, k.address)]
                 if not unsigned:
                     continue
-                reason = self.check_proposal(statement)
-                if reason is not None:
-                    level = "info" if reason.startswith("stale:") else "warning"
-                    self.log("proposal_refused", level=level, digest=digest, statement=statement.primary,
-                             reason=reason)
-                    continue
-                for address, sig in td.sign(self.domain, statement.primary, statement.message, unsigned):
-                    self.directory.add_signature(digest, address, sig)
-                self.log("cosigned", digest=digest, statement=statement.primary,
-                         signers=[k.address for k in unsigned])
+                if checked >= self.config.max_proposals:
+                    self.log("proposals_capped", level="warning", limit=self.config.max_proposals)
+                    break
+                checked += 1
+                self._cosign(digest, statement, unsigned)
+            for name, reason in self.directory.rejected:
+                self.log("proposal_rejected", level="warning", file=name, reason=reason)
+            self.directory.rejected.clear()
+            self._observe(self.models())
         except NETWORK_ERRORS as error:
             self.log("rpc_error", level="error", error=f"{type(error).__name__}: {error}")
             self._fail(EXIT_RPC)
         except Web3RPCError as error:
             self.log("rpc_error", level="error", error=str(error))
             self._fail(EXIT_RPC)
+        except Exception as error:  # a bug: logged with its traceback; the daemon goes on with the next pass
+            self.log("internal_error", level="error", error=f"{type(error).__name__}: {error}",
+                     traceback=traceback.format_exc())
+            self._fail(EXIT_INTERNAL)
+        self._pass_done()
         return self.code
+
+    def _cosign(self, digest: bytes, statement: Statement, unsigned: list) -> None:
+        """Check one proposal and sign its rebuilt statement, or refuse it (remembered unless only stale)."""
+        try:
+            reason, rebuilt = self.rebuild_proposal(statement)
+        except (ChainRejected, ContractLogicError) as error:  # a view reverted on the proposal's values
+            reason, rebuilt = f"the oracle refuses its values: {error}", None
+        if reason is None and rebuilt.digest(self.domain) != digest:
+            reason = "rebuilt statement has another digest than the proposal"
+        if reason is not None:
+            level = "info" if reason.startswith("stale:") else "warning"
+            self.log("proposal_refused", level=level, digest=digest, statement=statement.primary, reason=reason)
+            if not reason.startswith("stale:"):
+                self.refused[digest] = reason
+                if self.store is not None:
+                    self.store.record_refusal(digest, reason)
+            return
+        for address, sig in td.sign(self.domain, rebuilt.primary, rebuilt.message, unsigned):
+            self.directory.add_signature(digest, address, sig)
+        self.log("cosigned", digest=digest, statement=statement.primary, signers=[k.address for k in unsigned])

@@ -5,7 +5,7 @@ computes with the contract's, so a drift fails loudly."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Sequence
 

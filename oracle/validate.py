@@ -17,10 +17,16 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Iterable, Sequence
 
-from oracle.model import RoundInfo, RoundResult, SourceError
-from oracle.units import ONE
+from oracle.errors import SourceError
+from oracle.model import RoundInfo, RoundResult
+from oracle.typed_data import Report
+from oracle.units import ONE, fixed_decimal
 
-
+MAX_ABS_SCORE = ONE  # ScoreOracle.MAX_ABS_SCORE
+MAX_SCORES = 8  # ScoreOracle.MAX_SCORES
+ZERO32 = b"\0" * 32
+MAX_NUMBER_TEXT = 100  # characters of a number given as text: a score has ~20
+MAX_INT_DIGITS = 30  # decimal exponent of the largest integer field (round numbers, unix times)
 
 @dataclass(frozen=True)
 class Limits:
@@ -52,6 +58,8 @@ def to_decimal(value, context: str, field: str) -> Decimal:
         raise SourceError(f"{context}: {field} is missing")
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise SourceError(f"{context}: {field} is not a number ({value!r})")
+    if isinstance(value, str) and len(value) > MAX_NUMBER_TEXT:
+        raise SourceError(f"{context}: {field} is a {len(value)}-character number (at most {MAX_NUMBER_TEXT})")
     try:
         number = Decimal(value.strip()) if isinstance(value, str) else Decimal(str(value))
     except InvalidOperation:
@@ -66,6 +74,8 @@ def to_decimal(value, context: str, field: str) -> Decimal:
 def to_int(value, context: str, field: str) -> int:
     """An integer field (round numbers, unix times); SourceError for fractions, text and the like."""
     number = to_decimal(value, context, field)
+    if number.adjusted() > MAX_INT_DIGITS:  # "1e999999999" would take int() hours: no round or time is that big
+        raise SourceError(f"{context}: {field} is too large ({value!r})")
     if number != number.to_integral_value():
         raise SourceError(f"{context}: {field} is not an integer ({value!r})")
     return int(number)
@@ -201,3 +211,33 @@ class ResolutionMemory:
                                 ("clip", before.clip, now.clip)):
             if old != new:
                 raise SourceError(f"{context}: {label} changed after resolution ({old} -> {new})")
+
+
+def check_report_bounds(report: Report, tournament: int, max_clip: int, max_multiplier: int) -> str | None:
+    """Why the contract would refuse this report (its `_checkedReturn` rules), or None. Checked before signing
+    so one bad model cannot make a whole batch revert."""
+    if report.tournament != tournament:
+        return f"tournament {report.tournament}, oracle expects {tournament}"
+    count = len(report.scores)
+    if len(report.score_names) != count or len(report.multipliers) != count:
+        return "scores, names and multipliers differ in length"
+    if report.missed:
+        return "a missed round carries scores" if count else None
+    if count == 0:
+        return "no scores"
+    if count > MAX_SCORES:
+        return f"{count} scores, at most {MAX_SCORES}"
+    if report.payout_factor > ONE or report.payout_factor < 0:
+        return f"payout factor {fixed_decimal(report.payout_factor)} outside [0, 1]"
+    if report.clip <= 0 or report.clip > max_clip:
+        return f"clip {fixed_decimal(report.clip)} outside (0, {fixed_decimal(max_clip)}]"
+    if len(set(report.score_names)) != count or any(n == ZERO32 for n in report.score_names):
+        return "empty or duplicate score name"
+    for name, score, multiplier in zip(report.score_names, report.scores, report.multipliers):
+        label = name.rstrip(b"\0").decode(errors="replace")
+        if abs(score) > MAX_ABS_SCORE:
+            return f"{label} score {fixed_decimal(score)} outside [-1, 1]"
+        if multiplier < 0 or multiplier > max_multiplier:
+            return f"{label} multiplier {fixed_decimal(multiplier)} outside [0, " \
+                   f"{fixed_decimal(max_multiplier)}]"
+    return None

@@ -563,6 +563,7 @@ class Bench:
         tx = series.lock(self.tx(self.modeller))
         rec("lock", "`lock` (first agreement)", tx,
             "price P_start, fresh capital's mark, one cohort; staked capital to the staking address")
+        series.acceptTransfers(bob, True, self.tx(dave))  # the receiver accepts the sale
         tx = series.transfer(a_bob, dave, 50 * NMR, self.tx(bob))
         a_dave = tx.events["PositionTransferred"]["toPositionId"]
         rec("transfer", "`transfer` (part of a position, mid-lockup, to a new owner)", tx,

@@ -19,8 +19,8 @@ from decimal import Decimal
 from brownie import BackingAgreement, accounts, chain
 
 from backing.onchain.agreement import agreement_from_chain, deploy_stack, set_allowance
-from oracle.fake_numerai import FakeNumerai
-from oracle.operator import OracleOperator, start_fake_numerai
+from oracle.testing.fake_numerai import FakeNumerai
+from oracle.testing.operator import OracleOperator, start_fake_numerai
 from backing.model.agreement import ONE, Agreement, lock_amounts, next_index, round_return
 from backing.report import STAKING, duration, nmr, percent, settlement_data, settlement_table
 from backing.model.terms import load_terms

@@ -73,8 +73,8 @@ def _deployer():
 
 
 def deploy_series(deployer, token, oracle):
-    """The SeriesTerms library, the BackingSeries implementation and the SeriesFactory, on the same token and
-    oracle (`backing.onchain.series.deploy_series_factory`)."""
+    """The series' libraries (SeriesTerms, SeriesSettlement, SeriesPositions), the BackingSeries implementation and
+    the SeriesFactory, on the same token and oracle (`backing.onchain.series.deploy_series_factory`)."""
     return deploy_series_factory(deployer, token, oracle)
 
 

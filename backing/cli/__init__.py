@@ -5,6 +5,8 @@
     backing simulate SCENARIO                       backing.cli.simulate    (the real contracts on a local chain)
     backing montecarlo --terms FILE                 backing.cli.montecarlo  (many score paths, offline)
     backing oracle ...                              backing.cli.oracle      (the oracle service: oracle.cli)
+    backing account|deploy|model|agreement|deposit|withdraw|claim|position
+                                                    backing.cli.chain       (every role on a real network)
 
 Exit codes: 0 success, 2 bad input (the message goes to stderr); ``simulate`` adds 1 (reference mismatch) and
 ``oracle`` has its own (``oracle.service``). A new group is a module with ``add_parser`` listed in ``GROUPS``.
@@ -17,14 +19,14 @@ import sys
 import time
 from importlib import metadata
 
-from backing.cli import montecarlo, oracle, settle, simulate, terms
+from backing.cli import chain, montecarlo, oracle, settle, simulate, terms
 from backing.cli.common import EXIT_BAD_INPUT, EXIT_OK, InputError
 from backing.model.terms import TermsError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "GROUPS", "InputError", "build_parser", "main", "version"]
 
 #: The command groups, in the order ``backing --help`` lists them.
-GROUPS = (terms, settle, simulate, montecarlo, oracle)
+GROUPS = (terms, settle, simulate, montecarlo, oracle, chain)
 
 
 def version() -> str:
@@ -41,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Backing Vaults for Numerai: check agreement terms, work out settlements and outcome\n"
                     "distributions offline (with the same integer math as the contracts), play scenarios through\n"
                     "the contracts on a local chain, and run the oracle service.",
-        epilog="Exit codes: 0 success, 2 bad input (message on stderr).",
+        epilog="Exit codes: 0 success, 2 bad input (message on stderr). The chain commands (account, deploy, model,\n"
+               "agreement, deposit, withdraw, claim, position) add 3-11: see any of their --help.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")

@@ -200,8 +200,9 @@ class Series:
         self.balance = 0
         self.transfers: dict = {}
         self.log: list = []  # escrow movements: (kind, position id, amount, recipient)
-        self.fee_events: list = []  # (position id, mark before, price, fee, paid_upto before)
-        self.operators: set = set()  # (owner, operator): operator may transfer owner's positions
+        self.fee_events: list = []  # (position id, mark before, price, fee, paid_upto before, agreement)
+        self.operators: set = set()  # (owner, operator): operator may transfer and claim owner's positions
+        self.accepts: set = set()  # (receiver, caller): receiver accepts positions transferred by caller
         self._next_id = 1
 
     # -- helpers
@@ -226,6 +227,17 @@ class Series:
         if not self.agreements:
             raise ContractError("NoAgreement")
         return self.agreements[-1]
+
+    def _live(self) -> SeriesAgreement | None:
+        """The agreement locked or matured (at most one), if any."""
+        live = [x for x in self.agreements if x.phase in (Phase.Locked, Phase.Matured)]
+        assert len(live) <= 1, "two live agreements"
+        return live[0] if live else None
+
+    def _cancel_open(self) -> None:
+        """The series has ended: the agreement still open (the latest), if any, is cancelled at once."""
+        if self.agreements and self.agreements[-1].phase == Phase.Open:
+            self._cancel(self.agreements[-1])
 
     def _require_modeller(self, caller: str) -> None:
         if caller != self.modeller:
@@ -285,7 +297,7 @@ class Series:
         if units == 0:
             raise ContractError("ZeroAmount")
         amount = units * t.unit_size
-        available = t.max_units * t.unit_size - a.capital
+        available = max(0, t.max_units * t.unit_size - a.capital)  # committed rolls may have filled it past the cap
         if amount > available:
             raise ContractError("CapacityExceeded", amount, available)
         share = a.terms.commitment_share(commit) if commit else BPS
@@ -342,9 +354,10 @@ class Series:
         t = a.terms.base
         if now > t.open_until:
             raise ContractError("DepositWindowClosed", t.open_until)
+        live = self._live()
+        if live is not None:  # at most one agreement locked or matured: the price chains from one to the next
+            raise ContractError("PreviousNotSettled", live.index)
         prev = self.agreements[a.index - 1] if a.index > 0 else None
-        if prev is not None and prev.phase not in (Phase.Settled, Phase.Cancelled):
-            raise ContractError("PreviousNotSettled", prev.index)
         capital = a.capital
         if capital < t.min_units * t.unit_size:
             raise ContractError("BelowMinCapital", capital, t.min_units * t.unit_size)
@@ -355,6 +368,8 @@ class Series:
             raise ContractError("ReserveTooSmall", a.reserve, required)
         if self.price == 0:
             raise ContractError("SeriesWipedOut")
+        if self.ended:
+            raise ContractError("SeriesEnded")
         if prev is not None:
             for p in prev.positions.values():
                 self._release(p)
@@ -372,11 +387,18 @@ class Series:
         return amounts
 
     def _apply_cap(self, a: SeriesAgreement) -> None:
+        """Over the cap, lift the cohort whose lift forgoes the least fee: the lowest ``floor(W_c (hi - lo) / lo)``
+        over adjacent marks (ties: the lowest pair), ``W_c = sum of capital x fee rate``. A dust cohort weighs
+        nothing, so it is the one lifted: dust cannot steer the merge onto anyone else's capital (issue 21, F5)."""
         marks = sorted({p.mark for p in a.positions.values()})
         while len(marks) > self.max_cohorts:
+            weight = {m: 0 for m in marks}
+            for p in a.positions.values():
+                weight[p.mark] += p.capital * self.rate_of(a, p)[1]
+            cost = [weight[marks[i]] * (marks[i + 1] - marks[i]) // marks[i] for i in range(len(marks) - 1)]
             best = 0
-            for i in range(1, len(marks) - 1):  # smallest ratio hi/lo; strict < keeps the lowest pair on ties
-                if marks[i + 1] * marks[best] < marks[best + 1] * marks[i]:
+            for i in range(1, len(cost)):  # strict < keeps the lowest pair on ties
+                if cost[i] < cost[best]:
                     best = i
             lo, hi = marks[best], marks[best + 1]
             for p in a.positions.values():
@@ -388,27 +410,42 @@ class Series:
 
     # -- transfers
     def set_operator(self, owner: str, operator: str, approved: bool) -> None:
-        """Let `operator` transfer `owner`'s positions (a marketplace or escrow settling a sale), or revoke it."""
+        """Let `operator` transfer and claim `owner`'s positions (a marketplace or escrow settling a sale), or
+        revoke it. It covers all his positions in this series until revoked (ERC-1155's setApprovalForAll)."""
         if approved:
             self.operators.add((owner, operator))
         else:
             self.operators.discard((owner, operator))
 
+    def accept_transfers(self, receiver: str, caller: str, accepted: bool) -> None:
+        """Let `caller` (a seller, or the marketplace that settles sales) transfer positions to `receiver`, or
+        stop it. Nobody else can push a position on him: no re-tiering, no filling his position cap."""
+        if accepted:
+            self.accepts.add((receiver, caller))
+        else:
+            self.accepts.discard((receiver, caller))
+
+    def _owner_or_operator(self, p: Position, caller: str) -> None:
+        if caller != p.owner and (p.owner, caller) not in self.operators:
+            raise ContractError("NotOwner", caller)
+
     def transfer(self, pid: int, caller: str, to: str, amount: int) -> int:
-        """Move ``amount`` wei of capital of a locked position to ``to``, by its owner or an operator he approved.
+        """Move ``amount`` wei of capital of a locked position to ``to``, by its owner or an operator he approved,
+        to a receiver who is the caller or accepts transfers from him (``accept_transfers``).
         Mark, held fees, commitment and accrued discount move pro rata (floor; the sender keeps the remainder);
         the fee tier is by each owner's total capital in the agreement at maturity. Returns the receiver's
         position id."""
         p, a = self.position(pid)
         self._require_phase(a, Phase.Locked)
-        if caller != p.owner and (p.owner, caller) not in self.operators:
-            raise ContractError("NotOwner", caller)
+        self._owner_or_operator(p, caller)
         if to == self.modeller:
             raise ContractError("TransferToModeller", to)
         if to in (SERIES, STAKING):
             raise ContractError("TransferToAgreement", to)
         if to == p.owner:
             raise ContractError("TransferToSelf", to)
+        if to != caller and (to, caller) not in self.accepts:
+            raise ContractError("TransferNotAccepted", to, caller)
         if amount == 0:
             raise ContractError("ZeroAmount")
         if amount > p.capital:
@@ -446,8 +483,7 @@ class Series:
     def mature(self, now: int, start_index: int, end_index: int, last_final: int | None = None,
                overdue: bool = False) -> int:
         """Fix V, P_end, every position's fee/cover and the amount due. Returns the amount due."""
-        locked = [x for x in self.agreements[-2:] if x.phase == Phase.Locked]
-        a = locked[0] if locked else self._latest()
+        a = self._live() or self._latest()
         self._require_phase(a, Phase.Locked)
         end_round = a.start_round + a.terms.base.lockup_rounds - 1
         if last_final is not None and last_final < end_round and not overdue:
@@ -555,14 +591,15 @@ class Series:
             self._release(p, upto=a.index)
             p.held = {k: v for k, v in p.held.items() if v}
             if a.gain and a.p_end > p.mark:
-                self.fee_events.append((p.id, p.mark, a.p_end, p.fee, p.paid_upto))
+                self.fee_events.append((p.id, p.mark, a.p_end, p.fee, p.paid_upto, a.index))
                 p.paid_upto = max(p.paid_upto, a.p_end)
                 p.mark = a.p_end
             p.claimable = p.owed
         assert a.balance >= sum(p.claimable for p in a.positions.values()), "settlement short"
         self.price = a.p_end
-        if a.p_end == 0:
+        if a.p_end == 0:  # wiped out: nothing can lock again
             self.ended = True
+            self._cancel_open()
 
     def declare_default(self, now: int) -> None:
         """Not repaid in time: positions share repaid + reserve pro rata to what they were owed, each gets its own
@@ -585,17 +622,16 @@ class Series:
                 a.balance += forfeited
                 self.log.append(("forfeit", p.id, forfeited, p.owner))
             p.held = {}
+            p.discount = 0  # the series ended: no commitment is left to leave early
             p.claimable = share + forfeited
         self.ended = True
-        nxt = self._next(a)
-        if nxt is not None and nxt.phase == Phase.Open:
-            self._cancel(nxt)
+        self._cancel_open()
 
     # -- leaving and rolling
     def _early(self, p: Position, a: SeriesAgreement) -> bool:
         """Leaving now is early (charged back) when the commitment runs past this agreement and the series goes
-        on with the same economics: the next agreement is open (so the standing roll could still be executed) and
-        has the committed economics. Once the next agreement has locked without the position, anyone (the modeller
+        on with the same economics: the next agreement is open (so the standing roll could still be executed: it is
+        never refused for capacity) and has the committed economics. Once the next agreement has locked without the position, anyone (the modeller
         first) could have executed its standing roll and did not: it leaves free."""
         nxt = self._next(a)
         return (a.phase == Phase.Settled and p.commit_end > a.index and nxt is not None
@@ -606,10 +642,16 @@ class Series:
         """Consent to roll ``amount`` wei of the claim (None: all of it) into the next agreement, whose terms the
         caller has seen (``terms``, checked if given); optionally commit to ``commit`` agreements from there.
         Before settlement this records the consent; after it, the roll happens at once. Returns the new
-        position's id once executed."""
+        position's id once executed. ``amount`` 0 revokes the consent (a commitment's standing roll stays)."""
         p, a = self.position(pid)
         if caller != p.owner:
             raise ContractError("NotOwner", caller)
+        if amount == 0:
+            if p.intent is None:
+                raise ContractError("NoConsent", pid)
+            p.intent = None
+            p.intent_commit = None
+            return None
         self._require_phase(a, Phase.Locked, Phase.Matured, Phase.Settled)
         nxt = self._next(a)
         if nxt is None or nxt.phase != Phase.Open:
@@ -618,8 +660,6 @@ class Series:
             raise ContractError("TermsMismatch", nxt.index)
         if p.done or p.rolled:
             raise ContractError("PositionClaimed", pid)
-        if amount == 0:
-            raise ContractError("ZeroAmount")
         if commit is not None:
             nxt.terms.commitment_share(commit)
             if p.commit_end > a.index and nxt.terms.economics() == p.commit_econ:
@@ -651,11 +691,13 @@ class Series:
             raise ContractError("NothingToRoll", p.id)
         r = claim if p.intent == "all" else min(p.intent, claim)
         t = nxt.terms.base
-        available = t.max_units * t.unit_size - nxt.capital
-        if r > available:
+        continues = p.commit_end > a.index and nxt.terms.economics() == p.commit_econ
+        # a roll that continues a commitment is never refused for capacity (issue 12 M-3): the modeller offered the
+        # commitment, and nobody can make the roll fail (filling the agreement) while the backer stays bound
+        available = max(0, t.max_units * t.unit_size - nxt.capital)
+        if r > available and not continues:
             raise ContractError("CapacityExceeded", r, available)
         leaving = claim - r
-        continues = p.commit_end > a.index and nxt.terms.economics() == p.commit_econ
         kept_discount = p.discount * r // claim if continues else 0
         charge = min(p.discount - kept_discount, leaving) if (continues and leaving) else 0
         if continues:
@@ -694,11 +736,13 @@ class Series:
             self._maybe_sweep(a)
         return q.id
 
-    def claim(self, pid: int) -> int:
-        """Pay a position what it is due (anyone may call; the owner is paid). Settled: the part not rolled, less
-        the charge-back if it leaves early; its held fees are released (it left). Defaulted: its pool share plus
-        its own held fees. Cancelled: its capital."""
+    def claim(self, pid: int, caller: str | None = None) -> int:
+        """Pay a position what it is due, by its owner or his operator (``caller`` None: the owner); the owner is
+        paid. Nobody else can end his position: not charge back his discount, pre-empt his roll or take his
+        mark (issue 21, F1). Settled: the part not rolled, less the charge-back if it leaves early; its held fees
+        are released (it left). Defaulted: its pool share plus its own held fees. Cancelled: its capital."""
         p, a = self.position(pid)
+        self._owner_or_operator(p, p.owner if caller is None else caller)
         self._require_phase(a, Phase.Settled, Phase.Defaulted, Phase.Cancelled)
         if p.done:
             raise ContractError("PositionClaimed", pid)
@@ -842,6 +886,7 @@ def worked_example() -> tuple[Series, list[str]]:
     a2_bob = s.roll(a1_bob, "bob")
     say(f"Alice's commitment rolls again (#{a2_alice}); Bob rolls his whole claim (#{a2_bob}).")
     lock_and_run(2, EXAMPLE_GROWTH[2])
+    s.accept_transfers("dave", "carol", True)  # Dave accepts the position Carol sells him
     dave = s.transfer(carol, "carol", "dave", 500 * ONE)
     say(f"Mid-lockup Carol sells half her position (500 NMR of capital) to Dave (#{dave}): same mark "
         f"{nmr(s.position(dave)[0].mark)}; each now holds 5 units' worth, so each is at the base tier.")

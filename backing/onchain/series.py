@@ -1,7 +1,8 @@
 """Drive a BackingSeries on chain next to the reference model (``backing.model.series``) and compare them to the wei.
 
-``deploy_series_factory`` deploys the SeriesTerms library, the BackingSeries implementation and the SeriesFactory
-(the implementation must know the factory's address, which is predicted from the deployer's nonce).
+``deploy_series_factory`` deploys the series' libraries (SeriesTerms, SeriesSettlement, SeriesPositions), the
+BackingSeries implementation and the SeriesFactory (the implementation must know the factory's address, which is
+predicted from the deployer's nonce).
 ``SeriesMirror`` performs every action on both the model and the chain: the same error when one refuses, the same
 amounts when both accept; ``check()`` compares every agreement, position and token flow. The contract settles a
 position lazily (when it is next touched); the model eagerly. After the model's eager steps (settlement, lock,
@@ -20,11 +21,14 @@ ALL = 2**256 - 1
 
 
 def deploy_series_factory(deployer, token, oracle, silent: bool = True):
-    """SeriesTerms, a BackingSeries implementation bound to the factory's future address, then the factory."""
-    from brownie import BackingSeries, SeriesFactory, SeriesTerms as SeriesTermsLibrary
+    """The series' external libraries (once per chain: brownie links BackingSeries to the last deployed), a
+    BackingSeries implementation bound to the factory's future address, then the factory."""
+    from brownie import BackingSeries, SeriesFactory, SeriesPositions, SeriesSettlement
+    from brownie import SeriesTerms as SeriesTermsLibrary
 
-    if not len(SeriesTermsLibrary):
-        SeriesTermsLibrary.deploy({"from": deployer}, silent=silent)
+    for library in (SeriesTermsLibrary, SeriesSettlement, SeriesPositions):
+        if not len(library):
+            library.deploy({"from": deployer}, silent=silent)
     factory_address = deployer.get_deployment_address(deployer.nonce + 1)
     implementation = BackingSeries.deploy(token, oracle, factory_address, {"from": deployer}, silent=silent)
     factory = SeriesFactory.deploy(token, oracle, implementation, {"from": deployer}, silent=silent)
@@ -157,7 +161,7 @@ class SeriesMirror:
         out = self._both(lambda: self.model.mature(self.now(), si, ei),
                          lambda: self.series.mature(index, {"from": self._acct("modeller")}, silent=True))
         if not isinstance(out, ContractError):
-            self._poke_all(index)
+            self._poke_all(*self._settled_and_open(index))
         return out
 
     def _oracle(self):
@@ -172,15 +176,21 @@ class SeriesMirror:
         out = self._both(lambda: self.model.repay(payer, amount),
                          lambda: self.series.repay(index, amount, {"from": self._acct(payer)}, silent=True))
         if not isinstance(out, ContractError):
-            self._poke_all(index)
+            self._poke_all(*self._settled_and_open(index))
         return out
 
     def declare_default(self, index: int, caller: str = "modeller"):
         out = self._both(lambda: self.model.declare_default(self.now()),
                          lambda: self.series.declareDefault(index, {"from": self._acct(caller)}, silent=True))
         if not isinstance(out, ContractError):
-            self._poke_all(index, index + 1)
+            self._poke_all(*self._settled_and_open(index))
         return out
+
+    def _settled_and_open(self, index: int) -> tuple:
+        """The agreement that just matured, settled or defaulted, and the latest one if it is another: an ended
+        series (default, or a price of 0) cancels the agreement still open."""
+        latest = len(self.model.agreements) - 1
+        return (index,) if latest == index else (index, latest)
 
     def roll(self, pid: int, name: str, amount: int | None = None, commit: int | None = None,
              consent_terms: bool = False):
@@ -198,8 +208,11 @@ class SeriesMirror:
         return self._both(lambda: self.model.execute_roll(pid),
                           lambda: self.series.executeRoll(pid, {"from": self._acct(caller)}, silent=True))
 
-    def claim(self, pid: int, caller: str = "modeller"):
-        return self._both(lambda: self.model.claim(pid),
+    def claim(self, pid: int, caller: str | None = None):
+        """Claim position `pid`, by its owner (`caller` None) or by `caller`."""
+        if caller is None:
+            caller = self.model.position(pid)[0].owner if self._known(pid) else "modeller"
+        return self._both(lambda: self.model.claim(pid, caller),
                           lambda: self.series.claim(pid, {"from": self._acct(caller)}, silent=True))
 
     def transfer(self, pid: int, name: str, to: str, amount: int):
@@ -212,6 +225,11 @@ class SeriesMirror:
         return self._both(lambda: self.model.set_operator(owner, operator, approved),
                           lambda: self.series.setOperator(self._acct(operator), approved,
                                                           {"from": self._acct(owner)}, silent=True))
+
+    def accept_transfers(self, receiver: str, caller: str, accepted: bool = True):
+        return self._both(lambda: self.model.accept_transfers(receiver, caller, accepted),
+                          lambda: self.series.acceptTransfers(self._acct(caller), accepted,
+                                                              {"from": self._acct(receiver)}, silent=True))
 
     def _known(self, pid: int) -> bool:
         try:
@@ -473,6 +491,7 @@ def play_worked_example(mirror: SeriesMirror, signed, staking_address, model_id,
     line("Carol entered under water: she pays fees on any gain above 1.05, while Alice and Bob (mark 1.2) "
          "recover fee-free up to 1.2")
     step("Mid-lockup Carol sells half her position (500 NMR of capital) to Dave")
+    checked(m.accept_transfers("dave", "carol"), "dave accepts")
     dave = checked(m.transfer(carol, "carol", "dave", 500 * ONE), "transfer to dave")
     q = s.positionOf(dave)
     line(f"Dave's position #{dave}: {nmr(q['capital'])} NMR at Carol's mark {nmr(q['mark'])} "

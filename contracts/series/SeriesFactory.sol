@@ -45,12 +45,13 @@ contract SeriesFactory is ISeriesFactory {
 
     /// @notice Register a series deployed as a full contract instead of a clone (same code and rules, more
     ///         gas), so tests run every scenario against both deployments. Its code must be the implementation's
-    ///         (so its token, oracle and factory are this factory's), and it must not be initialised yet.
+    ///         (so its token, oracle and factory are this factory's), it must not be initialised yet, and it must
+    ///         not be the implementation itself (every clone runs its code: it must never hold a series' state).
     /// @param series A BackingSeries deployed with this factory's token, oracle and address.
     /// @param modelId The model; the caller must own it at the oracle.
     function adoptSeries(address series, bytes32 modelId) external {
         _checkModelOwner(modelId);
-        if (series.codehash != implementation.codehash) revert NotASeries(series);
+        if (series == implementation || series.codehash != implementation.codehash) revert NotASeries(series);
         _register(series, modelId, false);
     }
 

@@ -41,23 +41,25 @@ library SeriesTerms {
         bytes32 termsHash;
     }
 
-    /// @notice Check `terms` and the series options and store them in `config`.
+    /// @notice Check `terms` and the series options, store them in `config` and emit the series' AgreementOpened.
     /// @param config The agreement's (empty) configuration in the series' storage.
+    /// @param index The agreement's index in the series.
     /// @param terms The single-agreement terms.
     /// @param feeLadder Up to 8 tiers, ascending by minUnits.
     /// @param clawbackBps Part of each fee held in escrow.
     /// @param clawbackAgreements Agreements the held part stays for.
     /// @param commitments Up to 4 options, ascending in 2..8 agreements.
-    /// @return economics Hash of every term but openUntil and windDown (what a commitment binds to).
-    /// @return termsHash Hash of all the terms (what a rolling backer consents to).
+    ///      The event carries `economics` (the hash of every term but openUntil and windDown, what a commitment
+    ///      binds to) and `termsHash` (the hash of all the terms, what a rolling backer consents to).
     function store(
         Config storage config,
+        uint256 index,
         IBackingAgreement.Terms calldata terms,
         IBackingAgreement.FeeTier[] calldata feeLadder,
         uint256 clawbackBps,
         uint256 clawbackAgreements,
         IBackingSeries.Commitment[] calldata commitments
-    ) external returns (bytes32 economics, bytes32 termsHash) {
+    ) external {
         TermsRules.validate(terms);
         uint256[2] memory ladder = TermsRules.packLadder(feeLadder, terms.maxUnits);
         config.ladder = ladder[0];
@@ -88,10 +90,13 @@ library SeriesTerms {
         IBackingAgreement.Terms memory economic = terms;
         economic.openUntil = 0;
         economic.windDown = 0;
-        economics = keccak256(abi.encode(economic, feeLadder, clawbackBps, clawbackAgreements, commitments));
-        termsHash = keccak256(abi.encode(terms, feeLadder, clawbackBps, clawbackAgreements, commitments));
+        bytes32 economics = keccak256(abi.encode(economic, feeLadder, clawbackBps, clawbackAgreements, commitments));
+        bytes32 termsHash = keccak256(abi.encode(terms, feeLadder, clawbackBps, clawbackAgreements, commitments));
         config.economics = economics;
         config.termsHash = termsHash;
+        emit IBackingSeries.AgreementOpened(
+            index, terms, feeLadder, clawbackBps, clawbackAgreements, commitments, economics, termsHash
+        );
     }
 
 

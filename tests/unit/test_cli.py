@@ -215,7 +215,8 @@ def test_help_lists_every_command_group(capsys):
     assert caught.value.code == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("    ")
               and not line.startswith("     ")]
-    assert listed == ["terms", "settle", "simulate", "montecarlo", "oracle"]
+    assert listed == ["terms", "settle", "simulate", "montecarlo", "oracle", "account", "deploy", "model", "agreement",
+                      "deposit", "withdraw", "claim", "position"]
 
 
 def test_version(capsys):

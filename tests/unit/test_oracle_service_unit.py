@@ -16,17 +16,13 @@ from oracle import cli as oracle_cli
 from oracle import typed_data as td
 from oracle.exchange import SignatureDirectory, Statement
 from oracle.keys import KeystoreError, PasswordSource, load_keystore, load_keystores, new_keystore
-from oracle.model import RoundInfo, RoundResult, Source, SourceError
-from oracle.service import (
-    EXIT_SOURCE,
-    EXIT_USAGE,
-    RevertDecoder,
-    check_report_bounds,
-    fixed_to_decimal_string,
-    load_abi,
-    report_json,
-    uuid_from_model_id,
-)
+from oracle.model import RoundResult, Source, SourceError
+from oracle.abi import RevertDecoder, load_abi
+from oracle.errors import EXIT_SOURCE, EXIT_USAGE
+from oracle.model import report_json
+from oracle.units import fixed_decimal as fixed_to_decimal_string
+from oracle.units import model_uuid as uuid_from_model_id
+from oracle.validate import check_report_bounds
 from oracle.store import ProgressStore
 
 ONE = 10**18
@@ -78,6 +74,7 @@ def test_keystore_wrong_password_and_garbage(tmp_path):
     with pytest.raises(KeystoreError, match="cannot decrypt keystore"):
         load_keystore(str(path), "wrong")
     (tmp_path / "junk.json").write_text("not json")
+    (tmp_path / "junk.json").chmod(0o600)
     with pytest.raises(KeystoreError, match="is not JSON"):
         load_keystore(str(tmp_path / "junk.json"), "x")
     with pytest.raises(KeystoreError, match="cannot read keystore"):
@@ -101,6 +98,7 @@ def test_password_sources(tmp_path, monkeypatch):
     with pytest.raises(KeystoreError, match="ORACLE_PW"):
         PasswordSource(env="ORACLE_PW").read("x")
     (tmp_path / "pw").write_text("from file\nsecond line\n")
+    (tmp_path / "pw").chmod(0o600)
     assert PasswordSource(file=str(tmp_path / "pw")).read("x") == "from file"
     monkeypatch.setattr("getpass.getpass", lambda prompt: "typed " + prompt)
     assert PasswordSource().read("k.json") == "typed Password for k.json: "
@@ -112,6 +110,7 @@ def test_load_keystores_shares_one_password(tmp_path):
         paths.append(str(tmp_path / f"k{i}.json"))
         new_keystore(paths[-1], "shared", private_key=keccak(text=f"key{i}"), **FAST_KDF)
     (tmp_path / "pw").write_text("shared\n")
+    (tmp_path / "pw").chmod(0o600)
     accounts = load_keystores(paths, PasswordSource(file=str(tmp_path / "pw")))
     assert [a.key for a in accounts] == [keccak(text="key0"), keccak(text="key1")]
 
@@ -364,6 +363,7 @@ def test_cli_unreadable_keystore_password_is_usage_error(tmp_path, monkeypatch, 
     assert code == EXIT_USAGE
     assert "environment variable MISSING_PW" in capsys.readouterr().err
     (tmp_path / "pw").write_text("wrong\n")
+    (tmp_path / "pw").chmod(0o600)
     code = oracle_cli.main(["run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE, "--keystore",
                             str(tmp_path / "k.json"), "--sender-keystore", str(tmp_path / "k.json"),
                             "--password-file", str(tmp_path / "pw"), "--db", str(tmp_path / "p.sqlite")])
@@ -433,7 +433,7 @@ def test_cli_dry_run_offline_from_a_csv_file(tmp_path, capsys):
 
 
 def test_cli_dry_run_offline_from_the_fake_numerai_api(capsys):
-    from oracle.fake_numerai import FakeNumerai, start
+    from oracle.testing.fake_numerai import FakeNumerai, start
 
     fake = FakeNumerai()
     fake.add_round(1000, open_time=1767268800, resolved=True, payout_factor="0.8")
@@ -480,3 +480,22 @@ def test_lease_of_a_killed_process_on_this_host_is_taken_over(tmp_path):
     other = OracleService(w3, ORACLE, load_abi(), ListSource({}), [], store=store)
     other.store = store
     assert not other._lease()
+
+
+def test_lease_of_an_earlier_process_with_our_pid_is_taken_over(tmp_path):
+    """Issue 22 (Low): a restarted container is the same host and PID 1 again; its previous incarnation's lease
+    must not make it idle until the lease expires (and exit 0 as if all were well)."""
+    import os
+    import socket
+
+    from web3 import Web3
+
+    from oracle.service import OracleService
+
+    store = ProgressStore(str(tmp_path / "p.sqlite"), 1337, ORACLE)
+    assert store.acquire_lease(f"{socket.gethostname()}:{os.getpid()}:0ldb00t0:deadbeef", ttl=3600)
+    w3 = Web3(Web3.HTTPProvider("http://127.0.0.1:9"))  # never contacted: the lease is local
+    service = OracleService(w3, ORACLE, load_abi(), ListSource({}), [], store=store)
+    service.store = store
+    assert service._lease()
+    assert store.lease_holder()[0] == service.holder

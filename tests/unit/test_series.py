@@ -247,6 +247,11 @@ def test_transfer_carries_mark_held_fees_commitment_and_recomputes_tier():
         s.transfer(a1, "R", "X", ONE)
     assert e.value.name == "NotOwner"
     with pytest.raises(ContractError) as e:
+        s.transfer(a1, "A", "X", cap // 4)
+    assert e.value.name == "TransferNotAccepted"  # X never accepted transfers from A
+    s.accept_transfers("X", "A", True)
+    s.accept_transfers("R", "A", True)
+    with pytest.raises(ContractError) as e:
         s.transfer(a1, "A", "X", cap + 1)
     assert e.value.name == "InsufficientCapital"
     r = s.transfer(a1, "A", "R", cap // 4)
@@ -261,9 +266,10 @@ def test_transfer_carries_mark_held_fees_commitment_and_recomputes_tier():
     assert run_lock.positions[r].commit_end == 2
 
 
-def test_cap_rule_lifts_the_closest_pair():
-    """max_cohorts = 2. Marks 1.5 (A), 1.2 (B) and a new entrant C at 1.1: 1.2/1.1 < 1.5/1.2, so C is lifted to
-    1.2 (it rides free from 1.1 to 1.2); no one is charged twice."""
+def test_cap_rule_lifts_the_cheapest_pair():
+    """max_cohorts = 2. Marks 1.5 (A), 1.2 (B) and a new entrant C at 1.1, 10 units each: lifting C to 1.2 forgoes
+    the fee on a tenth, lifting B to 1.5 on a quarter, so C is lifted (it rides free from 1.1 to 1.2); no one is
+    charged twice."""
     t = terms(clawback_bps=0, clawback_agreements=0, commitments=())
     s = Series(M, max_cohorts=2)
     s.open_agreement(M, t, 0)
@@ -349,7 +355,7 @@ def test_phase_and_caller_errors():
     s.open_agreement(M, terms(), 0)
     expect("NotOwner", s.roll, a, "B")
     expect("TermsMismatch", s.roll, a, "A", terms=terms(profit_share_bps=1))
-    expect("ZeroAmount", s.roll, a, "A", amount=0)
+    expect("NoConsent", s.roll, a, "A", amount=0)  # nothing to revoke
     expect("RoundsOutstanding", s.mature, 1, ONE, ONE, last_final=3)
     expect("PreviousNotSettled", s.lock, M, 0)
     s.mature(1, ONE, 2 * ONE)
@@ -385,7 +391,59 @@ def test_nothing_to_roll_after_a_wipe_out():
     s2.open_agreement(M, terms(), 0)
     s2.roll(b, "B")
     s2.mature(1, ONE, 0)
-    expect("NothingToRoll", s2.execute_roll, b)
+    # wiped out: the open agreement is cancelled at once (issue 21 F4), so nothing rolls or deposits into it
+    assert s2.ended and s2.agreements[1].phase == Phase.Cancelled
+    expect("NoOpenNextAgreement", s2.execute_roll, b)
+    expect("WrongPhase", s2.deposit, "C", 1, 0)
+
+
+def test_a_wiped_out_series_cancels_its_open_agreement():
+    """Issue 21 F4: the price reaches 0 while the next agreement is open: it is cancelled at once (its capital
+    back to its depositors, the reserve to the modeller), not left taking deposits until someone cancels it."""
+    s = Series(M)
+    s.open_agreement(M, terms(), 0)
+    a = s.deposit("A", 1, 0)
+    s.post_reserve(M, 10**20)
+    s.lock(M, 0)
+    s.open_agreement(M, terms(), 0)
+    b = s.deposit("B", 2, 0)
+    s.post_reserve(M, 7 * ONE, 1)
+    s.mature(1, ONE, 0)
+    assert s.price == 0 and s.ended
+    nxt = s.agreements[1]
+    assert nxt.phase == Phase.Cancelled and nxt.reserve_returned == 7 * ONE
+    expect("WrongPhase", s.deposit, "C", 1, 0)
+    expect("NoOpenNextAgreement", s.roll, a, "A")
+    assert s.claim(b) == 200 * ONE
+    check_invariants(s)
+
+
+def test_one_live_agreement_at_a_time():
+    """Issue 12 H-1: lock 0; open 1 and cancel it; open 2: it cannot lock while 0 runs (only index - 1 was
+    checked, so 0 and 2 ran at once and the later settlement set the price). Once 0 settles, 2 locks at 0's end
+    price, and a backer rolled from a flat agreement pays no fee in a flat agreement."""
+    s = Series(M)
+    t = terms(clawback_bps=0, clawback_agreements=0, commitments=())
+    s.open_agreement(M, t, 0)
+    a = s.deposit("A", 10, 0)
+    run(s, 0, 12 * ONE // 10, repay=False)  # 0 matured, not repaid: still live
+    s.open_agreement(M, t, 0)
+    s.cancel(M, 0)
+    s.open_agreement(M, t, 0)
+    b = s.deposit("B", 5, 0)
+    s.post_reserve(M, 10**30, 2)
+    e = expect("PreviousNotSettled", s.lock, M, 0)
+    assert e.args_ == (0,)
+    check_invariants(s)
+    s.repay(M, s.agreements[0].due)
+    s.lock(M, 0)
+    assert s.agreements[2].p_start == s.agreements[0].p_end == 12 * ONE // 10
+    check_invariants(s)
+    s.mature(1, ONE, ONE)  # flat
+    s.repay(M, s.agreements[2].due) if s.agreements[2].phase == Phase.Matured else None
+    assert s.agreements[2].positions[b].fee == 0 and s.price == 12 * ONE // 10
+    check_invariants(s)
+    assert a in s.agreements[0].positions
 
 
 # ---------------------------------------------------------------------------------------------- worked example
@@ -482,10 +540,12 @@ def test_random_series(data):
         for _ in range(draw(st.integers(0, 2))):
             p = draw(st.sampled_from(sorted(a.positions.values(), key=lambda x: x.id)))
             to = draw(st.sampled_from(BACKERS + [M]))
+            if draw(st.booleans()):
+                s.accept_transfers(to, p.owner, True)
             try:
                 s.transfer(p.id, p.owner, to, draw(st.integers(1, p.capital)))
             except ContractError as e:
-                assert e.name in ("TransferToModeller", "TransferToSelf")
+                assert e.name in ("TransferToModeller", "TransferToSelf", "TransferNotAccepted")
             check_invariants(s)
         if draw(st.booleans()):  # the next agreement opens before maturity; some consent to roll into it
             t = draw(series_terms()) if draw(st.booleans()) else t
@@ -554,6 +614,8 @@ def test_an_approved_operator_transfers_for_the_owner_until_revoked():
         s.transfer(a, "market", "B", ONE)
     assert e.value.name == "NotOwner"
     s.set_operator("A", "market", True)
+    s.accept_transfers("B", "market", True)
+    s.accept_transfers("A", "market", True)
     b = s.transfer(a, "market", "B", 100 * ONE)
     assert a0.positions[b].owner == "B" and a0.positions[a].capital == 900 * ONE
     with pytest.raises(ContractError) as e:
@@ -563,3 +625,134 @@ def test_an_approved_operator_transfers_for_the_owner_until_revoked():
     with pytest.raises(ContractError) as e:
         s.transfer(a, "market", "B", ONE)
     assert e.value.name == "NotOwner"
+
+
+def test_a_full_next_agreement_cannot_break_a_standing_roll():
+    """Issue 12 M-3: the modeller (or anyone) fills the next agreement so that a committed backer's standing roll
+    fails (`CapacityExceeded`) while he is still charged back for leaving early. A roll that continues a
+    commitment is never refused for capacity: it runs (the agreement may go past its cap; deposits stop)."""
+    s = Series(M)
+    t = terms(max_units=25)
+    s.open_agreement(M, t, 0)
+    a = s.deposit("A", 10, 0, commit=3)
+    run(s, 0, 12 * ONE // 10)
+    discount = s.agreements[0].positions[a].discount
+    assert discount > 0
+    s.open_agreement(M, t, 0)
+    s.deposit(M, 25, 0)  # the next agreement is full
+    a1 = s.execute_roll(a)
+    nxt = s.agreements[1]
+    assert nxt.positions[a1].capital == s.agreements[0].positions[a].rolled > 0
+    assert nxt.capital > 25 * t.base.unit_size and s.agreements[0].positions[a].charged_back == 0
+    assert nxt.positions[a1].discount == discount  # carried, not charged
+    e = expect("CapacityExceeded", s.deposit, "B", 1, 0)
+    assert e.args_ == (100 * ONE, 0)
+    check_invariants(s)
+
+
+# ---------------------------------------------------------------------------------------------- issue 21 / issue 12 L-4
+
+def _settled_with_commitment_and_consent():
+    """Alice 10 units committed for 3 agreements, Bob 5 units consenting to roll all; agreement 0 settles at x1.2
+    while agreement 1 is open (issue 21's F1 example)."""
+    s = Series(M)
+    s.open_agreement(M, terms(), 0)
+    alice = s.deposit("alice", 10, 0, commit=3)
+    bob = s.deposit("bob", 5, 0)
+    s.post_reserve(M, 10**30, 0)
+    s.lock(M, 0)
+    s.open_agreement(M, terms(), 0)
+    s.roll(bob, "bob")
+    s.mature(1, ONE, 12 * ONE // 10)
+    s.repay(M, s.agreements[0].due)
+    return s, alice, bob
+
+
+def test_f1_a_stranger_cannot_end_a_position():
+    """F1: a stranger's claim would charge Alice back her discount and pre-empt Bob's consented roll; only the
+    owner or his operator may claim, and anyone may still execute a consented or standing roll."""
+    s, alice, bob = _settled_with_commitment_and_consent()
+    before = dict(s.transfers)
+    for pid in (alice, bob):
+        expect("NotOwner", s.claim, pid, "stranger")
+        expect("NotOwner", s.claim, pid, M)
+    assert s.transfers == before and not s.position(alice)[0].done and not s.position(bob)[0].done
+    assert s.execute_roll(bob) and s.execute_roll(alice)  # the keeper runs the rolls as consented
+    assert s.position(alice)[0].charged_back == 0
+
+
+def test_f1_the_owner_or_his_operator_claims_and_the_owner_is_paid():
+    s, alice, bob = _settled_with_commitment_and_consent()
+    s.set_operator("alice", "escrow", True)
+    paid = s.claim(alice, "escrow")  # leaves early: the charge-back is the owner's (operator's) choice
+    assert paid and s.transfers["alice"] == -1000 * ONE + paid and "escrow" not in s.transfers
+    assert s.claim(bob) == s.position(bob)[0].owed
+
+
+def test_f3_l4_nobody_pushes_a_position_on_a_receiver_who_did_not_accept():
+    """F3: a push across a rising ladder raised a 999-NMR position's fee; L-4: 1-wei pushes fill the receiver's
+    8-position cap. A transfer needs the receiver: he is the caller or accepts transfers from the caller."""
+    t = terms(unit_size=ONE, max_units=2000, fee_ladder=(FeeTier(1000, 6000),))
+    s = Series(M)
+    s.open_agreement(M, t, 0)
+    victim = s.deposit("victim", 999, 0)
+    pusher = s.deposit("pusher", 10, 0)
+    s.post_reserve(M, 10**30, 0)
+    s.lock(M, 0)
+    expect("TransferNotAccepted", s.transfer, pusher, "pusher", "victim", ONE)  # re-tiering
+    expect("TransferNotAccepted", s.transfer, pusher, "pusher", "victim", 1)  # one of eight 1-wei pushes
+    assert s.positions_of("victim", 0) == [victim]
+    s.accept_transfers("victim", "pusher", True)
+    s.transfer(pusher, "pusher", "victim", 1)
+    s.accept_transfers("victim", "pusher", False)
+    expect("TransferNotAccepted", s.transfer, pusher, "pusher", "victim", 1)
+    # a buyer's own call needs no acceptance: the seller's operator (here the buyer himself) pulls to himself
+    s.set_operator("pusher", "buyer", True)
+    assert s.agreements[0].positions[s.transfer(pusher, "buyer", "buyer", ONE)].owner == "buyer"
+
+
+def test_f5_dust_cannot_steer_the_merge_onto_fresh_capital():
+    """F5: max_cohorts = 2. B's mark 1.5, a 1-wei dust roll of D keeps mark 1.2 alive, F enters fresh at 1.15.
+    The ratio rule lifted F's capital to the dust mark 1.2 (F then skipped the fee on 1.15 -> 1.2); the merge now
+    lifts the cohort whose lift forgoes the least fee, the dust."""
+    t = terms(clawback_bps=0, clawback_agreements=0, commitments=())
+    s = Series(M, max_cohorts=2)
+    s.open_agreement(M, t, 0)
+    b = s.deposit("B", 10, 0)
+    run(s, 0, 15 * ONE // 10)  # 1.5
+    s.open_agreement(M, t, 0)
+    b = s.roll(b, "B")
+    run(s, 1, 8 * ONE // 10)  # 1.2
+    s.open_agreement(M, t, 0)
+    b, d = s.roll(b, "B"), s.deposit("D", 1, 0)
+    run(s, 2, 115 * ONE // 120)  # 1.15
+    s.open_agreement(M, t, 0)
+    b, d, f = s.roll(b, "B"), s.roll(d, "D", amount=1), s.deposit("F", 10, 0)
+    s.post_reserve(M, 10**30, 3)
+    s.lock(M, 0)
+    a = s.agreements[3]
+    assert a.cap_merges == [(12 * ONE // 10, 15 * ONE // 10)]  # the dust is lifted, not F
+    assert a.positions[f].mark == a.p_start < 12 * ONE // 10
+    s.mature(1, ONE, 120 * ONE // 115)
+    assert a.positions[f].fee > 0 and a.positions[d].fee == 0
+    check_invariants(s)
+
+
+def test_a_consent_can_be_revoked():
+    """Info: roll(amount=0) revokes a consent; a commitment's standing roll is not a consent and stays."""
+    s = Series(M)
+    s.open_agreement(M, terms(), 0)
+    alice = s.deposit("alice", 10, 0, commit=3)
+    bob = s.deposit("bob", 5, 0)
+    s.post_reserve(M, 10**30, 0)
+    s.lock(M, 0)
+    s.open_agreement(M, terms(), 0)
+    s.roll(bob, "bob", amount=ONE)
+    expect("NotOwner", s.roll, bob, "alice", amount=0)
+    s.roll(bob, "bob", amount=0)
+    expect("NoConsent", s.roll, bob, "bob", amount=0)
+    expect("NoConsent", s.roll, alice, "alice", amount=0)
+    s.mature(1, ONE, 12 * ONE // 10)
+    s.repay(M, s.agreements[0].due)
+    expect("NoConsent", s.execute_roll, bob)
+    assert s.execute_roll(alice)

@@ -85,6 +85,9 @@ interface IBackingSeries is IBackingAgreement {
     error TransferToAgreement(address to);
     error TransferToSelf(address to);
     error TransferToZero();
+    /// @notice `to` has not accepted transfers made by `caller` (`acceptTransfers`): nobody can push a position
+    ///         on him. Ask the receiver to accept transfers from you, or let him call `transfer` as your operator.
+    error TransferNotAccepted(address to, address caller);
     error InsufficientCapital(uint256 amount, uint256 capital);
     error NoOpenNextAgreement(uint256 index);
     error TermsMismatch(uint256 index);
@@ -139,6 +142,8 @@ interface IBackingSeries is IBackingAgreement {
         uint256 indexed positionId, uint256 indexed toPositionId, address indexed to, uint256 amount
     );
     event OperatorSet(address indexed owner, address indexed operator, bool approved);
+    /// @notice `receiver` accepts (or no longer accepts) positions transferred to him by `caller`.
+    event TransfersAccepted(address indexed receiver, address indexed caller, bool accepted);
     event ModellerCredited(uint256 amount, uint256 credit);
     event ModellerCollected(address indexed modeller, uint256 amount);
     event AgreementDustSwept(uint256 indexed index, uint256 amount);

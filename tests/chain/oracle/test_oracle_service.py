@@ -22,23 +22,16 @@ from backing.onchain.oracle import SignedOracle
 from backing.model.agreement import next_index
 from oracle import cli as oracle_cli
 from oracle import typed_data as td
-from oracle.fake_numerai import FakeNumerai
-from oracle.fake_numerai import start as start_fake_numerai
+from oracle.testing.fake_numerai import FakeNumerai
+from oracle.testing.fake_numerai import start as start_fake_numerai
 from oracle.keys import new_keystore
 from oracle.model import RoundInfo, RoundResult, Source, SourceError
-from oracle.service import (
-    EXIT_OK,
-    EXIT_QUORUM,
-    EXIT_RPC,
-    EXIT_SOURCE,
-    ChainRejected,
-    JsonLog,
-    OracleService,
-    RevertDecoder,
-    ServiceConfig,
-    TxSender,
-    load_abi,
-)
+from oracle.abi import RevertDecoder, load_abi
+from oracle.errors import EXIT_OK, EXIT_QUORUM, EXIT_RPC, EXIT_SOURCE, ChainRejected
+from oracle.log import JsonLog
+from oracle.service import OracleService, ServiceConfig
+from oracle.exchange import Statement
+from oracle.tx import TxSender
 from oracle.store import ProgressStore
 
 from support.chain import MODEL_ID, NMR, expect_event, reverts_with
@@ -257,6 +250,7 @@ def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
     server, numerai_url = start_fake_numerai(fake)
     request.addfinalizer(server.stop)
     (tmp_path / "pw").write_text("operator password\n")
+    (tmp_path / "pw").chmod(0o600)
     keystores = []
     for i, key in enumerate(signers[:2]):
         keystores += ["--keystore", str(tmp_path / f"signer{i}.json")]
@@ -265,7 +259,8 @@ def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
                  **FAST_KDF)
     common = ["--rpc", rpc_url(), "--oracle", oracle.address, "--source", "numerai", "--numerai-url", numerai_url]
     run = ["run", "--once", *common, *keystores, "--password-file", str(tmp_path / "pw"),
-           "--sender-keystore", str(tmp_path / "sender.json"), "--db", str(tmp_path / "p.sqlite")]
+           "--sender-keystore", str(tmp_path / "sender.json"), "--db", str(tmp_path / "p.sqlite"),
+           "--status-file", str(tmp_path / "status.json")]
 
     # the dry run shows what would be posted, exactly, and posts nothing
     capsys.readouterr()  # (brownie's transaction lines so far)
@@ -277,6 +272,9 @@ def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
 
     assert oracle_cli.main(run) == EXIT_OK
     assert oracle.currentRound() == 3
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["role"] == "sender" and status["last_exit_code"] == 0
+    assert status["models"][CONFTEST_UUID]["posted"] == 3 and status["models"][CONFTEST_UUID]["final"] == 0
     assert [oracle.roundCloseTime(r) for r in (2, 3)] == [schedule[1].close_time, schedule[2].close_time]
     assert_posted_once(oracle, oracle_w3, MODEL_ID, 1, 3)
     assert oracle.modelInfo(MODEL_ID)[3] == 0  # pending: the challenge window is not over
@@ -323,6 +321,129 @@ def test_signature_exchange_between_two_operators(oracle, oracle_w3, signers, sc
     assert oracle.currentRound() == 2
     assert_posted_once(oracle, oracle_w3, model, 1, 2)
     assert sorted(e["statement"] for e in cosigner_log.events("cosigned")) == ["ReportBatch", "RoundAnnouncement"]
+    # the co-signer's health output alone says it keeps up: its pass succeeded, nothing resolved is unposted
+    assert cosigner.run_once() == EXIT_OK
+    health = cosigner.health.snapshot()
+    assert health["last_exit_code"] == 0 and health["last_success_at"] is not None
+    assert health["models"][UUID_A]["posted"] == 2 and health["models"][UUID_A]["lag_rounds"] == 0
+    assert "backing_oracle_model_lag_rounds{model=\"%s\"} 0" % UUID_A in cosigner.health.prometheus()
+
+
+# ============================================================================================ issue 22: the exchange
+
+
+def test_junk_in_the_signature_directory_stops_nobody(oracle, oracle_w3, signers, schedule, register, make_service,
+                                                      tmp_path):
+    """A proposal file eth-abi cannot encode, and a garbage signature file planted under the co-signer's name
+    for every real proposal: the sender's pass and the co-signer's daemon go on, the co-signer re-signs over the
+    garbage, the rounds are posted. Before: prune() raised (every pass exit 1), cosign_once died, and a garbage
+    .sig made the co-signer believe it had signed (QuorumMissing)."""
+    model = register(UUID_A)
+    results = {UUID_A: [result(UUID_A, r) for r in (1, 2)]}
+    shared = tmp_path / "shared"
+    submitter = make_service(ListSource(schedule[:2], results), keys=[signers[0]], signature_dir=str(shared),
+                             signature_timeout=30, signature_poll=0.05, status_file=str(tmp_path / "status.json"))
+    cosigner_log = LogLines()
+    cosigner = make_service(ListSource(schedule[:2], results), keys=[signers[1]], sender=None, db=None,
+                            signature_dir=str(shared), log=cosigner_log)
+    bad = Statement("ReportBatch", td.batch_message([result(UUID_A, 1).to_report(8)], 10**10)).to_json(
+        td.Domain(chain.id, oracle.address))
+    bad["message"]["reports"][0]["round"] = "-1"
+    (shared / ("ee" * 32 + ".json")).write_text(json.dumps(bad))
+    planted = set()
+    cosigner_address = signers[1].address.lower()
+
+    def plant(service, *args):
+        for file in shared.glob("*.json"):
+            if file.stem not in planted:
+                planted.add(file.stem)
+                (shared / f"{file.stem}.{cosigner_address}.sig").write_text("0x" + "00" * 65)
+
+    original = cosigner.cosign_once
+
+    def cosign_after_planting():
+        plant(cosigner)
+        return original()
+
+    cosigner.cosign_once = cosign_after_planting
+    with cosigning(cosigner):
+        assert submitter.run_once() == EXIT_OK
+    assert_posted_once(oracle, oracle_w3, model, 1, 2)
+    assert (shared / "rejected" / ("ee" * 32 + ".json")).exists()
+    # (a garbage file planted after the co-signer signed is met with a second signature over it)
+    assert {e["statement"] for e in cosigner_log.events("cosigned")} == {"ReportBatch", "RoundAnnouncement"}
+    assert not cosigner_log.events("internal_error")
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["last_exit_code"] == 0 and status["last_success_at"] is not None
+    assert status["models"][UUID_A]["posted"] == 2 and status["models"][UUID_A]["resolved"] == 2
+    assert status["models"][UUID_A]["fallback_seconds"] > 0
+
+
+def test_cosigner_caps_junk_proposals_and_remembers_refusals(oracle, signers, schedule, register, make_service,
+                                                              tmp_path):
+    register(UUID_A)
+    shared = tmp_path / "shared"
+    results = {UUID_A: [result(UUID_A, 1)]}
+    make_service(ListSource(schedule[:1], {})).run_once()  # round 1 announced, nothing posted
+    cosigner_log = LogLines()
+    cosigner = make_service(ListSource(schedule[:1], results), keys=[signers[1]], sender=None,
+                            signature_dir=str(shared), log=cosigner_log, max_proposals=2)
+    from oracle.exchange import SignatureDirectory
+
+    directory = SignatureDirectory(str(shared))
+    domain = td.Domain(chain.id, oracle.address)
+    for i in range(3):   # well-formed, each a different (wrong) report: each costs a source query to refuse
+        junk = result(UUID_A, 1, corr=f"0.0{i + 3}").to_report(8)
+        directory.propose(domain, Statement("ReportBatch", td.batch_message([junk], chain.time() + 600)))
+    refusals = []
+    for _ in range(3):
+        cosigner.run_once()
+        refusals.append(len(cosigner_log.events("proposal_refused")))
+    assert refusals == [2, 3, 3]   # at most 2 per pass; a refused proposal is not checked again
+    assert all("differ" in e["reason"] for e in cosigner_log.events("proposal_refused"))
+    assert len(cosigner_log.events("proposals_capped")) == 1
+
+
+# ============================================================================================ issue 22: the sender
+
+
+def test_registrations_are_scanned_from_the_remembered_block_in_bounded_ranges(oracle, schedule, register,
+                                                                               make_service):
+    model = register(UUID_A)
+    service = make_service(ListSource(schedule[:1], {}), log_range=3)
+    service._load_chain()
+    ranges = []
+    events = service.oracle.events.ModelRegistered
+    original = events.get_logs
+
+    def counted(from_block, to_block):
+        ranges.append((from_block, to_block))
+        return original(from_block=from_block, to_block=to_block)
+
+    events.get_logs = counted
+    setattr(service.oracle.events, "ModelRegistered", events)
+    registered = [e.model_id for e in service.models()]
+    assert model in registered
+    assert ranges and all(high - low < 3 for low, high in ranges)
+    assert ranges[0][0] == 0 and ranges[-1][1] == chain.height
+    ranges.clear()
+    model_b = register(UUID_B)
+    assert [e.model_id for e in service.models()] == registered + [model_b]
+    assert ranges[0][0] > 0   # only the blocks since the last scan
+
+
+def test_a_report_counts_as_posted_only_after_the_confirmation_depth(oracle, oracle_w3, schedule, register,
+                                                                     make_service):
+    model = register(UUID_A)
+    log = LogLines()
+    service = make_service(ListSource(schedule[:1], {UUID_A: [result(UUID_A, 1)]}), log=log, confirmations=3)
+    assert service.run_once() == EXIT_OK
+    assert_posted_once(oracle, oracle_w3, model, 1, 1)
+    assert [r.status for r in service.store.reports(model)] == ["sent"]
+    assert log.events("mined_unconfirmed") and not log.events("posted")
+    chain.mine(3)
+    assert service.run_once() == EXIT_OK
+    assert [r.status for r in service.store.reports(model)] == ["posted"]
 
 
 # ============================================================================================ faults
@@ -439,7 +560,9 @@ def test_two_instances_on_one_database(oracle, oracle_w3, schedule, register, ma
     first.hooks["after_signed"] = lambda svc, batch: codes.append(second.run_once())
     assert first.run_once() == EXIT_OK
     assert codes == [EXIT_OK]
-    assert [e["event"] for e in second_log.events()] == ["lease_held"]
+    assert [e["event"] for e in second_log.events()] == ["lease_held", "run_done"]
+    assert second_log.events("run_done")[0]["lease_held"] is True   # not a success in the health output
+    assert second.health.snapshot()["last_success_at"] is None
     assert_posted_once(oracle, oracle_w3, model, 1, 3)
     # and afterwards the lease is free again
     assert second.run_once() == EXIT_OK
@@ -481,7 +604,7 @@ def test_two_instances_on_separate_databases_race(oracle, oracle_w3, schedule, r
 
 
 def uuid_of(event):
-    from oracle.service import uuid_from_model_id
+    from oracle.units import model_uuid as uuid_from_model_id
 
     return uuid_from_model_id(bytes(event["args"]["modelId"]))
 

@@ -1,5 +1,6 @@
 """The cohort cap on chain: nine agreements, each a loss, each with fresh capital at a new price, so the ninth
-lock would hold nine distinct marks; the two closest (smallest ratio) merge, the lower lifted to the higher.
+lock would hold nine distinct marks; the cheapest lift (the least W_lo (hi - lo) / lo) merges, the lower lifted to
+the higher.
 Then a gain passes some marks and not others: every fee matches the reference model to the wei.
 
 Runs once (NMR mock, clone): it walks nine agreements."""
@@ -35,7 +36,7 @@ def small_terms(staking, model_id) -> SeriesTerms:
     return SeriesTerms(base, clawback_bps=2500, clawback_agreements=1)
 
 
-def test_cap_merges_the_two_closest_marks(series_factory, model_id, modeller, token, staking, backers, outsider,
+def test_cap_merges_the_cheapest_lift(series_factory, model_id, modeller, token, staking, backers, outsider,
                                           signed):
     series = create_series(series_factory, model_id, modeller)
     names = dict(zip(NAMES, list(backers) + [outsider]))
@@ -49,19 +50,23 @@ def test_cap_merges_the_two_closest_marks(series_factory, model_id, modeller, to
         m.deposit(NAMES[k % len(NAMES)], 1 + k)
         a = m.model.agreements[k]
         m.post_reserve(a.terms.base.required_reserve(a.capital), k)
+        # marks and capital before the lock (fresh capital: the price now); every fee rate is 2000 bps here
+        before = [(p.mark if p.mark is not None else m.model.price, p.capital) for p in a.positions.values()]
         tx = m.lock()[1]
         if k < MAX_COHORTS:
             assert m.model.live_cohorts(k) == k + 1 and not a.cap_merges
             assert "CohortsMerged" not in tx.events
         else:
-            # nine marks before the cap: the closest adjacent pair merged, on chain as in the model
+            # nine marks before the cap: one adjacent pair merged, on chain as in the model
             m.check()
             assert len(a.cap_merges) == 1 and m.model.live_cohorts(k) == MAX_COHORTS
             lower, upper = a.cap_merges[0]
             assert (tx.events["CohortsMerged"]["lower"], tx.events["CohortsMerged"]["upper"]) == (lower, upper)
-            marks = sorted({p.mark for x in m.model.agreements[:k] for p in x.positions.values()} | {a.p_start})
-            ratios = [(marks[i + 1] * 10**18 // marks[i], i) for i in range(len(marks) - 1)]
-            assert (lower, upper) == (marks[min(ratios)[1]], marks[min(ratios)[1] + 1])
+            # the cheapest lift: the least floor(W_lo (hi - lo) / lo), W = capital x fee rate of the cohort at lo
+            marks = sorted({mark for mark, _ in before})
+            weight = {mark: sum(c * 2000 for x, c in before if x == mark) for mark in marks}
+            costs = [(weight[marks[i]] * (marks[i + 1] - marks[i]) // marks[i], i) for i in range(len(marks) - 1)]
+            assert (lower, upper) == (marks[min(costs)[1]], marks[min(costs)[1] + 1])
             assert list(series.cohortsOf(k)[0]) == sorted(x for x in marks if x != lower)
         post_lockup(signed, series, k, int(growth * ONE), 1)
         chain.mine()

@@ -11,7 +11,7 @@ from backing.onchain.agreement import set_allowance
 from backing.model.agreement import ONE
 from backing.model.series import Commitment, example_terms
 from backing.onchain.series import ALL, post_lockup, terms_args
-from support.chain import expect_event, reverts_with
+from support.chain import MIN_ROUND_SPACING, expect_event, reverts_with
 
 ZERO = "0x" + "00" * 20
 
@@ -101,6 +101,9 @@ def test_initialize_and_factory_errors(series, series_factory, token, oracle, mo
         series_factory.createSeries(model_id, {"from": outsider})
     with reverts_with("NotASeries", token):
         series_factory.adoptSeries(token, model_id, {"from": modeller})
+    implementation = series_factory.implementation()
+    with reverts_with("NotASeries", implementation):  # the shared code must never become a live series itself
+        series_factory.adoptSeries(implementation, model_id, {"from": modeller})
     direct = BackingSeries.deploy(token, oracle, series_factory, {"from": modeller})
     series_factory.adoptSeries(direct, model_id, {"from": modeller})
     with reverts_with("AlreadyInitialized"):
@@ -162,7 +165,9 @@ def test_window_and_cancel(h, series, modeller, alice, outsider):
         series.lock({"from": modeller})
     tx = series.cancel({"from": outsider})
     expect_event(tx, "SeriesCancelled", index=0, caller=outsider, reserveReturned=0)
-    tx = series.claim(1, {"from": outsider})
+    with reverts_with("NotOwner", outsider):
+        series.claim(1, {"from": outsider})
+    tx = series.claim(1, {"from": alice})
     assert tx.events["PositionClaimedFrom"]["amount"] == 2 * ONE
 
 
@@ -173,6 +178,73 @@ def test_previous_not_settled(h, series, modeller, alice):
     h.reserve(1, 2 * ONE)
     with reverts_with("PreviousNotSettled", 0):
         series.lock({"from": modeller})
+
+
+def _fresh_schedule(signed):
+    """Announce a round closing in an hour if the schedule has none ahead (so a later agreement can lock)."""
+    oracle = signed.oracle
+    if chain.time() + 120 >= oracle.currentRoundCloseTime() + MIN_ROUND_SPACING:
+        signed.announce(oracle.currentRound() + 1, [chain.time() + 3600])
+
+
+def test_one_live_agreement_at_a_time(h, series, modeller, bob, signed):
+    """Issue 12 H-1: lock 0; open 1 and cancel it; open 2: it may not lock while 0 runs (only index - 1 was
+    checked, so 0 and 2 ran at once and whichever settled last set the price). After 0 settles it locks at 0's
+    end price."""
+    h.locked(0)
+    h.open()
+    series.cancel({"from": modeller})
+    h.open()
+    h.deposit(bob, 2)
+    h.reserve(2, 2 * ONE)
+    with reverts_with("PreviousNotSettled", 0):
+        series.lock({"from": modeller})
+    h.mature(0, 12 * ONE // 10)
+    with reverts_with("PreviousNotSettled", 0):  # matured is still running
+        series.lock({"from": modeller})
+    due = series.agreement(0)["amountDue"]
+    h.fund(modeller, due)
+    series.repay(0, due, {"from": modeller})
+    _fresh_schedule(signed)
+    series.lock({"from": modeller})
+    assert series.agreement(2)["priceStart"] == series.agreement(0)["priceEnd"] == series.price() == 12 * ONE // 10
+    assert [series.agreement(i)["phase"] for i in range(3)] == [3, 5, 1]
+
+
+def test_a_wipe_out_cancels_the_open_agreement(h, series, modeller, alice, bob):
+    """Issue 21 F4: the price reaches 0 while the next agreement is open: it is cancelled at once (deposits and
+    rolls refused, its capital claimable), instead of taking NMR until someone cancels it."""
+    (pid,) = h.locked(0)
+    h.open()
+    fresh = h.deposit(bob, 3).return_value
+    h.reserve(1, ONE)
+    tx = h.mature(0, 0)  # V = 0: nothing is due, it settles at once
+    assert "SeriesSettled" in tx.events
+    expect_event(tx, "SeriesCancelled", index=1, caller=modeller, reserveReturned=ONE)
+    assert series.ended() and series.price() == 0 and series.agreement(1)["phase"] == 5
+    h.fund(alice, ONE)
+    with reverts_with("WrongPhase", 5):
+        series.deposit(1, 0, {"from": alice})
+    with reverts_with("NoOpenNextAgreement", 0):
+        series.roll(pid, ALL, 0, b"\x00" * 32, {"from": alice})
+    tx = series.claim(fresh, {"from": bob})
+    assert tx.events["PositionClaimedFrom"]["amount"] == 3 * ONE
+
+
+def test_a_full_next_agreement_cannot_break_a_standing_roll(h, series, bob, carol, outsider):
+    """Issue 12 M-3: filling the next agreement made a committed backer's standing roll fail (CapacityExceeded)
+    while his claim was still charged back. A roll that continues a commitment is never refused for capacity."""
+    (pid,) = h.locked(0, deposits=((0, 5, 3),))
+    h.settle(0, 12 * ONE // 10)
+    h.open()
+    h.deposit(bob, 20)  # full
+    tx = series.executeRoll(pid, {"from": outsider})
+    assert tx.events["PositionRolled"]["chargedBack"] == 0
+    rolled = series.positionOf(pid)["rolled"]
+    assert rolled > 0 and series.agreement(1)["capital"] == 20 * ONE + rolled
+    h.fund(carol, ONE)
+    with reverts_with("CapacityExceeded", ONE, 0):
+        series.deposit(1, 0, {"from": carol})
 
 
 # ---------------------------------------------------------------------------------------------- transfers
@@ -192,6 +264,10 @@ def test_transfer_errors(h, series, modeller, alice, bob, staking):
         series.transfer(pid, alice, ONE, {"from": alice})
     with reverts_with("TransferToZero"):
         series.transfer(pid, ZERO, ONE, {"from": alice})
+    with reverts_with("TransferNotAccepted", bob, alice):
+        series.transfer(pid, bob, ONE, {"from": alice})
+    tx = series.acceptTransfers(alice, True, {"from": bob})
+    expect_event(tx, "TransfersAccepted", receiver=bob, caller=alice, accepted=True)
     with reverts_with("ZeroAmount"):
         series.transfer(pid, bob, 0, {"from": alice})
     with reverts_with("InsufficientCapital", 5 * ONE + 1, 5 * ONE):
@@ -233,10 +309,10 @@ def test_maturity_errors(h, series, modeller, alice, outsider, series_factory):
         h.open()
     with reverts_with("WrongPhase", 4):  # a defaulted agreement's positions cannot roll
         series.roll(pid, ALL, 0, b"\x00" * 32, {"from": alice})
-    tx = series.claim(pid, {"from": outsider})
+    tx = series.claim(pid, {"from": alice})
     assert tx.events["PositionClaimedFrom"]["owner"] == alice
     with reverts_with("PositionClaimed", pid):
-        series.claim(pid, {"from": outsider})
+        series.claim(pid, {"from": alice})
 
 
 # ---------------------------------------------------------------------------------------------- rolls
@@ -253,7 +329,7 @@ def test_roll_errors(h, series, modeller, alice, bob, outsider):
         series.roll(b, ALL, 0, b"\x00" * 32, {"from": alice})
     with reverts_with("TermsMismatch", 1):
         series.roll(b, ALL, 0, b"\x01" * 32, {"from": bob})
-    with reverts_with("ZeroAmount"):
+    with reverts_with("NoConsent", b):  # amount 0 revokes a consent: there is none
         series.roll(b, 0, 0, b"\x00" * 32, {"from": bob})
     with reverts_with("NoSuchCommitment", 2):
         series.roll(b, ALL, 2, b"\x00" * 32, {"from": bob})
@@ -262,7 +338,7 @@ def test_roll_errors(h, series, modeller, alice, bob, outsider):
     with reverts_with("WrongPhase", 1):
         series.executeRoll(b, {"from": outsider})
     with reverts_with("WrongPhase", 1):
-        series.claim(b, {"from": outsider})
+        series.claim(b, {"from": bob})
     h.settle(0, 12 * ONE // 10)
     with reverts_with("NoConsent", b):
         series.executeRoll(b, {"from": outsider})
@@ -277,10 +353,10 @@ def test_roll_errors(h, series, modeller, alice, bob, outsider):
     with reverts_with("PositionClaimed", b):
         series.roll(b, ALL, 0, b"\x00" * 32, {"from": bob})
     claimable = series.positionOf(b)["claimable"]
-    tx = series.claim(b, {"from": outsider})
+    tx = series.claim(b, {"from": bob})
     expect_event(tx, "PositionClaimedFrom", positionId=b, owner=bob, amount=claimable, chargedBack=0)
     with reverts_with("PositionClaimed", b):
-        series.claim(b, {"from": outsider})
+        series.claim(b, {"from": bob})
 
 
 @pytest.mark.parametrize("deployment", ["clone"], scope="module")

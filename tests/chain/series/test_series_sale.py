@@ -27,6 +27,9 @@ def test_operator_sells_a_position_mid_lockup(series_factory, model_id, modeller
     tx = m.set_operator("alice", "market")[1]
     expect_event(tx, "OperatorSet", owner=backers[0], operator=outsider, approved=True)
     assert series.isOperator(backers[0], outsider)
+    assert isinstance(m.transfer(alice, "market", "bob", 400 * ONE), Exception)  # bob has not accepted
+    m.accept_transfers("bob", "market")
+    m.accept_transfers("alice", "market")
     bob = m.transfer(alice, "market", "bob", 400 * ONE)[0]
     m.check()
     assert series.positionOf(bob)["owner"] == backers[1] and series.positionOf(alice)["capital"] == 600 * ONE

@@ -7,10 +7,20 @@ Each rule performs one action on both: when the model refuses, the chain must re
 before the wind-down is over, ...). After every step:
 
 - ``mirror.check()``: every agreement, position and party's token flow on chain equals the model's, to the wei;
-- the model's own invariants (tests/unit/test_series.py ``check_invariants``): NMR conserved, nobody charged
+- the chain's own lifecycle invariants (``invariant_lifecycle_on_chain``, read from the chain only): at most one
+  agreement locked or matured, the price chained from one agreement to the next, no fee without a rise;
+- the model's own invariants (tests/support/series.py ``check_invariants``): NMR conserved, nobody charged
   twice for the same gain (each fee event's mark before >= the highest price the capital paid at before), held
   fees only ever paid to the modeller or back to the position that paid them, every cohort's mark the highest
   price at which it paid a fee (or its entry mark), the cohort cap.
+
+Beside these, invariants read from the chain alone (issue 21; the model could share a bug):
+
+- a position with a commitment or a consent loses capital to another owner or ends (``done``) only by its
+  owner's (or his operator's) action, or by the execution of the roll he consented to;
+- no backer's claim (his NMR plus what his positions are due: capital, or the outcome once his agreement ended)
+  falls because of another account's transfer, poke, claim or cancel;
+- every roll keeps the mark: the new position's mark is the rolled position's mark.
 
 Runs once, on the NMR mock through a clone (this module overrides the ``token_kind`` and ``deployment``
 fixtures): test_series.py covers all four variants.
@@ -30,6 +40,8 @@ from support.series import check_invariants
 
 DAY = 86400
 NAMES = ["alice", "bob", "carol", "dave"]
+FINISHED = (int(Phase.Matured), int(Phase.Settled), int(Phase.Defaulted))
+CHECKED = {}  # chain-only invariant checks made, by kind
 
 
 # growth of the model's index over a lockup (1e18 = flat): gains, losses, flat, a wipe-out
@@ -116,6 +128,64 @@ class SeriesMachine:
         close = self.oracle.currentRoundCloseTime()
         if chain.time() + 120 >= close + MIN_ROUND_SPACING:
             self.signed.announce(self.oracle.currentRound() + 1, [chain.time() + 3600])
+
+    def _books(self):
+        """Every position on chain: (owner, agreement, capital, done, bound, value); `bound`: it has a commitment
+        or a consent; `value`: what it is due now (0 once done; capital before its agreement ended)."""
+        s = self.series
+        phases = {}
+        out = {}
+        for pid in range(1, s.positionCount() + 1):
+            try:
+                v = s.positionOf(pid)
+            except Exception:  # withdrawn to zero: the position no longer exists
+                continue
+            index = v["agreement"]
+            if index not in phases:
+                phases[index] = s.agreement(index)["phase"]
+            if v["done"]:
+                value = 0
+            elif v["evaluated"]:
+                value = v["claimable"]
+            elif phases[index] in FINISHED:
+                value = s.outcomeOf(pid)["claimable"]
+            else:
+                value = v["capital"]
+            bound = v["commitEnd"] >= index or v["intent"] != 0
+            out[pid] = (v["owner"], index, v["capital"], v["done"], bound, value)
+        return out
+
+    def _wealth(self, books):
+        """Per backer: his NMR plus what his positions are due."""
+        out = {}
+        for name in NAMES:
+            address = self.accounts[name].address
+            out[name] = self.token.balanceOf(address) + sum(b[5] for b in books.values() if b[0] == address)
+        return out
+
+    def _act(self, kind, actor, action):
+        """Run `action` by `actor` and check the chain-only invariants against the books before it."""
+        before = self._books()
+        wealth = self._wealth(before)
+        out = action()
+        after = self._books()
+        actor_address = self.accounts[actor].address
+        for pid, (owner, _, capital, done, bound, _) in before.items():
+            now = after.get(pid)
+            moved = now is None or now[2] < capital or (now[3] and not done)
+            if bound and moved and kind != "execute_roll":
+                assert actor_address == owner, (kind, actor, pid, "a bound position moved without its owner")
+                CHECKED["bound"] = CHECKED.get("bound", 0) + 1
+        if kind in ("transfer", "poke", "claim", "cancel"):
+            for name, amount in self._wealth(after).items():
+                if name != actor:
+                    assert amount >= wealth[name], (kind, actor, name, amount, wealth[name])
+            CHECKED["claims"] = CHECKED.get("claims", 0) + 1
+        if kind in ("roll", "execute_roll") and isinstance(out, tuple) and out[0] is not None:
+            old, new = self._rolled
+            assert self.series.positionOf(out[0])["mark"] == self.series.positionOf(old)["mark"], (old, out[0])
+            CHECKED["mark"] = CHECKED.get("mark", 0) + 1
+        return out
 
     def _count(self, out):
         if isinstance(out, tuple) or out is None:
@@ -225,18 +295,37 @@ class SeriesMachine:
             return
         who = p.owner if st_mode != 7 else NAMES[(NAMES.index(p.owner) + 1) % 4]
         base = p.claimable or p.capital
-        amount = [None, None, None, base // 2 or 1, base // 3 or 1, 1, 0, None][st_mode]
-        self._count(self.m.roll(p.id, who, amount=amount, commit=self._commit(st_commit), consent_terms=st_flag))
+        amount = [None, None, None, base // 2 or 1, base // 3 or 1, 1, 0, None][st_mode]  # 0: revoke
+        self._rolled = (p.id, None)
+        self._count(self._act("roll", who, lambda: self.m.roll(p.id, who, amount=amount,
+                                                               commit=self._commit(st_commit),
+                                                               consent_terms=st_flag)))
 
     def rule_execute_roll(self, st_pick):
         p = self._pick(st_pick)
         if p is not None:
-            self._count(self.m.execute_roll(p.id))
+            self._rolled = (p.id, None)
+            self._count(self._act("execute_roll", "modeller", lambda: self.m.execute_roll(p.id)))
 
-    def rule_claim(self, st_pick, st_flag):
+    def rule_claim(self, st_pick, st_flag, st_who):
+        """The owner claims, or someone else tries (refused: NotOwner)."""
         p = self._pick(st_pick)
         if p is not None:
-            self._count(self.m.claim(p.id, caller="outsider" if st_flag else p.owner))
+            who = p.owner if not st_flag else (NAMES + ["outsider", "modeller"])[(st_who + 1) % 6]
+            self._count(self._act("claim", who, lambda: self.m.claim(p.id, caller=who)))
+
+    def rule_poke(self, st_pick, st_who):
+        """Anyone settles a position's books (the mirror compares them with the model's at the next check)."""
+        p = self._pick(st_pick)
+        if p is not None:
+            who = (NAMES + ["outsider"])[st_who]
+            self._act("poke", who, lambda: self.series.poke(p.id, {"from": self.accounts[who]}, silent=True))
+
+    def rule_accept(self, st_who, st_mode, st_flag):
+        """A backer accepts (or stops accepting) transfers from another."""
+        receiver, caller = NAMES[st_who], NAMES[st_mode % 4]
+        if receiver != caller:
+            self._count(self.m.accept_transfers(receiver, caller, st_mode < 6 or st_flag))
 
     def rule_transfer(self, st_pick, st_who, st_mode):
         """Sell part or all of a locked position mid-lockup (or try: to the modeller, the series, the staking
@@ -247,11 +336,11 @@ class SeriesMachine:
         to = (NAMES + ["modeller", "series", "staking", p.owner])[(st_who + st_mode) % 8] if st_mode > 3 \
             else NAMES[st_who]
         amount = [p.capital, p.capital // 2, p.capital // 3 + 1, p.capital + 1][st_mode % 4]
-        self._count(self.m.transfer(p.id, p.owner, to, amount))
+        self._count(self._act("transfer", p.owner, lambda: self.m.transfer(p.id, p.owner, to, amount)))
 
     def rule_cancel(self, st_mode):
         if st_mode == 0:  # rare: a cancellation ends the open agreement's part of the run
-            self._count(self.m.cancel())
+            self._count(self._act("cancel", "modeller", lambda: self.m.cancel()))
 
     def rule_collect(self, st_mode):
         if st_mode == 0 and self.series.modellerCredit():
@@ -264,6 +353,30 @@ class SeriesMachine:
     def invariant_model(self):
         check_invariants(self.model)
         self.steps += 1
+
+    def invariant_lifecycle_on_chain(self):
+        """Read from the chain alone (the model can share a bug, as it did H-1's): at most one agreement locked or
+        matured; each agreement that ran starts at the price the previous one that ran (cancelled ones did not)
+        settled at; every locked position's mark is at least its agreement's start price and no position pays a
+        profit fee in an agreement whose price did not rise; an ended series has no open agreement."""
+        series = self.series
+        views = [series.agreement(i) for i in range(series.agreementCount())]
+        phases = [int(v["phase"]) for v in views]
+        live = [i for i, phase in enumerate(phases) if phase in (Phase.Locked, Phase.Matured)]
+        assert len(live) <= 1, f"two live agreements: {live}"
+        ran = [v for v in views if int(v["phase"]) not in (Phase.Open, Phase.Cancelled)]
+        for before, after in zip(ran, ran[1:]):
+            assert int(before["phase"]) == Phase.Settled
+            assert after["priceStart"] == before["priceEnd"]
+        for a in self.model.agreements:
+            v = views[a.index]
+            for pid in a.positions:
+                if int(v["phase"]) == Phase.Locked:
+                    assert series.positionOf(pid)["mark"] >= v["priceStart"] > 0
+                if int(v["phase"]) in (Phase.Matured, Phase.Settled) and v["priceEnd"] <= v["priceStart"]:
+                    assert series.outcomeOf(pid)["fee"] == 0, (pid, a.index)
+        if series.ended():
+            assert Phase.Open not in phases
 
 
 @pytest.fixture(scope="module", params=["nmr"])
@@ -284,3 +397,5 @@ def test_series_state_machine(state_machine, series_factory, token, signed, mode
                   settings={"stateful_step_count": 30, "max_examples": 14})
     print("final phases per run:", STATS)
     print("refusals:", REFUSED)
+    print("chain-only invariant checks:", CHECKED)
+    assert CHECKED, "no chain-only invariant was checked"

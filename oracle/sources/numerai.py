@@ -1,10 +1,4 @@
-"""Where round results come from: Numerai's API (numerapi), a replay file, or a deterministic generator.
-
-Every source returns only checked data (`oracle.validate`): `resolved_results` gives a consecutive list from
-after_round + 1 or raises `SourceError` and gives nothing for that model. Every source also remembers what it
-returned as resolved and raises if a later answer takes it back or changes it (`ResolutionMemory`).
-
-NumeraiSource: how Numerai's answers become a RoundResult
+"""NumeraiSource: how Numerai's answers become a RoundResult
 ---------------------------------------------------------
 * Rounds, deadlines and payout terms come from ``list_rounds()``: `number`, `openTime`, `closeStakingTime`,
   `resolvedStaking` (a round counts as resolved when its payouts are), the round's `payoutFactor`, and the
@@ -28,99 +22,22 @@ NumeraiSource: how Numerai's answers become a RoundResult
   empty answer (callers then fail with KeyError: 'data'), and parse numbers as binary floats. Here every POST
   has a timeout, retries 5xx and connection errors `attempts` times with backoff, parses JSON numbers as exact
   Decimals, and reports each failure as one SourceError line.
-
-FileSource formats
-------------------
-CSV, one row per model and round, header required::
-
-    model_id,round,close_time,missed,CORR20,MMC,mult_CORR20,mult_MMC,payout_factor,clip
-    8f0d3c52-6b8a-4b8e-9c1e-2a7f6d1b0c11,1000,1767272400,false,0.0123,-0.0045,0.5,2,1,0.05
-
-`model_id`, `round` and `close_time` (unix seconds or ISO 8601) are required. Every other column not named
-`missed`, `resolved`, `payout_factor`, `clip` or `mult_<name>` is a score. A round's scores are its non-blank
-score cells, each needing a non-blank `mult_<name>` and vice versa, so the score set may change between rounds.
-`missed` (true/false/1/0/yes/no, blank = false) marks a missed round, whose score cells must be blank.
-`resolved` (default true) = false keeps a row out of the results but puts its round in the schedule. A missed
-round must be written: a model's rounds must be consecutive, a gap is an error.
-
-JSON: a list of objects mirroring RoundResult, numbers as JSON numbers or strings::
-
-    [{"model_id": "8f0d3c52-...", "round": 1000, "close_time": 1767272400, "missed": false,
-      "scores": {"CORR20": 0.0123, "MMC": -0.0045}, "multipliers": {"CORR20": 0.5, "MMC": 2},
-      "payout_factor": 1, "clip": 0.05}]
-
-(`missed` and `resolved` optional as in CSV). The file is read again on every call, so a running service sees
-rows appended to it. An example is examples/oracle/rounds.csv.
-
-SyntheticSource: rounds every `round_spacing` seconds from `first_open`, closing `close_after` later and
-resolving `resolve_after` after opening, against the `now` clock; scores normal with plausible CORR20/MMC
-magnitudes, rounded to 6 decimals, missed with probability `miss_rate`; each (seed, model, round) has its own
-random stream, so results do not depend on the order or the number of calls.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import random
 import time
-import uuid
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from decimal import Decimal
-from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping
 
-from oracle.model import RoundInfo, RoundResult, Source, SourceError
-from oracle.validate import (Limits, ResolutionMemory, check_result, check_schedule, check_sequence, to_decimal,
-                             to_int, unique_rounds, where)
+from oracle.errors import SourceError
+from oracle.model import RoundInfo, RoundResult
+from oracle.sources.base import CLASSIC_TOURNAMENT, CheckedSource, check_model_id, unix_time
+from oracle.validate import Limits, check_schedule, to_decimal, to_int, where
 
-CLASSIC_TOURNAMENT = 8
-
-
-def _check_model_id(model_id: str) -> None:
-    try:
-        uuid.UUID(str(model_id))
-    except ValueError:
-        raise SourceError(f"model {model_id}: not a Numerai model id (a UUID)") from None
-
-
-class _CheckedSource(Source):
-    """The assembly every source shares: consecutive results, gap detection, validation, memory."""
-
-    def __init__(self, limits: Limits):
-        self.limits = limits
-        self.memory = ResolutionMemory()
-
-    def _assemble(self, model_id: str, after_round: int, known: set[int],
-                  result_for: Callable[[int], RoundResult | None], listing: str) -> list[RoundResult]:
-        """`known`: the rounds the source has data for; `result_for(r)`: the checked result of round r for the
-        model, or None if it is not resolved (for the model) yet; `listing` names the data in gap messages."""
-        _check_model_id(model_id)
-        for remembered in self.memory.rounds(model_id):
-            if remembered in known:
-                self.memory.check(model_id, remembered, result_for(remembered))
-        results = []
-        round_number = after_round + 1
-        while round_number in known:
-            result = result_for(round_number)
-            if result is None:
-                break
-            results.append(check_result(result, self.limits))
-            round_number += 1
-        if round_number not in known:
-            later = sorted(n for n in known if n > round_number)
-            if later:
-                raise SourceError(f"{where(model_id, round_number)}: missing from {listing} "
-                                  f"(gap before round {later[0]})")
-        check_sequence(model_id, after_round, results)
-        self.memory.remember(results)
-        return results
-
-
-# --- Numerai through numerapi ---------------------------------------------------------------------------------
 
 class _TransportError(Exception):
     """The request failed before there was an answer to read (HTTP status, timeout, connection, not JSON)."""
@@ -204,26 +121,13 @@ class _ScoreRow:
     resolved: bool
 
 
-def _unix(value, context: str, field: str) -> int:
-    """numerapi gives datetimes (naive ones are UTC); files may give unix seconds or ISO 8601 text."""
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-        return int(moment.timestamp())
-    if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
-        try:
-            return _unix(datetime.fromisoformat(value.strip()), context, field)
-        except ValueError:
-            raise SourceError(f"{context}: {field} is not a time ({value!r})") from None
-    return to_int(value, context, field)
-
-
 def _flag(value, context: str, field: str) -> bool:
     if not isinstance(value, bool):
         raise SourceError(f"{context}: {field} is {'missing' if value is None else f'not a boolean ({value!r})'}")
     return value
 
 
-class NumeraiSource(_CheckedSource):
+class NumeraiSource(CheckedSource):
     """Resolved round results of Numerai models through numerapi (rules in the module docstring).
 
     `numerai_url` points numerapi at another endpoint (a fake server): it is set as
@@ -288,8 +192,8 @@ class NumeraiSource(_CheckedSource):
                 raise SourceError(f"{context}: roundScoreConfigs is missing")
             rounds[number] = _Round(
                 number=number,
-                open_time=_unix(entry.get("openTime"), context, "openTime"),
-                close_time=_unix(entry.get("closeStakingTime"), context, "closeStakingTime"),
+                open_time=unix_time(entry.get("openTime"), context, "openTime"),
+                close_time=unix_time(entry.get("closeStakingTime"), context, "closeStakingTime"),
                 resolved=_flag(entry.get("resolvedStaking"), context, "resolvedStaking"),
                 payout_factor=entry.get("payoutFactor"),
                 configs=tuple(configs),
@@ -422,9 +326,20 @@ class NumeraiSource(_CheckedSource):
         return check_schedule(after_round, opened, min(rounds) if rounds else None)
 
     def resolved_results(self, model_id: str, after_round: int) -> list[RoundResult]:
-        _check_model_id(model_id)
+        check_model_id(model_id)
         rounds = self._rounds(model_id)
         rows = self._score_rows(model_id)
+        scored = self.history(model_id) if self.history is not None else None
+        if scored is not None:
+            # a model scored before that now has no rows, or lacks rows of rounds it was scored in, is Numerai
+            # answering empty or cut short: posting its rounds as missed would post wrong zeros
+            if not rows:
+                raise SourceError(f"{where(model_id, None)}: Numerai returned no score rows for a model scored "
+                                  f"before: a source error, not missed rounds")
+            lost = sorted(n for n in scored if n in rounds and n not in rows)
+            if lost:
+                raise SourceError(f"{where(model_id, lost[0])}: Numerai's answer has no score rows for round(s) "
+                                  f"{', '.join(map(str, lost[:5]))}, scored before: a truncated answer")
         return self._assemble(model_id, after_round, set(rounds),
                               lambda n: self._result(model_id, rounds[n], rows.get(n, [])), "list_rounds")
 
@@ -450,231 +365,3 @@ class NumeraiSource(_CheckedSource):
 class _CallFailed(Exception):
     """One numerapi call failed; the message is the problem, without the model (the caller adds it)."""
 
-
-# --- replay files ---------------------------------------------------------------------------------------------
-
-_FIXED_COLUMNS = {"model_id", "round", "close_time", "missed", "resolved", "payout_factor", "clip"}
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no", ""}
-
-
-@dataclass(frozen=True)
-class _FileRow:
-    model_id: str
-    round: int
-    close_time: int
-    resolved: bool
-    result: RoundResult | None
-
-
-def _file_flag(value, context: str, field: str, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text == "":
-        return default
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise SourceError(f"{context}: {field} is not true/false ({value!r})")
-
-
-class FileSource(_CheckedSource):
-    """Round results replayed from a CSV or JSON file (formats in the module docstring), read on every call.
-    `profiles` maps model ids to (username, profile text) for `profile_text`."""
-
-    name = "file"
-
-    def __init__(self, path, *, limits: Limits = Limits(),
-                 profiles: Mapping[str, tuple[str, str]] | None = None):
-        super().__init__(limits)
-        self.path = Path(path)
-        if self.path.suffix.lower() not in (".csv", ".json"):
-            raise ValueError(f"{self.path}: a replay file is .csv or .json")
-        self.profiles = dict(profiles or {})
-
-    def _read(self) -> list[_FileRow]:
-        try:
-            text = self.path.read_text()
-        except OSError as error:
-            raise SourceError(f"{self.path}: cannot read ({error.strerror})") from None
-        if self.path.suffix.lower() == ".csv":
-            reader = csv.DictReader(io.StringIO(text))
-            missing = {"model_id", "round", "close_time"} - set(reader.fieldnames or [])
-            if missing:
-                raise SourceError(f"{self.path}: missing column {', '.join(sorted(missing))}")
-            names = [c for c in reader.fieldnames if c not in _FIXED_COLUMNS and not c.startswith("mult_")]
-            rows = []
-            for line, record in enumerate(reader, start=2):
-                scores = {n: record[n] for n in names if (record[n] or "").strip()}
-                multipliers = {c[len("mult_"):]: record[c] for c in reader.fieldnames
-                               if c.startswith("mult_") and (record[c] or "").strip()}
-                rows.append(self._row(f"{self.path.name} line {line}", record, scores, multipliers))
-            return rows
-        try:
-            items = json.loads(text, parse_float=Decimal, parse_constant=Decimal)
-        except ValueError as error:
-            raise SourceError(f"{self.path}: not JSON ({error})") from None
-        if not isinstance(items, list):
-            raise SourceError(f"{self.path}: a JSON replay file is a list of round objects")
-        rows = []
-        for index, item in enumerate(items):
-            location = f"{self.path.name} item {index}"
-            if not isinstance(item, dict):
-                raise SourceError(f"{location}: not an object")
-            scores, multipliers = item.get("scores") or {}, item.get("multipliers") or {}
-            if not isinstance(scores, dict) or not isinstance(multipliers, dict):
-                raise SourceError(f"{location}: scores and multipliers must be objects")
-            rows.append(self._row(location, item, scores, multipliers))
-        return rows
-
-    def _row(self, location: str, record: Mapping, scores: dict, multipliers: dict) -> _FileRow:
-        model_id = str(record.get("model_id") or "").strip()
-        if not model_id:
-            raise SourceError(f"{location}: model_id is missing")
-        try:
-            number = to_int(record.get("round"), f"model {model_id}", "round")
-            context = where(model_id, number)
-            close_time = _unix(record.get("close_time"), context, "close_time")
-            missed = _file_flag(record.get("missed"), context, "missed", False)
-            resolved = _file_flag(record.get("resolved"), context, "resolved", True)
-            result = None
-            if resolved and missed:
-                if scores or multipliers:
-                    raise SourceError(f"{context}: a missed round carries scores")
-                result = RoundResult(model_id, number, missed=True)
-            elif resolved:
-                result = RoundResult(
-                    model_id, number,
-                    scores={n: to_decimal(v, context, f"{n} score") for n, v in scores.items()},
-                    multipliers={n: to_decimal(v, context, f"{n} multiplier") for n, v in multipliers.items()},
-                    payout_factor=to_decimal(_blank_is_none(record.get("payout_factor")), context, "payout factor"),
-                    clip=to_decimal(_blank_is_none(record.get("clip")), context, "clip"),
-                )
-        except SourceError as error:
-            raise SourceError(f"{location}: {error}") from None
-        return _FileRow(model_id, number, close_time, resolved, result)
-
-    def schedule(self, after_round: int) -> list[RoundInfo]:
-        rows = self._read()
-        closes: dict[int, int] = {}
-        resolved: dict[int, bool] = {}
-        for row in rows:
-            if closes.setdefault(row.round, row.close_time) != row.close_time:
-                raise SourceError(f"round {row.round}: close_time differs between rows "
-                                  f"({closes[row.round]}, {row.close_time})")
-            resolved[row.round] = resolved.get(row.round, True) and row.resolved
-        infos = [RoundInfo(n, closes[n], resolved[n]) for n in sorted(closes) if n > after_round]
-        return check_schedule(after_round, infos, min(closes) if closes else None)
-
-    def resolved_results(self, model_id: str, after_round: int) -> list[RoundResult]:
-        _check_model_id(model_id)
-        rows = [row for row in self._read() if row.model_id == model_id]
-        unique_rounds((row.round for row in rows), f"{self.path.name}: model {model_id}")
-        by_round = {row.round: row for row in rows}
-        return self._assemble(model_id, after_round, set(by_round), lambda n: by_round[n].result,
-                              self.path.name)
-
-    def profile_text(self, model_id: str) -> tuple[str, str]:
-        if model_id not in self.profiles:
-            raise SourceError(f"{where(model_id, None)}: no profile given to the file source")
-        return self.profiles[model_id]
-
-
-def _blank_is_none(value):
-    return None if isinstance(value, str) and not value.strip() else value
-
-
-# --- synthetic ------------------------------------------------------------------------------------------------
-
-# Plausible per-round magnitudes (mean, standard deviation) of Classic's payout scores
-SYNTHETIC_SCORES = {"CORR20": (Decimal("0.01"), Decimal("0.02")), "MMC": (Decimal("0.002"), Decimal("0.01"))}
-SYNTHETIC_MULTIPLIERS = {"CORR20": Decimal("0.5"), "MMC": Decimal(2)}
-_SIX_PLACES = Decimal("0.000001")
-
-
-class SyntheticSource(_CheckedSource):
-    """Deterministic made-up rounds for simulations and the demo (rules in the module docstring).
-
-    `model_ids` limits the models it answers for; None answers for any model id (a UUID), so a service can
-    run it against whatever models its oracle has registered. The default round 1000 opens 2026-01-01 12:00 UTC; with `now` a test or the demo decides which rounds have
-    opened and resolved. `profiles` maps model ids to (username, profile text); `set_profile` changes one."""
-
-    name = "synthetic"
-
-    def __init__(self, model_ids: Sequence[str] | None = None, seed: int = 0, *, now: Callable[[], float] = time.time,
-                 first_round: int = 1000, first_open: int = 1767268800, round_spacing: int = 86400,
-                 close_after: int = 3600, resolve_after: int = 31 * 86400,
-                 score_params: Mapping[str, tuple] | None = None, multipliers: Mapping[str, object] | None = None,
-                 payout_factor=Decimal(1), clip=Decimal("0.05"), miss_rate: float = 0.05,
-                 limits: Limits = Limits(), profiles: Mapping[str, tuple[str, str]] | None = None):
-        super().__init__(limits)
-        for model_id in model_ids or []:
-            _check_model_id(model_id)
-        if round_spacing <= 0 or close_after <= 0 or resolve_after < close_after:
-            raise ValueError("round_spacing and close_after must be positive and resolve_after >= close_after")
-        self.model_ids = None if model_ids is None else [m.lower() for m in model_ids]
-        self.seed = seed
-        self.now = now
-        self.first_round, self.first_open = first_round, first_open
-        self.round_spacing, self.close_after, self.resolve_after = round_spacing, close_after, resolve_after
-        self.score_params = {n: (Decimal(str(m)), Decimal(str(s)))
-                             for n, (m, s) in (score_params or SYNTHETIC_SCORES).items()}
-        self.multipliers = {n: Decimal(str(v)) for n, v in (multipliers or SYNTHETIC_MULTIPLIERS).items()}
-        if set(self.multipliers) != set(self.score_params):
-            raise ValueError("score_params and multipliers must name the same scores")
-        self.payout_factor, self.clip = Decimal(str(payout_factor)), Decimal(str(clip))
-        self.miss_rate = miss_rate
-        self.profiles = dict(profiles or {})
-
-    def open_time(self, round_number: int) -> int:
-        return self.first_open + (round_number - self.first_round) * self.round_spacing
-
-    def close_time(self, round_number: int) -> int:
-        return self.open_time(round_number) + self.close_after
-
-    def resolve_time(self, round_number: int) -> int:
-        return self.open_time(round_number) + self.resolve_after
-
-    def _last_opened(self) -> int:
-        return self.first_round + int((self.now() - self.first_open) // self.round_spacing)
-
-    def result(self, model_id: str, round_number: int) -> RoundResult:
-        """The round's result for the model, whether or not it has resolved yet (same on every call)."""
-        rng = random.Random(f"{self.seed}:{model_id.lower()}:{round_number}")
-        if rng.random() < self.miss_rate:
-            return RoundResult(model_id, round_number, missed=True)
-        scores = {}
-        for name in sorted(self.score_params):
-            mean, sd = self.score_params[name]
-            draw = Decimal(str(rng.gauss(float(mean), float(sd)))).quantize(_SIX_PLACES)
-            scores[name] = max(Decimal(-1), min(Decimal(1), draw))
-        return RoundResult(model_id, round_number, scores, dict(self.multipliers), self.payout_factor, self.clip)
-
-    def schedule(self, after_round: int) -> list[RoundInfo]:
-        now = self.now()
-        first = max(after_round + 1, self.first_round)
-        return check_schedule(after_round, [
-            RoundInfo(n, self.close_time(n), self.resolve_time(n) <= now)
-            for n in range(first, self._last_opened() + 1)], self.first_round)
-
-    def resolved_results(self, model_id: str, after_round: int) -> list[RoundResult]:
-        _check_model_id(model_id)
-        if self.model_ids is not None and model_id.lower() not in self.model_ids:
-            raise SourceError(f"{where(model_id, None)}: not one of the synthetic models")
-        now = self.now()
-        known = set(range(self.first_round, self._last_opened() + 1))
-
-        def resolved(n: int) -> RoundResult | None:
-            return self.result(model_id, n) if self.resolve_time(n) <= now else None
-
-        return self._assemble(model_id, after_round, known, resolved, "the synthetic history")
-
-    def set_profile(self, model_id: str, username: str, text: str) -> None:
-        self.profiles[model_id] = (username, text)
-
-    def profile_text(self, model_id: str) -> tuple[str, str]:
-        return self.profiles.get(model_id, (f"synthetic-{model_id[:8]}", ""))

@@ -39,7 +39,7 @@ field is null), ``no_rows`` (the root field is an empty list), ``duplicate`` (ev
 ``slow`` (answer after `delay` seconds), ``nan`` / ``drop`` / ``replace`` (every occurrence of
 `field` in the answer becomes NaN / disappears / becomes `value`).
 
-Command line: ``python -m oracle.fake_numerai --port 8765 --data FILE`` serves until interrupted and prints
+Command line: ``python -m oracle.testing.fake_numerai --port 8765 --data FILE`` serves until interrupted and prints
 its URL. Another process can drive it over HTTP: ``GET /_admin/data`` returns the data, ``POST /_admin/data``
 replaces it, ``POST /_admin/fail`` adds a failure (the keyword arguments of `fail` as JSON), ``POST
 /_admin/clear`` removes failures.
@@ -577,7 +577,7 @@ def running(fake: FakeNumerai | None = None, port: int = 0) -> Iterator[tuple[Fa
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m oracle.fake_numerai",
+    parser = argparse.ArgumentParser(prog="python -m oracle.testing.fake_numerai",
                                      description="Serve a fake Numerai tournament GraphQL API on loopback.")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")

@@ -1,9 +1,10 @@
 """An oracle operator on a local chain, for the demo and ``backing simulate --oracle-service``.
 
-`OracleOperator` holds two of the three signer keys of a development oracle (``backing.onchain.agreement.deploy_stack``'s
-``signed.keys``; k = 2) in keystores, plus a fresh sender account funded with test ether, and runs the oracle
-service (``backing oracle run --once``, in-process through ``oracle.cli.main``) against the chain and a Numerai
-GraphQL endpoint, normally the fake one ``start_fake_numerai`` serves. Needs brownie connected to the chain.
+`OracleOperator` holds two of the three signer keys of a development oracle
+(``backing.onchain.agreement.deploy_stack``'s ``signed.keys``; k = 2) in keystores, plus a fresh sender account
+funded with test ether, and runs the oracle service (``backing oracle run --once``, in-process through
+``oracle.cli.main``) against the chain and a Numerai GraphQL endpoint, normally the fake one ``start_fake_numerai``
+serves. Needs brownie connected to the chain.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from oracle import cli as oracle_cli
-from oracle.fake_numerai import FakeNumerai, FakeNumeraiServer
-from oracle.fake_numerai import start as _start
+from oracle.testing.fake_numerai import FakeNumerai, FakeNumeraiServer
+from oracle.testing.fake_numerai import start as _start
 from oracle.keys import new_keystore
 
 ETHER = 10**18
@@ -47,6 +48,7 @@ class OracleOperator:
         self.dir = Path(tempfile.mkdtemp(prefix=prefix))
         self.attest = attest
         (self.dir / "password").write_text(self.PASSWORD + "\n")
+        (self.dir / "password").chmod(0o600)  # the service refuses a password file others can read
         self.keystores = []
         for i, key in enumerate(signed.keys[:2]):
             path = self.dir / f"signer{i}.json"

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.24;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {IBackingAgreement} from "../interfaces/agreement/IBackingAgreement.sol";
+import {IBackingSeries} from "../interfaces/series/IBackingSeries.sol";
+import {SeriesTerms} from "./SeriesTerms.sol";
+
+/// @title SeriesBooks
+/// @notice The storage layout of a BackingSeries and the bookkeeping every part of it shares (positions, cohorts,
+///         escrow windows, the modeller's credit). Internal functions only: each contract or external library
+///         that uses them gets its own copy, so the series' code can be split without a call between the parts.
+/// @dev The state lives in one struct (`State`) so that the external libraries (SeriesSettlement) receive it as
+///      one storage pointer.
+library SeriesBooks {
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant MAX_COHORTS = 8;
+    uint256 internal constant MAX_OWNER_POSITIONS = 8; //  an owner's positions in one agreement
+    uint256 internal constant ALL = type(uint256).max;
+    uint256 internal constant WINDOWS = 4; //              escrow windows per position (= MAX_CLAWBACK_AGREEMENTS)
+
+    /// @dev O(1) state of one agreement.
+    struct Agreement {
+        SeriesTerms.Config config;
+        IBackingAgreement.Phase phase;
+        uint64 startRound;
+        uint40 deadline;
+        uint32 positions; //     live positions (capital > 0)
+        uint32 positionsDone; // of which done (claimed, or wholly rolled)
+        uint256 capital;
+        uint256 reserve;
+        uint256 repaid;
+        uint256 balance; //      what this agreement holds here (escrow is counted apart)
+        uint256 staked;
+        uint256 upfrontFee;
+        uint256 finalValue;
+        uint256 amountDue;
+        uint256 owedTotal;
+        uint256 coverBound;
+        uint256 feeLowerBound;
+        uint256 defaultPool;
+        uint256 reserveReturned;
+        uint256 priceStart;
+        uint256 priceEnd;
+        uint256 liftedFrom; //   the cohort cap's lift at lock (0: none)
+        uint256 liftedTo;
+        uint256[] marks; //      distinct cohort marks (0: fresh capital, until the lock)
+        mapping(uint256 => Cohort) cohorts; // by mark
+    }
+
+    /// @dev W_c = sum of capital * fee rate, n_c = positions, per cohort (kept incrementally).
+    struct Cohort {
+        uint256 weight;
+        uint256 count;
+    }
+
+    struct Position {
+        address owner;
+        uint32 agreement;
+        uint32 commitEndPlusOne; // 0: not committed; else the last agreement of the commitment, plus one
+        uint16 commitShareBps;
+        bool evaluated;
+        bool done;
+        uint8 intentCommit;
+        bytes32 commitEconomics;
+        uint256 mark; //            0: fresh capital (its mark is the agreement's P_start)
+        uint256 capital;
+        uint256 weight; //          capital * fee rate, as counted in its cohort's W_c
+        uint256 discount;
+        uint256 claimable;
+        uint256 rolled;
+        uint256 chargedBack;
+        uint256 intent; //          consented roll: 0 none, ALL all, else wei
+        uint256[4] held; //         escrow windows, by the agreement index at whose settlement each is released, mod 4
+    }
+
+    /// @dev What a position's agreement gives it, computed from the position and the agreement's aggregates.
+    struct Outcome {
+        uint256 fee;
+        uint256 heldFee;
+        uint256 discountAccrued;
+        uint256 clawback;
+        uint256 cover;
+        uint256 claimable;
+        uint256 mark;
+    }
+
+    /// @dev Everything a series stores but its identity (modeller, model) and price.
+    struct State {
+        uint64 agreementCount; //   agreements opened so far
+        // the agreement that is Locked or Matured, plus one (0: none): at most one at a time, `lock` waits for it
+        // (in the agreement count's slot, which is non-zero by then, so setting it costs no fresh-slot write)
+        uint32 livePlusOne;
+        uint256 escrow; //          held fees in escrow (all positions)
+        uint256 modellerCredit; //  NMR credited to the modeller, not yet collected
+        uint256 positionCount; //   positions created so far (ids start at 1)
+        mapping(uint256 => Agreement) agreements;
+        mapping(uint256 => Position) positions;
+        // keccak(agreement, owner, mark, commitment key) => position id: the one position a deposit, roll or
+        // transfer adds to
+        mapping(bytes32 => uint256) positionIds;
+        // an owner's capital and live positions in one agreement (his fee tier is by the total)
+        mapping(uint256 => mapping(address => uint256)) ownerCapital;
+        mapping(uint256 => mapping(address => uint256[])) ownerPositions;
+    }
+
+    // ======================================================================================== credit and escrow
+
+    function credit(State storage s, uint256 amount) internal {
+        if (amount == 0) return;
+        uint256 total = s.modellerCredit + amount;
+        s.modellerCredit = total;
+        emit IBackingSeries.ModellerCredited(amount, total);
+    }
+
+    function release(State storage s, uint256 positionId, uint256 slot) internal {
+        Position storage p = s.positions[positionId];
+        uint256 amount = p.held[slot];
+        if (amount == 0) return;
+        p.held[slot] = 0;
+        s.escrow -= amount;
+        emit IBackingSeries.HeldFeeReleased(positionId, amount);
+        credit(s, amount);
+    }
+
+    function releaseAll(State storage s, uint256 positionId) internal {
+        uint256 start = s.positions[positionId].agreement;
+        for (uint256 k = 0; k < WINDOWS; ++k) {
+            release(s, positionId, (start + k) % WINDOWS); // oldest first, as the reference model logs them
+        }
+    }
+
+    function markDone(Agreement storage a, Position storage p) internal {
+        p.done = true;
+        ++a.positionsDone;
+    }
+
+    /// @dev Once every position of a finished agreement is done, what it still holds is rounding dust.
+    function maybeSweep(State storage s, uint256 index) internal {
+        Agreement storage a = s.agreements[index];
+        if (a.positionsDone != a.positions) return;
+        IBackingAgreement.Phase phase = a.phase;
+        if (
+            phase != IBackingAgreement.Phase.Settled && phase != IBackingAgreement.Phase.Defaulted
+                && phase != IBackingAgreement.Phase.Cancelled
+        ) return;
+        uint256 dust = a.balance;
+        if (dust == 0) return;
+        a.balance = 0;
+        emit IBackingSeries.AgreementDustSwept(index, dust);
+        credit(s, dust);
+    }
+
+    // ======================================================================================== positions
+
+    function key(uint256 index, address owner, uint256 mark, uint32 endPlusOne, uint16 share, bytes32 econ)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(index, owner, mark, endPlusOne, share, econ));
+    }
+
+    function findOrCreate(
+        State storage s,
+        uint256 index,
+        address owner,
+        uint256 mark,
+        uint32 endPlusOne,
+        uint16 share,
+        bytes32 econ
+    ) internal returns (uint256 positionId) {
+        positionId = s.positionIds[key(index, owner, mark, endPlusOne, share, econ)];
+        if (positionId == 0) positionId = create(s, index, owner, mark, endPlusOne, share, econ);
+    }
+
+    function create(
+        State storage s,
+        uint256 index,
+        address owner,
+        uint256 mark,
+        uint32 endPlusOne,
+        uint16 share,
+        bytes32 econ
+    ) internal returns (uint256 positionId) {
+        uint256[] storage owned = s.ownerPositions[index][owner];
+        if (owned.length >= MAX_OWNER_POSITIONS) revert IBackingSeries.TooManyPositions(owner, MAX_OWNER_POSITIONS);
+        positionId = ++s.positionCount;
+        Position storage p = s.positions[positionId];
+        p.owner = owner;
+        p.agreement = uint32(index);
+        p.mark = mark;
+        p.commitEndPlusOne = endPlusOne;
+        p.commitShareBps = share;
+        p.commitEconomics = econ;
+        s.positionIds[key(index, owner, mark, endPlusOne, share, econ)] = positionId;
+        owned.push(positionId);
+        Agreement storage a = s.agreements[index];
+        ++a.positions;
+        uint256 cohort = cohortKey(a, mark);
+        if (a.cohorts[cohort].count++ == 0) a.marks.push(cohort);
+    }
+
+    /// @dev A position whose capital reaches zero is removed (its id is never reused, as in the model).
+    function destroy(State storage s, uint256 index, uint256 positionId) internal {
+        Position storage p = s.positions[positionId];
+        Agreement storage a = s.agreements[index];
+        address owner = p.owner;
+        delete s.positionIds[key(index, owner, p.mark, p.commitEndPlusOne, p.commitShareBps, p.commitEconomics)];
+        uint256[] storage owned = s.ownerPositions[index][owner];
+        for (uint256 i = 0; i < owned.length; ++i) {
+            if (owned[i] == positionId) {
+                owned[i] = owned[owned.length - 1];
+                owned.pop();
+                break;
+            }
+        }
+        --a.positions;
+        uint256 cohort = cohortKey(a, p.mark);
+        delete s.positions[positionId];
+        if (--a.cohorts[cohort].count == 0) {
+            uint256[] storage marks = a.marks;
+            for (uint256 i = 0; i < marks.length; ++i) {
+                if (marks[i] == cohort) {
+                    marks[i] = marks[marks.length - 1];
+                    marks.pop();
+                    break;
+                }
+            }
+        }
+    }
+
+    function addCapital(State storage s, uint256 index, uint256 positionId, uint256 amount) internal {
+        Agreement storage a = s.agreements[index];
+        s.positions[positionId].capital += amount;
+        a.capital += amount;
+        address owner = s.positions[positionId].owner;
+        s.ownerCapital[index][owner] += amount;
+        reweighOwner(s, index, owner);
+    }
+
+    /// @dev Also used by transfers while Locked, where the receiver's `addCapital` gives C back.
+    function removeCapital(State storage s, uint256 index, uint256 positionId, uint256 amount) internal {
+        Agreement storage a = s.agreements[index];
+        Position storage p = s.positions[positionId];
+        address owner = p.owner;
+        uint256 left = p.capital - amount;
+        p.capital = left;
+        a.capital -= amount;
+        s.ownerCapital[index][owner] -= amount;
+        if (left == 0) {
+            Cohort storage c = a.cohorts[cohortKey(a, p.mark)];
+            c.weight -= p.weight;
+            destroy(s, index, positionId);
+        }
+        reweighOwner(s, index, owner);
+    }
+
+    /// @dev The owner's total changed: his fee tier, hence every one of his positions' weight, may have.
+    function reweighOwner(State storage s, uint256 index, address owner) internal {
+        Agreement storage a = s.agreements[index];
+        uint256[] storage owned = s.ownerPositions[index][owner];
+        uint256 tier = shareFor(a.config, s.ownerCapital[index][owner] / a.config.unitSize);
+        for (uint256 i = 0; i < owned.length; ++i) {
+            Position storage p = s.positions[owned[i]];
+            uint256 rate = p.commitEndPlusOne > index ? Math.min(tier, p.commitShareBps) : tier;
+            uint256 weight = p.capital * rate;
+            Cohort storage c = a.cohorts[cohortKey(a, p.mark)];
+            c.weight = c.weight - p.weight + weight;
+            p.weight = weight;
+        }
+    }
+
+    /// @dev The cohort a stored mark belongs to: before the lock fresh capital is cohort 0; after it, P_start,
+    ///      and the cap's lifted mark is its upper neighbour.
+    function cohortKey(Agreement storage a, uint256 mark) internal view returns (uint256) {
+        return a.phase == IBackingAgreement.Phase.Open ? mark : effectiveMark(a, mark);
+    }
+
+    function effectiveMark(Agreement storage a, uint256 mark) internal view returns (uint256) {
+        if (mark == 0) mark = a.priceStart;
+        if (mark != 0 && mark == a.liftedFrom) mark = a.liftedTo;
+        return mark;
+    }
+
+    /// @dev Capital the agreement still takes: committed rolls may have filled it past its cap (then 0).
+    function room(Agreement storage a) internal view returns (uint256) {
+        uint256 cap = uint256(a.config.maxUnits) * a.config.unitSize;
+        uint256 capital = a.capital;
+        return cap > capital ? cap - capital : 0;
+    }
+
+    /// @dev The position's commitment runs past `next - 1` into agreement `next` and `next` has its economics.
+    function continues(State storage s, Position storage p, uint256 next) internal view returns (bool) {
+        return p.commitEndPlusOne > next && s.agreements[next].config.economics == p.commitEconomics;
+    }
+
+    // ======================================================================================== terms
+
+    function commitmentKey(uint256 index, SeriesTerms.Config storage config, uint256 commit)
+        internal
+        view
+        returns (uint32 endPlusOne, uint16 share, bytes32 econ)
+    {
+        if (commit == 0) return (0, uint16(BPS), bytes32(0));
+        uint256 count = config.commitmentCount;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 packed = config.commitments >> (24 * i);
+            if (uint8(packed) == commit) return (uint32(index + commit), uint16(packed >> 8), config.economics);
+        }
+        revert IBackingSeries.NoSuchCommitment(commit);
+    }
+
+    function hasCommitment(SeriesTerms.Config storage config, uint256 commit) internal view returns (bool) {
+        uint256 count = config.commitmentCount;
+        for (uint256 i = 0; i < count; ++i) {
+            if (uint8(config.commitments >> (24 * i)) == commit) return true;
+        }
+        return false;
+    }
+
+    function shareFor(SeriesTerms.Config storage config, uint256 units) internal view returns (uint256 share) {
+        share = config.profitShareBps;
+        uint256 length = config.ladderLength;
+        for (uint256 i = 0; i < length; ++i) {
+            uint256 packed = (i < 6 ? config.ladder : config.ladderHigh) >> ((i % 6) * 40);
+            if (units < uint24(packed)) break;
+            share = uint16(packed >> 24);
+        }
+    }
+}
