@@ -338,6 +338,7 @@ contract BackingAgreement is IBackingAgreement {
             oracle.settlementIndices(modelId, start, end);
         if (lastFinal < end) {
             // rounds whose challenge window is over count before any fallback: finalize them first (bounded)
+            // slither-disable-next-line reentrancy-no-eth,unused-return -- the immutable oracle, under nonReentrant; the indices are re-read below
             oracle.finalize(modelId, MATURE_FINALIZE_ROUNDS);
             (startIndex, endIndex, lastFinal, complete) = oracle.settlementIndices(modelId, start, end);
         }

@@ -431,6 +431,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
             // growth = 1 + exposure * roundReturn >= 0, because exposure <= 1 and |roundReturn| <= clip <= 1;
             // floored at MIN_GROWTH so that the index never reaches zero (see MIN_GROWTH)
             int256 growth = int256(ONE) + (int256(uint256(m.exposure)) * r.roundReturn) / int256(ONE);
+            // slither-disable-next-line divide-before-multiply -- compounding: each round scales the last round's rounded index
             index = (index * (growth < int256(MIN_GROWTH) ? MIN_GROWTH : uint256(growth))) / ONE;
             if (index > type(uint184).max) revert IndexOverflow(modelId, next);
             _rounds[modelId][next].index = uint184(index);

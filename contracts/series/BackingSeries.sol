@@ -268,6 +268,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         a.repaid = paid + amount;
         a.balance += amount;
         emit SeriesRepaid(index, msg.sender, amount, paid + amount);
+        // slither-disable-next-line reentrancy-no-eth -- the immutable NMR token, under nonReentrant; settling needs the funds in
         token.safeTransferFrom(msg.sender, address(this), amount);
         if (amount == outstanding) _settle(index, a);
     }
