@@ -34,7 +34,9 @@ GANACHE_KEYS = [
     "0xadd53f9a7e588d003326d1cbf9e4a43c061aadd9bc938c843a79e7b4fd2ad743",
 ]
 ROLES = ["deployer", "modeller", "alice", "bob", "relayer"]
-PORTS = {"anvil": 8792, "ganache": 8793}  # 8790-8791: left for nodes started by hand
+# 8790-8791: left for nodes started by hand. BACKING_CLI_TEST_PORT moves the whole block (two checkouts side by side).
+_BASE = int(os.environ.get("BACKING_CLI_TEST_PORT", "8792"))
+PORTS = {"anvil": _BASE, "ganache": _BASE + 1}
 
 
 def _free(port: int) -> bool:
