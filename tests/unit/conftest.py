@@ -4,6 +4,12 @@ import json
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
+
+# The machine is shared (2 cores, other suites beside): slow example generation under load is not a failure.
+# Examples stay as many as each test asks for; only the timing health check is off.
+settings.register_profile("unit", suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("unit")
 
 
 @pytest.fixture
