@@ -211,14 +211,22 @@ def test_one_live_agreement_at_a_time(h, series, modeller, bob, signed):
     assert [series.agreement(i)["phase"] for i in range(3)] == [3, 5, 1]
 
 
-def test_a_wipe_out_cancels_the_open_agreement(h, series, modeller, alice, bob):
+def test_a_wipe_out_cancels_the_open_agreement(h, series, signed, modeller, alice, bob):
     """Issue 21 F4: the price reaches 0 while the next agreement is open: it is cancelled at once (deposits and
-    rolls refused, its capital claimable), instead of taking NMR until someone cancels it."""
+    rolls refused, its capital claimable), instead of taking NMR until someone cancels it. The oracle floors each
+    round at 1e-6 of the index, so only a lockup of four -100% rounds takes the index (and the price) to 0."""
+    h.open(h.terms(lockup_rounds=4))
     (pid,) = h.locked(0)
     h.open()
     fresh = h.deposit(bob, 3).return_value
     h.reserve(1, ONE)
-    tx = h.mature(0, 0)  # V = 0: nothing is due, it settles at once
+    start = series.agreement(0)["startRound"]
+    model_id = series.modelId()
+    last = signed.oracle.lastPostedRound(model_id)
+    signed.post_returns(model_id, [-ONE if r >= start else 0 for r in range(last + 1, start + 4)])
+    chain.mine()
+    tx = series.mature(0, {"from": modeller})  # V = 0: nothing is due, it settles at once
+    assert series.agreement(0)["finalValue"] == 0 and series.agreement(0)["priceEnd"] == 0
     assert "SeriesSettled" in tx.events
     expect_event(tx, "SeriesCancelled", index=1, caller=modeller, reserveReturned=ONE)
     assert series.ended() and series.price() == 0 and series.agreement(1)["phase"] == 5
