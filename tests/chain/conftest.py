@@ -6,6 +6,7 @@ plain OpenZeppelin ERC-20, each through a clone and through a direct deployment 
 
 import brownie
 import pytest
+from brownie.network.rpc import anvil as _anvil_backend
 from brownie import (
     AgreementFactory,
     BackingAgreement,
@@ -23,6 +24,21 @@ from support.chain import (  # noqa: F401  (re-exported for the fixtures below)
     DAY, DISPUTE_QUORUM, MAX_CLIP, MAX_MULTIPLIER, MIN_ROUND_SPACING, MODEL_ID, NMR, ORACLE_PARAMS, QUORUM,
     expect_event, reverts_with, set_allowance,
 )
+
+
+def _anvil_mine(timestamp=None):
+    """brownie 1.22's anvil backend sends ``chain.mine(timestamp=t)`` as ``evm_mine`` with a bare number for its
+    params, which anvil rejects ("Invalid request"). Mine at `t` as brownie does on ganache 7: the block at `t`,
+    then the clock at t + 1, so a transaction sent at once lands one second later on either node."""
+    if timestamp is None:
+        _anvil_backend._request("evm_mine", [])
+    else:
+        _anvil_backend._request("evm_mine", [timestamp])
+        _anvil_backend._request("evm_setTime", [timestamp + 1])
+
+
+_anvil_backend.mine = _anvil_mine
+
 
 @pytest.fixture
 def state_machine():

@@ -135,16 +135,23 @@ def rpc_url():
     return brownie_web3.provider.endpoint_uri
 
 
+#: The nodes' account mnemonics: ganache's as the brownie config sets it, anvil's default (anvil refuses "brownie").
+GANACHE_MNEMONIC = "brownie"
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+
+
 def local(account):
-    """A ganache account (mnemonic "brownie", which brownie keeps unlocked on the node and holds no key for) as
-    an eth-account key the service can sign with."""
+    """A node account (unlocked on the node; brownie holds no key for it) as an eth-account key the service can
+    sign with, derived from the node's mnemonic."""
     import hashlib
 
     from eth_account.hdaccount import key_from_seed
 
     # ganache takes "brownie" as a BIP-39 mnemonic without checking its words; eth-account would refuse it,
     # so derive the BIP-39 seed by hand (PBKDF2-HMAC-SHA512, salt "mnemonic", 2048 rounds)
-    seed = hashlib.pbkdf2_hmac("sha512", b"brownie", b"mnemonic", 2048)
+    anvil = brownie_web3.client_version.lower().startswith("anvil")
+    phrase = ANVIL_MNEMONIC if anvil else GANACHE_MNEMONIC
+    seed = hashlib.pbkdf2_hmac("sha512", phrase.encode(), b"mnemonic", 2048)
     index = list(accounts).index(account)
     key = Account.from_key(key_from_seed(seed, f"m/44'/60'/0'/0/{index}"))
     assert key.address == account.address
