@@ -9,7 +9,7 @@ SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc" 2>
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 BROWNIE := $(VENV)/bin/brownie
 
-.PHONY: all setup demo test test-only lint compile artifacts bench clean
+.PHONY: all setup demo test test-only lint compile artifacts bench fuzz clean
 
 all: test
 
@@ -70,6 +70,16 @@ test-only: setup
 # Slither over contracts/: fails on any High or Medium finding (accepted ones are suppressed in-line).
 lint: node_modules/.installed solc $(LINT_VENV)/.installed
 	$(LINT_VENV)/bin/python tools/lint.py --slither $(LINT_VENV)/bin/slither --solc $(HOME)/.solcx/solc-v$(SOLC_VERSION)
+
+# Long fuzzing: the stateful machines with BACKING_FUZZ_SCALE times their examples (>= 10,000 steps at the
+# default); the figures go to bench/fuzz.md (commit them with the change they measured).
+FUZZ_SCALE ?= 6
+fuzz: compile
+	@rm -f build/fuzz.jsonl
+	BACKING_FUZZ_SCALE=$(FUZZ_SCALE) BACKING_FUZZ_REPORT=$(CURDIR)/build/fuzz.jsonl /usr/bin/time -v -o build/fuzz-time.txt \
+	  $(BROWNIE) test tests/chain/stateful --network ganache-cli -p no:warnings
+	$(VENV)/bin/python tools/fuzz_report.py build/fuzz.jsonl build/fuzz-time.txt $(FUZZ_SCALE) > bench/fuzz.md
+	@cat bench/fuzz.md
 
 bench: compile
 	$(BROWNIE) run scripts/bench.py --network ganache-cli

@@ -169,6 +169,9 @@ class SeriesAgreement:
     default_pool: int = 0
     cap_merges: list = field(default_factory=list)  # (lower mark, higher mark) lifted at lock
     swept: int = 0
+    # agreements cancelled in a row just before this one: positions waiting to roll out of the agreement before
+    # them (or rolled into them) roll on into this one (issue 21 F2)
+    cancelled_before: int = 0
 
     @property
     def capital(self) -> int:
@@ -249,8 +252,27 @@ class Series:
                 return a.positions[pid], a
         raise ContractError("UnknownPosition", pid)
 
-    def _next(self, a: SeriesAgreement) -> SeriesAgreement | None:
-        return self.agreements[a.index + 1] if a.index + 1 < len(self.agreements) else None
+    def _previous_plus_one(self, a: SeriesAgreement) -> int:
+        """The latest agreement before ``a`` that was not cancelled, plus one (0: none)."""
+        return a.index - a.cancelled_before
+
+    def _home_plus_one(self, a: SeriesAgreement) -> int:
+        """The agreement a position of ``a`` rolls on from, plus one: ``a`` itself, or, if ``a`` was cancelled, the
+        one its rolled-in positions came from."""
+        return self._previous_plus_one(a) if a.phase == Phase.Cancelled else a.index + 1
+
+    def _roll_target(self, a: SeriesAgreement) -> SeriesAgreement | None:
+        """The agreement a position of ``a`` may roll into now: the latest, if it is open and every agreement
+        between them was cancelled (a cancel-and-reopen cannot orphan a mark: issue 21 F2)."""
+        latest = self.agreements[-1]
+        if latest is a or latest.phase != Phase.Open or self._previous_plus_one(latest) != self._home_plus_one(a):
+            return None
+        return latest
+
+    @staticmethod
+    def _rolled_in(p: Position, a: SeriesAgreement) -> bool:
+        """Rolled into ``a``, which was then cancelled: it keeps mark, held fees and commitment and may roll on."""
+        return a.phase == Phase.Cancelled and not p.fresh
 
     @staticmethod
     def _require_phase(a: SeriesAgreement, *phases: Phase) -> None:
@@ -275,7 +297,9 @@ class Series:
         if self.agreements and self.agreements[-1].phase == Phase.Open:
             raise ContractError("NextAlreadyOpen", self.agreements[-1].index)
         terms.validate(now)
-        self.agreements.append(SeriesAgreement(len(self.agreements), terms))
+        last = self.agreements[-1] if self.agreements else None
+        skipped = last.cancelled_before + 1 if last is not None and last.phase == Phase.Cancelled else 0
+        self.agreements.append(SeriesAgreement(len(self.agreements), terms, cancelled_before=skipped))
         return len(self.agreements) - 1
 
     def post_reserve(self, caller: str, amount: int, index: int | None = None) -> None:
@@ -327,8 +351,9 @@ class Series:
             del a.positions[p.id]
 
     def cancel(self, caller: str, now: int) -> None:
-        """Never locked: every position (fresh or rolled) gets its capital back in full, the reserve returns, rolled
-        positions' held fees are released (they have left the series). The series may open another agreement."""
+        """Never locked: every position (fresh or rolled) can claim its capital back in full, the reserve returns.
+        Rolled positions keep their mark, held fees and commitment: they may roll on into the next agreement that
+        opens (issue 21 F2). The series may open another agreement."""
         a = self._latest()
         self._require_phase(a, Phase.Open)
         if caller != self.modeller and now <= a.terms.base.open_until:
@@ -341,7 +366,6 @@ class Series:
         self._flow(self.modeller, a.reserve, a)
         for p in a.positions.values():
             p.claimable = p.capital
-            self._release(p)
         self._maybe_sweep(a)
 
     def lock(self, caller: str, now: int, start_round: int = 1) -> LockAmounts:
@@ -357,7 +381,8 @@ class Series:
         live = self._live()
         if live is not None:  # at most one agreement locked or matured: the price chains from one to the next
             raise ContractError("PreviousNotSettled", live.index)
-        prev = self.agreements[a.index - 1] if a.index > 0 else None
+        # the agreement this one follows and the cancelled ones between: their positions that did not roll left
+        waiting = self.agreements[max(0, self._previous_plus_one(a) - 1):a.index]
         capital = a.capital
         if capital < t.min_units * t.unit_size:
             raise ContractError("BelowMinCapital", capital, t.min_units * t.unit_size)
@@ -370,8 +395,8 @@ class Series:
             raise ContractError("SeriesWipedOut")
         if self.ended:
             raise ContractError("SeriesEnded")
-        if prev is not None:
-            for p in prev.positions.values():
+        for w in waiting:
+            for p in w.positions.values():
                 self._release(p)
                 p.intent = None
         a.p_start = self.price
@@ -633,9 +658,8 @@ class Series:
         on with the same economics: the next agreement is open (so the standing roll could still be executed: it is
         never refused for capacity) and has the committed economics. Once the next agreement has locked without the position, anyone (the modeller
         first) could have executed its standing roll and did not: it leaves free."""
-        nxt = self._next(a)
-        return (a.phase == Phase.Settled and p.commit_end > a.index and nxt is not None
-                and nxt.phase == Phase.Open and nxt.terms.economics() == p.commit_econ)
+        nxt = self._roll_target(a) if a.phase == Phase.Settled else None
+        return nxt is not None and p.commit_end >= nxt.index and nxt.terms.economics() == p.commit_econ
 
     def roll(self, pid: int, caller: str, amount: int | None = None, commit: int | None = None,
              terms: SeriesTerms | None = None) -> int | None:
@@ -652,9 +676,10 @@ class Series:
             p.intent = None
             p.intent_commit = None
             return None
-        self._require_phase(a, Phase.Locked, Phase.Matured, Phase.Settled)
-        nxt = self._next(a)
-        if nxt is None or nxt.phase != Phase.Open:
+        if not self._rolled_in(p, a):
+            self._require_phase(a, Phase.Locked, Phase.Matured, Phase.Settled)
+        nxt = self._roll_target(a)
+        if nxt is None:
             raise ContractError("NoOpenNextAgreement", a.index)
         if terms is not None and terms != nxt.terms:
             raise ContractError("TermsMismatch", nxt.index)
@@ -662,25 +687,26 @@ class Series:
             raise ContractError("PositionClaimed", pid)
         if commit is not None:
             nxt.terms.commitment_share(commit)
-            if p.commit_end > a.index and nxt.terms.economics() == p.commit_econ:
+            if p.commit_end >= nxt.index and nxt.terms.economics() == p.commit_econ:
                 raise ContractError("AlreadyCommitted", p.commit_end)
         p.intent = "all" if amount is None else amount
         p.intent_commit = commit
-        if a.phase == Phase.Settled:
+        if a.phase in (Phase.Settled, Phase.Cancelled):
             return self._execute_roll(p, a, nxt)
         return None
 
     def execute_roll(self, pid: int) -> int:
         """Anyone: carry out a consented roll (or a standing commitment on unchanged economics) after settlement."""
         p, a = self.position(pid)
-        self._require_phase(a, Phase.Settled)
-        nxt = self._next(a)
-        if nxt is None or nxt.phase != Phase.Open:
+        if not self._rolled_in(p, a):
+            self._require_phase(a, Phase.Settled)
+        nxt = self._roll_target(a)
+        if nxt is None:
             raise ContractError("NoOpenNextAgreement", a.index)
         if p.done or p.rolled:
             raise ContractError("PositionClaimed", pid)
         if p.intent is None:
-            if not (p.commit_end > a.index and nxt.terms.economics() == p.commit_econ):
+            if not (p.commit_end >= nxt.index and nxt.terms.economics() == p.commit_econ):
                 raise ContractError("NoConsent", pid)
             p.intent = "all"
         return self._execute_roll(p, a, nxt)
@@ -691,7 +717,7 @@ class Series:
             raise ContractError("NothingToRoll", p.id)
         r = claim if p.intent == "all" else min(p.intent, claim)
         t = nxt.terms.base
-        continues = p.commit_end > a.index and nxt.terms.economics() == p.commit_econ
+        continues = p.commit_end >= nxt.index and nxt.terms.economics() == p.commit_econ
         # a roll that continues a commitment is never refused for capacity (issue 12 M-3): the modeller offered the
         # commitment, and nobody can make the roll fail (filling the agreement) while the backer stays bound
         available = max(0, t.max_units * t.unit_size - nxt.capital)

@@ -140,8 +140,9 @@ class SeriesMirror:
         out = self._both(lambda: self.model.lock("modeller", self.now()),
                          lambda: self.series.lock({"from": self._acct("modeller")}, silent=True))
         if not isinstance(out, ContractError):
-            index = len(self.model.agreements) - 1
-            self._poke_all(index - 1)
+            # the agreement it follows and the cancelled ones between: their positions that did not roll left
+            a = self.model.agreements[-1]
+            self._poke_all(*range(max(0, a.index - a.cancelled_before - 1), a.index))
         return out
 
     def cancel(self, caller: str = "modeller"):
@@ -197,9 +198,10 @@ class SeriesMirror:
         p, a = self.model.position(pid) if self._known(pid) else (None, None)
         terms_hash = b"\x00" * 32
         terms = None
-        if consent_terms and a is not None and a.index + 1 < len(self.model.agreements):
-            terms = self.model.agreements[a.index + 1].terms
-            terms_hash = self.series.agreement(a.index + 1)["termsHash"]
+        latest = len(self.model.agreements) - 1
+        if consent_terms and a is not None and a.index < latest:  # the agreement a roll goes into: the latest
+            terms = self.model.agreements[latest].terms
+            terms_hash = self.series.agreement(latest)["termsHash"]
         return self._both(lambda: self.model.roll(pid, name, amount=amount, commit=commit, terms=terms),
                           lambda: self.series.roll(pid, ALL if amount is None else amount, commit or 0, terms_hash,
                                                    {"from": self._acct(name)}, silent=True))

@@ -102,7 +102,12 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     ) external onlyModeller nonReentrant returns (uint256 index) {
         if (ended) revert SeriesEnded();
         index = _s.agreementCount;
-        if (index != 0 && _s.agreements[index - 1].phase == Phase.Open) revert NextAlreadyOpen(index - 1);
+        if (index != 0) {
+            SeriesBooks.Agreement storage last = _s.agreements[index - 1];
+            if (last.phase == Phase.Open) revert NextAlreadyOpen(index - 1);
+            // positions waiting to roll out of a cancelled agreement's predecessor roll into this one (issue 21 F2)
+            if (last.phase == Phase.Cancelled) _s.agreements[index].cancelledBefore = last.cancelledBefore + 1;
+        }
         if (terms.modelId != modelId) revert ModelMismatch(terms.modelId, modelId);
         SeriesTerms.store(
             _s.agreements[index].config, index, terms, feeLadder, clawbackBps, clawbackAgreements, commitments
@@ -173,8 +178,9 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     }
 
     /// @notice Cancel the open agreement: the modeller at any time, anyone once its deposit window has closed.
-    ///         Everyone (fresh or rolled) gets his capital back in full; the reserve returns to the modeller; held
-    ///         fees of rolled positions are released (they left the series). Another agreement may then open.
+    ///         Everyone (fresh or rolled) can claim his capital back in full; the reserve returns to the modeller.
+    ///         Rolled positions keep their mark, held fees and commitment and may roll on into the agreement that
+    ///         opens next (issue 21 F2). Another agreement may then open.
     function cancel() external nonReentrant {
         uint256 index = _latestIndex();
         SeriesBooks.Agreement storage a = _s.agreements[index];
@@ -196,10 +202,9 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         uint256 priceStart = price;
         if (priceStart == 0) revert SeriesWipedOut();
         if (ended) revert SeriesEnded();
-        uint256 start = oracle.nextStartRound();
-        // slither-disable-next-line unused-return -- a view returning a tuple; only firstRound is needed here
-        (,, uint256 firstRound,) = oracle.modelInfo(modelId);
-        if (start < firstRound) revert ModelNotStarted(start, firstRound);
+        // the next round, checked for this model as an agreement's lock checks it: registered, started, its index
+        // not wiped out or too small to measure a lockup (IndexTooLow; issue 20 N-3)
+        uint256 start = oracle.startRoundFor(modelId);
 
         a.phase = Phase.Locked;
         _s.livePlusOne = uint32(index + 1);
@@ -302,7 +307,9 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     /// @notice Consent to roll `amount` wei of the position's claim (type(uint256).max: all of it) into the next
     ///         agreement, whose terms the caller has seen (`termsHash`, checked unless zero), optionally committing
     ///         to `commit` agreements from there. Before settlement this records the consent, which anyone may
-    ///         execute after it (`executeRoll`); after settlement the roll happens at once.
+    ///         execute after it (`executeRoll`); after settlement the roll happens at once. The next agreement is
+    ///         the latest, if it is open and every agreement between was cancelled; a position rolled into an
+    ///         agreement that was then cancelled rolls on from there at once, with its mark.
     /// @param positionId The caller's position.
     /// @param amount Wei of the claim to roll, or type(uint256).max for all; 0 revokes the caller's consent.
     /// @param commit Agreements to commit to in the next agreement (0: none).
@@ -324,11 +331,11 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         }
         uint256 index = p.agreement;
         SeriesBooks.Agreement storage a = _s.agreements[index];
-        if (a.phase != Phase.Locked && a.phase != Phase.Matured && a.phase != Phase.Settled) {
-            revert WrongPhase(a.phase);
+        Phase phase = a.phase;
+        if (phase != Phase.Locked && phase != Phase.Matured && phase != Phase.Settled && !_rolledIn(a, p)) {
+            revert WrongPhase(phase);
         }
-        uint256 next = index + 1;
-        if (next >= _s.agreementCount || _s.agreements[next].phase != Phase.Open) revert NoOpenNextAgreement(index);
+        uint256 next = _s.rollTarget(index);
         SeriesTerms.Config storage nextConfig = _s.agreements[next].config;
         if (termsHash != bytes32(0) && termsHash != nextConfig.termsHash) revert TermsMismatch(next);
         if (p.done || p.rolled != 0) revert PositionClaimed(positionId);
@@ -341,7 +348,9 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         p.intent = amount;
         p.intentCommit = uint8(commit);
         emit RollConsented(positionId, amount, commit);
-        if (a.phase == Phase.Settled) newPositionId = SeriesSettlement.executeRoll(_s, positionId, index);
+        if (phase == Phase.Settled || phase == Phase.Cancelled) {
+            newPositionId = SeriesSettlement.executeRoll(_s, positionId, index, next);
+        }
     }
 
     /// @notice Carry out a consented roll, or a standing commitment on unchanged economics, after settlement.
@@ -351,15 +360,15 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     function executeRoll(uint256 positionId) external returns (uint256 newPositionId) {
         SeriesBooks.Position storage p = _position(positionId);
         uint256 index = p.agreement;
-        _requirePhase(_s.agreements[index], Phase.Settled, Phase.Settled);
-        uint256 next = index + 1;
-        if (next >= _s.agreementCount || _s.agreements[next].phase != Phase.Open) revert NoOpenNextAgreement(index);
+        SeriesBooks.Agreement storage a = _s.agreements[index];
+        if (!_rolledIn(a, p)) _requirePhase(a, Phase.Settled, Phase.Settled);
+        uint256 next = _s.rollTarget(index);
         if (p.done || p.rolled != 0) revert PositionClaimed(positionId);
         if (p.intent == 0) {
             if (!_s.continues(p, next)) revert NoConsent(positionId);
             p.intent = SeriesBooks.ALL;
         }
-        newPositionId = SeriesSettlement.executeRoll(_s, positionId, index);
+        newPositionId = SeriesSettlement.executeRoll(_s, positionId, index, next);
     }
 
     /// @notice Pay a position what it is due: Settled, the part not rolled (less the charge-back if it leaves a
@@ -438,13 +447,13 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         SeriesBooks.Position storage p = _position(positionId);
         uint256 index = p.agreement;
         SeriesBooks.Agreement storage a = _s.agreements[index];
-        if (a.phase == Phase.Settled || a.phase == Phase.Defaulted || a.phase == Phase.Cancelled) {
+        Phase phase = a.phase;
+        if (phase == Phase.Settled || phase == Phase.Defaulted || phase == Phase.Cancelled) {
             SeriesSettlement.evaluate(_s, positionId);
         }
-        uint256 next = index + 1;
-        if (a.phase == Phase.Settled && !p.done && next < _s.agreementCount) {
-            Phase nextPhase = _s.agreements[next].phase;
-            if (nextPhase != Phase.Open && nextPhase != Phase.Cancelled) _s.releaseAll(positionId);
+        // it can no longer roll (a later agreement locked without it): it left the series
+        if ((phase == Phase.Settled || phase == Phase.Cancelled) && !p.done && !_s.canStillRoll(index)) {
+            _s.releaseAll(positionId);
         }
     }
 
@@ -632,6 +641,12 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     function _position(uint256 positionId) private view returns (SeriesBooks.Position storage p) {
         p = _s.positions[positionId];
         if (p.owner == address(0)) revert UnknownPosition(positionId);
+    }
+
+    /// @dev A position rolled into an agreement that was then cancelled: it keeps its mark, held fees and
+    ///      commitment and may roll on into the next agreement that opens (fresh capital there is only paid back).
+    function _rolledIn(SeriesBooks.Agreement storage a, SeriesBooks.Position storage p) private view returns (bool) {
+        return a.phase == Phase.Cancelled && p.mark != 0;
     }
 
     function _requirePhase(SeriesBooks.Agreement storage a, Phase one, Phase other) private view {

@@ -27,6 +27,9 @@ library SeriesBooks {
         uint40 deadline;
         uint32 positions; //     live positions (capital > 0)
         uint32 positionsDone; // of which done (claimed, or wholly rolled)
+        // agreements cancelled in a row just before this one (0 almost always): positions of the agreement before
+        // them, and those rolled into them, roll on into this one (issue 21 F2)
+        uint32 cancelledBefore;
         uint256 capital;
         uint256 reserve;
         uint256 repaid;
@@ -124,9 +127,11 @@ library SeriesBooks {
     }
 
     function releaseAll(State storage s, uint256 positionId) internal {
-        uint256 start = s.positions[positionId].agreement;
+        // its windows end at the settlements after the agreement it rolls on from: oldest first, as the reference
+        // model logs them
+        uint256 start = homePlusOne(s, s.positions[positionId].agreement);
         for (uint256 k = 0; k < WINDOWS; ++k) {
-            release(s, positionId, (start + k) % WINDOWS); // oldest first, as the reference model logs them
+            release(s, positionId, (start + k) % WINDOWS);
         }
     }
 
@@ -288,6 +293,44 @@ library SeriesBooks {
         uint256 cap = uint256(a.config.maxUnits) * a.config.unitSize;
         uint256 capital = a.capital;
         return cap > capital ? cap - capital : 0;
+    }
+
+    // ======================================================================================== roll targets
+
+    /// @dev The latest agreement before `index` that was not cancelled, plus one (0: none). Fixed when `index`
+    ///      opens: only the latest agreement can be cancelled, and `index` opens after it is no longer open.
+    function previousPlusOne(State storage s, uint256 index) internal view returns (uint256) {
+        return index - s.agreements[index].cancelledBefore;
+    }
+
+    /// @dev The agreement a position of agreement `index` rolls on from, plus one: its own agreement, or, for a
+    ///      position rolled into an agreement that was then cancelled, the one it came from (it keeps its mark).
+    function homePlusOne(State storage s, uint256 index) internal view returns (uint256) {
+        return s.agreements[index].phase == IBackingAgreement.Phase.Cancelled ? previousPlusOne(s, index) : index + 1;
+    }
+
+    /// @dev The agreement a position of agreement `index` may roll into now: the latest, if it is open and every
+    ///      agreement between them was cancelled. A cancel-and-reopen cannot orphan a mark (issue 21 F2).
+    function rollTarget(State storage s, uint256 index) internal view returns (uint256 next) {
+        next = s.agreementCount - 1;
+        if (
+            next == index || s.agreements[next].phase != IBackingAgreement.Phase.Open
+                || previousPlusOne(s, next) != homePlusOne(s, index)
+        ) revert IBackingSeries.NoOpenNextAgreement(index);
+    }
+
+    /// @dev Whether a position of agreement `index` may still roll: into the open latest agreement, or into the next
+    ///      one to open (nothing has locked since its agreement, all later ones were cancelled).
+    function canStillRoll(State storage s, uint256 index) internal view returns (bool) {
+        uint256 latest = s.agreementCount - 1;
+        IBackingAgreement.Phase phase = s.agreements[latest].phase;
+        uint256 frontier;
+        if (phase == IBackingAgreement.Phase.Open || phase == IBackingAgreement.Phase.Cancelled) {
+            frontier = previousPlusOne(s, latest);
+        } else {
+            frontier = latest + 1;
+        }
+        return frontier == homePlusOne(s, index);
     }
 
     /// @dev The position's commitment runs past `next - 1` into agreement `next` and `next` has its economics.

@@ -118,9 +118,8 @@ library SeriesSettlement {
         uint256 index = p.agreement;
         SeriesBooks.Agreement storage a = s.agreements[index];
         if (a.phase == IBackingAgreement.Phase.Cancelled) {
+            // capital back; a position rolled in keeps its held fees and discount: it may roll on (issue 21 F2)
             p.claimable = p.capital;
-            p.discount = 0;
-            s.releaseAll(positionId);
             emit IBackingSeries.PositionSettled(positionId, 0, 0, 0, 0, p.capital, p.mark);
             return;
         }
@@ -139,10 +138,12 @@ library SeriesSettlement {
             }
             o.claimable += forfeited;
         } else {
+            // its windows end at the settlements after the agreement it rolled from: first + 0..3
+            uint256 first = s.previousPlusOne(index);
             if (o.clawback != 0) {
                 uint256 left = o.clawback;
                 for (uint256 k = 0; k < WINDOWS && left != 0; ++k) {
-                    uint256 slot = (index + k) % WINDOWS; // oldest window first
+                    uint256 slot = (first + k) % WINDOWS; // oldest window first
                     uint256 take = Math.min(p.held[slot], left);
                     p.held[slot] -= take;
                     left -= take;
@@ -151,7 +152,11 @@ library SeriesSettlement {
                 a.balance += o.clawback;
                 emit IBackingSeries.HeldFeeClawedBack(positionId, o.clawback);
             }
-            s.release(positionId, index % WINDOWS); // the window that ends at this settlement
+            // the windows that ended at this settlement, or at cancelled agreements since the one it rolled from
+            uint256 ended = Math.min(index + 1 - first, WINDOWS);
+            for (uint256 k = 0; k < ended; ++k) {
+                s.release(positionId, (first + k) % WINDOWS);
+            }
             if (o.heldFee != 0) {
                 uint256 releaseAt = index + a.config.clawbackAgreements;
                 p.held[releaseAt % WINDOWS] += o.heldFee;
@@ -184,15 +189,15 @@ library SeriesSettlement {
     ///         part that leaves pays the charge-back. No token moves.
     /// @param s The series' state.
     /// @param positionId The settled position.
-    /// @param index Its agreement (settled; the next is open).
+    /// @param index Its agreement (settled, or cancelled after the position rolled into it).
+    /// @param next The agreement it rolls into (open; `SeriesBooks.rollTarget`).
     /// @return newPositionId Its position in the next agreement.
-    function executeRoll(SeriesBooks.State storage s, uint256 positionId, uint256 index)
+    function executeRoll(SeriesBooks.State storage s, uint256 positionId, uint256 index, uint256 next)
         external
         returns (uint256 newPositionId)
     {
         evaluate(s, positionId);
         SeriesBooks.Position storage p = s.positions[positionId];
-        uint256 next = index + 1;
         (uint256 amount, uint256 keptDiscount, uint256 charge, bool continuing) = _rollAmounts(s, p, positionId, next);
         newPositionId = _rollTarget(s, p, next, continuing);
         _moveHeld(p, s.positions[newPositionId], amount, p.claimable);
@@ -259,9 +264,10 @@ library SeriesSettlement {
         view
         returns (bool)
     {
-        uint256 next = index + 1;
-        return s.agreements[index].phase == IBackingAgreement.Phase.Settled && next < s.agreementCount
-            && s.agreements[next].phase == IBackingAgreement.Phase.Open && s.continues(p, next);
+        if (s.agreements[index].phase != IBackingAgreement.Phase.Settled) return false;
+        uint256 next = s.agreementCount - 1; // the agreement it could roll into: the latest, if it is its target
+        return next != index && s.agreements[next].phase == IBackingAgreement.Phase.Open
+            && s.previousPlusOne(next) == index + 1 && s.continues(p, next);
     }
 
     /// @dev What a roll moves (the consented amount, capped by the claim), the discount it keeps (the commitment

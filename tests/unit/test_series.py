@@ -756,3 +756,42 @@ def test_a_consent_can_be_revoked():
     s.repay(M, s.agreements[0].due)
     expect("NoConsent", s.execute_roll, bob)
     assert s.execute_roll(alice)
+
+
+def test_f2_cancel_and_reopen_keeps_marks_held_fees_and_commitments():
+    """Issue 21 F2 in the model: Bob's 10 units make x1.2 (mark 1.2) and roll into agreement 1, which the modeller
+    cancels; agreement 2 opens with the same terms. Bob rolls on with his mark and held fees, Alice's standing
+    commitment of agreement 0 rolls into agreement 2, fresh capital of the cancelled agreement is only paid back;
+    after x0.875 and x1.1 (price 1.155, below his mark) Bob has paid no second fee."""
+    s = Series(M)
+    t = terms()
+    s.open_agreement(M, t, 0)
+    alice = s.deposit("A", 5, 0, commit=3)
+    bob = s.deposit("B", 10, 0)
+    run(s, 0, 12 * ONE // 10)
+    s.open_agreement(M, t, 0)
+    bob_1 = s.roll(bob, "B")
+    dave = s.deposit("D", 2, 0)
+    held = dict(s.agreements[1].positions[bob_1].held)
+    escrow = s.escrow
+    assert held and s.agreements[1].positions[bob_1].mark == 12 * ONE // 10
+    s.cancel(M, 0)
+    assert s.escrow == escrow and s.agreements[1].positions[bob_1].held == held  # nothing released by the cancel
+    expect("NoOpenNextAgreement", s.roll, bob_1, "B")  # nothing open yet
+    s.open_agreement(M, t, 0)
+    assert s.agreements[2].cancelled_before == 1
+    bob_2 = s.roll(bob_1, "B")
+    assert s.agreements[2].positions[bob_2].mark == 12 * ONE // 10
+    assert sum(s.agreements[2].positions[bob_2].held.values()) == sum(held.values())
+    alice_2 = s.execute_roll(alice)
+    assert s.agreements[2].positions[alice_2].commit_end == 2
+    expect("WrongPhase", s.roll, dave, "D")
+    assert s.claim(dave) == 200 * ONE
+    check_invariants(s)
+    run(s, 2, 875 * ONE // 1000)
+    s.open_agreement(M, t, 0)
+    bob_3 = s.roll(bob_2, "B")
+    expect("NoConsent", s.execute_roll, alice_2)  # her commitment ended with agreement 2
+    run(s, 3, 11 * ONE // 10)
+    assert s.price < 12 * ONE // 10 and fees_of(s, bob_3) == 0
+    check_invariants(s)

@@ -89,6 +89,9 @@ interface IBackingSeries is IBackingAgreement {
     ///         on him. Ask the receiver to accept transfers from you, or let him call `transfer` as your operator.
     error TransferNotAccepted(address to, address caller);
     error InsufficientCapital(uint256 amount, uint256 capital);
+    /// @notice A position of agreement `index` cannot roll now: the latest agreement is not open, or an agreement
+    ///         that is not cancelled lies between them (it locked without the position). Wait for the modeller to
+    ///         open the next agreement, or claim.
     error NoOpenNextAgreement(uint256 index);
     error TermsMismatch(uint256 index);
     error PositionClaimed(uint256 positionId);

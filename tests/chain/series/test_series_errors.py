@@ -4,13 +4,14 @@ factory, collect and position-cap tests, which do not depend on the token or the
 
 from dataclasses import replace
 
+import brownie
 import pytest
 from brownie import BackingSeries, chain
 
 from backing.onchain.agreement import set_allowance
 from backing.model.agreement import ONE
 from backing.model.series import Commitment, example_terms
-from backing.onchain.series import ALL, post_lockup, terms_args
+from backing.onchain.series import ALL, create_series, post_lockup, terms_args
 from support.chain import MIN_ROUND_SPACING, expect_event, reverts_with
 
 ZERO = "0x" + "00" * 20
@@ -211,7 +212,8 @@ def test_one_live_agreement_at_a_time(h, series, modeller, bob, signed):
     assert [series.agreement(i)["phase"] for i in range(3)] == [3, 5, 1]
 
 
-def test_a_wipe_out_cancels_the_open_agreement(h, series, signed, modeller, alice, bob):
+def test_a_wipe_out_cancels_the_open_agreement(h, series, signed, modeller, alice, bob, series_factory, model_id,
+                                               token):
     """Issue 21 F4: the price reaches 0 while the next agreement is open: it is cancelled at once (deposits and
     rolls refused, its capital claimable), instead of taking NMR until someone cancels it. The oracle floors each
     round at 1e-6 of the index, so only a lockup of four -100% rounds takes the index (and the price) to 0."""
@@ -237,6 +239,18 @@ def test_a_wipe_out_cancels_the_open_agreement(h, series, signed, modeller, alic
         series.roll(pid, ALL, 0, b"\x00" * 32, {"from": alice})
     tx = series.claim(fresh, {"from": bob})
     assert tx.events["PositionClaimedFrom"]["amount"] == 3 * ONE
+    # issue 20 N-3: another series of the model cannot lock on its wiped-out index (V = 0 would be certain)
+    other = create_series(series_factory, model_id, modeller, clone=True)
+    other.openAgreement(*terms_args(h.terms()), {"from": modeller})
+    for who, amount in ((alice, 2 * ONE), (modeller, 2 * ONE)):
+        token.mintTo(who, amount, {"from": who})
+        set_allowance(token, who, other, amount)
+    other.deposit(2, 0, {"from": alice})
+    other.postReserve(0, 2 * ONE, {"from": modeller})
+    last = signed.oracle.modelInfo(model_id)[3]  # its last final round
+    assert signed.oracle.indexAt(model_id, last) == 0
+    with brownie.reverts(revert_pattern=rf"IndexTooLow: .*, {last}, 0, {10**9}"):
+        other.lock({"from": modeller})
 
 
 def test_a_full_next_agreement_cannot_break_a_standing_roll(h, series, bob, carol, outsider):

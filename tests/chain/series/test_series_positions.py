@@ -135,6 +135,103 @@ def test_a_consent_can_be_revoked(mirror, signed, staking, model_id, backers):
     m.check()
 
 
+# ---------------------------------------------------------------------------------------------- F2
+
+
+def reserve_for(m):
+    """The reserve the latest agreement needs for the capital it holds now (less what it has)."""
+    a = m.model.agreements[-1]
+    t = a.terms.base
+    return t.required_reserve(a.capital - a.capital * t.upfront_fee_bps // 10_000) - a.reserve
+
+
+def test_f2_cancel_and_reopen_orphans_no_mark(mirror, signed, staking, model_id):
+    """Issue 21 F2: the modeller cancelled the next agreement and opened another with the same terms, and every
+    position waiting to roll was orphaned (`NoOpenNextAgreement`): backers re-entered as fresh capital and paid
+    fees again on the recovery of a loss, and the cancel released rolled positions' held fees to the modeller.
+    Rolls now go to the next agreement that is not cancelled, carrying the mark, held fees and commitment.
+
+    Issue's run: Bob 10 units, x1.2 then x0.875 (mark 1.2): the next x1.1 (price 1.155 < 1.2) charges him no fee."""
+    m = mirror
+    m.open(chain_terms(staking, model_id))
+    alice = m.deposit("alice", 5, commit=3)[0]
+    bob = m.deposit("bob", 10)[0]
+    carol = m.deposit("carol", 3)[0]
+    m.post_reserve(900 * ONE)
+    m.lock()
+    m.open(chain_terms(staking, model_id))  # agreement 1, the one that will be cancelled
+    m.roll(carol, "carol")
+    settle(m, signed, 0, 12 * ONE // 10)
+    bob_1 = m.roll(bob, "bob")[0]  # after settlement: at once
+    carol_1 = m.execute_roll(carol)[0]
+    dave_1 = m.deposit("dave", 2)[0]
+    mark = m.series.price()
+    assert m.series.positionOf(bob_1)["mark"] == mark == 12 * ONE // 10
+    held = {pid: m.series.positionOf(pid)["held"] for pid in (bob_1, carol_1)}
+    assert all(held.values())
+    escrow = m.series.escrow()
+    m.cancel()
+    m.check()
+    # the cancel keeps the rolled positions' held fees in escrow (they were released to the modeller before)
+    assert m.series.escrow() == escrow
+    assert {pid: m.series.positionOf(pid)["held"] for pid in held} == held
+
+    m.open(chain_terms(staking, model_id))  # agreement 2: same terms
+    bob_2 = m.roll(bob_1, "bob")[0]  # out of the cancelled agreement, on into the next one, mark and fees kept
+    assert m.series.positionOf(bob_2)["mark"] == mark and m.series.positionOf(bob_2)["held"] == held[bob_1]
+    alice_2 = m.execute_roll(alice)[0]  # the standing roll of agreement 0's commitment goes on into agreement 2
+    assert m.series.positionOf(alice_2)["commitEnd"] == 2
+    refused(m.roll(dave_1, "dave"), "WrongPhase")  # fresh capital in a cancelled agreement is only paid back
+    paid = m.claim(dave_1)[0]
+    assert paid == 2 * 100 * ONE
+    m.check()
+    m.post_reserve(reserve_for(m))
+    credit = m.series.modellerCredit()
+    m.lock()  # Carol stayed in the cancelled agreement: she left the series, her held fees go to the modeller
+    assert m.series.positionOf(carol_1)["held"] == 0
+    assert m.series.modellerCredit() - credit >= held[carol_1]
+    m.check()
+    refused(m.roll(carol_1, "carol"), "NoOpenNextAgreement")
+    m.claim(carol_1)
+
+    m.open(chain_terms(staking, model_id))
+    m.roll(bob_2, "bob")
+    settle(m, signed, 2, 875 * ONE // 1000)
+    bob_3 = m.execute_roll(bob_2)[0]
+    m.post_reserve(reserve_for(m))
+    m.lock()
+    settle(m, signed, 3, 11 * ONE // 10)
+    assert m.series.price() < mark
+    assert m.series.outcomeOf(bob_3)["fee"] == 0  # no fee on the recovery of a loss below his mark
+    m.claim(bob_3)
+    m.check()
+
+
+def test_f2_a_commitment_rolls_across_several_cancelled_agreements(mirror, signed, staking, model_id):
+    """Two cancels in a row: a position rolled into the first keeps waiting (poke does not release its held
+    fees) and rolls on into the third agreement opened after agreement 0."""
+    m = mirror
+    m.open(chain_terms(staking, model_id))
+    bob = m.deposit("bob", 4)[0]
+    m.post_reserve(200 * ONE)
+    m.lock()
+    settle(m, signed, 0, 13 * ONE // 10)
+    for _ in range(2):
+        m.open(chain_terms(staking, model_id))
+        pid = m.roll(bob, "bob")[0]
+        held = m.series.positionOf(pid)["held"]
+        m.cancel()
+        m.series.poke(pid, {"from": m.accounts["stranger"]})
+        assert m.series.positionOf(pid)["held"] == held > 0
+        m.check()
+        bob = pid
+    m.open(chain_terms(staking, model_id))
+    last = m.roll(bob, "bob")[0]
+    assert m.series.agreement(3)["capital"] == m.series.positionOf(last)["capital"] > 0
+    assert m.series.positionOf(last)["mark"] == 13 * ONE // 10
+    m.check()
+
+
 # ---------------------------------------------------------------------------------------------- F5 and positionOf
 
 # eight losses, each agreement adding fresh capital at a new price; the last loss (x0.995) is the smallest, so

@@ -36,6 +36,7 @@ from backing.model.agreement import ONE, FeeTier, Phase
 from backing.model.series import Commitment, example_terms
 from backing.onchain.series import SeriesMirror, create_series, post_lockup
 from support.chain import MIN_ROUND_SPACING
+from support import fuzz
 from support.series import check_invariants
 
 DAY = 86400
@@ -49,6 +50,7 @@ GROWTHS = [ONE, 12 * ONE // 10, 8 * ONE // 10, 13 * ONE // 10 + 7, 9 * ONE // 10
            ONE + 1, 6 * ONE // 10, 15 * ONE // 10, 0]
 STATS = {}
 REFUSED = {}
+PATHS = {}  # paths taken that the issue's findings are about, by name
 
 
 def economics(kind: int, staking: str, model_id: str):
@@ -85,6 +87,7 @@ class SeriesMachine:
         cls.model_id = model_id
 
     def setup(self):
+        fuzz.count("series", "runs")
         self.m = SeriesMirror(self.series, self.token, self.accounts, self.staking)
         self.econ = 0
         self.steps = 0
@@ -342,6 +345,16 @@ class SeriesMachine:
         if st_mode == 0:  # rare: a cancellation ends the open agreement's part of the run
             self._count(self._act("cancel", "modeller", lambda: self.m.cancel()))
 
+    def rule_cancel_and_reopen(self, st_mode):
+        """Issue 21 F2: the modeller cancels the open agreement and opens another with the same economics. The
+        positions waiting to roll out of the agreement before it, and those rolled into it, roll on into the new
+        one with their marks (the model's rules; the mirror checks the chain keeps the same books)."""
+        if st_mode < 3 and self.model.agreements and self.model.agreements[-1].phase == Phase.Open:
+            out = self._count(self._act("cancel", "modeller", lambda: self.m.cancel()))
+            if isinstance(out, tuple):
+                PATHS["cancel-and-reopen"] = PATHS.get("cancel-and-reopen", 0) + 1
+                self.rule_open(0)
+
     def rule_collect(self, st_mode):
         if st_mode == 0 and self.series.modellerCredit():
             self.series.collect({"from": self.accounts["outsider"]}, silent=True)
@@ -353,6 +366,9 @@ class SeriesMachine:
     def invariant_model(self):
         check_invariants(self.model)
         self.steps += 1
+        invariants = sum(1 for name in dir(SeriesMachine) if name.startswith("invariant_"))
+        fuzz.count("series", "steps")
+        fuzz.count("series", "invariant_checks", invariants)
 
     def invariant_lifecycle_on_chain(self):
         """Read from the chain alone (the model can share a bug, as it did H-1's): at most one agreement locked or
@@ -394,8 +410,10 @@ def test_series_state_machine(state_machine, series_factory, token, signed, mode
     series = create_series(series_factory, model_id, modeller, clone=True)
     names = {"modeller": modeller, "outsider": outsider, **dict(zip(NAMES, backers))}
     state_machine(SeriesMachine, series, token, signed, names, staking.address, model_id,
-                  settings={"stateful_step_count": 30, "max_examples": 14})
+                  settings=fuzz.budget(examples=14, steps=30))
     print("final phases per run:", STATS)
     print("refusals:", REFUSED)
+    print("paths:", PATHS)
+    fuzz.report("series", paths=PATHS, refusals=REFUSED, chain_only_checks=CHECKED)
     print("chain-only invariant checks:", CHECKED)
     assert CHECKED, "no chain-only invariant was checked"

@@ -16,6 +16,7 @@ from brownie import chain
 from brownie.test import strategy
 
 from backing.model.agreement import ONE, Agreement, ContractError, Phase, index_path, lock_amounts
+from support import fuzz
 from support.chain import MIN_ROUND_SPACING, reverts_with, set_allowance
 
 DAY = 86400
@@ -60,6 +61,7 @@ class AgreementMachine:
         cls.first_round = oracle.modelInfo(model_id)[2]
 
     def setup(self):
+        fuzz.count("agreement", "runs")
         self.model = Agreement(self.terms, str(self.modeller))
         self.minted = {str(p): 0 for p in self.parties}
         self.returns = []  # posted round returns, from first_round on
@@ -311,6 +313,12 @@ class AgreementMachine:
     def invariant_claims(self):
         assert self.agreement.claimsRemaining() == (self.model.claims_remaining if self.model.phase != Phase.Open else 0)
 
+    def invariant_zz_counted(self):
+        """Counts the step for `make fuzz`'s report (runs last: hypothesis orders invariants by name)."""
+        fuzz.count("agreement", "steps")
+        fuzz.count("agreement", "invariant_checks",
+                   sum(1 for name in dir(AgreementMachine) if name.startswith("invariant_")) - 1)
+
 
 def test_agreement_state_machine(state_machine, make_agreement, token, oracle, signed, modeller, staking,
                                  backers, outsider, model_id):
@@ -329,6 +337,8 @@ def test_agreement_state_machine(state_machine, make_agreement, token, oracle, s
     )
     state_machine(
         AgreementMachine, token, oracle, agreement, terms, signed, modeller, staking, backers, outsider, model_id,
-        settings={"stateful_step_count": 25, "max_examples": 15},
+        settings=fuzz.budget(examples=15, steps=25),
     )
-    print("phases reached:", {p: PHASES_REACHED.count(p) for p in set(PHASES_REACHED)})
+    phases = {p: PHASES_REACHED.count(p) for p in set(PHASES_REACHED)}
+    print("phases reached:", phases)
+    fuzz.report("agreement", phases_reached=phases)  # cumulative over the variants: the last line counts
