@@ -348,6 +348,8 @@ _SERIES: dict[str, Message] = {
         f"the position holds {_n(a, 1)} NMR; {_n(a, 0)} NMR were asked for: ask for at most {_n(a, 1)} NMR"),
     "NoOpenNextAgreement": lambda a, c: (
         f"no agreement after {_a(a, 0)} is open to roll into: the modeller opens the next agreement first"),
+    "RollWindowOpen": lambda a, c: (
+        f"the positions of the previous agreement may still roll in until {_when(_a(a, 0))}: lock after that"),
     "TermsMismatch": lambda a, c: (
         f"the terms consented to differ from agreement {_a(a, 0)}'s: read its terms again and consent to them"),
     "PositionClaimed": lambda a, c: f"position {_a(a, 0)} has already been claimed or rolled",

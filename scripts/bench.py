@@ -40,7 +40,7 @@ from web3.exceptions import TransactionNotFound
 from backing.onchain.oracle import OracleParams, deploy_oracle, signer_keys
 from backing.model.agreement import ONE, Terms
 from backing.model.series import example_terms
-from backing.onchain.series import ALL, create_series, deploy_series_factory, terms_args
+from backing.onchain.series import ALL, create_series, deploy_series_factory, terms_args, wait_for_rolls
 from oracle import typed_data as td
 from oracle.typed_data import Report
 
@@ -560,6 +560,7 @@ class Bench:
         _, a_erin = self.series_deposit(series, erin)
         tx, _ = self.series_deposit(series, alice)
         rec("deposit_topup", "`deposit` (top-up of a position)", tx, "the backer's position already holds capital")
+        wait_for_rolls(series)  # the rolls' window after a settlement (issue 12 M-2)
         tx = series.lock(self.tx(self.modeller))
         rec("lock", "`lock` (first agreement)", tx,
             "price P_start, fresh capital's mark, one cohort; staked capital to the staking address")
@@ -599,6 +600,7 @@ class Bench:
         # agreement 1: a loss (the clawback covers it first, then the reserve)
         _, b_erin = self.series_deposit(series, erin)
         self.series_reserve(series, 1, terms1)
+        wait_for_rolls(series)  # the rolls' window after a settlement (issue 12 M-2)
         series.lock(self.tx(self.modeller))
         self.series_rounds(series, model_id, 1, scores=LOSS_SCORES)
         tx = series.mature(1, self.tx(self.modeller))
@@ -633,6 +635,7 @@ class Bench:
             if index == past:
                 break
             self.series_reserve(series, index, terms)
+            wait_for_rolls(series)  # the rolls' window after a settlement (issue 12 M-2)
             series.lock(self.tx(self.modeller))
             self.series_rounds(series, model_id, index)
             series.mature(index, self.tx(self.modeller))
@@ -644,6 +647,7 @@ class Bench:
         _, d_pid = self.series_deposit(series, dave)
         assert series.agreement(index)["positions"] == n + 3
         self.series_reserve(series, index, terms)
+        wait_for_rolls(series)  # the rolls' window after a settlement (issue 12 M-2)
         lock = series.lock(self.tx(self.modeller))
         self.series_open(series, model_id)
         series.roll(d_pid, ALL, 0, series.agreement(index + 1)["termsHash"], self.tx(dave))

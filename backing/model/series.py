@@ -42,6 +42,7 @@ from backing.model.agreement import (
 )
 
 MAX_COHORTS = 8
+ROLL_WINDOW = 3600  # seconds after a settlement (or the next agreement's opening) before the next lock (M-2)
 MAX_OWNER_POSITIONS = 8  # an owner's positions in one agreement (the contract updates them all when his tier moves)
 MAX_CLAWBACK_AGREEMENTS = 4
 MAX_COMMITMENT_AGREEMENTS = 8
@@ -199,6 +200,9 @@ class Series:
         self.agreements: list[SeriesAgreement] = []
         self.price = ONE
         self.ended = False
+        # the positions waiting to roll could last start rolling at this time (a settlement, or the opening of the
+        # next agreement if later): the next lock waits ROLL_WINDOW after it
+        self.rolls_open_since = 0
         self.escrow = 0
         self.balance = 0
         self.transfers: dict = {}
@@ -269,6 +273,12 @@ class Series:
             return None
         return latest
 
+    def lockable_at(self) -> int:
+        """The earliest time the latest agreement may lock as far as the rolls' window goes (issue 12 M-2): ROLL_WINDOW
+        after the previous settlement (or its own opening, if later), when some agreement before it ran; else 0."""
+        a = self._latest()
+        return self.rolls_open_since + ROLL_WINDOW if self._previous_plus_one(a) else 0
+
     @staticmethod
     def _rolled_in(p: Position, a: SeriesAgreement) -> bool:
         """Rolled into ``a``, which was then cancelled: it keeps mark, held fees and commitment and may roll on."""
@@ -300,6 +310,7 @@ class Series:
         last = self.agreements[-1] if self.agreements else None
         skipped = last.cancelled_before + 1 if last is not None and last.phase == Phase.Cancelled else 0
         self.agreements.append(SeriesAgreement(len(self.agreements), terms, cancelled_before=skipped))
+        self.rolls_open_since = now
         return len(self.agreements) - 1
 
     def post_reserve(self, caller: str, amount: int, index: int | None = None) -> None:
@@ -395,6 +406,9 @@ class Series:
             raise ContractError("SeriesWipedOut")
         if self.ended:
             raise ContractError("SeriesEnded")
+        if now < self.lockable_at():
+            # something could roll in: the rolls get their window after the settlement (issue 12 M-2)
+            raise ContractError("RollWindowOpen", self.lockable_at())
         for w in waiting:
             for p in w.positions.values():
                 self._release(p)
@@ -569,10 +583,11 @@ class Series:
         a.deadline = now + t.wind_down
         a.phase = Phase.Matured
         if a.due == 0:
-            self._settle(a)
+            self._settle(a, now)
         return a.due
 
-    def repay(self, payer: str, amount: int) -> None:
+    def repay(self, payer: str, amount: int, now: int) -> None:
+        """Repay ``amount`` at time ``now``; the last repayment settles the agreement."""
         a = self._matured()
         if amount == 0:
             raise ContractError("ZeroAmount")
@@ -582,7 +597,7 @@ class Series:
         a.repaid += amount
         self._flow(payer, -amount, a)
         if amount == outstanding:
-            self._settle(a)
+            self._settle(a, now)
 
     def _matured(self) -> SeriesAgreement:
         for a in self.agreements:
@@ -590,8 +605,9 @@ class Series:
                 return a
         raise ContractError("WrongPhase", int(self._latest().phase))
 
-    def _settle(self, a: SeriesAgreement) -> None:
+    def _settle(self, a: SeriesAgreement, now: int) -> None:
         a.phase = Phase.Settled
+        self.rolls_open_since = now  # the rolls out of it may start: the next lock waits ROLL_WINDOW
         a.reserve_used = 0 if a.gain else min(a.reserve, a.cover_bound)
         a.reserve_returned = a.reserve - a.reserve_used
         self._flow(self.modeller, a.reserve_returned, a)
@@ -850,6 +866,7 @@ def worked_example() -> tuple[Series, list[str]]:
         a = s.agreements[a_index]
         need = a.terms.base.required_reserve(a.capital - a.capital * a.terms.base.upfront_fee_bps // BPS)
         s.post_reserve(M, need, a_index)
+        now = max(now, s.lockable_at())  # the rolls' window first
         s.lock(M, now)
         say(f"Agreement {a_index} locks at price P_start = {nmr(a.p_start)}: capital {nmr(a.locked.capital)}, "
             f"reserve {nmr(a.reserve)}, live cohorts {s.live_cohorts(a_index)}.")
@@ -869,7 +886,7 @@ def worked_example() -> tuple[Series, list[str]]:
             + (f" (fee lower bound {nmr(a.fee_lower_bound)})" if a.gain else
                f"; reserve used {nmr(min(a.reserve, a.cover_bound))} (cover bound {nmr(a.cover_bound)})") + ".")
         if due:
-            s.repay(M, due)
+            s.repay(M, due, now)
         for p in positions(a):
             held = sum(p.held.values())
             if a.gain:
@@ -884,6 +901,12 @@ def worked_example() -> tuple[Series, list[str]]:
         say(f"  Series price is now {nmr(s.price)}; released to the modeller so far "
             f"{nmr(sum(x[2] for x in s.log if x[0] == 'release'))}.")
 
+    def next_terms() -> SeriesTerms:
+        """The next agreement opens for two days: it locks after its predecessor settles and the rolls' window."""
+        t = example_terms(now)
+        return SeriesTerms(replace(t.base, open_until=now + 2 * 86400), t.clawback_bps, t.clawback_agreements,
+                           t.commitments)
+
     terms = example_terms(now)
     s.open_agreement(M, terms, now)
     alice = s.deposit("alice", 10, now, commit=3)
@@ -892,8 +915,8 @@ def worked_example() -> tuple[Series, list[str]]:
     say("Agreement 0 opens. Alice deposits 10 units committing to 3 agreements (15%), Bob 5 units (20%), "
         "Erin 2 units committing to 3 agreements.")
     lock_and_run(0, EXAMPLE_GROWTH[0])
-    s.open_agreement(M, example_terms(now), now)
-    s.roll(bob, "bob", amount=60 * ONE, terms=example_terms(now))
+    s.open_agreement(M, next_terms(), now)
+    s.roll(bob, "bob", amount=60 * ONE, terms=next_terms())
     say("Agreement 1 opens with the same economics. Bob consents to roll 60 NMR of his claim.")
     mature_and_settle(0, EXAMPLE_GROWTH[0])
     a1_alice = s.execute_roll(alice)
@@ -904,7 +927,7 @@ def worked_example() -> tuple[Series, list[str]]:
     say(f"Erin leaves early (committed through agreement 2): charge-back {nmr(s.position(erin)[0].charged_back)}, "
         f"she receives {nmr(paid)}.")
     lock_and_run(1, EXAMPLE_GROWTH[1])
-    s.open_agreement(M, example_terms(now), now)
+    s.open_agreement(M, next_terms(), now)
     carol = s.deposit("carol", 10, now)
     say("Agreement 2 opens. Carol, a late entrant, deposits 10 units.")
     mature_and_settle(1, EXAMPLE_GROWTH[1])
@@ -916,7 +939,7 @@ def worked_example() -> tuple[Series, list[str]]:
     dave = s.transfer(carol, "carol", "dave", 500 * ONE)
     say(f"Mid-lockup Carol sells half her position (500 NMR of capital) to Dave (#{dave}): same mark "
         f"{nmr(s.position(dave)[0].mark)}; each now holds 5 units' worth, so each is at the base tier.")
-    s.open_agreement(M, example_terms(now), now)
+    s.open_agreement(M, next_terms(), now)
     mature_and_settle(2, EXAMPLE_GROWTH[2])
     nxt = {}
     for pid, who in ((a2_alice, "alice"), (a2_bob, "bob"), (carol, "carol"), (dave, "dave")):

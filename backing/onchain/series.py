@@ -136,7 +136,10 @@ class SeriesMirror:
         return self._both(lambda: self.model.withdraw(name, units, commit=commit),
                           lambda: self.series.withdraw(units, commit or 0, {"from": self._acct(name)}, silent=True))
 
-    def lock(self):
+    def lock(self, wait: bool = True):
+        """Lock the open agreement; with `wait`, first let the rolls' window pass (issue 12 M-2)."""
+        if wait:
+            wait_for_rolls(self.series)
         out = self._both(lambda: self.model.lock("modeller", self.now()),
                          lambda: self.series.lock({"from": self._acct("modeller")}, silent=True))
         if not isinstance(out, ContractError):
@@ -174,7 +177,7 @@ class SeriesMirror:
         a = self.model.agreements[index]
         amount = a.due - a.repaid if amount is None else amount
         self._fund(payer, amount)
-        out = self._both(lambda: self.model.repay(payer, amount),
+        out = self._both(lambda: self.model.repay(payer, amount, self.now()),
                          lambda: self.series.repay(index, amount, {"from": self._acct(payer)}, silent=True))
         if not isinstance(out, ContractError):
             self._poke_all(*self._settled_and_open(index))
@@ -298,6 +301,24 @@ class SeriesMirror:
         flows = self.flows()
         for name, amount in m.transfers.items():
             assert flows.get(name, 0) == amount, ("flow", name, flows.get(name, 0), amount)
+
+
+def wait_for_rolls(series) -> None:
+    """Let the chain's clock pass the series' rolls window, if its latest agreement has one to wait for (issue 12
+    M-2): a few seconds past it, so that the reference model, which reads the clock before each transaction, agrees.
+    """
+    from brownie import chain
+
+    count = series.agreementCount()
+    if count == 0:
+        return
+    latest = series.agreement(count - 1)
+    if latest["phase"] != 0:  # not open: lock will refuse for its own reason
+        return
+    until = series.rollsOpenUntil()
+    if until and chain.time() < until + 5:
+        chain.sleep(until + 5 - chain.time())
+        chain.mine()
 
 
 def post_lockup(signed, series, index: int, growth: int, lockup_rounds: int) -> None:

@@ -38,6 +38,10 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     uint256 public constant ONE = 1e18; //                   the series price starts at 1
     uint256 public constant MAX_COHORTS = 8;
     uint256 public constant MAX_OWNER_POSITIONS = 8; //      an owner's positions in one agreement
+    /// @notice After a settlement (or the opening of the next agreement, if later) the next agreement cannot lock
+    ///         for this long, so that consented and standing rolls can be executed (by anyone) and backers can roll:
+    ///         a settlement and a lock in one bundle would make every roll lapse (issue 12 M-2).
+    uint256 public constant ROLL_WINDOW = 1 hours;
 
     /// @notice The staked token (NMR), the oracle and the factory: the implementation's, shared by every clone.
     IERC20 public immutable token;
@@ -113,6 +117,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
             _s.agreements[index].config, index, terms, feeLadder, clawbackBps, clawbackAgreements, commitments
         );
         _s.agreementCount = uint64(index + 1);
+        _s.rollsOpenSince = uint40(block.timestamp);
     }
 
     /// @notice Post or top up the reserve of an agreement (Open or Locked).
@@ -202,6 +207,11 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         uint256 priceStart = price;
         if (priceStart == 0) revert SeriesWipedOut();
         if (ended) revert SeriesEnded();
+        if (_s.previousPlusOne(index) != 0) {
+            // something could roll in: give the rolls their window first
+            uint256 rollsUntil = uint256(_s.rollsOpenSince) + ROLL_WINDOW;
+            if (block.timestamp < rollsUntil) revert RollWindowOpen(rollsUntil);
+        }
         // the next round, checked for this model as an agreement's lock checks it: registered, started, its index
         // not wiped out or too small to measure a lockup (IndexTooLow; issue 20 N-3)
         uint256 start = oracle.startRoundFor(modelId);
@@ -470,6 +480,14 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
 
     // ======================================================================================== views
 
+    /// @notice When the open agreement may lock as far as the rolls' window goes (`RollWindowOpen`); 0: no window
+    ///         (nothing before it ran).
+    function rollsOpenUntil() external view returns (uint256) {
+        uint256 count = _s.agreementCount;
+        if (count == 0 || _s.previousPlusOne(count - 1) == 0) return 0;
+        return uint256(_s.rollsOpenSince) + ROLL_WINDOW;
+    }
+
     /// @notice Agreements opened so far.
     function agreementCount() external view returns (uint256) {
         return _s.agreementCount;
@@ -597,6 +615,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         uint256 priceEnd = a.priceEnd;
         price = priceEnd;
         _s.livePlusOne = 0;
+        _s.rollsOpenSince = uint40(block.timestamp);
         emit SeriesSettled(index, used, returned, priceEnd);
         _s.credit(returned);
         if (priceEnd == 0) {

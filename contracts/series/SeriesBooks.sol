@@ -94,6 +94,9 @@ library SeriesBooks {
         // the agreement that is Locked or Matured, plus one (0: none): at most one at a time, `lock` waits for it
         // (in the agreement count's slot, which is non-zero by then, so setting it costs no fresh-slot write)
         uint32 livePlusOne;
+        // when the positions waiting to roll could last start rolling into the open agreement: its predecessor's
+        // settlement, or its own opening if later; `lock` waits ROLL_WINDOW after it (issue 12 M-2)
+        uint40 rollsOpenSince;
         uint256 escrow; //          held fees in escrow (all positions)
         uint256 modellerCredit; //  NMR credited to the modeller, not yet collected
         uint256 positionCount; //   positions created so far (ids start at 1)

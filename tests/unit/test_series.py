@@ -35,11 +35,17 @@ def run(s: Series, index: int, growth: int, repay: bool = True) -> int:
     a = s.agreements[index]
     t = a.terms.base
     s.post_reserve(M, t.required_reserve(a.capital - a.capital * t.upfront_fee_bps // BPS) + 1, index)
-    s.lock(M, 0)
+    s.lock(M, lockable(s))
     due = s.mature(1, ONE, growth)
     if repay and due:
-        s.repay(M, due)
+        s.repay(M, due, 0)
     return due
+
+
+def lockable(s: Series) -> int:
+    """The first time the latest agreement may lock: after the rolls' window (issue 12 M-2; the tests' clock is 0
+    until then, and the terms' deposit windows run for a day)."""
+    return s.lockable_at()
 
 
 def fees_of(s: Series, pid: int) -> int:
@@ -102,11 +108,11 @@ def test_single_agreement_matches_reference_payouts():
         reserve = base.required_reserve(s.agreements[0].capital - s.agreements[0].capital * 150 // BPS)
         s.post_reserve(M, reserve)
         ref.post_reserve(M, reserve)
-        s.lock(M, 0)
+        s.lock(M, lockable(s))
         ref.lock(M, 0, 1)
         due = s.mature(1, ONE, growth)
         if due:
-            s.repay(M, due)
+            s.repay(M, due, 0)
         m = ref.mature(1, ONE, growth)
         if m.amount_due:
             ref.repay(M, m.amount_due)
@@ -235,7 +241,7 @@ def test_transfer_carries_mark_held_fees_commitment_and_recomputes_tier():
     s.roll(r0, "R")
     run_lock = s.agreements[1]
     s.post_reserve(M, 10**30, 1)
-    s.lock(M, 0)
+    s.lock(M, lockable(s))
     pa = run_lock.positions[a1]
     held, disc, cap = dict(pa.held), pa.discount, pa.capital
     for to, name in ((M, "TransferToModeller"), (SERIES, "TransferToAgreement"), (STAKING, "TransferToAgreement"),
@@ -288,7 +294,7 @@ def test_cap_rule_lifts_the_cheapest_pair():
     s.open_agreement(M, t, 0)
     a, b, c = s.roll(a, "A"), s.roll(b, "B"), s.deposit("C", 10, 0)
     s.post_reserve(M, 10**30, 4)
-    s.lock(M, 0)
+    s.lock(M, lockable(s))
     ag = s.agreements[4]
     assert ag.cap_merges == [(ag.p_start, p12)]
     assert ag.positions[c].mark == p12 == ag.positions[b].mark
@@ -348,7 +354,7 @@ def test_phase_and_caller_errors():
     expect("ReserveTooSmall", s.lock, M, 0)
     expect("NotModeller", s.lock, "A", 0)
     s.post_reserve(M, 100 * ONE)
-    s.lock(M, 0)
+    s.lock(M, lockable(s))
     expect("WrongPhase", s.deposit, "A", 1, 0)
     expect("WrongPhase", s.claim, a)
     expect("NoOpenNextAgreement", s.roll, a, "A")
@@ -359,9 +365,9 @@ def test_phase_and_caller_errors():
     expect("RoundsOutstanding", s.mature, 1, ONE, ONE, last_final=3)
     expect("PreviousNotSettled", s.lock, M, 0)
     s.mature(1, ONE, 2 * ONE)
-    expect("RepaymentExceedsDue", s.repay, M, 10**30)
+    expect("RepaymentExceedsDue", s.repay, M, 10**30, 0)
     expect("WrongPhase", s.execute_roll, a)
-    s.repay(M, s.agreements[0].due)
+    s.repay(M, s.agreements[0].due, 0)
     expect("NoConsent", s.execute_roll, a)
     s.claim(a)
     expect("PositionClaimed", s.claim, a)
@@ -377,17 +383,17 @@ def test_nothing_to_roll_after_a_wipe_out():
     s.open_agreement(M, terms(), 0)
     a = s.deposit("A", 1, 0)
     s.post_reserve(M, 10**20)
-    s.lock(M, 0)
+    s.lock(M, lockable(s))
     s.open_agreement(M, terms(), 0)
     s.roll(a, "A")
     s.mature(1, ONE, 0)  # V = 0: the reserve covers the burn share
-    s.repay(M, 1) if s.agreements[0].phase == Phase.Matured else None
+    s.repay(M, 1, 0) if s.agreements[0].phase == Phase.Matured else None
     assert s.agreements[0].positions[a].claimable == 50 * ONE
     assert s.ended and s.price == 0
     s2 = Series(M)
     s2.open_agreement(M, terms(burn_share_bps=0, reserve_ratio_bps=0), 0)
     b = s2.deposit("B", 1, 0)
-    s2.lock(M, 0)
+    s2.lock(M, lockable(s2))
     s2.open_agreement(M, terms(), 0)
     s2.roll(b, "B")
     s2.mature(1, ONE, 0)
@@ -404,7 +410,7 @@ def test_a_wiped_out_series_cancels_its_open_agreement():
     s.open_agreement(M, terms(), 0)
     a = s.deposit("A", 1, 0)
     s.post_reserve(M, 10**20)
-    s.lock(M, 0)
+    s.lock(M, lockable(s))
     s.open_agreement(M, terms(), 0)
     b = s.deposit("B", 2, 0)
     s.post_reserve(M, 7 * ONE, 1)
@@ -435,12 +441,12 @@ def test_one_live_agreement_at_a_time():
     e = expect("PreviousNotSettled", s.lock, M, 0)
     assert e.args_ == (0,)
     check_invariants(s)
-    s.repay(M, s.agreements[0].due)
-    s.lock(M, 0)
+    s.repay(M, s.agreements[0].due, 0)
+    s.lock(M, lockable(s))
     assert s.agreements[2].p_start == s.agreements[0].p_end == 12 * ONE // 10
     check_invariants(s)
     s.mature(1, ONE, ONE)  # flat
-    s.repay(M, s.agreements[2].due) if s.agreements[2].phase == Phase.Matured else None
+    s.repay(M, s.agreements[2].due, 0) if s.agreements[2].phase == Phase.Matured else None
     assert s.agreements[2].positions[b].fee == 0 and s.price == 12 * ONE // 10
     check_invariants(s)
     assert a in s.agreements[0].positions
@@ -535,7 +541,7 @@ def test_random_series(data):
             check_invariants(s)
             continue
         s.post_reserve(M, tb.required_reserve(a.capital) + draw(st.integers(1, 10**18)))
-        s.lock(M, 0)
+        s.lock(M, lockable(s))
         check_invariants(s)
         for _ in range(draw(st.integers(0, 2))):
             p = draw(st.sampled_from(sorted(a.positions.values(), key=lambda x: x.id)))
@@ -558,10 +564,10 @@ def test_random_series(data):
         check_invariants(s)
         if due and draw(st.integers(0, 7)) == 0:
             if due > 1 and draw(st.booleans()):
-                s.repay(M, draw(st.integers(1, due - 1)))
+                s.repay(M, draw(st.integers(1, due - 1)), 0)
             s.declare_default(10**9)
         elif due:
-            s.repay(M, due)
+            s.repay(M, due, 0)
         check_invariants(s)
     # wind up: whatever is still matured defaults, everyone claims what is left
     for a in s.agreements:
@@ -609,7 +615,7 @@ def test_an_approved_operator_transfers_for_the_owner_until_revoked():
     a = s.deposit("A", 10, 0)
     a0 = s.agreements[0]
     s.post_reserve(M, 10**30, 0)
-    s.lock(M, 0)
+    s.lock(M, lockable(s))
     with pytest.raises(ContractError) as e:
         s.transfer(a, "market", "B", ONE)
     assert e.value.name == "NotOwner"
@@ -660,11 +666,11 @@ def _settled_with_commitment_and_consent():
     alice = s.deposit("alice", 10, 0, commit=3)
     bob = s.deposit("bob", 5, 0)
     s.post_reserve(M, 10**30, 0)
-    s.lock(M, 0)
+    s.lock(M, lockable(s))
     s.open_agreement(M, terms(), 0)
     s.roll(bob, "bob")
     s.mature(1, ONE, 12 * ONE // 10)
-    s.repay(M, s.agreements[0].due)
+    s.repay(M, s.agreements[0].due, 0)
     return s, alice, bob
 
 
@@ -698,7 +704,7 @@ def test_f3_l4_nobody_pushes_a_position_on_a_receiver_who_did_not_accept():
     victim = s.deposit("victim", 999, 0)
     pusher = s.deposit("pusher", 10, 0)
     s.post_reserve(M, 10**30, 0)
-    s.lock(M, 0)
+    s.lock(M, lockable(s))
     expect("TransferNotAccepted", s.transfer, pusher, "pusher", "victim", ONE)  # re-tiering
     expect("TransferNotAccepted", s.transfer, pusher, "pusher", "victim", 1)  # one of eight 1-wei pushes
     assert s.positions_of("victim", 0) == [victim]
@@ -729,7 +735,7 @@ def test_f5_dust_cannot_steer_the_merge_onto_fresh_capital():
     s.open_agreement(M, t, 0)
     b, d, f = s.roll(b, "B"), s.roll(d, "D", amount=1), s.deposit("F", 10, 0)
     s.post_reserve(M, 10**30, 3)
-    s.lock(M, 0)
+    s.lock(M, lockable(s))
     a = s.agreements[3]
     assert a.cap_merges == [(12 * ONE // 10, 15 * ONE // 10)]  # the dust is lifted, not F
     assert a.positions[f].mark == a.p_start < 12 * ONE // 10
@@ -745,7 +751,7 @@ def test_a_consent_can_be_revoked():
     alice = s.deposit("alice", 10, 0, commit=3)
     bob = s.deposit("bob", 5, 0)
     s.post_reserve(M, 10**30, 0)
-    s.lock(M, 0)
+    s.lock(M, lockable(s))
     s.open_agreement(M, terms(), 0)
     s.roll(bob, "bob", amount=ONE)
     expect("NotOwner", s.roll, bob, "alice", amount=0)
@@ -753,7 +759,7 @@ def test_a_consent_can_be_revoked():
     expect("NoConsent", s.roll, bob, "bob", amount=0)
     expect("NoConsent", s.roll, alice, "alice", amount=0)
     s.mature(1, ONE, 12 * ONE // 10)
-    s.repay(M, s.agreements[0].due)
+    s.repay(M, s.agreements[0].due, 0)
     expect("NoConsent", s.execute_roll, bob)
     assert s.execute_roll(alice)
 
@@ -795,3 +801,34 @@ def test_f2_cancel_and_reopen_keeps_marks_held_fees_and_commitments():
     run(s, 3, 11 * ONE // 10)
     assert s.price < 12 * ONE // 10 and fees_of(s, bob_3) == 0
     check_invariants(s)
+
+
+def test_m2_the_next_lock_waits_for_the_rolls_window():
+    """Issue 12 M-2: a settlement and the next lock in one bundle let no consented or standing roll run. The next
+    agreement locks ROLL_WINDOW after the settlement (or after its own opening, if later); the first one at once."""
+    from backing.model.series import ROLL_WINDOW
+
+    s = Series(M)
+    t = terms(clawback_bps=0, clawback_agreements=0, commitments=())
+    s.open_agreement(M, t, 0)
+    assert s.lockable_at() == 0
+    bob = s.deposit("B", 10, 0)
+    s.post_reserve(M, 10**30, 0)
+    s.lock(M, 0)  # nothing before it: no window
+    s.open_agreement(M, t, 100)
+    s.deposit("C", 2, 100)
+    s.roll(bob, "B")
+    s.mature(500, ONE, 12 * ONE // 10)
+    s.repay(M, s.agreements[0].due, 700)
+    s.post_reserve(M, 10**30, 1)
+    e = expect("RollWindowOpen", s.lock, M, 700)
+    assert e.args_ == (700 + ROLL_WINDOW,) and s.lockable_at() == 700 + ROLL_WINDOW
+    expect("RollWindowOpen", s.lock, M, 700 + ROLL_WINDOW - 1)
+    s.execute_roll(bob)  # the window is what lets the consent run
+    s.lock(M, 700 + ROLL_WINDOW)
+    assert s.agreements[1].capital > 2 * t.base.unit_size
+    # an agreement opened after the settlement: the window starts at its opening (a cancel-and-reopen cannot skip it)
+    s.mature(900 + ROLL_WINDOW, ONE, ONE)
+    s.repay(M, s.agreements[1].due, 1000 + ROLL_WINDOW) if s.agreements[1].phase == Phase.Matured else None
+    s.open_agreement(M, t, 5000 + ROLL_WINDOW)
+    assert s.lockable_at() == 5000 + 2 * ROLL_WINDOW

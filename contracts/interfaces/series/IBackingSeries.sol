@@ -93,6 +93,9 @@ interface IBackingSeries is IBackingAgreement {
     ///         that is not cancelled lies between them (it locked without the position). Wait for the modeller to
     ///         open the next agreement, or claim.
     error NoOpenNextAgreement(uint256 index);
+    /// @notice The open agreement cannot lock before `until`: the positions of the agreement before it have
+    ///         ROLL_WINDOW after its settlement (or after this agreement opened) to roll in. Lock at `until`.
+    error RollWindowOpen(uint256 until);
     error TermsMismatch(uint256 index);
     error PositionClaimed(uint256 positionId);
     error NoConsent(uint256 positionId);

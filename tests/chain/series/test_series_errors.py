@@ -11,7 +11,7 @@ from brownie import BackingSeries, chain
 from backing.onchain.agreement import set_allowance
 from backing.model.agreement import ONE
 from backing.model.series import Commitment, example_terms
-from backing.onchain.series import ALL, create_series, post_lockup, terms_args
+from backing.onchain.series import ALL, create_series, post_lockup, terms_args, wait_for_rolls
 from support.chain import MIN_ROUND_SPACING, expect_event, reverts_with
 
 ZERO = "0x" + "00" * 20
@@ -52,6 +52,7 @@ def h(series, token, signed, modeller, staking, model_id, backers):
                 self.open()
             ids = [self.deposit(backers[who], units, commit).return_value for who, units, commit in deposits]
             self.reserve(index, sum(u for _, u, _ in deposits) * ONE)
+            wait_for_rolls(series)
             series.lock({"from": modeller})
             return ids
 
@@ -206,6 +207,11 @@ def test_one_live_agreement_at_a_time(h, series, modeller, bob, signed):
     due = series.agreement(0)["amountDue"]
     h.fund(modeller, due)
     series.repay(0, due, {"from": modeller})
+    until = series.rollsOpenUntil()
+    assert until == chain[-1].timestamp + series.ROLL_WINDOW() == chain[-1].timestamp + 3600
+    with reverts_with("RollWindowOpen", until):  # issue 12 M-2: not in the settlement's bundle
+        series.lock({"from": modeller})
+    wait_for_rolls(series)
     _fresh_schedule(signed)
     series.lock({"from": modeller})
     assert series.agreement(2)["priceStart"] == series.agreement(0)["priceEnd"] == series.price() == 12 * ONE // 10

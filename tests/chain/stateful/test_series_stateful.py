@@ -204,7 +204,7 @@ class SeriesMachine:
         self.rule_deposit_more(0, st_units)
         self.rule_deposit(st_who, 1 + st_units, st_mode % 6)
         self.rule_post_reserve(1, False)
-        self.rule_lock()
+        self.rule_lock(True)
         if st_mode == 7 or self.model.agreements[0].phase != Phase.Locked:
             return
         self.rule_open(st_mode % 4)
@@ -245,9 +245,14 @@ class SeriesMachine:
             amount = max(1, need - (1 if st_mode == 0 else 0) + st_mode * ONE // 7)
         self._count(self.m.post_reserve(amount, a.index))
 
-    def rule_lock(self):
+    def rule_lock(self, st_flag):
+        """Lock after the rolls' window (st_flag), or at once: refused (RollWindowOpen) inside a settlement's window
+        (issue 12 M-2), unless nothing before it ran."""
+        until = self.series.rollsOpenUntil()
+        if not st_flag and until and abs(chain.time() - until) < 30:
+            return  # too close to the window's end: the model's clock and the block's may differ by a second
         self._fresh_schedule()
-        self._count(self.m.lock())
+        self._count(self.m.lock(wait=st_flag))
 
     def rule_mature(self, st_growth):
         """Post the locked agreement's rounds (the index moving by a random growth) and mature it."""
