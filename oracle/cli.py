@@ -10,6 +10,7 @@
     backing oracle ledger list [--db PATH] [--all]
     backing oracle ledger accept --model UUID --round N [--db PATH] [--oracle ADDRESS]
     backing oracle keystore new --out FILE [--password-env NAME | --password-file FILE]
+    backing oracle register|watch|dispute|resolve|signers ...   (oracle.operator_cli: see its --help)
 
 Roles: with ``--sender-keystore`` the process relays (announces, posts, finalizes), signing with its
 ``--keystore`` keys and, if those are fewer than the quorum, collecting co-signatures in ``--signature-dir``.
@@ -19,7 +20,7 @@ password (from the prompt, ``--password-env`` or ``--password-file``; never the 
 
 The ScoreOracle ABI comes from ``--abi``, else $BACKING_ORACLE_ABI, else ``build/contracts/ScoreOracle.json``
 (run ``brownie compile``). Exit codes: see ``oracle.errors`` (0 ok, 1 internal, 2 usage, 3 source, 4 RPC,
-5 chain rejected, 6 quorum not reached)."""
+5 chain rejected, 6 quorum not reached, 7 not confirmed, 8 not enough NMR or ETH)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from pathlib import Path
 
 from oracle.abi import load_abi
 from oracle.errors import (EXIT_INTERNAL, EXIT_OK, EXIT_RPC, EXIT_SOURCE, EXIT_USAGE, NETWORK_ERRORS, KeystoreError,
-                           SourceError)
+                           OperatorError, SourceError)
 from oracle.keys import PasswordSource, load_keystore, load_keystores, new_keystore
 from oracle.log import JsonLog
 from oracle.model import report_json
@@ -169,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--out", required=True, metavar="FILE")
     _add_password_options(new)
     new.set_defaults(handler=cmd_keystore_new)
+
+    from oracle import operator_cli  # register, watch, dispute, resolve, signers
+
+    operator_cli.add_parsers(commands)
     return parser
 
 
@@ -470,6 +475,9 @@ def main(argv: list[str] | None = None, out=None, err=None) -> int:
     except UsageError as error:
         print(f"backing oracle: error: {error}", file=err)
         return EXIT_USAGE
+    except OperatorError as error:
+        print(f"backing oracle: error: {error}", file=err)
+        return error.code
 
 
 if __name__ == "__main__":

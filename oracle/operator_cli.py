@@ -1,0 +1,520 @@
+"""The oracle operator's commands beside ``run``: register, watch, dispute, resolve, signers.
+
+    backing oracle register UUID --modeller ADDRESS [--exposure 1] [--first-round N] --keystore FILE ... \\
+                            --sender-keystore FILE [--yes] [--dry-run]
+    backing oracle watch [--once | --interval SECONDS] [--watcher-keystore FILE] [--yes] [--dry-run] [--json] \\
+                         [--model UUID ...] [source options] [--db PATH]
+    backing oracle dispute UUID ROUND --watcher-keystore FILE [--yes] [--dry-run]
+    backing oracle resolve UUID ROUND --keystore FILE ... --sender-keystore FILE [source options] [--yes] [--dry-run]
+    backing oracle signers [--json]
+    backing oracle signers propose --signer ADDRESS ... --quorum K --dispute-quorum D --owner-keystore FILE
+    backing oracle signers execute --sender-keystore FILE      (anyone, once the timelock is over)
+    backing oracle signers cancel --owner-keystore FILE
+    backing oracle signers watcher ADDRESS [--remove] --owner-keystore FILE
+
+Every one takes --rpc URL (default $BACKING_RPC_URL) and --oracle ADDRESS (default $BACKING_ORACLE). What moves
+money or changes the oracle is simulated, summarised and confirmed first (``--yes`` skips the question,
+``--dry-run`` stops after the summary); the owner's changes print the transaction for a multisig with
+``--calldata`` instead of sending. Exit codes: oracle.errors (0 ok, 2 usage, 3 source, 4 RPC, 5 the contract
+refuses, 7 not confirmed, 8 not enough NMR or ETH).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from decimal import Decimal, InvalidOperation
+
+from oracle import cli as base
+from oracle import typed_data as td
+from oracle.abi import load_abi
+from oracle.actions import Step, Transactor, nmr
+from oracle.errors import (EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, EXIT_RPC, EXIT_SOURCE, EXIT_USAGE, NETWORK_ERRORS,
+                           KeystoreError, OperatorError, SourceError, plain)
+from oracle.keys import load_keystore, load_keystores
+from oracle.service import ModelEntry, OracleService, ServiceConfig
+from oracle.units import fixed_decimal
+from oracle.validate import Limits
+from oracle.watch import DISPUTED, ZERO_ADDRESS, Watcher, dispute_steps
+
+UsageError = base.UsageError
+
+
+# ---------------------------------------------------------------------------------------------- options
+
+
+def _chain_options(parser) -> None:
+    parser.add_argument("--rpc", default=os.environ.get("BACKING_RPC_URL"), metavar="URL",
+                        help="JSON-RPC endpoint (default $BACKING_RPC_URL)")
+    parser.add_argument("--oracle", type=base._address, default=os.environ.get("BACKING_ORACLE"), metavar="ADDRESS",
+                        help="ScoreOracle address (default $BACKING_ORACLE)")
+    parser.add_argument("--abi", metavar="PATH", help="ScoreOracle ABI (brownie artifact or ABI list)")
+
+
+def _send_options(parser) -> None:
+    parser.add_argument("--yes", action="store_true", help="send without asking")
+    parser.add_argument("--dry-run", action="store_true", help="simulate and summarise; send nothing")
+    base._add_password_options(parser)
+
+
+def _source_options(parser) -> None:
+    parser.add_argument("--source", choices=["numerai", "file", "synthetic"], default="numerai",
+                        help="where the right values come from (as for `run`)")
+    parser.add_argument("--numerai-url", metavar="URL", help="Numerai GraphQL endpoint (default: Numerai's)")
+    parser.add_argument("--file", metavar="PATH", help="results file for --source file")
+    parser.add_argument("--seed", type=int, default=0, help="seed of --source synthetic")
+    parser.add_argument("--model-name", action="append", type=base._model_name, default=[], metavar="UUID=NAME",
+                        help="model name for --source numerai look-ups (repeat)")
+    parser.add_argument("--clock", choices=["wall", "chain"], default="wall",
+                        help="'now' for the source: this machine's clock or the chain's latest block time")
+    parser.add_argument("--db", default=None, metavar="PATH",
+                        help="progress database: the round ledger (and, for watch, where it stopped reading events)")
+
+
+def add_parsers(commands) -> None:
+    register = commands.add_parser("register", help="register a model to its modeller (signed by the quorum)")
+    register.add_argument("uuid", type=base._uuid, metavar="UUID", help="the model's Numerai UUID")
+    register.add_argument("--modeller", required=True, type=base._address, metavar="ADDRESS",
+                          help="the address that will own the model's agreements")
+    register.add_argument("--exposure", default="1", metavar="FRACTION",
+                          help="share of each round's return the index takes (0 < x <= 1; default 1)")
+    register.add_argument("--first-round", type=base._positive(int), metavar="N",
+                          help="first round the index counts (default: the next round agreements could start on)")
+    register.add_argument("--keystore", action="append", default=[], metavar="FILE",
+                          help="a signer keystore (repeat: the quorum's worth)")
+    register.add_argument("--sender-keystore", required=False, metavar="FILE", help="account that pays the gas")
+    _chain_options(register)
+    _send_options(register)
+    register.set_defaults(handler=cmd_register)
+
+    watch = commands.add_parser("watch", help="compare posted reports with the source; dispute wrong ones")
+    when = watch.add_mutually_exclusive_group()
+    when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
+    when.add_argument("--interval", type=base._positive(float), metavar="SECONDS", help="a pass every SECONDS")
+    watch.add_argument("--watcher-keystore", metavar="FILE",
+                       help="the signer or allowed watcher that disputes and pays the bond (without it: report only)")
+    watch.add_argument("--model", action="append", type=base._uuid, default=[], metavar="UUID",
+                       help="watch only these models (repeat); default every model registered on-chain")
+    watch.add_argument("--from-block", type=int, default=0, metavar="N",
+                       help="first block to scan for registrations and dispute outcomes")
+    watch.add_argument("--log-range", type=base._positive(int), default=10_000, metavar="BLOCKS",
+                       help="blocks per eth_getLogs request")
+    watch.add_argument("--json", action="store_true", help="print each verdict as a JSON line")
+    _chain_options(watch)
+    _source_options(watch)
+    _send_options(watch)
+    watch.set_defaults(handler=cmd_watch)
+
+    dispute = commands.add_parser("dispute", help="dispute a posted round inside its challenge window (NMR bond)")
+    dispute.add_argument("uuid", type=base._uuid, metavar="UUID")
+    dispute.add_argument("round", type=base._positive(int), metavar="ROUND")
+    dispute.add_argument("--watcher-keystore", required=False, metavar="FILE",
+                         help="the signer or allowed watcher that disputes and pays the bond")
+    _chain_options(dispute)
+    _send_options(dispute)
+    dispute.set_defaults(handler=cmd_dispute)
+
+    resolve = commands.add_parser("resolve", help="resolve a dispute with the source's report (dispute quorum)")
+    resolve.add_argument("uuid", type=base._uuid, metavar="UUID")
+    resolve.add_argument("round", type=base._positive(int), metavar="ROUND")
+    resolve.add_argument("--keystore", action="append", default=[], metavar="FILE",
+                         help="a signer keystore (repeat: the dispute quorum's worth)")
+    resolve.add_argument("--sender-keystore", metavar="FILE", help="account that pays the gas")
+    _chain_options(resolve)
+    _source_options(resolve)
+    _send_options(resolve)
+    resolve.set_defaults(handler=cmd_resolve)
+
+    signers = commands.add_parser("signers", help="the signer set, quorums, watchers; timelocked changes")
+    _chain_options(signers)
+    signers.add_argument("--json", action="store_true")
+    signers.set_defaults(handler=cmd_signers_show)
+    actions = signers.add_subparsers(dest="signers_command", metavar="ACTION")
+    propose = actions.add_parser("propose", help="propose a new signer set (owner; executable after the timelock)")
+    propose.add_argument("--signer", action="append", required=True, type=base._address, metavar="ADDRESS",
+                         help="a signer of the new set (repeat; any order)")
+    propose.add_argument("--quorum", type=base._positive(int), required=True, metavar="K")
+    propose.add_argument("--dispute-quorum", type=base._positive(int), required=True, metavar="D")
+    execute = actions.add_parser("execute", help="execute the proposed set once its timelock is over (anyone)")
+    cancel = actions.add_parser("cancel", help="withdraw the proposed set (owner)")
+    watcher = actions.add_parser("watcher", help="allow (or --remove) an address to dispute (owner)")
+    watcher.add_argument("address", type=base._address, metavar="ADDRESS")
+    watcher.add_argument("--remove", action="store_true")
+    for action, handler in ((propose, cmd_signers_propose), (execute, cmd_signers_execute),
+                            (cancel, cmd_signers_cancel), (watcher, cmd_signers_watcher)):
+        _chain_options(action)
+        _send_options(action)
+        if action is execute:
+            action.add_argument("--sender-keystore", metavar="FILE", help="account that pays the gas")
+        else:
+            action.add_argument("--owner-keystore", metavar="FILE", help="the oracle owner's keystore")
+            action.add_argument("--calldata", action="store_true",
+                                help="print the transaction (to, data) for a multisig owner instead of sending")
+        action.set_defaults(handler=handler)
+
+
+# ---------------------------------------------------------------------------------------------- plumbing
+
+
+class Chain:
+    """The node, the oracle contract and its ABI, checked: the node answers and the address holds a contract."""
+
+    def __init__(self, args):
+        if not args.rpc:
+            raise UsageError("no node: give --rpc URL (or set BACKING_RPC_URL)")
+        if not args.oracle:
+            raise UsageError("no oracle: give --oracle ADDRESS (or set BACKING_ORACLE)")
+        try:
+            self.abi = load_abi(args.abi)
+        except (OSError, ValueError, KeyError) as error:
+            raise UsageError(str(error)) from None
+        self.w3 = base._connect(args.rpc)
+        self.address = self.w3.to_checksum_address(args.oracle)
+        try:
+            self.chain_id = self.w3.eth.chain_id
+            code = self.w3.eth.get_code(self.address)
+        except NETWORK_ERRORS as error:
+            raise OperatorError(EXIT_RPC, f"the node at --rpc does not answer ({type(error).__name__}): is it "
+                                          f"running?") from None
+        if not code:
+            raise OperatorError(EXIT_USAGE, f"no contract at {self.address} on chain {self.chain_id}: check --oracle")
+        self.oracle = self.w3.eth.contract(address=self.address, abi=self.abi)
+        self.c = self.oracle.functions
+        self.domain = td.Domain(self.chain_id, self.address)
+
+    def now(self) -> int:
+        return self.w3.eth.get_block("latest")["timestamp"]
+
+    def transactor(self, account, args, out) -> Transactor:
+        return Transactor(self.w3, account, self.abi, out=out, yes=args.yes, dry_run=args.dry_run)
+
+    def service(self, args, log, models=None) -> OracleService:
+        """A read-only OracleService (no keys, no sender) over the --source, for the source's checked reports."""
+        args.tournament = self.c.tournament().call()
+        args.model = getattr(args, "model", None) or list(models or [])
+        limits = Limits.from_oracle(self.c.maxClip().call(), self.c.maxMultiplier().call())
+        source = base.make_source(args, limits, self.w3)
+        config = ServiceConfig(models=args.model or None, from_block=getattr(args, "from_block", 0),
+                               log_range=getattr(args, "log_range", 10_000))
+        return OracleService(self.w3, self.address, self.abi, source, [], config=config, log=log, db_path=args.db)
+
+
+def _one_account(path: str | None, option: str, args):
+    if not path:
+        raise UsageError(f"give {option} FILE (the account that sends)")
+    try:
+        return load_keystore(path, base._passwords(args).read(path))
+    except KeystoreError as error:
+        raise UsageError(str(error)) from None
+
+
+def _signer_keys(args, chain: Chain, need: int, what: str) -> list:
+    try:
+        keys = load_keystores(args.keystore, base._passwords(args))
+    except KeystoreError as error:
+        raise UsageError(str(error)) from None
+    signers = {a.lower() for a in chain.c.signers().call()}
+    for key in keys:
+        if key.address.lower() not in signers:
+            raise UsageError(f"{key.address} ({args.keystore[keys.index(key)]}) is not one of the oracle's signers")
+    if len({k.address.lower() for k in keys}) < need:
+        raise UsageError(f"{len(keys)} signer keystores given, {what} needs {need}: give more --keystore")
+    return keys
+
+
+def _signatures(chain: Chain, primary: str, message: dict, keys: list, need: int) -> list[bytes]:
+    return td.ordered(td.sign(chain.domain, primary, message, keys))[:need]
+
+
+def _uuid_id(uuid: str) -> bytes:
+    return td.model_id_from_uuid(uuid)
+
+
+def _fraction(text: str) -> int:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise UsageError(f"--exposure {text!r} is not a number") from None
+    if not value.is_finite() or value <= 0 or value > 1:
+        raise UsageError(f"--exposure {text} must be above 0 and at most 1")
+    return int(value * 10**18)
+
+
+def _model_entry(chain: Chain, uuid: str) -> ModelEntry:
+    model_id = _uuid_id(uuid)
+    modeller = chain.c.modelInfo(model_id).call()[0]
+    if int(modeller, 16) == 0:
+        raise OperatorError(EXIT_REJECTED, plain("ModelNotRegistered", (uuid,)) + ": check the UUID and --oracle")
+    return ModelEntry(model_id, uuid, modeller)
+
+
+# ---------------------------------------------------------------------------------------------- register
+
+
+def cmd_register(args, log, out) -> int:
+    chain = Chain(args)
+    exposure = _fraction(args.exposure)
+    model_id = _uuid_id(args.uuid)
+    quorum = chain.c.quorum().call()
+    keys = _signer_keys(args, chain, quorum, "a registration")
+    sender = _one_account(args.sender_keystore, "--sender-keystore", args)
+    first_round = args.first_round
+    if first_round is None:
+        try:
+            first_round = chain.c.nextStartRound().call()
+        except Exception:  # noqa: BLE001 -- no round announced yet, or the schedule is stale
+            first_round = chain.c.currentRound().call() + 1
+    deadline = chain.now() + 3600
+    message = td.registration_message(model_id, args.modeller, exposure, first_round, deadline)
+    signatures = _signatures(chain, "ModelRegistration", message, keys, quorum)
+    step = Step("ScoreOracle.registerModel",
+                chain.c.registerModel(model_id, args.modeller, exposure, first_round, deadline, signatures),
+                f"model {args.uuid} to modeller {args.modeller}, exposure {fixed_decimal(exposure)}, from round "
+                f"{first_round} ({len(signatures)} of the {quorum} signatures needed)",
+                outcome=lambda r: f"model {args.uuid} registered to {args.modeller} from round {first_round}")
+    chain.transactor(sender, args, out).run("Register a model at the oracle:", [step])
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------- watch
+
+
+def cmd_watch(args, log, out) -> int:
+    chain = Chain(args)
+    if args.source == "file" and not args.file:
+        raise UsageError("--source file needs --file PATH")
+    account = None if args.watcher_keystore is None else _one_account(args.watcher_keystore, "--watcher-keystore",
+                                                                          args)
+    service = chain.service(args, log)
+    say = None
+    if args.json:
+        say = lambda text: None  # noqa: E731 -- the verdicts go out as JSON lines instead
+    watcher = Watcher(service, account, chain.abi, out=out, yes=args.yes, dry_run=args.dry_run, log=log,
+                      from_block=args.from_block, log_range=args.log_range, say=say)
+
+    def one_pass() -> int:
+        code = watcher.run_once()
+        if args.json:
+            for entry, verdict in watcher.verdicts:
+                print(json.dumps(verdict_json(entry, verdict)), file=out, flush=True)
+        return code
+
+    if args.interval is None:
+        return one_pass()
+    code = EXIT_OK
+    try:
+        while True:
+            started = time.monotonic()
+            try:
+                code = one_pass()
+            except Exception as error:  # one pass never ends the daemon: log the bug, try again next pass
+                import traceback
+
+                log("internal_error", level="error", error=f"{type(error).__name__}: {error}",
+                    traceback=traceback.format_exc())
+                code = EXIT_INTERNAL
+            time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        log("stopped", exit_code=code)
+        return code
+
+
+def verdict_json(entry: ModelEntry, verdict) -> dict:
+    onchain, mine = verdict.onchain, verdict.expected
+    return {"model_uuid": entry.uuid, "round": verdict.round, "verdict": verdict.kind,
+            "disputable": verdict.disputable, "reason": verdict.reason,
+            "onchain_hash": "0x" + onchain.report_hash.hex(), "onchain_return": fixed_decimal(onchain.round_return),
+            "final_at": None if onchain.disputed else onchain.final_at, "disputer": onchain.disputer,
+            "source_hash": None if mine is None else "0x" + mine.struct_hash().hex(),
+            "source_return": None if mine is None else fixed_decimal(mine.round_return())}
+
+
+# ---------------------------------------------------------------------------------------------- dispute
+
+
+def cmd_dispute(args, log, out) -> int:
+    chain = Chain(args)
+    entry = _model_entry(chain, args.uuid)
+    account = _one_account(args.watcher_keystore, "--watcher-keystore", args)
+    steps = dispute_steps(chain.w3, chain.oracle, account.address, entry, args.round)
+    chain.transactor(account, args, out).run(f"Dispute model {args.uuid} round {args.round}:", steps)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------- resolve
+
+
+def cmd_resolve(args, log, out) -> int:
+    chain = Chain(args)
+    if args.source == "file" and not args.file:
+        raise UsageError("--source file needs --file PATH")
+    entry = _model_entry(chain, args.uuid)
+    c = chain.c
+    first, last_posted = c.modelInfo(entry.model_id).call()[2], c.lastPostedRound(entry.model_id).call()
+    if not first <= args.round <= last_posted:
+        raise OperatorError(EXIT_REJECTED, plain("RoundNotPosted", (args.uuid, args.round)))
+    disputed_hash, old_return, _missed, final_at, disputer, bond = c.reportOf(entry.model_id, args.round).call()
+    if final_at != DISPUTED:
+        raise OperatorError(EXIT_REJECTED, plain("NotDisputed", (args.uuid, args.round)) + ": nothing to resolve")
+    need = c.disputeQuorum().call()
+    keys = _signer_keys(args, chain, need, "a dispute resolution")
+    sender = _one_account(args.sender_keystore, "--sender-keystore", args)
+    service = chain.service(args, log, models=[args.uuid])
+    service._load_chain()
+    try:
+        reports = service.model_reports(entry, args.round - 1, None)
+    except SourceError as error:
+        raise OperatorError(EXIT_SOURCE, f"the source failed for model {args.uuid}: {error}") from None
+    replacement = next((r for r in reports if r.round == args.round), None)
+    if replacement is None:
+        raise OperatorError(EXIT_SOURCE, f"the source has no resolved value for model {args.uuid} round "
+                                         f"{args.round}: nothing to resolve with")
+    deadline = chain.now() + 3600
+    message = td.resolution_message(bytes(disputed_hash), replacement, deadline)
+    signatures = _signatures(chain, "DisputeResolution", message, keys, need)
+    same = replacement.struct_hash() == bytes(disputed_hash)
+    fate = (f"the posted report is CONFIRMED (the source agrees): the {nmr(bond)} bond of {disputer} is forfeited"
+            if same else f"the report is REPLACED: the {nmr(bond)} bond goes back to {disputer}")
+    step = Step("ScoreOracle.resolveDispute", c.resolveDispute(replacement.as_tuple(), deadline, signatures),
+                f"model {args.uuid} round {args.round}: return {fixed_decimal(old_return)} -> "
+                f"{fixed_decimal(replacement.round_return())}; {fate} ({len(signatures)} of {need} signatures)",
+                outcome=lambda r: f"round {args.round} resolved: it returns {fixed_decimal(replacement.round_return())}"
+                                  f" and is final at the next finalize")
+    chain.transactor(sender, args, out).run("Resolve a dispute:", [step])
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------- signers
+
+
+def _proposal(chain: Chain) -> dict | None:
+    """The pending signer-set proposal (its content from the SignerSetProposed event matching its hash)."""
+    set_hash = bytes(chain.c.proposedSignerSet().call())
+    if set_hash == bytes(32):
+        return None
+    executable_at = chain.c.proposedSignerSetExecutableAt().call()
+    found = None
+    for event in chain.oracle.events.SignerSetProposed.get_logs(from_block=0):
+        if bytes(event["args"]["setHash"]) == set_hash:
+            found = event["args"]
+    lifetime = chain.c.PROPOSAL_LIFETIME().call()
+    return {"set_hash": "0x" + set_hash.hex(), "executable_at": executable_at, "expires_at": executable_at + lifetime,
+            "signers": list(found["signers"]) if found else None,
+            "quorum": found["quorum"] if found else None, "dispute_quorum": found["disputeQuorum"] if found else None}
+
+
+def _watchers(chain: Chain) -> list[str]:
+    allowed: dict[str, bool] = {}
+    for event in chain.oracle.events.WatcherSet.get_logs(from_block=0):
+        allowed[event["args"]["watcher"]] = event["args"]["allowed"]
+    return [w for w, on in allowed.items() if on and chain.c.isWatcher(w).call()]
+
+
+def cmd_signers_show(args, log, out) -> int:
+    chain = Chain(args)
+    c = chain.c
+    try:
+        pending_owner = c.pendingOwner().call()
+    except Exception:  # noqa: BLE001 -- an ABI without Ownable2Step
+        pending_owner = ZERO_ADDRESS
+    now = chain.now()
+    data = {"oracle": chain.address, "chain_id": chain.chain_id, "owner": c.owner().call(),
+            "pending_owner": None if int(pending_owner, 16) == 0 else pending_owner,
+            "signers": list(c.signers().call()), "quorum": c.quorum().call(),
+            "dispute_quorum": c.disputeQuorum().call(), "watchers": _watchers(chain),
+            "signer_set_delay": c.signerSetDelay().call(), "challenge_window": c.challengeWindow().call(),
+            "dispute_timeout": c.disputeTimeout().call(), "dispute_bond": str(c.disputeBond().call()),
+            "proposal": _proposal(chain), "now": now}
+    if args.json:
+        print(json.dumps(data), file=out)
+        return EXIT_OK
+    from oracle.errors import _when
+
+    lines = [f"oracle {data['oracle']} (chain {data['chain_id']})", f"  owner {data['owner']}"
+             + (f" (transfer pending to {data['pending_owner']})" if data["pending_owner"] else ""),
+             f"  signers ({len(data['signers'])}): quorum {data['quorum']} for reports, {data['dispute_quorum']} to "
+             f"resolve a dispute"]
+    lines += [f"    {s}" for s in data["signers"]]
+    lines.append("  watchers: " + (", ".join(data["watchers"]) if data["watchers"] else "none (signers may dispute)"))
+    lines.append(f"  disputes: bond {nmr(int(data['dispute_bond']))}, challenge window {data['challenge_window']} s, "
+                 f"timeout {data['dispute_timeout']} s")
+    proposal = data["proposal"]
+    if proposal is None:
+        lines.append(f"  no signer-set change proposed (a proposal waits {data['signer_set_delay']} s)")
+    else:
+        state = ("executable now" if proposal["executable_at"] <= now < proposal["expires_at"] else
+                 "expired" if now >= proposal["expires_at"] else
+                 f"executable in {proposal['executable_at'] - now} s")
+        lines.append(f"  proposed signer set {proposal['set_hash']}: {state} (from {_when(proposal['executable_at'])}"
+                     f" until {_when(proposal['expires_at'])})")
+        if proposal["signers"] is not None:
+            lines.append(f"    quorum {proposal['quorum']}, dispute quorum {proposal['dispute_quorum']}, signers:")
+            lines += [f"    {s}" for s in proposal["signers"]]
+    print("\n".join(lines), file=out)
+    return EXIT_OK
+
+
+def _owner_step(chain: Chain, args, out, step: Step, title: str) -> int:
+    owner = chain.c.owner().call()
+    if args.calldata:
+        tx = step.call.build_transaction({"from": owner, "gas": 0, "gasPrice": 0, "nonce": 0,
+                                          "chainId": chain.chain_id})
+        print(json.dumps({"to": chain.address, "data": tx["data"], "value": 0, "description": step.words}), file=out)
+        return EXIT_OK
+    account = _one_account(args.owner_keystore, "--owner-keystore (or --calldata for a multisig owner)", args)
+    if account.address.lower() != owner.lower():
+        raise OperatorError(EXIT_REJECTED, plain("OwnableUnauthorizedAccount", (account.address,))
+                            + f" ({owner}; a multisig owner: use --calldata); nothing sent")
+    chain.transactor(account, args, out).run(title, [step])
+    return EXIT_OK
+
+
+def cmd_signers_propose(args, log, out) -> int:
+    chain = Chain(args)
+    signers = sorted({chain.w3.to_checksum_address(s) for s in args.signer}, key=lambda a: int(a, 16))
+    n = len(signers)
+    if not 1 <= args.quorum < args.dispute_quorum <= n:
+        raise UsageError(plain("SignerSetInvalid", (n, args.quorum, args.dispute_quorum)))
+    delay = chain.c.signerSetDelay().call()
+    step = Step("ScoreOracle.proposeSignerSet", chain.c.proposeSignerSet(signers, args.quorum, args.dispute_quorum),
+                f"{n} signers ({', '.join(signers)}), quorum {args.quorum}, dispute quorum {args.dispute_quorum}; "
+                f"executable {delay} s after this is mined, for {chain.c.PROPOSAL_LIFETIME().call()} s",
+                outcome=lambda r: "proposed: run `backing oracle signers execute` once the timelock is over")
+    return _owner_step(chain, args, out, step, "Propose a new signer set:")
+
+
+def cmd_signers_cancel(args, log, out) -> int:
+    chain = Chain(args)
+    if _proposal(chain) is None:
+        raise OperatorError(EXIT_REJECTED, plain("NoSignerSetProposed"))
+    step = Step("ScoreOracle.cancelSignerSet", chain.c.cancelSignerSet(), "withdraw the proposed signer set",
+                outcome=lambda r: "proposal withdrawn")
+    return _owner_step(chain, args, out, step, "Cancel the signer-set proposal:")
+
+
+def cmd_signers_watcher(args, log, out) -> int:
+    chain = Chain(args)
+    allowed = not args.remove
+    step = Step("ScoreOracle.setWatcher", chain.c.setWatcher(chain.w3.to_checksum_address(args.address), allowed),
+                f"{args.address} {'may' if allowed else 'may no longer'} dispute reports",
+                outcome=lambda r: f"{args.address} is {'now' if allowed else 'no longer'} a watcher")
+    return _owner_step(chain, args, out, step, "Change the oracle's watchers:")
+
+
+def cmd_signers_execute(args, log, out) -> int:
+    chain = Chain(args)
+    proposal = _proposal(chain)
+    if proposal is None:
+        raise OperatorError(EXIT_REJECTED, plain("NoSignerSetProposed"))
+    if proposal["signers"] is None:
+        raise OperatorError(EXIT_REJECTED, f"the proposal {proposal['set_hash']} is not in the oracle's events: "
+                                           f"check --rpc (a node without old logs)")
+    sender = _one_account(args.sender_keystore, "--sender-keystore", args)
+    step = Step("ScoreOracle.executeSignerSet",
+                chain.c.executeSignerSet(proposal["signers"], proposal["quorum"], proposal["dispute_quorum"]),
+                f"{len(proposal['signers'])} signers, quorum {proposal['quorum']}, dispute quorum "
+                f"{proposal['dispute_quorum']} ({proposal['set_hash']})",
+                outcome=lambda r: "the new signer set is in force: every operator's keys must be in it")
+    chain.transactor(sender, args, out).run("Execute the proposed signer set:", [step])
+    return EXIT_OK
