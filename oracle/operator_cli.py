@@ -458,9 +458,9 @@ def cmd_signers_show(args, log, out) -> int:
 def _owner_step(chain: Chain, args, out, step: Step, title: str) -> int:
     owner = chain.c.owner().call()
     if args.calldata:
-        tx = step.call.build_transaction({"from": owner, "gas": 0, "gasPrice": 0, "nonce": 0,
-                                          "chainId": chain.chain_id})
-        print(json.dumps({"to": chain.address, "data": tx["data"], "value": 0, "description": step.words}), file=out)
+        data = step.call._encode_transaction_data()
+        print(json.dumps({"to": chain.address, "data": data, "value": 0, "from": owner, "description": step.words}),
+              file=out)
         return EXIT_OK
     account = _one_account(args.owner_keystore, "--owner-keystore (or --calldata for a multisig owner)", args)
     if account.address.lower() != owner.lower():

@@ -291,17 +291,24 @@ def dispute_steps(w3, oracle, disputer: str, entry: ModelEntry, round_: int) -> 
     c = oracle.functions
     if not (c.isSigner(disputer).call() or c.isWatcher(disputer).call()):
         raise OperatorError(EXIT_REJECTED, plain("NotSignerOrWatcher", (disputer,)) + "; nothing sent")
+    label = entry.uuid or "0x" + entry.model_id.hex()
+    last_final = c.modelInfo(entry.model_id).call()[3]
+    if not _posted(c, entry.model_id, round_) or round_ <= last_final:
+        raise OperatorError(EXIT_REJECTED, plain("RoundNotPending", (label, round_)) + "; nothing sent")
+    _hash, round_return, _missed, final_at, _disputer, _bond = c.reportOf(entry.model_id, round_).call()
+    if final_at == DISPUTED:
+        raise OperatorError(EXIT_REJECTED, plain("AlreadyDisputed", (label, round_)) + "; nothing sent")
+    if w3.eth.get_block("latest")["timestamp"] >= final_at:
+        raise OperatorError(EXIT_REJECTED, plain("ChallengeWindowOver", (label, round_, final_at)) + "; nothing sent")
     bond = c.disputeBond().call()
     token = w3.eth.contract(address=c.bondToken().call(), abi=ERC20_ABI)
     held = token.functions.balanceOf(disputer).call()
     if held < bond:
         raise OperatorError(EXIT_BALANCE, f"{disputer} holds {nmr(held)}, the dispute bond is {nmr(bond)}: fund it "
                                           f"with NMR; nothing sent")
-    _hash, round_return, _missed, final_at, _disputer, _bond = c.reportOf(entry.model_id, round_).call() \
-        if _posted(c, entry.model_id, round_) else (b"", 0, False, 0, ZERO_ADDRESS, 0)
     steps = bond_steps(token, disputer, oracle.address, bond)
     steps.append(Step("ScoreOracle.dispute", c.dispute(entry.model_id, round_),
-                      f"model {entry.uuid or '0x' + entry.model_id.hex()} round {round_} (posted return "
+                      f"model {label} round {round_} (posted return "
                       f"{fixed_decimal(round_return)}), locking a {nmr(bond)} bond: returned if the dispute quorum "
                       f"replaces the report, forfeited if it keeps it", after_previous=bool(steps),
                       outcome=lambda r: f"round {round_} disputed: it cannot become final until resolved"))

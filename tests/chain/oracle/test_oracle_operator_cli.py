@@ -1,0 +1,265 @@
+"""The oracle operator's commands on a chain, as an operator types them (``backing oracle ...`` with keystore
+files): register, watch, dispute, resolve, signers. Brownie only sets the scene (deploys, the agreement, time).
+
+The story: the sender posts a wrong round (its source garbled it); `watch --once`, reading the right source,
+disputes it inside the challenge window and posts the NMR bond (an allowance left over goes through zero first);
+`resolve`, signed by the dispute quorum, replaces it with the right report and the bond goes back; the next
+`watch` reports the resolution; the agreement locked on those rounds matures on the right value.
+
+Runs like test_oracle_service.py (``--network anvil`` or a network of one's own, e.g. ``--network anvil-oc``)."""
+
+import hashlib
+import io
+import json
+
+import pytest
+from brownie import accounts, chain
+from brownie import web3 as brownie_web3
+from eth_account import Account
+from eth_account.hdaccount import key_from_seed
+
+from backing.model.agreement import next_index
+from oracle import cli as oracle_cli
+from oracle import typed_data as td
+from oracle.keys import new_keystore
+from oracle.watch import DISPUTED
+
+from support.chain import MODEL_ID, NMR
+
+ONE = 10**18
+DAY = 86400
+CONFTEST_UUID = "abababab-abab-abab-abab-abababababab"  # conftest's MODEL_ID as a Numerai UUID
+NEW_UUID = "11111111-2222-4333-8444-555555555555"
+PASSWORD = "operator password"
+FAST_KDF = {"kdf": "pbkdf2", "iterations": 1000}
+
+
+#: The mnemonics development nodes derive their funded accounts from: brownie's ("brownie", for networks that set
+#: it) and anvil's default.
+MNEMONICS = (b"brownie", b"test test test test test test test test test test test junk")
+
+
+def local(account):
+    """A node's unlocked development account as an eth-account key the commands can sign with (the BIP-39 seed
+    derived by hand: eth-account refuses "brownie" as a mnemonic; see test_oracle_service.py)."""
+    for phrase in MNEMONICS:
+        seed = hashlib.pbkdf2_hmac("sha512", phrase, b"mnemonic", 2048)
+        key = Account.from_key(key_from_seed(seed, f"m/44'/60'/0'/0/{list(accounts).index(account)}"))
+        if key.address == account.address:
+            return key
+    raise AssertionError(f"{account.address}: not derived from a known development mnemonic")
+
+
+def row(round_, close_time, corr, mmc="0"):
+    return {"model_id": CONFTEST_UUID, "round": round_, "close_time": close_time,
+            "scores": {"CORR20": corr, "MMC": mmc}, "multipliers": {"CORR20": "0.5", "MMC": "2"},
+            "payout_factor": "1", "clip": "0.05"}
+
+
+class Operator:
+    """Keystore files for the signers, the sender, a watcher and the oracle's owner, and `backing oracle` itself."""
+
+    def __init__(self, tmp_path, oracle, signers, watcher, owner, capsys):
+        self.tmp, self.oracle, self.capsys = tmp_path, oracle, capsys
+        self.password = tmp_path / "pw"
+        self.password.write_text(PASSWORD + "\n")
+        self.password.chmod(0o600)
+        self.files = {}
+        keys = {f"signer{i}": k.key for i, k in enumerate(signers)}
+        keys.update(sender=local(accounts[8]).key, watcher=local(watcher).key, owner=local(owner).key)
+        for name, key in keys.items():
+            self.files[name] = str(tmp_path / f"{name}.json")
+            new_keystore(self.files[name], PASSWORD, private_key=key, **FAST_KDF)
+
+    def common(self, password=True):
+        return ["--rpc", brownie_web3.provider.endpoint_uri, "--oracle", self.oracle.address,
+                *(["--password-file", str(self.password)] if password else [])]
+
+    def signers(self, *names):
+        return [x for name in names for x in ("--keystore", self.files[name])]
+
+    def run(self, *argv, stdin=None):
+        """(exit code, stdout, stderr) of `backing oracle ARGV... --rpc --oracle --password-file` (no password
+        file for `signers` alone, which reads only)."""
+        self.capsys.readouterr()
+        import sys
+
+        saved = sys.stdin
+        sys.stdin = stdin if stdin is not None else io.StringIO()  # no terminal: confirmation needs --yes
+        try:
+            reading = list(argv[:1]) == ["signers"] and (len(argv) == 1 or str(argv[1]).startswith("--"))
+            code = oracle_cli.main([*map(str, argv), *self.common(password=not reading)])
+        finally:
+            sys.stdin = saved
+        captured = self.capsys.readouterr()
+        return code, captured.out, captured.err
+
+
+@pytest.fixture
+def operator(tmp_path, oracle, signers, deployer, capsys):
+    return Operator(tmp_path, oracle, signers, accounts[9], deployer, capsys)
+
+
+def finish_window(oracle):
+    chain.sleep(oracle.challengeWindow() + 1)
+    chain.mine()
+
+
+def test_register_a_model_by_the_signer_quorum(operator, oracle, modeller):
+    model = td.model_id_from_uuid(NEW_UUID)
+    base = ["register", NEW_UUID, "--modeller", modeller.address, "--exposure", "0.5", "--first-round", 4,
+            "--sender-keystore", operator.files["sender"]]
+    code, out, err = operator.run(*base, *operator.signers("signer0"))
+    assert code == 2 and "1 signer keystores given, a registration needs 2" in err
+    code, out, err = operator.run(*base, *operator.signers("signer0", "signer1"), "--dry-run")
+    assert code == 0, err
+    assert f"model {NEW_UUID} to modeller {modeller.address}, exposure 0.5, from round 4" in out
+    assert "dry run" in out and oracle.modelInfo(model)[0] == "0x" + "00" * 20
+    code, out, err = operator.run(*base, *operator.signers("signer0", "signer1"))  # no terminal, no --yes
+    assert (code, err.strip()) == (7, "backing oracle: error: no terminal to confirm on: add --yes to send without "
+                                      "asking; nothing sent")
+    code, out, err = operator.run(*base, *operator.signers("signer0", "signer1"), "--yes")
+    assert code == 0, err
+    assert f"model {NEW_UUID} registered to {modeller.address} from round 4" in out
+    assert tuple(oracle.modelInfo(model)) == (modeller.address, ONE // 2, 4, 3)
+    code, out, err = operator.run(*base, *operator.signers("signer0", "signer1"), "--yes")
+    assert code == 5 and err.count("\n") == 1 and "is already registered; nothing sent" in err
+
+
+def test_wrong_report_disputed_by_watch_resolved_and_the_agreement_matures_on_the_right_value(
+        operator, oracle, nmr_token, make_nmr_agreement, fund_nmr, modeller, alice, deployer, tmp_path):
+    agreement, terms = make_nmr_agreement(lockup_rounds=2, reserve_ratio_bps=5000)
+    fund_nmr(modeller, 50 * NMR, agreement)
+    agreement.postReserve(50 * NMR, {"from": modeller})
+    fund_nmr(alice, terms.unit_size, agreement)
+    agreement.deposit(1, {"from": alice})
+    agreement.lock({"from": modeller})
+    assert agreement.startRound() == 2  # the lockup is rounds 2 and 3
+
+    first_close = oracle.roundCloseTime(1)
+    closes = {r: first_close + (r - 1) * DAY for r in (1, 2, 3)}
+    right_rows = [row(1, closes[1], "0.01"), row(2, closes[2], "0.04", "0.01"), row(3, closes[3], "-0.03", "0.005")]
+    wrong_rows = [right_rows[0], row(2, closes[2], "0.9"), right_rows[2]]  # round 2 garbled upstream
+    (tmp_path / "right.json").write_text(json.dumps(right_rows))
+    (tmp_path / "wrong.json").write_text(json.dumps(wrong_rows))
+    right = ["--source", "file", "--file", tmp_path / "right.json"]
+
+    # the sender posts rounds 1-3 from its garbled source
+    code, _, err = operator.run("run", "--once", "--source", "file", "--file", tmp_path / "wrong.json",
+                                *operator.signers("signer0", "signer1"), "--sender-keystore", operator.files["sender"],
+                                "--db", tmp_path / "sender.sqlite")
+    assert code == 0, err
+    assert oracle.lastPostedRound(MODEL_ID) == 3
+
+    # a watcher: allowed by the owner, holding the bond, with 1 wei of an old allowance left (NMR: through zero)
+    watcher = accounts[9]
+    code, out, err = operator.run("signers", "watcher", watcher.address, "--owner-keystore", operator.files["owner"],
+                                  "--yes")
+    assert code == 0, err
+    assert oracle.isWatcher(watcher)
+    bond = oracle.disputeBond()
+    nmr_token.mintTo(watcher, bond, {"from": watcher})
+    nmr_token.approve(oracle, 1, {"from": watcher})
+    held = nmr_token.balanceOf(watcher)
+
+    # watch without --yes and without a terminal: the wrong round is found, nothing is sent
+    watch = ["watch", "--once", *right, "--watcher-keystore", operator.files["watcher"]]
+    code, out, err = operator.run(*watch)
+    assert code == 7, err
+    assert f"model {CONFTEST_UUID} round 2: WRONG on-chain (return 0.05, the source says 0.04)" in out
+    assert oracle.reportOf(MODEL_ID, 2)[3] != DISPUTED
+    code, out, _ = operator.run("watch", "--once", *right, "--json")  # a read-only pass: the verdicts
+    verdicts = [json.loads(line) for line in out.splitlines()]
+    assert [(v["round"], v["verdict"], v["disputable"]) for v in verdicts] == [
+        (1, "agrees", False), (2, "differs", True), (3, "agrees", False)]
+
+    # watch --once --yes disputes round 2 and posts the bond: approve 0, approve bond, dispute
+    code, out, err = operator.run(*watch, "--yes")
+    assert code == 0, err
+    assert "reset first: NMR approves only from zero" in out and "round 2 disputed" in out
+    posted_hash, _, _, final_at, disputer, locked = oracle.reportOf(MODEL_ID, 2)
+    assert (final_at, disputer, locked) == (DISPUTED, watcher.address, bond)
+    assert nmr_token.balanceOf(watcher) == held - bond
+    assert nmr_token.allowance(watcher, oracle) == 0
+    code, out, err = operator.run(*watch, "--yes")  # the next pass follows it, disputes nothing again
+    assert code == 0, err
+    assert f"model {CONFTEST_UUID} round 2: under dispute (disputed by {watcher.address}" in out
+    assert nmr_token.balanceOf(watcher) == held - bond
+
+    # a manual dispute of a round already disputed, or from an account that may not: refused in words
+    code, _, err = operator.run("dispute", CONFTEST_UUID, 2, "--watcher-keystore", operator.files["watcher"], "--yes")
+    assert code == 5 and "round 2 is already disputed; nothing sent" in err
+    code, _, err = operator.run("dispute", CONFTEST_UUID, 3, "--watcher-keystore", operator.files["sender"], "--yes")
+    assert code == 5 and "is neither a signer nor a watcher" in err
+
+    # resolve: the dispute quorum (3) signs the source's report for round 2; the bond goes back
+    resolve = ["resolve", CONFTEST_UUID, 2, *right, "--sender-keystore", operator.files["sender"], "--yes"]
+    code, _, err = operator.run(*resolve, *operator.signers("signer0", "signer1"))
+    assert code == 2 and "a dispute resolution needs 3" in err
+    code, out, err = operator.run(*resolve, *operator.signers("signer0", "signer1", "signer2"))
+    assert code == 0, err
+    assert "return 0.05 -> 0.04; the report is REPLACED" in out
+    right_reports = [_report(r) for r in right_rows]
+    assert bytes(oracle.reportOf(MODEL_ID, 2)[0]) == right_reports[1].struct_hash() != bytes(posted_hash)
+    assert nmr_token.balanceOf(watcher) == held
+
+    # the watcher reports the outcome; nothing is wrong any more
+    code, out, err = operator.run("watch", "--once", *right)
+    assert code == 0, err
+    assert (f"model {CONFTEST_UUID} round 2: dispute resolved, the round now returns 0.04; the report was replaced "
+            f"and the bond returned to the disputer") in out
+
+    # the service finalizes; the agreement matures on the right rounds 2 and 3
+    finish_window(oracle)
+    code, _, err = operator.run("run", "--once", *right, *operator.signers("signer0", "signer1"),
+                                "--sender-keystore", operator.files["sender"], "--db", tmp_path / "honest.sqlite")
+    assert code == 0, err
+    assert oracle.modelInfo(MODEL_ID)[3] == 3
+    index = ONE
+    for report in right_reports:
+        index = next_index(index, ONE, report.round_return())
+    assert oracle.indexAt(MODEL_ID, 3) == index
+    tx = agreement.mature({"from": alice})
+    assert "MaturedOnFallback" not in tx.events
+    staked = agreement.stakedCapital()
+    assert agreement.finalValue() == staked * oracle.indexAt(MODEL_ID, 3) // oracle.indexAt(MODEL_ID, 1)
+
+
+def test_signer_set_change_through_the_timelock(operator, oracle, signers):
+    code, out, err = operator.run("signers", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["quorum"] == 2 and shown["dispute_quorum"] == 3 and shown["proposal"] is None
+    assert sorted(shown["signers"]) == sorted(k.address for k in signers)
+    newcomer = Account.from_key(b"\x42" * 32).address
+    new_set = [k.address for k in signers[:2]] + [newcomer]
+    propose = ["signers", "propose", *[x for a in new_set for x in ("--signer", a)], "--quorum", 2,
+               "--dispute-quorum", 3]
+    code, out, err = operator.run(*propose, "--calldata")  # a multisig owner sends it itself
+    assert code == 0, err
+    assert json.loads(out)["to"] == oracle.address and bytes(oracle.proposedSignerSet()) == bytes(32)
+    code, out, err = operator.run(*propose, "--owner-keystore", operator.files["sender"], "--yes")
+    assert code == 5 and "is not the oracle's owner" in err
+    code, out, err = operator.run(*propose, "--owner-keystore", operator.files["owner"], "--yes")
+    assert code == 0, err
+    code, out, err = operator.run("signers")
+    assert "proposed signer set" in out and "executable in" in out and newcomer in out
+    execute = ["signers", "execute", "--sender-keystore", operator.files["sender"], "--yes"]
+    code, out, err = operator.run(*execute)
+    assert code == 5 and "can be executed from" in err
+    chain.sleep(oracle.signerSetDelay() + 1)
+    chain.mine()
+    code, out, err = operator.run(*execute)
+    assert code == 0, err
+    assert sorted(oracle.signers()) == sorted(new_set)
+    assert json.loads(operator.run("signers", "--json")[1])["proposal"] is None
+
+
+def _report(row_):
+    from decimal import Decimal
+
+    from oracle.model import RoundResult
+
+    return RoundResult(row_["model_id"], row_["round"], {k: Decimal(v) for k, v in row_["scores"].items()},
+                       {k: Decimal(v) for k, v in row_["multipliers"].items()}, Decimal(row_["payout_factor"]),
+                       Decimal(row_["clip"])).to_report(8)
