@@ -88,9 +88,25 @@ class OperatorError(Exception):
 
 
 def _short(value) -> str:
+    """An argument for a person: a model id as its Numerai UUID when it is one, other bytes as 0x hex."""
     if isinstance(value, (bytes, bytearray)):
-        return "0x" + bytes(value).hex()
+        from oracle.units import model_uuid
+
+        raw = bytes(value)
+        return (model_uuid(raw) if len(raw) == 32 else None) or "0x" + raw.hex()
     return str(value)
+
+
+def duration(seconds: int) -> str:
+    """Seconds in words: 45 s, 12 min, 2 h 5 min, 3 d 4 h."""
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
 
 
 def _when(value) -> str:

@@ -31,7 +31,9 @@ from oracle import typed_data as td
 from oracle.abi import load_abi
 from oracle.actions import Step, Transactor, nmr
 from oracle.errors import (EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, EXIT_RPC, EXIT_SOURCE, EXIT_USAGE, NETWORK_ERRORS,
-                           KeystoreError, OperatorError, SourceError, plain)
+                           EXIT_QUORUM, KeystoreError, OperatorError, QuorumMissing, SourceError, duration,
+                           plain)
+from oracle.exchange import Statement
 from oracle.keys import load_keystore, load_keystores
 from oracle.service import ModelEntry, OracleService, ServiceConfig
 from oracle.units import fixed_decimal
@@ -121,6 +123,10 @@ def add_parsers(commands) -> None:
     resolve.add_argument("--keystore", action="append", default=[], metavar="FILE",
                          help="a signer keystore (repeat: the dispute quorum's worth)")
     resolve.add_argument("--sender-keystore", metavar="FILE", help="account that pays the gas")
+    resolve.add_argument("--signature-dir", metavar="DIR", help="collect the other signers' signatures here (their "
+                         "`backing oracle run` co-signs a resolution their own source confirms)")
+    resolve.add_argument("--signature-timeout", type=float, default=300.0, metavar="SECONDS",
+                         help="how long to wait for co-signatures (default 300)")
     _chain_options(resolve)
     _source_options(resolve)
     _send_options(resolve)
@@ -189,15 +195,18 @@ class Chain:
     def transactor(self, account, args, out) -> Transactor:
         return Transactor(self.w3, account, self.abi, out=out, yes=args.yes, dry_run=args.dry_run)
 
-    def service(self, args, log, models=None) -> OracleService:
-        """A read-only OracleService (no keys, no sender) over the --source, for the source's checked reports."""
+    def service(self, args, log, models=None, keys=(), signature_dir=None, signature_timeout=60.0) -> OracleService:
+        """An OracleService without a sender over the --source, for the source's checked reports (and, with
+        `keys` and `signature_dir`, to gather signatures as the service does)."""
         args.tournament = self.c.tournament().call()
         args.model = getattr(args, "model", None) or list(models or [])
         limits = Limits.from_oracle(self.c.maxClip().call(), self.c.maxMultiplier().call())
         source = base.make_source(args, limits, self.w3)
         config = ServiceConfig(models=args.model or None, from_block=getattr(args, "from_block", 0),
-                               log_range=getattr(args, "log_range", 10_000))
-        return OracleService(self.w3, self.address, self.abi, source, [], config=config, log=log, db_path=args.db)
+                               log_range=getattr(args, "log_range", 10_000), signature_dir=signature_dir,
+                               signature_timeout=signature_timeout)
+        return OracleService(self.w3, self.address, self.abi, source, list(keys), config=config, log=log,
+                             db_path=args.db)
 
 
 def _one_account(path: str | None, option: str, args):
@@ -209,7 +218,9 @@ def _one_account(path: str | None, option: str, args):
         raise UsageError(str(error)) from None
 
 
-def _signer_keys(args, chain: Chain, need: int, what: str) -> list:
+def _signer_keys(args, chain: Chain, need: int, what: str, exchange: bool = False, hint: str = "") -> list:
+    """The --keystore signer keys, all current signers, at least `need` of them (any number with `exchange`: the
+    rest come from co-signers)."""
     try:
         keys = load_keystores(args.keystore, base._passwords(args))
     except KeystoreError as error:
@@ -218,8 +229,8 @@ def _signer_keys(args, chain: Chain, need: int, what: str) -> list:
     for key in keys:
         if key.address.lower() not in signers:
             raise UsageError(f"{key.address} ({args.keystore[keys.index(key)]}) is not one of the oracle's signers")
-    if len({k.address.lower() for k in keys}) < need:
-        raise UsageError(f"{len(keys)} signer keystores given, {what} needs {need}: give more --keystore")
+    if len({k.address.lower() for k in keys}) < need and not exchange:
+        raise UsageError(f"{len(keys)} signer keystores given, {what} needs {need}: give more --keystore{hint}")
     return keys
 
 
@@ -358,9 +369,12 @@ def cmd_resolve(args, log, out) -> int:
     if final_at != DISPUTED:
         raise OperatorError(EXIT_REJECTED, plain("NotDisputed", (args.uuid, args.round)) + ": nothing to resolve")
     need = c.disputeQuorum().call()
-    keys = _signer_keys(args, chain, need, "a dispute resolution")
+    exchange = args.signature_dir is not None
+    keys = _signer_keys(args, chain, need, "a dispute resolution", exchange=exchange,
+                        hint=", or --signature-dir DIR to collect the other signers' signatures")
     sender = _one_account(args.sender_keystore, "--sender-keystore", args)
-    service = chain.service(args, log, models=[args.uuid])
+    service = chain.service(args, log, models=[args.uuid], keys=keys, signature_dir=args.signature_dir,
+                            signature_timeout=args.signature_timeout)
     service._load_chain()
     try:
         reports = service.model_reports(entry, args.round - 1, None)
@@ -371,8 +385,22 @@ def cmd_resolve(args, log, out) -> int:
         raise OperatorError(EXIT_SOURCE, f"the source has no resolved value for model {args.uuid} round "
                                          f"{args.round}: nothing to resolve with")
     deadline = chain.now() + 3600
-    message = td.resolution_message(bytes(disputed_hash), replacement, deadline)
-    signatures = _signatures(chain, "DisputeResolution", message, keys, need)
+    statement = Statement("DisputeResolution", td.resolution_message(bytes(disputed_hash), replacement, deadline))
+    if exchange and not args.dry_run:
+        print(f"collecting {need} signatures in {args.signature_dir} (up to {duration(args.signature_timeout)})...",
+              file=out, flush=True)
+    try:
+        signatures = service.gather(statement, need) if not args.dry_run else \
+            _signatures(chain, statement.primary, statement.message, keys, need)
+    except QuorumMissing as error:
+        raise OperatorError(EXIT_QUORUM, f"{error.have} of the {need} signatures a resolution needs: the other "
+                                         f"signers' services did not co-sign in time (is their source the same?); "
+                                         f"nothing sent") from None
+    if len(signatures) < need:  # a dry run with co-signers: nothing proposed, so nothing to simulate with
+        print(f"dry run: the replacement would return {fixed_decimal(replacement.round_return())} (the posted report "
+              f"returns {fixed_decimal(old_return)}); {len(signatures)} local signatures, {need - len(signatures)} "
+              f"more would be collected in {args.signature_dir}; nothing proposed or sent", file=out)
+        return EXIT_OK
     same = replacement.struct_hash() == bytes(disputed_hash)
     fate = (f"the posted report is CONFIRMED (the source agrees): the {nmr(bond)} bond of {disputer} is forfeited"
             if same else f"the report is REPLACED: the {nmr(bond)} bond goes back to {disputer}")
@@ -437,15 +465,15 @@ def cmd_signers_show(args, log, out) -> int:
              f"resolve a dispute"]
     lines += [f"    {s}" for s in data["signers"]]
     lines.append("  watchers: " + (", ".join(data["watchers"]) if data["watchers"] else "none (signers may dispute)"))
-    lines.append(f"  disputes: bond {nmr(int(data['dispute_bond']))}, challenge window {data['challenge_window']} s, "
-                 f"timeout {data['dispute_timeout']} s")
+    lines.append(f"  disputes: bond {nmr(int(data['dispute_bond']))}, challenge window "
+                 f"{duration(data['challenge_window'])}, timeout {duration(data['dispute_timeout'])}")
     proposal = data["proposal"]
     if proposal is None:
-        lines.append(f"  no signer-set change proposed (a proposal waits {data['signer_set_delay']} s)")
+        lines.append(f"  no signer-set change proposed (a proposal waits {duration(data['signer_set_delay'])})")
     else:
         state = ("executable now" if proposal["executable_at"] <= now < proposal["expires_at"] else
                  "expired" if now >= proposal["expires_at"] else
-                 f"executable in {proposal['executable_at'] - now} s")
+                 f"executable in {duration(proposal['executable_at'] - now)}")
         lines.append(f"  proposed signer set {proposal['set_hash']}: {state} (from {_when(proposal['executable_at'])}"
                      f" until {_when(proposal['expires_at'])})")
         if proposal["signers"] is not None:
@@ -479,7 +507,8 @@ def cmd_signers_propose(args, log, out) -> int:
     delay = chain.c.signerSetDelay().call()
     step = Step("ScoreOracle.proposeSignerSet", chain.c.proposeSignerSet(signers, args.quorum, args.dispute_quorum),
                 f"{n} signers ({', '.join(signers)}), quorum {args.quorum}, dispute quorum {args.dispute_quorum}; "
-                f"executable {delay} s after this is mined, for {chain.c.PROPOSAL_LIFETIME().call()} s",
+                f"executable {duration(delay)} after this is mined, for "
+                f"{duration(chain.c.PROPOSAL_LIFETIME().call())}",
                 outcome=lambda r: "proposed: run `backing oracle signers execute` once the timelock is over")
     return _owner_step(chain, args, out, step, "Propose a new signer set:")
 

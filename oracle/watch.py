@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from oracle.actions import ERC20_ABI, Step, Transactor, bond_steps, nmr
 from oracle.errors import (EXIT_BALANCE, EXIT_OK, EXIT_REJECTED, EXIT_RPC, EXIT_SOURCE, NETWORK_ERRORS,
-                           ContractLogicError, OperatorError, SourceError, Web3RPCError, plain)
+                           ContractLogicError, OperatorError, SourceError, Web3RPCError, duration, plain)
 from oracle.log import JsonLog
 from oracle.service import ModelEntry, OracleService
 from oracle.typed_data import Report
@@ -79,7 +79,7 @@ def judge(pending: list[PendingRound], expected: dict[int, Report], now: int) ->
             verdicts.append(Verdict(onchain.round, "agrees", onchain, mine))
         elif now < onchain.final_at:
             verdicts.append(Verdict(onchain.round, "differs", onchain, mine, disputable=True,
-                                    reason=f"{onchain.final_at - now} s left in the challenge window"))
+                                    reason=f"{duration(onchain.final_at - now)} left in the challenge window"))
         else:
             verdicts.append(Verdict(onchain.round, "differs", onchain, mine,
                                     reason="the challenge window is over: too late to dispute"))

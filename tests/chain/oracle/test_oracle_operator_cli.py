@@ -8,9 +8,11 @@ disputes it inside the challenge window and posts the NMR bond (an allowance lef
 
 Runs like test_oracle_service.py (``--network anvil`` or a network of one's own, e.g. ``--network anvil-oc``)."""
 
+import contextlib
 import hashlib
 import io
 import json
+import threading
 
 import pytest
 from brownie import accounts, chain
@@ -105,6 +107,58 @@ def finish_window(oracle):
     chain.mine()
 
 
+def rows_files(oracle, tmp_path):
+    """right.json (Numerai's values for rounds 1-3 of conftest's model) and wrong.json (round 2 garbled)."""
+    first_close = oracle.roundCloseTime(1)
+    closes = {r: first_close + (r - 1) * DAY for r in (1, 2, 3)}
+    right_rows = [row(1, closes[1], "0.01"), row(2, closes[2], "0.04", "0.01"), row(3, closes[3], "-0.03", "0.005")]
+    wrong_rows = [right_rows[0], row(2, closes[2], "0.9"), right_rows[2]]
+    (tmp_path / "right.json").write_text(json.dumps(right_rows))
+    (tmp_path / "wrong.json").write_text(json.dumps(wrong_rows))
+    return right_rows, ["--source", "file", "--file", tmp_path / "right.json"]
+
+
+def post_from(operator, path, db):
+    """`backing oracle run --once` from the results file `path` (the sender with signers 0 and 1)."""
+    code, _, err = operator.run("run", "--once", "--source", "file", "--file", path,
+                                *operator.signers("signer0", "signer1"), "--sender-keystore", operator.files["sender"],
+                                "--db", db)
+    assert code == 0, err
+
+
+@contextlib.contextmanager
+def cosigners(oracle, keys, results_file, shared):
+    """The other operators' `backing oracle run` (co-signers: no sender), each with one key and the same results
+    file, passing in background threads while the body runs."""
+    from web3 import Web3
+
+    from oracle.abi import load_abi
+    from oracle.log import JsonLog
+    from oracle.service import OracleService, ServiceConfig
+    from oracle.sources import FileSource
+
+    services = [OracleService(Web3(Web3.HTTPProvider(brownie_web3.provider.endpoint_uri)), oracle.address,
+                              load_abi(), FileSource(str(results_file)), [key], sender=None,
+                              config=ServiceConfig(signature_dir=str(shared)), log=JsonLog(io.StringIO()))
+                for key in keys]
+    stop = threading.Event()
+
+    def loop(service):
+        while not stop.is_set():
+            service.run_once()
+            stop.wait(0.05)
+
+    threads = [threading.Thread(target=loop, args=(service,)) for service in services]
+    for thread in threads:
+        thread.start()
+    try:
+        yield services
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
 def test_register_a_model_by_the_signer_quorum(operator, oracle, modeller):
     model = td.model_id_from_uuid(NEW_UUID)
     base = ["register", NEW_UUID, "--modeller", modeller.address, "--exposure", "0.5", "--first-round", 4,
@@ -136,19 +190,10 @@ def test_wrong_report_disputed_by_watch_resolved_and_the_agreement_matures_on_th
     agreement.lock({"from": modeller})
     assert agreement.startRound() == 2  # the lockup is rounds 2 and 3
 
-    first_close = oracle.roundCloseTime(1)
-    closes = {r: first_close + (r - 1) * DAY for r in (1, 2, 3)}
-    right_rows = [row(1, closes[1], "0.01"), row(2, closes[2], "0.04", "0.01"), row(3, closes[3], "-0.03", "0.005")]
-    wrong_rows = [right_rows[0], row(2, closes[2], "0.9"), right_rows[2]]  # round 2 garbled upstream
-    (tmp_path / "right.json").write_text(json.dumps(right_rows))
-    (tmp_path / "wrong.json").write_text(json.dumps(wrong_rows))
-    right = ["--source", "file", "--file", tmp_path / "right.json"]
+    right_rows, right = rows_files(oracle, tmp_path)
 
     # the sender posts rounds 1-3 from its garbled source
-    code, _, err = operator.run("run", "--once", "--source", "file", "--file", tmp_path / "wrong.json",
-                                *operator.signers("signer0", "signer1"), "--sender-keystore", operator.files["sender"],
-                                "--db", tmp_path / "sender.sqlite")
-    assert code == 0, err
+    post_from(operator, tmp_path / "wrong.json", tmp_path / "sender.sqlite")
     assert oracle.lastPostedRound(MODEL_ID) == 3
 
     # a watcher: allowed by the owner, holding the bond, with 1 wei of an old allowance left (NMR: through zero)
@@ -211,9 +256,7 @@ def test_wrong_report_disputed_by_watch_resolved_and_the_agreement_matures_on_th
 
     # the service finalizes; the agreement matures on the right rounds 2 and 3
     finish_window(oracle)
-    code, _, err = operator.run("run", "--once", *right, *operator.signers("signer0", "signer1"),
-                                "--sender-keystore", operator.files["sender"], "--db", tmp_path / "honest.sqlite")
-    assert code == 0, err
+    post_from(operator, tmp_path / "right.json", tmp_path / "honest.sqlite")
     assert oracle.modelInfo(MODEL_ID)[3] == 3
     index = ONE
     for report in right_reports:
@@ -263,3 +306,73 @@ def _report(row_):
     return RoundResult(row_["model_id"], row_["round"], {k: Decimal(v) for k, v in row_["scores"].items()},
                        {k: Decimal(v) for k, v in row_["multipliers"].items()}, Decimal(row_["payout_factor"]),
                        Decimal(row_["clip"])).to_report(8)
+
+
+def test_resolve_collects_the_dispute_quorum_from_the_other_operators(operator, oracle, nmr_token, signers, deployer,
+                                                                      tmp_path):
+    """One key per host: the resolver holds one signer key, the two other operators' services co-sign the
+    resolution through the shared directory once their own source gives the same replacement."""
+    right_rows, right = rows_files(oracle, tmp_path)
+    post_from(operator, tmp_path / "wrong.json", tmp_path / "sender.sqlite")
+    watcher = accounts[9]
+    oracle.setWatcher(watcher, True, {"from": deployer})
+    nmr_token.mintTo(watcher, oracle.disputeBond(), {"from": watcher})
+    code, out, err = operator.run("dispute", CONFTEST_UUID, 2, "--watcher-keystore", operator.files["watcher"],
+                                  "--yes")
+    assert code == 0, err
+    assert oracle.reportOf(MODEL_ID, 2)[3] == DISPUTED
+
+    resolve = ["resolve", CONFTEST_UUID, 2, *right, *operator.signers("signer0"), "--sender-keystore",
+               operator.files["sender"], "--signature-dir", tmp_path / "shared", "--yes"]
+    code, out, err = operator.run(*resolve, "--dry-run")
+    assert code == 0, err
+    assert "2 more would be collected" in out and not list((tmp_path / "shared").glob("*.json"))
+    # a co-signer whose source still has the garbled value refuses: the quorum is not reached, nothing sent
+    with cosigners(oracle, signers[1:2], tmp_path / "right.json", tmp_path / "shared"), \
+            cosigners(oracle, signers[2:3], tmp_path / "wrong.json", tmp_path / "shared"):
+        code, out, err = operator.run(*resolve, "--signature-timeout", 3)
+    assert code == 6 and "2 of the 3 signatures a resolution needs" in err
+    assert oracle.reportOf(MODEL_ID, 2)[3] == DISPUTED
+    with cosigners(oracle, signers[1:], tmp_path / "right.json", tmp_path / "shared"):
+        code, out, err = operator.run(*resolve, "--signature-timeout", 60)
+    assert code == 0, err
+    assert "the report is REPLACED" in out and "(3 of 3 signatures)" in out
+    assert bytes(oracle.reportOf(MODEL_ID, 2)[0]) == _report(right_rows[1]).struct_hash()
+    assert nmr_token.balanceOf(watcher) == oracle.disputeBond()
+
+
+def test_an_unresolved_dispute_is_expired_by_watch_so_the_model_finalizes(operator, oracle, nmr_token, deployer,
+                                                                         tmp_path):
+    """A dispute of a right report that nobody resolves: past disputeTimeout, `watch` expires it (the report stands,
+    the bond is forfeited) and the rounds finalize; `watch` reports the outcome."""
+    right_rows, right = rows_files(oracle, tmp_path)
+    post_from(operator, tmp_path / "right.json", tmp_path / "sender.sqlite")
+    watcher = accounts[9]
+    oracle.setWatcher(watcher, True, {"from": deployer})
+    bond = oracle.disputeBond()
+    nmr_token.mintTo(watcher, bond, {"from": watcher})
+    code, out, err = operator.run("dispute", CONFTEST_UUID, 3, "--watcher-keystore", operator.files["watcher"],
+                                  "--dry-run")
+    assert code == 0 and "dry run" in out and oracle.reportOf(MODEL_ID, 3)[3] != DISPUTED
+    code, out, err = operator.run("dispute", CONFTEST_UUID, 3, "--watcher-keystore", operator.files["watcher"],
+                                  "--yes")
+    assert code == 0, err
+    assert "locking a 100 NMR bond" in out and nmr_token.balanceOf(watcher) == 0
+    code, _, err = operator.run("dispute", CONFTEST_UUID, 1, "--watcher-keystore", operator.files["watcher"], "--yes")
+    assert code == 8 and "the dispute bond is 100 NMR: fund it with NMR; nothing sent" in err
+
+    watch = ["watch", "--once", *right, "--watcher-keystore", operator.files["sender"], "--yes"]
+    finish_window(oracle)
+    code, out, err = operator.run(*watch)  # not overdue yet: followed, nothing sent
+    assert code == 0, err
+    assert "round 3: under dispute" in out and oracle.reportOf(MODEL_ID, 3)[3] == DISPUTED
+    chain.sleep(oracle.disputeTimeout() + 1)
+    chain.mine()
+    code, out, err = operator.run(*watch)  # anyone may expire it: the sender's account does
+    assert code == 0, err
+    assert "dispute expired" in out
+    assert f"round 3: the dispute by {watcher.address} expired unresolved; the posted report stands and the 100 NMR " \
+           f"bond is forfeited" in out
+    assert oracle.reportOf(MODEL_ID, 3)[3] != DISPUTED and nmr_token.balanceOf(oracle.BOND_SINK()) == bond
+    post_from(operator, tmp_path / "right.json", tmp_path / "sender.sqlite")  # the next pass finalizes 1-3
+    assert oracle.modelInfo(MODEL_ID)[3] == 3
