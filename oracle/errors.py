@@ -118,6 +118,9 @@ def _when(value) -> str:
         return str(value)
 
 
+when = _when  # a unix time in words, for the commands' summaries
+
+
 #: The ScoreOracle's refusals an operator command can meet, in plain words (argument positions as in
 #: contracts/interfaces/oracle/IScoreOracle.sol). Anything else is shown by its name and arguments.
 PLAIN = {

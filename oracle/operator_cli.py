@@ -2,6 +2,8 @@
 
     backing oracle register UUID --modeller ADDRESS [--exposure 1] [--first-round N] --keystore FILE ... \\
                             --sender-keystore FILE [--yes] [--dry-run]
+    backing oracle register UUID ... --first-round N --deadline UNIX --keystore MINE --sign-only  (each signer)
+    backing oracle register UUID ... --first-round N --deadline UNIX --signature 0x... ... --sender-keystore FILE
     backing oracle watch [--once | --interval SECONDS] [--watcher-keystore FILE] [--yes] [--dry-run] [--json] \\
                          [--model UUID ...] [source options] [--db PATH]
     backing oracle dispute UUID ROUND --watcher-keystore FILE [--yes] [--dry-run]
@@ -33,7 +35,8 @@ from oracle.actions import Step, Transactor, nmr
 from oracle.errors import (EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, EXIT_RPC, EXIT_SOURCE, EXIT_USAGE, NETWORK_ERRORS,
                            EXIT_QUORUM, KeystoreError, OperatorError, QuorumMissing, SourceError, duration,
                            plain)
-from oracle.exchange import Statement
+from oracle.errors import when as _when
+from oracle.exchange import Statement, recover
 from oracle.keys import load_keystore, load_keystores
 from oracle.service import ModelEntry, OracleService, ServiceConfig
 from oracle.units import fixed_decimal
@@ -86,6 +89,13 @@ def add_parsers(commands) -> None:
     register.add_argument("--keystore", action="append", default=[], metavar="FILE",
                           help="a signer keystore (repeat: the quorum's worth)")
     register.add_argument("--sender-keystore", required=False, metavar="FILE", help="account that pays the gas")
+    register.add_argument("--deadline", type=base._positive(int), metavar="UNIX",
+                          help="the signatures' expiry (default: an hour from the chain's time); give the same one "
+                               "to every signer with --sign-only")
+    register.add_argument("--sign-only", action="store_true",
+                          help="sign with the --keystore keys and print the signatures for a relayer; send nothing")
+    register.add_argument("--signature", action="append", default=[], metavar="0xSIGNATURE",
+                          help="a signature another signer made with --sign-only (repeat)")
     _chain_options(register)
     _send_options(register)
     register.set_defaults(handler=cmd_register)
@@ -264,25 +274,59 @@ def _model_entry(chain: Chain, uuid: str) -> ModelEntry:
 
 
 def cmd_register(args, log, out) -> int:
+    """Register a model. The k signatures come from --keystore keys here and/or --signature values each signer
+    printed on his own host with --sign-only (same model, modeller, exposure, first round and --deadline)."""
     chain = Chain(args)
     exposure = _fraction(args.exposure)
     model_id = _uuid_id(args.uuid)
     quorum = chain.c.quorum().call()
-    keys = _signer_keys(args, chain, quorum, "a registration")
-    sender = _one_account(args.sender_keystore, "--sender-keystore", args)
     first_round = args.first_round
     if first_round is None:
+        if args.sign_only or args.signature:
+            raise UsageError("give --first-round N: every signer must sign the same registration")
         try:
             first_round = chain.c.nextStartRound().call()
         except Exception:  # noqa: BLE001 -- no round announced yet, or the schedule is stale
             first_round = chain.c.currentRound().call() + 1
-    deadline = chain.now() + 3600
+    if (args.sign_only or args.signature) and args.deadline is None:
+        raise UsageError("give --deadline UNIX: every signer must sign the same registration")
+    deadline = args.deadline if args.deadline is not None else chain.now() + 3600
+    if deadline <= chain.now():
+        raise UsageError(f"--deadline {deadline} has passed on this chain: pick a later one and sign again")
     message = td.registration_message(model_id, args.modeller, exposure, first_round, deadline)
-    signatures = _signatures(chain, "ModelRegistration", message, keys, quorum)
+    words = (f"model {args.uuid} to modeller {args.modeller}, exposure {fixed_decimal(exposure)}, from round "
+             f"{first_round}")
+    keys = _signer_keys(args, chain, quorum, "a registration", exchange=args.sign_only or bool(args.signature),
+                        hint=", or --signature values from the other signers' --sign-only")
+    signed = {a.lower(): sig for a, sig in td.sign(chain.domain, "ModelRegistration", message, keys)}
+    if args.sign_only:
+        if not keys:
+            raise UsageError("--sign-only needs --keystore FILE (the signer's own)")
+        print(f"signed the registration of {words}, valid until {_when(deadline)} (--deadline {deadline}):",
+              file=out)
+        for address, sig in signed.items():
+            print(f"  {chain.w3.to_checksum_address(address)}: --signature 0x{sig.hex()}", file=out)
+        return EXIT_OK
+    statement = Statement("ModelRegistration", message)
+    signers = {a.lower() for a in chain.c.signers().call()}
+    for text in args.signature:
+        try:
+            signature = bytes.fromhex(text.removeprefix("0x"))
+        except ValueError:
+            raise UsageError(f"--signature {text[:20]}...: not hex") from None
+        signer = recover(chain.domain, statement, signature)
+        if signer is None or signer.lower() not in signers:
+            raise UsageError(f"--signature {text[:20]}... is not an oracle signer's signature of this registration "
+                             f"(same model, modeller, exposure, first round and --deadline?)")
+        signed[signer.lower()] = signature
+    if len(signed) < quorum:
+        raise UsageError(f"{len(signed)} signatures, a registration needs {quorum}: give more --keystore or "
+                         f"--signature")
+    signatures = td.ordered(signed.items())[:quorum]
+    sender = _one_account(args.sender_keystore, "--sender-keystore", args)
     step = Step("ScoreOracle.registerModel",
                 chain.c.registerModel(model_id, args.modeller, exposure, first_round, deadline, signatures),
-                f"model {args.uuid} to modeller {args.modeller}, exposure {fixed_decimal(exposure)}, from round "
-                f"{first_round} ({len(signatures)} of the {quorum} signatures needed)",
+                f"{words} ({len(signatures)} of the {quorum} signatures needed)",
                 outcome=lambda r: f"model {args.uuid} registered to {args.modeller} from round {first_round}")
     chain.transactor(sender, args, out).run("Register a model at the oracle:", [step])
     return EXIT_OK
@@ -457,8 +501,6 @@ def cmd_signers_show(args, log, out) -> int:
     if args.json:
         print(json.dumps(data), file=out)
         return EXIT_OK
-    from oracle.errors import _when
-
     lines = [f"oracle {data['oracle']} (chain {data['chain_id']})", f"  owner {data['owner']}"
              + (f" (transfer pending to {data['pending_owner']})" if data["pending_owner"] else ""),
              f"  signers ({len(data['signers'])}): quorum {data['quorum']} for reports, {data['dispute_quorum']} to "

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import io
 import json
+import re
 import threading
 
 import pytest
@@ -172,7 +173,20 @@ def test_register_a_model_by_the_signer_quorum(operator, oracle, modeller):
     code, out, err = operator.run(*base, *operator.signers("signer0", "signer1"))  # no terminal, no --yes
     assert (code, err.strip()) == (7, "backing oracle: error: no terminal to confirm on: add --yes to send without "
                                       "asking; nothing sent")
-    code, out, err = operator.run(*base, *operator.signers("signer0", "signer1"), "--yes")
+    # one key per host: signer1 signs on his own host, the relayer adds it to signer0's
+    deadline = chain.time() + 3600
+    code, out, err = operator.run("register", NEW_UUID, "--modeller", modeller.address, "--exposure", "0.5",
+                                  "--first-round", 4, "--deadline", deadline, *operator.signers("signer1"),
+                                  "--sign-only")
+    assert code == 0, err
+    signature = re.search(r"--signature (0x[0-9a-f]{130})", out).group(1)
+    code, _, err = operator.run(*base, *operator.signers("signer0"), "--signature", signature, "--yes")
+    assert code == 2 and "give --deadline UNIX" in err  # the relayer must sign what signer1 signed
+    code, _, err = operator.run(*base, "--deadline", deadline + 1, *operator.signers("signer0"), "--signature",
+                                signature, "--yes")
+    assert code == 2 and "is not an oracle signer's signature of this registration" in err
+    code, out, err = operator.run(*base, "--deadline", deadline, *operator.signers("signer0"), "--signature",
+                                  signature, "--yes")
     assert code == 0, err
     assert f"model {NEW_UUID} registered to {modeller.address} from round 4" in out
     assert tuple(oracle.modelInfo(model)) == (modeller.address, ONE // 2, 4, 3)
