@@ -49,6 +49,13 @@ UsageError = base.UsageError
 # ---------------------------------------------------------------------------------------------- options
 
 
+def _log_options(parser) -> None:
+    parser.add_argument("--from-block", type=int, default=0, metavar="N",
+                        help="first block to read the oracle's events from (its deployment block on a public chain)")
+    parser.add_argument("--log-range", type=base._positive(int), default=10_000, metavar="BLOCKS",
+                        help="blocks per eth_getLogs request")
+
+
 def _chain_options(parser) -> None:
     parser.add_argument("--rpc", default=os.environ.get("BACKING_RPC_URL"), metavar="URL",
                         help="JSON-RPC endpoint (default $BACKING_RPC_URL)")
@@ -108,10 +115,7 @@ def add_parsers(commands) -> None:
                        help="the signer or allowed watcher that disputes and pays the bond (without it: report only)")
     watch.add_argument("--model", action="append", type=base._uuid, default=[], metavar="UUID",
                        help="watch only these models (repeat); default every model registered on-chain")
-    watch.add_argument("--from-block", type=int, default=0, metavar="N",
-                       help="first block to scan for registrations and dispute outcomes")
-    watch.add_argument("--log-range", type=base._positive(int), default=10_000, metavar="BLOCKS",
-                       help="blocks per eth_getLogs request")
+    _log_options(watch)
     watch.add_argument("--json", action="store_true", help="print each verdict as a JSON line")
     _chain_options(watch)
     _source_options(watch)
@@ -145,6 +149,7 @@ def add_parsers(commands) -> None:
     signers = commands.add_parser("signers", help="the signer set, quorums, watchers; timelocked changes")
     _chain_options(signers)
     signers.add_argument("--json", action="store_true")
+    _log_options(signers)
     signers.set_defaults(handler=cmd_signers_show)
     actions = signers.add_subparsers(dest="signers_command", metavar="ACTION")
     propose = actions.add_parser("propose", help="propose a new signer set (owner; executable after the timelock)")
@@ -161,6 +166,7 @@ def add_parsers(commands) -> None:
                             (cancel, cmd_signers_cancel), (watcher, cmd_signers_watcher)):
         _chain_options(action)
         _send_options(action)
+        _log_options(action)
         if action is execute:
             action.add_argument("--sender-keystore", metavar="FILE", help="account that pays the gas")
         else:
@@ -460,14 +466,25 @@ def cmd_resolve(args, log, out) -> int:
 # ---------------------------------------------------------------------------------------------- signers
 
 
-def _proposal(chain: Chain) -> dict | None:
+def _logs(chain: Chain, event: str, args) -> list:
+    """Every `event` of the oracle from --from-block on, read in --log-range block ranges (public RPCs refuse
+    wide eth_getLogs ranges)."""
+    latest = chain.w3.eth.block_number
+    step = max(1, getattr(args, "log_range", 10_000))
+    found = []
+    for low in range(getattr(args, "from_block", 0), latest + 1, step):
+        found += getattr(chain.oracle.events, event).get_logs(from_block=low, to_block=min(latest, low + step - 1))
+    return found
+
+
+def _proposal(chain: Chain, args) -> dict | None:
     """The pending signer-set proposal (its content from the SignerSetProposed event matching its hash)."""
     set_hash = bytes(chain.c.proposedSignerSet().call())
     if set_hash == bytes(32):
         return None
     executable_at = chain.c.proposedSignerSetExecutableAt().call()
     found = None
-    for event in chain.oracle.events.SignerSetProposed.get_logs(from_block=0):
+    for event in _logs(chain, "SignerSetProposed", args):
         if bytes(event["args"]["setHash"]) == set_hash:
             found = event["args"]
     lifetime = chain.c.PROPOSAL_LIFETIME().call()
@@ -476,9 +493,9 @@ def _proposal(chain: Chain) -> dict | None:
             "quorum": found["quorum"] if found else None, "dispute_quorum": found["disputeQuorum"] if found else None}
 
 
-def _watchers(chain: Chain) -> list[str]:
+def _watchers(chain: Chain, args) -> list[str]:
     allowed: dict[str, bool] = {}
-    for event in chain.oracle.events.WatcherSet.get_logs(from_block=0):
+    for event in _logs(chain, "WatcherSet", args):
         allowed[event["args"]["watcher"]] = event["args"]["allowed"]
     return [w for w, on in allowed.items() if on and chain.c.isWatcher(w).call()]
 
@@ -494,10 +511,10 @@ def cmd_signers_show(args, log, out) -> int:
     data = {"oracle": chain.address, "chain_id": chain.chain_id, "owner": c.owner().call(),
             "pending_owner": None if int(pending_owner, 16) == 0 else pending_owner,
             "signers": list(c.signers().call()), "quorum": c.quorum().call(),
-            "dispute_quorum": c.disputeQuorum().call(), "watchers": _watchers(chain),
+            "dispute_quorum": c.disputeQuorum().call(), "watchers": _watchers(chain, args),
             "signer_set_delay": c.signerSetDelay().call(), "challenge_window": c.challengeWindow().call(),
             "dispute_timeout": c.disputeTimeout().call(), "dispute_bond": str(c.disputeBond().call()),
-            "proposal": _proposal(chain), "now": now}
+            "proposal": _proposal(chain, args), "now": now}
     if args.json:
         print(json.dumps(data), file=out)
         return EXIT_OK
@@ -557,7 +574,7 @@ def cmd_signers_propose(args, log, out) -> int:
 
 def cmd_signers_cancel(args, log, out) -> int:
     chain = Chain(args)
-    if _proposal(chain) is None:
+    if _proposal(chain, args) is None:
         raise OperatorError(EXIT_REJECTED, plain("NoSignerSetProposed"))
     step = Step("ScoreOracle.cancelSignerSet", chain.c.cancelSignerSet(), "withdraw the proposed signer set",
                 outcome=lambda r: "proposal withdrawn")
@@ -575,7 +592,7 @@ def cmd_signers_watcher(args, log, out) -> int:
 
 def cmd_signers_execute(args, log, out) -> int:
     chain = Chain(args)
-    proposal = _proposal(chain)
+    proposal = _proposal(chain, args)
     if proposal is None:
         raise OperatorError(EXIT_REJECTED, plain("NoSignerSetProposed"))
     if proposal["signers"] is None:

@@ -216,6 +216,7 @@ def test_wrong_report_disputed_by_watch_resolved_and_the_agreement_matures_on_th
                                   "--yes")
     assert code == 0, err
     assert oracle.isWatcher(watcher)
+    assert json.loads(operator.run("signers", "--json")[1])["watchers"] == [watcher.address]
     bond = oracle.disputeBond()
     nmr_token.mintTo(watcher, bond, {"from": watcher})
     nmr_token.approve(oracle, 1, {"from": watcher})
