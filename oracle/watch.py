@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from oracle.actions import ERC20_ABI, Step, Transactor, bond_steps, nmr
-from oracle.errors import (EXIT_BALANCE, EXIT_OK, EXIT_REJECTED, EXIT_RPC, EXIT_SOURCE, NETWORK_ERRORS,
+from oracle.errors import (EXIT_BALANCE, EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, EXIT_RPC, EXIT_SOURCE, NETWORK_ERRORS,
                            ContractLogicError, OperatorError, SourceError, Web3RPCError, duration, plain)
 from oracle.log import JsonLog
 from oracle.service import ModelEntry, OracleService
@@ -147,6 +147,12 @@ class Watcher:
         except Web3RPCError as error:
             self.log("rpc_error", level="error", error=str(error))
             self._fail(EXIT_RPC)
+        except Exception as error:  # a bug: logged with its traceback, said in the exit code; the daemon goes on
+            import traceback
+
+            self.log("internal_error", level="error", error=f"{type(error).__name__}: {error}",
+                     traceback=traceback.format_exc())
+            self._fail(EXIT_INTERNAL)
         self.log("watch_done", exit_code=self.code)
         return self.code
 

@@ -193,6 +193,18 @@ def test_without_an_account_the_watcher_only_says_what_it_would_dispute():
     assert any(f"backing oracle dispute {UUID} 2" in line for line in lines)
 
 
+def test_a_bug_in_a_pass_is_exit_1_with_its_traceback_logged():
+    watcher = RecordingWatcher(ListSource([result(2)]), [])
+
+    def broken(entry):
+        raise KeyError("reportOf")
+
+    watcher.pending = broken
+    assert watcher.run_once() == 1
+    assert '"event": "internal_error"' in watcher.service.log.stream.text and "Traceback" in \
+        watcher.service.log.stream.text
+
+
 # ============================================================================================ words, layout
 
 
