@@ -13,6 +13,7 @@
     backing oracle signers execute --sender-keystore FILE      (anyone, once the timelock is over)
     backing oracle signers cancel --owner-keystore FILE
     backing oracle signers watcher ADDRESS [--remove] --owner-keystore FILE
+    backing oracle signers transfer-ownership ADDRESS --owner-keystore FILE   (then, from ADDRESS: accept-ownership)
 
 Every one takes --rpc URL (default $BACKING_RPC_URL) and --oracle ADDRESS (default $BACKING_ORACLE). What moves
 money or changes the oracle is simulated, summarised and confirmed first (``--yes`` skips the question,
@@ -162,15 +163,21 @@ def add_parsers(commands) -> None:
     watcher = actions.add_parser("watcher", help="allow (or --remove) an address to dispute (owner)")
     watcher.add_argument("address", type=base._address, metavar="ADDRESS")
     watcher.add_argument("--remove", action="store_true")
+    transfer = actions.add_parser("transfer-ownership", help="offer the oracle's ownership to ADDRESS, e.g. a "
+                                  "multisig (owner; it takes effect when ADDRESS accepts)")
+    transfer.add_argument("address", type=base._address, metavar="ADDRESS")
+    accept = actions.add_parser("accept-ownership", help="accept the ownership offered to this account")
     for action, handler in ((propose, cmd_signers_propose), (execute, cmd_signers_execute),
-                            (cancel, cmd_signers_cancel), (watcher, cmd_signers_watcher)):
+                            (cancel, cmd_signers_cancel), (watcher, cmd_signers_watcher),
+                            (transfer, cmd_signers_transfer), (accept, cmd_signers_accept)):
         _chain_options(action)
         _send_options(action)
         _log_options(action)
         if action is execute:
             action.add_argument("--sender-keystore", metavar="FILE", help="account that pays the gas")
         else:
-            action.add_argument("--owner-keystore", metavar="FILE", help="the oracle owner's keystore")
+            action.add_argument("--owner-keystore", metavar="FILE", help="the oracle owner's keystore (for "
+                                "accept-ownership: the new owner's)")
             action.add_argument("--calldata", action="store_true",
                                 help="print the transaction (to, data) for a multisig owner instead of sending")
         action.set_defaults(handler=handler)
@@ -542,8 +549,10 @@ def cmd_signers_show(args, log, out) -> int:
     return EXIT_OK
 
 
-def _owner_step(chain: Chain, args, out, step: Step, title: str) -> int:
-    owner = chain.c.owner().call()
+def _owner_step(chain: Chain, args, out, step: Step, title: str, owner: str | None = None) -> int:
+    """Send `step` from the owner's keystore (`owner`: the account that must send it, default the oracle's
+    owner), or with --calldata print it for a multisig."""
+    owner = owner or chain.c.owner().call()
     if args.calldata:
         data = step.call._encode_transaction_data()
         print(json.dumps({"to": chain.address, "data": data, "value": 0, "from": owner, "description": step.words}),
@@ -551,8 +560,8 @@ def _owner_step(chain: Chain, args, out, step: Step, title: str) -> int:
         return EXIT_OK
     account = _one_account(args.owner_keystore, "--owner-keystore (or --calldata for a multisig owner)", args)
     if account.address.lower() != owner.lower():
-        raise OperatorError(EXIT_REJECTED, plain("OwnableUnauthorizedAccount", (account.address,))
-                            + f" ({owner}; a multisig owner: use --calldata); nothing sent")
+        raise OperatorError(EXIT_REJECTED, f"{account.address} cannot send this: it must come from {owner} (a "
+                                           f"multisig: use --calldata); nothing sent")
     chain.transactor(account, args, out).run(title, [step])
     return EXIT_OK
 
@@ -606,3 +615,24 @@ def cmd_signers_execute(args, log, out) -> int:
                 outcome=lambda r: "the new signer set is in force: every operator's keys must be in it")
     chain.transactor(sender, args, out).run("Execute the proposed signer set:", [step])
     return EXIT_OK
+
+
+def cmd_signers_transfer(args, log, out) -> int:
+    chain = Chain(args)
+    new_owner = chain.w3.to_checksum_address(args.address)
+    step = Step("ScoreOracle.transferOwnership", chain.c.transferOwnership(new_owner),
+                f"offer the ownership to {new_owner}; the current owner stays in charge until it accepts "
+                f"(`backing oracle signers accept-ownership`, or its --calldata through a multisig)",
+                outcome=lambda r: f"ownership offered to {new_owner}")
+    return _owner_step(chain, args, out, step, "Transfer the oracle's ownership (two steps):")
+
+
+def cmd_signers_accept(args, log, out) -> int:
+    chain = Chain(args)
+    pending = chain.c.pendingOwner().call()
+    if int(pending, 16) == 0:
+        raise OperatorError(EXIT_REJECTED, "no ownership transfer is pending: the owner offers it first "
+                                           "(`backing oracle signers transfer-ownership ADDRESS`)")
+    step = Step("ScoreOracle.acceptOwnership", chain.c.acceptOwnership(), f"{pending} becomes the oracle's owner",
+                outcome=lambda r: f"{pending} owns the oracle")
+    return _owner_step(chain, args, out, step, "Accept the oracle's ownership:", owner=pending)

@@ -297,7 +297,7 @@ def test_signer_set_change_through_the_timelock(operator, oracle, signers):
     assert code == 0, err
     assert json.loads(out)["to"] == oracle.address and bytes(oracle.proposedSignerSet()) == bytes(32)
     code, out, err = operator.run(*propose, "--owner-keystore", operator.files["sender"], "--yes")
-    assert code == 5 and "is not the oracle's owner" in err
+    assert code == 5 and f"it must come from {oracle.owner()}" in err
     code, out, err = operator.run(*propose, "--owner-keystore", operator.files["owner"], "--yes")
     assert code == 0, err
     code, out, err = operator.run("signers")
@@ -391,3 +391,19 @@ def test_an_unresolved_dispute_is_expired_by_watch_so_the_model_finalizes(operat
     assert oracle.reportOf(MODEL_ID, 3)[3] != DISPUTED and nmr_token.balanceOf(oracle.BOND_SINK()) == bond
     post_from(operator, tmp_path / "right.json", tmp_path / "sender.sqlite")  # the next pass finalizes 1-3
     assert oracle.modelInfo(MODEL_ID)[3] == 3
+
+
+def test_ownership_moves_in_two_steps(operator, oracle, deployer):
+    new_owner = accounts[8]  # the sender's account stands for the multisig
+    transfer = ["signers", "transfer-ownership", new_owner.address]
+    code, _, err = operator.run("signers", "accept-ownership", "--owner-keystore", operator.files["sender"], "--yes")
+    assert code == 5 and "no ownership transfer is pending" in err
+    code, out, err = operator.run(*transfer, "--owner-keystore", operator.files["owner"], "--yes")
+    assert code == 0, err
+    assert oracle.owner() == deployer and oracle.pendingOwner() == new_owner
+    assert json.loads(operator.run("signers", "--json")[1])["pending_owner"] == new_owner.address
+    code, out, err = operator.run("signers", "accept-ownership", "--owner-keystore", operator.files["owner"], "--yes")
+    assert code == 5 and f"it must come from {new_owner.address}" in err
+    code, out, err = operator.run("signers", "accept-ownership", "--owner-keystore", operator.files["sender"], "--yes")
+    assert code == 0, err
+    assert oracle.owner() == new_owner
