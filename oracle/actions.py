@@ -96,20 +96,22 @@ class Transactor:
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
-    def simulate(self, step: Step) -> None:
-        """eth_call then estimate the step; a refusal is an OperatorError (exit 5) in plain words."""
+    def simulate(self, step: Step, mined: int = 0) -> None:
+        """eth_call then estimate the step; a refusal is an OperatorError (exit 5) in plain words. `mined`: how
+        many steps before it were already sent and mined (the message must not say "nothing sent" then)."""
+        sent = "nothing sent" if not mined else f"not sent (the {mined} step(s) before it were mined)"
         try:
             step.call.call({"from": self.address})
             step.gas = self.sender.estimate(step.call)
         except ChainRejected as error:
-            raise OperatorError(EXIT_REJECTED, f"{step.label}: {plain(error.name, error.error_args)}; nothing "
-                                               f"sent") from None
+            raise OperatorError(EXIT_REJECTED, f"{step.label}: {plain(error.name, error.error_args)}; {sent}") \
+                from None
         except ContractLogicError as error:
             rejected = self.sender.rejected(error)
             raise OperatorError(EXIT_REJECTED, f"{step.label}: {plain(rejected.name, rejected.error_args)}; "
-                                               f"nothing sent") from None
+                                               f"{sent}") from None
         except RpcError as error:
-            raise OperatorError(EXIT_RPC, f"{step.label}: {error}; nothing sent") from None
+            raise OperatorError(EXIT_RPC, f"{step.label}: {error}; {sent}") from None
 
     def run(self, title: str, steps: list[Step]) -> list:
         """Summarise and (once confirmed) send `steps` in order. @return their receipts ([] on a dry run)."""
@@ -147,7 +149,7 @@ class Transactor:
         receipts = []
         for step in steps:
             if step.after_previous:
-                self.simulate(step)
+                self.simulate(step, mined=len(receipts))
             try:
                 receipt = self.sender.send(step.call, step.label)
             except ChainRejected as error:
