@@ -118,6 +118,9 @@ def add_parsers(commands) -> None:
                        help="watch only these models (repeat); default every model registered on-chain")
     _log_options(watch)
     watch.add_argument("--json", action="store_true", help="print each verdict as a JSON line")
+    watch.add_argument("--expire-all-disputes", action="store_true",
+                       help="expire every overdue dispute, also one whose posted report the source says is wrong "
+                            "(by default that one is left for `resolve`)")
     _chain_options(watch)
     _source_options(watch)
     _send_options(watch)
@@ -359,7 +362,8 @@ def cmd_watch(args, log, out) -> int:
     if args.json:
         say = lambda text: None  # noqa: E731 -- the verdicts go out as JSON lines instead
     watcher = Watcher(service, account, chain.abi, out=out, yes=args.yes, dry_run=args.dry_run, log=log,
-                      from_block=args.from_block, log_range=args.log_range, say=say)
+                      from_block=args.from_block, log_range=args.log_range, say=say,
+                      expire_all=args.expire_all_disputes)
 
     def one_pass() -> int:
         code = watcher.run_once()

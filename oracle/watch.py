@@ -95,12 +95,12 @@ class Watcher:
 
     def __init__(self, service: OracleService, account=None, abi: list | None = None, out=None,
                  yes: bool = False, dry_run: bool = False, log: JsonLog | None = None, from_block: int = 0,
-                 log_range: int = 10_000, say=None):
+                 log_range: int = 10_000, say=None, expire_all: bool = False):
         self.service, self.account, self.abi = service, account, abi
         self.out, self.yes, self.dry_run = out, yes, dry_run
         self.log = log or service.log
         self.say = say or (lambda text: print(text, file=out, flush=True) if out is not None else None)
-        self.from_block, self.log_range = from_block, log_range
+        self.from_block, self.log_range, self.expire_all = from_block, log_range, expire_all
         self.scanned: int | None = None  # last block whose dispute events were read (also kept in the store)
         self.code = EXIT_OK
         self.verdicts: list[tuple[ModelEntry, Verdict]] = []
@@ -183,7 +183,8 @@ class Watcher:
         elif verdict.kind == "disputed":
             self.log("dispute_open", level="warning", disputer=onchain.disputer, **fields)
             self.say(f"model {entry.uuid} round {verdict.round}: under dispute ({verdict.reason})")
-            self.expire_if_overdue(entry, verdict.round)
+            wrong = mine is not None and mine.struct_hash() != onchain.report_hash
+            self.expire_if_overdue(entry, verdict.round, wrong)
         elif not verdict.disputable:
             self.log("report_differs_final", level="error", reason=verdict.reason, **fields)
             self.say(f"model {entry.uuid} round {verdict.round}: WRONG on-chain (return {fields['onchain_return']}, "
@@ -219,14 +220,22 @@ class Watcher:
                      tx_hash=receipts[-1]["transactionHash"])
         return bool(receipts)
 
-    def expire_if_overdue(self, entry: ModelEntry, round_: int) -> None:
-        """Call expireDispute when the dispute has outlived disputeTimeout (the report then stands and the model
-        can finalize again). Needs an account to send from; anyone may send it."""
+    def expire_if_overdue(self, entry: ModelEntry, round_: int, wrong: bool = False) -> None:
+        """Call expireDispute when the dispute has outlived disputeTimeout (the posted report then stands and the
+        model can finalize again: an open dispute blocks its finalization and the agreements' fallback). Anyone
+        may send it. When the source says the posted report is wrong (`wrong`), expiring would make the wrong value
+        final: it is left to the dispute quorum (`backing oracle resolve`, still possible), unless `expire_all`."""
         call = self.oracle.functions.expireDispute(entry.model_id, round_)
         try:
             call.call({"from": self.account.address if self.account is not None else ZERO_ADDRESS})
         except ContractLogicError:
             return  # not overdue yet (DisputeTimeoutNotOver) or already settled
+        if wrong and not self.expire_all:
+            self.log("dispute_overdue_wrong_report", level="error", model=entry.uuid, round=round_)
+            self.say(f"  overdue, and the posted report is wrong: resolve it (`backing oracle resolve {entry.uuid} "
+                     f"{round_}`); expiring it would make the wrong value final (--expire-all-disputes does)")
+            self._fail(EXIT_REJECTED)
+            return
         if self.account is None:
             self.log("dispute_overdue", level="warning", model=entry.uuid, round=round_)
             self.say(f"  overdue: nobody resolved it within the dispute timeout; a watcher account can expire it")

@@ -142,8 +142,8 @@ class RecordingWatcher(Watcher):
         self.disputed.append(round_)
         return True
 
-    def expire_if_overdue(self, entry, round_):
-        self.expired.append(round_)
+    def expire_if_overdue(self, entry, round_, wrong=False):
+        self.expired.append((round_, wrong))
 
     def follow_events(self):
         pass
@@ -181,7 +181,7 @@ def test_open_disputes_are_followed_and_expired_when_overdue():
     disputed = PendingRound(2, report(2, corr="0.9").struct_hash(), 0, DISPUTED, WATCHER)
     watcher = RecordingWatcher(ListSource([result(2), result(3)]), [disputed, posted(report(3))])
     assert watcher.run_once() == EXIT_OK
-    assert watcher.disputed == [] and watcher.expired == [2]
+    assert watcher.disputed == [] and watcher.expired == [(2, True)]  # the source says the disputed one is wrong
 
 
 def test_without_an_account_the_watcher_only_says_what_it_would_dispute():

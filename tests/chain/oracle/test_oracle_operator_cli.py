@@ -348,6 +348,12 @@ def test_resolve_collects_the_dispute_quorum_from_the_other_operators(operator, 
         code, out, err = operator.run(*resolve, "--signature-timeout", 3)
     assert code == 6 and "2 of the 3 signatures a resolution needs" in err
     assert oracle.reportOf(MODEL_ID, 2)[3] == DISPUTED
+    # the dispute outlives disputeTimeout: watch does not expire it (the posted report is wrong), it says to resolve
+    chain.sleep(oracle.disputeTimeout() + 1)
+    chain.mine()
+    code, out, err = operator.run("watch", "--once", *right, "--watcher-keystore", operator.files["sender"], "--yes")
+    assert code == 5 and f"resolve it (`backing oracle resolve {CONFTEST_UUID} 2`)" in out
+    assert oracle.reportOf(MODEL_ID, 2)[3] == DISPUTED
     with cosigners(oracle, signers[1:], tmp_path / "right.json", tmp_path / "shared"):
         code, out, err = operator.run(*resolve, "--signature-timeout", 60)
     assert code == 0, err
