@@ -118,6 +118,11 @@ def add_parsers(commands) -> None:
                        help="watch only these models (repeat); default every model registered on-chain")
     _log_options(watch)
     watch.add_argument("--json", action="store_true", help="print each verdict as a JSON line")
+    watch.add_argument("--status-file", metavar="PATH", help="write the health snapshot (JSON) here after every pass")
+    watch.add_argument("--metrics-port", type=int, metavar="PORT", help="serve /metrics (Prometheus) and /status on "
+                       "this port (with --interval)")
+    watch.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                       help="address the metrics endpoint listens on (default 127.0.0.1)")
     watch.add_argument("--expire-all-disputes", action="store_true",
                        help="expire every overdue dispute, also one whose posted report the source says is wrong "
                             "(by default that one is left for `resolve`)")
@@ -358,6 +363,7 @@ def cmd_watch(args, log, out) -> int:
     account = None if args.watcher_keystore is None else _one_account(args.watcher_keystore, "--watcher-keystore",
                                                                           args)
     service = chain.service(args, log)
+    service.health.role, service.health.status_file = "watcher", args.status_file
     say = None
     if args.json:
         say = lambda text: None  # noqa: E731 -- the verdicts go out as JSON lines instead
@@ -374,6 +380,16 @@ def cmd_watch(args, log, out) -> int:
 
     if args.interval is None:
         return one_pass()
+    metrics = None
+    if args.metrics_port is not None:
+        from oracle.health import MetricsServer
+
+        try:
+            metrics = MetricsServer(service.health, args.metrics_host, args.metrics_port)
+        except OSError as error:
+            raise UsageError(f"cannot serve metrics on {args.metrics_host}:{args.metrics_port}: "
+                             f"{error.strerror}") from None
+        log("metrics_serving", host=args.metrics_host, port=metrics.port)
     code = EXIT_OK
     try:
         while True:
@@ -390,6 +406,9 @@ def cmd_watch(args, log, out) -> int:
     except KeyboardInterrupt:
         log("stopped", exit_code=code)
         return code
+    finally:
+        if metrics is not None:
+            metrics.stop()
 
 
 def verdict_json(entry: ModelEntry, verdict) -> dict:

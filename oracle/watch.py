@@ -154,10 +154,17 @@ class Watcher:
                      traceback=traceback.format_exc())
             self._fail(EXIT_INTERNAL)
         self.log("watch_done", exit_code=self.code)
+        try:
+            self.service.health.pass_done(self.code)
+        except OSError as error:  # the status file's directory is gone or full: say so, keep watching
+            self.log("status_file_error", level="error", error=str(error))
         return self.code
 
     def check_model(self, entry: ModelEntry, now: int) -> None:
         last_final, pending = self.pending(entry)
+        health = self.service.health
+        health.model(entry.uuid, final=last_final, posted=last_final + len(pending),
+                     disputes_open=sum(p.disputed for p in pending), wrong_reports=0)
         if not pending:
             return
         try:
@@ -166,11 +173,15 @@ class Watcher:
             self.log("source_error", level="error", model=entry.uuid, after_round=last_final, error=str(error))
             self._fail(EXIT_SOURCE)
             expected = {}
+        wrong = 0  # differing reports left undisputed after this pass (too late, or the dispute not sent)
         for verdict in judge(pending, expected, now):
             self.verdicts.append((entry, verdict))
-            self.act(entry, verdict)
+            disputed_now = self.act(entry, verdict)
+            wrong += verdict.kind == "differs" and not disputed_now
+        health.model(entry.uuid, wrong_reports=wrong)
 
-    def act(self, entry: ModelEntry, verdict: Verdict) -> None:
+    def act(self, entry: ModelEntry, verdict: Verdict) -> bool:
+        """Log and act on one verdict. @return True when it disputed the round now."""
         onchain, mine = verdict.onchain, verdict.expected
         fields = {"model": entry.uuid, "round": verdict.round, "onchain_hash": onchain.report_hash,
                   "onchain_return": fixed_decimal(onchain.round_return)}
@@ -194,7 +205,8 @@ class Watcher:
             self.log("report_differs", level="error", reason=verdict.reason, **fields)
             self.say(f"model {entry.uuid} round {verdict.round}: WRONG on-chain (return {fields['onchain_return']}, "
                      f"the source says {fields['source_return']}); {verdict.reason}")
-            self.dispute(entry, verdict.round)
+            return self.dispute(entry, verdict.round)
+        return False
 
     # ------------------------------------------------------------------ acting
     def _transactor(self) -> Transactor:

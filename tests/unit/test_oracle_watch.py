@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from oracle.errors import EXIT_OK, EXIT_REJECTED, EXIT_SOURCE, SourceError, plain
+from oracle.health import Health
 from oracle.log import JsonLog
 from oracle.model import RoundResult, Source
 from oracle.service import ModelEntry
@@ -102,6 +103,8 @@ class FakeService:
     def __init__(self, source):
         self.source, self.store, self.log = source, None, JsonLog(_Lines())
         self.entry = ModelEntry(model_id_from_uuid(UUID), UUID, WATCHER)
+        self.health = Health("watcher")
+        self.log.observers.append(self.health.observe)
 
     def _load_chain(self):
         pass
@@ -113,7 +116,9 @@ class FakeService:
         return [self.entry]
 
     def model_reports(self, entry, after_round, announced_through):
-        return [r.to_report(8) for r in self.source.resolved_results(entry.uuid, after_round)]
+        reports = [r.to_report(8) for r in self.source.resolved_results(entry.uuid, after_round)]
+        self.health.model(entry.uuid, resolved=reports[-1].round if reports else after_round)
+        return reports
 
 
 class _Lines:
@@ -155,7 +160,22 @@ def test_the_watcher_disputes_exactly_the_wrong_rounds_in_their_window():
     watcher = RecordingWatcher(source, pending)
     assert watcher.run_once() == EXIT_OK
     assert watcher.disputed == [3, 4]
+    assert watcher.service.health.snapshot()["models"][UUID]["wrong_reports"] == 0  # both disputed now
     assert [(v.round, v.kind) for _, v in watcher.verdicts] == [(2, "agrees"), (3, "differs"), (4, "differs")]
+
+
+def test_the_health_output_shows_the_wrong_reports_and_the_pass():
+    source = ListSource([result(r) for r in (2, 3)])
+    disputed = PendingRound(3, report(3, corr="0.9").struct_hash(), 0, DISPUTED, WATCHER)
+    watcher = RecordingWatcher(source, [posted(report(2, corr="0.9")), disputed])
+    watcher.dispute = lambda entry, round_: False  # the dispute could not be sent (no bond, declined, ...)
+    assert watcher.run_once() == EXIT_OK
+    health = watcher.service.health.snapshot()
+    assert health["role"] == "watcher" and health["last_exit_code"] == 0
+    assert health["models"][UUID] == {"final": 1, "posted": 3, "resolved": 3, "lag_rounds": 0, "disputes_open": 1,
+                                      "wrong_reports": 1}
+    assert f'backing_oracle_model_wrong_reports{{model="{UUID}"}} 1' in watcher.service.health.prometheus()
+    assert health["warnings"] == {"dispute_open:warning": 1, "report_differs:error": 1}
 
 
 def test_a_source_failure_disputes_nothing():

@@ -241,9 +241,12 @@ def test_wrong_report_disputed_by_watch_resolved_and_the_agreement_matures_on_th
     assert (final_at, disputer, locked) == (DISPUTED, watcher.address, bond)
     assert nmr_token.balanceOf(watcher) == held - bond
     assert nmr_token.allowance(watcher, oracle) == 0
-    code, out, err = operator.run(*watch, "--yes")  # the next pass follows it, disputes nothing again
+    code, out, err = operator.run(*watch, "--yes", "--status-file", tmp_path / "watch.json")  # follows it
     assert code == 0, err
     assert f"model {CONFTEST_UUID} round 2: under dispute (disputed by {watcher.address}" in out
+    status = json.loads((tmp_path / "watch.json").read_text())
+    assert status["role"] == "watcher" and status["last_exit_code"] == 0
+    assert status["models"][CONFTEST_UUID]["disputes_open"] == 1 and status["models"][CONFTEST_UUID]["posted"] == 3
     assert nmr_token.balanceOf(watcher) == held - bond
 
     # a manual dispute of a round already disputed, or from an account that may not: refused in words
