@@ -85,8 +85,18 @@ def _source_options(parser) -> None:
                         help="progress database: the round ledger (and, for watch, where it stopped reading events)")
 
 
+EPILOG = ("Exit codes: 0 ok, 1 internal error, 2 usage, 3 source failed, 4 node unreachable, 5 the contract refuses (in words), "
+          "6 quorum not reached, 7 not confirmed, 8 not enough NMR or ETH; in 2, 5, 7 and 8 nothing was sent. "
+          "Guide: docs/oracle-operator.md.")
+
+
+def _add(subparsers, name: str, help: str):  # noqa: A002 -- argparse's own keyword
+    """A subcommand whose --help starts with its one-line purpose and ends with the exit codes."""
+    return subparsers.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", epilog=EPILOG)
+
+
 def add_parsers(commands) -> None:
-    register = commands.add_parser("register", help="register a model to its modeller (signed by the quorum)")
+    register = _add(commands, "register", help="register a model to its modeller (signed by the quorum)")
     register.add_argument("uuid", type=base._uuid, metavar="UUID", help="the model's Numerai UUID")
     register.add_argument("--modeller", required=True, type=base._address, metavar="ADDRESS",
                           help="the address that will own the model's agreements")
@@ -108,7 +118,7 @@ def add_parsers(commands) -> None:
     _send_options(register)
     register.set_defaults(handler=cmd_register)
 
-    watch = commands.add_parser("watch", help="compare posted reports with the source; dispute wrong ones")
+    watch = _add(commands, "watch", help="compare posted reports with the source; dispute wrong ones")
     when = watch.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
     when.add_argument("--interval", type=base._positive(float), metavar="SECONDS", help="a pass every SECONDS")
@@ -131,7 +141,7 @@ def add_parsers(commands) -> None:
     _send_options(watch)
     watch.set_defaults(handler=cmd_watch)
 
-    dispute = commands.add_parser("dispute", help="dispute a posted round inside its challenge window (NMR bond)")
+    dispute = _add(commands, "dispute", help="dispute a posted round inside its challenge window (NMR bond)")
     dispute.add_argument("uuid", type=base._uuid, metavar="UUID")
     dispute.add_argument("round", type=base._positive(int), metavar="ROUND")
     dispute.add_argument("--watcher-keystore", required=False, metavar="FILE",
@@ -140,7 +150,7 @@ def add_parsers(commands) -> None:
     _send_options(dispute)
     dispute.set_defaults(handler=cmd_dispute)
 
-    resolve = commands.add_parser("resolve", help="resolve a dispute with the source's report (dispute quorum)")
+    resolve = _add(commands, "resolve", help="resolve a dispute with the source's report (dispute quorum)")
     resolve.add_argument("uuid", type=base._uuid, metavar="UUID")
     resolve.add_argument("round", type=base._positive(int), metavar="ROUND")
     resolve.add_argument("--keystore", action="append", default=[], metavar="FILE",
@@ -155,26 +165,26 @@ def add_parsers(commands) -> None:
     _send_options(resolve)
     resolve.set_defaults(handler=cmd_resolve)
 
-    signers = commands.add_parser("signers", help="the signer set, quorums, watchers; timelocked changes")
+    signers = _add(commands, "signers", help="the signer set, quorums, watchers; timelocked changes")
     _chain_options(signers)
     signers.add_argument("--json", action="store_true")
     _log_options(signers)
     signers.set_defaults(handler=cmd_signers_show)
     actions = signers.add_subparsers(dest="signers_command", metavar="ACTION")
-    propose = actions.add_parser("propose", help="propose a new signer set (owner; executable after the timelock)")
+    propose = _add(actions, "propose", help="propose a new signer set (owner; executable after the timelock)")
     propose.add_argument("--signer", action="append", required=True, type=base._address, metavar="ADDRESS",
                          help="a signer of the new set (repeat; any order)")
     propose.add_argument("--quorum", type=base._positive(int), required=True, metavar="K")
     propose.add_argument("--dispute-quorum", type=base._positive(int), required=True, metavar="D")
-    execute = actions.add_parser("execute", help="execute the proposed set once its timelock is over (anyone)")
-    cancel = actions.add_parser("cancel", help="withdraw the proposed set (owner)")
-    watcher = actions.add_parser("watcher", help="allow (or --remove) an address to dispute (owner)")
+    execute = _add(actions, "execute", help="execute the proposed set once its timelock is over (anyone)")
+    cancel = _add(actions, "cancel", help="withdraw the proposed set (owner)")
+    watcher = _add(actions, "watcher", help="allow (or --remove) an address to dispute (owner)")
     watcher.add_argument("address", type=base._address, metavar="ADDRESS")
     watcher.add_argument("--remove", action="store_true")
-    transfer = actions.add_parser("transfer-ownership", help="offer the oracle's ownership to ADDRESS, e.g. a "
+    transfer = _add(actions, "transfer-ownership", help="offer the oracle's ownership to ADDRESS, e.g. a "
                                   "multisig (owner; it takes effect when ADDRESS accepts)")
     transfer.add_argument("address", type=base._address, metavar="ADDRESS")
-    accept = actions.add_parser("accept-ownership", help="accept the ownership offered to this account")
+    accept = _add(actions, "accept-ownership", help="accept the ownership offered to this account")
     for action, handler in ((propose, cmd_signers_propose), (execute, cmd_signers_execute),
                             (cancel, cmd_signers_cancel), (watcher, cmd_signers_watcher),
                             (transfer, cmd_signers_transfer), (accept, cmd_signers_accept)):
