@@ -85,9 +85,9 @@ def _source_options(parser) -> None:
                         help="progress database: the round ledger (and, for watch, where it stopped reading events)")
 
 
-EPILOG = ("Exit codes: 0 ok, 1 internal error, 2 usage, 3 source failed, 4 node unreachable, 5 the contract refuses (in words), "
-          "6 quorum not reached, 7 not confirmed, 8 not enough NMR or ETH; in 2, 5, 7 and 8 nothing was sent. "
-          "Guide: docs/oracle-operator.md.")
+EPILOG = ("Exit codes: 0 ok, 1 internal error, 2 usage, 3 source failed, 4 node unreachable, 5 the contract "
+          "refuses (in words), 6 quorum not reached, 7 not confirmed, 8 not enough NMR or ETH; in 2, 5, 7 and 8 "
+          "nothing was sent. Guide: docs/oracle-operator.md.")
 
 
 def _add(subparsers, name: str, help: str):  # noqa: A002 -- argparse's own keyword
