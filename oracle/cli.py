@@ -10,6 +10,7 @@
     backing oracle ledger list [--db PATH] [--all]
     backing oracle ledger accept --model UUID --round N [--db PATH] [--oracle ADDRESS]
     backing oracle keystore new --out FILE [--password-env NAME | --password-file FILE]
+    backing oracle register|watch|dispute|resolve|signers ...   (oracle.operator_cli: see its --help)
 
 Roles: with ``--sender-keystore`` the process relays (announces, posts, finalizes), signing with its
 ``--keystore`` keys and, if those are fewer than the quorum, collecting co-signatures in ``--signature-dir``.
@@ -19,7 +20,7 @@ password (from the prompt, ``--password-env`` or ``--password-file``; never the 
 
 The ScoreOracle ABI comes from ``--abi``, else $BACKING_ORACLE_ABI, else ``build/contracts/ScoreOracle.json``
 (run ``brownie compile``). Exit codes: see ``oracle.errors`` (0 ok, 1 internal, 2 usage, 3 source, 4 RPC,
-5 chain rejected, 6 quorum not reached)."""
+5 chain rejected, 6 quorum not reached, 7 not confirmed, 8 not enough NMR or ETH)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from pathlib import Path
 
 from oracle.abi import load_abi
 from oracle.errors import (EXIT_INTERNAL, EXIT_OK, EXIT_RPC, EXIT_SOURCE, EXIT_USAGE, NETWORK_ERRORS, KeystoreError,
-                           SourceError)
+                           OperatorError, SourceError)
 from oracle.keys import PasswordSource, load_keystore, load_keystores, new_keystore
 from oracle.log import JsonLog
 from oracle.model import report_json
@@ -85,7 +86,7 @@ def _add_password_options(parser):
     group.add_argument("--password-env", metavar="NAME", help="read the keystore password from this environment "
                        "variable (its name, not the password)")
     group.add_argument("--password-file", metavar="FILE", help="read the keystore password from this file's "
-                       "first line")
+                       "first line (default $BACKING_PASSWORD_FILE)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,8 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     when = run.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
     when.add_argument("--interval", type=_positive(float), metavar="SECONDS", help="a pass every SECONDS")
-    run.add_argument("--rpc", metavar="URL", help="JSON-RPC endpoint of the chain")
-    run.add_argument("--oracle", type=_address, metavar="ADDRESS", help="ScoreOracle address")
+    run.add_argument("--rpc", metavar="URL", help="JSON-RPC endpoint of the chain (without --dry-run: default "
+                     "$BACKING_RPC_URL)")
+    run.add_argument("--oracle", type=_address, metavar="ADDRESS", help="ScoreOracle address (without --dry-run: "
+                     "default $BACKING_ORACLE)")
     run.add_argument("--abi", metavar="PATH", help="ScoreOracle ABI (brownie artifact or ABI list)")
     run.add_argument("--keystore", action="append", default=[], metavar="FILE", help="signer keystore (repeat)")
     _add_password_options(run)
@@ -169,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--out", required=True, metavar="FILE")
     _add_password_options(new)
     new.set_defaults(handler=cmd_keystore_new)
+
+    from oracle import operator_cli  # register, watch, dispute, resolve, signers
+
+    operator_cli.add_parsers(commands)
     return parser
 
 
@@ -199,7 +206,14 @@ def make_source(args, limits=None, w3=None):
 
 
 def _passwords(args) -> PasswordSource:
-    return PasswordSource(env=args.password_env, file=args.password_file)
+    """--password-env, else --password-file, else $BACKING_PASSWORD_FILE (as the other chain commands), else a
+    prompt."""
+    import os
+
+    file = args.password_file
+    if file is None and args.password_env is None:
+        file = os.environ.get("BACKING_PASSWORD_FILE") or None
+    return PasswordSource(env=args.password_env, file=file)
 
 
 def _check_run_args(args):
@@ -213,8 +227,17 @@ def _check_run_args(args):
         if args.rpc is not None and args.oracle is None:
             raise UsageError("--rpc needs --oracle ADDRESS")
         return
+    import os
+
+    # a real run takes the node and the oracle from the environment too (a dry run stays offline without --rpc)
+    args.rpc = args.rpc or os.environ.get("BACKING_RPC_URL") or None
+    if args.oracle is None and os.environ.get("BACKING_ORACLE"):
+        try:
+            args.oracle = _address(os.environ["BACKING_ORACLE"])
+        except argparse.ArgumentTypeError as error:
+            raise UsageError(f"$BACKING_ORACLE: {error}") from None
     if args.rpc is None or args.oracle is None:
-        raise UsageError("run needs --rpc URL and --oracle ADDRESS")
+        raise UsageError("run needs --rpc URL (or $BACKING_RPC_URL) and --oracle ADDRESS (or $BACKING_ORACLE)")
     if args.sender_keystore is None and args.signature_dir is None:
         raise UsageError("nothing to do: give --sender-keystore to post, or --signature-dir to co-sign")
     if not args.keystore and args.signature_dir is None:
@@ -470,6 +493,9 @@ def main(argv: list[str] | None = None, out=None, err=None) -> int:
     except UsageError as error:
         print(f"backing oracle: error: {error}", file=err)
         return EXIT_USAGE
+    except OperatorError as error:
+        print(f"backing oracle: error: {error}", file=err)
+        return error.code
 
 
 if __name__ == "__main__":

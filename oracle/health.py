@@ -131,7 +131,9 @@ class Health:
                 ("lag_rounds", "model_lag_rounds", "Resolved rounds not posted yet."),
                 ("fallback_seconds", "model_fallback_seconds",
                  "Seconds before the liveness fallback for the model's first missing round (negative: passed)."),
-                ("disputes_open", "model_disputes_open", "Pending rounds of the model under dispute.")):
+                ("disputes_open", "model_disputes_open", "Pending rounds of the model under dispute."),
+                ("wrong_reports", "model_wrong_reports",
+                 "Pending reports of the model that differ from this watcher's source (not disputed yet).")):
             samples = [({"model": m}, f[key]) for m, f in s["models"].items() if key in f]
             if samples:
                 metric(name, "gauge", help_, samples)

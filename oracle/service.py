@@ -233,21 +233,22 @@ class OracleService:
                 self.sender.resend_stuck(tx.tx_hash, tx.nonce, tx.kind, tx.digest)
 
     # ------------------------------------------------------------------ signatures
-    def gather(self, statement: Statement) -> list[bytes]:
-        """Quorum signatures over the statement, ascending by signer: local keys first, then co-signers from
-        the signature directory. Raises QuorumMissing."""
+    def gather(self, statement: Statement, need: int | None = None) -> list[bytes]:
+        """`need` (default: the quorum) signatures over the statement, ascending by signer: local keys first, then
+        co-signers from the signature directory. Raises QuorumMissing."""
+        need = self.quorum if need is None else need
         local = td.sign(self.domain, statement.primary, statement.message, self.local_signers)
         found = {address.lower(): sig for address, sig in local}
-        if self.directory is not None and len(found) < self.quorum:
+        if self.directory is not None and len(found) < need:
             digest = self.directory.propose(self.domain, statement)
             for address, sig in local:
                 self.directory.add_signature(digest, address, sig)
-            self.log("proposed", statement=statement.primary, digest=digest, have=len(found), need=self.quorum)
-            found.update(self.directory.collect(self.domain, statement, self.signer_set, self.quorum,
+            self.log("proposed", statement=statement.primary, digest=digest, have=len(found), need=need)
+            found.update(self.directory.collect(self.domain, statement, self.signer_set, need,
                                                 self.config.signature_timeout, self.config.signature_poll))
-        if len(found) < self.quorum:
-            raise QuorumMissing(len(found), self.quorum, statement.primary)
-        chosen = sorted(found, key=lambda a: int(a, 16))[: self.quorum]
+        if len(found) < need:
+            raise QuorumMissing(len(found), need, statement.primary)
+        chosen = sorted(found, key=lambda a: int(a, 16))[:need]
         return [found[a] for a in chosen]
 
     # ------------------------------------------------------------------ models
@@ -785,7 +786,35 @@ class OracleService:
             attested, evidence = change
             return None, Statement("ModelAttestation", td.attestation_message(
                 model_id, modeller, attested, evidence, c.attestationNonce(model_id).call(), deadline))
+        if statement.primary == "DisputeResolution":
+            return self._rebuild_resolution(message, deadline)
         return f"{statement.primary} is not signed by the service", None
+
+    def _rebuild_resolution(self, message: dict, deadline: int) -> tuple[str | None, Statement | None]:
+        """A dispute resolution (``backing oracle resolve``) is signed only when the round is disputed now, the
+        disputed report is the one on-chain, and the replacement is exactly what this signer's source says."""
+        from oracle.exchange import report_from_message
+
+        replacement = report_from_message(message["replacement"])
+        uuid = uuid_from_model_id(replacement.model_id)
+        if uuid is None:
+            return f"model {replacement.model_id.hex()} is not a Numerai UUID", None
+        onchain_hash, _, _, final_at, _, _ = self.oracle.functions.reportOf(replacement.model_id,
+                                                                            replacement.round).call()
+        if final_at != 2**64 - 1:
+            return f"stale: model {uuid} round {replacement.round} is not disputed", None
+        if bytes(onchain_hash) != bytes(message["disputedReport"]):
+            return f"model {uuid} round {replacement.round}: the disputed report is not the one on-chain", None
+        try:
+            own = self.model_reports(ModelEntry(replacement.model_id, uuid, ""), replacement.round - 1, None)
+        except SourceError as error:
+            return f"model {uuid}: own source failed: {error}", None
+        mine = next((r for r in own if r.round == replacement.round), None)
+        if mine is None:
+            return f"model {uuid} round {replacement.round}: not resolved for this signer's source", None
+        if mine != replacement:
+            return f"model {uuid} round {replacement.round}: replacement differs from this signer's source", None
+        return None, Statement("DisputeResolution", td.resolution_message(bytes(onchain_hash), mine, deadline))
 
     def cosign_once(self) -> int:
         """Sign the open proposals in the signature directory that this process's own source confirms: at most

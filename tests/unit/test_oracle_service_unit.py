@@ -324,8 +324,8 @@ def test_revert_decoder_reads_custom_errors():
 
 @pytest.mark.parametrize("argv, message", [
     (["run", "--json"], "--json goes with --dry-run"),
-    (["run"], "run needs --rpc URL and --oracle ADDRESS"),
-    (["run", "--rpc", "http://127.0.0.1:1"], "run needs --rpc URL and --oracle ADDRESS"),
+    (["run"], "run needs --rpc URL (or $BACKING_RPC_URL) and --oracle ADDRESS"),
+    (["run", "--rpc", "http://127.0.0.1:1"], "run needs --rpc URL (or $BACKING_RPC_URL) and --oracle ADDRESS"),
     (["run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE, "--keystore", "k.json"],
      "give --sender-keystore to post, or --signature-dir to co-sign"),
     (["run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE, "--sender-keystore", "s.json"],
@@ -334,7 +334,9 @@ def test_revert_decoder_reads_custom_errors():
     (["run", "--dry-run", "--rpc", "http://127.0.0.1:1"], "--rpc needs --oracle ADDRESS"),
     (["run", "--dry-run", "--source", "file", "--model", UUID_A], "--source file needs --file PATH"),
 ])
-def test_cli_argument_errors(argv, message, capsys):
+def test_cli_argument_errors(argv, message, capsys, monkeypatch):
+    for name in ("BACKING_RPC_URL", "BACKING_ORACLE", "BACKING_PASSWORD_FILE"):
+        monkeypatch.delenv(name, raising=False)  # a real run would take them from the environment
     assert oracle_cli.main(argv) == EXIT_USAGE
     assert message in capsys.readouterr().err
 
