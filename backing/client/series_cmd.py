@@ -388,7 +388,8 @@ def cmd_show(args) -> int:
                   f"{nmr(int(row['outstanding']))}")
             if row["phase"] == "Matured":
                 left = row["deadline"] - now
-                print(f"    repayment deadline {'in ' + duration(left) if left > 0 else 'passed: anyone may declare a default'}")
+                when = f"in {duration(left)}" if left > 0 else "passed: anyone may declare a default"
+                print(f"    repayment deadline {when}")
     if backer:
         for p in state["backer"]["positions"]:
             print(f"  {backer} position #{p['position']} (agreement {p['agreement']}, {p['phase']}): capital "
