@@ -72,6 +72,9 @@ def chain_now(w3) -> int:
 
 def agreement_at(dep, text: str):
     address = address_arg(dep.w3, text, "AGREEMENT")
+    if dep.series_factory is not None and dep.series_factory.functions.isSeries(address).call():
+        raise CliError(EXIT_USAGE, f"{address} is a series, not a single agreement: use `backing series ...` (e.g. "
+                                   "`backing series deposit SERIES UNITS`, `backing series show SERIES`)")
     if not dep.factory.functions.isAgreement(address).call():
         raise CliError(EXIT_DEPLOYMENT, f"{address} is not an agreement of the AgreementFactory at "
                                         f"{dep.factory.address}: check the address (see `backing agreement list`)")

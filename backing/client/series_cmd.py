@@ -266,6 +266,12 @@ def _check_model_owner(dep, model_id: bytes, address: str) -> None:
     if not dep.oracle.functions.isAttested(model_id).call():
         print(f"note: model {model_label(model_id)} is not attested: backers will see that nobody checked you own "
               "it (`backing model claim`)")
+    try:
+        dep.oracle.functions.nextStartRound().call()
+    except Exception as error:  # noqa: BLE001 -- the oracle's refusal, put in words
+        from backing.client.tx import refusal
+
+        print(f"note: locking is not possible right now ({str(refusal(error, 'lock')).split(': ', 1)[1]})")
 
 
 @handler

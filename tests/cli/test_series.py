@@ -10,7 +10,7 @@ import re
 import uuid
 from dataclasses import replace
 
-from backing.client import EXIT_ALLOWANCE, EXIT_REFUSED
+from backing.client import EXIT_ALLOWANCE, EXIT_BALANCE, EXIT_REFUSED, EXIT_USAGE
 from backing.model.agreement import ONE, Phase
 from backing.model.series import Series
 from backing.model.terms import load_series_terms_file
@@ -110,6 +110,11 @@ def test_series_story(user, deployed, tmp_path):
     assert "may spend 0 NMR" in line and "--no-approve" in line
     line = _refused(user, EXIT_REFUSED, "alice", "series", "deposit", address, 1, "--commit", 2)
     assert "no commitment of 2 agreements" in line
+    line = _refused(user, EXIT_BALANCE, "relayer", "series", "deposit", address, 1)  # the relayer holds no NMR
+    assert "holds 0 NMR" in line and "100 NMR" in line
+    # the single-agreement commands point to the series ones
+    line = _refused(user, EXIT_USAGE, "alice", "deposit", address, 1)
+    assert "is a series" in line and "backing series deposit" in line
 
     out = user.ok("series", "deposit", address, 3, "--account", "alice", "--yes").stdout
     alice0 = int(re.search(r"position #(\d+)", out).group(1))
