@@ -4,11 +4,14 @@ first runs, Alice consents to roll, the oracle posts the rounds, anyone matures,
 roll is executed, Bob claims and deposits again, the second agreement locks, Alice sells part of her position to
 Bob, it matures and is repaid, both claim and the modeller collects. Every amount is checked against the reference
 model (backing.model.series) to the wei, and NMR is conserved. On the way, the main error paths: each is one line,
-its exit code, and nothing sent (the nonce unchanged)."""
+its exit code, and nothing sent (the nonce unchanged). A second series ends in a default after a loss and a
+partial repayment, which cancels its open next agreement."""
 
 import re
 import uuid
 from dataclasses import replace
+
+import pytest
 
 from backing.client import EXIT_ALLOWANCE, EXIT_BALANCE, EXIT_REFUSED, EXIT_USAGE
 from backing.model.agreement import ONE, Phase
@@ -75,14 +78,21 @@ def _run_rounds(user, oracle, raw, end_round, returns):
     oracle.post_returns(raw, [returns.pop(0) for _ in range(count)])
 
 
-def test_series_story(user, deployed, tmp_path):
+@pytest.fixture(scope="module")
+def registered(user, deployed):
+    """The model registered to the modeller by the oracle's signer quorum (each test starts its own series)."""
+    OracleOps(user, deployed).announce_through(1)
+    signers = [x for i in range(2) for x in ("--signer-keystore", user.home / ".brownie/accounts" / f"signer{i}.json")]
+    user.ok("model", "register", MODEL, "--modeller", user.addresses["modeller"], "--first-round", 1, *signers,
+            "--account", "relayer", "--yes")
+    return deployed
+
+
+def test_series_story(user, registered, tmp_path):
+    deployed = registered
     a = user.addresses
     raw = model_id_from_uuid(MODEL)
     oracle = OracleOps(user, deployed)
-    oracle.announce_through(1)
-    signers = [x for i in range(2) for x in ("--signer-keystore", user.home / ".brownie/accounts" / f"signer{i}.json")]
-    user.ok("model", "register", MODEL, "--modeller", a["modeller"], "--first-round", 1, *signers,
-            "--account", "relayer", "--yes")
     returns = list(RETURNS)
 
     terms_file = tmp_path / "series.yaml"
@@ -93,7 +103,7 @@ def test_series_story(user, deployed, tmp_path):
     # the modeller creates the series; its first agreement opens in the same command
     out = user.ok("series", "create", terms_file, "--account", "modeller", "--yes").stdout
     address = re.search(r"^series (0x[0-9a-fA-F]{40})$", out, re.M).group(1)
-    assert [row["address"] for row in user.json("series", "list")] == [address]
+    assert address in [row["address"] for row in user.json("series", "list")]
     state = user.json("series", "show", address)
     assert state["modeller"] == a["modeller"] and int(state["price"]) == ONE
     terms = load_series_terms_file(terms_file, user.node.now())
@@ -250,3 +260,67 @@ def _balance(user, deployed, address) -> int:
     w3 = Web3(Web3.HTTPProvider(user.node.url))
     token = w3.eth.contract(address=deployed["contracts"]["NMR"]["address"], abi=abi("MockNMR"))
     return token.functions.balanceOf(address).call()
+
+
+def test_series_default_cancels_the_next_agreement(user, registered, tmp_path):
+    """A second series on the model: a loss, a partial repayment, no more; anyone declares the default after the
+    wind-down, which cancels the open next agreement. Alice's share of the pool and Bob's capital back, to the wei."""
+    deployed = registered
+    a = user.addresses
+    raw = model_id_from_uuid(MODEL)
+    oracle = OracleOps(user, deployed)
+    terms_file = tmp_path / "series.yaml"
+    terms_file.write_text(TERMS.format(model=MODEL, staking=a["modeller"]))
+    out = user.ok("series", "create", terms_file, "--account", "modeller", "--yes").stdout
+    address = re.search(r"^series (0x[0-9a-fA-F]{40})$", out, re.M).group(1)
+    assert address in [row["address"] for row in user.json("series", "list", "--model", MODEL)]
+    terms = load_series_terms_file(terms_file, user.node.now())
+    state = user.json("series", "show", address)
+    model = Series("modeller")
+    now = user.node.now()
+    model.open_agreement("modeller", _terms_at(terms, state["agreements"][0]), now)
+    balances = {r: _balance(user, deployed, a[r]) for r in ("alice", "bob")}
+
+    user.ok("series", "deposit", address, 4, "--account", "alice", "--yes")
+    alice0 = model.deposit("alice", 4, now)
+    oracle.announce_through(oracle.oracle.functions.currentRound().call() + 1)
+    user.ok("series", "reserve", address, "--account", "modeller", "--yes")
+    a0 = model.agreements[0]
+    model.post_reserve("modeller", a0.terms.base.required_reserve(a0.capital - a0.capital // 100), 0)
+    user.ok("series", "lock", address, "--account", "modeller", "--yes")
+    row = user.json("series", "show", address)["agreements"][0]
+    model.lock("modeller", now, start_round=row["start_round"])
+    user.ok("series", "open", address, "0", "--account", "modeller", "--yes")
+    state = user.json("series", "show", address)
+    now = user.node.now()
+    model.open_agreement("modeller", _terms_at(terms, state["agreements"][1]), now)
+    user.ok("series", "deposit", address, 2, "--account", "bob", "--yes")
+    bob1 = model.deposit("bob", 2, now)
+
+    count = row["end_round"] - oracle.oracle.functions.lastPostedRound(raw).call()
+    oracle.post_returns(raw, ([-ONE // 20, ONE // 100] + [0] * count)[:count])  # a loss: the reserve covers half
+    indices = _indices(user)
+    user.ok("series", "mature", address, "--account", "bob", "--yes")
+    due = model.mature(user.node.now(), indices[row["start_round"] - 1], indices[row["end_round"]])
+    assert int(user.json("series", "show", address)["agreements"][0]["amount_due"]) == due
+
+    # a partial repayment, then nothing: too early to declare a default (nothing sent), then after the wind-down
+    user.ok("series", "repay", address, 100, "--account", "modeller", "--yes")
+    model.repay("modeller", 100 * ONE)
+    line = _refused(user, EXIT_REFUSED, "bob", "series", "default", address)
+    assert "a default can be declared only after that" in line
+    user.node.time_travel(7 * 86400 + 60)
+    out = user.ok("series", "default", address, "--account", "bob", "--yes").stdout
+    assert "agreement 0 is Defaulted" in out
+    model.declare_default(user.node.now())
+    phases = [r["phase"] for r in user.json("series", "show", address)["agreements"]]
+    assert phases == ["Defaulted", "Cancelled"] and user.json("series", "show", address)["ended"]
+
+    out = user.ok("series", "claim", address, "--account", "alice", "--yes").stdout
+    assert _amount_after("claimed", out) == model.claim(alice0)
+    out = user.ok("series", "claim", address, "--account", "bob", "--yes").stdout
+    assert _amount_after("claimed", out) == model.claim(bob1) == 200 * ONE
+    for party in ("alice", "bob"):
+        assert _balance(user, deployed, a[party]) - balances[party] == model.transfers[party]
+    line = _refused(user, EXIT_REFUSED, "modeller", "series", "open", address, "0")
+    assert "the series has ended" in line
