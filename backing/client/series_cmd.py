@@ -399,7 +399,10 @@ def cmd_show(args) -> int:
     if backer:
         for p in state["backer"]["positions"]:
             print(f"  {backer} position #{p['position']} (agreement {p['agreement']}, {p['phase']}): capital "
-                  f"{nmr(int(p['capital']))}, claimable {nmr(int(p['claimable']))}"
+                  f"{nmr(int(p['capital']))}, "
+                  + (f"mark {nmr(int(p['mark']))} (it pays a profit fee only above this price)" if int(p["mark"])
+                     else "mark set at the lock")
+                  + f", held fees {nmr(int(p['held_fees']))}, claimable {nmr(int(p['claimable']))}"
                   + (f", committed through agreement {p['commit_end']}" if p["commit_end"] >= 0 else "")
                   + (f", consented to roll {p['consent']}" if p["consent"] != "none" else "")
                   + (" (done)" if p["done"] else ""))
@@ -424,6 +427,9 @@ def cmd_reserve(args) -> int:
         value = amount("NMR", args.amount)
         if value == 0:
             raise CliError(EXIT_USAGE, explain("ZeroAmount", (), KIND))
+    elif row["phase"] == "Locked":
+        raise CliError(EXIT_USAGE, f"agreement {row['index']} is locked: its reserve ({nmr(int(row['reserve']))}) "
+                                   "already let it lock; give the NMR to add as a top-up")
     else:
         value = max(0, int(row.get("required_reserve", 0)) - int(row["reserve"]))
         if value == 0:

@@ -207,6 +207,10 @@ def test_series_story(user, registered, tmp_path):
     out = user.ok("series", "transfer", address, alice1, a["bob"], 50, "--account", "alice", "--yes").stdout
     to = model.transfer(alice1, "alice", "bob", 50 * ONE)
     assert f"their position #{to}" in out
+    shown = user.ok("series", "show", address, "--backer", a["bob"]).stdout
+    assert f"position #{to} (agreement 1, Locked)" in shown and f"mark {_fmt(model.price)}" in shown
+    line = _refused(user, EXIT_USAGE, "modeller", "series", "reserve", address)
+    assert "agreement 1 is locked" in line
 
     _run_rounds(user, oracle, raw, row["end_round"], returns)
     indices = _indices(user)
