@@ -341,6 +341,11 @@ def cmd_list(args) -> int:
         f = series.functions
         count = f.agreementCount().call()
         latest = agreement_view(series, count - 1) if count else None
+        if args.open:
+            known = opened_terms(dep, series).get(count - 1) if latest and latest["phase"] == 0 else None
+            if known is None or known[0].base.max_units * known[0].base.unit_size <= latest["capital"] or \
+                    chain_now(dep.w3) > known[0].base.open_until:
+                continue
         rows.append({"address": a["series"], "model": model_label(bytes(a["modelId"])), "modeller": a["modeller"],
                      "price": str(f.price().call()), "ended": f.ended().call(), "agreements": count,
                      "latest_phase": PHASES[latest["phase"]] if latest else None})
@@ -803,6 +808,8 @@ def add_parsers(commands) -> None:
     p = _parser(s, "list", "series of this deployment", cmd_list, sending=False, json_out=True)
     p.add_argument("--model", metavar="UUID")
     p.add_argument("--modeller", metavar="ADDRESS")
+    p.add_argument("--open", action="store_true", help="only series whose latest agreement takes deposits, with "
+                   "room left")
     p = _parser(s, "show", "a series: price, and each agreement's terms in words, phase, capital, reserve, amount "
                 "due and deadlines", cmd_show, sending=False, json_out=True)
     p.add_argument("--backer", metavar="ADDRESS", help="also show this backer's positions")

@@ -103,7 +103,7 @@ def test_series_story(user, registered, tmp_path):
     # the modeller creates the series; its first agreement opens in the same command
     out = user.ok("series", "create", terms_file, "--account", "modeller", "--yes").stdout
     address = re.search(r"^series (0x[0-9a-fA-F]{40})$", out, re.M).group(1)
-    assert address in [row["address"] for row in user.json("series", "list")]
+    assert address in [row["address"] for row in user.json("series", "list", "--open")]
     state = user.json("series", "show", address)
     assert state["modeller"] == a["modeller"] and int(state["price"]) == ONE
     terms = load_series_terms_file(terms_file, user.node.now())
@@ -211,6 +211,7 @@ def test_series_story(user, registered, tmp_path):
     assert f"position #{to} (agreement 1, Locked)" in shown and f"mark {_fmt(model.price)}" in shown
     line = _refused(user, EXIT_USAGE, "modeller", "series", "reserve", address)
     assert "agreement 1 is locked" in line
+    assert address not in [row["address"] for row in user.json("series", "list", "--open")]
 
     _run_rounds(user, oracle, raw, row["end_round"], returns)
     indices = _indices(user)
