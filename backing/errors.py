@@ -352,11 +352,31 @@ _SERIES: dict[str, Message] = {
         f"the positions of the previous agreement may still roll in until {_when(_a(a, 0))}: lock after that"),
     "TermsMismatch": lambda a, c: (
         f"the terms consented to differ from agreement {_a(a, 0)}'s: read its terms again and consent to them"),
-    "PositionClaimed": lambda a, c: f"position {_a(a, 0)} has already been claimed or rolled",
+    "PositionClaimed": lambda a, c: (
+        f"position {_a(a, 0)} has already been claimed or rolled: nothing is left in it (see `backing position`)"),
     "NoConsent": lambda a, c: (
         f"position {_a(a, 0)} did not consent to the next agreement's terms: its owner consents first, or claims"),
     "NothingToRoll": lambda a, c: f"{c.backer or 'the backer'} has nothing left to roll (his claim is zero)",
-    "NothingToCollect": lambda a, c: "there is nothing to collect",
+    "NothingToCollect": lambda a, c: (
+        "the series owes the modeller nothing right now (upfront fees, reserve returned, released held fees and "
+        "charge-backs are credited at lock and settlement): collect after the next one"),
+    # the same series terms errors, as a terms file states them (``load_series_terms``: Context(contract=
+    # "SeriesTerms"))
+    "SeriesTerms.ClawbackTooHigh": lambda a, c: (
+        f"clawback.share ({fraction(a[0]) if isinstance(_a(a, 0), int) else _a(a, 0)}) must be at most 1 (100%)"),
+    "SeriesTerms.ClawbackWindowTooLong": lambda a, c: (
+        f"clawback.agreements ({_a(a, 0)}) must be at most {_a(a, 1)}: held fees stay in escrow for at most "
+        f"{_a(a, 1)} agreements"),
+    "SeriesTerms.ClawbackHalfSet": lambda a, c: (
+        "clawback needs both a share above 0 and at least 1 agreement (or leave clawback out)"),
+    "SeriesTerms.TooManyCommitments": lambda a, c: (
+        f"commitments lists {_a(a, 0)} options; at most {_a(a, 1)} are allowed: drop some"),
+    "SeriesTerms.CommitmentNotAscending": lambda a, c: (
+        f"commitments[{_a(a, 0)}].agreements must be more than the one before it (the first at least 2) and at "
+        f"most 8: list commitments by ascending length"),
+    "SeriesTerms.CommitmentShareTooHigh": lambda a, c: (
+        f"commitments[{_a(a, 0)}].profit_share ({fraction(a[1]) if isinstance(_a(a, 1), int) else _a(a, 1)}) "
+        f"must be at most 1 (100%)"),
 }
 
 
@@ -456,6 +476,9 @@ _OPENZEPPELIN: dict[str, Message] = {
     "ECDSAInvalidSignatureS": lambda a, c: "a signature is malleable (high s): sign again with a standard signer",
     "ERC1167FailedCreateClone": lambda a, c: "the factory could not create the clone: try again in a new transaction",
     "MathOverflowedMulDiv": lambda a, c: "an amount is too large for the contracts' arithmetic: use smaller amounts",
+    "AddressEmptyCode": lambda a, c: f"there is no contract at {_a(a, 0)}: check the deployment's token address",
+    "AddressInsufficientBalance": lambda a, c: f"{_a(a, 0)} holds too little ETH for this call: fund it first",
+    "FailedInnerCall": lambda a, c: "a call the contract made failed without a reason: check the token and try again",
 }
 
 

@@ -16,7 +16,10 @@ terms file (YAML or JSON); amounts in NMR, shares as fractions (0.5 or "50%"):
   lockup_rounds: 12       open_for: 7d             wind_down: 7d
   staking_address: "0x..."                         model_id: <Numerai model UUID or 0x + 64 hex>
   fee_ladder: [{min_units: 10, profit_share: 0.4}]   (optional)
-open_until: <unix time> may replace open_for."""
+open_until: <unix time> may replace open_for.
+series terms (`backing series create|open`) may add:
+  clawback: {share: 0.25, agreements: 2}             commitments: [{agreements: 3, profit_share: 0.15}]
+  high_water_mark: true   (always on in a series)"""
 
 
 class InputError(ValueError):

@@ -7,7 +7,8 @@ import json
 
 from backing.cli.common import EXIT_OK, TERMS_FORMAT, add_now
 from backing.model.agreement import Terms
-from backing.model.terms import dump_terms, load_terms_file, model_uuid
+from backing.model.terms import (dump_series_terms, dump_terms, is_series_terms, load_series_terms, load_terms,
+                                 model_uuid, read_terms_file)
 from backing.report import duration, nmr, percent
 
 
@@ -56,14 +57,52 @@ def terms_on_chain(terms: Terms) -> dict:
     }
 
 
+def describe_series_terms(terms) -> list[str]:
+    """The series' own terms in words: high-water mark, clawback escrow, commitment options."""
+    lines = ["  high_water_mark  on: each position pays a profit fee only on the series price above its mark (the "
+             "price it last paid at)"]
+    if terms.clawback_bps:
+        lines.append(f"  clawback         {percent(terms.clawback_bps)} of each profit fee held in escrow for "
+                     f"{terms.clawback_agreements} agreement(s), to cover that position's later losses first  "
+                     f"{terms.clawback_bps} bps")
+    else:
+        lines.append("  clawback         none (every profit fee goes to the modeller at settlement)")
+    for i, c in enumerate(terms.commitments):
+        lines.append(f"  commitments[{i}]   commit to {c.agreements} agreements: {percent(c.profit_share_bps)} "
+                     f"profit share (or the tier, if lower)  {c.profit_share_bps} bps")
+    if not terms.commitments:
+        lines.append("  commitments      none")
+    return lines
+
+
+def series_on_chain(terms) -> dict:
+    """openAgreement's series arguments, as the contract stores them."""
+    return {"clawback_bps": terms.clawback_bps, "clawback_agreements": terms.clawback_agreements,
+            "commitments": [{"agreements": c.agreements, "profit_share_bps": c.profit_share_bps}
+                            for c in terms.commitments]}
+
+
 def cmd_terms_check(args) -> int:
-    terms = load_terms_file(args.file, args.now)
+    raw = read_terms_file(args.file)
+    series = args.series or is_series_terms(raw)
+    if series:
+        series_terms = load_series_terms(raw, args.now)
+        terms = series_terms.base
+    else:
+        terms = load_terms(raw, args.now)
     if args.json:
-        print(json.dumps({"checked_at": args.now, "terms": dump_terms(terms), "on_chain": terms_on_chain(terms)},
-                         indent=2))
+        data = {"checked_at": args.now, "kind": "series" if series else "agreement",
+                "terms": dump_series_terms(series_terms) if series else dump_terms(terms),
+                "on_chain": terms_on_chain(terms)}
+        if series:
+            data["on_chain"]["series"] = series_on_chain(series_terms)
+        print(json.dumps(data, indent=2))
         return EXIT_OK
-    print(f"{args.file}: terms are valid (checked at unix {args.now})")
+    kind = "series terms (one agreement of a series)" if series else "terms"
+    print(f"{args.file}: {kind} are valid (checked at unix {args.now})")
     print("\n".join(describe_terms(terms, args.now)))
+    if series:
+        print("\n".join(describe_series_terms(series_terms)))
     return EXIT_OK
 
 
@@ -79,6 +118,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
         epilog=TERMS_FORMAT, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("file", metavar="FILE", help="terms file (.yaml, .yml or .json)")
     check.add_argument("--json", action="store_true", help="print the normalized terms as JSON")
+    check.add_argument("--series", action="store_true", help="check them as a series agreement's terms (implied "
+                       "by clawback, commitments or high_water_mark in the file)")
     add_now(check)
     check.set_defaults(handler=cmd_terms_check)
     return terms

@@ -72,6 +72,9 @@ def chain_now(w3) -> int:
 
 def agreement_at(dep, text: str):
     address = address_arg(dep.w3, text, "AGREEMENT")
+    if dep.series_factory is not None and dep.series_factory.functions.isSeries(address).call():
+        raise CliError(EXIT_USAGE, f"{address} is a series, not a single agreement: use `backing series ...` (e.g. "
+                                   "`backing series deposit SERIES UNITS`, `backing series show SERIES`)")
     if not dep.factory.functions.isAgreement(address).call():
         raise CliError(EXIT_DEPLOYMENT, f"{address} is not an agreement of the AgreementFactory at "
                                         f"{dep.factory.address}: check the address (see `backing agreement list`)")
@@ -232,11 +235,7 @@ def cmd_model_show(args) -> int:
                      "attested": dep.oracle.functions.isAttested(raw).call(), "rounds": rounds,
                      "agreements": agreements, "modeller_defaults": dep.factory.functions.defaultsOf(modeller).call()})
         if dep.series_factory is not None:
-            try:
-                n = dep.series_factory.functions.seriesCountForModel(raw).call()
-                data["series"] = dep.series_factory.functions.seriesForModel(raw, 0, min(n, PAGE)).call() if n else []
-            except Exception:  # noqa: BLE001 -- a factory without these views
-                pass
+            data["series"] = dep.series_factory.functions.seriesForModel(raw).call()
     if args.json:
         print_json(data)
         return 0
@@ -608,14 +607,21 @@ def cmd_position(args) -> int:
                            "Matured": f"repayment due by unix {state.get('deadline')}",
                            }.get(state["phase"], "claim" if not claimed and int(row["claimable"]) else "none")
             rows.append(row)
+    from backing.client.series_cmd import series_positions
+
+    series_rows = series_positions(dep, who)
     if args.json:
-        print_json({"address": who, "positions": rows})
+        print_json({"address": who, "positions": rows, "series_positions": series_rows})
         return 0
-    if not rows:
-        print(f"{who} holds no agreement positions")
+    if not rows and not series_rows:
+        print(f"{who} holds no agreement or series positions")
     for r in rows:
         print(f"{r['agreement']}  {r['phase']:<9} {r['units']} units (paid {nmr(int(r['paid_in']))}), claimable "
               f"{nmr(int(r['claimable']))}{' (claimed)' if r['claimed'] else ''}; next: {r['next']}")
+    for r in series_rows:
+        print(f"{r['series']}  position #{r['position']} in agreement {r['agreement']} ({r['phase']}): capital "
+              f"{nmr(int(r['capital']))}, claimable {nmr(int(r['claimable']))}"
+              f"{', rolled ' + nmr(int(r['rolled'])) if int(r['rolled']) else ''}; next: {r['next']}")
     return 0
 
 
@@ -708,7 +714,7 @@ def add_parsers(commands) -> None:
     p = _parser(commands, "claim", "claim what a settled, defaulted or cancelled agreement owes you", cmd_claim)
     p.add_argument("agreement", metavar="AGREEMENT")
     p.add_argument("--for", dest="backer", metavar="ADDRESS", help="claim for another backer (paid to them)")
-    p = _parser(commands, "position", "every agreement position of an address", cmd_position, sending=False,
+    p = _parser(commands, "position", "every agreement and series position of an address", cmd_position, sending=False,
                 json_out=True)
     p.add_argument("address", nargs="?", metavar="ADDRESS")
     from backing.client.options import add_account as _acct

@@ -52,7 +52,7 @@ def decode_revert(data) -> tuple[str, tuple] | None:
         return None
 
 
-def explain_revert(data) -> str:
+def explain_revert(data, contract: str = "") -> str:
     decoded = decode_revert(data)
     if decoded is None:
         return "the contract refused without a known reason"
@@ -61,4 +61,4 @@ def explain_revert(data) -> str:
         return f"the contract refused: {args[0]}"
     if name == "Panic":
         return f"the contract failed (panic code {args[0]:#x})"
-    return explain(name, args)
+    return explain(name, args, contract)

@@ -44,6 +44,8 @@ class Call:
     @param after_previous True when it can only succeed once the calls before it are mined (no dry-run replay).
     @param outcome receipt -> a line saying what happened.
     @param deploy_data For a deployment: the creation bytecode with constructor arguments (contract is None).
+    @param kind The contract's name ("BackingSeries"): errors that mean different things in different contracts
+        are put in the words of this one (``backing.errors``).
     """
 
     label: str
@@ -54,6 +56,7 @@ class Call:
     after_previous: bool = False
     outcome: Callable | None = None
     deploy_data: str | None = None
+    kind: str = ""
     gas: int | None = field(default=None, init=False)
     simulated: bool = field(default=False, init=False)
 
@@ -85,10 +88,10 @@ def _is_revert(error) -> bool:
     return "revert" in text or "invalid opcode" in text
 
 
-def refusal(error, label: str) -> CliError:
-    """A CliError for a simulated call that reverted (nothing sent)."""
+def refusal(error, label: str, kind: str = "") -> CliError:
+    """A CliError for a simulated call that reverted (nothing sent); `kind` names the contract (see Call.kind)."""
     data = _revert_data(error)
-    words = explain_revert(data) if decode_revert(data) else _reason_text(error)
+    words = explain_revert(data, kind) if decode_revert(data) else _reason_text(error)
     return CliError(EXIT_REFUSED, f"{label}: {words}; nothing sent")
 
 
@@ -144,7 +147,7 @@ class Sender:
                 size = len(call.deploy_data) // 2
                 call.gas = 53_000 + 16 * size + 200 * size + 200_000
                 return
-            raise refusal(error, f"{call.label}.{call.function}") from None
+            raise refusal(error, f"{call.label}.{call.function}", call.kind) from None
 
     def _ganache(self) -> bool:
         try:
@@ -246,7 +249,7 @@ class Sender:
                 call.fn().call(self._tx_fields(), block_identifier=receipt["blockNumber"] - 1)
         except Exception as error:  # noqa: BLE001
             if _is_revert(error):
-                return explain_revert(_revert_data(error)) if decode_revert(_revert_data(error)) else \
+                return explain_revert(_revert_data(error), call.kind) if decode_revert(_revert_data(error)) else \
                     _reason_text(error)
         return "reason unknown"
 

@@ -416,3 +416,132 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode):
 _TermsLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 _TermsLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _TermsLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+# ---------------------------------------------------------------------------------------------- series terms
+
+#: The keys a series agreement's terms may add to an agreement's (docs/series.md).
+SERIES_KEYS = ("high_water_mark", "clawback", "commitments")
+CLAWBACK_KEYS = ("share", "agreements")
+COMMITMENT_KEYS = ("agreements", "profit_share")
+#: The series' own terms errors (``SeriesTerms.validate``) -> the terms field each concerns.
+SERIES_TERMS_FIELDS = {
+    "ClawbackTooHigh": "clawback",
+    "ClawbackWindowTooLong": "clawback",
+    "ClawbackHalfSet": "clawback",
+    "TooManyCommitments": "commitments",
+    "CommitmentNotAscending": "commitments",
+    "CommitmentShareTooHigh": "commitments",
+}
+
+
+def is_series_terms(data: Any) -> bool:
+    """Whether a raw terms mapping uses a series key (clawback, commitments, high_water_mark)."""
+    return isinstance(data, dict) and any(k in data for k in SERIES_KEYS)
+
+
+def load_series_terms(data: Any, now: int | None = None):
+    """Parse and validate the terms of one agreement of a series: an agreement's terms (``load_terms``) plus
+
+        high_water_mark: true                     # optional: every series position has one (false is refused)
+        clawback: {share: 0.25, agreements: 2}    # optional: part of each profit fee held in escrow, and for how
+                                                  #   many agreements it covers the position's later losses
+        commitments:                              # optional: a lower profit share for committing to N agreements
+          - {agreements: 3, profit_share: 0.15}
+
+    @return ``backing.model.series.SeriesTerms``, valid for an agreement opened at ``now``.
+    @raise TermsError naming the field (the sentence from the one catalogue, ``backing.errors``).
+    """
+    from backing.model.series import Commitment, SeriesTerms
+
+    now = int(time.time()) if now is None else now
+    if not isinstance(data, dict):
+        raise TermsError(f"terms must be a mapping of keys to values, not {_kind(data)}")
+    known = KNOWN_KEYS + SERIES_KEYS
+    for key in data:
+        if isinstance(key, str) and key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys are {', '.join(known)}"
+            raise TermsError(f"unknown key {key!r}{hint}", key)
+    base = load_terms({k: v for k, v in data.items() if k not in SERIES_KEYS}, now)
+    mark = data.get("high_water_mark", True)
+    if not isinstance(mark, bool):
+        raise TermsError(f"high_water_mark must be true or false, not {_kind(mark)}", "high_water_mark")
+    if mark is False:
+        raise TermsError("high_water_mark: every position of a series keeps a high-water mark (it pays a profit "
+                         "fee only above the price it last paid at); leave the key out or set it true",
+                         "high_water_mark")
+    clawback_bps, clawback_agreements = _clawback(data.get("clawback"))
+    terms = SeriesTerms(base, clawback_bps=clawback_bps, clawback_agreements=clawback_agreements,
+                        commitments=tuple(Commitment(n, bps) for n, bps in _commitments(data.get("commitments"))))
+    try:
+        terms.validate(now)
+    except ContractError as error:
+        if error.name in SERIES_TERMS_FIELDS:
+            raise TermsError(plain(error.name, error.args_, Context(contract="SeriesTerms")),
+                             SERIES_TERMS_FIELDS[error.name]) from None
+        raise explain(error, base, now, data) from None
+    return terms
+
+
+def load_series_terms_file(path: str | Path, now: int | None = None):
+    """``load_series_terms`` of a YAML or JSON file (read as ``load_terms_file`` reads)."""
+    return load_series_terms(read_terms_file(path), now)
+
+
+def dump_series_terms(terms) -> dict:
+    """Series terms in human units (``dump_terms`` plus the series keys), loadable by ``load_series_terms``."""
+    data = dump_terms(terms.base)
+    data["high_water_mark"] = True
+    if terms.clawback_bps:
+        data["clawback"] = {"share": fraction(terms.clawback_bps), "agreements": terms.clawback_agreements}
+    if terms.commitments:
+        data["commitments"] = [{"agreements": c.agreements, "profit_share": fraction(c.profit_share_bps)}
+                               for c in terms.commitments]
+    return data
+
+
+def _clawback(value: Any) -> tuple[int, int]:
+    if value is None:
+        return 0, 0
+    if not isinstance(value, dict):
+        raise TermsError(f"clawback must be a mapping such as {{share: 0.25, agreements: 2}}, not {_kind(value)}",
+                         "clawback")
+    unknown = [k for k in value if k not in CLAWBACK_KEYS]
+    if unknown:
+        raise TermsError(f"clawback has an unknown key {unknown[0]!r}; it has exactly share and agreements",
+                         "clawback")
+    missing = [k for k in CLAWBACK_KEYS if k not in value]
+    if missing:
+        raise TermsError(f"clawback is missing {' and '.join(missing)}", "clawback")
+    try:
+        return _bps("clawback.share", value["share"]), _whole("clawback.agreements", value["agreements"])
+    except TermsError as error:
+        raise TermsError(str(error), "clawback") from None
+
+
+def _commitments(value: Any) -> list[tuple[int, int]]:
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        raise TermsError(f"commitments must be a list such as [{{agreements: 3, profit_share: 0.15}}], not "
+                         f"{_kind(value)}", "commitments")
+    out = []
+    for i, item in enumerate(value):
+        where = f"commitments[{i}]"
+        if not isinstance(item, dict):
+            raise TermsError(f"{where} must be a mapping with agreements and profit_share, not {_kind(item)}",
+                             "commitments")
+        unknown = [k for k in item if k not in COMMITMENT_KEYS]
+        if unknown:
+            raise TermsError(f"{where} has an unknown key {unknown[0]!r}; a commitment has exactly agreements and "
+                             f"profit_share", "commitments")
+        missing = [k for k in COMMITMENT_KEYS if k not in item]
+        if missing:
+            raise TermsError(f"{where} is missing {' and '.join(missing)}", "commitments")
+        try:
+            out.append((_whole(f"{where}.agreements", item["agreements"]),
+                        _bps(f"{where}.profit_share", item["profit_share"])))
+        except TermsError as error:
+            raise TermsError(str(error), "commitments") from None
+    return out

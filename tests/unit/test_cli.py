@@ -216,7 +216,7 @@ def test_help_lists_every_command_group(capsys):
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("    ")
               and not line.startswith("     ")]
     assert listed == ["terms", "settle", "simulate", "montecarlo", "oracle", "account", "deploy", "model", "agreement",
-                      "deposit", "withdraw", "claim", "position"]
+                      "deposit", "withdraw", "claim", "position", "series"]
 
 
 def test_version(capsys):
