@@ -171,7 +171,7 @@ def test_series_story(user, registered, tmp_path):
     assert "no position to claim" in line
     out = user.ok("series", "repay", address, "--account", "modeller", "--yes").stdout
     assert f"repaid {_fmt(due)}; agreement 0 is Settled" in out
-    model.repay("modeller", due)
+    model.repay("modeller", due, user.node.now())
     assert int(user.json("series", "show", address)["price"]) == model.price
 
     # anyone executes the consented roll; Bob claims his claim and backs the next agreement again
@@ -188,12 +188,17 @@ def test_series_story(user, registered, tmp_path):
     bob1 = int(re.search(r"position #(\d+)", out).group(1))
     assert bob1 == model.deposit("bob", 2, now)
 
-    oracle.announce_through(oracle.oracle.functions.currentRound().call() + 1)
     out = user.ok("series", "reserve", address, "--account", "modeller", "--yes").stdout
     a1 = model.agreements[1]
     required = a1.terms.base.required_reserve(a1.capital - a1.capital * a1.terms.base.upfront_fee_bps // 10_000)
     assert f"agreement 1's reserve is now {_fmt(required)}" in out
     model.post_reserve("modeller", required, 1)
+    # the rolls' window after the settlement (issue 12 M-2): the lock is refused until it passes (nothing sent)
+    line = _refused(user, EXIT_REFUSED, "modeller", "series", "lock", address)
+    assert "may still roll in until" in line
+    user.node.time_travel(model.lockable_at() - user.node.now() + 5)
+    now = user.node.now()
+    oracle.announce_through(oracle.oracle.functions.currentRound().call() + 1)
     user.ok("series", "lock", address, "--account", "modeller", "--yes")
     row = user.json("series", "show", address)["agreements"][1]
     amounts = model.lock("modeller", now, start_round=row["start_round"])
@@ -220,7 +225,7 @@ def test_series_story(user, registered, tmp_path):
     state = user.json("series", "show", address)
     assert int(state["agreements"][1]["amount_due"]) == due
     out = user.ok("series", "repay", address, "--account", "modeller", "--yes").stdout
-    model.repay("modeller", due)
+    model.repay("modeller", due, user.node.now())
     assert "agreement 1 is Settled" in out
 
     # both claim everything they hold; the modeller collects what the series credited him
@@ -311,7 +316,7 @@ def test_series_default_cancels_the_next_agreement(user, registered, tmp_path):
 
     # a partial repayment, then nothing: too early to declare a default (nothing sent), then after the wind-down
     user.ok("series", "repay", address, 100, "--account", "modeller", "--yes")
-    model.repay("modeller", 100 * ONE)
+    model.repay("modeller", 100 * ONE, user.node.now())
     line = _refused(user, EXIT_REFUSED, "bob", "series", "default", address)
     assert "a default can be declared only after that" in line
     user.node.time_travel(7 * 86400 + 60)
