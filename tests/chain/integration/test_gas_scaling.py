@@ -1,7 +1,7 @@
 """Gas does not grow with the number of backers or lockup rounds (no loops over either).
 
 The same action is measured in agreements of different sizes; on a deterministic chain the gas is equal.
-Run with `brownie test tests/chain/test_gas_scaling.py --gas` for the per-action gas table in the README."""
+Run with `brownie test tests/chain/integration/test_gas_scaling.py --gas` for a per-action gas table (the figures of record are bench/gas.md)."""
 
 import pytest
 
@@ -74,7 +74,7 @@ def test_settlement_gas_does_not_grow_with_lockup(make_agreement, run_to_maturit
 def test_every_user_action(make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers,
                            outsider, fund):
     """Each user action once, in realistic order (reserve first, so deposits find the agreement holding NMR):
-    the source of the README's gas table (`brownie test tests/chain/test_gas_scaling.py --gas`)."""
+    a per-action gas table (`brownie test tests/chain/integration/test_gas_scaling.py --gas`)."""
     from brownie import chain
 
     # cancelled agreement: reserve, deposit, withdraw, cancel, refund claim
