@@ -52,10 +52,10 @@ demo: compile
 	$(BROWNIE) run scripts/demo.py --network ganache-cli
 	$(BROWNIE) run scripts/series_demo.py --network ganache-cli
 	@set -e; for s in $(SCENARIOS); do \
-	  $(VENV)/bin/backing simulate examples/scenarios/$$s.yaml --network ganache-cli \
+	  $(VENV)/bin/backing simulate examples/scenarios/$$s.yaml --node ganache \
 	    --json build/simulate/$$s.json --plot build/simulate/$$s; done
 	@echo "> A scenario the contracts must refuse:"
-	@$(VENV)/bin/backing simulate examples/scenarios/reserve-too-small.yaml --network ganache-cli >/dev/null \
+	@$(VENV)/bin/backing simulate examples/scenarios/reserve-too-small.yaml --node ganache >/dev/null \
 	  || test $$? -eq 2
 
 test: compile lint test-only
