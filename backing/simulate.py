@@ -954,7 +954,7 @@ def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None
         kind = node or "anvil"
         if kind != "anvil" and not nmr_holder:
             raise simulation_problem("fork_needs_anvil")
-        nodes.check_fork_source(fork_url, fork_block, NMR_MAINNET)
+        fork_block = nodes.check_fork_source(fork_url, fork_block, NMR_MAINNET)
         chain_node = nodes.start_node(kind, fork_url, fork_block, unlock=(nmr_holder,) if nmr_holder else ())
     elif attach:
         chain_node = nodes.attach_node(attach)

@@ -115,8 +115,7 @@ class Node:
         who = f"started by backing simulate on {self.url}" if self.started else f"attached at {self.url}"
         fork = ""
         if self.fork_url:
-            fork = f", forking {self.fork_url}" + (f" at block {self.fork_block}" if self.fork_block is not None
-                                                  else " at its latest block")
+            fork = f", forking {self.fork_url} at block {self.fork_block}"
         client = "/".join(self.client.split("/")[:2])  # "Ganache/v7.9.2", "anvil/v1.7.1"
         return f"node: {client} ({who}{fork}), chain id {self.chain_id}"
 
@@ -214,23 +213,22 @@ def attach_node(url: str) -> Node:
     return Node(client.split("/")[0].lower(), url, chain_id=chain_id, client=client)
 
 
-def check_fork_source(url: str, fork_block: int | None, nmr: str) -> tuple[int, str]:
-    """The fork source answers, has the block asked for and NMR's code at its mainnet address.
-    @return (chain id, client). @raise SimulationSetupError (fork_source_down, fork_block_missing, fork_no_nmr)."""
+def check_fork_source(url: str, fork_block: int | None, nmr: str) -> int:
+    """The fork source answers, has the block asked for and NMR's code at its mainnet address (at that block).
+    @return The block to fork at: `fork_block`, else the source's latest (pinned, so that ganache, which would
+        otherwise fork a few blocks back, and anvil fork the same state). @raise SimulationSetupError (fork_source_down, fork_block_missing, fork_no_nmr)."""
     try:
         chain_id, client = probe(url, timeout=20)
         latest = int(rpc(url, "eth_blockNumber", timeout=20), 16)
-        block = "latest"
-        if fork_block is not None:
-            if fork_block > latest:
-                raise simulation_problem("fork_block_missing", url=url, block=fork_block, latest=latest)
-            block = hex(fork_block)
-        code = rpc(url, "eth_getCode", [nmr, block], timeout=20)
+        if fork_block is not None and fork_block > latest:
+            raise simulation_problem("fork_block_missing", url=url, block=fork_block, latest=latest)
+        block = latest if fork_block is None else fork_block
+        code = rpc(url, "eth_getCode", [nmr, hex(block)], timeout=20)
     except (OSError, ValueError) as error:
         raise simulation_problem("fork_source_down", url=url, detail=_reason(error)) from None
     if code in (None, "0x", "0x0"):
         raise simulation_problem("fork_no_nmr", url=url, chain_id=chain_id, nmr=nmr)
-    return chain_id, client
+    return block
 
 
 def connect(node: Node):
