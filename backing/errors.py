@@ -526,9 +526,9 @@ SIMULATION_EXIT_CODES = {
     EXIT_SIMULATION_NODE: "no local node: not installed, did not start, or nothing answers at --attach URL",
     EXIT_SIMULATION_CHAIN: "wrong chain: --attach to a node that is not a development node, or a fork source "
                            "without NMR at its mainnet address",
-    EXIT_SIMULATION_FORK_SOURCE: "the fork source (--fork-url) cannot be reached",
-    EXIT_SIMULATION_FUNDING: "NMR cannot be funded on the fork (the --nmr-holder has too little, or the storage "
-                             "write did not take)",
+    EXIT_SIMULATION_FORK_SOURCE: "the fork source (--fork-url) cannot be reached, or has no block --fork-block",
+    EXIT_SIMULATION_FUNDING: "NMR cannot be funded on the fork (the --nmr-holder has too little, a ganache fork "
+                             "without --nmr-holder, or the storage write did not take)",
 }
 
 

@@ -4,7 +4,8 @@ lock-step with the reference model, and report who got what.
     backing simulate examples/scenarios/seed-gain-repaid.yaml --json out.json --plot plots/
     backing simulate SCENARIO --fork-url https://... --nmr-holder 0x...      (fork of mainnet, see ``backing.onchain.fork``)
 
-A scenario file (YAML or JSON; amounts in NMR, fractions as decimals; read exactly, never through a float)::
+A scenario file (YAML or JSON; amounts in NMR, fractions as decimals; read exactly, never through a float; every
+key with its unit and bounds in docs/scenarios.md, as a JSON Schema in backing/scenario.schema.json)::
 
     model: {exposure: 1.0, attested: true} # optional: exposure default 1.0; attested (default false): the
                                            # oracle attests the modeller owns the model (else shown as unattested)
@@ -45,8 +46,8 @@ serves the rounds (scores, multipliers as each payout score's ``defaultMultiplie
 ``oracle.operator.OracleOperator`` (two signer keystores, its own funded sender), announces, posts and finalizes
 them (``ServiceReporter``); score names differing only in case are refused (``oracle_service_problem``).
 
-``run(scenario, ...)`` works on whatever network brownie is connected to (a test session's, or the one
-``run_file`` connects to); it needs only the project's contract containers.
+``run(scenario, ...)`` works on whatever network brownie is connected to (a test session's, or the node ``run_file``
+starts or attaches to through ``backing.onchain.node``); it needs only the project's contract containers.
 """
 
 from __future__ import annotations

@@ -203,3 +203,26 @@ def test_a_missed_round_passes_both():
     data = seed()
     data["rounds"][0] = {"missed": True}
     assert loader_accepts(data) and errors(plain_json(data), SCHEMA) == []
+
+
+def doc_examples():
+    text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    return re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+
+
+@pytest.mark.parametrize("number", range(len(doc_examples())))
+def test_the_docs_examples_pass_schema_and_loader(number, tmp_path):
+    path = tmp_path / "example.yaml"
+    path.write_text(doc_examples()[number])
+    data = read_terms_file(path)
+    assert loader_accepts(data)
+    assert errors(plain_json(data), SCHEMA) == []
+
+
+def test_the_docs_error_example_is_the_loaders():
+    data = seed()
+    data["rounds"][0]["clip"] = 2
+    with pytest.raises(ScenarioError, match=r"^rounds\[0\]\.clip \(2\) must be more than 0 and at most 1$"):
+        load_scenario(data)
+    assert "`backing: error: rounds[0].clip (2) must be more\nthan 0 and at most 1`" in \
+        (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
