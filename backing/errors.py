@@ -523,7 +523,8 @@ SIMULATION_EXIT_CODES = {
     0: "reference match",
     1: "reference mismatch (the chain and the reference model disagree)",
     2: "invalid scenario, or the contracts refuse one of its steps",
-    EXIT_SIMULATION_NODE: "no local node: not installed, did not start, or nothing answers at --attach URL",
+    EXIT_SIMULATION_NODE: "no local node: not installed, did not start, nothing answers at --attach URL, or it "
+                          "stopped answering",
     EXIT_SIMULATION_CHAIN: "wrong chain: --attach to a node that is not a development node, or a fork source "
                            "without NMR at its mainnet address",
     EXIT_SIMULATION_FORK_SOURCE: "the fork source (--fork-url) cannot be reached, or has no block --fork-block",
@@ -547,6 +548,9 @@ SIMULATION_PROBLEMS: dict[str, tuple[int, str]] = {
                      "node_modules), or put {binary} on PATH"),
     "node_failed": (EXIT_SIMULATION_NODE,
                     "{kind} did not start on port {port}: {detail} (its log: {log})"),
+    "node_lost": (EXIT_SIMULATION_NODE,
+                  "the node at {url} stopped answering during the simulation ({detail}); nothing was compared: run "
+                  "again{log}"),
     "attach_down": (EXIT_SIMULATION_NODE,
                     "nothing answers at --attach {url}: start the node first (e.g. node_modules/.bin/anvil "
                     "--port 8545), or leave --attach out and simulate starts its own"),

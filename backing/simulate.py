@@ -940,6 +940,8 @@ def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None
     @return The result; its ``reference_match`` says whether every value matched the reference model.
     @raise ScenarioError (invalid scenario, refused step), SimulationSetupError (node, chain, fork source,
         funding: its ``code`` is the exit code), ReferenceMismatch."""
+    import requests
+
     from backing.onchain import node as nodes
 
     scenario = load_scenario_file(path)
@@ -974,6 +976,9 @@ def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None
             out(f"NMR from the fork at {token.address}, funded " +
                 (f"from the holder {nmr_holder}" if nmr_holder else "by writing its balances (anvil_setStorageAt)"))
         result = run(scenario, token=token, funder=funder, out=out, oracle_service=oracle_service)
+    except (ConnectionError, requests.exceptions.ConnectionError) as error:  # the node went away mid-run
+        log = f" (the node's log: {chain_node.log})" if chain_node.log else ""
+        raise simulation_problem("node_lost", url=chain_node.url, detail=type(error).__name__, log=log) from None
     finally:
         nodes.disconnect(chain_node)
     out("")

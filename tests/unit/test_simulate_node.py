@@ -108,3 +108,28 @@ def test_started_node_is_ended_by_stop():
     assert started.process.poll() is not None
     with pytest.raises(SimulationSetupError):
         node.attach_node(started.url)
+
+
+def test_a_node_that_stops_answering_mid_run_is_exit_3(monkeypatch, tmp_path, capsys):
+    """run_file maps a lost connection during the run to the node problem, and still ends its node."""
+    import requests
+
+    from backing import simulate
+    from backing.cli import main
+
+    stopped = []
+    fake = node.Node("ganache", "http://127.0.0.1:1", log="/tmp/x.log", chain_id=1337, client="Ganache/v7.9.2")
+    monkeypatch.setattr(node, "start_node", lambda *a, **k: fake)
+    monkeypatch.setattr(node, "connect", lambda n: None)
+    monkeypatch.setattr(node, "disconnect", lambda n: stopped.append(n))
+
+    def lost(*args, **kwargs):
+        raise requests.exceptions.ConnectionError("connection refused")
+
+    monkeypatch.setattr(simulate, "run", lost)
+    assert main(["simulate", str(node.PROJECT_ROOT / "examples" / "scenarios" / "seed-gain-repaid.yaml")]) == \
+        EXIT_SIMULATION_NODE
+    assert stopped == [fake]
+    assert capsys.readouterr().err == ("backing: error: the node at http://127.0.0.1:1 stopped answering during the "
+                                       "simulation (ConnectionError); nothing was compared: run again (the node's "
+                                       "log: /tmp/x.log)\n")
