@@ -977,6 +977,7 @@ def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None
                 (f"from the holder {nmr_holder}" if nmr_holder else "by writing its balances (anvil_setStorageAt)"))
         result = run(scenario, token=token, funder=funder, out=out, oracle_service=oracle_service)
     except (ConnectionError, requests.exceptions.ConnectionError) as error:  # the node went away mid-run
+        chain_node.keep_log = True
         log = f" (the node's log: {chain_node.log})" if chain_node.log else ""
         raise simulation_problem("node_lost", url=chain_node.url, detail=type(error).__name__, log=log) from None
     finally:

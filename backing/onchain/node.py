@@ -101,6 +101,7 @@ class Node:
     fork_url: str | None = None
     fork_block: int | None = None
     unlocked: list = field(default_factory=list)
+    keep_log: bool = False  # set when a message points the user at the log
 
     @property
     def port(self) -> int:
@@ -120,8 +121,13 @@ class Node:
         return f"node: {client} ({who}{fork}), chain id {self.chain_id}"
 
     def stop(self) -> None:
-        """End the node simulate started (its whole process group); an attached node is left running."""
-        if self.process is None or self.process.poll() is not None:
+        """End the node simulate started (its whole process group) and remove its log unless ``keep_log``; an
+        attached node is left running."""
+        if self.process is None:
+            return
+        if self.log and not self.keep_log:
+            Path(self.log).unlink(missing_ok=True)
+        if self.process.poll() is not None:
             return
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -176,6 +182,7 @@ def start_node(kind: str, fork_url: str | None = None, fork_block: int | None = 
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
+            node.keep_log = True
             raise simulation_problem("node_failed", kind=kind, port=port, detail=_last_line(log.name) or
                                      f"it exited with code {process.returncode}", log=log.name)
         try:
@@ -184,6 +191,7 @@ def start_node(kind: str, fork_url: str | None = None, fork_block: int | None = 
         except (OSError, ValueError):
             pass
         if time.monotonic() > deadline:
+            node.keep_log = True
             node.stop()
             raise simulation_problem("node_failed", kind=kind, port=port,
                                      detail=f"it did not answer within {timeout:.0f} s", log=log.name)

@@ -106,6 +106,7 @@ def test_started_node_is_ended_by_stop():
     finally:
         started.stop()
     assert started.process.poll() is not None
+    assert not os.path.exists(started.log)  # a node that ran fine leaves no log behind
     with pytest.raises(SimulationSetupError):
         node.attach_node(started.url)
 
@@ -133,3 +134,24 @@ def test_a_node_that_stops_answering_mid_run_is_exit_3(monkeypatch, tmp_path, ca
     assert capsys.readouterr().err == ("backing: error: the node at http://127.0.0.1:1 stopped answering during the "
                                        "simulation (ConnectionError); nothing was compared: run again (the node's "
                                        "log: /tmp/x.log)\n")
+
+
+def test_a_node_that_cannot_start_says_why_and_keeps_its_log(monkeypatch, tmp_path):
+    """A binary that exits at once (here a script standing for a broken install): node_failed with its last words."""
+    from pathlib import Path
+
+    broken = tmp_path / "node_modules" / ".bin" / "anvil"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("#!/bin/sh\necho 'error: Address already in use (os error 98)'\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(node, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(node, "find_binary", lambda kind, root=tmp_path: str(broken))
+    with pytest.raises(SimulationSetupError) as error:
+        node.start_node("anvil", timeout=10)
+    assert error.value.code == EXIT_SIMULATION_NODE
+    message = str(error.value)
+    assert message.startswith("anvil did not start on port ")
+    assert ": error: Address already in use (os error 98) (its log: " in message
+    log = message.rsplit("(its log: ", 1)[1].rstrip(")")
+    assert Path(log).read_text().strip() == "error: Address already in use (os error 98)"
+    Path(log).unlink()
