@@ -47,15 +47,18 @@ artifacts: compile
 # (scripts/series_demo.py), then the example scenarios through `backing simulate` (each checked against the
 # reference model to the wei; results and plots in build/simulate/), and one scenario the contracts must refuse,
 # with its reason in plain words.
+# `backing simulate` starts its own ganache on a free port; the two scripts run on brownie's DEMO_NETWORK (port
+# 8545; `make demo DEMO_NETWORK=<a ganache network of your own>` when another node holds that port).
 SCENARIOS := seed-gain-repaid seed-loss-repaid seed-loss-default realistic-series series-rollover
+DEMO_NETWORK ?= ganache-cli
 demo: compile
-	$(BROWNIE) run scripts/demo.py --network ganache-cli
-	$(BROWNIE) run scripts/series_demo.py --network ganache-cli
+	$(BROWNIE) run scripts/demo.py --network $(DEMO_NETWORK)
+	$(BROWNIE) run scripts/series_demo.py --network $(DEMO_NETWORK)
 	@set -e; for s in $(SCENARIOS); do \
-	  $(VENV)/bin/backing simulate examples/scenarios/$$s.yaml --network ganache-cli \
+	  $(VENV)/bin/backing simulate examples/scenarios/$$s.yaml --node ganache \
 	    --json build/simulate/$$s.json --plot build/simulate/$$s; done
 	@echo "> A scenario the contracts must refuse:"
-	@$(VENV)/bin/backing simulate examples/scenarios/reserve-too-small.yaml --network ganache-cli >/dev/null \
+	@$(VENV)/bin/backing simulate examples/scenarios/reserve-too-small.yaml --node ganache >/dev/null \
 	  || test $$? -eq 2
 
 test: compile lint test-only

@@ -531,3 +531,90 @@ def explain_revert(exc: Exception, context: Context | None = None) -> str | None
     """A brownie revert in plain words; None when it carries no custom error."""
     decoded = revert_error(exc)
     return None if decoded is None else plain(decoded[0], decoded[1], context)
+
+
+# ---------------------------------------------------------------------------------------------- backing simulate
+# What can stop a simulation before anything is compared: the node, the chain, the fork source, the NMR funding.
+# Each has its own exit code (0, 1 and 2 are match, mismatch and an invalid or refused scenario); the help text and
+# docs/developer.md list them from ``SIMULATION_EXIT_CODES``.
+
+EXIT_SIMULATION_NODE = 3
+EXIT_SIMULATION_CHAIN = 4
+EXIT_SIMULATION_FORK_SOURCE = 5
+EXIT_SIMULATION_FUNDING = 6
+
+#: exit code -> what it means, in the order ``backing simulate --help`` lists them.
+SIMULATION_EXIT_CODES = {
+    0: "reference match",
+    1: "reference mismatch (the chain and the reference model disagree)",
+    2: "invalid scenario, or the contracts refuse one of its steps",
+    EXIT_SIMULATION_NODE: "no local node: not installed, did not start, nothing answers at --attach URL, or it "
+                          "stopped answering",
+    EXIT_SIMULATION_CHAIN: "wrong chain: --attach to a node that is not a development node, or a fork source "
+                           "without NMR at its mainnet address",
+    EXIT_SIMULATION_FORK_SOURCE: "the fork source (--fork-url) cannot be reached, or has no block --fork-block",
+    EXIT_SIMULATION_FUNDING: "NMR cannot be funded on the fork (the --nmr-holder has too little, a ganache fork "
+                             "without --nmr-holder, or the storage write did not take)",
+}
+
+
+class SimulationSetupError(RuntimeError):
+    """A simulation that cannot start (or be funded): ``code`` is its exit code, the message says what to do."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+#: key -> (exit code, message template with str.format fields)
+SIMULATION_PROBLEMS: dict[str, tuple[int, str]] = {
+    "node_missing": (EXIT_SIMULATION_NODE,
+                     "{binary} is not installed: run `make setup` in {root} (it installs ganache and anvil into "
+                     "node_modules), or put {binary} on PATH"),
+    "node_failed": (EXIT_SIMULATION_NODE,
+                    "{kind} did not start on port {port}: {detail} (its log: {log})"),
+    "node_lost": (EXIT_SIMULATION_NODE,
+                  "the node at {url} stopped answering during the simulation ({detail}); nothing was compared: run "
+                  "again{log}"),
+    "attach_down": (EXIT_SIMULATION_NODE,
+                    "nothing answers at --attach {url}: start the node first (e.g. node_modules/.bin/anvil "
+                    "--port 8545), or leave --attach out and simulate starts its own"),
+    "attach_remote": (EXIT_SIMULATION_NODE,
+                      "--attach {url}: simulate attaches only to a node on this machine (127.0.0.1 or "
+                      "localhost), whose clock it moves; use --fork-url to play on another chain's state"),
+    "attach_not_development": (EXIT_SIMULATION_CHAIN,
+                               "--attach {url} is {client} (chain id {chain_id}), not a development node (ganache, "
+                               "anvil or hardhat): simulate deploys test contracts and moves the clock, so it runs "
+                               "only there; to play on mainnet's state, fork it: --fork-url URL"),
+    "network_unknown": (EXIT_SIMULATION_NODE,
+                        "--network {name}: simulate starts ganache or anvil itself (--node ganache|anvil); to use a "
+                        "node you started, give --attach URL"),
+    "fork_source_down": (EXIT_SIMULATION_FORK_SOURCE,
+                         "the fork source {url} cannot be reached ({detail}): check the URL (and its API key) and "
+                         "your network, or try another RPC provider"),
+    "fork_block_missing": (EXIT_SIMULATION_FORK_SOURCE,
+                           "the fork source {url} has no block {block} (its latest is {latest}): give a lower "
+                           "--fork-block, or leave it out to fork the latest block"),
+    "fork_no_nmr": (EXIT_SIMULATION_CHAIN,
+                    "the fork source {url} (chain id {chain_id}) has no contract at NMR's mainnet address {nmr}: "
+                    "fork an Ethereum mainnet node"),
+    "fork_needs_anvil": (EXIT_SIMULATION_FUNDING,
+                         "--fork-url without --nmr-holder funds NMR by writing its storage, which needs anvil: "
+                         "leave --node ganache out, or give --nmr-holder ADDRESS"),
+    "holder_empty": (EXIT_SIMULATION_FUNDING,
+                     "the NMR holder {holder} holds no NMR on the fork: give an address holding enough NMR for the "
+                     "scenario, or leave --nmr-holder out (on anvil NMR is then written into the fork's storage)"),
+    "holder_short": (EXIT_SIMULATION_FUNDING,
+                     "the NMR holder {holder} has {held} NMR; the scenario needs {needed} NMR more: give a holder "
+                     "with more NMR, or leave --nmr-holder out (on anvil NMR is then written into the fork's "
+                     "storage)"),
+    "storage_write_failed": (EXIT_SIMULATION_FUNDING,
+                             "could not find NMR's balance slot at {nmr} on the fork (looked at slots 0 to {last}): "
+                             "give --nmr-holder ADDRESS to fund from a holder instead"),
+}
+
+
+def simulation_problem(key: str, **fields) -> SimulationSetupError:
+    """The catalogued problem ``key`` with its fields filled in, ready to raise."""
+    code, template = SIMULATION_PROBLEMS[key]
+    return SimulationSetupError(code, template.format(**fields))

@@ -4,7 +4,8 @@ lock-step with the reference model, and report who got what.
     backing simulate examples/scenarios/seed-gain-repaid.yaml --json out.json --plot plots/
     backing simulate SCENARIO --fork-url https://... --nmr-holder 0x...      (fork of mainnet, see ``backing.onchain.fork``)
 
-A scenario file (YAML or JSON; amounts in NMR, fractions as decimals; read exactly, never through a float)::
+A scenario file (YAML or JSON; amounts in NMR, fractions as decimals; read exactly, never through a float; every
+key with its unit and bounds in docs/scenarios.md, as a JSON Schema in backing/scenario.schema.json)::
 
     model: {exposure: 1.0, attested: true} # optional: exposure default 1.0; attested (default false): the
                                            # oracle attests the modeller owns the model (else shown as unattested)
@@ -36,7 +37,7 @@ go in; k matures and is repaid (full, none or partly; short of the amount due: d
 cancels k+1); the consented rolls are executed, the others claim; k+1 gets its reserve and locks. A series has a
 high-water mark per position, so ``high_water_mark: false`` next to series features is refused (alone it means the
 single-agreement path, which has no mark). Output: the same JSON schema with ``rolled`` filled (plus ``rolled_in``,
-``fees_held``, ``clawback``, ``price``, ``series_index``); local chain only (not on a fork).
+``fees_held``, ``clawback``, ``price``, ``series_index``); on a local chain or a fork alike.
 
 **Oracle service.** By default the simulator's signer keys sign every announcement and report directly
 (``SignedReporter``). With ``--oracle-service`` (``oracle_service=True``) a local fake Numerai GraphQL server
@@ -45,8 +46,8 @@ serves the rounds (scores, multipliers as each payout score's ``defaultMultiplie
 ``oracle.operator.OracleOperator`` (two signer keystores, its own funded sender), announces, posts and finalizes
 them (``ServiceReporter``); score names differing only in case are refused (``oracle_service_problem``).
 
-``run(scenario, ...)`` works on whatever network brownie is connected to (a test session's, or the one
-``run_file`` connects to); it needs only the project's contract containers.
+``run(scenario, ...)`` works on whatever network brownie is connected to (a test session's, or the node ``run_file``
+starts or attaches to through ``backing.onchain.node``); it needs only the project's contract containers.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ from backing.model.agreement import (
     next_index,
     round_return,
 )
-from backing.errors import Context, plain, revert_error
+from backing.errors import Context, plain, revert_error, simulation_problem
 from backing.report import STAKING, duration, fraction, nmr, settlement_data, settlement_table
 from backing.model.terms import TermsError, _bps, load_terms, nmr_to_wei, read_terms_file
 from oracle.typed_data import Report, to_bytes32
@@ -563,8 +564,7 @@ class HolderFunder:
         if amount:
             held = self.token.balanceOf(self.holder)
             if held < amount:
-                raise ScenarioError(f"the NMR holder {self.holder} has {nmr(held)} NMR; the scenario needs "
-                                    f"{nmr(amount)} NMR more")
+                raise simulation_problem("holder_short", holder=self.holder, held=nmr(held), needed=nmr(amount))
             self.token.transfer(account, amount, {"from": self.holder}, silent=True)
 
 
@@ -612,13 +612,11 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
         (``ServiceReporter``) instead of signing them directly (``SignedReporter``).
     @raise ScenarioError when the contracts reject a step (nothing after it runs).
 
-    A scenario with series features (``scenario.series``) is played by ``run_series`` (local chain only).
+    A scenario with series features (``scenario.series``) is played by ``run_series`` (with the same token and
+    funder).
     """
     if scenario.series:
-        if token is not None or funder is not None:
-            raise ScenarioError("a scenario with series features (high_water_mark, clawback, rollover) runs on a "
-                                "local chain only (its NMR comes from the mock's faucet), not on a fork")
-        return run_series(scenario, out=out, oracle_service=oracle_service)
+        return run_series(scenario, token=token, funder=funder, out=out, oracle_service=oracle_service)
     import brownie
     from brownie import BackingAgreement, accounts, chain
 
@@ -930,44 +928,60 @@ def plot(result: Result, directory: str | Path) -> list[Path]:
 # ---------------------------------------------------------------------------------------------- entry point
 
 
-def connect(network_name: str):
-    """Load the project (compiling if needed) and connect brownie to ``network_name``. Returns the project."""
-    import brownie
-
-    project = brownie.project.load(str(REPO_ROOT), raise_if_loaded=False)
-    project.load_config()  # brownie-config.yaml's network settings (gas_price: auto), as `brownie run` does
-    project._add_to_main_namespace()  # `from brownie import BackingAgreement`, as in `brownie run`
-    brownie.network.connect(network_name)
-    return project
-
-
 def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None = None,
-             network_name: str = "ganache-cli", fork_url: str | None = None, nmr_holder: str | None = None,
-             fork_port: int = 8555, out=print, oracle_service: bool = False) -> Result:
-    """The ``backing simulate`` command: load, connect (or fork), run, print, write outputs.
+             node: str | None = None, attach: str | None = None, fork_url: str | None = None,
+             fork_block: int | None = None, nmr_holder: str | None = None, network_name: str | None = None,
+             out=print, oracle_service: bool = False) -> Result:
+    """The ``backing simulate`` command: load, start (or attach to, or fork on) a node, run, print, write outputs.
 
-    @return The result; its ``reference_match`` says whether every value matched the reference model."""
-    import brownie
+    @param node ``"ganache"`` or ``"anvil"``: the node simulate starts on a free loopback port (default ganache;
+        anvil on a fork). @param attach The URL of a development node on this machine to use instead.
+    @param network_name brownie's name of the node (``ganache-cli``, ``anvil``), the older way to say ``node``.
+    @return The result; its ``reference_match`` says whether every value matched the reference model.
+    @raise ScenarioError (invalid scenario, refused step), SimulationSetupError (node, chain, fork source,
+        funding: its ``code`` is the exit code), ReferenceMismatch."""
+    import requests
+
+    from backing.onchain import node as nodes
 
     scenario = load_scenario_file(path)
     if oracle_service and oracle_service_problem(scenario):
         raise ScenarioError(f"--oracle-service: {oracle_service_problem(scenario)}")
-    token = funder = None
+    if network_name and not node:
+        if network_name not in nodes.BROWNIE_NETWORKS:
+            raise simulation_problem("network_unknown", name=network_name)
+        node = nodes.BROWNIE_NETWORKS[network_name]
+    if attach and fork_url:
+        raise ScenarioError("--attach and --fork-url exclude each other: simulate starts the fork itself")
     if fork_url:
-        from backing.onchain import fork
-
-        if not nmr_holder:
-            raise ScenarioError("--fork-url needs --nmr-holder: an address holding enough NMR to fund the backers")
-        network_name = fork.add_fork_network(fork_url, fork_port, nmr_holder)
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"brownie\..*")
-    warnings.filterwarnings("ignore", message=r"rpc\.\w+ should not be called directly")
-    connect(network_name)
+        kind = node or "anvil"
+        if kind != "anvil" and not nmr_holder:
+            raise simulation_problem("fork_needs_anvil")
+        fork_block = nodes.check_fork_source(fork_url, fork_block, NMR_MAINNET)
+        chain_node = nodes.start_node(kind, fork_url, fork_block, unlock=(nmr_holder,) if nmr_holder else ())
+    elif attach:
+        chain_node = nodes.attach_node(attach)
+    else:
+        chain_node = nodes.start_node(node or "ganache")
     try:
+        out(chain_node.describe())
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"brownie\..*")
+        warnings.filterwarnings("ignore", message=r"rpc\.\w+ should not be called directly")
+        nodes.connect(chain_node)
+        token = funder = None
         if fork_url:
-            token, funder = fork.prepare(nmr_holder)
+            from backing.onchain import fork
+
+            token, funder = fork.prepare(chain_node.kind, nmr_holder)
+            out(f"NMR from the fork at {token.address}, funded " +
+                (f"from the holder {nmr_holder}" if nmr_holder else "by writing its balances (anvil_setStorageAt)"))
         result = run(scenario, token=token, funder=funder, out=out, oracle_service=oracle_service)
+    except (ConnectionError, requests.exceptions.ConnectionError) as error:  # the node went away mid-run
+        chain_node.keep_log = True
+        log = f" (the node's log: {chain_node.log})" if chain_node.log else ""
+        raise simulation_problem("node_lost", url=chain_node.url, detail=type(error).__name__, log=log) from None
     finally:
-        brownie.network.disconnect()
+        nodes.disconnect(chain_node)
     out("")
     out(tables(result))
     if json_out:
@@ -995,7 +1009,7 @@ def _series_terms(plan: AgreementPlan, raw: dict, now: int, where: str):
     return SeriesTerms(base, clawback_bps=plan.clawback[0], clawback_agreements=plan.clawback[1])
 
 
-def run_series(scenario: Scenario, out=print, oracle_service: bool = False) -> Result:
+def run_series(scenario: Scenario, token=None, funder=None, out=print, oracle_service: bool = False) -> Result:
     """Play a scenario that uses series features as one BackingSeries, through ``SeriesMirror`` (every action on
     the reference model ``backing.model.series`` and on the chain; ``check()`` after each stage, to the wei).
 
@@ -1009,13 +1023,13 @@ def run_series(scenario: Scenario, out=print, oracle_service: bool = False) -> R
     from backing.onchain.series import SeriesMirror, create_series, deploy_series_factory
 
     say = out or (lambda *a, **k: None)
-    stack = _stack(scenario, say, oracle_service)
+    stack = _stack(scenario, say, oracle_service, token)
     deployer, modeller, staking = stack.deployer, stack.modeller, stack.staking
     token, oracle = stack.token, stack.oracle
     backers, reporter, result = stack.backers, stack.reporter, stack.result
     factory = deploy_series_factory(deployer, token, oracle)
     series = create_series(factory, MODEL_ID, modeller)
-    mirror = SeriesMirror(series, token, {"modeller": modeller, **backers}, staking.address)
+    mirror = SeriesMirror(series, token, {"modeller": modeller, **backers}, staking.address, funder=funder)
     say(f"deployed: NMR {token.address}, oracle {oracle.address} (max clip {nmr(oracle.maxClip())}), "
         f"series {series.address}")
     model = mirror.model

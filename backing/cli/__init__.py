@@ -8,7 +8,8 @@
     backing account|deploy|model|agreement|deposit|withdraw|claim|position
                                                     backing.cli.chain       (every role on a real network)
 
-Exit codes: 0 success, 2 bad input (the message goes to stderr); ``simulate`` adds 1 (reference mismatch) and
+Exit codes: 0 success, 2 bad input (the message goes to stderr); ``simulate`` adds 1 (reference mismatch) and 3-6
+(node, chain, fork source, NMR funding: ``backing.errors.SIMULATION_EXIT_CODES``), and
 ``oracle`` has its own (``oracle.service``). A new group is a module with ``add_parser`` listed in ``GROUPS``.
 """
 
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "distributions offline (with the same integer math as the contracts), play scenarios through\n"
                     "the contracts on a local chain, and run the oracle service.",
         epilog="Exit codes: 0 success, 2 bad input (message on stderr). The chain commands (account, deploy, model,\n"
-               "agreement, deposit, withdraw, claim, position) add 3-11: see any of their --help.",
+               "agreement, deposit, withdraw, claim, position) add 3-11, simulate 1 and 3-6: see their --help.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")

@@ -66,6 +66,7 @@ class SeriesMirror:
     model: Series = field(init=False)
     from_block: int = 0
     minted: dict = field(default_factory=dict)
+    funder: object = None  # gives NMR (``fund(account, amount)``); None: the mock's faucet (a fork has none)
 
     def __post_init__(self):
         from brownie import web3
@@ -98,7 +99,10 @@ class SeriesMirror:
         from backing.onchain.agreement import set_allowance
 
         account = self._acct(name)
-        self.token.mintTo(account, amount, {"from": account}, silent=True)
+        if self.funder is not None:
+            self.funder.fund(account, amount)
+        else:
+            self.token.mintTo(account, amount, {"from": account}, silent=True)
         self.minted[name] = self.minted.get(name, 0) + amount
         set_allowance(self.token, account, self.series, amount, silent=True)
 

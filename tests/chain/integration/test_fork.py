@@ -1,96 +1,84 @@
 """Fork simulation, offline: a local "mainnet" with NMR at its mainnet address, forked by ``backing simulate``.
 
-Chain A (ganache on a loopback port) plays mainnet: the quirk-faithful MockNMR's runtime code is put at NMR's
-mainnet address with ``evm_setAccountCode`` (its ``owner`` is an immutable, so the code carries it; its storage
-starts empty) and a holder is given NMR with the faucet. Then ``backing simulate --fork-url A --nmr-holder H``
-launches ganache B forking A, deploys the oracle and the factory there, funds everyone from the impersonated
-holder and plays a scenario. Chain A is driven with web3 directly (this session's brownie is connected to its
-own chain); the CLI runs in a subprocess with a brownie of its own. Every process started here is killed by its
-fixture, by process group.
+Chain A (anvil on a free loopback port, chain id 1) plays mainnet: the quirk-faithful MockNMR's runtime code is put
+at NMR's mainnet address with ``anvil_setCode`` (its ``owner`` is an immutable, so the code carries it; its storage
+starts empty) and a holder is given NMR with the faucet. Then ``backing simulate --fork-url A`` starts anvil B
+forking A, deploys the oracle and the factory (or the series) there, funds everyone from the impersonated holder
+(``--nmr-holder``) or by writing NMR balances into B's storage, and plays the scenario. Chain A is driven with web3
+directly (this session's brownie is connected to its own chain); the CLI runs in a subprocess, from a fresh shell's
+PATH, with a brownie of its own. Every process started here is ended by its fixture.
 """
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from web3 import Web3
 
+from backing.errors import EXIT_SIMULATION_CHAIN, EXIT_SIMULATION_FUNDING
+from backing.onchain import node
 from backing.simulate import NMR_MAINNET
 
 ROOT = Path(__file__).resolve().parents[3]
-GANACHE = ROOT / "node_modules" / ".bin" / "ganache"
-PORT_A = int(os.environ.get("BACKING_FORK_TEST_PORT_A", "8621"))
-PORT_B = int(os.environ.get("BACKING_FORK_TEST_PORT_B", "8622"))
 HOLDER = "0x00000000000000000000000000000000000b0B0b"  # not one of B's own accounts: must be impersonated
+EMPTY_HOLDER = "0x000000000000000000000000000000000000dEaD"
 HOLDING = 10_000 * 10**18
 
 
-def start(args, **kwargs):
-    """Start a process in its own process group (so that it and its children can be ended together)."""
-    return subprocess.Popen(args, cwd=ROOT, start_new_session=True, **kwargs)
+def start_anvil(*extra):
+    binary = node.find_binary("anvil")
+    port = node.free_port()
+    process = subprocess.Popen([binary, "--host", "127.0.0.1", "--port", str(port), "--accounts", "3", *extra],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    started = node.Node("anvil", f"http://127.0.0.1:{port}", process)
+    w3 = Web3(Web3.HTTPProvider(started.url))
+    for _ in range(300):
+        if w3.is_connected():
+            return started, w3
+        assert process.poll() is None, "anvil exited"
+        import time
 
-
-def stop(process):
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        time.sleep(0.1)
+    started.stop()
+    raise AssertionError("anvil did not start")
 
 
 @pytest.fixture(scope="module")
 def chain_a(request):
-    """Ganache A with NMR (the mock) at its mainnet address and HOLDER holding 10,000 NMR. Yields web3 and the
-    token contract; the ganache process is killed at the end of the module."""
-    process = start([str(GANACHE), "--server.host", "127.0.0.1", "--server.port", str(PORT_A), "--hardfork",
-                     "shanghai", "--wallet.mnemonic", "brownie", "--wallet.totalAccounts", "3",
-                     "--miner.blockGasLimit", "30000000", "--logging.quiet"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    request.addfinalizer(lambda: stop(process))
-    w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{PORT_A}"))
-    deadline = time.time() + 60
-    while not w3.is_connected():
-        assert process.poll() is None, "ganache A exited"
-        assert time.time() < deadline, "ganache A did not start"
-        time.sleep(0.2)
-
+    """Anvil A (chain id 1) with NMR (the mock) at its mainnet address and HOLDER holding 10,000 NMR. Yields its
+    Node, web3 and the token contract; the anvil process is ended at the end of the module."""
+    started, w3 = start_anvil("--chain-id", "1")
+    request.addfinalizer(started.stop)
     build = json.loads((ROOT / "build" / "contracts" / "MockNMR.json").read_text())
     sender = w3.eth.accounts[0]
     mock = w3.eth.contract(abi=build["abi"], bytecode=build["bytecode"])
     receipt = w3.eth.wait_for_transaction_receipt(mock.constructor().transact({"from": sender}))
     runtime = w3.eth.get_code(receipt.contractAddress)
-    assert w3.provider.make_request("evm_setAccountCode", [NMR_MAINNET, "0x" + runtime.hex().removeprefix("0x")])
+    w3.provider.make_request("anvil_setCode", [NMR_MAINNET, "0x" + runtime.hex().removeprefix("0x")])
     token = w3.eth.contract(address=NMR_MAINNET, abi=build["abi"])
     w3.eth.wait_for_transaction_receipt(token.functions.mintTo(HOLDER, HOLDING).transact({"from": sender}))
     assert token.functions.balanceOf(HOLDER).call() == HOLDING
     assert token.functions.symbol().call() == "NMR"
-    yield w3, token
+    yield started, w3, token
 
 
-def simulate_on_fork(tmp_path, scenario, *extra, timeout=150):
+def simulate(tmp_path, scenario, *extra, timeout=300):
+    """`backing simulate` in a subprocess with a fresh shell's PATH (nothing of the project on it)."""
     out = tmp_path / "out.json"
-    process = start([sys.executable, "-m", "backing.cli", "simulate", str(ROOT / scenario), "--json", str(out),
-                     "--fork-url", f"http://127.0.0.1:{PORT_A}", "--fork-port", str(PORT_B), *extra],
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                    env={**os.environ, "PATH": f"{GANACHE.parent}:{os.environ['PATH']}"})
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    finally:
-        stop(process)  # the CLI and the ganache B it launched
-    return process.returncode, stdout, stderr, out
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]}
+    done = subprocess.run([sys.executable, "-m", "backing.cli", "simulate", str(ROOT / scenario), "--json", str(out),
+                           *map(str, extra)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr, out
 
 
-def test_seed_example_on_a_fork(chain_a, tmp_path):
-    w3, token = chain_a
-    code, stdout, stderr, out = simulate_on_fork(tmp_path, "examples/scenarios/seed-gain-repaid.yaml",
-                                                 "--nmr-holder", HOLDER)
+def test_seed_example_on_a_fork_funded_by_a_holder(chain_a, tmp_path):
+    a, w3, token = chain_a
+    block = w3.eth.block_number
+    code, stdout, stderr, out = simulate(tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url", a.url,
+                                         "--fork-block", block, "--nmr-holder", HOLDER)
     assert code == 0, stdout[-3000:] + stderr[-3000:]
     data = json.loads(out.read_text())
     assert data["reference_match"] is True
@@ -98,12 +86,71 @@ def test_seed_example_on_a_fork(chain_a, tmp_path):
     assert (agreement["final_value"], agreement["repaid"], agreement["reserve_returned"]) == ("140", "120", "50")
     assert agreement["backers"]["alice"]["received"] == "120"
     assert "reference match: yes" in stdout
-    # the fork's NMR is the one at the mainnet address, and the fork never wrote back to chain A
-    assert f"deployed: NMR {NMR_MAINNET}" in stdout
+    # anvil by default, on the fork's chain id, at the block asked for; the NMR is the one at the mainnet address
+    assert f"forking {a.url} at block {block}), chain id 1" in stdout and "node: anvil/" in stdout
+    assert f"deployed: NMR {NMR_MAINNET}" in stdout and f"funded from the holder {HOLDER}" in stdout
+    # the fork never wrote back to chain A
     assert token.functions.balanceOf(HOLDER).call() == HOLDING
 
 
-def test_fork_needs_a_holder(chain_a, tmp_path):
-    code, stdout, stderr, out = simulate_on_fork(tmp_path, "examples/scenarios/seed-gain-repaid.yaml", timeout=60)
-    assert code == 2
-    assert "--fork-url needs --nmr-holder" in stderr
+def test_series_on_a_fork_funded_by_storage_writes(chain_a, tmp_path):
+    a, w3, token = chain_a
+    code, stdout, stderr, out = simulate(tmp_path, "examples/scenarios/series-rollover.yaml", "--fork-url", a.url)
+    assert code == 0, stdout[-3000:] + stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert data["reference_match"] is True and len(data["agreements"]) == 3
+    assert [a_["phase"] for a_ in data["agreements"]] == ["Settled"] * 3
+    assert "by writing its balances (anvil_setStorageAt)" in stdout and f"deployed: NMR {NMR_MAINNET}" in stdout
+    assert "reference match: yes" in stdout
+    assert token.functions.totalSupply().call() == HOLDING  # chain A untouched
+
+
+def test_a_holder_without_nmr_is_a_funding_error(chain_a, tmp_path):
+    a, _, _ = chain_a
+    code, stdout, stderr, _ = simulate(tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url", a.url,
+                                       "--nmr-holder", EMPTY_HOLDER, timeout=120)
+    assert code == EXIT_SIMULATION_FUNDING
+    assert stderr.startswith(f"backing: error: the NMR holder {EMPTY_HOLDER} holds no NMR on the fork")
+    assert "Traceback" not in stderr
+
+
+def test_a_source_without_nmr_is_the_wrong_chain(tmp_path):
+    other, _ = start_anvil()
+    try:
+        code, stdout, stderr, _ = simulate(tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url",
+                                           other.url, timeout=60)
+    finally:
+        other.stop()
+    assert code == EXIT_SIMULATION_CHAIN
+    assert stderr == (f"backing: error: the fork source {other.url} (chain id 31337) has no contract at NMR's mainnet "
+                      f"address {NMR_MAINNET}: fork an Ethereum mainnet node\n")
+    assert "node:" not in stdout  # refused before any node was started
+
+
+def test_a_ganache_fork_needs_a_holder(chain_a, tmp_path):
+    a, _, _ = chain_a
+    code, stdout, stderr, _ = simulate(tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url", a.url,
+                                       "--node", "ganache", timeout=60)
+    assert code == EXIT_SIMULATION_FUNDING
+    assert "needs anvil" in stderr
+
+
+def test_ganache_fork_with_a_holder(chain_a, tmp_path):
+    """ganache 7 still serves for sources it knows (Shanghai at most): here the local "mainnet"."""
+    a, _, token = chain_a
+    code, stdout, stderr, out = simulate(tmp_path, "examples/scenarios/seed-loss-default.yaml", "--fork-url", a.url,
+                                         "--node", "ganache", "--nmr-holder", HOLDER)
+    assert code == 0, stdout[-3000:] + stderr[-3000:]
+    assert "node: Ganache/" in stdout and f"forking {a.url} at block " in stdout
+    assert json.loads(out.read_text())["agreements"][0]["phase"] == "Defaulted"
+    assert token.functions.balanceOf(HOLDER).call() == HOLDING
+
+
+def test_a_block_the_source_does_not_have(chain_a, tmp_path):
+    from backing.errors import EXIT_SIMULATION_FORK_SOURCE
+
+    a, w3, _ = chain_a
+    code, _, stderr, _ = simulate(tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url", a.url,
+                                  "--fork-block", 10**9, timeout=60)
+    assert code == EXIT_SIMULATION_FORK_SOURCE
+    assert stderr.startswith(f"backing: error: the fork source {a.url} has no block 1000000000 (its latest is ")
