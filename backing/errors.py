@@ -445,7 +445,6 @@ _ORACLE: dict[str, Message] = {
     "AlreadyDisputed": lambda a, c: f"model {_a(a, 0)}: round {_a(a, 1)} is already disputed",
     "DisputeTimeoutNotOver": lambda a, c: (
         f"the dispute can be expired (the disputed report then stands) from {_when(_a(a, 0))}: wait"),
-    "NoBondHeld": lambda a, c: f"model {_a(a, 0)}: no dispute bond is held for round {_a(a, 1)}",
     "CloseTimeTooLate": lambda a, c: (
         f"the close time {_when(_a(a, 0))} is later than {_when(_a(a, 1))}, a year from now: give close times in "
         f"seconds, not milliseconds"),

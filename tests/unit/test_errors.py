@@ -33,6 +33,19 @@ def test_every_declared_error_has_a_sentence():
     assert not missing, f"add these errors to backing/errors.py: {missing}"
 
 
+def test_no_sentence_for_an_error_nobody_declares():
+    """A sentence left for an error the contracts (or the OpenZeppelin code they use) no longer declare is stale:
+    it would describe a rule that is gone."""
+    openzeppelin = Path(__file__).resolve().parents[2] / "node_modules" / "@openzeppelin" / "contracts"
+    if not openzeppelin.exists():
+        pytest.skip("npm packages not installed (make setup)")
+    known_errors = set(declared_errors())
+    for path in openzeppelin.rglob("*.sol"):
+        known_errors |= {name for name, _ in ERROR_DECLARATION.findall(path.read_text())}
+    stale = sorted(name for name in MESSAGES if name[0].isupper() and name.split(".")[-1] not in known_errors)
+    assert not stale, f"remove (or re-declare) these: {stale}"
+
+
 @pytest.mark.parametrize("name, arity", sorted(declared_errors().items()))
 def test_each_sentence_renders_from_its_arguments_alone(name, arity):
     """A raw revert (no terms, no backer) renders with the declared number of arguments, in plain words."""
