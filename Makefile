@@ -5,6 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 LINT_VENV := .venv-lint
 SLITHER_VERSION := 0.11.3
+RUFF_VERSION := 0.8.6
 SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc" 2>/dev/null)
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 BROWNIE := $(VENV)/bin/brownie
@@ -27,6 +28,10 @@ node_modules/.installed: package.json package-lock.json
 $(LINT_VENV)/.installed:
 	@test -x $(LINT_VENV)/bin/python || $(PYTHON) -m venv $(LINT_VENV)
 	$(LINT_VENV)/bin/pip install --quiet slither-analyzer==$(SLITHER_VERSION)
+	@touch $@
+
+$(LINT_VENV)/.ruff-$(RUFF_VERSION): $(LINT_VENV)/.installed
+	$(LINT_VENV)/bin/pip install --quiet ruff==$(RUFF_VERSION)
 	@touch $@
 
 # py-solc-x cannot download solc here; register the npm (wasm) compiler as ~/.solcx/solc-v<version>.
@@ -70,8 +75,10 @@ test-only: setup
 	$(BROWNIE) test tests/chain --network anvil --ignore tests/chain/stateful
 	$(BROWNIE) test tests/chain/stateful --network ganache-cli
 
-# Slither over contracts/: fails on any High or Medium finding (accepted ones are suppressed in-line).
-lint: node_modules/.installed solc $(LINT_VENV)/.installed
+# ruff over the Python code (rules in pyproject.toml), then Slither over contracts/: fails on any High or Medium
+# finding (accepted ones are suppressed in-line).
+lint: node_modules/.installed solc $(LINT_VENV)/.installed $(LINT_VENV)/.ruff-$(RUFF_VERSION)
+	$(LINT_VENV)/bin/ruff check backing oracle tests tools scripts
 	$(LINT_VENV)/bin/python tools/lint.py --slither $(LINT_VENV)/bin/slither --solc $(HOME)/.solcx/solc-v$(SOLC_VERSION)
 
 # Long fuzzing: the stateful machines with BACKING_FUZZ_SCALE times their examples (>= 10,000 steps at the

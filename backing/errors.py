@@ -13,8 +13,9 @@ NMR wei in a series): an entry ``"BackingSeries.CapacityExceeded"`` is used when
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from backing.model.agreement import (
     MAX_FEE_TIERS,

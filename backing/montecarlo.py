@@ -635,7 +635,6 @@ def describe(result: Result) -> dict:
 def report_text(result: Result) -> str:
     c = result.config
     p = c.position
-    d = describe(result)
     s = summary(result)
     src = (f"generator: {c.model.describe()}" if c.history is None else
            f"block bootstrap of {len(c.history)} history rounds, blocks of {c.block}")

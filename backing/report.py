@@ -3,7 +3,8 @@
 Amounts stay integers (wei) until the very last step, where ``nmr`` renders them as exact decimal strings; no
 float is involved anywhere. ``settlement_data`` turns a ``backing.model.agreement.Agreement`` into one row per party
 plus a header of totals, and ``settlement_table`` lays that out as fixed-width text. The same functions render the
-reference model's result and results collected from the chain (``backing.onchain.agreement.agreement_from_chain`` fills an
+reference model's result and results collected from the chain (``backing.onchain.agreement.agreement_from_chain``
+fills an
 ``Agreement`` from balances and events), so both print identically and can be compared field by field.
 """
 
@@ -11,9 +12,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from backing.model.agreement import BPS, Agreement, Phase
 from oracle.units import fixed_decimal
-
-from backing.model.agreement import BPS, ONE, Agreement, Phase
 
 #: Decimals of NMR (the contract's ``decimals`` is 18).
 NMR_DECIMALS = 18

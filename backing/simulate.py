@@ -2,7 +2,8 @@
 lock-step with the reference model, and report who got what.
 
     backing simulate examples/scenarios/seed-gain-repaid.yaml --json out.json --plot plots/
-    backing simulate SCENARIO --fork-url https://... --nmr-holder 0x...      (fork of mainnet, see ``backing.onchain.fork``)
+    backing simulate SCENARIO --fork-url https://... --nmr-holder 0x...      (fork of mainnet, see
+    ``backing.onchain.fork``)
 
 A scenario file (YAML or JSON; amounts in NMR, fractions as decimals; read exactly, never through a float; every
 key with its unit and bounds in docs/scenarios.md, as a JSON Schema in backing/scenario.schema.json)::
@@ -60,6 +61,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from backing.errors import Context, plain, revert_error, simulation_problem
 from backing.model.agreement import (
     MAX_SCORES,
     ONE,
@@ -70,9 +72,8 @@ from backing.model.agreement import (
     next_index,
     round_return,
 )
-from backing.errors import Context, plain, revert_error, simulation_problem
-from backing.report import STAKING, duration, fraction, nmr, settlement_data, settlement_table
 from backing.model.terms import TermsError, _bps, load_terms, nmr_to_wei, read_terms_file
+from backing.report import STAKING, duration, fraction, nmr, settlement_data, settlement_table
 from oracle.typed_data import Report, to_bytes32
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -11,12 +11,23 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from oracle.abi import RevertDecoder
-from oracle.errors import (EXIT_BALANCE, EXIT_DECLINED, EXIT_REJECTED, EXIT_RPC, NETWORK_ERRORS, ChainRejected,
-                           ContractLogicError, OperatorError, RpcError, Web3RPCError, plain)
+from oracle.errors import (
+    EXIT_BALANCE,
+    EXIT_DECLINED,
+    EXIT_REJECTED,
+    EXIT_RPC,
+    NETWORK_ERRORS,
+    ChainRejected,
+    ContractLogicError,
+    OperatorError,
+    RpcError,
+    Web3RPCError,
+    plain,
+)
 from oracle.log import JsonLog
 from oracle.tx import TxSender
 from oracle.units import fixed_decimal

@@ -33,8 +33,17 @@ import uuid as uuidlib
 from pathlib import Path
 
 from oracle.abi import load_abi
-from oracle.errors import (EXIT_INTERNAL, EXIT_OK, EXIT_RPC, EXIT_SOURCE, EXIT_USAGE, NETWORK_ERRORS, KeystoreError,
-                           OperatorError, SourceError)
+from oracle.errors import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_RPC,
+    EXIT_SOURCE,
+    EXIT_USAGE,
+    NETWORK_ERRORS,
+    KeystoreError,
+    OperatorError,
+    SourceError,
+)
 from oracle.keys import PasswordSource, load_keystore, load_keystores, new_keystore
 from oracle.log import JsonLog
 from oracle.model import report_json

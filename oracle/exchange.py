@@ -121,7 +121,7 @@ class Statement:
                 "message": _encode(self.primary, self.message)}
 
     @classmethod
-    def from_json(cls, data) -> tuple["Statement", td.Domain]:
+    def from_json(cls, data) -> tuple[Statement, td.Domain]:
         """Parse a proposal strictly (see `_decode`). Raises ProposalError."""
         if not isinstance(data, dict) or set(data) != {"chain_id", "oracle", "primary", "message"}:
             raise ProposalError("not a proposal (chain_id, oracle, primary, message)")

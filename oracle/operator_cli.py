@@ -33,9 +33,22 @@ from oracle import cli as base
 from oracle import typed_data as td
 from oracle.abi import load_abi
 from oracle.actions import Step, Transactor, nmr
-from oracle.errors import (EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, EXIT_RPC, EXIT_SOURCE, EXIT_USAGE, NETWORK_ERRORS,
-                           EXIT_QUORUM, KeystoreError, OperatorError, QuorumMissing, SourceError, duration,
-                           plain)
+from oracle.errors import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_QUORUM,
+    EXIT_REJECTED,
+    EXIT_RPC,
+    EXIT_SOURCE,
+    EXIT_USAGE,
+    NETWORK_ERRORS,
+    KeystoreError,
+    OperatorError,
+    QuorumMissing,
+    SourceError,
+    duration,
+    plain,
+)
 from oracle.errors import when as _when
 from oracle.exchange import Statement, recover
 from oracle.keys import load_keystore, load_keystores

@@ -32,14 +32,28 @@ import socket
 import time
 import traceback
 import uuid as uuidlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from oracle import typed_data as td
 from oracle.abi import RevertDecoder
-from oracle.errors import (EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, EXIT_RPC, EXIT_SOURCE, EXIT_USAGE, NETWORK_ERRORS,
-                           ChainRejected, ContractLogicError, LeaseLost, QuorumMissing, RpcError, ServiceError,
-                           SourceError, Web3RPCError)
+from oracle.errors import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_RPC,
+    EXIT_SOURCE,
+    EXIT_USAGE,
+    NETWORK_ERRORS,
+    ChainRejected,
+    ContractLogicError,
+    LeaseLost,
+    QuorumMissing,
+    RpcError,
+    ServiceError,
+    SourceError,
+    Web3RPCError,
+)
 from oracle.exchange import SignatureDirectory, Statement
 from oracle.health import Health
 from oracle.log import JsonLog
@@ -50,7 +64,6 @@ from oracle.typed_data import Report
 from oracle.units import fixed_decimal as fixed_to_decimal_string  # an exact decimal of wei / 1e18
 from oracle.units import model_uuid as uuid_from_model_id  # the Numerai UUID a bytes32 model id encodes
 from oracle.validate import ZERO32, check_report_bounds
-
 
 # ============================================================================================ the service
 

@@ -6,11 +6,11 @@ the same nonce and fees raised by ``fee_bump``. Every sent hash is recorded in t
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from oracle.abi import RevertDecoder
 from web3.exceptions import TransactionNotFound
 
+from oracle.abi import RevertDecoder
 from oracle.errors import ChainRejected, ContractLogicError, RpcError, TimeExhausted, Web3RPCError
 from oracle.log import JsonLog
 from oracle.store import ProgressStore

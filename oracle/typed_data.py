@@ -5,15 +5,18 @@ computes with the contract's, so a drift fails loudly."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Iterable, Sequence
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from oracle.units import ONE, clamped_return
-from oracle.units import model_id_from_uuid  # noqa: F401  (re-exported: the service's model ids)
+from oracle.units import (
+    ONE,
+    clamped_return,
+    model_id_from_uuid,  # noqa: F401  (re-exported: the service's model ids)
+)
 
 DOMAIN_NAME = "Backing Vaults ScoreOracle"
 DOMAIN_VERSION = "1"

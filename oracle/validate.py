@@ -13,9 +13,9 @@ oracle's fixed-point bounds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Iterable, Sequence
 
 from oracle.errors import SourceError
 from oracle.model import RoundInfo, RoundResult
@@ -39,7 +39,7 @@ class Limits:
     max_scores: int = 8                   # ScoreOracle.MAX_SCORES
 
     @classmethod
-    def from_oracle(cls, max_clip_wei: int, max_multiplier_wei: int) -> "Limits":
+    def from_oracle(cls, max_clip_wei: int, max_multiplier_wei: int) -> Limits:
         """Limits from a deployed oracle's `maxClip()` and `maxMultiplier()` (1e18 fixed point)."""
         return cls(max_clip=Decimal(max_clip_wei) / ONE, max_multiplier=Decimal(max_multiplier_wei) / ONE)
 

@@ -21,8 +21,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from oracle.actions import ERC20_ABI, Step, Transactor, bond_steps, nmr
-from oracle.errors import (EXIT_BALANCE, EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, EXIT_RPC, EXIT_SOURCE, NETWORK_ERRORS,
-                           ContractLogicError, OperatorError, SourceError, Web3RPCError, duration, plain)
+from oracle.errors import (
+    EXIT_BALANCE,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_RPC,
+    EXIT_SOURCE,
+    NETWORK_ERRORS,
+    ContractLogicError,
+    OperatorError,
+    SourceError,
+    Web3RPCError,
+    duration,
+    plain,
+)
 from oracle.log import JsonLog
 from oracle.service import ModelEntry, OracleService
 from oracle.typed_data import Report
@@ -250,7 +263,7 @@ class Watcher:
             return
         if self.account is None:
             self.log("dispute_overdue", level="warning", model=entry.uuid, round=round_)
-            self.say(f"  overdue: nobody resolved it within the dispute timeout; a watcher account can expire it")
+            self.say("  overdue: nobody resolved it within the dispute timeout; a watcher account can expire it")
             return
         step = Step("ScoreOracle.expireDispute", call, f"model {entry.uuid} round {round_}: the dispute timed out; "
                     f"the posted report stands, the bond is forfeited", outcome=lambda r: "dispute expired")

@@ -37,9 +37,9 @@ from brownie import AgreementFactory, BackingAgreement, BenchVault, MockNMR, acc
 from eth_utils import keccak
 from web3.exceptions import TransactionNotFound
 
-from backing.onchain.oracle import OracleParams, deploy_oracle, signer_keys
 from backing.model.agreement import ONE, Terms
 from backing.model.series import example_terms
+from backing.onchain.oracle import OracleParams, deploy_oracle, signer_keys
 from backing.onchain.series import ALL, create_series, deploy_series_factory, terms_args, wait_for_rolls
 from oracle import typed_data as td
 from oracle.typed_data import Report
@@ -209,7 +209,8 @@ class Bench:
         with self.batched() as sent:
             for acct in made:
                 sent.append(self._send_unlocked(self.deployer, acct, value=ONE // 10, gas=21_000))
-                sent.append(self._send_unlocked(self.deployer, self.token, self.token.mintTo.encode_input(acct, nmr_each)))
+                mint = self.token.mintTo.encode_input(acct, nmr_each)
+                sent.append(self._send_unlocked(self.deployer, self.token, mint))
         return made
 
     def fill(self, agreement, bystanders):
@@ -831,8 +832,9 @@ def render(result, settings, date):
            "to zero), so each deposit takes the allowance to zero (a 4,800 refund) in ours and OZ's alike.", "",
            "## Every action", "",
            "| action | gas | execution | conditions |", "| --- | ---: | ---: | --- |"]
-    order = ["create_first", "create", "create_direct", "reserve_first", "reserve_topup", "deposit_empty", "deposit_first", "deposit",
-             "deposit_direct", "deposit_topup", "withdraw_part", "withdraw_all", "cancel", "claim_cancelled", "lock",
+    order = ["create_first", "create", "create_direct", "reserve_first", "reserve_topup", "deposit_empty",
+             "deposit_first", "deposit", "deposit_direct", "deposit_topup", "withdraw_part", "withdraw_all", "cancel",
+             "claim_cancelled", "lock",
              "registerModel", "announceRounds", "postReports", "finalize", "postReports_rounds", "finalize_rounds",
              "dispute", "resolveDispute", "mature", "repay", "claim", "claim_last", "default", "claim_default",
              "rollover", "oz_deposit_first", "oz_deposit", "oz_redeem", "transferFrom"]
@@ -947,7 +949,8 @@ def series_verdict(series) -> str:
 def render_series(series):
     rows = series["actions"]
     out = ["## Series (`BackingSeries`): every action", "",
-           "A modeller's series of agreements (`contracts/series/BackingSeries.sol`, docs/series.md), an EIP-1167 clone "
+           "A modeller's series of agreements (`contracts/series/BackingSeries.sol`, docs/series.md), an EIP-1167 "
+           "clone "
            "from `SeriesFactory`, on its own registered model. Terms: the worked example's "
            "(`backing.model.series.example_terms`: 100 NMR units, 20% profit share, 15% for a 3-agreement commitment, "
            "50% burn share and reserve, no upfront fee, 25% of each fee held in escrow for 2 agreements) over one "
@@ -982,7 +985,8 @@ def render_series(series):
             continue
         seen.add((k, n))
         out.append(f"| {k} | {n:,} | " + " | ".join(f"{e[key]:,}" for key in SERIES_SCALED) + " |")
-    out += ["", f"settle (mature + repay), executeRoll and claim {series_verdict(series)} — `mature` reads two oracle indices and sums over at most 8 cohorts; "
+    out += ["", f"settle (mature + repay), executeRoll and claim {series_verdict(series)} — `mature` reads two oracle "
+            "indices and sums over at most 8 cohorts; "
             "`repay` settles the agreement's aggregates; a position's outcome is a function of its own record and "
             "its agreement's aggregates, and a roll moves at most 4 held-fee buckets: nothing loops over backers "
             "or past agreements. (Deposit and lock are listed for completeness.)", ""]
@@ -1029,7 +1033,7 @@ def main():
         "BENCH_SERIES_PAST", ",".join(map(str, DEFAULT_SERIES_PAST))).split(","))
     out_dir = Path(os.environ.get("BENCH_OUT", "bench"))
     result = Bench().run(backers, lockups, models, series_backers=series_backers, series_past=series_past)
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     settings = chain_settings()
     text = render(result, settings, date)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -18,12 +18,12 @@ from decimal import Decimal
 
 from brownie import BackingAgreement, accounts, chain
 
+from backing.model.agreement import ONE, Agreement, lock_amounts, next_index, round_return
+from backing.model.terms import load_terms
 from backing.onchain.agreement import agreement_from_chain, deploy_stack, set_allowance
+from backing.report import STAKING, duration, nmr, percent, settlement_data, settlement_table
 from oracle.testing.fake_numerai import FakeNumerai
 from oracle.testing.operator import OracleOperator, start_fake_numerai
-from backing.model.agreement import ONE, Agreement, lock_amounts, next_index, round_return
-from backing.report import STAKING, duration, nmr, percent, settlement_data, settlement_table
-from backing.model.terms import load_terms
 
 MODEL_UUID = "5c1b2f3a-8d4e-4b6a-9f7c-2a1e3d4c5b6a"
 EXPOSURE = ONE  # each resolved round puts the whole stake at risk, as Numerai does

@@ -16,11 +16,16 @@ import warnings
 
 from brownie import accounts, chain
 
-from backing.onchain.agreement import deploy_stack
 from backing.model.agreement import ONE
 from backing.model.series import nmr
-from backing.onchain.series import (SeriesMirror, create_series, deploy_series_factory, play_worked_example,
-                                  settlement_rows)
+from backing.onchain.agreement import deploy_stack
+from backing.onchain.series import (
+    SeriesMirror,
+    create_series,
+    deploy_series_factory,
+    play_worked_example,
+    settlement_rows,
+)
 
 MODEL_ID = "0x" + "ab" * 16 + "00" * 16
 MAX_CLIP = ONE  # the example's index moves by whole-agreement steps (+20%, -12.5%, ...) posted as single rounds

@@ -152,7 +152,8 @@ def standard_json_input(sources: list[Path], settings: dict) -> dict:
             "evmVersion": settings["evm_version"],
             "optimizer": {"enabled": settings["optimizer_enabled"], "runs": settings["optimizer_runs"]},
             "outputSelection": {
-                "*": {"*": ["abi", "metadata", "devdoc", "userdoc", "evm.bytecode", "evm.deployedBytecode"], "": ["ast"]}
+                "*": {"*": ["abi", "metadata", "devdoc", "userdoc", "evm.bytecode", "evm.deployedBytecode"],
+                      "": ["ast"]}
             },
         },
     }
@@ -318,7 +319,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--contracts", default="contracts", help="directory analysed, recursively (default: contracts)")
     parser.add_argument("--config", default="brownie-config.yaml", help="brownie config giving the compiler settings")
-    parser.add_argument("--filter-paths", default="node_modules", help="slither --filter-paths regex (default: node_modules)")
+    parser.add_argument("--filter-paths", default="node_modules",
+                        help="slither --filter-paths regex (default: node_modules)")
     parser.add_argument("--config-file", default=None, help="slither config file (default: slither's own lookup)")
     parser.add_argument("--timeout", type=int, default=1200, help="seconds before slither is given up on")
     parser.add_argument("--json-out", default=None, help="also write slither's raw JSON report here")

@@ -7,8 +7,15 @@ import json
 
 from backing.cli.common import EXIT_OK, TERMS_FORMAT, add_now
 from backing.model.agreement import Terms
-from backing.model.terms import (dump_series_terms, dump_terms, is_series_terms, load_series_terms, load_terms,
-                                 model_uuid, read_terms_file)
+from backing.model.terms import (
+    dump_series_terms,
+    dump_terms,
+    is_series_terms,
+    load_series_terms,
+    load_terms,
+    model_uuid,
+    read_terms_file,
+)
 from backing.report import duration, nmr, percent
 
 

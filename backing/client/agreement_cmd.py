@@ -10,18 +10,24 @@ strings. An agreement address must belong to the manifest's AgreementFactory.
 
 from __future__ import annotations
 
-
 import uuid as uuidlib
 from pathlib import Path
 
-from backing.client import (EXIT_ACCOUNT, EXIT_ALLOWANCE, EXIT_BALANCE, EXIT_DEPLOYMENT, EXIT_REFUSED,
-                            EXIT_USAGE, CliError)
+from backing.client import (
+    EXIT_ACCOUNT,
+    EXIT_ALLOWANCE,
+    EXIT_BALANCE,
+    EXIT_DEPLOYMENT,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    CliError,
+)
 from backing.client.contracts import abi
 from backing.client.errors import PHASES, explain
 from backing.client.node import load_deployment
-from backing.client.options import (EXIT_EPILOG, add_json, add_node, add_sending, handler, print_json, sender)
+from backing.client.options import EXIT_EPILOG, add_json, add_node, add_sending, handler, print_json, sender
 from backing.client.tx import Call, allowance_calls, nmr
-from backing.model.agreement import Agreement, FeeTier, Phase, Terms, lock_amounts
+from backing.model.agreement import Agreement, FeeTier, Terms, lock_amounts
 from backing.model.terms import TermsError, load_terms_file, nmr_to_wei
 from oracle.units import ONE
 
@@ -123,8 +129,8 @@ def _short(address: str) -> str:
 
 @handler
 def cmd_model_claim(args) -> int:
-    from oracle.attest import statement
     from backing.client.wallet import load_account
+    from oracle.attest import statement
 
     model = str(uuidlib.UUID(args.model)) if not args.model.startswith("0x") else args.model
     account = load_account(args)
@@ -399,7 +405,8 @@ def cmd_show(args) -> int:
               f"{nmr(int(state['repaid']))}, outstanding {nmr(int(state['outstanding']))}")
         if state["phase"] == "Matured":
             left = state["deadline"] - now
-            print(f"  repayment deadline {'in ' + duration(left) if left > 0 else 'passed: anyone may declare a default'}")
+            when = "in " + duration(left) if left > 0 else "passed: anyone may declare a default"
+            print(f"  repayment deadline {when}")
     if "position" in state:
         p = state["position"]
         print(f"  {p['backer']}: {p['units']} units, claimable {nmr(int(p['claimable']))}"

@@ -8,7 +8,7 @@ filled in by ``link``.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from eth_utils import keccak
@@ -19,7 +19,7 @@ ARTIFACTS = Path(__file__).with_name("artifacts")
 CONTRACTS = ("MockNMR", "ScoreOracle", "AgreementFactory", "BackingAgreement", "SeriesTerms", "SeriesSettlement",
              "SeriesPositions", "BackingSeries", "SeriesFactory")
 
-@lru_cache(maxsize=None)
+@cache
 def artifact(name: str) -> dict:
     """{"contractName", "abi", "bytecode"} of a shipped contract."""
     path = ARTIFACTS / f"{name}.json"
@@ -91,4 +91,4 @@ def function_abi(name: str, function: str) -> dict:
     raise KeyError(f"{name} has no function {function}")
 
 
-__all__ = ["CONTRACTS", "artifact", "abi", "link", "libraries_needed", "error_catalogue", "function_abi"] 
+__all__ = ["CONTRACTS", "artifact", "abi", "link", "libraries_needed", "error_catalogue", "function_abi"]

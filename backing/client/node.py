@@ -62,7 +62,7 @@ class Manifest:
         return Path(explicit) if explicit else Path.cwd() / "deployments" / f"{chain_id}.json"
 
     @classmethod
-    def load(cls, args, chain_id: int, must_exist: bool = True) -> "Manifest":
+    def load(cls, args, chain_id: int, must_exist: bool = True) -> Manifest:
         path = cls.path_for(args, chain_id)
         if not path.exists():
             if must_exist:

@@ -13,9 +13,17 @@ The terms of each agreement are read from the series' ``AgreementOpened`` events
 
 from __future__ import annotations
 
-from backing.client import (EXIT_DEPLOYMENT, EXIT_REFUSED, EXIT_USAGE, CliError)
-from backing.client.agreement_cmd import (ZERO, address_arg, amount, chain_now, check_balance, events, model_label,
-                                          with_allowance)
+from backing.client import EXIT_DEPLOYMENT, EXIT_REFUSED, EXIT_USAGE, CliError
+from backing.client.agreement_cmd import (
+    ZERO,
+    address_arg,
+    amount,
+    chain_now,
+    check_balance,
+    events,
+    model_label,
+    with_allowance,
+)
 from backing.client.contracts import abi
 from backing.client.errors import PHASES, explain
 from backing.client.node import load_deployment

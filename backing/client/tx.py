@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from backing.client import EXIT_BALANCE, EXIT_DECLINED, EXIT_NODE, EXIT_REFUSED, EXIT_REVERTED, CliError
 from backing.client.errors import decode_revert, explain_revert

@@ -63,7 +63,6 @@ def round_return(scores, multipliers, payout_factor: int, clip: int, max_clip: i
         raise ContractError("PayoutFactorOutOfBounds", payout_factor)
     if clip <= 0 or clip > max_clip:
         raise ContractError("ClipOutOfBounds", clip, max_clip)
-    weighted = 0
     for i, (score, mult) in enumerate(zip(scores, multipliers)):
         if names is not None:
             if not names[i]:

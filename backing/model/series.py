@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from backing.report import nmr  # noqa: F401  (the worked example prints NMR)
 from backing.model.agreement import (
     BPS,
     ONE,
@@ -40,6 +39,7 @@ from backing.model.agreement import (
     maturity,
     mul_div,
 )
+from backing.report import nmr  # noqa: F401  (the worked example prints NMR)
 
 MAX_COHORTS = 8
 ROLL_WINDOW = 3600  # seconds after a settlement (or the next agreement's opening) before the next lock (M-2)
@@ -672,7 +672,8 @@ class Series:
     def _early(self, p: Position, a: SeriesAgreement) -> bool:
         """Leaving now is early (charged back) when the commitment runs past this agreement and the series goes
         on with the same economics: the next agreement is open (so the standing roll could still be executed: it is
-        never refused for capacity) and has the committed economics. Once the next agreement has locked without the position, anyone (the modeller
+        never refused for capacity) and has the committed economics. Once the next agreement has locked without the
+        position, anyone (the modeller
         first) could have executed its standing roll and did not: it leaves free."""
         nxt = self._roll_target(a) if a.phase == Phase.Settled else None
         return nxt is not None and p.commit_end >= nxt.index and nxt.terms.economics() == p.commit_econ
@@ -950,7 +951,7 @@ def worked_example() -> tuple[Series, list[str]]:
     mature_and_settle(3, EXAMPLE_GROWTH[3])
     for who, pid in nxt.items():
         say(f"{who} claims {nmr(s.claim(pid))}.")
-    say(f"Totals: " + ", ".join(f"{k} {nmr(v)}" for k, v in sorted(s.transfers.items())) +
+    say("Totals: " + ", ".join(f"{k} {nmr(v)}" for k, v in sorted(s.transfers.items())) +
         f"; series balance {nmr(s.balance)}.")
     return s, out
 

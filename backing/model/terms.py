@@ -29,7 +29,6 @@ import difflib
 import json
 import re
 import time
-import uuid
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -37,8 +36,8 @@ from typing import Any
 import yaml
 from eth_utils import is_checksum_address, to_checksum_address
 
-from backing.model.agreement import ContractError, FeeTier, Terms
 from backing.errors import TERMS_FIELDS, Context, plain
+from backing.model.agreement import ContractError, FeeTier, Terms
 from backing.report import fraction, nmr
 from oracle.units import model_id_from_uuid, model_uuid  # noqa: F401  (re-exported for the CLI)
 

@@ -1,1 +1,2 @@
-"""Driving the contracts from brownie (tests, dev scripts, the simulator): deployment, agreements, series, the oracle, forks."""
+"""Driving the contracts from brownie (tests, dev scripts, the simulator): deployment, agreements, series, the oracle,
+forks."""

@@ -105,7 +105,7 @@ def deploy_stack(deployer, relayer, nmr_address=None, max_clip=ONE // 20, max_mu
 
     from brownie import AgreementFactory, Contract, MockNMR, ScoreOracle
 
-    from backing.onchain.oracle import OracleParams, SignedOracle, deploy_oracle, signer_keys, sorted_addresses
+    from backing.onchain.oracle import OracleParams, SignedOracle, deploy_oracle, signer_keys
 
     if nmr_address:
         token = Contract.from_abi("NMR", nmr_address, MockNMR.abi)

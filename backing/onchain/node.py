@@ -224,7 +224,8 @@ def attach_node(url: str) -> Node:
 def check_fork_source(url: str, fork_block: int | None, nmr: str) -> int:
     """The fork source answers, has the block asked for and NMR's code at its mainnet address (at that block).
     @return The block to fork at: `fork_block`, else the source's latest (pinned, so that ganache, which would
-        otherwise fork a few blocks back, and anvil fork the same state). @raise SimulationSetupError (fork_source_down, fork_block_missing, fork_no_nmr)."""
+        otherwise fork a few blocks back, and anvil fork the same state). @raise SimulationSetupError
+        (fork_source_down, fork_block_missing, fork_no_nmr)."""
     try:
         chain_id, client = probe(url, timeout=20)
         latest = int(rpc(url, "eth_blockNumber", timeout=20), 16)

@@ -5,14 +5,14 @@ same through web3 for real operators. Statements are signed off-chain by `keys` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from eth_account import Account
 
 from oracle import typed_data as td
-from oracle.units import ONE
 from oracle.typed_data import Report
+from oracle.units import ONE
 
 TOURNAMENT = 8
 RET = td.to_bytes32("RET")

@@ -484,6 +484,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     ///         (nothing before it ran).
     function rollsOpenUntil() external view returns (uint256) {
         uint256 count = _s.agreementCount;
+        // slither-disable-next-line incorrect-equality -- a count and an index, not a balance or a time
         if (count == 0 || _s.previousPlusOne(count - 1) == 0) return 0;
         return uint256(_s.rollsOpenSince) + ROLL_WINDOW;
     }
@@ -628,6 +629,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     ///      be claimed back at once.
     function _cancelOpen() private {
         uint256 latest = _s.agreementCount - 1;
+        // slither-disable-next-line incorrect-equality -- a phase (an enum), not a balance or a time
         if (_s.agreements[latest].phase == Phase.Open) _cancel(latest);
     }
 
@@ -648,6 +650,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
 
     function _latestIndex() private view returns (uint256) {
         uint256 count = _s.agreementCount;
+        // slither-disable-next-line incorrect-equality -- a count, not a balance or a time
         if (count == 0) revert NoAgreement();
         return count - 1;
     }

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from oracle.errors import SourceError
 from oracle.model import RoundResult, Source
@@ -61,7 +61,7 @@ class CheckedSource(Source):
 def unix_time(value, context: str, field: str) -> int:
     """numerapi gives datetimes (naive ones are UTC); files may give unix seconds or ISO 8601 text."""
     if isinstance(value, datetime):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return int(moment.timestamp())
     if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
         try:

@@ -27,16 +27,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Mapping
 
 from oracle.errors import SourceError
 from oracle.model import RoundInfo, RoundResult
 from oracle.sources.base import CheckedSource, check_model_id, unix_time
 from oracle.validate import Limits, check_schedule, to_decimal, to_int, unique_rounds, where
-
 
 _FIXED_COLUMNS = {"model_id", "round", "close_time", "missed", "resolved", "payout_factor", "clip"}
 _TRUE = {"true", "1", "yes"}

@@ -29,9 +29,9 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Iterable, Mapping
 
 from oracle.errors import SourceError
 from oracle.model import RoundInfo, RoundResult

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Callable, Mapping, Sequence
 
 from oracle.errors import SourceError
 from oracle.model import RoundInfo, RoundResult
 from oracle.sources.base import CheckedSource, check_model_id
 from oracle.validate import Limits, check_schedule, where
-
 
 # Plausible per-round magnitudes (mean, standard deviation) of Classic's payout scores
 SYNTHETIC_SCORES = {"CORR20": (Decimal("0.01"), Decimal("0.02")), "MMC": (Decimal("0.002"), Decimal("0.01"))}

@@ -55,10 +55,10 @@ import re
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
 
 CLASSIC_TOURNAMENT = 8
 
@@ -96,7 +96,7 @@ def _number(value):
 def _iso(unix_time) -> str | None:
     if unix_time is None:
         return None
-    return datetime.fromtimestamp(int(unix_time), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(int(unix_time), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _as_string(value):
@@ -182,7 +182,7 @@ class FakeNumerai:
             return bool(data["resolved"])
         return data["resolveTime"] <= self.now()
 
-    def load(self, data: dict) -> "FakeNumerai":
+    def load(self, data: dict) -> FakeNumerai:
         """Replace everything with the JSON-shaped data described in the module docstring."""
         with self.lock:
             self.rounds, self.models = {}, {}
@@ -482,7 +482,7 @@ def _rewrite(node, field: str, kind: str, value) -> None:
 # --- the HTTP server ------------------------------------------------------------------------------------------
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "FakeNumeraiServer"
+    server: FakeNumeraiServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format, *args):   # tests and the demo read stdout; keep requests out of it

@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 
 from oracle import cli as oracle_cli
+from oracle.keys import new_keystore
 from oracle.testing.fake_numerai import FakeNumerai, FakeNumeraiServer
 from oracle.testing.fake_numerai import start as _start
-from oracle.keys import new_keystore
 
 ETHER = 10**18
 

@@ -4,25 +4,33 @@ Every test that uses ``agreement``/``make_agreement`` runs four times: against t
 plain OpenZeppelin ERC-20, each through a clone and through a direct deployment (yearn-vaults style).
 """
 
-import brownie
 import pytest
-from brownie.network.rpc import anvil as _anvil_backend
 from brownie import (
     AgreementFactory,
     BackingAgreement,
     MockNMR,
     PlainToken,
-    ScoreOracle,
     accounts,
     chain,
 )
+from brownie.network.rpc import anvil as _anvil_backend
 
-from backing.onchain.oracle import OracleParams, SignedOracle, deploy_oracle, signer_keys
 from backing.model.agreement import ONE, FeeTier, Terms
+from backing.onchain.oracle import SignedOracle, deploy_oracle, signer_keys
 from backing.onchain.series import create_series, deploy_series_factory
 from support.chain import (  # noqa: F401  (re-exported for the fixtures below)
-    DAY, DISPUTE_QUORUM, MAX_CLIP, MAX_MULTIPLIER, MIN_ROUND_SPACING, MODEL_ID, NMR, ORACLE_PARAMS, QUORUM,
-    expect_event, reverts_with, set_allowance,
+    DAY,
+    DISPUTE_QUORUM,
+    MAX_CLIP,
+    MAX_MULTIPLIER,
+    MIN_ROUND_SPACING,
+    MODEL_ID,
+    NMR,
+    ORACLE_PARAMS,
+    QUORUM,
+    expect_event,
+    reverts_with,
+    set_allowance,
 )
 
 

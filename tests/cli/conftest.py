@@ -178,7 +178,8 @@ def user(node, tmp_path_factory):
         key = node.keys[i] if i < len(node.keys) else "0x" + os.urandom(32).hex()
         u.addresses[role] = write_keystore(home, role, key)
         if role in ROLES:
-            tx = node.rpc("eth_sendTransaction", [{"from": funder, "to": u.addresses[role], "value": hex(100 * 10**18)}])
+            payment = {"from": funder, "to": u.addresses[role], "value": hex(100 * 10**18)}
+            tx = node.rpc("eth_sendTransaction", [payment])
             assert tx
     return u
 

@@ -8,10 +8,9 @@ import threading
 import uuid
 
 import pytest
-
-from backing.client import (EXIT_ALLOWANCE, EXIT_BALANCE, EXIT_CHAIN, EXIT_DEPLOYMENT, EXIT_NODE, EXIT_REFUSED)
-
 from conftest import OracleOps
+
+from backing.client import EXIT_ALLOWANCE, EXIT_BALANCE, EXIT_CHAIN, EXIT_DEPLOYMENT, EXIT_NODE, EXIT_REFUSED
 
 PORT_OFFSET = 4  # anvil 8796
 

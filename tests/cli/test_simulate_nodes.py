@@ -58,7 +58,7 @@ def test_simulate_leaves_a_node_it_did_not_start_alone(bystander):
 def test_attach_deploys_on_the_named_node_and_leaves_it_running(bystander, tmp_path):
     done = simulate(SEED, "--attach", bystander.url, "--json", tmp_path / "out.json")
     assert done.returncode == 0, done.stderr[-3000:]
-    assert f"node: anvil/" in done.stdout and f"(attached at {bystander.url}), chain id 31337" in done.stdout
+    assert "node: anvil/" in done.stdout and f"(attached at {bystander.url}), chain id 31337" in done.stdout
     assert json.loads((tmp_path / "out.json").read_text())["reference_match"] is True
     assert bystander.process.poll() is None and block_number(bystander.url) > 0
 

@@ -8,7 +8,6 @@ from backing.model.agreement import ONE
 from backing.onchain.oracle import SignedOracle
 from oracle import typed_data as td
 from oracle.typed_data import Report
-
 from support.chain import MODEL_ID, ORACLE_PARAMS
 
 TOURNAMENT = ORACLE_PARAMS.tournament

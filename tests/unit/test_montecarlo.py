@@ -9,8 +9,8 @@ import pytest
 from samples import NOW, seed_terms_dict
 
 from backing import montecarlo as mc
-from backing.model import agreement as ref
 from backing.cli import main
+from backing.model import agreement as ref
 from backing.model.agreement import ONE, Agreement, ContractError, FeeTier, Phase, Terms
 
 REPO = Path(__file__).resolve().parents[2]

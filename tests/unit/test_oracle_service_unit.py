@@ -14,16 +14,15 @@ from eth_utils import keccak
 from backing.cli import main as backing_main
 from oracle import cli as oracle_cli
 from oracle import typed_data as td
-from oracle.exchange import SignatureDirectory, Statement
-from oracle.keys import KeystoreError, PasswordSource, load_keystore, load_keystores, new_keystore
-from oracle.model import RoundResult, Source, SourceError
 from oracle.abi import RevertDecoder, load_abi
 from oracle.errors import EXIT_SOURCE, EXIT_USAGE
-from oracle.model import report_json
+from oracle.exchange import SignatureDirectory, Statement
+from oracle.keys import KeystoreError, PasswordSource, load_keystore, load_keystores, new_keystore
+from oracle.model import RoundResult, Source, SourceError, report_json
+from oracle.store import ProgressStore
 from oracle.units import fixed_decimal as fixed_to_decimal_string
 from oracle.units import model_uuid as uuid_from_model_id
 from oracle.validate import check_report_bounds
-from oracle.store import ProgressStore
 
 ONE = 10**18
 UUID_A = "0a1b2c3d-0000-4000-8000-00000000000a"

@@ -1,4 +1,5 @@
-"""oracle.sources, oracle.validate, oracle.attest and oracle.testing.fake_numerai: what the oracle reads before it signs.
+"""oracle.sources, oracle.validate, oracle.attest and oracle.testing.fake_numerai: what the oracle reads before it
+signs.
 
 The Numerai tests run numerapi 3.1.1 against the fake GraphQL server on loopback (no network, no chain)."""
 
@@ -17,9 +18,9 @@ from eth_utils import keccak
 from numerapi import base_api
 
 from oracle.attest import evidence_hash, find_attestation, statement, statement_message
-from oracle.testing.fake_numerai import FakeNumerai, dumps, running
 from oracle.model import RoundInfo, RoundResult, SourceError
 from oracle.sources import FileSource, NumeraiSource, SyntheticSource
+from oracle.testing.fake_numerai import FakeNumerai, dumps, running
 from oracle.typed_data import model_id_from_uuid, to_bytes32
 from oracle.validate import Limits, ResolutionMemory, check_result, check_schedule, to_decimal
 
@@ -477,8 +478,8 @@ def test_fake_rejects_unknown_failure_modes():
 
 
 def test_fake_command_line_and_admin_endpoints(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "oracle.testing.fake_numerai", "--port", "0", "--data", str(FIXTURE)],
-                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "oracle.testing.fake_numerai", "--port", "0", "--data", str(FIXTURE)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
         assert line.startswith("fake Numerai API at http://127.0.0.1:")

@@ -1,6 +1,7 @@
 """The reference model (backing.model.agreement): the seed proposal's worked examples and properties of the math.
 
-Dust bounds (docs/protocol.md, "Rounding"). Each V_b, S_b and fee/cover is floored separately, so the dust returned to the
+Dust bounds (docs/protocol.md, "Rounding"). Each V_b, S_b and fee/cover is floored separately, so the dust returned to
+the
 modeller can exceed n-1 wei (e.g. 2 wei with 2 backers, see test_dust_can_exceed_backers_minus_one). What holds,
 and is tested here, with n backers:
   * n == 1: no dust at all (every aggregate is exact);

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backing.model.agreement import ONE, Agreement, Terms
-from backing.report import duration, fraction, nmr, percent, settlement_data, settlement_json, settlement_table
 from backing.model.terms import nmr_to_wei
+from backing.report import duration, fraction, nmr, percent, settlement_data, settlement_json, settlement_table
 
 NMR = ONE
 

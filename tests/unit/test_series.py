@@ -1,4 +1,5 @@
-"""The series reference model (backing.model.series): rules, errors, the late-entrant and double-charge cases, the cohort
+"""The series reference model (backing.model.series): rules, errors, the late-entrant and double-charge cases, the
+cohort
 cap, and property tests over random series. docs/series.md's worked example is checked against the model."""
 
 from pathlib import Path
@@ -8,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backing.model.agreement import BPS, ONE, Agreement, ContractError, FeeTier, Phase, Terms
-from support.series import check_invariants
 from backing.model.series import (
     MAX_CLAWBACK_AGREEMENTS,
     SERIES,
@@ -19,6 +19,7 @@ from backing.model.series import (
     example_terms,
     worked_example,
 )
+from support.series import check_invariants
 
 M = "modeller"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "series.md"

@@ -9,7 +9,7 @@ from samples import NOW, seed_terms_dict
 
 from backing.cli import main
 from backing.model.series import Commitment, SeriesTerms
-from backing.model.terms import (TermsError, dump_series_terms, is_series_terms, load_series_terms, load_terms)
+from backing.model.terms import TermsError, dump_series_terms, is_series_terms, load_series_terms, load_terms
 
 
 def series_dict(**overrides) -> dict:

@@ -2,12 +2,11 @@
 Python only: no chain (the chain tests are in tests/chain/test_simulate.py)."""
 
 import copy
+from pathlib import Path
 
 import pytest
 
 from backing.simulate import ScenarioError, load_scenario, load_scenario_file
-
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 

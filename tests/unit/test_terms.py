@@ -122,7 +122,8 @@ def test_model_uuid_inverts_the_conversion():
     ({**seed_terms_dict(), 1: 2}, None, "key 1 is not text: every key must be one of unit_size, min_units, "
      "max_units, profit_share, burn_share, reserve_ratio, upfront_fee, lockup_rounds, wind_down, "
      "staking_address, model_id, open_for, open_until, fee_ladder"),
-    (seed_terms_dict(profit_shares="0.5"), "profit_shares", "unknown key 'profit_shares'; did you mean 'profit_share'?"),
+    (seed_terms_dict(profit_shares="0.5"), "profit_shares",
+     "unknown key 'profit_shares'; did you mean 'profit_share'?"),
     (seed_terms_dict(colour="blue"), "colour", "unknown key 'colour'; known keys are unit_size, min_units, "
      "max_units, profit_share, burn_share, reserve_ratio, upfront_fee, lockup_rounds, wind_down, "
      "staking_address, model_id, open_for, open_until, fee_ladder"),

@@ -6,7 +6,8 @@ The money-moving success path runs on both tokens x clone/direct; everything els
 import pytest
 from brownie import chain
 
-from backing.model.agreement import BPS, Agreement as Reference, Phase, lock_amounts
+from backing.model.agreement import BPS, Phase, lock_amounts
+from backing.model.agreement import Agreement as Reference
 from support.chain import MIN_ROUND_SPACING, NMR, ONE, expect_event, reverts_with
 
 LATER_PHASES = ["Locked", "Matured", "Settled", "Defaulted", "Cancelled"]

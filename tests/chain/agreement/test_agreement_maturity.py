@@ -156,7 +156,8 @@ def test_maturity_aggregates(make_nmr_agreement, nmr_token, fund_nmr, mirror, al
 
 
 def test_aggregate_slack_within_documented_bound(make_nmr_agreement, nmr_token, fund_nmr, mirror, alice, bob):
-    """docs/protocol.md "Rounding": after a gain, amountDue exceeds the sum of owed_b by at most 2n-1 wei (n backers), and
+    """docs/protocol.md "Rounding": after a gain, amountDue exceeds the sum of owed_b by at most 2n-1 wei (n backers),
+    and
     never falls below it. Two backers (1 and 4 units of 100 NMR + 3 wei, 1.23% upfront fee, a 40% tier from 3
     units, rounds of +1.8% and +1/7) leave 2 wei: more than n-1, within 2n-1."""
     agreement, terms = make_nmr_agreement(unit_size=UNIT, upfront_fee_bps=123, lockup_rounds=2,

@@ -12,10 +12,10 @@ from brownie.test import given
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from backing.onchain.oracle import TOURNAMENT
 from backing.model.agreement import ONE, Agreement, FeeTier, index_path, lock_amounts, round_return
-from support.chain import MAX_CLIP, MAX_MULTIPLIER, set_allowance
+from backing.onchain.oracle import TOURNAMENT
 from oracle.typed_data import Report
+from support.chain import MAX_CLIP, MAX_MULTIPLIER, set_allowance
 
 MODEL = "0x" + "dd" * 32
 MODEL_BYTES = bytes.fromhex(MODEL[2:])

@@ -2,8 +2,8 @@
 
 from brownie import MockNMR
 
-from backing.onchain.oracle import sorted_addresses
 from backing.model.agreement import ONE
+from backing.onchain.oracle import sorted_addresses
 from scripts.deploy import deploy, deploy_series
 
 

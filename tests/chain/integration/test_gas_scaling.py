@@ -1,7 +1,8 @@
 """Gas does not grow with the number of backers or lockup rounds (no loops over either).
 
 The same action is measured in agreements of different sizes; on a deterministic chain the gas is equal.
-Run with `brownie test tests/chain/integration/test_gas_scaling.py --gas` for a per-action gas table (the figures of record are bench/gas.md)."""
+Run with `brownie test tests/chain/integration/test_gas_scaling.py --gas` for a per-action gas table (the figures of
+record are bench/gas.md)."""
 
 import pytest
 

@@ -4,7 +4,6 @@ from brownie import chain
 from eth_utils import keccak
 
 from oracle import typed_data as td
-
 from support.chain import MODEL_ID, expect_event, reverts_with
 from support.oracle import MID, OTHER, hx, recovered
 

@@ -6,7 +6,6 @@ import pytest
 from brownie import ZERO_ADDRESS, ScoreOracle
 
 from backing.onchain.oracle import signer_keys, sorted_addresses
-
 from support.chain import DAY, DISPUTE_QUORUM, ORACLE_PARAMS, QUORUM, expect_event, reverts_with
 from support.oracle import ONE, WINDOW, expect_event_norm, norm
 

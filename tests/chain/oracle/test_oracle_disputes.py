@@ -5,12 +5,11 @@ from brownie import ZERO_ADDRESS, accounts, chain
 
 from backing.onchain.oracle import return_report
 from oracle import typed_data as td
-
 from support.chain import MAX_CLIP, MODEL_ID, expect_event, reverts_with
 from support.oracle import (
     BOND,
-    DISPUTED,
     DISPUTE_TIMEOUT,
+    DISPUTED,
     MID,
     ONE,
     OTHER,

@@ -7,7 +7,6 @@ from brownie import chain
 
 from backing.model.agreement import INDEX_LIMIT, index_path, next_index, tdiv
 from backing.onchain.oracle import return_report
-
 from support.chain import MAX_MULTIPLIER, MODEL_ID, expect_event, reverts_with
 from support.oracle import CORR, MID, MMC, ONE, OTHER, RET, WINDOW, events, norm, plain, report
 

@@ -5,7 +5,6 @@ import pytest
 from brownie import chain
 
 from backing.onchain.oracle import return_report
-
 from support.chain import MIN_ROUND_SPACING, NMR, expect_event, reverts_with
 from support.oracle import DISPUTE_TIMEOUT, MAX_REPORT_DELAY, MID, ONE, OTHER, RESOLUTION_DELAY, WINDOW, plain
 

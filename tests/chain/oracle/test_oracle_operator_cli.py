@@ -26,7 +26,6 @@ from oracle import cli as oracle_cli
 from oracle import typed_data as td
 from oracle.keys import new_keystore
 from oracle.watch import DISPUTED
-
 from support.chain import MODEL_ID, NMR
 
 ONE = 10**18

@@ -8,7 +8,6 @@ from brownie import ZERO_ADDRESS, chain
 
 from backing.model.agreement import index_path, next_index, round_return, tdiv
 from backing.onchain.oracle import SignedOracle, deploy_oracle, return_report
-
 from support.chain import MAX_CLIP, MAX_MULTIPLIER, MODEL_ID, ORACLE_PARAMS, expect_event, reverts_with
 from support.oracle import (
     CORR,

@@ -3,9 +3,8 @@
 from brownie import ZERO_ADDRESS
 
 from backing.onchain.oracle import SignedOracle
-
 from support.chain import expect_event, reverts_with
-from support.oracle import MAX_UINT64, MID, ONE, OTHER, hx, norm, plain
+from support.oracle import MID, ONE, OTHER, hx, norm, plain
 
 
 def test_register_model(signed, oracle, modeller, outsider):

@@ -18,22 +18,21 @@ from eth_account import Account
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
-from backing.onchain.oracle import SignedOracle
 from backing.model.agreement import next_index
+from backing.onchain.oracle import SignedOracle
 from oracle import cli as oracle_cli
 from oracle import typed_data as td
-from oracle.testing.fake_numerai import FakeNumerai
-from oracle.testing.fake_numerai import start as start_fake_numerai
-from oracle.keys import new_keystore
-from oracle.model import RoundInfo, RoundResult, Source, SourceError
 from oracle.abi import RevertDecoder, load_abi
 from oracle.errors import EXIT_OK, EXIT_QUORUM, EXIT_RPC, EXIT_SOURCE, ChainRejected
-from oracle.log import JsonLog
-from oracle.service import OracleService, ServiceConfig
 from oracle.exchange import Statement
-from oracle.tx import TxSender
+from oracle.keys import new_keystore
+from oracle.log import JsonLog
+from oracle.model import RoundInfo, RoundResult, Source, SourceError
+from oracle.service import OracleService, ServiceConfig
 from oracle.store import ProgressStore
-
+from oracle.testing.fake_numerai import FakeNumerai
+from oracle.testing.fake_numerai import start as start_fake_numerai
+from oracle.tx import TxSender
 from support.chain import MODEL_ID, NMR, expect_event, reverts_with
 
 ONE = 10**18
@@ -234,7 +233,8 @@ def expected_index(reports):
 def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
         oracle, oracle_w3, signers, schedule, make_nmr_agreement, fund_nmr, modeller, alice, tmp_path,
         request, capsys):
-    """The fake Numerai API -> `backing oracle run` with two signer keystores (k = 2) and a sender keystore -> chain: rounds
+    """The fake Numerai API -> `backing oracle run` with two signer keystores (k = 2) and a sender keystore -> chain:
+    rounds
     announced, posted, finalized; the agreement locked before matures on them and settles."""
     agreement, terms = make_nmr_agreement(lockup_rounds=2, reserve_ratio_bps=5000)
     fund_nmr(modeller, 50 * NMR, agreement)
@@ -428,7 +428,7 @@ def test_registrations_are_scanned_from_the_remembered_block_in_bounded_ranges(o
         return original(from_block=from_block, to_block=to_block)
 
     events.get_logs = counted
-    setattr(service.oracle.events, "ModelRegistered", events)
+    service.oracle.events.ModelRegistered = events
     registered = [e.model_id for e in service.models()]
     assert model in registered
     assert ranges and all(high - low < 3 for low, high in ranges)

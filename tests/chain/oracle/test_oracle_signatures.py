@@ -9,10 +9,8 @@ from brownie import chain
 from backing.onchain.oracle import SignedOracle, return_report
 from oracle import typed_data as td
 from oracle.typed_data import Domain
-
 from support.chain import MIN_ROUND_SPACING, reverts_with
 from support.oracle import MID, ONE, TOURNAMENT, high_s, latest, post_raw, recovered, sig_of
-
 
 KINDS = ["register", "attest", "announce", "post"]
 

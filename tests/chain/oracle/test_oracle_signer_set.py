@@ -7,7 +7,6 @@ from brownie import chain
 from eth_utils import keccak
 
 from backing.onchain.oracle import SignedOracle, return_report, signer_keys, sorted_addresses
-
 from support.chain import DAY, expect_event, reverts_with
 from support.oracle import MID, SIGNER_SET_DELAY, expect_event_norm, hx, norm
 

@@ -8,7 +8,6 @@ from eth_utils import keccak
 
 from oracle import typed_data as td
 from oracle.typed_data import Domain, Report
-
 from support.chain import MAX_MULTIPLIER
 from support.oracle import CORR, MID, MMC, ONE, OTHER, TOURNAMENT, events, hx, name, report
 

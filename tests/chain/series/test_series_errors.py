@@ -8,9 +8,9 @@ import brownie
 import pytest
 from brownie import BackingSeries, chain
 
-from backing.onchain.agreement import set_allowance
 from backing.model.agreement import ONE
 from backing.model.series import Commitment, example_terms
+from backing.onchain.agreement import set_allowance
 from backing.onchain.series import ALL, create_series, post_lockup, terms_args, wait_for_rolls
 from support.chain import MIN_ROUND_SPACING, expect_event, reverts_with
 

@@ -17,7 +17,7 @@ from brownie import chain
 
 from backing.model.agreement import ONE, ContractError, FeeTier, Terms
 from backing.model.series import MAX_COHORTS, SeriesTerms, example_terms
-from backing.onchain.series import SeriesMirror, create_series, post_lockup
+from backing.onchain.series import SeriesMirror, post_lockup
 from support.chain import expect_event
 
 
@@ -250,7 +250,7 @@ def small_terms(staking, model_id) -> SeriesTerms:
 
 def test_f5_dust_cannot_steer_the_lift_and_position_of_shows_the_settled_mark(mirror, signed, staking, model_id):
     m = mirror
-    dust = None
+    dust = fresh = None
     for k in range(len(GROWTHS) + 1):
         m.open(small_terms(staking, model_id))
         if k:
@@ -278,7 +278,7 @@ def test_f5_dust_cannot_steer_the_lift_and_position_of_shows_the_settled_mark(mi
     # a gain to exactly the lifted mark: the fresh capital's new mark equals liftedFrom, and positionOf shows it
     p_start = a.p_start
     for growth in range(lower * ONE // p_start - 3, lower * ONE // p_start + 4):
-        snapshot = chain.snapshot()
+        chain.snapshot()
         post_lockup(signed, m.series, last, growth, 1)
         chain.mine()
         v = m.series.agreement(last)

@@ -35,8 +35,8 @@ from brownie.test import strategy
 from backing.model.agreement import ONE, FeeTier, Phase
 from backing.model.series import Commitment, example_terms
 from backing.onchain.series import SeriesMirror, create_series, post_lockup
-from support.chain import MIN_ROUND_SPACING
 from support import fuzz
+from support.chain import MIN_ROUND_SPACING
 from support.series import check_invariants
 
 DAY = 86400

@@ -311,7 +311,8 @@ class AgreementMachine:
         self.last_phase = phase
 
     def invariant_claims(self):
-        assert self.agreement.claimsRemaining() == (self.model.claims_remaining if self.model.phase != Phase.Open else 0)
+        expected = self.model.claims_remaining if self.model.phase != Phase.Open else 0
+        assert self.agreement.claimsRemaining() == expected
 
     def invariant_zz_counted(self):
         """Counts the step for `make fuzz`'s report (runs last: hypothesis orders invariants by name)."""
