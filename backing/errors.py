@@ -349,6 +349,9 @@ _SERIES: dict[str, Message] = {
         f"the position holds {_n(a, 1)} NMR; {_n(a, 0)} NMR were asked for: ask for at most {_n(a, 1)} NMR"),
     "NoOpenNextAgreement": lambda a, c: (
         f"no agreement after {_a(a, 0)} is open to roll into: the modeller opens the next agreement first"),
+    "OpenTooLong": lambda a, c: (
+        f"a series agreement takes deposits for at most 30 days: its deposit window must end by {_when(_a(a, 1))}, "
+        f"not {_when(_a(a, 0))}"),
     "RollWindowOpen": lambda a, c: (
         f"the positions of the previous agreement may still roll in until {_when(_a(a, 0))}: lock after that"),
     "TermsMismatch": lambda a, c: (

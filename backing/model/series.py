@@ -42,6 +42,7 @@ from backing.model.agreement import (
 from backing.report import nmr  # noqa: F401  (the worked example prints NMR)
 
 MAX_COHORTS = 8
+MAX_OPEN_PERIOD = 30 * 86400  # a series agreement takes deposits for at most this long after it opens (M-3)
 ROLL_WINDOW = 3600  # seconds after a settlement (or the next agreement's opening) before the next lock (M-2)
 MAX_OWNER_POSITIONS = 8  # an owner's positions in one agreement (the contract updates them all when his tier moves)
 MAX_CLAWBACK_AGREEMENTS = 4
@@ -75,6 +76,8 @@ class SeriesTerms:
 
     def validate(self, now: int) -> None:
         self.base.validate(now)
+        if self.base.open_until > now + MAX_OPEN_PERIOD:  # rolled capital waits at most this long (issue 12 M-3)
+            raise ContractError("OpenTooLong", self.base.open_until, now + MAX_OPEN_PERIOD)
         if self.clawback_bps > BPS:
             raise ContractError("ClawbackTooHigh", self.clawback_bps)
         if self.clawback_agreements > MAX_CLAWBACK_AGREEMENTS:
@@ -92,8 +95,9 @@ class SeriesTerms:
             previous = c.agreements
 
     def economics(self) -> tuple:
-        """Everything but the timing fields: a commitment binds only while these stay the same."""
-        return (replace(self.base, open_until=0, wind_down=0), self.clawback_bps, self.clawback_agreements,
+        """Everything but the deposit window's end: a commitment binds only while these stay the same (a longer
+        wind-down delays the payout, so it frees the committed backers: issue 12 M-3)."""
+        return (replace(self.base, open_until=0), self.clawback_bps, self.clawback_agreements,
                 self.commitments)
 
     def commitment_share(self, agreements: int) -> int:

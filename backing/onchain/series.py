@@ -356,7 +356,7 @@ def example_terms_on_chain(staking_address: str, model_id, open_until: int | Non
     now = chain.time()
     model = bytes.fromhex(model_id[2:]) if isinstance(model_id, str) else bytes(model_id)
     t = example_terms(now)
-    base = replace(t.base, open_until=now + 30 * 86400 if open_until is None else open_until,
+    base = replace(t.base, open_until=now + 29 * 86400 if open_until is None else open_until,
                    staking_address=str(staking_address), model_id=model)
     return replace(t, base=base)
 

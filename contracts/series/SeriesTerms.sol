@@ -16,6 +16,9 @@ library SeriesTerms {
     uint256 internal constant MAX_CLAWBACK_AGREEMENTS = 4;
     uint256 internal constant MAX_COMMITMENT_AGREEMENTS = 8;
     uint256 internal constant MAX_COMMITMENT_OPTIONS = 4;
+    /// @dev A series agreement takes deposits for at most this long after it opens: capital rolled in (which is not
+    ///      withdrawn before the lock) waits at most this long, whatever the modeller sets (issue 12 M-3).
+    uint256 internal constant MAX_OPEN_PERIOD = 30 days;
 
     /// @dev The terms of one agreement, as stored (the calldata Terms checked and narrowed).
     struct Config {
@@ -61,6 +64,8 @@ library SeriesTerms {
         IBackingSeries.Commitment[] calldata commitments
     ) external {
         TermsRules.validate(terms);
+        uint256 openLimit = block.timestamp + MAX_OPEN_PERIOD;
+        if (terms.openUntil > openLimit) revert IBackingSeries.OpenTooLong(terms.openUntil, openLimit);
         uint256[2] memory ladder = TermsRules.packLadder(feeLadder, terms.maxUnits);
         config.ladder = ladder[0];
         config.ladderHigh = ladder[1];
@@ -87,9 +92,10 @@ library SeriesTerms {
         config.stakingAddress = terms.stakingAddress;
         config.clawbackBps = uint16(clawbackBps);
         config.clawbackAgreements = uint8(clawbackAgreements);
+        // a commitment binds to every term but the deposit window's end (the wind-down included: a longer one
+        // delays the backers' payout, so it frees them, issue 12 M-3)
         IBackingAgreement.Terms memory economic = terms;
         economic.openUntil = 0;
-        economic.windDown = 0;
         bytes32 economics = keccak256(abi.encode(economic, feeLadder, clawbackBps, clawbackAgreements, commitments));
         bytes32 termsHash = keccak256(abi.encode(terms, feeLadder, clawbackBps, clawbackAgreements, commitments));
         config.economics = economics;

@@ -833,3 +833,31 @@ def test_m2_the_next_lock_waits_for_the_rolls_window():
     s.repay(M, s.agreements[1].due, 1000 + ROLL_WINDOW) if s.agreements[1].phase == Phase.Matured else None
     s.open_agreement(M, t, 5000 + ROLL_WINDOW)
     assert s.lockable_at() == 5000 + 2 * ROLL_WINDOW
+
+
+def test_m3_time_terms():
+    """Issue 12 M-3: a standing commitment rolled into an agreement open for a year with a year of wind-down. A
+    series agreement now takes deposits for at most 30 days, and a changed wind-down is changed economics (the
+    commitment no longer binds: the backer is free, no charge-back)."""
+    from dataclasses import replace as rep
+
+    from backing.model.series import MAX_OPEN_PERIOD
+
+    t = terms()
+    too_long = SeriesTerms(rep(t.base, open_until=10 + MAX_OPEN_PERIOD + 1), t.clawback_bps, t.clawback_agreements,
+                           t.commitments)
+    e = expect("OpenTooLong", Series(M).open_agreement, M, too_long, 10)
+    assert e.args_ == (10 + MAX_OPEN_PERIOD + 1, 10 + MAX_OPEN_PERIOD)
+    longer = SeriesTerms(rep(t.base, wind_down=t.base.wind_down + 1), t.clawback_bps, t.clawback_agreements,
+                         t.commitments)
+    assert longer.economics() != t.economics()
+    assert SeriesTerms(rep(t.base, open_until=t.base.open_until + 5), t.clawback_bps, t.clawback_agreements,
+                       t.commitments).economics() == t.economics()
+    s = Series(M)
+    s.open_agreement(M, t, 0)
+    alice = s.deposit("A", 5, 0, commit=3)
+    run(s, 0, 12 * ONE // 10)
+    s.open_agreement(M, longer, 0)
+    expect("NoConsent", s.execute_roll, alice)  # the wind-down changed: her commitment does not roll her
+    claimable = s.position(alice)[0].claimable
+    assert s.claim(alice) == claimable > 0 and s.position(alice)[0].charged_back == 0  # leaving is not early

@@ -96,6 +96,9 @@ interface IBackingSeries is IBackingAgreement {
     /// @notice The open agreement cannot lock before `until`: the positions of the agreement before it have
     ///         ROLL_WINDOW after its settlement (or after this agreement opened) to roll in. Lock at `until`.
     error RollWindowOpen(uint256 until);
+    /// @notice A series agreement takes deposits for at most 30 days after it opens (capital rolled in waits for
+    ///         its lock): give an `openUntil` no later than `limit`.
+    error OpenTooLong(uint256 openUntil, uint256 limit);
     error TermsMismatch(uint256 index);
     error PositionClaimed(uint256 positionId);
     error NoConsent(uint256 positionId);

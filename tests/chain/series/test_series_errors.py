@@ -26,7 +26,7 @@ def h(series, token, signed, modeller, staking, model_id, backers):
             commitments = kw.pop("commitments", (Commitment(3, 1500),))
             t = example_terms(0, commitments=commitments)
             base = replace(t.base, unit_size=ONE, min_units=2, max_units=20, lockup_rounds=1, wind_down=3600,
-                           open_until=chain.time() + 30 * 86400, staking_address=staking.address,
+                           open_until=chain.time() + 29 * 86400, staking_address=staking.address,
                            model_id=bytes.fromhex(model_id[2:]))
             base = replace(base, **{k: v for k, v in kw.items() if k in base.__dataclass_fields__})
             return replace(t, base=base, **{k: v for k, v in kw.items() if k not in base.__dataclass_fields__})
@@ -88,6 +88,9 @@ def test_open_errors(h, series, modeller, outsider, model_id):
         h.open(replace(t, commitments=tuple(Commitment(n, 1000) for n in range(2, 7))))
     with reverts_with("CommitmentNotAscending", 1):
         h.open(replace(t, commitments=(Commitment(3, 1000), Commitment(2, 1000))))
+    # issue 12 M-3: at most 30 days of deposits (capital rolled in waits for the lock)
+    with brownie.reverts(revert_pattern=r"OpenTooLong: \d+, \d+"):
+        h.open(replace(t, base=replace(t.base, open_until=chain.time() + 40 * 86400)))
     tx = h.open(t)
     assert "AgreementOpened" in tx.events and tx.events["AgreementOpened"]["index"] == 0
     with reverts_with("NextAlreadyOpen", 0):
@@ -411,7 +414,7 @@ def test_too_many_positions(h, series, modeller, alice, outsider):
     t = h.terms(commitments=options)
     h.open(t)
     ids = h.locked(0, deposits=[(0, 1, c) for c in (0, 2, 3, 4, 5)])
-    h.open(replace(t, base=replace(t.base, open_until=chain.time() + 30 * 86400)))
+    h.open(replace(t, base=replace(t.base, open_until=chain.time() + 29 * 86400)))
     h.settle(0)
     for pid in ids:
         if pid == ids[0]:

@@ -40,7 +40,7 @@ def mirror(series, token, modeller, staking, backers, outsider):
 
 def chain_terms(staking, model_id, **kw) -> SeriesTerms:
     t = example_terms(0)
-    base = replace(t.base, lockup_rounds=1, wind_down=3600, open_until=chain.time() + 30 * 86400,
+    base = replace(t.base, lockup_rounds=1, wind_down=3600, open_until=chain.time() + 29 * 86400,
                    staking_address=staking.address, model_id=bytes.fromhex(model_id[2:]))
     return replace(t, base=replace(base, **kw))
 
@@ -243,7 +243,7 @@ NAMES = ["alice", "bob", "carol", "dave"]
 
 def small_terms(staking, model_id) -> SeriesTerms:
     base = Terms(unit_size=10 * ONE, min_units=1, max_units=1000, profit_share_bps=2000, burn_share_bps=5000,
-                 reserve_ratio_bps=5000, upfront_fee_bps=0, lockup_rounds=1, open_until=chain.time() + 30 * 86400,
+                 reserve_ratio_bps=5000, upfront_fee_bps=0, lockup_rounds=1, open_until=chain.time() + 29 * 86400,
                  wind_down=7 * 86400, staking_address=staking.address, model_id=bytes.fromhex(model_id[2:]))
     return SeriesTerms(base, clawback_bps=2500, clawback_agreements=1)
 

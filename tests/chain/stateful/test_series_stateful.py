@@ -104,7 +104,7 @@ class SeriesMachine:
 
     def _terms(self, kind):
         t = economics(kind, self.staking, self.model_id)
-        return replace(t, base=replace(t.base, open_until=chain.time() + 100 * DAY))
+        return replace(t, base=replace(t.base, open_until=chain.time() + 29 * DAY))  # a series allows at most 30 days
 
     def _positions(self, locked_only=False):
         out = []
