@@ -475,12 +475,12 @@ class Bench:
     def series_terms(self, model_id, max_units=5000):
         """The worked example's terms (backing.model.series.example_terms: 100 NMR units, 20% profit share, 15% for a
         3-agreement commitment, 50% burn share and reserve, 25% of each fee held for 2 agreements) over one
-        lockup round, open for 300 days (the terms allow at most a year; no zero byte in the deadline)."""
+        lockup round, open for 29 days (a series allows at most 30; no zero byte in the deadline)."""
         from dataclasses import replace
 
         t = example_terms(chain.time())
         base = replace(t.base, lockup_rounds=1, max_units=max_units, staking_address=str(self.staking),
-                       model_id=bytes.fromhex(model_id[2:]), open_until=_no_zero_bytes(chain.time() + 300 * DAY))
+                       model_id=bytes.fromhex(model_id[2:]), open_until=_no_zero_bytes(chain.time() + 29 * DAY))
         return replace(t, base=base)
 
     def new_series(self):
