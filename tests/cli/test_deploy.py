@@ -21,8 +21,9 @@ def test_account_new_import_list(user, tmp_path):
     # brownie's format: eth-account keystores, the key only encrypted
     data = json.loads((user.home / ".brownie" / "accounts" / "imported.json").read_text())
     assert "crypto" in data and key[2:] not in json.dumps(data)
-    from conftest import PASSWORD
     from eth_account import Account
+
+    from support.cli import PASSWORD
 
     assert Account.from_key(Account.decrypt(data, PASSWORD)).address == address
     line = user.fails(EXIT_ACCOUNT, "account", "import", "imported", "--key-file", key_file)

@@ -8,9 +8,9 @@ import threading
 import uuid
 
 import pytest
-from conftest import OracleOps
 
 from backing.client import EXIT_ALLOWANCE, EXIT_BALANCE, EXIT_CHAIN, EXIT_DEPLOYMENT, EXIT_NODE, EXIT_REFUSED
+from support.cli import OracleOps
 
 PORT_OFFSET = 4  # anvil 8796
 
@@ -33,7 +33,7 @@ staking_address: "{staking}"
 
 @pytest.fixture(scope="module", params=["anvil"])
 def node(request):
-    from conftest import PORTS, Node
+    from support.cli import PORTS, Node
 
     started = Node(request.param, PORTS[request.param] + PORT_OFFSET).start()
     yield started
@@ -119,7 +119,7 @@ def test_node_down_mid_wait(user, snap):
     import socket
     import subprocess
 
-    from conftest import BACKING
+    from support.cli import BACKING
 
     # a proxy that forwards to the node until told to stop, then refuses connections
     proxy_port = user.node.port + 1

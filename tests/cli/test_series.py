@@ -12,13 +12,13 @@ import uuid
 from dataclasses import replace
 
 import pytest
-from conftest import OracleOps
 
 from backing.client import EXIT_ALLOWANCE, EXIT_BALANCE, EXIT_REFUSED, EXIT_USAGE
 from backing.model.agreement import ONE
 from backing.model.series import Series
 from backing.model.terms import load_series_terms_file
 from oracle.units import model_id_from_uuid
+from support.cli import OracleOps
 
 PORT_OFFSET = 6  # anvil 8798, ganache 8799 (with the default base)
 

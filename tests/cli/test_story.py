@@ -8,11 +8,10 @@ conserved."""
 import re
 import uuid
 
-from conftest import OracleOps
-
 from backing.model.agreement import ONE, Agreement, Phase
 from backing.model.terms import load_terms_file
 from oracle.units import model_id_from_uuid
+from support.cli import OracleOps
 
 MODEL = str(uuid.UUID("8f0d3c52-6b8a-4b8e-9c1e-2a7f6d1b0c11"))
 RETURNS = [ONE // 50, -ONE // 100, ONE // 25]  # rounds 1-3: +2%, -1%, +4%
