@@ -6,7 +6,7 @@ from dataclasses import replace
 from brownie import chain
 
 from backing.model.agreement import ONE
-from backing.onchain.series import ALL
+from backing.onchain.series import ALL, wait_for_rolls
 from support.chain import reverts_with
 
 DUST_GROWTH = 1_234_567_890_123_456_789  # an odd price move, so the per-position split leaves dust
@@ -84,3 +84,53 @@ def test_one_wei_roll_cannot_keep_a_claimed_position_alive(h, series, bob, outsi
     assert paid == claimable - 1 and claimable > 0
     with reverts_with("PositionClaimed", b):
         series.claim(b, {"from": bob})
+
+
+# eight losses, each agreement adding fresh capital at a new price; the last loss (x0.995) is the smallest, so a
+# rule lifting the closest pair of marks would lift the ninth lock's fresh capital onto the 1-wei cohort's mark
+GROWTHS = [9 * ONE // 10, 95 * ONE // 100, 8 * ONE // 10, 97 * ONE // 100, 85 * ONE // 100, 9 * ONE // 10,
+           93 * ONE // 100, 995 * ONE // 1000]
+
+
+def test_one_wei_roll_cannot_steer_the_cohort_lift_onto_fresh_capital(h, series, modeller, backers, outsider):
+    """Attack (issue 21 F5): eight falling agreements leave eight marks alive (every position rolls on); for the
+    ninth the attacker rolls only 1 wei of his agreement-7 position, so a 1-wei cohort sits at agreement 7's
+    price just above the victim's large fresh deposit, hoping the cohort cap (8 marks) lifts the victim's capital
+    to that mark (so it pays a fee on a recovery it never lost). Rule: the cap lifts the cohort whose lift costs
+    least, the 1-wei one: `CohortsMerged(8, P_7, P_6)`, the victim keeps mark P_8, the dust is lifted to P_6."""
+    t = h.terms(max_units=1000)
+    live = []  # (position, owner) rolling on
+    starts = []
+    dust = victim = None
+    for k in range(len(GROWTHS) + 1):
+        h.open(replace(t, base=replace(t.base, open_until=chain.time() + 29 * 86400)))
+        terms_hash = series.agreement(k)["termsHash"]
+        last = k == len(GROWTHS)
+        rolled = []
+        for pid, owner in live:
+            amount = 1 if last and pid == live[-1][0] else ALL  # the attacker's fresh agreement-7 position
+            new = series.roll(pid, amount, 0, terms_hash, {"from": owner}).return_value
+            rolled.append((new, owner))
+            if amount == 1:
+                dust = new
+        owner = backers[3] if last else backers[k % 3]
+        fresh = h.deposit(owner, 50 if last else 2 + k).return_value
+        live = rolled + [(fresh, owner)]
+        h.reserve(k, series.agreement(k)["capital"])
+        wait_for_rolls(series)
+        h.fresh_schedule()
+        tx = series.lock({"from": modeller})
+        starts.append(series.agreement(k)["priceStart"])
+        if not last:
+            h.settle(k, GROWTHS[k])
+        else:
+            victim = fresh
+    assert len(set(starts)) == 9 and starts == sorted(starts, reverse=True)
+    assert series.positionOf(dust)["capital"] == 1
+    assert tx.events["SeriesLocked"]["cohorts"] == 8
+    merged = tx.events["CohortsMerged"]
+    assert len(merged) == 1
+    assert (merged[0]["index"], merged[0]["lower"], merged[0]["upper"]) == (8, starts[7], starts[6])
+    assert series.positionOf(victim)["mark"] == starts[8]  # the victim's fresh capital is not lifted
+    assert series.positionOf(victim)["capital"] == 50 * ONE
+    assert series.positionOf(dust)["mark"] == starts[6]
