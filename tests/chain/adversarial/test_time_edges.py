@@ -3,7 +3,7 @@ timestamp is set exactly (anvil's `evm_setNextBlockTimestamp`), so the edge is t
 the test's clock."""
 
 import brownie
-from brownie import web3
+from brownie import chain, web3
 
 from backing.model.agreement import ONE
 from backing.onchain.oracle import return_report
@@ -54,3 +54,44 @@ def test_dispute_in_the_last_second_of_the_challenge_window(signed, oracle, watc
         oracle.dispute(MID, 2, {"from": watcher})
     assert nmr_token.balanceOf(watcher) == BOND  # the late try took nothing
     assert signed.finalize(MID).return_value == 0  # round 1 is disputed: nothing after it finalizes yet
+
+
+def test_deposit_and_outsider_cancel_at_the_end_of_the_deposit_window(h, series, alice, outsider):
+    """Attack: an outsider cancels the open agreement in the last second of its deposit window (to kill a deal
+    while backers can still join), or a backer deposits a second too late. Rule: deposits are taken while
+    `block.timestamp <= openUntil` and refused after (`DepositWindowClosed(openUntil)`); an outsider's cancel is
+    refused while `block.timestamp <= openUntil` (`OpenWindowNotOver(openUntil)`) and accepted after."""
+    t = h.terms()
+    h.open(t)
+    open_until = t.base.open_until
+    h.fund(alice, 2 * ONE)
+    chain.snapshot()
+    at(open_until)
+    with reverts_with("OpenWindowNotOver", open_until):
+        series.cancel({"from": outsider})
+    chain.revert()
+    at(open_until)
+    tx = series.deposit(1, 0, {"from": alice})  # the last second: taken
+    assert tx.timestamp == open_until
+    at(open_until + 1)
+    with reverts_with("DepositWindowClosed", open_until):
+        series.deposit(1, 0, {"from": alice})
+    at(open_until + 2)
+    tx = series.cancel({"from": outsider})
+    assert "SeriesCancelled" in tx.events and series.agreement(0)["phase"] == 5
+
+
+def test_declare_default_at_the_end_of_the_wind_down(h, series, outsider):
+    """Attack: anyone declares a default in the last second of the wind-down, before the modeller's repayment in
+    the same second lands. Rule: `declareDefault` is refused while `block.timestamp <= deadline`
+    (`WindDownNotOver(deadline)`), so the whole last second is the modeller's; from deadline + 1 on it succeeds."""
+    h.locked(0)
+    h.mature(0, 9 * ONE // 10)
+    deadline = series.agreement(0)["deadline"]
+    assert series.agreement(0)["amountDue"] > series.agreement(0)["repaid"]
+    at(deadline)
+    with reverts_with("WindDownNotOver", deadline):
+        series.declareDefault(0, {"from": outsider})
+    at(deadline + 1)
+    tx = series.declareDefault(0, {"from": outsider})
+    assert "SeriesDefaulted" in tx.events and series.agreement(0)["phase"] == 4
