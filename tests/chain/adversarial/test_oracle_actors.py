@@ -1,6 +1,6 @@
 """Oracle actors: one signer key, or the owner acting as a watcher, tries to move an agreement or to profit."""
 
-from brownie import accounts, chain
+from brownie import accounts, chain, web3
 
 from backing.onchain.oracle import SignedOracle, deploy_oracle, return_report
 from support.chain import DISPUTE_QUORUM, NMR, ORACLE_PARAMS, QUORUM, reverts_with
@@ -93,3 +93,28 @@ def test_owner_as_watcher_gains_nothing_from_a_failed_dispute(deployer, nmr_toke
     assert nmr_token.balanceOf(owner) == owner_before - BOND == 0
     assert nmr_token.balanceOf(SINK) - sink_before == BOND
     assert nmr_token.balanceOf(oracle) == 0
+
+
+def test_a_dispute_in_the_last_second_before_the_fallback(signed, oracle, make_nmr_agreement, fund_nmr, modeller,
+                                                         alice, outsider, watcher):
+    """Attack: the reports of a +10% lockup arrive late, just before the fallback deadline; a watcher disputes
+    the last round in the last second before it, hoping the agreement then matures on the fallback (V = S, no
+    gain for the backers). Rule: a pending or disputed report blocks the fallback (`RoundsOutstanding`); once
+    the dispute expires the report stands and the agreement matures on the reported value."""
+    agreement = locked(make_nmr_agreement, fund_nmr, modeller, alice, 3)
+    signed.announce_through(4)
+    fallback_at = oracle.roundDueTime(4) + MAX_REPORT_DELAY
+    mine_at(fallback_at - 600)
+    signed.post([return_report(MID, r, ONE // 10) for r in range(1, 5)])
+    web3.provider.make_request("evm_setNextBlockTimestamp", [fallback_at - 1])
+    tx = oracle.dispute(MID, 4, {"from": watcher})
+    assert tx.timestamp == fallback_at - 1
+    mine_at(fallback_at + oracle.challengeWindow())  # the fallback time has come, rounds 1..3 are finalizable
+    with reverts_with("RoundsOutstanding", 3, 4):  # mature finalized 1..3; the disputed round 4 blocks the rest
+        agreement.mature({"from": outsider, "gas_limit": 1_000_000})
+    assert oracle.modelInfo(MID)[3] == 0  # the failed mature changed nothing
+    mine_at(tx.timestamp + DISPUTE_TIMEOUT)
+    oracle.expireDispute(MID, 4, {"from": outsider})
+    tx = agreement.mature({"from": outsider, "gas_limit": 1_000_000})
+    assert "MaturedOnFallback" not in tx.events
+    assert agreement.finalValue() == 100 * NMR * 11**3 // 10**3
