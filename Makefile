@@ -83,7 +83,7 @@ lint: node_modules/.installed solc $(LINT_VENV)/.installed $(LINT_VENV)/.ruff-$(
 
 # Long fuzzing: the stateful machines with BACKING_FUZZ_SCALE times their examples (>= 10,000 steps at the
 # default); the figures go to bench/fuzz.md (commit them with the change they measured).
-FUZZ_SCALE ?= 6
+FUZZ_SCALE ?= 8
 fuzz: compile
 	@rm -f build/fuzz.jsonl
 	BACKING_FUZZ_SCALE=$(FUZZ_SCALE) BACKING_FUZZ_REPORT=$(CURDIR)/build/fuzz.jsonl /usr/bin/time -v -o build/fuzz-time.txt \

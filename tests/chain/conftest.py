@@ -12,6 +12,7 @@ from brownie import (
     PlainToken,
     accounts,
     chain,
+    web3,
 )
 from brownie.network.rpc import anvil as _anvil_backend
 
@@ -41,6 +42,8 @@ def _anvil_mine(timestamp=None):
     if timestamp is None:
         _anvil_backend._request("evm_mine", [])
     else:
+        # anvil refuses a block older than the last one (ganache takes it): the chain may have passed `t` already
+        timestamp = max(timestamp, web3.eth.get_block("latest").timestamp)
         _anvil_backend._request("evm_mine", [timestamp])
         _anvil_backend._request("evm_setTime", [timestamp + 1])
 
