@@ -55,3 +55,97 @@ def check_invariants(s: Series) -> None:
         elif kind in ("clawback", "forfeit"):
             owner = s.position(pid)[0].owner
             assert to == owner
+
+
+# ---------------------------------------------------------------------------------------------- a series, by hand
+
+
+def fresh_schedule(signed):
+    """Announce a round closing in an hour if the schedule has none ahead (so a later agreement can lock)."""
+    from brownie import chain
+
+    from support.chain import MIN_ROUND_SPACING
+
+    oracle = signed.oracle
+    if chain.time() + 120 >= oracle.currentRoundCloseTime() + MIN_ROUND_SPACING:
+        signed.announce(oracle.currentRound() + 1, [chain.time() + 3600])
+
+
+class SeriesHelper:
+    """Small helpers around one series on chain (no reference model): 1-NMR units, one-round lockups, a one-hour
+    wind-down. `fresh`: keep the oracle's schedule ahead before each lock (tests that let time pass)."""
+
+    def __init__(self, series, token, signed, modeller, staking, model_id, backers, fresh=False):
+        self.series, self.token, self.signed, self.modeller = series, token, signed, modeller
+        self.staking, self.model_id, self.backers, self.fresh = staking, model_id, backers, fresh
+
+    def terms(self, **kw):
+        from dataclasses import replace
+
+        from brownie import chain
+
+        from backing.model.agreement import ONE
+        from backing.model.series import Commitment, example_terms
+
+        commitments = kw.pop("commitments", (Commitment(3, 1500),))
+        t = example_terms(0, commitments=commitments)
+        base = replace(t.base, unit_size=ONE, min_units=2, max_units=20, lockup_rounds=1, wind_down=3600,
+                       open_until=chain.time() + 29 * 86400, staking_address=self.staking.address,
+                       model_id=bytes.fromhex(self.model_id[2:]))
+        base = replace(base, **{k: v for k, v in kw.items() if k in base.__dataclass_fields__})
+        return replace(t, base=base, **{k: v for k, v in kw.items() if k not in base.__dataclass_fields__})
+
+    def fresh_schedule(self):
+        fresh_schedule(self.signed)
+
+    def open(self, t=None, sender=None):
+        from backing.onchain.series import terms_args
+
+        return self.series.openAgreement(*terms_args(t or self.terms()), {"from": sender or self.modeller})
+
+    def fund(self, account, amount):
+        from backing.onchain.agreement import set_allowance
+
+        self.token.mintTo(account, amount, {"from": account})
+        set_allowance(self.token, account, self.series, self.token.allowance(account, self.series) + amount)
+
+    def deposit(self, backer, units, commit=0):
+        from backing.model.agreement import ONE
+
+        self.fund(backer, units * ONE)
+        return self.series.deposit(units, commit, {"from": backer})
+
+    def reserve(self, index, amount):
+        self.fund(self.modeller, amount)
+        return self.series.postReserve(index, amount, {"from": self.modeller})
+
+    def locked(self, index=0, deposits=((0, 5, 0),)):
+        """Open (if needed), deposit, post the reserve, lock (after the rolls' window). Returns the position ids."""
+        from backing.model.agreement import ONE
+        from backing.onchain.series import wait_for_rolls
+
+        if self.series.agreementCount() == index:
+            self.open()
+        ids = [self.deposit(self.backers[who], units, commit).return_value for who, units, commit in deposits]
+        self.reserve(index, sum(u for _, u, _ in deposits) * ONE)
+        wait_for_rolls(self.series)
+        if self.fresh:
+            fresh_schedule(self.signed)
+        self.series.lock({"from": self.modeller})
+        return ids
+
+    def mature(self, index, growth=None):
+        from brownie import chain
+
+        from backing.model.agreement import ONE
+        from backing.onchain.series import post_lockup
+
+        post_lockup(self.signed, self.series, index, ONE if growth is None else growth, 1)
+        chain.mine()
+        return self.series.mature(index, {"from": self.modeller})
+
+    def settle(self, index, growth=None):
+        self.mature(index, growth)
+        due = self.series.agreement(index)["amountDue"] - self.series.agreement(index)["repaid"]
+        self.fund(self.modeller, due)
+        return self.series.repay(index, due, {"from": self.modeller})

@@ -9,10 +9,11 @@ import pytest
 from brownie import BackingSeries, chain
 
 from backing.model.agreement import ONE
-from backing.model.series import Commitment, example_terms
+from backing.model.series import Commitment
 from backing.onchain.agreement import set_allowance
-from backing.onchain.series import ALL, create_series, post_lockup, terms_args, wait_for_rolls
-from support.chain import MIN_ROUND_SPACING, expect_event, reverts_with
+from backing.onchain.series import ALL, create_series, terms_args, wait_for_rolls
+from support.chain import expect_event, reverts_with
+from support.series import SeriesHelper, fresh_schedule
 
 ZERO = "0x" + "00" * 20
 
@@ -20,54 +21,7 @@ ZERO = "0x" + "00" * 20
 @pytest.fixture
 def h(series, token, signed, modeller, staking, model_id, backers):
     """Helpers around one series."""
-
-    class H:
-        def terms(self, **kw):
-            commitments = kw.pop("commitments", (Commitment(3, 1500),))
-            t = example_terms(0, commitments=commitments)
-            base = replace(t.base, unit_size=ONE, min_units=2, max_units=20, lockup_rounds=1, wind_down=3600,
-                           open_until=chain.time() + 29 * 86400, staking_address=staking.address,
-                           model_id=bytes.fromhex(model_id[2:]))
-            base = replace(base, **{k: v for k, v in kw.items() if k in base.__dataclass_fields__})
-            return replace(t, base=base, **{k: v for k, v in kw.items() if k not in base.__dataclass_fields__})
-
-        def open(self, t=None, sender=None):
-            return series.openAgreement(*terms_args(t or self.terms()), {"from": sender or modeller})
-
-        def fund(self, account, amount):
-            token.mintTo(account, amount, {"from": account})
-            set_allowance(token, account, series, token.allowance(account, series) + amount)
-
-        def deposit(self, backer, units, commit=0):
-            self.fund(backer, units * ONE)
-            return series.deposit(units, commit, {"from": backer})
-
-        def reserve(self, index, amount):
-            self.fund(modeller, amount)
-            return series.postReserve(index, amount, {"from": modeller})
-
-        def locked(self, index=0, deposits=((0, 5, 0),)):
-            """Open (if needed), deposit, post the reserve, lock. Returns the position ids."""
-            if series.agreementCount() == index:
-                self.open()
-            ids = [self.deposit(backers[who], units, commit).return_value for who, units, commit in deposits]
-            self.reserve(index, sum(u for _, u, _ in deposits) * ONE)
-            wait_for_rolls(series)
-            series.lock({"from": modeller})
-            return ids
-
-        def mature(self, index, growth=ONE):
-            post_lockup(signed, series, index, growth, 1)
-            chain.mine()
-            return series.mature(index, {"from": modeller})
-
-        def settle(self, index, growth=ONE):
-            self.mature(index, growth)
-            due = series.agreement(index)["amountDue"] - series.agreement(index)["repaid"]
-            self.fund(modeller, due)
-            return series.repay(index, due, {"from": modeller})
-
-    return H()
+    return SeriesHelper(series, token, signed, modeller, staking, model_id, backers)
 
 
 # ---------------------------------------------------------------------------------------------- opening
@@ -185,13 +139,6 @@ def test_previous_not_settled(h, series, modeller, alice):
         series.lock({"from": modeller})
 
 
-def _fresh_schedule(signed):
-    """Announce a round closing in an hour if the schedule has none ahead (so a later agreement can lock)."""
-    oracle = signed.oracle
-    if chain.time() + 120 >= oracle.currentRoundCloseTime() + MIN_ROUND_SPACING:
-        signed.announce(oracle.currentRound() + 1, [chain.time() + 3600])
-
-
 def test_one_live_agreement_at_a_time(h, series, modeller, bob, signed):
     """Issue 12 H-1: lock 0; open 1 and cancel it; open 2: it may not lock while 0 runs (only index - 1 was
     checked, so 0 and 2 ran at once and whichever settled last set the price). After 0 settles it locks at 0's
@@ -215,7 +162,7 @@ def test_one_live_agreement_at_a_time(h, series, modeller, bob, signed):
     with reverts_with("RollWindowOpen", until):  # issue 12 M-2: not in the settlement's bundle
         series.lock({"from": modeller})
     wait_for_rolls(series)
-    _fresh_schedule(signed)
+    fresh_schedule(signed)
     series.lock({"from": modeller})
     assert series.agreement(2)["priceStart"] == series.agreement(0)["priceEnd"] == series.price() == 12 * ONE // 10
     assert [series.agreement(i)["phase"] for i in range(3)] == [3, 5, 1]
