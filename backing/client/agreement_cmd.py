@@ -25,7 +25,7 @@ from backing.client import (
 from backing.client.contracts import abi
 from backing.client.errors import PHASES, explain
 from backing.client.node import load_deployment
-from backing.client.options import EXIT_EPILOG, add_json, add_node, add_sending, handler, print_json, sender
+from backing.client.options import command_parser, handler, print_json, sender
 from backing.client.tx import Call, allowance_calls, nmr
 from backing.model.agreement import Agreement, FeeTier, Terms, lock_amounts
 from backing.model.terms import TermsError, load_terms_file, nmr_to_wei
@@ -635,16 +635,7 @@ def cmd_position(args) -> int:
 # ---------------------------------------------------------------------------------------------- parsers
 
 
-def _parser(actions, name, help_text, function, sending=True, json_out=False):
-    p = actions.add_parser(name, help=help_text, description=help_text, epilog=EXIT_EPILOG)
-    if sending:
-        add_sending(p)
-    else:
-        add_node(p)
-    if json_out:
-        add_json(p)
-    p.set_defaults(handler=function, now=None)
-    return p
+_parser = command_parser
 
 
 def _signer_options(p):

@@ -44,6 +44,20 @@ def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
+def command_parser(actions, name: str, help_text: str, function, sending: bool = True, json_out: bool = False):
+    """One chain command: its help, the exit codes, the node (and, if it sends, the account and confirmation)
+    options, and `--json` for what it prints."""
+    p = actions.add_parser(name, help=help_text, description=help_text, epilog=EXIT_EPILOG)
+    if sending:
+        add_sending(p)
+    else:
+        add_node(p)
+    if json_out:
+        add_json(p)
+    p.set_defaults(handler=function, now=None)
+    return p
+
+
 def print_json(data) -> None:
     print(json.dumps(data, indent=2, default=str))
 

@@ -27,7 +27,7 @@ from backing.client.agreement_cmd import (
 from backing.client.contracts import abi
 from backing.client.errors import PHASES, explain
 from backing.client.node import load_deployment
-from backing.client.options import EXIT_EPILOG, add_json, add_node, add_sending, handler, print_json, sender
+from backing.client.options import command_parser, handler, print_json, sender
 from backing.client.tx import Call, nmr
 from backing.model.agreement import BPS, FeeTier, Terms
 from backing.model.series import Commitment, SeriesTerms
@@ -780,16 +780,9 @@ def series_positions(dep, who: str) -> list[dict]:
 
 
 def _parser(actions, name, help_text, function, sending=True, json_out=False):
-    p = actions.add_parser(name, help=help_text, description=help_text, epilog=EXIT_EPILOG)
-    if sending:
-        add_sending(p)
-    else:
-        add_node(p)
-    if json_out:
-        add_json(p)
+    p = command_parser(actions, name, help_text, function, sending, json_out)
     if name not in ("create", "list"):
         p.add_argument("series", metavar="SERIES", help="the series' address (see `backing series list`)")
-    p.set_defaults(handler=function, now=None)
     return p
 
 
