@@ -75,10 +75,12 @@ test-only: setup
 	$(BROWNIE) test tests/chain --network anvil --ignore tests/chain/stateful
 	$(BROWNIE) test tests/chain/stateful --network ganache-cli
 
-# ruff over the Python code (rules in pyproject.toml), then Slither over contracts/: fails on any High or Medium
-# finding (accepted ones are suppressed in-line).
-lint: node_modules/.installed solc $(LINT_VENV)/.installed $(LINT_VENV)/.ruff-$(RUFF_VERSION)
+# ruff over the Python code (rules in pyproject.toml), every deployable contract's runtime size against 20,000
+# bytes (tools/contract_sizes.py), then Slither over contracts/: fails on any High or Medium finding (accepted
+# ones are suppressed in-line).
+lint: compile $(LINT_VENV)/.installed $(LINT_VENV)/.ruff-$(RUFF_VERSION)
 	$(LINT_VENV)/bin/ruff check backing oracle tests tools scripts
+	$(VENV)/bin/python tools/contract_sizes.py
 	$(LINT_VENV)/bin/python tools/lint.py --slither $(LINT_VENV)/bin/slither --solc $(HOME)/.solcx/solc-v$(SOLC_VERSION)
 
 # Long fuzzing: the stateful machines with BACKING_FUZZ_SCALE times their examples (>= 10,000 steps at the
