@@ -415,7 +415,7 @@ def test_series_state_machine(state_machine, series_factory, token, signed, mode
     series = create_series(series_factory, model_id, modeller, clone=True)
     names = {"modeller": modeller, "outsider": outsider, **dict(zip(NAMES, backers))}
     state_machine(SeriesMachine, series, token, signed, names, staking.address, model_id,
-                  settings=fuzz.budget(examples=14, steps=30))  # make test's profile; make fuzz scales it
+                  settings=fuzz.budget(examples=10, steps=30))  # make test's short profile; make fuzz scales it
     print("final phases per run:", STATS)
     print("refusals:", REFUSED)
     print("paths:", PATHS)

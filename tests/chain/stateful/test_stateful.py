@@ -338,7 +338,7 @@ def test_agreement_state_machine(state_machine, make_agreement, token, oracle, s
     )
     state_machine(
         AgreementMachine, token, oracle, agreement, terms, signed, modeller, staking, backers, outsider, model_id,
-        settings=fuzz.budget(examples=15, steps=25),  # make test's profile; make fuzz scales it
+        settings=fuzz.budget(examples=10, steps=25),  # make test's short profile; make fuzz scales it
     )
     phases = {p: PHASES_REACHED.count(p) for p in set(PHASES_REACHED)}
     print("phases reached:", phases)
