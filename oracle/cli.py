@@ -344,6 +344,12 @@ def cmd_run(args, log: JsonLog, out) -> int:
                             db_path=args.db)
     if args.interval is None:
         return service.run_once()
+    return run_daemon(args, service, log, service.run_once)
+
+
+def run_daemon(args, service, log: JsonLog, one_pass) -> int:
+    """Repeat `one_pass` every `args.interval` seconds until interrupted, serving the service's health on
+    `args.metrics_port` if given. A pass that raises is logged and counted as an internal error, never the end."""
     metrics = None
     if args.metrics_port is not None:
         from oracle.health import MetricsServer
@@ -359,7 +365,7 @@ def cmd_run(args, log: JsonLog, out) -> int:
         while True:
             started = time.monotonic()
             try:
-                code = service.run_once()
+                code = one_pass()
             except Exception as error:  # never let one pass end the daemon: log the bug, try again next pass
                 import traceback
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from decimal import Decimal, InvalidOperation
 
 from oracle import cli as base
@@ -34,7 +33,6 @@ from oracle import typed_data as td
 from oracle.abi import load_abi
 from oracle.actions import Step, Transactor, nmr
 from oracle.errors import (
-    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_QUORUM,
     EXIT_REJECTED,
@@ -403,35 +401,7 @@ def cmd_watch(args, log, out) -> int:
 
     if args.interval is None:
         return one_pass()
-    metrics = None
-    if args.metrics_port is not None:
-        from oracle.health import MetricsServer
-
-        try:
-            metrics = MetricsServer(service.health, args.metrics_host, args.metrics_port)
-        except OSError as error:
-            raise UsageError(f"cannot serve metrics on {args.metrics_host}:{args.metrics_port}: "
-                             f"{error.strerror}") from None
-        log("metrics_serving", host=args.metrics_host, port=metrics.port)
-    code = EXIT_OK
-    try:
-        while True:
-            started = time.monotonic()
-            try:
-                code = one_pass()
-            except Exception as error:  # one pass never ends the daemon: log the bug, try again next pass
-                import traceback
-
-                log("internal_error", level="error", error=f"{type(error).__name__}: {error}",
-                    traceback=traceback.format_exc())
-                code = EXIT_INTERNAL
-            time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
-    except KeyboardInterrupt:
-        log("stopped", exit_code=code)
-        return code
-    finally:
-        if metrics is not None:
-            metrics.stop()
+    return base.run_daemon(args, service, log, one_pass)
 
 
 def verdict_json(entry: ModelEntry, verdict) -> dict:
