@@ -10,7 +10,7 @@ SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc" 2>
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 BROWNIE := $(VENV)/bin/brownie
 
-.PHONY: all setup demo test test-only lint compile artifacts bench fuzz clean
+.PHONY: all setup demo test test-only lint format compile artifacts bench fuzz clean
 
 all: test
 
@@ -75,13 +75,18 @@ test-only: setup
 	$(BROWNIE) test tests/chain --network anvil --ignore tests/chain/stateful
 	$(BROWNIE) test tests/chain/stateful --network ganache-cli
 
-# ruff over the Python code (rules in pyproject.toml), every deployable contract's runtime size against 20,000
+# ruff over the Python code (rules in pyproject.toml; `ruff format --check`: run `make format` to fix), every deployable contract's runtime size against 20,000
 # bytes (tools/contract_sizes.py), then Slither over contracts/: fails on any High or Medium finding (accepted
 # ones are suppressed in-line).
 lint: compile $(LINT_VENV)/.installed $(LINT_VENV)/.ruff-$(RUFF_VERSION)
 	$(LINT_VENV)/bin/ruff check backing oracle tests tools scripts
+	$(LINT_VENV)/bin/ruff format --check backing oracle tests tools scripts
 	$(VENV)/bin/python tools/contract_sizes.py
 	$(LINT_VENV)/bin/python tools/lint.py --slither $(LINT_VENV)/bin/slither --solc $(HOME)/.solcx/solc-v$(SOLC_VERSION)
+
+# Rewrite the Python code in the project's format (what `make lint` checks).
+format: $(LINT_VENV)/.ruff-$(RUFF_VERSION)
+	$(LINT_VENV)/bin/ruff format backing oracle tests tools scripts
 
 # Long fuzzing: the stateful machines with BACKING_FUZZ_SCALE times their examples (>= 10,000 steps at the
 # default); the figures go to bench/fuzz.md (commit them with the change they measured).

@@ -67,8 +67,9 @@ class Payout:
             raise MonteCarloError(f"--multipliers needs {len(SCORE_NAMES)} values ({', '.join(SCORE_NAMES)})")
         for name, m in zip(SCORE_NAMES, self.multipliers):
             if m < 0 or m > MAX_MULTIPLIER:
-                raise MonteCarloError(f"--multipliers: {name} multiplier {nmr(m)} must be between 0 and "
-                                      f"{nmr(MAX_MULTIPLIER)}")
+                raise MonteCarloError(
+                    f"--multipliers: {name} multiplier {nmr(m)} must be between 0 and " f"{nmr(MAX_MULTIPLIER)}"
+                )
         if not 0 <= self.payout_factor <= ONE:
             raise MonteCarloError(f"--payout-factor ({nmr(self.payout_factor)}) must be between 0 and 1")
         if not 0 < self.clip <= ONE:
@@ -130,8 +131,10 @@ class ScoreModel:
 
     def describe(self) -> str:
         dep = f"AR(1) phi {self.ar1:g}" if self.ar1 is not None else f"moving average of {self.overlap} rounds"
-        return (f"CORR20 mean {self.corr_mean:g} sd {self.corr_sd:g}, MMC mean {self.mmc_mean:g} sd "
-                f"{self.mmc_sd:g}, correlation {self.corr_mmc:g}, {dep}")
+        return (
+            f"CORR20 mean {self.corr_mean:g} sd {self.corr_sd:g}, MMC mean {self.mmc_mean:g} sd "
+            f"{self.mmc_sd:g}, correlation {self.corr_mmc:g}, {dep}"
+        )
 
 
 def generate_float_scores(model: ScoreModel, paths: int, rounds: int, rng: np.random.Generator) -> np.ndarray:
@@ -200,8 +203,10 @@ def read_history(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     header = [h.strip().lower() for h in rows[0]]
     need = ["round", "corr20", "mmc"]
     if any(h not in header for h in need):
-        raise MonteCarloError(f"history file {str(path)!r}: the header must name the columns round,corr20,mmc "
-                              f"(got {','.join(rows[0])})")
+        raise MonteCarloError(
+            f"history file {str(path)!r}: the header must name the columns round,corr20,mmc "
+            f"(got {','.join(rows[0])})"
+        )
     cols = [header.index(h) for h in need]
     rounds, scores = [], []
     for (lineno, _), row in zip(numbered[1:], rows[1:]):
@@ -239,8 +244,7 @@ def bootstrap_starts(n_history: int, paths: int, rounds: int, block: int, rng: n
     return rng.integers(0, n_history - block + 1, size=(paths, count))
 
 
-def bootstrap_scores(history: np.ndarray, paths: int, rounds: int, block: int,
-                     rng: np.random.Generator) -> np.ndarray:
+def bootstrap_scores(history: np.ndarray, paths: int, rounds: int, block: int, rng: np.random.Generator) -> np.ndarray:
     """Paths made of consecutive ``block``-round stretches of ``history`` (shape (n, 2)), cut to ``rounds``."""
     starts = bootstrap_starts(len(history), paths, rounds, block, rng)
     idx = (starts[:, :, None] + np.arange(block)).reshape(paths, -1)[:, :rounds]
@@ -344,7 +348,7 @@ def index_paths(growth: np.ndarray, start: int = ONE, keep_float: bool = False):
         k = index.shape[0]
         prod = np.zeros((k + 2, paths), dtype=np.int64)
         np.multiply(index, g0[r], out=prod[:k])
-        prod[1:k + 1] += index * g1[r]  # each limb < 1.01e9 * 1e9 + 1.01e9 * 2e9 + carries < 3.1e18
+        prod[1 : k + 1] += index * g1[r]  # each limb < 1.01e9 * 1e9 + 1.01e9 * 2e9 + carries < 3.1e18
         for _ in range(2):  # two passes: low limbs exact in [0, 1e9), the others below 1e9 + 5
             carry, prod = np.divmod(prod, _L9)
             prod[1:] += carry[:-1]
@@ -366,8 +370,10 @@ def _check_overflow(index: np.ndarray) -> None:
     values = _limbs_to_int(index[:, suspect])
     over = sum(1 for v in values if v > INDEX_LIMIT)
     if over:
-        raise IndexOverflow(f"on {over} path(s) the index would exceed 2^184 - 1 and the oracle would revert "
-                            f"(IndexOverflow): lower --exposure, --clip or --rounds")
+        raise IndexOverflow(
+            f"on {over} path(s) the index would exceed 2^184 - 1 and the oracle would revert "
+            f"(IndexOverflow): lower --exposure, --clip or --rounds"
+        )
 
 
 # ---------------------------------------------------------------------------------------------- settlement
@@ -403,8 +409,10 @@ def make_position(terms: Terms, units: int, total_units: int | None = None, rese
     if total < units:
         raise MonteCarloError(f"--total-units ({total}) must be at least --units ({units})")
     if total < terms.min_units:
-        raise MonteCarloError(f"{total} units in total; these terms need at least min_units ({terms.min_units}) "
-                              f"to lock (raise --units or --total-units)")
+        raise MonteCarloError(
+            f"{total} units in total; these terms need at least min_units ({terms.min_units}) "
+            f"to lock (raise --units or --total-units)"
+        )
     if total > terms.max_units:
         raise MonteCarloError(f"{total} units in total is more than max_units ({terms.max_units})")
     staked = lock_amounts(terms, total).staked
@@ -412,8 +420,10 @@ def make_position(terms: Terms, units: int, total_units: int | None = None, rese
     if reserve is None:
         reserve = required
     elif reserve < required:
-        raise MonteCarloError(f"--reserve ({nmr(reserve)} NMR) is below the {nmr(required)} NMR these terms "
-                              f"require for {nmr(staked)} NMR staked")
+        raise MonteCarloError(
+            f"--reserve ({nmr(reserve)} NMR) is below the {nmr(required)} NMR these terms "
+            f"require for {nmr(staked)} NMR staked"
+        )
     return Position(terms, units, total, reserve)
 
 
@@ -424,8 +434,9 @@ def _owed(position: Position, units: int, value, gain, cover_bound):
     value_share = value * units // position.total_units
     fee = (value_share - staked_share) * t.profit_share_for(units) // BPS
     cover = (staked_share - value_share) * t.burn_share_bps // BPS
-    scaled = np.where(cover_bound > position.reserve,
-                      cover * position.reserve // np.where(cover_bound > 0, cover_bound, 1), cover)
+    scaled = np.where(
+        cover_bound > position.reserve, cover * position.reserve // np.where(cover_bound > 0, cover_bound, 1), cover
+    )
     return np.where(gain, value_share - fee, value_share + scaled)
 
 
@@ -539,8 +550,13 @@ def run(config: Config, progress: bool | None = None) -> Result:
     fan_rows = []
     unit_value = config.position.units * config.position.terms.unit_size
     staked = config.position.staked
-    bar = tqdm(total=config.paths, unit="path", disable=(not progress) if progress is not None else None,
-               file=sys.stderr, desc="montecarlo")
+    bar = tqdm(
+        total=config.paths,
+        unit="path",
+        disable=(not progress) if progress is not None else None,
+        file=sys.stderr,
+        desc="montecarlo",
+    )
     for size, seq in zip(sizes, seeds):
         rng = np.random.default_rng(seq)
         scores = chunk_scores(config, size, rng)
@@ -593,8 +609,10 @@ def summary(result: Result) -> dict:
     stats = {}
     for key, _, _ in ROWS:
         v = f[key]
-        stats[key] = {"mean": float(v.mean()), **{f"p{p}": float(x) for p, x in zip(PERCENTILES,
-                                                                                   np.percentile(v, PERCENTILES))}}
+        stats[key] = {
+            "mean": float(v.mean()),
+            **{f"p{p}": float(x) for p, x in zip(PERCENTILES, np.percentile(v, PERCENTILES))},
+        }
     used = f["reserve_used"] > 0
     short = f["shortfall"] > 0
     reserve = result.config.position.reserve / ONE
@@ -617,17 +635,34 @@ def describe(result: Result) -> dict:
     c = result.config
     p = c.position
     t = p.terms
-    source = ({"generator": asdict(c.model)} if c.history is None else
-              {"bootstrap": {"rounds_in_history": int(len(c.history)), "block": c.block}})
+    source = (
+        {"generator": asdict(c.model)}
+        if c.history is None
+        else {"bootstrap": {"rounds_in_history": int(len(c.history)), "block": c.block}}
+    )
     return {
-        "paths": c.paths, "rounds": c.rounds, "seed": c.seed, "chunk": c.chunk, "seconds": round(result.seconds, 3),
+        "paths": c.paths,
+        "rounds": c.rounds,
+        "seed": c.seed,
+        "chunk": c.chunk,
+        "seconds": round(result.seconds, 3),
         "scores": source,
-        "payout": {"multipliers": dict(zip(SCORE_NAMES, (nmr(m) for m in c.payout.multipliers))),
-                   "payout_factor": nmr(c.payout.payout_factor), "clip": nmr(c.payout.clip),
-                   "exposure": nmr(c.payout.exposure)},
-        "position": {"units": p.units, "total_units": p.total_units, "deposit": nmr(p.units * t.unit_size),
-                     "staked_total": nmr(p.staked), "reserve": nmr(p.reserve), "upfront_fee": nmr(p.upfront_fee),
-                     "profit_share_bps": t.profit_share_for(p.units), "burn_share_bps": t.burn_share_bps},
+        "payout": {
+            "multipliers": dict(zip(SCORE_NAMES, (nmr(m) for m in c.payout.multipliers))),
+            "payout_factor": nmr(c.payout.payout_factor),
+            "clip": nmr(c.payout.clip),
+            "exposure": nmr(c.payout.exposure),
+        },
+        "position": {
+            "units": p.units,
+            "total_units": p.total_units,
+            "deposit": nmr(p.units * t.unit_size),
+            "staked_total": nmr(p.staked),
+            "reserve": nmr(p.reserve),
+            "upfront_fee": nmr(p.upfront_fee),
+            "profit_share_bps": t.profit_share_for(p.units),
+            "burn_share_bps": t.burn_share_bps,
+        },
         "default_probability": c.default_prob,
     }
 
@@ -636,8 +671,11 @@ def report_text(result: Result) -> str:
     c = result.config
     p = c.position
     s = summary(result)
-    src = (f"generator: {c.model.describe()}" if c.history is None else
-           f"block bootstrap of {len(c.history)} history rounds, blocks of {c.block}")
+    src = (
+        f"generator: {c.model.describe()}"
+        if c.history is None
+        else f"block bootstrap of {len(c.history)} history rounds, blocks of {c.block}"
+    )
     mult = " + ".join(f"{nmr(m)}*{n}" for n, m in zip(SCORE_NAMES, c.payout.multipliers))
     lines = [
         f"Monte Carlo: {c.paths} paths x {c.rounds} rounds, seed {c.seed} ({result.seconds:.2f} s)",
@@ -647,8 +685,9 @@ def report_text(result: Result) -> str:
         f"backer: {p.units} unit(s) = {nmr(p.units * p.terms.unit_size)} NMR of {p.total_units} in the agreement; "
         f"profit share {percent(p.terms.profit_share_for(p.units))}, burn share {percent(p.terms.burn_share_bps)}",
         f"modeller: reserve {nmr(p.reserve)} NMR, upfront fee {nmr(p.upfront_fee)} NMR, staked {nmr(p.staked)} NMR"
-        + (f"; defaults (repays nothing) with probability {c.default_prob:g}" if c.default_prob else
-           "; repays in full"),
+        + (
+            f"; defaults (repays nothing) with probability {c.default_prob:g}" if c.default_prob else "; repays in full"
+        ),
         "",
     ]
     head = f"{'':24}{'mean':>10}" + "".join(f"{'p' + str(q):>10}" for q in PERCENTILES)
@@ -656,8 +695,9 @@ def report_text(result: Result) -> str:
     for key, label, kind in ROWS:
         row = s["stats"][key]
         fmt = (lambda x: f"{x * 100:+.1f}%") if kind == "frac" else (lambda x: f"{x:.2f}")
-        lines.append(f"{label:24}{fmt(row['mean']):>10}" + "".join(f"{fmt(row['p' + str(q)]):>10}"
-                                                                   for q in PERCENTILES))
+        lines.append(
+            f"{label:24}{fmt(row['mean']):>10}" + "".join(f"{fmt(row['p' + str(q)]):>10}" for q in PERCENTILES)
+        )
     pr = s["probabilities"]
     lines += [
         "",
@@ -675,13 +715,16 @@ def report_text(result: Result) -> str:
 
 
 def result_json(result: Result) -> dict:
-    data = {"config": describe(result),
-            "units": "returns are fractions (0.1 = +10%), amounts NMR, probabilities 0..1; config amounts are "
-                     "exact NMR strings",
-            **summary(result)}
+    data = {
+        "config": describe(result),
+        "units": "returns are fractions (0.1 = +10%), amounts NMR, probabilities 0..1; config amounts are "
+        "exact NMR strings",
+        **summary(result),
+    }
     if result.index_fan is not None:
-        data["index_fan"] = {f"p{p}": [round(float(x), 6) for x in row]
-                             for p, row in zip(FAN_PERCENTILES, result.index_fan)}
+        data["index_fan"] = {
+            f"p{p}": [round(float(x), 6) for x in row] for p, row in zip(FAN_PERCENTILES, result.index_fan)
+        }
     return data
 
 

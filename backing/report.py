@@ -93,12 +93,21 @@ def settlement_data(agreement: Agreement, labels: dict | None = None, staking: s
     staked = locked.staked if locked else 0
     capital = agreement.total_units * terms.unit_size
     held = agreement.balance
-    dust = (capital + agreement.reserve + agreement.repaid - upfront_fee - staked - agreement.reserve_returned
-            - backer_received_total - held)
+    dust = (
+        capital
+        + agreement.reserve
+        + agreement.repaid
+        - upfront_fee
+        - staked
+        - agreement.reserve_returned
+        - backer_received_total
+        - held
+    )
     modeller_flow = transfers.get(agreement.modeller, 0)
     modeller_repaid = upfront_fee + dust + agreement.reserve_returned - agreement.reserve - modeller_flow
-    rows.append(_row(agreement.modeller, labels.get(agreement.modeller, "modeller"), None, modeller_repaid,
-                     upfront_fee + dust))
+    rows.append(
+        _row(agreement.modeller, labels.get(agreement.modeller, "modeller"), None, modeller_repaid, upfront_fee + dust)
+    )
     rows.append(_row("reserve", "reserve", None, agreement.reserve, agreement.reserve_returned))
     if staking in transfers:
         rows.append(_row(staking, labels.get(staking, "staking wallet"), None, staked - transfers[staking], staked))
@@ -140,15 +149,38 @@ def settlement_data(agreement: Agreement, labels: dict | None = None, staking: s
 
 
 def _row(party: str, label: str, units: int | None, paid_in: int, received: int) -> dict:
-    return {"party": party, "label": label, "units": units, "paid_in": paid_in, "received": received,
-            "net": received - paid_in}
+    return {
+        "party": party,
+        "label": label,
+        "units": units,
+        "paid_in": paid_in,
+        "received": received,
+        "net": received - paid_in,
+    }
 
 
 def settlement_json(data: dict) -> dict:
     """``settlement_data``'s result with every wei amount as an exact decimal NMR string (for JSON output)."""
-    amount_keys = {"unit_size", "capital", "upfront_fee", "staked", "final_value", "amount_due", "repaid",
-                   "fees_kept", "reserve_posted", "reserve_used", "reserve_returned", "default_pool", "dust",
-                   "still_held", "paid_in", "received", "net", "modeller_result"}
+    amount_keys = {
+        "unit_size",
+        "capital",
+        "upfront_fee",
+        "staked",
+        "final_value",
+        "amount_due",
+        "repaid",
+        "fees_kept",
+        "reserve_posted",
+        "reserve_used",
+        "reserve_returned",
+        "default_pool",
+        "dust",
+        "still_held",
+        "paid_in",
+        "received",
+        "net",
+        "modeller_result",
+    }
 
     def convert(key, value):
         if isinstance(value, dict):
@@ -162,8 +194,9 @@ def settlement_json(data: dict) -> dict:
     return convert(None, data)
 
 
-def settlement_table(agreement: Agreement, labels: dict | None = None, staking: str = STAKING,
-                     title: str | None = None) -> str:
+def settlement_table(
+    agreement: Agreement, labels: dict | None = None, staking: str = STAKING, title: str | None = None
+) -> str:
     """A readable fixed-width settlement: a header block of totals, then one row per party (amounts in NMR).
 
     @param agreement A reference-model agreement, or one filled from the chain in the same shape.
@@ -204,8 +237,16 @@ def settlement_table(agreement: Agreement, labels: dict | None = None, staking: 
     lines.append("")
 
     columns = ["party", "units", "paid in", "received", "net"]
-    body = [[r["label"], "" if r["units"] is None else str(r["units"]), nmr(r["paid_in"]), nmr(r["received"]),
-             _signed(r["net"])] for r in data["rows"]]
+    body = [
+        [
+            r["label"],
+            "" if r["units"] is None else str(r["units"]),
+            nmr(r["paid_in"]),
+            nmr(r["received"]),
+            _signed(r["net"]),
+        ]
+        for r in data["rows"]
+    ]
     total = data["total"]
     footer = ["total", "", nmr(total["paid_in"]), nmr(total["received"]), _signed(total["net"])]
     widths = [max(len(row[i]) for row in [columns, footer, *body]) for i in range(len(columns))]
@@ -219,8 +260,10 @@ def settlement_table(agreement: Agreement, labels: dict | None = None, staking: 
     lines += [render(columns), rule, *map(render, body), rule, render(footer)]
     if data["modeller_result"] is not None:
         lines.append("")
-        lines.append(f"  modeller's result, counting the final value left in his staking wallet: "
-                     f"{_signed(data['modeller_result'])} NMR")
+        lines.append(
+            f"  modeller's result, counting the final value left in his staking wallet: "
+            f"{_signed(data['modeller_result'])} NMR"
+        )
     return "\n".join(lines)
 
 

@@ -175,9 +175,11 @@ def _fixed(where: str, value: Any, low: int | None = None, high: int | None = No
     try:
         number = nmr_to_wei(where, value)
     except TermsError as error:
-        raise ScenarioError(str(error).replace("an amount of NMR such as 100", "a number such as 0.02")
-                            .replace("NMR is divisible to 18 decimal places only",
-                                     "scores and factors have 18 decimals at most")) from None
+        raise ScenarioError(
+            str(error)
+            .replace("an amount of NMR such as 100", "a number such as 0.02")
+            .replace("NMR is divisible to 18 decimal places only", "scores and factors have 18 decimals at most")
+        ) from None
     number = -number if negative else number
     if (low is not None and number < low) or (high is not None and number > high):
         raise ScenarioError(f"{where} ({nmr(number)}) must be {what}")
@@ -273,8 +275,10 @@ def load_scenario(data: Any, name: str = "scenario") -> Scenario:
         if isinstance(lockup, int) and not isinstance(lockup, bool) and lockup > 0:
             needed += lockup
     if needed != len(rounds):
-        raise ScenarioError(f"the scenario gives {len(rounds)} rounds, but its agreements' lockups add up to "
-                            f"{needed} (rounds are consumed in order, lockup_rounds per agreement)")
+        raise ScenarioError(
+            f"the scenario gives {len(rounds)} rounds, but its agreements' lockups add up to "
+            f"{needed} (rounds are consumed in order, lockup_rounds per agreement)"
+        )
     return Scenario(exposure, tuple(plans), tuple(rounds), name, attested, series)
 
 
@@ -284,8 +288,10 @@ def _clawback(where: str, raw: Any) -> tuple[int, int]:
         return (0, 0)
     raw = _mapping(where, raw, CLAWBACK_KEYS)
     if set(raw) != set(CLAWBACK_KEYS):
-        raise ScenarioError(f"{where} needs both share (the part of every profit fee held, e.g. 0.5) and "
-                            f"agreements (how many later settlements it is held for, 1 to 4)")
+        raise ScenarioError(
+            f"{where} needs both share (the part of every profit fee held, e.g. 0.5) and "
+            f"agreements (how many later settlements it is held for, 1 to 4)"
+        )
     try:
         share = _bps(f"{where}.share", raw["share"])
     except TermsError as error:
@@ -317,17 +323,21 @@ def _check_series(plans: list[AgreementPlan]) -> None:
     for i, plan in enumerate(plans):
         where = f"agreements[{i}]"
         if plan.high_water_mark is False:
-            raise ScenarioError(f"{where}.terms.high_water_mark: a scenario using series features (high_water_mark, "
-                                f"clawback, rollover) plays one series, whose every position has a high-water "
-                                f"mark; high_water_mark: false is not available there (leave it out or set it true)")
+            raise ScenarioError(
+                f"{where}.terms.high_water_mark: a scenario using series features (high_water_mark, "
+                f"clawback, rollover) plays one series, whose every position has a high-water "
+                f"mark; high_water_mark: false is not available there (leave it out or set it true)"
+            )
         if plan.rollover and i == 0:
             raise ScenarioError(f"{where}.rollover: the first agreement has no previous agreement to roll from")
         if plan.rollover:
             before = {b for b, _ in plans[i - 1].deposits} | set(plans[i - 1].rollover)
             for name_ in plan.rollover:
                 if name_ not in before:
-                    raise ScenarioError(f"{where}.rollover: {name_} has no claim in agreements[{i - 1}] to roll "
-                                        f"(not among its deposits or rollovers)")
+                    raise ScenarioError(
+                        f"{where}.rollover: {name_} has no claim in agreements[{i - 1}] to roll "
+                        f"(not among its deposits or rollovers)"
+                    )
 
 
 def _nmr(where: str, value: Any, what: str = "an amount of NMR") -> int:
@@ -350,16 +360,19 @@ def _round(where: str, raw: Any) -> Round:
     if len(scores) > MAX_SCORES:
         raise ScenarioError(f"{where}.scores has {len(scores)} scores; the oracle takes at most {MAX_SCORES}")
     if not isinstance(multipliers, dict) or set(multipliers) != set(scores):
-        raise ScenarioError(f"{where}.multipliers must give a multiplier for each score and nothing else "
-                            f"({', '.join(map(str, scores))})")
+        raise ScenarioError(
+            f"{where}.multipliers must give a multiplier for each score and nothing else "
+            f"({', '.join(map(str, scores))})"
+        )
     names = []
     for name_ in scores:
         if not isinstance(name_, str) or not name_ or len(name_.encode()) > 32:
             raise ScenarioError(f"{where}.scores: {name_!r} must be a name of 1 to 32 bytes")
         names.append(name_)
     values = tuple(_fixed(f"{where}.scores.{n}", scores[n], -ONE, ONE, "between -1 and 1") for n in names)
-    mults = tuple(_fixed(f"{where}.multipliers.{n}", multipliers[n], 0, MAX_MULTIPLIER, "between 0 and 1000")
-                  for n in names)
+    mults = tuple(
+        _fixed(f"{where}.multipliers.{n}", multipliers[n], 0, MAX_MULTIPLIER, "between 0 and 1000") for n in names
+    )
     payout = _fixed(f"{where}.payout_factor", raw.get("payout_factor", 1), 0, ONE, "between 0 and 1")
     if "clip" not in raw:
         raise ScenarioError(f"{where}.clip is missing (the round's clip, e.g. 0.05)")
@@ -397,9 +410,19 @@ class SignedReporter:
             if plan_round.missed:
                 reports.append(Report(MODEL_BYTES, tournament, round_, missed=True))
             else:
-                reports.append(Report(MODEL_BYTES, tournament, round_, False,
-                                      tuple(to_bytes32(n) for n in plan_round.names), tuple(plan_round.scores),
-                                      tuple(plan_round.multipliers), plan_round.payout_factor, plan_round.clip))
+                reports.append(
+                    Report(
+                        MODEL_BYTES,
+                        tournament,
+                        round_,
+                        False,
+                        tuple(to_bytes32(n) for n in plan_round.names),
+                        tuple(plan_round.scores),
+                        tuple(plan_round.multipliers),
+                        plan_round.payout_factor,
+                        plan_round.clip,
+                    )
+                )
         self.signed.announce_through(planned[-1][0])
         self.signed.post(reports)
         chain.sleep(self.oracle.challengeWindow())
@@ -425,8 +448,10 @@ def oracle_service_problem(scenario: Scenario) -> str | None:
         folded: dict[str, str] = {}
         for name_ in round_.names:
             if name_.casefold() in folded:
-                return (f"round {number} has scores {folded[name_.casefold()]!r} and {name_!r}: Numerai's API (as "
-                        f"the oracle service reads it) cannot tell score names apart that differ only in case")
+                return (
+                    f"round {number} has scores {folded[name_.casefold()]!r} and {name_!r}: Numerai's API (as "
+                    f"the oracle service reads it) cannot tell score names apart that differ only in case"
+                )
             folded[name_.casefold()] = name_
     return None
 
@@ -458,8 +483,9 @@ class ServiceReporter:
         bio = f"My Backing Vaults address: {modeller}" if scenario.attested else "A simulated model."
         self.fake.add_model(MODEL_UUID, MODEL_NAME, bio=bio)
         self.server, url = start_fake_numerai(self.fake)
-        self.operator = OracleOperator(oracle, signed, url, {MODEL_UUID: MODEL_NAME}, attest=scenario.attested,
-                                       prefix="backing-simulate-oracle-")
+        self.operator = OracleOperator(
+            oracle, signed, url, {MODEL_UUID: MODEL_NAME}, attest=scenario.attested, prefix="backing-simulate-oracle-"
+        )
         if scenario.attested:
             self._pass()
 
@@ -480,13 +506,20 @@ class ServiceReporter:
         close = max(now + 3600, self.last_close + self.spacing) if self.last_close else now + 3600
         self.last_close = close
         if plan_round is None or plan_round.missed:
-            self.fake.add_round(number, open_time=min(now - 60, close - 3600), close_staking_time=close,
-                                resolved=True)
+            self.fake.add_round(number, open_time=min(now - 60, close - 3600), close_staking_time=close, resolved=True)
             return
-        configs = [{"displayName": name_, "defaultMultiplier": _decimal(m), "clipThreshold": _decimal(plan_round.clip)}
-                   for name_, m in zip(plan_round.names, plan_round.multipliers)]
-        self.fake.add_round(number, open_time=min(now - 60, close - 3600), close_staking_time=close, resolved=True,
-                            payout_factor=_decimal(plan_round.payout_factor), score_configs=configs)
+        configs = [
+            {"displayName": name_, "defaultMultiplier": _decimal(m), "clipThreshold": _decimal(plan_round.clip)}
+            for name_, m in zip(plan_round.names, plan_round.multipliers)
+        ]
+        self.fake.add_round(
+            number,
+            open_time=min(now - 60, close - 3600),
+            close_staking_time=close,
+            resolved=True,
+            payout_factor=_decimal(plan_round.payout_factor),
+            score_configs=configs,
+        )
         self.fake.set_scores(MODEL_UUID, number, {n: _decimal(v) for n, v in zip(plan_round.names, plan_round.scores)})
 
     def _through(self, end: int) -> None:
@@ -495,9 +528,11 @@ class ServiceReporter:
             if self.oracle.currentRound() >= end and self.oracle.lastPostedRound(MODEL_ID) >= end:
                 return
             self._pass()
-        raise ScenarioError(f"--oracle-service: the oracle service did not announce and post the rounds through "
-                            f"{end} (round {self.oracle.currentRound()} announced, "
-                            f"{self.oracle.lastPostedRound(MODEL_ID)} posted); its log: {self.operator.log_path}")
+        raise ScenarioError(
+            f"--oracle-service: the oracle service did not announce and post the rounds through "
+            f"{end} (round {self.oracle.currentRound()} announced, "
+            f"{self.oracle.lastPostedRound(MODEL_ID)} posted); its log: {self.operator.log_path}"
+        )
 
     def open_round(self, announced: int) -> list[int]:
         for number in range(max(self.fake.rounds, default=0) + 1, announced + 1):
@@ -512,7 +547,7 @@ class ServiceReporter:
         self._through(planned[-1][0])
         self.chain.sleep(self.oracle.challengeWindow())
         self.chain.mine()
-        self._pass()   # the service's next pass finalizes the rounds past their challenge window
+        self._pass()  # the service's next pass finalizes the rounds past their challenge window
 
     def close(self) -> None:
         self.server.stop()
@@ -589,18 +624,35 @@ def _stack(scenario: Scenario, say, oracle_service: bool, token=None) -> SimpleN
     from backing.onchain.agreement import deploy_stack
 
     deployer, modeller, relayer, staking = accounts[0], accounts[1], accounts[2], accounts[3]
-    token, oracle, factory, signed = deploy_stack(deployer, relayer, getattr(token, "address", token),
-                                                  scenario.max_clip, scenario.max_multiplier)
+    token, oracle, factory, signed = deploy_stack(
+        deployer, relayer, getattr(token, "address", token), scenario.max_clip, scenario.max_multiplier
+    )
     backers = {name_: backer_account(name_, accounts, deployer) for name_ in scenario.backers}
     signed.register(MODEL_ID, modeller, scenario.exposure, 1)
     reporter = make_reporter(scenario, oracle, signed, modeller.address, oracle_service)
     if oracle_service:
         say(f"rounds served by a fake Numerai API; the oracle service reports them from {reporter.sender}")
     result = Result(scenario, model_attested=oracle.isAttested(MODEL_ID), reporter=reporter)
-    say("model ownership: " + ("attested by the oracle" if result.model_attested else
-                               "NOT attested (the oracle found no proof that the modeller owns this model)"))
-    return SimpleNamespace(deployer=deployer, modeller=modeller, staking=staking, token=token, oracle=oracle,
-                           factory=factory, signed=signed, backers=backers, reporter=reporter, result=result)
+    say(
+        "model ownership: "
+        + (
+            "attested by the oracle"
+            if result.model_attested
+            else "NOT attested (the oracle found no proof that the modeller owns this model)"
+        )
+    )
+    return SimpleNamespace(
+        deployer=deployer,
+        modeller=modeller,
+        staking=staking,
+        token=token,
+        oracle=oracle,
+        factory=factory,
+        signed=signed,
+        backers=backers,
+        reporter=reporter,
+        result=result,
+    )
 
 
 def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: bool = False) -> Result:
@@ -629,10 +681,15 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
     token, oracle, factory = stack.token, stack.oracle, stack.factory
     backers, reporter, result = stack.backers, stack.reporter, stack.result
     funder = funder or MintFunder(token)
-    say(f"deployed: NMR {token.address}, oracle {oracle.address} (max clip {nmr(oracle.maxClip())}), "
-        f"factory {factory.address}")
-    labels = {modeller.address: "modeller", staking.address: "staking wallet",
-              **{a.address: n for n, a in backers.items()}}
+    say(
+        f"deployed: NMR {token.address}, oracle {oracle.address} (max clip {nmr(oracle.maxClip())}), "
+        f"factory {factory.address}"
+    )
+    labels = {
+        modeller.address: "modeller",
+        staking.address: "staking wallet",
+        **{a.address: n for n, a in backers.items()},
+    }
     rounds = list(scenario.rounds)
     indices = {0: ONE}  # model index after each posted round (reference math)
 
@@ -658,20 +715,24 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
             except brownie.exceptions.VirtualMachineError as exc:
                 got = revert_error(exc)
                 if expected is None or got is None or got[0] != expected[0]:
-                    raise ReferenceMismatch(f"{where}: {what}: the chain reverted ({got or exc}); the reference "
-                                            f"model {'raised ' + str(expected) if expected else 'accepted it'}")
+                    raise ReferenceMismatch(
+                        f"{where}: {what}: the chain reverted ({got or exc}); the reference "
+                        f"model {'raised ' + str(expected) if expected else 'accepted it'}"
+                    )
                 raise ScenarioError(f"{where}: {plain(got[0], got[1], Context(**ctx, **extra))}") from None
             if expected is not None:
-                raise ReferenceMismatch(f"{where}: {what}: the reference model raised {expected}; the chain "
-                                        f"accepted it")
+                raise ReferenceMismatch(
+                    f"{where}: {what}: the reference model raised {expected}; the chain " f"accepted it"
+                )
             return outcome
 
         start_block = chain.height
         tx = factory.createAgreement(terms.as_tuple(), terms.ladder_tuples(), {"from": modeller}, silent=True)
         agreement = BackingAgreement.at(tx.events["AgreementCreated"]["agreement"])
         reference = Agreement(terms=terms, modeller=modeller.address)
-        say(f"\n{where}: {agreement.address}, {nmr(terms.unit_size)} NMR units, lockup {terms.lockup_rounds} "
-            f"rounds")
+        say(
+            f"\n{where}: {agreement.address}, {nmr(terms.unit_size)} NMR units, lockup {terms.lockup_rounds} " f"rounds"
+        )
 
         reserve = plan.reserve
         if reserve is None:
@@ -679,8 +740,11 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
         if reserve:
             funder.fund(modeller, reserve)
             set_allowance(token, modeller, agreement, reserve, silent=True)
-            step("post reserve", lambda: reference.post_reserve(modeller.address, reserve),
-                 lambda: agreement.postReserve(reserve, {"from": modeller}, silent=True))
+            step(
+                "post reserve",
+                lambda: reference.post_reserve(modeller.address, reserve),
+                lambda: agreement.postReserve(reserve, {"from": modeller}, silent=True),
+            )
             say(f"  reserve {nmr(reserve)} NMR")
         for backer_name, units in plan.deposits:
             backer = backers[backer_name]
@@ -688,8 +752,12 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
             funder.fund(backer, amount)
             set_allowance(token, backer, agreement, amount, silent=True)
             now = chain.time()
-            step(f"deposit of {backer_name}", lambda: reference.deposit(backer.address, units, now),
-                 lambda: agreement.deposit(units, {"from": backer}, silent=True), backer=backer_name)
+            step(
+                f"deposit of {backer_name}",
+                lambda: reference.deposit(backer.address, units, now),
+                lambda: agreement.deposit(units, {"from": backer}, silent=True),
+                backer=backer_name,
+            )
             say(f"  {backer_name} deposits {units} unit{'s' if units > 1 else ''} ({nmr(amount)} NMR)")
 
         # A fresh round opens now, so the lockup starts at the next one; rounds before it are posted as missed.
@@ -698,11 +766,16 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
             indices[filler] = indices[filler - 1]
         now = chain.time()
         before_lock = token.balanceOf(staking)
-        step("lock", lambda: reference.lock(modeller.address, now, announced + 1, first_round=1),
-             lambda: agreement.lock({"from": modeller}, silent=True))
+        step(
+            "lock",
+            lambda: reference.lock(modeller.address, now, announced + 1, first_round=1),
+            lambda: agreement.lock({"from": modeller}, silent=True),
+        )
         start, end = agreement.startRound(), agreement.startRound() + terms.lockup_rounds - 1
-        say(f"  locked: {nmr(agreement.upfrontFee())} NMR upfront fee, {nmr(agreement.stakedCapital())} NMR "
-            f"staked, rounds {start} to {end}")
+        say(
+            f"  locked: {nmr(agreement.upfrontFee())} NMR upfront fee, {nmr(agreement.stakedCapital())} NMR "
+            f"staked, rounds {start} to {end}"
+        )
 
         # the oracle's signers (or the oracle service) report the lockup's rounds, final after the challenge window
         planned, expected_returns = [], {}
@@ -717,13 +790,18 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
         for round_, (expected, missed_planned) in expected_returns.items():
             index, returned, missed = oracle.roundRecord(MODEL_ID, round_)
             returns[round_] = returned
-            result.checks += [(f"{where} round {round_} return", returned, expected),
-                              (f"{where} round {round_} index", index, indices[round_]),
-                              (f"{where} round {round_} missed", missed, missed_planned)]
+            result.checks += [
+                (f"{where} round {round_} return", returned, expected),
+                (f"{where} round {round_} index", index, indices[round_]),
+                (f"{where} round {round_} missed", missed, missed_planned),
+            ]
 
         now = chain.time()
-        step("mature", lambda: reference.mature(now, indices[start - 1], indices[end], last_final=end),
-             lambda: agreement.mature({"from": modeller}, silent=True))
+        step(
+            "mature",
+            lambda: reference.mature(now, indices[start - 1], indices[end], last_final=end),
+            lambda: agreement.mature({"from": modeller}, silent=True),
+        )
         value, due = agreement.finalValue(), agreement.amountDue()
         say(f"  matured: final value {nmr(value)} NMR, amount due {nmr(due)} NMR")
 
@@ -744,23 +822,32 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
                     token.transfer(modeller, from_wallet, {"from": staking}, silent=True)
                 funder.fund(modeller, amount - from_wallet)
                 set_allowance(token, modeller, agreement, amount, silent=True)
-                step("repay", lambda: reference.repay(modeller.address, amount),
-                     lambda: agreement.repay(amount, {"from": modeller}, silent=True))
+                step(
+                    "repay",
+                    lambda: reference.repay(modeller.address, amount),
+                    lambda: agreement.repay(amount, {"from": modeller}, silent=True),
+                )
                 say(f"  the modeller repays {nmr(amount)} NMR")
         if reference.phase == Phase.Matured:
             chain.sleep(terms.wind_down + 1)
             chain.mine()
             now = chain.time()
-            step("declare default", lambda: reference.declare_default(now),
-                 lambda: agreement.declareDefault({"from": deployer}, silent=True))
+            step(
+                "declare default",
+                lambda: reference.declare_default(now),
+                lambda: agreement.declareDefault({"from": deployer}, silent=True),
+            )
             say(f"  the modeller did not repay in full within {duration(terms.wind_down)}: default declared")
 
         claims = {}
         for backer_name in dict(plan.deposits):
             backer = backers[backer_name]
             holder = {}
-            step(f"claim of {backer_name}", lambda: holder.setdefault("ref", reference.claim(backer.address)),
-                 lambda: holder.setdefault("tx", agreement.claim(backer, {"from": backer}, silent=True)))
+            step(
+                f"claim of {backer_name}",
+                lambda: holder.setdefault("ref", reference.claim(backer.address)),
+                lambda: holder.setdefault("tx", agreement.claim(backer, {"from": backer}, silent=True)),
+            )
             claims[backer_name] = holder["tx"].events["Claimed"]["amount"]
             result.checks.append((f"{where} claim of {backer_name}", claims[backer_name], holder["ref"]))
 
@@ -768,10 +855,22 @@ def run(scenario: Scenario, token=None, funder=None, out=print, oracle_service: 
         reference.transfers[staking.address] = reference.transfers.pop(STAKING)
         _compare(result.checks, where, on_chain, reference, labels, staking.address)
         path = [indices[r] for r in range(start - 1, end + 1)]
-        result.agreements.append({"number": number, "address": agreement.address, "terms": terms, "chain": on_chain,
-                                  "reference": reference, "labels": labels, "staking": staking.address,
-                                  "start": start, "end": end, "path": path, "returns": returns,
-                                  "backers": {n: backers[n].address for n, _ in plan.deposits}})
+        result.agreements.append(
+            {
+                "number": number,
+                "address": agreement.address,
+                "terms": terms,
+                "chain": on_chain,
+                "reference": reference,
+                "labels": labels,
+                "staking": staking.address,
+                "start": start,
+                "end": end,
+                "path": path,
+                "returns": returns,
+                "backers": {n: backers[n].address for n, _ in plan.deposits},
+            }
+        )
     reporter.close()
     return result
 
@@ -780,9 +879,15 @@ def _expected_return(scenario: Scenario, plan_round: Round) -> int:
     """A planned round's return by the reference math (0 for a missed round)."""
     if plan_round.missed:
         return 0
-    return round_return(list(plan_round.scores), list(plan_round.multipliers), plan_round.payout_factor,
-                        plan_round.clip, max_clip=scenario.max_clip, max_multiplier=scenario.max_multiplier,
-                        names=list(plan_round.names))
+    return round_return(
+        list(plan_round.scores),
+        list(plan_round.multipliers),
+        plan_round.payout_factor,
+        plan_round.clip,
+        max_clip=scenario.max_clip,
+        max_multiplier=scenario.max_multiplier,
+        names=list(plan_round.names),
+    )
 
 
 def _compare(checks: list, where: str, on_chain: Agreement, reference: Agreement, labels: dict, staking: str) -> None:
@@ -794,8 +899,9 @@ def _compare(checks: list, where: str, on_chain: Agreement, reference: Agreement
     for key in summary_reference:
         checks.append((f"{where} summary {key}", summary_chain[key], summary_reference[key]))
     checks.append((f"{where} agreement balance", on_chain.balance, reference.balance))
-    checks.append((f"{where} settlement", settlement_data(on_chain, labels, staking),
-                   settlement_data(reference, labels, staking)))
+    checks.append(
+        (f"{where} settlement", settlement_data(on_chain, labels, staking), settlement_data(reference, labels, staking))
+    )
 
 
 # ---------------------------------------------------------------------------------------------- output
@@ -817,8 +923,12 @@ def to_json(result: Result) -> dict:
         backers = {}
         for name_, address in item["backers"].items():
             row = rows[address]
-            backers[name_] = {"units": row["units"], "deposited": nmr(row["paid_in"]),
-                              "received": nmr(row["received"]), "rolled": "0"}
+            backers[name_] = {
+                "units": row["units"],
+                "deposited": nmr(row["paid_in"]),
+                "received": nmr(row["received"]),
+                "rolled": "0",
+            }
             total = totals_backers.setdefault(name_, {"deposited": 0, "received": 0})
             total["deposited"] += row["paid_in"]
             total["received"] += row["received"]
@@ -826,23 +936,25 @@ def to_json(result: Result) -> dict:
         modeller["upfront_fees"] += summary["upfront_fee"]
         modeller["reserve_lost"] += summary["reserve_used"]
         staked = summary["staked"]
-        agreements.append({
-            "address": item["address"],
-            "phase": summary["phase"],
-            "rounds": [item["start"], item["end"]],
-            "staked": nmr(staked),
-            "final_value": nmr(summary["final_value"]),
-            "amount_due": nmr(summary["amount_due"]),
-            "fees": nmr(summary["fees_kept"]),
-            "upfront_fees": nmr(summary["upfront_fee"]),
-            "repaid": nmr(summary["repaid"]),
-            "reserve": nmr(summary["reserve"]),
-            "reserve_used": nmr(summary["reserve_used"]),
-            "reserve_returned": nmr(summary["reserve_returned"]),
-            "dust": nmr(data["header"]["dust"]),
-            "value_path": [nmr(staked * i // item["path"][0]) if item["path"][0] else "0" for i in item["path"]],
-            "backers": backers,
-        })
+        agreements.append(
+            {
+                "address": item["address"],
+                "phase": summary["phase"],
+                "rounds": [item["start"], item["end"]],
+                "staked": nmr(staked),
+                "final_value": nmr(summary["final_value"]),
+                "amount_due": nmr(summary["amount_due"]),
+                "fees": nmr(summary["fees_kept"]),
+                "upfront_fees": nmr(summary["upfront_fee"]),
+                "repaid": nmr(summary["repaid"]),
+                "reserve": nmr(summary["reserve"]),
+                "reserve_used": nmr(summary["reserve_used"]),
+                "reserve_returned": nmr(summary["reserve_returned"]),
+                "dust": nmr(data["header"]["dust"]),
+                "value_path": [nmr(staked * i // item["path"][0]) if item["path"][0] else "0" for i in item["path"]],
+                "backers": backers,
+            }
+        )
     return {
         "scenario": result.scenario.name,
         "agreements": agreements,
@@ -861,9 +973,10 @@ def tables(result: Result) -> str:
     parts = []
     for item in result.agreements:
         if item.get("series"):
-            rounds = (f"rounds {item['start']} to {item['end']}" if item["start"] is not None else "never locked")
-            parts.append(series_table(item, f"{result.scenario.name}: agreement {item['number']} of the series "
-                                            f"({rounds})"))
+            rounds = f"rounds {item['start']} to {item['end']}" if item["start"] is not None else "never locked"
+            parts.append(
+                series_table(item, f"{result.scenario.name}: agreement {item['number']} of the series " f"({rounds})")
+            )
             continue
         title = f"{result.scenario.name}: agreement {item['number']} (rounds {item['start']} to {item['end']})"
         parts.append(settlement_table(item["chain"], item["labels"], staking=item["staking"], title=title))
@@ -888,8 +1001,13 @@ def plot(result: Result, directory: str | Path) -> list[Path]:
         if not item["path"]:
             continue
         xs = list(range(item["start"] - 1, item["end"] + 1))
-        ax.plot(xs, [float(Decimal(v)) for v in summary["value_path"]], marker="o", markersize=3,
-                label=f"agreement {item['number']} (V = {Decimal(summary['final_value']):.2f} NMR)")
+        ax.plot(
+            xs,
+            [float(Decimal(v)) for v in summary["value_path"]],
+            marker="o",
+            markersize=3,
+            label=f"agreement {item['number']} (V = {Decimal(summary['final_value']):.2f} NMR)",
+        )
         ax.axhline(float(Decimal(summary["staked"])), color="grey", linewidth=0.5, linestyle=":")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("round")
@@ -905,9 +1023,11 @@ def plot(result: Result, directory: str | Path) -> list[Path]:
     names = list(data["totals"]["backers"])
     labels = [*names, "modeller fees", "modeller upfront fees", "modeller reserve lost"]
     paid = [float(Decimal(data["totals"]["backers"][n]["deposited"])) for n in names] + [0, 0, 0]
-    got = ([float(Decimal(data["totals"]["backers"][n]["received"])) for n in names]
-           + [float(Decimal(data["totals"]["modeller"][k])) for k in ("fees", "upfront_fees")]
-           + [-float(Decimal(data["totals"]["modeller"]["reserve_lost"]))])
+    got = (
+        [float(Decimal(data["totals"]["backers"][n]["received"])) for n in names]
+        + [float(Decimal(data["totals"]["modeller"][k])) for k in ("fees", "upfront_fees")]
+        + [-float(Decimal(data["totals"]["modeller"]["reserve_lost"]))]
+    )
     fig, ax = plt.subplots(figsize=(8, 4.5))
     xs = range(len(labels))
     ax.bar([x - 0.2 for x in xs], paid, width=0.4, label="deposited")
@@ -929,10 +1049,19 @@ def plot(result: Result, directory: str | Path) -> list[Path]:
 # ---------------------------------------------------------------------------------------------- entry point
 
 
-def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None = None,
-             node: str | None = None, attach: str | None = None, fork_url: str | None = None,
-             fork_block: int | None = None, nmr_holder: str | None = None, network_name: str | None = None,
-             out=print, oracle_service: bool = False) -> Result:
+def run_file(
+    path: str | Path,
+    json_out: str | None = None,
+    plot_dir: str | None = None,
+    node: str | None = None,
+    attach: str | None = None,
+    fork_url: str | None = None,
+    fork_block: int | None = None,
+    nmr_holder: str | None = None,
+    network_name: str | None = None,
+    out=print,
+    oracle_service: bool = False,
+) -> Result:
     """The ``backing simulate`` command: load, start (or attach to, or fork on) a node, run, print, write outputs.
 
     @param node ``"ganache"`` or ``"anvil"``: the node simulate starts on a free loopback port (default ganache;
@@ -974,8 +1103,10 @@ def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None
             from backing.onchain import fork
 
             token, funder = fork.prepare(chain_node.kind, nmr_holder)
-            out(f"NMR from the fork at {token.address}, funded " +
-                (f"from the holder {nmr_holder}" if nmr_holder else "by writing its balances (anvil_setStorageAt)"))
+            out(
+                f"NMR from the fork at {token.address}, funded "
+                + (f"from the holder {nmr_holder}" if nmr_holder else "by writing its balances (anvil_setStorageAt)")
+            )
         result = run(scenario, token=token, funder=funder, out=out, oracle_service=oracle_service)
     except (ConnectionError, requests.exceptions.ConnectionError) as error:  # the node went away mid-run
         chain_node.keep_log = True
@@ -993,12 +1124,15 @@ def run_file(path: str | Path, json_out: str | None = None, plot_dir: str | None
             out(f"wrote {written}")
     for what, got, want in result.mismatches:
         out(f"MISMATCH {what}: chain {got!r}, reference {want!r}")
-    out(f"\n{len(result.checks)} values compared with the reference model: "
-        f"reference match: {'yes' if result.reference_match else 'no'}")
+    out(
+        f"\n{len(result.checks)} values compared with the reference model: "
+        f"reference match: {'yes' if result.reference_match else 'no'}"
+    )
     return result
 
 
 # ---------------------------------------------------------------------------------------------- series scenarios
+
 
 def _series_terms(plan: AgreementPlan, raw: dict, now: int, where: str):
     from backing.model.series import SeriesTerms
@@ -1031,8 +1165,10 @@ def run_series(scenario: Scenario, token=None, funder=None, out=print, oracle_se
     factory = deploy_series_factory(deployer, token, oracle)
     series = create_series(factory, MODEL_ID, modeller)
     mirror = SeriesMirror(series, token, {"modeller": modeller, **backers}, staking.address, funder=funder)
-    say(f"deployed: NMR {token.address}, oracle {oracle.address} (max clip {nmr(oracle.maxClip())}), "
-        f"series {series.address}")
+    say(
+        f"deployed: NMR {token.address}, oracle {oracle.address} (max clip {nmr(oracle.maxClip())}), "
+        f"series {series.address}"
+    )
     model = mirror.model
     rounds = list(scenario.rounds)
     indices = {0: ONE}
@@ -1057,8 +1193,7 @@ def run_series(scenario: Scenario, token=None, funder=None, out=print, oracle_se
             result.checks.append((f"{where}: series state (model and chain)", repr(error.args), True))
 
     def book(index, name_):
-        return books[index].setdefault(name_, {"units": 0, "deposited": 0, "rolled_in": 0, "received": 0,
-                                               "rolled": 0})
+        return books[index].setdefault(name_, {"units": 0, "deposited": 0, "rolled_in": 0, "received": 0, "rolled": 0})
 
     def claim_all(index):
         a = model.agreements[index]
@@ -1087,14 +1222,18 @@ def run_series(scenario: Scenario, token=None, funder=None, out=print, oracle_se
         reporter.report(planned)
         for round_, (expected, missed_planned) in expected_returns.items():
             index_, returned, missed = oracle.roundRecord(MODEL_ID, round_)
-            result.checks += [(f"{where} round {round_} return", returned, expected),
-                              (f"{where} round {round_} index", index_, indices[round_]),
-                              (f"{where} round {round_} missed", missed, missed_planned)]
+            result.checks += [
+                (f"{where} round {round_} return", returned, expected),
+                (f"{where} round {round_} index", index_, indices[round_]),
+                (f"{where} round {round_} missed", missed, missed_planned),
+            ]
         act(where, "mature", lambda: mirror.mature(index))
         a = model.agreements[index]
         items[index].update(start=start, end=end, path=[indices[r] for r in range(start - 1, end + 1)])
-        say(f"  {where} matured: final value {nmr(a.value)} NMR, series price {nmr(a.p_start)} -> "
-            f"{nmr(a.p_end)}, amount due {nmr(a.due)} NMR")
+        say(
+            f"  {where} matured: final value {nmr(a.value)} NMR, series price {nmr(a.p_start)} -> "
+            f"{nmr(a.p_end)}, amount due {nmr(a.due)} NMR"
+        )
         # Numerai settles the staking wallet: it now holds V (the simulator's wallet is only a counterparty)
         check(f"{where} matured")
         if a.phase == Phase.Matured:
@@ -1107,8 +1246,10 @@ def run_series(scenario: Scenario, token=None, funder=None, out=print, oracle_se
             chain.sleep(terms.base.wind_down + 1)
             chain.mine()
             act(where, "declare default", lambda: mirror.declare_default(index))
-            say(f"  the modeller did not repay in full within {duration(terms.base.wind_down)}: default declared; "
-                f"the series ends")
+            say(
+                f"  the modeller did not repay in full within {duration(terms.base.wind_down)}: default declared; "
+                f"the series ends"
+            )
         check(f"{where} settled")
 
     items: list[dict] = []
@@ -1123,32 +1264,59 @@ def run_series(scenario: Scenario, token=None, funder=None, out=print, oracle_se
         terms = _series_terms(plan, raw, chain.time(), where)
         terms_list.append(terms)
         books.append({})
-        items.append({"number": number, "address": series.address, "series": True, "index": index,
-                      "start": None, "end": None, "path": []})
+        items.append(
+            {
+                "number": number,
+                "address": series.address,
+                "series": True,
+                "index": index,
+                "start": None,
+                "end": None,
+                "path": [],
+            }
+        )
         ctx = {"terms": terms.base}
         act(where, "open", lambda: mirror.open(terms), **ctx)
-        say(f"\n{where} (series agreement {index}): {nmr(terms.base.unit_size)} NMR units, lockup "
-            f"{terms.base.lockup_rounds} rounds" + (f", {fraction(terms.clawback_bps)} of every profit fee held for "
-                                                     f"{terms.clawback_agreements} agreements"
-                                                     if terms.clawback_bps else ""))
+        say(
+            f"\n{where} (series agreement {index}): {nmr(terms.base.unit_size)} NMR units, lockup "
+            f"{terms.base.lockup_rounds} rounds"
+            + (
+                f", {fraction(terms.clawback_bps)} of every profit fee held for "
+                f"{terms.clawback_agreements} agreements"
+                if terms.clawback_bps
+                else ""
+            )
+        )
         consented = []
         for name_ in plan.rollover:  # consent (to these terms) while the previous agreement is still locked
             for pid in model.positions_of(name_, index - 1):
                 p = model.agreements[index - 1].positions[pid]
                 if p.capital == 0 or p.done:
                     continue
-                act(where, f"roll consent of {name_}", lambda: mirror.roll(pid, name_, consent_terms=True),
-                    backer=name_, **ctx)
+                act(
+                    where,
+                    f"roll consent of {name_}",
+                    lambda: mirror.roll(pid, name_, consent_terms=True),
+                    backer=name_,
+                    **ctx,
+                )
                 consented.append((pid, name_))
             say(f"  {name_} consents to roll their claim from agreement {number - 1}")
         for backer_name, units in plan.deposits:
-            act(where, f"deposit of {backer_name}", lambda: mirror.deposit(backer_name, units), backer=backer_name,
-                **ctx)
+            act(
+                where,
+                f"deposit of {backer_name}",
+                lambda: mirror.deposit(backer_name, units),
+                backer=backer_name,
+                **ctx,
+            )
             entry = book(index, backer_name)
             entry["units"] += units
             entry["deposited"] += units * terms.base.unit_size
-            say(f"  {backer_name} deposits {units} unit{'s' if units > 1 else ''} "
-                f"({nmr(units * terms.base.unit_size)} NMR)")
+            say(
+                f"  {backer_name} deposits {units} unit{'s' if units > 1 else ''} "
+                f"({nmr(units * terms.base.unit_size)} NMR)"
+            )
         if index > 0:  # the previous agreement settles now; then the rolls, then the others claim
             settle(index - 1, scenario.agreements[index - 1], terms_list[index - 1])
             if model.agreements[index - 1].phase == Phase.Defaulted:
@@ -1179,9 +1347,11 @@ def run_series(scenario: Scenario, token=None, funder=None, out=print, oracle_se
             indices[filler] = indices[filler - 1]
         act(where, "lock", lambda: mirror.lock(), **ctx)
         v = series.agreement(index)
-        say(f"  locked at series price {nmr(a.p_start)}: {nmr(a.capital)} NMR pooled, {nmr(v['upfrontFee'])} NMR "
+        say(
+            f"  locked at series price {nmr(a.p_start)}: {nmr(a.capital)} NMR pooled, {nmr(v['upfrontFee'])} NMR "
             f"upfront fee, {nmr(v['staked'])} NMR staked, rounds {v['startRound']} to "
-            f"{v['startRound'] + terms.base.lockup_rounds - 1}")
+            f"{v['startRound'] + terms.base.lockup_rounds - 1}"
+        )
         check(f"{where} locked")
     else:
         settle(len(items) - 1, scenario.agreements[len(items) - 1], terms_list[-1])
@@ -1190,17 +1360,26 @@ def run_series(scenario: Scenario, token=None, funder=None, out=print, oracle_se
         claim_all(len(items) - 1)
         check("the series, every claim paid")
     if ended_at is not None and ended_at + 2 < len(scenario.agreements):
-        say(f"\nthe series ended at agreement {ended_at + 1}'s default: agreements {ended_at + 3} to "
-            f"{len(scenario.agreements)} are not played")
+        say(
+            f"\nthe series ended at agreement {ended_at + 1}'s default: agreements {ended_at + 3} to "
+            f"{len(scenario.agreements)} are not played"
+        )
 
     for item in items:
         a = model.agreements[item["index"]]
         v = series.agreement(item["index"])
-        for key, chain_value, model_value in (("phase", Phase(v["phase"]), a.phase), ("reserve", v["reserve"],
-                                              a.reserve), ("repaid", v["repaid"], a.repaid)):
+        for key, chain_value, model_value in (
+            ("phase", Phase(v["phase"]), a.phase),
+            ("reserve", v["reserve"], a.reserve),
+            ("repaid", v["repaid"], a.repaid),
+        ):
             result.checks.append((f"agreement {item['number']} {key}", chain_value, model_value))
-        item.update(agreement=a, terms=terms_list[item["index"]], books=books[item["index"]],
-                    backers={n: backers[n].address for n in books[item["index"]]})
+        item.update(
+            agreement=a,
+            terms=terms_list[item["index"]],
+            books=books[item["index"]],
+            backers={n: backers[n].address for n in books[item["index"]]},
+        )
         result.agreements.append(item)
     reporter.close()
     return result
@@ -1215,15 +1394,28 @@ def _series_numbers(item: dict) -> dict:
     matured = a.phase in (Phase.Matured, Phase.Settled, Phase.Defaulted)
     held = sum(p.held_new for p in a.positions.values()) if a.phase == Phase.Settled and a.gain else 0
     fees = (a.value - a.due) if a.phase == Phase.Settled and a.gain else 0
-    clawback = sum(p.clawback for p in a.positions.values()) if a.phase == Phase.Settled and matured and not a.gain \
-        else 0
+    clawback = (
+        sum(p.clawback for p in a.positions.values()) if a.phase == Phase.Settled and matured and not a.gain else 0
+    )
     capital = sum(b["deposited"] + b["rolled_in"] for b in item["books"].values())
-    return {"phase": a.phase.name, "capital": capital, "upfront_fee": upfront, "staked": staked,
-            "final_value": a.value if matured else None, "amount_due": a.due if matured else None,
-            "repaid": a.repaid, "fees": fees, "held": held, "clawback": clawback, "reserve": a.reserve,
-            "reserve_used": a.reserve_used, "reserve_returned": a.reserve_returned, "dust": a.swept,
-            "price": (a.p_start, a.p_end if matured else None),
-            "default_pool": a.default_pool if a.phase == Phase.Defaulted else None}
+    return {
+        "phase": a.phase.name,
+        "capital": capital,
+        "upfront_fee": upfront,
+        "staked": staked,
+        "final_value": a.value if matured else None,
+        "amount_due": a.due if matured else None,
+        "repaid": a.repaid,
+        "fees": fees,
+        "held": held,
+        "clawback": clawback,
+        "reserve": a.reserve,
+        "reserve_used": a.reserve_used,
+        "reserve_returned": a.reserve_returned,
+        "dust": a.swept,
+        "price": (a.p_start, a.p_end if matured else None),
+        "default_pool": a.default_pool if a.phase == Phase.Defaulted else None,
+    }
 
 
 def series_table(item: dict, title: str) -> str:
@@ -1237,8 +1429,11 @@ def series_table(item: dict, title: str) -> str:
     rolled_in = sum(b["rolled_in"] for b in item["books"].values())
     header = [
         ("phase", n["phase"]),
-        ("capital pooled", f"{amount(n['capital'])} ({amount(n['capital'] - rolled_in)} fresh, "
-                           f"{amount(rolled_in)} rolled in; units of {nmr(terms.unit_size)} NMR)"),
+        (
+            "capital pooled",
+            f"{amount(n['capital'])} ({amount(n['capital'] - rolled_in)} fresh, "
+            f"{amount(rolled_in)} rolled in; units of {nmr(terms.unit_size)} NMR)",
+        ),
         ("series price", f"{nmr(n['price'][0])} -> " + ("-" if n["price"][1] is None else nmr(n["price"][1]))),
         ("upfront fee", amount(n["upfront_fee"])),
         ("staked", amount(n["staked"])),
@@ -1254,16 +1449,29 @@ def series_table(item: dict, title: str) -> str:
     ]
     if n["default_pool"] is not None:
         header.append(("default pool", amount(n["default_pool"])))
-    header.append(("swept to modeller", f"{amount(n['dust'])} (rounding dust; after a loss also the reserve the "
-                                         f"clawbacks spared)"))
+    header.append(
+        (
+            "swept to modeller",
+            f"{amount(n['dust'])} (rounding dust; after a loss also the reserve the " f"clawbacks spared)",
+        )
+    )
     width = max(len(k) for k, _ in header)
     lines = [title, "=" * len(title)] + [f"  {k:<{width}}  {v}" for k, v in header] + [""]
     columns = ["party", "units", "paid in", "rolled in", "received", "rolled on", "net"]
     body = []
     for name_, b in item["books"].items():
         net = b["received"] + b["rolled"] - b["deposited"] - b["rolled_in"]
-        body.append([name_, str(b["units"]) if b["units"] else "", nmr(b["deposited"]), nmr(b["rolled_in"]),
-                     nmr(b["received"]), nmr(b["rolled"]), f"+{nmr(net)}" if net > 0 else nmr(net)])
+        body.append(
+            [
+                name_,
+                str(b["units"]) if b["units"] else "",
+                nmr(b["deposited"]),
+                nmr(b["rolled_in"]),
+                nmr(b["received"]),
+                nmr(b["rolled"]),
+                f"+{nmr(net)}" if net > 0 else nmr(net),
+            ]
+        )
     widths = [max(len(row[i]) for row in [columns, *body]) for i in range(len(columns))]
 
     def render(cells):
@@ -1278,8 +1486,13 @@ def _series_json(item: dict, totals_backers: dict, modeller: dict) -> dict:
     n = _series_numbers(item)
     backers = {}
     for name_, b in item["books"].items():
-        backers[name_] = {"units": b["units"], "deposited": nmr(b["deposited"]), "received": nmr(b["received"]),
-                          "rolled": nmr(b["rolled"]), "rolled_in": nmr(b["rolled_in"])}
+        backers[name_] = {
+            "units": b["units"],
+            "deposited": nmr(b["deposited"]),
+            "received": nmr(b["received"]),
+            "rolled": nmr(b["rolled"]),
+            "rolled_in": nmr(b["rolled_in"]),
+        }
         total = totals_backers.setdefault(name_, {"deposited": 0, "received": 0})
         total["deposited"] += b["deposited"]
         total["received"] += b["received"]

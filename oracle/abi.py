@@ -13,16 +13,21 @@ from eth_utils import keccak
 def find_abi_path(explicit: str | None = None) -> Path:
     """The ScoreOracle ABI: `explicit`, else $BACKING_ORACLE_ABI, else build/contracts/ScoreOracle.json of this
     repository (after `brownie compile`), else of the current directory."""
-    candidates = [explicit, os.environ.get("BACKING_ORACLE_ABI"),
-                  Path(__file__).resolve().parents[1] / "build" / "contracts" / "ScoreOracle.json",
-                  Path.cwd() / "build" / "contracts" / "ScoreOracle.json"]
+    candidates = [
+        explicit,
+        os.environ.get("BACKING_ORACLE_ABI"),
+        Path(__file__).resolve().parents[1] / "build" / "contracts" / "ScoreOracle.json",
+        Path.cwd() / "build" / "contracts" / "ScoreOracle.json",
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
         if candidate is explicit and explicit:
             raise FileNotFoundError(f"ABI file {explicit} not found")
-    raise FileNotFoundError("ScoreOracle ABI not found: run `brownie compile` or pass --abi "
-                            "(a brownie artifact or a plain ABI JSON list)")
+    raise FileNotFoundError(
+        "ScoreOracle ABI not found: run `brownie compile` or pass --abi "
+        "(a brownie artifact or a plain ABI JSON list)"
+    )
 
 
 def load_abi(path: str | Path | None = None) -> list:
@@ -85,4 +90,3 @@ def _revert_bytes(data) -> bytes | None:
             if found:
                 return found
     return None
-

@@ -34,14 +34,27 @@ from oracle.units import fixed_decimal
 
 #: The parts of ERC-20 the commands use on the bond token (NMR).
 ERC20_ABI = [
-    {"type": "function", "name": "balanceOf", "stateMutability": "view",
-     "inputs": [{"name": "owner", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]},
-    {"type": "function", "name": "allowance", "stateMutability": "view",
-     "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
-     "outputs": [{"name": "", "type": "uint256"}]},
-    {"type": "function", "name": "approve", "stateMutability": "nonpayable",
-     "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
-     "outputs": [{"name": "", "type": "bool"}]},
+    {
+        "type": "function",
+        "name": "balanceOf",
+        "stateMutability": "view",
+        "inputs": [{"name": "owner", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    },
+    {
+        "type": "function",
+        "name": "allowance",
+        "stateMutability": "view",
+        "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    },
+    {
+        "type": "function",
+        "name": "approve",
+        "stateMutability": "nonpayable",
+        "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
+        "outputs": [{"name": "", "type": "bool"}],
+    },
 ]
 
 
@@ -76,19 +89,40 @@ def bond_steps(token, owner: str, spender: str, bond: int) -> list[Step]:
         return []
     steps = []
     if current != 0:
-        steps.append(Step("NMR.approve", token.functions.approve(spender, 0),
-                          f"oracle {spender}, 0 NMR (reset first: NMR approves only from zero)",
-                          outcome=lambda r: "allowance reset to 0"))
-    steps.append(Step("NMR.approve", token.functions.approve(spender, bond), f"oracle {spender}, {nmr(bond)}",
-                      after_previous=bool(steps), outcome=lambda r: f"the oracle may take the {nmr(bond)} bond"))
+        steps.append(
+            Step(
+                "NMR.approve",
+                token.functions.approve(spender, 0),
+                f"oracle {spender}, 0 NMR (reset first: NMR approves only from zero)",
+                outcome=lambda r: "allowance reset to 0",
+            )
+        )
+    steps.append(
+        Step(
+            "NMR.approve",
+            token.functions.approve(spender, bond),
+            f"oracle {spender}, {nmr(bond)}",
+            after_previous=bool(steps),
+            outcome=lambda r: f"the oracle may take the {nmr(bond)} bond",
+        )
+    )
     return steps
 
 
 class Transactor:
     """Simulate, summarise, confirm, send, report, from one local account (`account`: eth-account)."""
 
-    def __init__(self, w3, account, abi: list, out=None, yes: bool = False, dry_run: bool = False,
-                 receipt_timeout: float = 300.0, log: JsonLog | None = None):
+    def __init__(
+        self,
+        w3,
+        account,
+        abi: list,
+        out=None,
+        yes: bool = False,
+        dry_run: bool = False,
+        receipt_timeout: float = 300.0,
+        log: JsonLog | None = None,
+    ):
         self.w3, self.account, self.yes, self.dry_run = w3, account, yes, dry_run
         self.out = out or sys.stdout
         self.decoder = RevertDecoder(abi)
@@ -96,8 +130,9 @@ class Transactor:
         try:
             chain_id = w3.eth.chain_id
         except NETWORK_ERRORS as error:
-            raise OperatorError(EXIT_RPC, f"the node does not answer ({type(error).__name__}): check --rpc; "
-                                          f"nothing sent") from None
+            raise OperatorError(
+                EXIT_RPC, f"the node does not answer ({type(error).__name__}): check --rpc; " f"nothing sent"
+            ) from None
         self.sender = TxSender(w3, account, chain_id, self.decoder, self.log, receipt_timeout=receipt_timeout)
 
     @property
@@ -115,12 +150,12 @@ class Transactor:
             step.call.call({"from": self.address})
             step.gas = self.sender.estimate(step.call)
         except ChainRejected as error:
-            raise OperatorError(EXIT_REJECTED, f"{step.label}: {plain(error.name, error.error_args)}; {sent}") \
-                from None
+            raise OperatorError(EXIT_REJECTED, f"{step.label}: {plain(error.name, error.error_args)}; {sent}") from None
         except ContractLogicError as error:
             rejected = self.sender.rejected(error)
-            raise OperatorError(EXIT_REJECTED, f"{step.label}: {plain(rejected.name, rejected.error_args)}; "
-                                               f"{sent}") from None
+            raise OperatorError(
+                EXIT_REJECTED, f"{step.label}: {plain(rejected.name, rejected.error_args)}; " f"{sent}"
+            ) from None
         except RpcError as error:
             raise OperatorError(EXIT_RPC, f"{step.label}: {error}; {sent}") from None
 
@@ -129,8 +164,11 @@ class Transactor:
         try:
             return self._run(title, steps)
         except NETWORK_ERRORS as error:
-            raise OperatorError(EXIT_RPC, f"the node stopped answering ({type(error).__name__}); check --rpc. A "
-                                          f"transaction already sent may still be mined") from None
+            raise OperatorError(
+                EXIT_RPC,
+                f"the node stopped answering ({type(error).__name__}); check --rpc. A "
+                f"transaction already sent may still be mined",
+            ) from None
         except Web3RPCError as error:
             raise OperatorError(EXIT_RPC, f"the node refused: {error}") from None
 
@@ -151,8 +189,11 @@ class Transactor:
                 self.say("     simulated once the step before it is mined")
         balance = self.w3.eth.get_balance(self.address)
         if balance < worst:
-            raise OperatorError(EXIT_BALANCE, f"{self.address} holds {eth(balance)}, the gas may cost up to "
-                                              f"{eth(worst)}: fund it with ETH; nothing sent")
+            raise OperatorError(
+                EXIT_BALANCE,
+                f"{self.address} holds {eth(balance)}, the gas may cost up to "
+                f"{eth(worst)}: fund it with ETH; nothing sent",
+            )
         if self.dry_run:
             self.say("dry run: simulated, nothing sent")
             return []
@@ -165,22 +206,26 @@ class Transactor:
                 receipt = self.sender.send(step.call, step.label)
             except ChainRejected as error:
                 sent = "" if not receipts else f" (the {len(receipts)} step(s) before it were mined)"
-                raise OperatorError(EXIT_REJECTED, f"{step.label}: {plain(error.name, error.error_args)}{sent}") \
-                    from None
+                raise OperatorError(
+                    EXIT_REJECTED, f"{step.label}: {plain(error.name, error.error_args)}{sent}"
+                ) from None
             except RpcError as error:
                 raise OperatorError(EXIT_RPC, f"{step.label}: {error}") from None
             receipts.append(receipt)
             words = step.outcome(receipt) if step.outcome else "done"
-            self.say(f"  sent {step.label}: 0x{bytes(receipt['transactionHash']).hex()}\n"
-                     f"    mined in block {receipt['blockNumber']} (gas used {receipt['gasUsed']:,}): {words}")
+            self.say(
+                f"  sent {step.label}: 0x{bytes(receipt['transactionHash']).hex()}\n"
+                f"    mined in block {receipt['blockNumber']} (gas used {receipt['gasUsed']:,}): {words}"
+            )
         return receipts
 
     def confirm(self) -> None:
         if self.yes:
             return
         if not sys.stdin.isatty():
-            raise OperatorError(EXIT_DECLINED, "no terminal to confirm on: add --yes to send without asking; "
-                                               "nothing sent")
+            raise OperatorError(
+                EXIT_DECLINED, "no terminal to confirm on: add --yes to send without asking; " "nothing sent"
+            )
         answer = input("Send? [y/N] ").strip().lower()
         if answer not in ("y", "yes"):
             raise OperatorError(EXIT_DECLINED, "not confirmed; nothing sent")

@@ -71,7 +71,7 @@ def _statement_signer(line: str, model_id: str | None) -> str | None:
         return None
     message = line[: match.start("signature") - 1]
     signature = bytearray(bytes.fromhex(match["signature"].removeprefix("0x")))
-    if signature[64] in (0, 1):   # some signers give v as the bare recovery id
+    if signature[64] in (0, 1):  # some signers give v as the bare recovery id
         signature[64] += 27
     try:
         recovered = Account.recover_message(encode_defunct(text=message), signature=bytes(signature))

@@ -92,10 +92,16 @@ def _positive(kind):
 
 def _add_password_options(parser):
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--password-env", metavar="NAME", help="read the keystore password from this environment "
-                       "variable (its name, not the password)")
-    group.add_argument("--password-file", metavar="FILE", help="read the keystore password from this file's "
-                       "first line (default $BACKING_PASSWORD_FILE)")
+    group.add_argument(
+        "--password-env",
+        metavar="NAME",
+        help="read the keystore password from this environment " "variable (its name, not the password)",
+    )
+    group.add_argument(
+        "--password-file",
+        metavar="FILE",
+        help="read the keystore password from this file's " "first line (default $BACKING_PASSWORD_FILE)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,49 +112,114 @@ def build_parser() -> argparse.ArgumentParser:
     when = run.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
     when.add_argument("--interval", type=_positive(float), metavar="SECONDS", help="a pass every SECONDS")
-    run.add_argument("--rpc", metavar="URL", help="JSON-RPC endpoint of the chain (without --dry-run: default "
-                     "$BACKING_RPC_URL)")
-    run.add_argument("--oracle", type=_address, metavar="ADDRESS", help="ScoreOracle address (without --dry-run: "
-                     "default $BACKING_ORACLE)")
+    run.add_argument(
+        "--rpc", metavar="URL", help="JSON-RPC endpoint of the chain (without --dry-run: default " "$BACKING_RPC_URL)"
+    )
+    run.add_argument(
+        "--oracle",
+        type=_address,
+        metavar="ADDRESS",
+        help="ScoreOracle address (without --dry-run: " "default $BACKING_ORACLE)",
+    )
     run.add_argument("--abi", metavar="PATH", help="ScoreOracle ABI (brownie artifact or ABI list)")
     run.add_argument("--keystore", action="append", default=[], metavar="FILE", help="signer keystore (repeat)")
     _add_password_options(run)
-    run.add_argument("--sender-keystore", metavar="FILE", help="keystore of the account that pays for and sends "
-                     "transactions; without it the process only co-signs (needs --signature-dir)")
+    run.add_argument(
+        "--sender-keystore",
+        metavar="FILE",
+        help="keystore of the account that pays for and sends "
+        "transactions; without it the process only co-signs (needs --signature-dir)",
+    )
     run.add_argument("--signature-dir", metavar="DIR", help="shared directory where operators exchange signatures")
-    run.add_argument("--signature-timeout", type=float, default=60.0, metavar="SECONDS",
-                     help="how long the sender waits for co-signatures (default 60)")
+    run.add_argument(
+        "--signature-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long the sender waits for co-signatures (default 60)",
+    )
     run.add_argument("--source", choices=["numerai", "file", "synthetic"], default="numerai")
     run.add_argument("--numerai-url", metavar="URL", help="Numerai GraphQL endpoint (default: Numerai's)")
     run.add_argument("--file", metavar="PATH", help="results file for --source file")
     run.add_argument("--seed", type=int, default=0, help="seed of --source synthetic")
-    run.add_argument("--model", action="append", type=_uuid, default=[], metavar="UUID",
-                     help="report only these models (repeat); default every model registered on-chain")
-    run.add_argument("--model-name", action="append", type=_model_name, default=[], metavar="UUID=NAME",
-                     help="model name for --source numerai profile look-ups (--attest); repeat")
+    run.add_argument(
+        "--model",
+        action="append",
+        type=_uuid,
+        default=[],
+        metavar="UUID",
+        help="report only these models (repeat); default every model registered on-chain",
+    )
+    run.add_argument(
+        "--model-name",
+        action="append",
+        type=_model_name,
+        default=[],
+        metavar="UUID=NAME",
+        help="model name for --source numerai profile look-ups (--attest); repeat",
+    )
     run.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"progress database (default {DEFAULT_DB})")
     run.add_argument("--max-batch", type=_positive(int), default=50, metavar="N", help="reports per transaction")
     run.add_argument("--from-block", type=int, default=0, metavar="N", help="first block to scan for registrations")
-    run.add_argument("--receipt-timeout", type=_positive(float), default=120.0, metavar="SECONDS",
-                     help="wait this long for a receipt before re-sending with a higher fee")
-    run.add_argument("--clock", choices=["wall", "chain"], default="wall",
-                     help="what 'now' is when deciding which rounds have opened or resolved: this machine's clock "
-                          "(default) or the chain's latest block time (simulations on a local chain moved ahead)")
-    run.add_argument("--tournament", type=int, default=DEFAULT_TOURNAMENT,
-                     help="Numerai tournament without --rpc (default 8); with --rpc the oracle's")
-    run.add_argument("--after-round", type=int, metavar="N", help="dry run without --rpc: report rounds after N "
-                     "(default: from the first round the source's schedule lists)")
-    run.add_argument("--attest", action="store_true", help="also attest models whose owner's profile proves the "
-                     "registered modeller's address")
+    run.add_argument(
+        "--receipt-timeout",
+        type=_positive(float),
+        default=120.0,
+        metavar="SECONDS",
+        help="wait this long for a receipt before re-sending with a higher fee",
+    )
+    run.add_argument(
+        "--clock",
+        choices=["wall", "chain"],
+        default="wall",
+        help="what 'now' is when deciding which rounds have opened or resolved: this machine's clock "
+        "(default) or the chain's latest block time (simulations on a local chain moved ahead)",
+    )
+    run.add_argument(
+        "--tournament",
+        type=int,
+        default=DEFAULT_TOURNAMENT,
+        help="Numerai tournament without --rpc (default 8); with --rpc the oracle's",
+    )
+    run.add_argument(
+        "--after-round",
+        type=int,
+        metavar="N",
+        help="dry run without --rpc: report rounds after N "
+        "(default: from the first round the source's schedule lists)",
+    )
+    run.add_argument(
+        "--attest",
+        action="store_true",
+        help="also attest models whose owner's profile proves the " "registered modeller's address",
+    )
     run.add_argument("--status-file", metavar="PATH", help="write the health snapshot (JSON) here after every pass")
-    run.add_argument("--metrics-port", type=int, metavar="PORT", help="serve /metrics (Prometheus) and /status "
-                     "on this port (with --interval)")
-    run.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
-                     help="address the metrics endpoint listens on (default 127.0.0.1)")
-    run.add_argument("--confirmations", type=int, default=0, metavar="N", help="blocks on top of a report's "
-                     "block before it counts as posted (default 0; 2 or more on a public chain)")
-    run.add_argument("--log-range", type=_positive(int), default=10_000, metavar="BLOCKS",
-                     help="blocks per log query when scanning registrations (default 10000)")
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve /metrics (Prometheus) and /status " "on this port (with --interval)",
+    )
+    run.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address the metrics endpoint listens on (default 127.0.0.1)",
+    )
+    run.add_argument(
+        "--confirmations",
+        type=int,
+        default=0,
+        metavar="N",
+        help="blocks on top of a report's " "block before it counts as posted (default 0; 2 or more on a public chain)",
+    )
+    run.add_argument(
+        "--log-range",
+        type=_positive(int),
+        default=10_000,
+        metavar="BLOCKS",
+        help="blocks per log query when scanning registrations (default 10000)",
+    )
     run.add_argument("--dry-run", action="store_true", help="print the reports a run would post; post nothing")
     run.add_argument("--json", action="store_true", help="with --dry-run: one JSON object per report")
     run.set_defaults(handler=cmd_run)
@@ -167,8 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"progress database (default {DEFAULT_DB})")
     listing.add_argument("--all", action="store_true", help="applied corrections too")
     listing.set_defaults(handler=cmd_ledger_list)
-    accept = ledger_commands.add_parser("accept", help="make a round's corrected values the ledger's (the service "
-                                        "then signs them; a round already on-chain needs a dispute)")
+    accept = ledger_commands.add_parser(
+        "accept",
+        help="make a round's corrected values the ledger's (the service "
+        "then signs them; a round already on-chain needs a dispute)",
+    )
     accept.add_argument("--model", required=True, type=_uuid, metavar="UUID")
     accept.add_argument("--round", required=True, type=_positive(int), metavar="N")
     accept.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"progress database (default {DEFAULT_DB})")
@@ -205,8 +279,9 @@ def make_source(args, limits=None, w3=None):
             return sources.FileSource(args.file, **extra)
         if args.source == "synthetic":
             return sources.SyntheticSource(args.model or None, seed=args.seed, **extra)
-        return sources.NumeraiSource(args.numerai_url, tournament=args.tournament,
-                                     model_names=dict(args.model_name), **extra)
+        return sources.NumeraiSource(
+            args.numerai_url, tournament=args.tournament, model_names=dict(args.model_name), **extra
+        )
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -326,10 +401,18 @@ def cmd_run(args, log: JsonLog, out) -> int:
         log("rpc_error", level="error", error=f"{type(error).__name__}: {error}")
         return EXIT_RPC
     source = make_source(args, limits, w3)
-    config = ServiceConfig(models=args.model or None, max_batch=args.max_batch,
-                           signature_dir=args.signature_dir, signature_timeout=args.signature_timeout,
-                           attest=args.attest, from_block=args.from_block, receipt_timeout=args.receipt_timeout,
-                           status_file=args.status_file, confirmations=args.confirmations, log_range=args.log_range)
+    config = ServiceConfig(
+        models=args.model or None,
+        max_batch=args.max_batch,
+        signature_dir=args.signature_dir,
+        signature_timeout=args.signature_timeout,
+        attest=args.attest,
+        from_block=args.from_block,
+        receipt_timeout=args.receipt_timeout,
+        status_file=args.status_file,
+        confirmations=args.confirmations,
+        log_range=args.log_range,
+    )
     if args.dry_run:
         service = OracleService(w3, args.oracle, abi, source, [], config=config, log=log)
         try:
@@ -340,8 +423,7 @@ def cmd_run(args, log: JsonLog, out) -> int:
         for entry, report in planned:
             _print_report(report, entry.uuid, args.json, out)
         return service.code
-    service = OracleService(w3, args.oracle, abi, source, keys, sender=sender, config=config, log=log,
-                            db_path=args.db)
+    service = OracleService(w3, args.oracle, abi, source, keys, sender=sender, config=config, log=log, db_path=args.db)
     if args.interval is None:
         return service.run_once()
     return run_daemon(args, service, log, service.run_once)
@@ -357,8 +439,9 @@ def run_daemon(args, service, log: JsonLog, one_pass) -> int:
         try:
             metrics = MetricsServer(service.health, args.metrics_host, args.metrics_port)
         except OSError as error:
-            raise UsageError(f"cannot serve metrics on {args.metrics_host}:{args.metrics_port}: "
-                             f"{error.strerror}") from None
+            raise UsageError(
+                f"cannot serve metrics on {args.metrics_host}:{args.metrics_port}: " f"{error.strerror}"
+            ) from None
         log("metrics_serving", host=args.metrics_host, port=metrics.port)
     code = EXIT_OK
     try:
@@ -369,8 +452,12 @@ def run_daemon(args, service, log: JsonLog, one_pass) -> int:
             except Exception as error:  # never let one pass end the daemon: log the bug, try again next pass
                 import traceback
 
-                log("internal_error", level="error", error=f"{type(error).__name__}: {error}",
-                    traceback=traceback.format_exc())
+                log(
+                    "internal_error",
+                    level="error",
+                    error=f"{type(error).__name__}: {error}",
+                    traceback=traceback.format_exc(),
+                )
                 code = EXIT_INTERNAL
             time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
     except KeyboardInterrupt:
@@ -414,12 +501,17 @@ def cmd_model(args, log: JsonLog, out) -> int:
     elif not status["registered"]:
         print(f"model {args.uuid}: not registered at this oracle", file=out)
     else:
-        owner = ("ATTESTED: the oracle found the modeller's address in the owner's public Numerai profile"
-                 if status["attested"] else
-                 "NOT ATTESTED: nothing on-chain proves the modeller owns this model")
-        print(f"model {args.uuid}\n  modeller {modeller}\n  ownership {owner}\n  exposure {status['exposure']}\n"
-              f"  rounds: first {first_round}, final through {last_final}, posted through "
-              f"{status['last_posted_round']}", file=out)
+        owner = (
+            "ATTESTED: the oracle found the modeller's address in the owner's public Numerai profile"
+            if status["attested"]
+            else "NOT ATTESTED: nothing on-chain proves the modeller owns this model"
+        )
+        print(
+            f"model {args.uuid}\n  modeller {modeller}\n  ownership {owner}\n  exposure {status['exposure']}\n"
+            f"  rounds: first {first_round}, final through {last_final}, posted through "
+            f"{status['last_posted_round']}",
+            file=out,
+        )
     return EXIT_OK
 
 
@@ -444,8 +536,11 @@ def cmd_ledger_list(args, log: JsonLog, out) -> int:
         for c in store.corrections(None if args.all else "open"):
             found += 1
             uuid = model_uuid(bytes.fromhex(c.model_id[2:])) or c.model_id
-            print(f"chain {chain_id} oracle {oracle} model {uuid} round {c.round} [{c.status}]: ledger "
-                  f"{c.old_hash} -> {c.new_hash}\n  now: {c.new_json or 'unresolved'}", file=out)
+            print(
+                f"chain {chain_id} oracle {oracle} model {uuid} round {c.round} [{c.status}]: ledger "
+                f"{c.old_hash} -> {c.new_hash}\n  now: {c.new_json or 'unresolved'}",
+                file=out,
+            )
         store.close()
     if not found:
         print("no open corrections" if not args.all else "no corrections", file=out)
@@ -466,11 +561,20 @@ def cmd_ledger_accept(args, log: JsonLog, out) -> int:
         store.close()
         if correction is not None:
             applied += 1
-            log("ledger_correction_applied", chain_id=chain_id, oracle=oracle, model=args.model, round=args.round,
-                old_hash=correction.old_hash, new_hash=correction.new_hash)
-            print(f"model {args.model} round {args.round}: the ledger now holds {correction.new_hash} (chain "
-                  f"{chain_id}, oracle {oracle}). If the round is already on-chain with the old values, dispute it.",
-                  file=out)
+            log(
+                "ledger_correction_applied",
+                chain_id=chain_id,
+                oracle=oracle,
+                model=args.model,
+                round=args.round,
+                old_hash=correction.old_hash,
+                new_hash=correction.new_hash,
+            )
+            print(
+                f"model {args.model} round {args.round}: the ledger now holds {correction.new_hash} (chain "
+                f"{chain_id}, oracle {oracle}). If the round is already on-chain with the old values, dispute it.",
+                file=out,
+            )
     if not applied:
         raise UsageError(f"no open correction for model {args.model} round {args.round} in {args.db}")
     return EXIT_OK

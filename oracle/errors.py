@@ -125,18 +125,24 @@ when = _when  # a unix time in words, for the commands' summaries
 #: contracts/interfaces/oracle/IScoreOracle.sol). Anything else is shown by its name and arguments.
 PLAIN = {
     "ZeroAddress": lambda a: "an address given is the zero address: give a real one",
-    "SignerSetInvalid": lambda a: (f"{a[0]} signers with quorum {a[1]} and dispute quorum {a[2]} is not a valid "
-                                   f"signer set: 1 <= quorum < dispute quorum <= signers"),
+    "SignerSetInvalid": lambda a: (
+        f"{a[0]} signers with quorum {a[1]} and dispute quorum {a[2]} is not a valid "
+        f"signer set: 1 <= quorum < dispute quorum <= signers"
+    ),
     "SignatureExpired": lambda a: f"the signatures expired at {_when(a[0])}: sign again",
     "QuorumNotMet": lambda a: f"{a[0]} signatures given, {a[1]} needed: give more signer keystores",
     "InvalidSignature": lambda a: f"signature {a[0]} is malformed: sign again",
     "NotSigner": lambda a: f"signature {a[0]} is from {a[1]}, who is not an oracle signer: use signers' keystores",
     "SignersNotAscending": lambda a: f"signature {a[0]} is out of order or repeated: each signer once",
-    "NotSignerOrWatcher": lambda a: (f"{a[0]} is neither a signer nor a watcher: dispute from one, or ask the "
-                                     f"oracle's owner to run `backing oracle signers watcher {a[0]}`"),
+    "NotSignerOrWatcher": lambda a: (
+        f"{a[0]} is neither a signer nor a watcher: dispute from one, or ask the "
+        f"oracle's owner to run `backing oracle signers watcher {a[0]}`"
+    ),
     "NoSignerSetProposed": lambda a: "no signer set is proposed: `backing oracle signers propose` first",
-    "SignerSetMismatch": lambda a: (f"the signer set given ({_short(a[1])}) is not the one proposed "
-                                    f"({_short(a[0])}): give exactly the proposed signers and quorums"),
+    "SignerSetMismatch": lambda a: (
+        f"the signer set given ({_short(a[1])}) is not the one proposed "
+        f"({_short(a[0])}): give exactly the proposed signers and quorums"
+    ),
     "TimelockNotOver": lambda a: f"the signer-set change can be executed from {_when(a[0])}: wait until then",
     "SignerSetProposalExpired": lambda a: f"the signer-set proposal expired at {_when(a[0])}: propose it again",
     "ModelAlreadyRegistered": lambda a: f"model {_short(a[0])} is already registered",
@@ -145,10 +151,13 @@ PLAIN = {
     "FirstRoundZero": lambda a: "the first round must be at least 1",
     "RoundOutOfRange": lambda a: f"round {a[0]} is above the largest the oracle accepts ({a[1]})",
     "RoundNotPosted": lambda a: f"model {_short(a[0])}: round {a[1]} is not posted",
-    "RoundNotPending": lambda a: (f"model {_short(a[0])}: round {a[1]} is not pending (already final, or not "
-                                  f"posted): nothing to dispute"),
-    "ChallengeWindowOver": lambda a: (f"model {_short(a[0])}: round {a[1]}'s challenge window closed at "
-                                      f"{_when(a[2])}: it can no longer be disputed"),
+    "RoundNotPending": lambda a: (
+        f"model {_short(a[0])}: round {a[1]} is not pending (already final, or not " f"posted): nothing to dispute"
+    ),
+    "ChallengeWindowOver": lambda a: (
+        f"model {_short(a[0])}: round {a[1]}'s challenge window closed at "
+        f"{_when(a[2])}: it can no longer be disputed"
+    ),
     "AlreadyDisputed": lambda a: f"model {_short(a[0])}: round {a[1]} is already disputed",
     "NotDisputed": lambda a: f"model {_short(a[0])}: round {a[1]} is not disputed",
     "DisputeTimeoutNotOver": lambda a: f"the dispute can be expired from {_when(a[0])}: wait until then",

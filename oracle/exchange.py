@@ -99,10 +99,15 @@ def _decode(type_: str, value, where: str = "message"):
 
 def report_from_message(message: dict) -> Report:
     return Report(
-        model_id=bytes(message["modelId"]), tournament=int(message["tournament"]), round=int(message["round"]),
-        missed=bool(message["missed"]), score_names=tuple(bytes(n) for n in message["scoreNames"]),
-        scores=tuple(int(s) for s in message["scores"]), multipliers=tuple(int(m) for m in message["multipliers"]),
-        payout_factor=int(message["payoutFactor"]), clip=int(message["clip"]),
+        model_id=bytes(message["modelId"]),
+        tournament=int(message["tournament"]),
+        round=int(message["round"]),
+        missed=bool(message["missed"]),
+        score_names=tuple(bytes(n) for n in message["scoreNames"]),
+        scores=tuple(int(s) for s in message["scores"]),
+        multipliers=tuple(int(m) for m in message["multipliers"]),
+        payout_factor=int(message["payoutFactor"]),
+        clip=int(message["clip"]),
     )
 
 
@@ -117,8 +122,12 @@ class Statement:
         return td.digest(domain, self.primary, self.message)
 
     def to_json(self, domain: td.Domain) -> dict:
-        return {"chain_id": domain.chain_id, "oracle": domain.verifying_contract, "primary": self.primary,
-                "message": _encode(self.primary, self.message)}
+        return {
+            "chain_id": domain.chain_id,
+            "oracle": domain.verifying_contract,
+            "primary": self.primary,
+            "message": _encode(self.primary, self.message),
+        }
 
     @classmethod
     def from_json(cls, data) -> tuple[Statement, td.Domain]:
@@ -141,8 +150,7 @@ class Statement:
 def recover(domain: td.Domain, statement: Statement, signature: bytes) -> str | None:
     """The signer of `signature` over the statement, or None when it is not a valid signature."""
     try:
-        return Account.recover_message(td.signable(domain, statement.primary, statement.message),
-                                       signature=signature)
+        return Account.recover_message(td.signable(domain, statement.primary, statement.message), signature=signature)
     except Exception:  # malformed bytes, bad v/s: eth-keys raises several types; any of them means "invalid"
         return None
 
@@ -250,8 +258,17 @@ class SignatureDirectory:
                 valid[address] = signature
         return valid
 
-    def collect(self, domain: td.Domain, statement: Statement, allowed: set[str], quorum: int,
-                timeout: float, poll: float = 0.5, sleep=time.sleep, clock=time.monotonic) -> dict[str, bytes]:
+    def collect(
+        self,
+        domain: td.Domain,
+        statement: Statement,
+        allowed: set[str],
+        quorum: int,
+        timeout: float,
+        poll: float = 0.5,
+        sleep=time.sleep,
+        clock=time.monotonic,
+    ) -> dict[str, bytes]:
         """Wait up to `timeout` seconds for `quorum` valid signatures. @return what is there at the end."""
         ends = clock() + timeout
         while True:

@@ -108,41 +108,77 @@ class Health:
             lines.append(f"# TYPE {PREFIX}_{name} {kind}")
             for labels, value in samples:
                 text = ",".join(f'{k}="{_escape(str(v))}"' for k, v in labels.items())
-                lines.append(f"{PREFIX}_{name}{{{text}}} {_number(value)}" if text else
-                             f"{PREFIX}_{name} {_number(value)}")
+                lines.append(
+                    f"{PREFIX}_{name}{{{text}}} {_number(value)}" if text else f"{PREFIX}_{name} {_number(value)}"
+                )
 
         role = {"role": s["role"]}
         metric("up", "gauge", "1 while the process runs.", [(role, 1)])
-        metric("last_pass_timestamp_seconds", "gauge", "When the last pass ended (unix seconds).",
-               [(role, s["last_pass_at"] or 0)])
-        metric("last_pass_exit_code", "gauge", "Exit code of the last pass (0 ok, see oracle.errors).",
-               [(role, -1 if s["last_exit_code"] is None else s["last_exit_code"])])
-        metric("last_success_timestamp_seconds", "gauge",
-               "When the last successful pass ended (exit 0, not merely 'lease held'); 0 if none yet.",
-               [(role, s["last_success_at"] or 0)])
-        metric("lease_held_by_other", "gauge", "1 when the last pass found another instance holding the lease.",
-               [(role, int(s["lease_held_by_other"]))])
-        metric("passes_total", "counter", "Passes by outcome.",
-               [({**role, "outcome": k}, v) for k, v in sorted(s["passes"].items())])
+        metric(
+            "last_pass_timestamp_seconds",
+            "gauge",
+            "When the last pass ended (unix seconds).",
+            [(role, s["last_pass_at"] or 0)],
+        )
+        metric(
+            "last_pass_exit_code",
+            "gauge",
+            "Exit code of the last pass (0 ok, see oracle.errors).",
+            [(role, -1 if s["last_exit_code"] is None else s["last_exit_code"])],
+        )
+        metric(
+            "last_success_timestamp_seconds",
+            "gauge",
+            "When the last successful pass ended (exit 0, not merely 'lease held'); 0 if none yet.",
+            [(role, s["last_success_at"] or 0)],
+        )
+        metric(
+            "lease_held_by_other",
+            "gauge",
+            "1 when the last pass found another instance holding the lease.",
+            [(role, int(s["lease_held_by_other"]))],
+        )
+        metric(
+            "passes_total",
+            "counter",
+            "Passes by outcome.",
+            [({**role, "outcome": k}, v) for k, v in sorted(s["passes"].items())],
+        )
         for key, name, help_ in (
-                ("resolved", "model_resolved_round", "Last round Numerai resolved for the model (as seen here)."),
-                ("posted", "model_posted_round", "Last round posted on-chain for the model."),
-                ("final", "model_final_round", "Last final round on-chain for the model."),
-                ("lag_rounds", "model_lag_rounds", "Resolved rounds not posted yet."),
-                ("fallback_seconds", "model_fallback_seconds",
-                 "Seconds before the liveness fallback for the model's first missing round (negative: passed)."),
-                ("disputes_open", "model_disputes_open", "Pending rounds of the model under dispute."),
-                ("wrong_reports", "model_wrong_reports",
-                 "Pending reports of the model that differ from this watcher's source (not disputed yet).")):
+            ("resolved", "model_resolved_round", "Last round Numerai resolved for the model (as seen here)."),
+            ("posted", "model_posted_round", "Last round posted on-chain for the model."),
+            ("final", "model_final_round", "Last final round on-chain for the model."),
+            ("lag_rounds", "model_lag_rounds", "Resolved rounds not posted yet."),
+            (
+                "fallback_seconds",
+                "model_fallback_seconds",
+                "Seconds before the liveness fallback for the model's first missing round (negative: passed).",
+            ),
+            ("disputes_open", "model_disputes_open", "Pending rounds of the model under dispute."),
+            (
+                "wrong_reports",
+                "model_wrong_reports",
+                "Pending reports of the model that differ from this watcher's source (not disputed yet).",
+            ),
+        ):
             samples = [({"model": m}, f[key]) for m, f in s["models"].items() if key in f]
             if samples:
                 metric(name, "gauge", help_, samples)
-        metric("open_transactions", "gauge", "Transactions sent and not mined yet.",
-               [(role, len(s["open_transactions"]))])
-        metric("oldest_open_transaction_seconds", "gauge", "Age of the oldest open transaction.",
-               [(role, s["oldest_open_transaction_seconds"])])
-        metric("log_events_total", "counter", "Warnings and errors the log reported, by event.",
-               [({"event": e, "level": lv}, n) for (e, lv), n in sorted(self.events.items())])
+        metric(
+            "open_transactions", "gauge", "Transactions sent and not mined yet.", [(role, len(s["open_transactions"]))]
+        )
+        metric(
+            "oldest_open_transaction_seconds",
+            "gauge",
+            "Age of the oldest open transaction.",
+            [(role, s["oldest_open_transaction_seconds"])],
+        )
+        metric(
+            "log_events_total",
+            "counter",
+            "Warnings and errors the log reported, by event.",
+            [({"event": e, "level": lv}, n) for (e, lv), n in sorted(self.events.items())],
+        )
         return "\n".join(lines) + "\n"
 
     def write(self) -> None:

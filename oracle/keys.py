@@ -39,8 +39,9 @@ class PasswordSource:
             # the first line: editors and `echo` add a trailing newline that is not part of the password
             first = text.splitlines()[0] if text else ""
             if not first:
-                raise KeystoreError(f"password file {self.file}: the first line is empty (the password goes on "
-                                    f"the first line)")
+                raise KeystoreError(
+                    f"password file {self.file}: the first line is empty (the password goes on " f"the first line)"
+                )
             return first
         return getpass.getpass(f"Password for {purpose}: ")
 
@@ -53,8 +54,9 @@ def private_to_owner(path: str, what: str) -> None:
     except OSError as error:
         raise KeystoreError(f"cannot read {what} {path}: {error.strerror}") from None
     if mode & 0o077:
-        raise KeystoreError(f"{what} {path} can be read by other users (mode {mode & 0o777:o}): "
-                            f"run `chmod 600 {path}`")
+        raise KeystoreError(
+            f"{what} {path} can be read by other users (mode {mode & 0o777:o}): " f"run `chmod 600 {path}`"
+        )
 
 
 def load_keystore(path: str, password: str):

@@ -49,4 +49,3 @@ class JsonLog:
             print(line, file=self.stream, flush=True)
         for observe in self.observers:
             observe(event, level)
-

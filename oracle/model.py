@@ -18,10 +18,10 @@ class RoundResult:
     """One model's resolved round. Decimals are exact (scores, multipliers, payout factor, clip as Numerai
     gives them); `missed` means the model had no valid staked submission that round (scores empty)."""
 
-    model_id: str            # Numerai model UUID
+    model_id: str  # Numerai model UUID
     round: int
-    scores: dict = field(default_factory=dict)        # name -> Decimal, e.g. {"CORR20": ..., "MMC": ...}
-    multipliers: dict = field(default_factory=dict)   # name -> Decimal, same keys as scores
+    scores: dict = field(default_factory=dict)  # name -> Decimal, e.g. {"CORR20": ..., "MMC": ...}
+    multipliers: dict = field(default_factory=dict)  # name -> Decimal, same keys as scores
     payout_factor: Decimal = Decimal(0)
     clip: Decimal = Decimal(0)
     missed: bool = False

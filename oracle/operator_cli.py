@@ -62,17 +62,32 @@ UsageError = base.UsageError
 
 
 def _log_options(parser) -> None:
-    parser.add_argument("--from-block", type=int, default=0, metavar="N",
-                        help="first block to read the oracle's events from (its deployment block on a public chain)")
-    parser.add_argument("--log-range", type=base._positive(int), default=10_000, metavar="BLOCKS",
-                        help="blocks per eth_getLogs request")
+    parser.add_argument(
+        "--from-block",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first block to read the oracle's events from (its deployment block on a public chain)",
+    )
+    parser.add_argument(
+        "--log-range", type=base._positive(int), default=10_000, metavar="BLOCKS", help="blocks per eth_getLogs request"
+    )
 
 
 def _chain_options(parser) -> None:
-    parser.add_argument("--rpc", default=os.environ.get("BACKING_RPC_URL"), metavar="URL",
-                        help="JSON-RPC endpoint (default $BACKING_RPC_URL)")
-    parser.add_argument("--oracle", type=base._address, default=os.environ.get("BACKING_ORACLE"), metavar="ADDRESS",
-                        help="ScoreOracle address (default $BACKING_ORACLE)")
+    parser.add_argument(
+        "--rpc",
+        default=os.environ.get("BACKING_RPC_URL"),
+        metavar="URL",
+        help="JSON-RPC endpoint (default $BACKING_RPC_URL)",
+    )
+    parser.add_argument(
+        "--oracle",
+        type=base._address,
+        default=os.environ.get("BACKING_ORACLE"),
+        metavar="ADDRESS",
+        help="ScoreOracle address (default $BACKING_ORACLE)",
+    )
     parser.add_argument("--abi", metavar="PATH", help="ScoreOracle ABI (brownie artifact or ABI list)")
 
 
@@ -83,22 +98,42 @@ def _send_options(parser) -> None:
 
 
 def _source_options(parser) -> None:
-    parser.add_argument("--source", choices=["numerai", "file", "synthetic"], default="numerai",
-                        help="where the right values come from (as for `run`)")
+    parser.add_argument(
+        "--source",
+        choices=["numerai", "file", "synthetic"],
+        default="numerai",
+        help="where the right values come from (as for `run`)",
+    )
     parser.add_argument("--numerai-url", metavar="URL", help="Numerai GraphQL endpoint (default: Numerai's)")
     parser.add_argument("--file", metavar="PATH", help="results file for --source file")
     parser.add_argument("--seed", type=int, default=0, help="seed of --source synthetic")
-    parser.add_argument("--model-name", action="append", type=base._model_name, default=[], metavar="UUID=NAME",
-                        help="model name for --source numerai look-ups (repeat)")
-    parser.add_argument("--clock", choices=["wall", "chain"], default="wall",
-                        help="'now' for the source: this machine's clock or the chain's latest block time")
-    parser.add_argument("--db", default=None, metavar="PATH",
-                        help="progress database: the round ledger (and, for watch, where it stopped reading events)")
+    parser.add_argument(
+        "--model-name",
+        action="append",
+        type=base._model_name,
+        default=[],
+        metavar="UUID=NAME",
+        help="model name for --source numerai look-ups (repeat)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=["wall", "chain"],
+        default="wall",
+        help="'now' for the source: this machine's clock or the chain's latest block time",
+    )
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH",
+        help="progress database: the round ledger (and, for watch, where it stopped reading events)",
+    )
 
 
-EPILOG = ("Exit codes: 0 ok, 1 internal error, 2 usage, 3 source failed, 4 node unreachable, 5 the contract "
-          "refuses (in words), 6 quorum not reached, 7 not confirmed, 8 not enough NMR or ETH; in 2, 5, 7 and 8 "
-          "nothing was sent. Guide: docs/oracle-operator.md.")
+EPILOG = (
+    "Exit codes: 0 ok, 1 internal error, 2 usage, 3 source failed, 4 node unreachable, 5 the contract "
+    "refuses (in words), 6 quorum not reached, 7 not confirmed, 8 not enough NMR or ETH; in 2, 5, 7 and 8 "
+    "nothing was sent. Guide: docs/oracle-operator.md."
+)
 
 
 def _add(subparsers, name: str, help: str):  # noqa: A002 -- argparse's own keyword
@@ -109,22 +144,48 @@ def _add(subparsers, name: str, help: str):  # noqa: A002 -- argparse's own keyw
 def add_parsers(commands) -> None:
     register = _add(commands, "register", help="register a model to its modeller (signed by the quorum)")
     register.add_argument("uuid", type=base._uuid, metavar="UUID", help="the model's Numerai UUID")
-    register.add_argument("--modeller", required=True, type=base._address, metavar="ADDRESS",
-                          help="the address that will own the model's agreements")
-    register.add_argument("--exposure", default="1", metavar="FRACTION",
-                          help="share of each round's return the index takes (0 < x <= 1; default 1)")
-    register.add_argument("--first-round", type=base._positive(int), metavar="N",
-                          help="first round the index counts (default: the next round agreements could start on)")
-    register.add_argument("--keystore", action="append", default=[], metavar="FILE",
-                          help="a signer keystore (repeat: the quorum's worth)")
+    register.add_argument(
+        "--modeller",
+        required=True,
+        type=base._address,
+        metavar="ADDRESS",
+        help="the address that will own the model's agreements",
+    )
+    register.add_argument(
+        "--exposure",
+        default="1",
+        metavar="FRACTION",
+        help="share of each round's return the index takes (0 < x <= 1; default 1)",
+    )
+    register.add_argument(
+        "--first-round",
+        type=base._positive(int),
+        metavar="N",
+        help="first round the index counts (default: the next round agreements could start on)",
+    )
+    register.add_argument(
+        "--keystore", action="append", default=[], metavar="FILE", help="a signer keystore (repeat: the quorum's worth)"
+    )
     register.add_argument("--sender-keystore", required=False, metavar="FILE", help="account that pays the gas")
-    register.add_argument("--deadline", type=base._positive(int), metavar="UNIX",
-                          help="the signatures' expiry (default: an hour from the chain's time); give the same one "
-                               "to every signer with --sign-only")
-    register.add_argument("--sign-only", action="store_true",
-                          help="sign with the --keystore keys and print the signatures for a relayer; send nothing")
-    register.add_argument("--signature", action="append", default=[], metavar="0xSIGNATURE",
-                          help="a signature another signer made with --sign-only (repeat)")
+    register.add_argument(
+        "--deadline",
+        type=base._positive(int),
+        metavar="UNIX",
+        help="the signatures' expiry (default: an hour from the chain's time); give the same one "
+        "to every signer with --sign-only",
+    )
+    register.add_argument(
+        "--sign-only",
+        action="store_true",
+        help="sign with the --keystore keys and print the signatures for a relayer; send nothing",
+    )
+    register.add_argument(
+        "--signature",
+        action="append",
+        default=[],
+        metavar="0xSIGNATURE",
+        help="a signature another signer made with --sign-only (repeat)",
+    )
     _chain_options(register)
     _send_options(register)
     register.set_defaults(handler=cmd_register)
@@ -133,20 +194,40 @@ def add_parsers(commands) -> None:
     when = watch.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
     when.add_argument("--interval", type=base._positive(float), metavar="SECONDS", help="a pass every SECONDS")
-    watch.add_argument("--watcher-keystore", metavar="FILE",
-                       help="the signer or allowed watcher that disputes and pays the bond (without it: report only)")
-    watch.add_argument("--model", action="append", type=base._uuid, default=[], metavar="UUID",
-                       help="watch only these models (repeat); default every model registered on-chain")
+    watch.add_argument(
+        "--watcher-keystore",
+        metavar="FILE",
+        help="the signer or allowed watcher that disputes and pays the bond (without it: report only)",
+    )
+    watch.add_argument(
+        "--model",
+        action="append",
+        type=base._uuid,
+        default=[],
+        metavar="UUID",
+        help="watch only these models (repeat); default every model registered on-chain",
+    )
     _log_options(watch)
     watch.add_argument("--json", action="store_true", help="print each verdict as a JSON line")
     watch.add_argument("--status-file", metavar="PATH", help="write the health snapshot (JSON) here after every pass")
-    watch.add_argument("--metrics-port", type=int, metavar="PORT", help="serve /metrics (Prometheus) and /status on "
-                       "this port (with --interval)")
-    watch.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
-                       help="address the metrics endpoint listens on (default 127.0.0.1)")
-    watch.add_argument("--expire-all-disputes", action="store_true",
-                       help="expire every overdue dispute, also one whose posted report the source says is wrong "
-                            "(by default that one is left for `resolve`)")
+    watch.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve /metrics (Prometheus) and /status on " "this port (with --interval)",
+    )
+    watch.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address the metrics endpoint listens on (default 127.0.0.1)",
+    )
+    watch.add_argument(
+        "--expire-all-disputes",
+        action="store_true",
+        help="expire every overdue dispute, also one whose posted report the source says is wrong "
+        "(by default that one is left for `resolve`)",
+    )
     _chain_options(watch)
     _source_options(watch)
     _send_options(watch)
@@ -155,8 +236,12 @@ def add_parsers(commands) -> None:
     dispute = _add(commands, "dispute", help="dispute a posted round inside its challenge window (NMR bond)")
     dispute.add_argument("uuid", type=base._uuid, metavar="UUID")
     dispute.add_argument("round", type=base._positive(int), metavar="ROUND")
-    dispute.add_argument("--watcher-keystore", required=False, metavar="FILE",
-                         help="the signer or allowed watcher that disputes and pays the bond")
+    dispute.add_argument(
+        "--watcher-keystore",
+        required=False,
+        metavar="FILE",
+        help="the signer or allowed watcher that disputes and pays the bond",
+    )
     _chain_options(dispute)
     _send_options(dispute)
     dispute.set_defaults(handler=cmd_dispute)
@@ -164,13 +249,27 @@ def add_parsers(commands) -> None:
     resolve = _add(commands, "resolve", help="resolve a dispute with the source's report (dispute quorum)")
     resolve.add_argument("uuid", type=base._uuid, metavar="UUID")
     resolve.add_argument("round", type=base._positive(int), metavar="ROUND")
-    resolve.add_argument("--keystore", action="append", default=[], metavar="FILE",
-                         help="a signer keystore (repeat: the dispute quorum's worth)")
+    resolve.add_argument(
+        "--keystore",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a signer keystore (repeat: the dispute quorum's worth)",
+    )
     resolve.add_argument("--sender-keystore", metavar="FILE", help="account that pays the gas")
-    resolve.add_argument("--signature-dir", metavar="DIR", help="collect the other signers' signatures here (their "
-                         "`backing oracle run` co-signs a resolution their own source confirms)")
-    resolve.add_argument("--signature-timeout", type=float, default=300.0, metavar="SECONDS",
-                         help="how long to wait for co-signatures (default 300)")
+    resolve.add_argument(
+        "--signature-dir",
+        metavar="DIR",
+        help="collect the other signers' signatures here (their "
+        "`backing oracle run` co-signs a resolution their own source confirms)",
+    )
+    resolve.add_argument(
+        "--signature-timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for co-signatures (default 300)",
+    )
     _chain_options(resolve)
     _source_options(resolve)
     _send_options(resolve)
@@ -183,8 +282,14 @@ def add_parsers(commands) -> None:
     signers.set_defaults(handler=cmd_signers_show)
     actions = signers.add_subparsers(dest="signers_command", metavar="ACTION")
     propose = _add(actions, "propose", help="propose a new signer set (owner; executable after the timelock)")
-    propose.add_argument("--signer", action="append", required=True, type=base._address, metavar="ADDRESS",
-                         help="a signer of the new set (repeat; any order)")
+    propose.add_argument(
+        "--signer",
+        action="append",
+        required=True,
+        type=base._address,
+        metavar="ADDRESS",
+        help="a signer of the new set (repeat; any order)",
+    )
     propose.add_argument("--quorum", type=base._positive(int), required=True, metavar="K")
     propose.add_argument("--dispute-quorum", type=base._positive(int), required=True, metavar="D")
     execute = _add(actions, "execute", help="execute the proposed set once its timelock is over (anyone)")
@@ -192,23 +297,38 @@ def add_parsers(commands) -> None:
     watcher = _add(actions, "watcher", help="allow (or --remove) an address to dispute (owner)")
     watcher.add_argument("address", type=base._address, metavar="ADDRESS")
     watcher.add_argument("--remove", action="store_true")
-    transfer = _add(actions, "transfer-ownership", help="offer the oracle's ownership to ADDRESS, e.g. a "
-                                  "multisig (owner; it takes effect when ADDRESS accepts)")
+    transfer = _add(
+        actions,
+        "transfer-ownership",
+        help="offer the oracle's ownership to ADDRESS, e.g. a "
+        "multisig (owner; it takes effect when ADDRESS accepts)",
+    )
     transfer.add_argument("address", type=base._address, metavar="ADDRESS")
     accept = _add(actions, "accept-ownership", help="accept the ownership offered to this account")
-    for action, handler in ((propose, cmd_signers_propose), (execute, cmd_signers_execute),
-                            (cancel, cmd_signers_cancel), (watcher, cmd_signers_watcher),
-                            (transfer, cmd_signers_transfer), (accept, cmd_signers_accept)):
+    for action, handler in (
+        (propose, cmd_signers_propose),
+        (execute, cmd_signers_execute),
+        (cancel, cmd_signers_cancel),
+        (watcher, cmd_signers_watcher),
+        (transfer, cmd_signers_transfer),
+        (accept, cmd_signers_accept),
+    ):
         _chain_options(action)
         _send_options(action)
         _log_options(action)
         if action is execute:
             action.add_argument("--sender-keystore", metavar="FILE", help="account that pays the gas")
         else:
-            action.add_argument("--owner-keystore", metavar="FILE", help="the oracle owner's keystore (for "
-                                "accept-ownership: the new owner's)")
-            action.add_argument("--calldata", action="store_true",
-                                help="print the transaction (to, data) for a multisig owner instead of sending")
+            action.add_argument(
+                "--owner-keystore",
+                metavar="FILE",
+                help="the oracle owner's keystore (for " "accept-ownership: the new owner's)",
+            )
+            action.add_argument(
+                "--calldata",
+                action="store_true",
+                help="print the transaction (to, data) for a multisig owner instead of sending",
+            )
         action.set_defaults(handler=handler)
 
 
@@ -233,8 +353,9 @@ class Chain:
             self.chain_id = self.w3.eth.chain_id
             code = self.w3.eth.get_code(self.address)
         except NETWORK_ERRORS as error:
-            raise OperatorError(EXIT_RPC, f"the node at --rpc does not answer ({type(error).__name__}): is it "
-                                          f"running?") from None
+            raise OperatorError(
+                EXIT_RPC, f"the node at --rpc does not answer ({type(error).__name__}): is it " f"running?"
+            ) from None
         if not code:
             raise OperatorError(EXIT_USAGE, f"no contract at {self.address} on chain {self.chain_id}: check --oracle")
         self.oracle = self.w3.eth.contract(address=self.address, abi=self.abi)
@@ -254,11 +375,16 @@ class Chain:
         args.model = getattr(args, "model", None) or list(models or [])
         limits = Limits.from_oracle(self.c.maxClip().call(), self.c.maxMultiplier().call())
         source = base.make_source(args, limits, self.w3)
-        config = ServiceConfig(models=args.model or None, from_block=getattr(args, "from_block", 0),
-                               log_range=getattr(args, "log_range", 10_000), signature_dir=signature_dir,
-                               signature_timeout=signature_timeout)
-        return OracleService(self.w3, self.address, self.abi, source, list(keys), config=config, log=log,
-                             db_path=args.db)
+        config = ServiceConfig(
+            models=args.model or None,
+            from_block=getattr(args, "from_block", 0),
+            log_range=getattr(args, "log_range", 10_000),
+            signature_dir=signature_dir,
+            signature_timeout=signature_timeout,
+        )
+        return OracleService(
+            self.w3, self.address, self.abi, source, list(keys), config=config, log=log, db_path=args.db
+        )
 
 
 def _one_account(path: str | None, option: str, args):
@@ -336,16 +462,23 @@ def cmd_register(args, log, out) -> int:
     if deadline <= chain.now():
         raise UsageError(f"--deadline {deadline} has passed on this chain: pick a later one and sign again")
     message = td.registration_message(model_id, args.modeller, exposure, first_round, deadline)
-    words = (f"model {args.uuid} to modeller {args.modeller}, exposure {fixed_decimal(exposure)}, from round "
-             f"{first_round}")
-    keys = _signer_keys(args, chain, quorum, "a registration", exchange=args.sign_only or bool(args.signature),
-                        hint=", or --signature values from the other signers' --sign-only")
+    words = (
+        f"model {args.uuid} to modeller {args.modeller}, exposure {fixed_decimal(exposure)}, from round "
+        f"{first_round}"
+    )
+    keys = _signer_keys(
+        args,
+        chain,
+        quorum,
+        "a registration",
+        exchange=args.sign_only or bool(args.signature),
+        hint=", or --signature values from the other signers' --sign-only",
+    )
     signed = {a.lower(): sig for a, sig in td.sign(chain.domain, "ModelRegistration", message, keys)}
     if args.sign_only:
         if not keys:
             raise UsageError("--sign-only needs --keystore FILE (the signer's own)")
-        print(f"signed the registration of {words}, valid until {_when(deadline)} (--deadline {deadline}):",
-              file=out)
+        print(f"signed the registration of {words}, valid until {_when(deadline)} (--deadline {deadline}):", file=out)
         for address, sig in signed.items():
             print(f"  {chain.w3.to_checksum_address(address)}: --signature 0x{sig.hex()}", file=out)
         return EXIT_OK
@@ -358,18 +491,23 @@ def cmd_register(args, log, out) -> int:
             raise UsageError(f"--signature {text[:20]}...: not hex") from None
         signer = recover(chain.domain, statement, signature)
         if signer is None or signer.lower() not in signers:
-            raise UsageError(f"--signature {text[:20]}... is not an oracle signer's signature of this registration "
-                             f"(same model, modeller, exposure, first round and --deadline?)")
+            raise UsageError(
+                f"--signature {text[:20]}... is not an oracle signer's signature of this registration "
+                f"(same model, modeller, exposure, first round and --deadline?)"
+            )
         signed[signer.lower()] = signature
     if len(signed) < quorum:
-        raise UsageError(f"{len(signed)} signatures, a registration needs {quorum}: give more --keystore or "
-                         f"--signature")
+        raise UsageError(
+            f"{len(signed)} signatures, a registration needs {quorum}: give more --keystore or " f"--signature"
+        )
     signatures = td.ordered(signed.items())[:quorum]
     sender = _one_account(args.sender_keystore, "--sender-keystore", args)
-    step = Step("ScoreOracle.registerModel",
-                chain.c.registerModel(model_id, args.modeller, exposure, first_round, deadline, signatures),
-                f"{words} ({len(signatures)} of the {quorum} signatures needed)",
-                outcome=lambda r: f"model {args.uuid} registered to {args.modeller} from round {first_round}")
+    step = Step(
+        "ScoreOracle.registerModel",
+        chain.c.registerModel(model_id, args.modeller, exposure, first_round, deadline, signatures),
+        f"{words} ({len(signatures)} of the {quorum} signatures needed)",
+        outcome=lambda r: f"model {args.uuid} registered to {args.modeller} from round {first_round}",
+    )
     chain.transactor(sender, args, out).run("Register a model at the oracle:", [step])
     return EXIT_OK
 
@@ -381,16 +519,25 @@ def cmd_watch(args, log, out) -> int:
     chain = Chain(args)
     if args.source == "file" and not args.file:
         raise UsageError("--source file needs --file PATH")
-    account = None if args.watcher_keystore is None else _one_account(args.watcher_keystore, "--watcher-keystore",
-                                                                          args)
+    account = None if args.watcher_keystore is None else _one_account(args.watcher_keystore, "--watcher-keystore", args)
     service = chain.service(args, log)
     service.health.role, service.health.status_file = "watcher", args.status_file
     say = None
     if args.json:
         say = lambda text: None  # noqa: E731 -- the verdicts go out as JSON lines instead
-    watcher = Watcher(service, account, chain.abi, out=out, yes=args.yes, dry_run=args.dry_run, log=log,
-                      from_block=args.from_block, log_range=args.log_range, say=say,
-                      expire_all=args.expire_all_disputes)
+    watcher = Watcher(
+        service,
+        account,
+        chain.abi,
+        out=out,
+        yes=args.yes,
+        dry_run=args.dry_run,
+        log=log,
+        from_block=args.from_block,
+        log_range=args.log_range,
+        say=say,
+        expire_all=args.expire_all_disputes,
+    )
 
     def one_pass() -> int:
         code = watcher.run_once()
@@ -406,12 +553,19 @@ def cmd_watch(args, log, out) -> int:
 
 def verdict_json(entry: ModelEntry, verdict) -> dict:
     onchain, mine = verdict.onchain, verdict.expected
-    return {"model_uuid": entry.uuid, "round": verdict.round, "verdict": verdict.kind,
-            "disputable": verdict.disputable, "reason": verdict.reason,
-            "onchain_hash": "0x" + onchain.report_hash.hex(), "onchain_return": fixed_decimal(onchain.round_return),
-            "final_at": None if onchain.disputed else onchain.final_at, "disputer": onchain.disputer,
-            "source_hash": None if mine is None else "0x" + mine.struct_hash().hex(),
-            "source_return": None if mine is None else fixed_decimal(mine.round_return())}
+    return {
+        "model_uuid": entry.uuid,
+        "round": verdict.round,
+        "verdict": verdict.kind,
+        "disputable": verdict.disputable,
+        "reason": verdict.reason,
+        "onchain_hash": "0x" + onchain.report_hash.hex(),
+        "onchain_return": fixed_decimal(onchain.round_return),
+        "final_at": None if onchain.disputed else onchain.final_at,
+        "disputer": onchain.disputer,
+        "source_hash": None if mine is None else "0x" + mine.struct_hash().hex(),
+        "source_return": None if mine is None else fixed_decimal(mine.round_return()),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- dispute
@@ -443,11 +597,23 @@ def cmd_resolve(args, log, out) -> int:
         raise OperatorError(EXIT_REJECTED, plain("NotDisputed", (args.uuid, args.round)) + ": nothing to resolve")
     need = c.disputeQuorum().call()
     exchange = args.signature_dir is not None
-    keys = _signer_keys(args, chain, need, "a dispute resolution", exchange=exchange,
-                        hint=", or --signature-dir DIR to collect the other signers' signatures")
+    keys = _signer_keys(
+        args,
+        chain,
+        need,
+        "a dispute resolution",
+        exchange=exchange,
+        hint=", or --signature-dir DIR to collect the other signers' signatures",
+    )
     sender = _one_account(args.sender_keystore, "--sender-keystore", args)
-    service = chain.service(args, log, models=[args.uuid], keys=keys, signature_dir=args.signature_dir,
-                            signature_timeout=args.signature_timeout)
+    service = chain.service(
+        args,
+        log,
+        models=[args.uuid],
+        keys=keys,
+        signature_dir=args.signature_dir,
+        signature_timeout=args.signature_timeout,
+    )
     service._load_chain()
     try:
         reports = service.model_reports(entry, args.round - 1, None)
@@ -455,33 +621,53 @@ def cmd_resolve(args, log, out) -> int:
         raise OperatorError(EXIT_SOURCE, f"the source failed for model {args.uuid}: {error}") from None
     replacement = next((r for r in reports if r.round == args.round), None)
     if replacement is None:
-        raise OperatorError(EXIT_SOURCE, f"the source has no resolved value for model {args.uuid} round "
-                                         f"{args.round}: nothing to resolve with")
+        raise OperatorError(
+            EXIT_SOURCE,
+            f"the source has no resolved value for model {args.uuid} round " f"{args.round}: nothing to resolve with",
+        )
     deadline = chain.now() + 3600
     statement = Statement("DisputeResolution", td.resolution_message(bytes(disputed_hash), replacement, deadline))
     if exchange and not args.dry_run:
-        print(f"collecting {need} signatures in {args.signature_dir} (up to {duration(args.signature_timeout)})...",
-              file=out, flush=True)
+        print(
+            f"collecting {need} signatures in {args.signature_dir} (up to {duration(args.signature_timeout)})...",
+            file=out,
+            flush=True,
+        )
     try:
-        signatures = service.gather(statement, need) if not args.dry_run else \
-            _signatures(chain, statement.primary, statement.message, keys, need)
+        signatures = (
+            service.gather(statement, need)
+            if not args.dry_run
+            else _signatures(chain, statement.primary, statement.message, keys, need)
+        )
     except QuorumMissing as error:
-        raise OperatorError(EXIT_QUORUM, f"{error.have} of the {need} signatures a resolution needs: the other "
-                                         f"signers' services did not co-sign in time (is their source the same?); "
-                                         f"nothing sent") from None
+        raise OperatorError(
+            EXIT_QUORUM,
+            f"{error.have} of the {need} signatures a resolution needs: the other "
+            f"signers' services did not co-sign in time (is their source the same?); "
+            f"nothing sent",
+        ) from None
     if len(signatures) < need:  # a dry run with co-signers: nothing proposed, so nothing to simulate with
-        print(f"dry run: the replacement would return {fixed_decimal(replacement.round_return())} (the posted report "
-              f"returns {fixed_decimal(old_return)}); {len(signatures)} local signatures, {need - len(signatures)} "
-              f"more would be collected in {args.signature_dir}; nothing proposed or sent", file=out)
+        print(
+            f"dry run: the replacement would return {fixed_decimal(replacement.round_return())} (the posted report "
+            f"returns {fixed_decimal(old_return)}); {len(signatures)} local signatures, {need - len(signatures)} "
+            f"more would be collected in {args.signature_dir}; nothing proposed or sent",
+            file=out,
+        )
         return EXIT_OK
     same = replacement.struct_hash() == bytes(disputed_hash)
-    fate = (f"the posted report is CONFIRMED (the source agrees): the {nmr(bond)} bond of {disputer} is forfeited"
-            if same else f"the report is REPLACED: the {nmr(bond)} bond goes back to {disputer}")
-    step = Step("ScoreOracle.resolveDispute", c.resolveDispute(replacement.as_tuple(), deadline, signatures),
-                f"model {args.uuid} round {args.round}: return {fixed_decimal(old_return)} -> "
-                f"{fixed_decimal(replacement.round_return())}; {fate} ({len(signatures)} of {need} signatures)",
-                outcome=lambda r: f"round {args.round} resolved: it returns {fixed_decimal(replacement.round_return())}"
-                                  f" and is final at the next finalize")
+    fate = (
+        f"the posted report is CONFIRMED (the source agrees): the {nmr(bond)} bond of {disputer} is forfeited"
+        if same
+        else f"the report is REPLACED: the {nmr(bond)} bond goes back to {disputer}"
+    )
+    step = Step(
+        "ScoreOracle.resolveDispute",
+        c.resolveDispute(replacement.as_tuple(), deadline, signatures),
+        f"model {args.uuid} round {args.round}: return {fixed_decimal(old_return)} -> "
+        f"{fixed_decimal(replacement.round_return())}; {fate} ({len(signatures)} of {need} signatures)",
+        outcome=lambda r: f"round {args.round} resolved: it returns {fixed_decimal(replacement.round_return())}"
+        f" and is final at the next finalize",
+    )
     chain.transactor(sender, args, out).run("Resolve a dispute:", [step])
     return EXIT_OK
 
@@ -511,9 +697,14 @@ def _proposal(chain: Chain, args) -> dict | None:
         if bytes(event["args"]["setHash"]) == set_hash:
             found = event["args"]
     lifetime = chain.c.PROPOSAL_LIFETIME().call()
-    return {"set_hash": "0x" + set_hash.hex(), "executable_at": executable_at, "expires_at": executable_at + lifetime,
-            "signers": list(found["signers"]) if found else None,
-            "quorum": found["quorum"] if found else None, "dispute_quorum": found["disputeQuorum"] if found else None}
+    return {
+        "set_hash": "0x" + set_hash.hex(),
+        "executable_at": executable_at,
+        "expires_at": executable_at + lifetime,
+        "signers": list(found["signers"]) if found else None,
+        "quorum": found["quorum"] if found else None,
+        "dispute_quorum": found["disputeQuorum"] if found else None,
+    }
 
 
 def _watchers(chain: Chain, args) -> list[str]:
@@ -531,33 +722,53 @@ def cmd_signers_show(args, log, out) -> int:
     except Exception:  # noqa: BLE001 -- an ABI without Ownable2Step
         pending_owner = ZERO_ADDRESS
     now = chain.now()
-    data = {"oracle": chain.address, "chain_id": chain.chain_id, "owner": c.owner().call(),
-            "pending_owner": None if int(pending_owner, 16) == 0 else pending_owner,
-            "signers": list(c.signers().call()), "quorum": c.quorum().call(),
-            "dispute_quorum": c.disputeQuorum().call(), "watchers": _watchers(chain, args),
-            "signer_set_delay": c.signerSetDelay().call(), "challenge_window": c.challengeWindow().call(),
-            "dispute_timeout": c.disputeTimeout().call(), "dispute_bond": str(c.disputeBond().call()),
-            "proposal": _proposal(chain, args), "now": now}
+    data = {
+        "oracle": chain.address,
+        "chain_id": chain.chain_id,
+        "owner": c.owner().call(),
+        "pending_owner": None if int(pending_owner, 16) == 0 else pending_owner,
+        "signers": list(c.signers().call()),
+        "quorum": c.quorum().call(),
+        "dispute_quorum": c.disputeQuorum().call(),
+        "watchers": _watchers(chain, args),
+        "signer_set_delay": c.signerSetDelay().call(),
+        "challenge_window": c.challengeWindow().call(),
+        "dispute_timeout": c.disputeTimeout().call(),
+        "dispute_bond": str(c.disputeBond().call()),
+        "proposal": _proposal(chain, args),
+        "now": now,
+    }
     if args.json:
         print(json.dumps(data), file=out)
         return EXIT_OK
-    lines = [f"oracle {data['oracle']} (chain {data['chain_id']})", f"  owner {data['owner']}"
-             + (f" (transfer pending to {data['pending_owner']})" if data["pending_owner"] else ""),
-             f"  signers ({len(data['signers'])}): quorum {data['quorum']} for reports, {data['dispute_quorum']} to "
-             f"resolve a dispute"]
+    lines = [
+        f"oracle {data['oracle']} (chain {data['chain_id']})",
+        f"  owner {data['owner']}"
+        + (f" (transfer pending to {data['pending_owner']})" if data["pending_owner"] else ""),
+        f"  signers ({len(data['signers'])}): quorum {data['quorum']} for reports, {data['dispute_quorum']} to "
+        f"resolve a dispute",
+    ]
     lines += [f"    {s}" for s in data["signers"]]
     lines.append("  watchers: " + (", ".join(data["watchers"]) if data["watchers"] else "none (signers may dispute)"))
-    lines.append(f"  disputes: bond {nmr(int(data['dispute_bond']))}, challenge window "
-                 f"{duration(data['challenge_window'])}, timeout {duration(data['dispute_timeout'])}")
+    lines.append(
+        f"  disputes: bond {nmr(int(data['dispute_bond']))}, challenge window "
+        f"{duration(data['challenge_window'])}, timeout {duration(data['dispute_timeout'])}"
+    )
     proposal = data["proposal"]
     if proposal is None:
         lines.append(f"  no signer-set change proposed (a proposal waits {duration(data['signer_set_delay'])})")
     else:
-        state = ("executable now" if proposal["executable_at"] <= now < proposal["expires_at"] else
-                 "expired" if now >= proposal["expires_at"] else
-                 f"executable in {duration(proposal['executable_at'] - now)}")
-        lines.append(f"  proposed signer set {proposal['set_hash']}: {state} (from {_when(proposal['executable_at'])}"
-                     f" until {_when(proposal['expires_at'])})")
+        state = (
+            "executable now"
+            if proposal["executable_at"] <= now < proposal["expires_at"]
+            else "expired"
+            if now >= proposal["expires_at"]
+            else f"executable in {duration(proposal['executable_at'] - now)}"
+        )
+        lines.append(
+            f"  proposed signer set {proposal['set_hash']}: {state} (from {_when(proposal['executable_at'])}"
+            f" until {_when(proposal['expires_at'])})"
+        )
         if proposal["signers"] is not None:
             lines.append(f"    quorum {proposal['quorum']}, dispute quorum {proposal['dispute_quorum']}, signers:")
             lines += [f"    {s}" for s in proposal["signers"]]
@@ -571,13 +782,18 @@ def _owner_step(chain: Chain, args, out, step: Step, title: str, owner: str | No
     owner = owner or chain.c.owner().call()
     if args.calldata:
         data = step.call._encode_transaction_data()
-        print(json.dumps({"to": chain.address, "data": data, "value": 0, "from": owner, "description": step.words}),
-              file=out)
+        print(
+            json.dumps({"to": chain.address, "data": data, "value": 0, "from": owner, "description": step.words}),
+            file=out,
+        )
         return EXIT_OK
     account = _one_account(args.owner_keystore, "--owner-keystore (or --calldata for a multisig owner)", args)
     if account.address.lower() != owner.lower():
-        raise OperatorError(EXIT_REJECTED, f"{account.address} cannot send this: it must come from {owner} (a "
-                                           f"multisig: use --calldata); nothing sent")
+        raise OperatorError(
+            EXIT_REJECTED,
+            f"{account.address} cannot send this: it must come from {owner} (a "
+            f"multisig: use --calldata); nothing sent",
+        )
     chain.transactor(account, args, out).run(title, [step])
     return EXIT_OK
 
@@ -589,11 +805,14 @@ def cmd_signers_propose(args, log, out) -> int:
     if not 1 <= args.quorum < args.dispute_quorum <= n:
         raise UsageError(plain("SignerSetInvalid", (n, args.quorum, args.dispute_quorum)))
     delay = chain.c.signerSetDelay().call()
-    step = Step("ScoreOracle.proposeSignerSet", chain.c.proposeSignerSet(signers, args.quorum, args.dispute_quorum),
-                f"{n} signers ({', '.join(signers)}), quorum {args.quorum}, dispute quorum {args.dispute_quorum}; "
-                f"executable {duration(delay)} after this is mined, for "
-                f"{duration(chain.c.PROPOSAL_LIFETIME().call())}",
-                outcome=lambda r: "proposed: run `backing oracle signers execute` once the timelock is over")
+    step = Step(
+        "ScoreOracle.proposeSignerSet",
+        chain.c.proposeSignerSet(signers, args.quorum, args.dispute_quorum),
+        f"{n} signers ({', '.join(signers)}), quorum {args.quorum}, dispute quorum {args.dispute_quorum}; "
+        f"executable {duration(delay)} after this is mined, for "
+        f"{duration(chain.c.PROPOSAL_LIFETIME().call())}",
+        outcome=lambda r: "proposed: run `backing oracle signers execute` once the timelock is over",
+    )
     return _owner_step(chain, args, out, step, "Propose a new signer set:")
 
 
@@ -601,17 +820,24 @@ def cmd_signers_cancel(args, log, out) -> int:
     chain = Chain(args)
     if _proposal(chain, args) is None:
         raise OperatorError(EXIT_REJECTED, plain("NoSignerSetProposed"))
-    step = Step("ScoreOracle.cancelSignerSet", chain.c.cancelSignerSet(), "withdraw the proposed signer set",
-                outcome=lambda r: "proposal withdrawn")
+    step = Step(
+        "ScoreOracle.cancelSignerSet",
+        chain.c.cancelSignerSet(),
+        "withdraw the proposed signer set",
+        outcome=lambda r: "proposal withdrawn",
+    )
     return _owner_step(chain, args, out, step, "Cancel the signer-set proposal:")
 
 
 def cmd_signers_watcher(args, log, out) -> int:
     chain = Chain(args)
     allowed = not args.remove
-    step = Step("ScoreOracle.setWatcher", chain.c.setWatcher(chain.w3.to_checksum_address(args.address), allowed),
-                f"{args.address} {'may' if allowed else 'may no longer'} dispute reports",
-                outcome=lambda r: f"{args.address} is {'now' if allowed else 'no longer'} a watcher")
+    step = Step(
+        "ScoreOracle.setWatcher",
+        chain.c.setWatcher(chain.w3.to_checksum_address(args.address), allowed),
+        f"{args.address} {'may' if allowed else 'may no longer'} dispute reports",
+        outcome=lambda r: f"{args.address} is {'now' if allowed else 'no longer'} a watcher",
+    )
     return _owner_step(chain, args, out, step, "Change the oracle's watchers:")
 
 
@@ -621,14 +847,19 @@ def cmd_signers_execute(args, log, out) -> int:
     if proposal is None:
         raise OperatorError(EXIT_REJECTED, plain("NoSignerSetProposed"))
     if proposal["signers"] is None:
-        raise OperatorError(EXIT_REJECTED, f"the proposal {proposal['set_hash']} is not in the oracle's events: "
-                                           f"check --rpc (a node without old logs)")
+        raise OperatorError(
+            EXIT_REJECTED,
+            f"the proposal {proposal['set_hash']} is not in the oracle's events: "
+            f"check --rpc (a node without old logs)",
+        )
     sender = _one_account(args.sender_keystore, "--sender-keystore", args)
-    step = Step("ScoreOracle.executeSignerSet",
-                chain.c.executeSignerSet(proposal["signers"], proposal["quorum"], proposal["dispute_quorum"]),
-                f"{len(proposal['signers'])} signers, quorum {proposal['quorum']}, dispute quorum "
-                f"{proposal['dispute_quorum']} ({proposal['set_hash']})",
-                outcome=lambda r: "the new signer set is in force: every operator's keys must be in it")
+    step = Step(
+        "ScoreOracle.executeSignerSet",
+        chain.c.executeSignerSet(proposal["signers"], proposal["quorum"], proposal["dispute_quorum"]),
+        f"{len(proposal['signers'])} signers, quorum {proposal['quorum']}, dispute quorum "
+        f"{proposal['dispute_quorum']} ({proposal['set_hash']})",
+        outcome=lambda r: "the new signer set is in force: every operator's keys must be in it",
+    )
     chain.transactor(sender, args, out).run("Execute the proposed signer set:", [step])
     return EXIT_OK
 
@@ -636,10 +867,13 @@ def cmd_signers_execute(args, log, out) -> int:
 def cmd_signers_transfer(args, log, out) -> int:
     chain = Chain(args)
     new_owner = chain.w3.to_checksum_address(args.address)
-    step = Step("ScoreOracle.transferOwnership", chain.c.transferOwnership(new_owner),
-                f"offer the ownership to {new_owner}; the current owner stays in charge until it accepts "
-                f"(`backing oracle signers accept-ownership`, or its --calldata through a multisig)",
-                outcome=lambda r: f"ownership offered to {new_owner}")
+    step = Step(
+        "ScoreOracle.transferOwnership",
+        chain.c.transferOwnership(new_owner),
+        f"offer the ownership to {new_owner}; the current owner stays in charge until it accepts "
+        f"(`backing oracle signers accept-ownership`, or its --calldata through a multisig)",
+        outcome=lambda r: f"ownership offered to {new_owner}",
+    )
     return _owner_step(chain, args, out, step, "Transfer the oracle's ownership (two steps):")
 
 
@@ -647,8 +881,15 @@ def cmd_signers_accept(args, log, out) -> int:
     chain = Chain(args)
     pending = chain.c.pendingOwner().call()
     if int(pending, 16) == 0:
-        raise OperatorError(EXIT_REJECTED, "no ownership transfer is pending: the owner offers it first "
-                                           "(`backing oracle signers transfer-ownership ADDRESS`)")
-    step = Step("ScoreOracle.acceptOwnership", chain.c.acceptOwnership(), f"{pending} becomes the oracle's owner",
-                outcome=lambda r: f"{pending} owns the oracle")
+        raise OperatorError(
+            EXIT_REJECTED,
+            "no ownership transfer is pending: the owner offers it first "
+            "(`backing oracle signers transfer-ownership ADDRESS`)",
+        )
+    step = Step(
+        "ScoreOracle.acceptOwnership",
+        chain.c.acceptOwnership(),
+        f"{pending} becomes the oracle's owner",
+        outcome=lambda r: f"{pending} owns the oracle",
+    )
     return _owner_step(chain, args, out, step, "Accept the oracle's ownership:", owner=pending)

@@ -70,22 +70,22 @@ from oracle.validate import ZERO32, check_report_bounds
 
 @dataclass
 class ServiceConfig:
-    models: list[str] | None = None       # Numerai model UUIDs; None: every model registered on-chain
-    max_batch: int = 50                   # reports per postReports transaction
-    max_announce: int = 64                # rounds per announceRounds transaction
-    deadline_seconds: int = 3600          # signatures expire this long after the chain's latest block
-    signature_dir: str | None = None      # shared directory for co-signers (oracle.exchange)
-    signature_timeout: float = 60.0       # how long the submitter waits for co-signatures
+    models: list[str] | None = None  # Numerai model UUIDs; None: every model registered on-chain
+    max_batch: int = 50  # reports per postReports transaction
+    max_announce: int = 64  # rounds per announceRounds transaction
+    deadline_seconds: int = 3600  # signatures expire this long after the chain's latest block
+    signature_dir: str | None = None  # shared directory for co-signers (oracle.exchange)
+    signature_timeout: float = 60.0  # how long the submitter waits for co-signatures
     signature_poll: float = 0.5
     attest: bool = False
-    max_proposals: int = 20               # proposals a co-signer checks per pass (each costs source queries)
-    from_block: int = 0                   # where to start looking for ModelRegistered events
+    max_proposals: int = 20  # proposals a co-signer checks per pass (each costs source queries)
+    from_block: int = 0  # where to start looking for ModelRegistered events
     finalize_max_rounds: int = 500
     lease_ttl: float = 900.0
-    confirmations: int = 0                # blocks on top of a report's block before it counts as posted
-    log_range: int = 10_000               # blocks per eth_getLogs request (public RPCs limit the range)
-    status_file: str | None = None        # where the health snapshot is written after every pass
-    stuck_after: float | None = None      # seconds before a pending transaction is re-sent (default receipt_timeout)
+    confirmations: int = 0  # blocks on top of a report's block before it counts as posted
+    log_range: int = 10_000  # blocks per eth_getLogs request (public RPCs limit the range)
+    status_file: str | None = None  # where the health snapshot is written after every pass
+    stuck_after: float | None = None  # seconds before a pending transaction is re-sent (default receipt_timeout)
     receipt_timeout: float = 120.0
     max_resends: int = 3
     gas_margin: float = 1.3
@@ -94,9 +94,8 @@ class ServiceConfig:
 @dataclass(frozen=True)
 class ModelEntry:
     model_id: bytes
-    uuid: str | None       # None when the id is not a Numerai UUID (bytes 16..31 not zero)
+    uuid: str | None  # None when the id is not a Numerai UUID (bytes 16..31 not zero)
     modeller: str
-
 
 
 #: Tells this process from an earlier one with the same PID on the same host (a restarted container's PID 1).
@@ -117,9 +116,20 @@ class OracleService:
     """One oracle operator's process. With a `sender` it relays (the submitter); without one but with a
     signature directory it co-signs what the submitter proposes (`cosign_once`)."""
 
-    def __init__(self, w3, oracle_address: str, abi: list, source, keys, sender=None,
-                 store: ProgressStore | None = None, config: ServiceConfig | None = None,
-                 log: JsonLog | None = None, hooks: dict | None = None, db_path: str | None = None):
+    def __init__(
+        self,
+        w3,
+        oracle_address: str,
+        abi: list,
+        source,
+        keys,
+        sender=None,
+        store: ProgressStore | None = None,
+        config: ServiceConfig | None = None,
+        log: JsonLog | None = None,
+        hooks: dict | None = None,
+        db_path: str | None = None,
+    ):
         self.w3, self.source, self.keys = w3, source, list(keys)
         self.oracle = w3.eth.contract(address=w3.to_checksum_address(oracle_address), abi=abi)
         self.config = config or ServiceConfig()
@@ -162,9 +172,17 @@ class OracleService:
             self._store = ProgressStore(self._db_path, self.chain_id, self.oracle.address)
         self.store = self._store
         if self.sender_account is not None:
-            self.sender = TxSender(self.w3, self.sender_account, self.chain_id, self.decoder, self.log, self.store,
-                                   gas_margin=self.config.gas_margin, receipt_timeout=self.config.receipt_timeout,
-                                   max_resends=self.config.max_resends)
+            self.sender = TxSender(
+                self.w3,
+                self.sender_account,
+                self.chain_id,
+                self.decoder,
+                self.log,
+                self.store,
+                gas_margin=self.config.gas_margin,
+                receipt_timeout=self.config.receipt_timeout,
+                max_resends=self.config.max_resends,
+            )
 
     def chain_time(self) -> int:
         return self.w3.eth.get_block("latest")["timestamp"]
@@ -213,8 +231,9 @@ class OracleService:
             if self.sender.receipt(tx.tx_hash) is None:
                 self.store.set_tx_status(tx.tx_hash, "sent")
                 self.store.set_tx_block(tx.tx_hash, None)
-                self.log("tx_orphaned", level="warning", tx_hash=tx.tx_hash, nonce=tx.nonce, kind=tx.kind,
-                         block=tx.block)
+                self.log(
+                    "tx_orphaned", level="warning", tx_hash=tx.tx_hash, nonce=tx.nonce, kind=tx.kind, block=tx.block
+                )
         latest_nonce = None
         stuck_after = self.config.stuck_after if self.config.stuck_after is not None else self.config.receipt_timeout
         open_rows = []
@@ -232,8 +251,9 @@ class OracleService:
                 self.log("tx_reconciled", tx_hash=tx.tx_hash, nonce=tx.nonce, kind=tx.kind, status=status)
                 continue
             age = time.time() - tx.created_at
-            self.log("tx_pending", level="warning", tx_hash=tx.tx_hash, nonce=tx.nonce, kind=tx.kind,
-                     age_seconds=round(age))
+            self.log(
+                "tx_pending", level="warning", tx_hash=tx.tx_hash, nonce=tx.nonce, kind=tx.kind, age_seconds=round(age)
+            )
             open_rows.append(tx)
         # one re-send per stuck nonce (the newest copy), lowest nonce first: it is what blocks the others
         newest: dict[int, object] = {}
@@ -257,8 +277,16 @@ class OracleService:
             for address, sig in local:
                 self.directory.add_signature(digest, address, sig)
             self.log("proposed", statement=statement.primary, digest=digest, have=len(found), need=need)
-            found.update(self.directory.collect(self.domain, statement, self.signer_set, need,
-                                                self.config.signature_timeout, self.config.signature_poll))
+            found.update(
+                self.directory.collect(
+                    self.domain,
+                    statement,
+                    self.signer_set,
+                    need,
+                    self.config.signature_timeout,
+                    self.config.signature_poll,
+                )
+            )
         if len(found) < need:
             raise QuorumMissing(len(found), need, statement.primary)
         chosen = sorted(found, key=lambda a: int(a, 16))[:need]
@@ -277,8 +305,9 @@ class OracleService:
                     continue
                 entries.append(ModelEntry(model_id, str(uuidlib.UUID(uuid)), modeller))
             return entries
-        return [ModelEntry(model_id, uuid_from_model_id(model_id), modeller)
-                for model_id, modeller in self.registrations()]
+        return [
+            ModelEntry(model_id, uuid_from_model_id(model_id), modeller) for model_id, modeller in self.registrations()
+        ]
 
     def registrations(self) -> list[tuple[bytes, str]]:
         """(model id, modeller) of every ModelRegistered event, in order. Logs are scanned in ranges of at most
@@ -324,8 +353,10 @@ class OracleService:
                 raise SourceError(f"schedule skips from round {previous_round} to {info.round}")
             earliest = previous_close + self.min_round_spacing if previous_close else 1
             if info.close_time < earliest:
-                raise SourceError(f"round {info.round} closes at {info.close_time}, before {earliest} "
-                                  f"(minRoundSpacing after round {previous_round})")
+                raise SourceError(
+                    f"round {info.round} closes at {info.close_time}, before {earliest} "
+                    f"(minRoundSpacing after round {previous_round})"
+                )
             closes.append(info.close_time)
             previous_round, previous_close = info.round, info.close_time
         return schedule[0].round, closes
@@ -341,13 +372,15 @@ class OracleService:
             return
         first, closes = planned
         deadline = self._deadline()
-        statement = Statement("RoundAnnouncement",
-                              td.announcement_message(self.tournament, first, closes, deadline))
+        statement = Statement("RoundAnnouncement", td.announcement_message(self.tournament, first, closes, deadline))
         signatures = self.gather(statement)
         self._renew()
         try:
-            self.sender.send(self.oracle.functions.announceRounds(first, closes, deadline, signatures),
-                             "announce", statement.digest(self.domain))
+            self.sender.send(
+                self.oracle.functions.announceRounds(first, closes, deadline, signatures),
+                "announce",
+                statement.digest(self.domain),
+            )
         except ChainRejected as error:
             if error.name == "RoundNotNextAnnouncement":  # another instance announced first: fine
                 self.log("announce_race", level="warning", first_round=first, error=str(error))
@@ -366,8 +399,14 @@ class OracleService:
             onchain = bytes(self.oracle.functions.reportOf(entry.model_id, row.round).call()[0])
             status = self.store.record_on_chain(entry.model_id, row.round, onchain)
             if status == "posted_other":
-                self.log("report_differs", level="warning", model=entry.uuid, round=row.round,
-                         ours=row.report_hash, onchain=onchain)
+                self.log(
+                    "report_differs",
+                    level="warning",
+                    model=entry.uuid,
+                    round=row.round,
+                    ours=row.report_hash,
+                    onchain=onchain,
+                )
 
     def _deep_enough(self, tx_hash: str | None) -> bool:
         if self.config.confirmations <= 0 or tx_hash is None:
@@ -400,8 +439,7 @@ class OracleService:
         if announced_through is not None:
             waiting = [r.round for r in reports if r.round > announced_through]
             if waiting:
-                self.log("rounds_not_announced", model=entry.uuid, rounds=waiting,
-                         current_round=announced_through)
+                self.log("rounds_not_announced", model=entry.uuid, rounds=waiting, current_round=announced_through)
             reports = [r for r in reports if r.round <= announced_through]
         return reports
 
@@ -412,23 +450,37 @@ class OracleService:
         if self.store is None:
             return
         for report in reports:
-            held = self.store.ledger_record(entry.model_id, report.round, report.struct_hash(), report.missed,
-                                            json.dumps(report_json(report, entry.uuid), sort_keys=True))
+            held = self.store.ledger_record(
+                entry.model_id,
+                report.round,
+                report.struct_hash(),
+                report.missed,
+                json.dumps(report_json(report, entry.uuid), sort_keys=True),
+            )
             if held is not None:
-                self.log("source_correction", level="error", model=entry.uuid, round=report.round,
-                         ledger_hash=held, new_hash=report.struct_hash())
+                self.log(
+                    "source_correction",
+                    level="error",
+                    model=entry.uuid,
+                    round=report.round,
+                    ledger_hash=held,
+                    new_hash=report.struct_hash(),
+                )
                 raise SourceError(
                     f"round {report.round}: resolved values changed since first seen (ledger {held}, now "
                     f"0x{report.struct_hash().hex()}); nothing signed for this model. Review, then run "
-                    f"`backing oracle ledger accept --db DB --model {entry.uuid} --round {report.round}`")
+                    f"`backing oracle ledger accept --db DB --model {entry.uuid} --round {report.round}`"
+                )
         reported = {r.round for r in reports}
         for round_ in self.store.ledger_rounds(entry.model_id, after_round):
             if round_ not in reported:
                 self.store.ledger_unresolved(entry.model_id, round_)
                 self.log("source_correction", level="error", model=entry.uuid, round=round_, new_hash="unresolved")
-                raise SourceError(f"round {round_}: was resolved (ledger), now reported unresolved; nothing signed "
-                                  f"for this model. Review, then run `backing oracle ledger accept --db DB --model "
-                                  f"{entry.uuid} --round {round_}`")
+                raise SourceError(
+                    f"round {round_}: was resolved (ledger), now reported unresolved; nothing signed "
+                    f"for this model. Review, then run `backing oracle ledger accept --db DB --model "
+                    f"{entry.uuid} --round {round_}`"
+                )
 
     def score_history(self, uuid: str) -> set[int] | None:
         """The rounds this model is known to have been scored in (ledger, and the chain's latest posted rounds),
@@ -480,14 +532,19 @@ class OracleService:
             if mine and mine[0].round == last + 1:
                 kept.extend(mine)
             elif mine:
-                self.log("model_deferred", level="warning", model=uuid_from_model_id(model_id),
-                         first_round=mine[0].round, last_posted=last)
+                self.log(
+                    "model_deferred",
+                    level="warning",
+                    model=uuid_from_model_id(model_id),
+                    first_round=mine[0].round,
+                    last_posted=last,
+                )
         return kept
 
     def post(self, reports: list[Report]):
         size = max(1, self.config.max_batch)
         for start in range(0, len(reports), size):
-            batch = reports[start: start + size]
+            batch = reports[start : start + size]
             for attempt in range(4):
                 batch = self._still_next(batch)
                 if not batch:
@@ -519,13 +576,21 @@ class OracleService:
                 for report in batch:
                     if self.store is not None and confirmed:
                         self.store.record_on_chain(report.model_id, report.round, report.struct_hash())
-                    self.log("posted" if confirmed else "mined_unconfirmed", model=uuid_from_model_id(report.model_id),
-                             round=report.round, round_return=fixed_to_decimal_string(report.round_return()))
+                    self.log(
+                        "posted" if confirmed else "mined_unconfirmed",
+                        model=uuid_from_model_id(report.model_id),
+                        round=report.round,
+                        round_return=fixed_to_decimal_string(report.round_return()),
+                    )
                 break
             else:
                 if batch:
-                    self.log("post_gave_up", level="error", rounds=[r.round for r in batch],
-                             error="RoundNotNext four times in a row: another sender keeps racing this one")
+                    self.log(
+                        "post_gave_up",
+                        level="error",
+                        rounds=[r.round for r in batch],
+                        error="RoundNotNext four times in a row: another sender keeps racing this one",
+                    )
                     self._fail(EXIT_REJECTED)
 
     def _confirmed(self, receipt) -> bool:
@@ -552,8 +617,7 @@ class OracleService:
         self._renew()
         self.sender.send(c.finalizeMany([e.model_id for e in ready], self.config.finalize_max_rounds), "finalize")
         for entry in ready:
-            self.log("finalized", model=entry.uuid or entry.model_id,
-                     last_final=c.modelInfo(entry.model_id).call()[3])
+            self.log("finalized", model=entry.uuid or entry.model_id, last_final=c.modelInfo(entry.model_id).call()[3])
 
     # ------------------------------------------------------------------ 5. attest
     def attestation_for(self, entry: ModelEntry) -> tuple[bool, bytes] | None:
@@ -583,12 +647,17 @@ class OracleService:
             attested, evidence = change
             nonce = c.attestationNonce(entry.model_id).call()
             deadline = self._deadline()
-            statement = Statement("ModelAttestation", td.attestation_message(
-                entry.model_id, entry.modeller, attested, evidence, nonce, deadline))
+            statement = Statement(
+                "ModelAttestation",
+                td.attestation_message(entry.model_id, entry.modeller, attested, evidence, nonce, deadline),
+            )
             signatures = self.gather(statement)
             self._renew()
-            self.sender.send(c.attestModel(entry.model_id, entry.modeller, attested, evidence, deadline,
-                                           signatures), "attest", statement.digest(self.domain))
+            self.sender.send(
+                c.attestModel(entry.model_id, entry.modeller, attested, evidence, deadline, signatures),
+                "attest",
+                statement.digest(self.domain),
+            )
             self.log("attested", model=entry.uuid, modeller=entry.modeller, attested=attested, evidence=evidence)
 
     # ------------------------------------------------------------------ one run
@@ -648,8 +717,12 @@ class OracleService:
             self.log("error", level="error", error=str(error))
             self._fail(error.exit_code)
         except Exception as error:  # a bug: log it with the traceback, say so in the exit code
-            self.log("internal_error", level="error", error=f"{type(error).__name__}: {error}",
-                     traceback=traceback.format_exc())
+            self.log(
+                "internal_error",
+                level="error",
+                error=f"{type(error).__name__}: {error}",
+                traceback=traceback.format_exc(),
+            )
             self._fail(EXIT_INTERNAL)
         finally:
             if holding and self.store is not None:
@@ -676,8 +749,11 @@ class OracleService:
                 continue
             last_final = c.modelInfo(entry.model_id).call()[3]
             last_posted = c.lastPostedRound(entry.model_id).call()
-            disputes = sum(1 for r in range(max(last_final + 1, last_posted - 15), last_posted + 1)
-                           if int(c.reportOf(entry.model_id, r).call()[4], 16) != 0)
+            disputes = sum(
+                1
+                for r in range(max(last_final + 1, last_posted - 15), last_posted + 1)
+                if int(c.reportOf(entry.model_id, r).call()[4], 16) != 0
+            )
             fallback = None
             if announced:
                 try:
@@ -689,14 +765,29 @@ class OracleService:
             # the last round this process has seen resolved: this pass's answer, else the ledger (a co-signer
             # asks its source only when a proposal comes)
             seen = self.store.ledger_last_round(entry.model_id) if self.store is not None else None
-            resolved = max(r for r in (self.health.models.get(entry.uuid, {}).get("resolved"), seen, last_posted)
-                           if r is not None)
-            self.health.model(entry.uuid, resolved=resolved, posted=last_posted, final=last_final,
-                              disputes_open=disputes, fallback_seconds=fallback)
+            resolved = max(
+                r for r in (self.health.models.get(entry.uuid, {}).get("resolved"), seen, last_posted) if r is not None
+            )
+            self.health.model(
+                entry.uuid,
+                resolved=resolved,
+                posted=last_posted,
+                final=last_final,
+                disputes_open=disputes,
+                fallback_seconds=fallback,
+            )
         if self.store is not None:
-            self.health.transactions([{"tx_hash": tx.tx_hash, "kind": tx.kind, "nonce": tx.nonce,
-                                       "age_seconds": round(time.time() - tx.created_at)}
-                                      for tx in self.store.open_txs()])
+            self.health.transactions(
+                [
+                    {
+                        "tx_hash": tx.tx_hash,
+                        "kind": tx.kind,
+                        "nonce": tx.nonce,
+                        "age_seconds": round(time.time() - tx.created_at),
+                    }
+                    for tx in self.store.open_txs()
+                ]
+            )
 
     # ------------------------------------------------------------------ planning (dry run)
     def planned_reports(self) -> list[tuple[ModelEntry, Report]]:
@@ -780,8 +871,9 @@ class OracleService:
             proposed = list(message["closeTimes"])
             if message["firstRound"] != first or not proposed or proposed != closes[: len(proposed)]:
                 return f"announcement differs from this signer's schedule ({first}, {closes})", None
-            return None, Statement("RoundAnnouncement", td.announcement_message(
-                self.tournament, first, closes[: len(proposed)], deadline))
+            return None, Statement(
+                "RoundAnnouncement", td.announcement_message(self.tournament, first, closes[: len(proposed)], deadline)
+            )
         if statement.primary == "ModelAttestation":
             model_id = bytes(message["modelId"])
             uuid = uuid_from_model_id(model_id)
@@ -797,8 +889,12 @@ class OracleService:
             if change is None or change != (message["attested"], message["evidence"]):
                 return "attestation differs from this signer's profile check", None
             attested, evidence = change
-            return None, Statement("ModelAttestation", td.attestation_message(
-                model_id, modeller, attested, evidence, c.attestationNonce(model_id).call(), deadline))
+            return None, Statement(
+                "ModelAttestation",
+                td.attestation_message(
+                    model_id, modeller, attested, evidence, c.attestationNonce(model_id).call(), deadline
+                ),
+            )
         if statement.primary == "DisputeResolution":
             return self._rebuild_resolution(message, deadline)
         return f"{statement.primary} is not signed by the service", None
@@ -812,8 +908,9 @@ class OracleService:
         uuid = uuid_from_model_id(replacement.model_id)
         if uuid is None:
             return f"model {replacement.model_id.hex()} is not a Numerai UUID", None
-        onchain_hash, _, _, final_at, _, _ = self.oracle.functions.reportOf(replacement.model_id,
-                                                                            replacement.round).call()
+        onchain_hash, _, _, final_at, _, _ = self.oracle.functions.reportOf(
+            replacement.model_id, replacement.round
+        ).call()
         if final_at != 2**64 - 1:
             return f"stale: model {uuid} round {replacement.round} is not disputed", None
         if bytes(onchain_hash) != bytes(message["disputedReport"]):
@@ -847,8 +944,9 @@ class OracleService:
                 if remembered is not None:
                     self.refused[digest] = remembered
                     continue
-                unsigned = [k for k in self.local_signers
-                            if not self.directory.has_signature(domain, statement, k.address)]
+                unsigned = [
+                    k for k in self.local_signers if not self.directory.has_signature(domain, statement, k.address)
+                ]
                 if not unsigned:
                     continue
                 if checked >= self.config.max_proposals:
@@ -867,8 +965,12 @@ class OracleService:
             self.log("rpc_error", level="error", error=str(error))
             self._fail(EXIT_RPC)
         except Exception as error:  # a bug: logged with its traceback; the daemon goes on with the next pass
-            self.log("internal_error", level="error", error=f"{type(error).__name__}: {error}",
-                     traceback=traceback.format_exc())
+            self.log(
+                "internal_error",
+                level="error",
+                error=f"{type(error).__name__}: {error}",
+                traceback=traceback.format_exc(),
+            )
             self._fail(EXIT_INTERNAL)
         self._pass_done()
         return self.code

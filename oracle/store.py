@@ -131,7 +131,7 @@ class Correction:
     model_id: str
     round: int
     old_hash: str
-    new_hash: str          # 'unresolved': the source took the round back
+    new_hash: str  # 'unresolved': the source took the round back
     new_json: str | None
     seen_at: float
     status: str
@@ -164,8 +164,10 @@ class ProgressStore:
     def record_signed(self, reports, digest) -> None:
         """The reports (oracle.typed_data.Report) were signed as one batch statement with this digest."""
         now = self.clock()
-        rows = [(self.chain_id, self.oracle, _hex(r.model_id), r.round, _hex(r.struct_hash()), _hex(digest),
-                 now) for r in reports]
+        rows = [
+            (self.chain_id, self.oracle, _hex(r.model_id), r.round, _hex(r.struct_hash()), _hex(digest), now)
+            for r in reports
+        ]
         # a re-signed round (new deadline after a crash or an expired batch) replaces its earlier row, but never
         # one already confirmed on-chain
         self.db.executemany(
@@ -208,8 +210,10 @@ class ProgressStore:
         return ReportRow(*row) if row else None
 
     def reports(self, model_id=None, statuses=None) -> list[ReportRow]:
-        query = ("SELECT model_id, round, report_hash, digest, tx_hash, nonce, status FROM reports "
-                 "WHERE chain_id = ? AND oracle = ?")
+        query = (
+            "SELECT model_id, round, report_hash, digest, tx_hash, nonce, status FROM reports "
+            "WHERE chain_id = ? AND oracle = ?"
+        )
         args: list = [self.chain_id, self.oracle]
         if model_id is not None:
             query += " AND model_id = ?"
@@ -224,8 +228,16 @@ class ProgressStore:
         self.db.execute(
             "INSERT OR REPLACE INTO transactions (tx_hash, chain_id, oracle, sender, nonce, kind, digest, status, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'sent', ?)",
-            (_hex(tx_hash), self.chain_id, self.oracle, sender.lower(), nonce, kind,
-             None if digest is None else _hex(digest), self.clock()),
+            (
+                _hex(tx_hash),
+                self.chain_id,
+                self.oracle,
+                sender.lower(),
+                nonce,
+                kind,
+                None if digest is None else _hex(digest),
+                self.clock(),
+            ),
         )
 
     def set_tx_status(self, tx_hash, status: str) -> None:
@@ -233,8 +245,10 @@ class ProgressStore:
 
     def open_txs(self, sender: str | None = None) -> list[TxRow]:
         """Transactions sent and not yet known to be mined, reverted or dropped."""
-        query = ("SELECT tx_hash, sender, nonce, kind, digest, status, created_at, block FROM transactions "
-                 "WHERE chain_id = ? AND oracle = ? AND status = 'sent'")
+        query = (
+            "SELECT tx_hash, sender, nonce, kind, digest, status, created_at, block FROM transactions "
+            "WHERE chain_id = ? AND oracle = ? AND status = 'sent'"
+        )
         args: list = [self.chain_id, self.oracle]
         if sender is not None:
             query += " AND sender = ?"
@@ -242,14 +256,24 @@ class ProgressStore:
         return [TxRow(*r) for r in self.db.execute(query + " ORDER BY nonce", args)]
 
     def txs(self) -> list[TxRow]:
-        return [TxRow(*r) for r in self.db.execute(
-            "SELECT tx_hash, sender, nonce, kind, digest, status, created_at, block FROM transactions "
-            "WHERE chain_id = ? AND oracle = ? ORDER BY created_at", (self.chain_id, self.oracle))]
+        return [
+            TxRow(*r)
+            for r in self.db.execute(
+                "SELECT tx_hash, sender, nonce, kind, digest, status, created_at, block FROM transactions "
+                "WHERE chain_id = ? AND oracle = ? ORDER BY created_at",
+                (self.chain_id, self.oracle),
+            )
+        ]
 
     def txs_with_status(self, status: str) -> list[TxRow]:
-        return [TxRow(*r) for r in self.db.execute(
-            "SELECT tx_hash, sender, nonce, kind, digest, status, created_at, block FROM transactions "
-            "WHERE chain_id = ? AND oracle = ? AND status = ? ORDER BY nonce", (self.chain_id, self.oracle, status))]
+        return [
+            TxRow(*r)
+            for r in self.db.execute(
+                "SELECT tx_hash, sender, nonce, kind, digest, status, created_at, block FROM transactions "
+                "WHERE chain_id = ? AND oracle = ? AND status = ? ORDER BY nonce",
+                (self.chain_id, self.oracle, status),
+            )
+        ]
 
     def set_tx_block(self, tx_hash, block: int | None) -> None:
         self.db.execute("UPDATE transactions SET block = ? WHERE tx_hash = ?", (block, _hex(tx_hash)))
@@ -260,7 +284,8 @@ class ProgressStore:
         row = self.db.execute(
             "SELECT report_hash, missed, report_json FROM ledger "
             "WHERE chain_id = ? AND oracle = ? AND model_id = ? AND round = ?",
-            (self.chain_id, self.oracle, _hex(model_id), round_)).fetchone()
+            (self.chain_id, self.oracle, _hex(model_id), round_),
+        ).fetchone()
         return (row[0], bool(row[1]), row[2]) if row else None
 
     def ledger_record(self, model_id, round_: int, report_hash, missed: bool, report_json: str) -> str | None:
@@ -271,8 +296,17 @@ class ProgressStore:
             self.db.execute(
                 "INSERT OR IGNORE INTO ledger (chain_id, oracle, model_id, round, report_hash, missed, report_json, "
                 "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (self.chain_id, self.oracle, _hex(model_id), round_, _hex(report_hash), int(missed), report_json,
-                 self.clock()))
+                (
+                    self.chain_id,
+                    self.oracle,
+                    _hex(model_id),
+                    round_,
+                    _hex(report_hash),
+                    int(missed),
+                    report_json,
+                    self.clock(),
+                ),
+            )
             return None
         if held[0] == _hex(report_hash):
             return None
@@ -290,28 +324,51 @@ class ProgressStore:
             "INSERT INTO corrections (chain_id, oracle, model_id, round, old_hash, new_hash, new_missed, new_json, "
             "seen_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open') "
             "ON CONFLICT DO UPDATE SET status = 'open' WHERE corrections.status != 'open'",
-            (self.chain_id, self.oracle, _hex(model_id), round_, old_hash, new_hash,
-             None if missed is None else int(missed), report_json, self.clock()))
+            (
+                self.chain_id,
+                self.oracle,
+                _hex(model_id),
+                round_,
+                old_hash,
+                new_hash,
+                None if missed is None else int(missed),
+                report_json,
+                self.clock(),
+            ),
+        )
 
     def ledger_rounds(self, model_id, after_round: int = 0) -> list[int]:
-        return [r for (r,) in self.db.execute(
-            "SELECT round FROM ledger WHERE chain_id = ? AND oracle = ? AND model_id = ? AND round > ? ORDER BY round",
-            (self.chain_id, self.oracle, _hex(model_id), after_round))]
+        return [
+            r
+            for (r,) in self.db.execute(
+                "SELECT round FROM ledger WHERE chain_id = ? AND oracle = ? AND model_id = ? AND round > ?"
+                " ORDER BY round",
+                (self.chain_id, self.oracle, _hex(model_id), after_round),
+            )
+        ]
 
     def ledger_scored_rounds(self, model_id) -> set[int]:
         """Rounds of the model the ledger holds with scores (not missed)."""
-        return {r for (r,) in self.db.execute(
-            "SELECT round FROM ledger WHERE chain_id = ? AND oracle = ? AND model_id = ? AND missed = 0",
-            (self.chain_id, self.oracle, _hex(model_id)))}
+        return {
+            r
+            for (r,) in self.db.execute(
+                "SELECT round FROM ledger WHERE chain_id = ? AND oracle = ? AND model_id = ? AND missed = 0",
+                (self.chain_id, self.oracle, _hex(model_id)),
+            )
+        }
 
     def ledger_last_round(self, model_id) -> int | None:
-        row = self.db.execute("SELECT MAX(round) FROM ledger WHERE chain_id = ? AND oracle = ? AND model_id = ?",
-                              (self.chain_id, self.oracle, _hex(model_id))).fetchone()
+        row = self.db.execute(
+            "SELECT MAX(round) FROM ledger WHERE chain_id = ? AND oracle = ? AND model_id = ?",
+            (self.chain_id, self.oracle, _hex(model_id)),
+        ).fetchone()
         return row[0]
 
     def corrections(self, status: str | None = "open", model_id=None) -> list[Correction]:
-        query = ("SELECT model_id, round, old_hash, new_hash, new_json, seen_at, status FROM corrections "
-                 "WHERE chain_id = ? AND oracle = ?")
+        query = (
+            "SELECT model_id, round, old_hash, new_hash, new_json, seen_at, status FROM corrections "
+            "WHERE chain_id = ? AND oracle = ?"
+        )
         args: list = [self.chain_id, self.oracle]
         if status is not None:
             query += " AND status = ?"
@@ -332,18 +389,25 @@ class ProgressStore:
         try:
             key = (self.chain_id, self.oracle, _hex(model_id), round_)
             if latest.new_hash == "unresolved":
-                self.db.execute("DELETE FROM ledger WHERE chain_id = ? AND oracle = ? AND model_id = ? AND round = ?",
-                                key)
+                self.db.execute(
+                    "DELETE FROM ledger WHERE chain_id = ? AND oracle = ? AND model_id = ? AND round = ?", key
+                )
             else:
                 missed = self.db.execute(
                     "SELECT new_missed FROM corrections WHERE chain_id = ? AND oracle = ? AND model_id = ? "
-                    "AND round = ? AND new_hash = ?", (*key, latest.new_hash)).fetchone()[0]
+                    "AND round = ? AND new_hash = ?",
+                    (*key, latest.new_hash),
+                ).fetchone()[0]
                 self.db.execute(
                     "UPDATE ledger SET report_hash = ?, missed = ?, report_json = ?, recorded_at = ? "
                     "WHERE chain_id = ? AND oracle = ? AND model_id = ? AND round = ?",
-                    (latest.new_hash, missed, latest.new_json, self.clock(), *key))
-            self.db.execute("UPDATE corrections SET status = 'applied' WHERE chain_id = ? AND oracle = ? "
-                            "AND model_id = ? AND round = ? AND status = 'open'", key)
+                    (latest.new_hash, missed, latest.new_json, self.clock(), *key),
+                )
+            self.db.execute(
+                "UPDATE corrections SET status = 'applied' WHERE chain_id = ? AND oracle = ? "
+                "AND model_id = ? AND round = ? AND status = 'open'",
+                key,
+            )
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -352,31 +416,44 @@ class ProgressStore:
 
     # ------------------------------------------------------------------ refusals, registrations, meta
     def record_refusal(self, digest, reason: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO refusals (chain_id, oracle, digest, reason, refused_at) "
-                        "VALUES (?, ?, ?, ?, ?)", (self.chain_id, self.oracle, _hex(digest), reason, self.clock()))
+        self.db.execute(
+            "INSERT OR REPLACE INTO refusals (chain_id, oracle, digest, reason, refused_at) " "VALUES (?, ?, ?, ?, ?)",
+            (self.chain_id, self.oracle, _hex(digest), reason, self.clock()),
+        )
 
     def refusal(self, digest) -> str | None:
-        row = self.db.execute("SELECT reason FROM refusals WHERE chain_id = ? AND oracle = ? AND digest = ?",
-                              (self.chain_id, self.oracle, _hex(digest))).fetchone()
+        row = self.db.execute(
+            "SELECT reason FROM refusals WHERE chain_id = ? AND oracle = ? AND digest = ?",
+            (self.chain_id, self.oracle, _hex(digest)),
+        ).fetchone()
         return row[0] if row else None
 
     def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE chain_id = ? AND oracle = ? AND key = ?",
-                              (self.chain_id, self.oracle, key)).fetchone()
+        row = self.db.execute(
+            "SELECT value FROM meta WHERE chain_id = ? AND oracle = ? AND key = ?", (self.chain_id, self.oracle, key)
+        ).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (chain_id, oracle, key, value) VALUES (?, ?, ?, ?)",
-                        (self.chain_id, self.oracle, key, str(value)))
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta (chain_id, oracle, key, value) VALUES (?, ?, ?, ?)",
+            (self.chain_id, self.oracle, key, str(value)),
+        )
 
     def record_model(self, model_id, modeller: str, block: int) -> None:
-        self.db.execute("INSERT OR IGNORE INTO models (chain_id, oracle, model_id, modeller, block) "
-                        "VALUES (?, ?, ?, ?, ?)", (self.chain_id, self.oracle, _hex(model_id), modeller, block))
+        self.db.execute(
+            "INSERT OR IGNORE INTO models (chain_id, oracle, model_id, modeller, block) " "VALUES (?, ?, ?, ?, ?)",
+            (self.chain_id, self.oracle, _hex(model_id), modeller, block),
+        )
 
     def known_models(self) -> list[tuple[str, str]]:
         """(model id hex, modeller) of every registration scanned so far, in registration order."""
-        return list(self.db.execute("SELECT model_id, modeller FROM models WHERE chain_id = ? AND oracle = ? "
-                                    "ORDER BY block, model_id", (self.chain_id, self.oracle)))
+        return list(
+            self.db.execute(
+                "SELECT model_id, modeller FROM models WHERE chain_id = ? AND oracle = ? " "ORDER BY block, model_id",
+                (self.chain_id, self.oracle),
+            )
+        )
 
     # ------------------------------------------------------------------ lease
     def _lease_name(self) -> str:
@@ -387,13 +464,16 @@ class ProgressStore:
         now = self.clock()
         self.db.execute("BEGIN IMMEDIATE")  # one writer at a time: the check and the write are atomic
         try:
-            row = self.db.execute("SELECT holder, expires_at FROM lease WHERE name = ?",
-                                  (self._lease_name(),)).fetchone()
+            row = self.db.execute(
+                "SELECT holder, expires_at FROM lease WHERE name = ?", (self._lease_name(),)
+            ).fetchone()
             if row is not None and row[0] != holder and row[1] > now:
                 self.db.execute("COMMIT")
                 return False
-            self.db.execute("INSERT OR REPLACE INTO lease (name, holder, expires_at) VALUES (?, ?, ?)",
-                            (self._lease_name(), holder, now + ttl))
+            self.db.execute(
+                "INSERT OR REPLACE INTO lease (name, holder, expires_at) VALUES (?, ?, ?)",
+                (self._lease_name(), holder, now + ttl),
+            )
             self.db.execute("COMMIT")
             return True
         except BaseException:
@@ -401,8 +481,7 @@ class ProgressStore:
             raise
 
     def lease_holder(self) -> tuple[str, float] | None:
-        row = self.db.execute("SELECT holder, expires_at FROM lease WHERE name = ?",
-                              (self._lease_name(),)).fetchone()
+        row = self.db.execute("SELECT holder, expires_at FROM lease WHERE name = ?", (self._lease_name(),)).fetchone()
         return (row[0], row[1]) if row else None
 
     def release_lease(self, holder: str) -> None:

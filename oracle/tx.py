@@ -19,9 +19,20 @@ from oracle.store import ProgressStore
 class TxSender:
     """Sends contract calls from one local account: nonce, gas with margin, fees, receipt, re-send."""
 
-    def __init__(self, w3, account, chain_id: int, decoder: RevertDecoder, log: JsonLog,
-                 store: ProgressStore | None = None, gas_margin: float = 1.3, receipt_timeout: float = 120,
-                 max_resends: int = 3, fee_bump: float = 1.25, poll: float = 0.2):
+    def __init__(
+        self,
+        w3,
+        account,
+        chain_id: int,
+        decoder: RevertDecoder,
+        log: JsonLog,
+        store: ProgressStore | None = None,
+        gas_margin: float = 1.3,
+        receipt_timeout: float = 120,
+        max_resends: int = 3,
+        fee_bump: float = 1.25,
+        poll: float = 0.2,
+    ):
         self.w3, self.account, self.chain_id, self.decoder, self.log = w3, account, chain_id, decoder, log
         self.store, self.gas_margin, self.receipt_timeout = store, gas_margin, receipt_timeout
         self.max_resends, self.fee_bump, self.poll = max_resends, fee_bump, poll
@@ -87,11 +98,23 @@ class TxSender:
         if "gasPrice" in now:
             fees = {"gasPrice": max(self.bumped({"gasPrice": old["gasPrice"]})["gasPrice"], now["gasPrice"])}
         else:
-            before = self.bumped({"maxFeePerGas": old.get("maxFeePerGas", old.get("gasPrice")),
-                                  "maxPriorityFeePerGas": old.get("maxPriorityFeePerGas", old.get("gasPrice"))})
+            before = self.bumped(
+                {
+                    "maxFeePerGas": old.get("maxFeePerGas", old.get("gasPrice")),
+                    "maxPriorityFeePerGas": old.get("maxPriorityFeePerGas", old.get("gasPrice")),
+                }
+            )
             fees = {k: max(before[k], now[k]) for k in before}
-        tx = {"from": self.address, "to": old["to"], "data": old["input"], "value": old.get("value", 0),
-              "gas": old["gas"], "nonce": nonce, "chainId": self.chain_id, **fees}
+        tx = {
+            "from": self.address,
+            "to": old["to"],
+            "data": old["input"],
+            "value": old.get("value", 0),
+            "gas": old["gas"],
+            "nonce": nonce,
+            "chainId": self.chain_id,
+            **fees,
+        }
         signed = self.account.sign_transaction(tx)
         try:
             new_hash = bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
@@ -103,11 +126,19 @@ class TxSender:
             raise RpcError(f"eth_sendRawTransaction: {error}") from None
         if self.store is not None:
             self.store.record_tx(new_hash, self.address, nonce, kind, digest)
-        self.log("tx_resend", level="warning", kind=kind, nonce=nonce, tx_hash=new_hash, replaces=tx_hash,
-                 **{k: str(v) for k, v in fees.items()})
+        self.log(
+            "tx_resend",
+            level="warning",
+            kind=kind,
+            nonce=nonce,
+            tx_hash=new_hash,
+            replaces=tx_hash,
+            **{k: str(v) for k, v in fees.items()},
+        )
         try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(new_hash, timeout=self.receipt_timeout,
-                                                               poll_latency=self.poll)
+            receipt = self.w3.eth.wait_for_transaction_receipt(
+                new_hash, timeout=self.receipt_timeout, poll_latency=self.poll
+            )
         except TimeExhausted:
             return None
         self._mark([new_hash], "mined" if receipt["status"] == 1 else "reverted")
@@ -115,8 +146,7 @@ class TxSender:
             self.store.set_tx_block(new_hash, receipt["blockNumber"])
         return receipt
 
-    def send(self, call, kind: str, digest: bytes | None = None,
-             on_sent: Callable[[bytes, int], None] | None = None):
+    def send(self, call, kind: str, digest: bytes | None = None, on_sent: Callable[[bytes, int], None] | None = None):
         """Estimate, sign, send and wait. @return the receipt (status 1). Raises ChainRejected on a revert
         (estimate or mined), RpcError when the node fails or the transaction is not mined after every re-send."""
         gas = int(self.estimate(call) * self.gas_margin) + 20_000
@@ -125,8 +155,9 @@ class TxSender:
         sent: list[bytes] = []
         receipt = None
         for attempt in range(self.max_resends + 1):
-            tx = call.build_transaction({"from": self.address, "nonce": nonce, "gas": gas,
-                                         "chainId": self.chain_id, **fees})
+            tx = call.build_transaction(
+                {"from": self.address, "nonce": nonce, "gas": gas, "chainId": self.chain_id, **fees}
+            )
             signed = self.account.sign_transaction(tx)
             try:
                 tx_hash = bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
@@ -151,11 +182,19 @@ class TxSender:
                 self.store.record_tx(tx_hash, self.address, nonce, kind, digest)
             if on_sent is not None:
                 on_sent(tx_hash, nonce)
-            self.log("tx_sent", kind=kind, tx_hash=tx_hash, nonce=nonce, gas=gas, attempt=attempt,
-                     **{k: str(v) for k, v in fees.items()})
+            self.log(
+                "tx_sent",
+                kind=kind,
+                tx_hash=tx_hash,
+                nonce=nonce,
+                gas=gas,
+                attempt=attempt,
+                **{k: str(v) for k, v in fees.items()},
+            )
             try:
-                receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout,
-                                                                   poll_latency=self.poll)
+                receipt = self.w3.eth.wait_for_transaction_receipt(
+                    tx_hash, timeout=self.receipt_timeout, poll_latency=self.poll
+                )
                 break
             except TimeExhausted:
                 # an earlier copy with the same nonce may have been mined meanwhile

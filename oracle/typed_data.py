@@ -111,9 +111,15 @@ class Report:
     def as_tuple(self) -> tuple:
         """The Solidity `RoundReport` struct as brownie/web3 take it."""
         return (
-            "0x" + self.model_id.hex(), self.tournament, self.round, self.missed,
-            ["0x" + n.hex() for n in self.score_names], list(self.scores), list(self.multipliers),
-            self.payout_factor, self.clip,
+            "0x" + self.model_id.hex(),
+            self.tournament,
+            self.round,
+            self.missed,
+            ["0x" + n.hex() for n in self.score_names],
+            list(self.scores),
+            list(self.multipliers),
+            self.payout_factor,
+            self.clip,
         )
 
     def round_return(self) -> int:
@@ -132,8 +138,12 @@ class Domain:
     verifying_contract: str
 
     def as_dict(self) -> dict:
-        return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": self.chain_id,
-                "verifyingContract": self.verifying_contract}
+        return {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": self.chain_id,
+            "verifyingContract": self.verifying_contract,
+        }
 
 
 def _types_for(primary: str) -> dict:
@@ -144,10 +154,14 @@ def _types_for(primary: str) -> dict:
 
 
 def _full_message(domain: Domain, primary: str, message: dict) -> dict:
-    types = {"EIP712Domain": [
-        {"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"},
-    ]}
+    types = {
+        "EIP712Domain": [
+            {"name": "name", "type": "string"},
+            {"name": "version", "type": "string"},
+            {"name": "chainId", "type": "uint256"},
+            {"name": "verifyingContract", "type": "address"},
+        ]
+    }
     types.update(_types_for(primary))
     return {"types": types, "primaryType": primary, "domain": domain.as_dict(), "message": message}
 
@@ -178,19 +192,30 @@ def resolution_message(disputed_hash: bytes, replacement: Report, deadline: int)
 
 
 def announcement_message(tournament: int, first_round: int, close_times: Sequence[int], deadline: int) -> dict:
-    return {"tournament": tournament, "firstRound": first_round, "closeTimes": list(close_times),
-            "deadline": deadline}
+    return {"tournament": tournament, "firstRound": first_round, "closeTimes": list(close_times), "deadline": deadline}
 
 
 def registration_message(model_id: bytes, modeller: str, exposure: int, first_round: int, deadline: int) -> dict:
-    return {"modelId": model_id, "modeller": modeller, "exposure": exposure, "firstRound": first_round,
-            "deadline": deadline}
+    return {
+        "modelId": model_id,
+        "modeller": modeller,
+        "exposure": exposure,
+        "firstRound": first_round,
+        "deadline": deadline,
+    }
 
 
-def attestation_message(model_id: bytes, modeller: str, attested: bool, evidence: bytes, nonce: int,
-                        deadline: int) -> dict:
-    return {"modelId": model_id, "modeller": modeller, "attested": attested, "evidence": evidence,
-            "nonce": nonce, "deadline": deadline}
+def attestation_message(
+    model_id: bytes, modeller: str, attested: bool, evidence: bytes, nonce: int, deadline: int
+) -> dict:
+    return {
+        "modelId": model_id,
+        "modeller": modeller,
+        "attested": attested,
+        "evidence": evidence,
+        "nonce": nonce,
+        "deadline": deadline,
+    }
 
 
 def sign(domain: Domain, primary: str, message: dict, keys: Iterable) -> list[tuple[str, bytes]]:

@@ -28,6 +28,7 @@ ZERO32 = b"\0" * 32
 MAX_NUMBER_TEXT = 100  # characters of a number given as text: a score has ~20
 MAX_INT_DIGITS = 30  # decimal exponent of the largest integer field (round numbers, unix times)
 
+
 @dataclass(frozen=True)
 class Limits:
     """What a round result may carry. Defaults are scripts/deploy.py's oracle defaults (clip 0.05, multipliers
@@ -35,8 +36,8 @@ class Limits:
 
     max_clip: Decimal = Decimal("0.05")
     max_multiplier: Decimal = Decimal(10)
-    max_abs_score: Decimal = Decimal(1)   # ScoreOracle.MAX_ABS_SCORE
-    max_scores: int = 8                   # ScoreOracle.MAX_SCORES
+    max_abs_score: Decimal = Decimal(1)  # ScoreOracle.MAX_ABS_SCORE
+    max_scores: int = 8  # ScoreOracle.MAX_SCORES
 
     @classmethod
     def from_oracle(cls, max_clip_wei: int, max_multiplier_wei: int) -> Limits:
@@ -106,14 +107,16 @@ def check_result(result: RoundResult, limits: Limits = Limits()) -> RoundResult:
             raise SourceError(f"{context}: score name {name!r} must be 1 to 32 bytes")
         score = to_decimal(result.scores[name], context, f"{name} score")
         if abs(score) > limits.max_abs_score:
-            raise SourceError(f"{context}: {name} score {score} is outside [-{limits.max_abs_score}, "
-                              f"{limits.max_abs_score}]")
+            raise SourceError(
+                f"{context}: {name} score {score} is outside [-{limits.max_abs_score}, " f"{limits.max_abs_score}]"
+            )
         multiplier = to_decimal(result.multipliers[name], context, f"{name} multiplier")
         if multiplier < 0:
             raise SourceError(f"{context}: {name} multiplier {multiplier} is negative")
         if multiplier > limits.max_multiplier:
-            raise SourceError(f"{context}: {name} multiplier {multiplier} is above the maximum "
-                              f"{limits.max_multiplier}")
+            raise SourceError(
+                f"{context}: {name} multiplier {multiplier} is above the maximum " f"{limits.max_multiplier}"
+            )
     payout_factor = to_decimal(result.payout_factor, context, "payout factor")
     if not 0 <= payout_factor <= 1:
         raise SourceError(f"{context}: payout factor {payout_factor} is outside [0, 1]")
@@ -156,8 +159,10 @@ def check_schedule(after_round: int, rounds: Sequence[RoundInfo], first_known: i
         if info.close_time <= 0:
             raise SourceError(f"round {info.round}: close time {info.close_time} is not a unix time")
         if previous is not None and info.close_time <= previous.close_time:
-            raise SourceError(f"round {info.round}: closes at {info.close_time}, not after round "
-                              f"{previous.round} ({previous.close_time})")
+            raise SourceError(
+                f"round {info.round}: closes at {info.close_time}, not after round "
+                f"{previous.round} ({previous.close_time})"
+            )
         previous = info
         expected += 1
     return list(rounds)
@@ -201,14 +206,20 @@ class ResolutionMemory:
         if now.missed != before.missed:
             state = "missed" if now.missed else "scored"
             raise SourceError(f"{context}: was resolved as {'missed' if before.missed else 'scored'}, now {state}")
-        for label, old, new in (("scores", before.scores, now.scores),
-                                ("multipliers", before.multipliers, now.multipliers)):
+        for label, old, new in (
+            ("scores", before.scores, now.scores),
+            ("multipliers", before.multipliers, now.multipliers),
+        ):
             for name in sorted(set(old) | set(new)):
                 if old.get(name) != new.get(name):
-                    raise SourceError(f"{context}: {name} {label[:-1]} changed after resolution "
-                                      f"({old.get(name)} -> {new.get(name)})")
-        for label, old, new in (("payout factor", before.payout_factor, now.payout_factor),
-                                ("clip", before.clip, now.clip)):
+                    raise SourceError(
+                        f"{context}: {name} {label[:-1]} changed after resolution "
+                        f"({old.get(name)} -> {new.get(name)})"
+                    )
+        for label, old, new in (
+            ("payout factor", before.payout_factor, now.payout_factor),
+            ("clip", before.clip, now.clip),
+        ):
             if old != new:
                 raise SourceError(f"{context}: {label} changed after resolution ({old} -> {new})")
 
@@ -238,6 +249,5 @@ def check_report_bounds(report: Report, tournament: int, max_clip: int, max_mult
         if abs(score) > MAX_ABS_SCORE:
             return f"{label} score {fixed_decimal(score)} outside [-1, 1]"
         if multiplier < 0 or multiplier > max_multiplier:
-            return f"{label} multiplier {fixed_decimal(multiplier)} outside [0, " \
-                   f"{fixed_decimal(max_multiplier)}]"
+            return f"{label} multiplier {fixed_decimal(multiplier)} outside [0, " f"{fixed_decimal(max_multiplier)}]"
     return None

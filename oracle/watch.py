@@ -83,19 +83,40 @@ def judge(pending: list[PendingRound], expected: dict[int, Report], now: int) ->
         mine = expected.get(onchain.round)
         if onchain.disputed:
             differs = mine is not None and mine.struct_hash() != onchain.report_hash
-            verdicts.append(Verdict(onchain.round, "disputed", onchain, mine, reason=(
-                f"disputed by {onchain.disputer}" + ("; the source differs too" if differs else ""))))
+            verdicts.append(
+                Verdict(
+                    onchain.round,
+                    "disputed",
+                    onchain,
+                    mine,
+                    reason=(f"disputed by {onchain.disputer}" + ("; the source differs too" if differs else "")),
+                )
+            )
         elif mine is None:
-            verdicts.append(Verdict(onchain.round, "unresolved", onchain, None,
-                                    reason="the source has no resolved value for this round"))
+            verdicts.append(
+                Verdict(
+                    onchain.round, "unresolved", onchain, None, reason="the source has no resolved value for this round"
+                )
+            )
         elif mine.struct_hash() == onchain.report_hash:
             verdicts.append(Verdict(onchain.round, "agrees", onchain, mine))
         elif now < onchain.final_at:
-            verdicts.append(Verdict(onchain.round, "differs", onchain, mine, disputable=True,
-                                    reason=f"{duration(onchain.final_at - now)} left in the challenge window"))
+            verdicts.append(
+                Verdict(
+                    onchain.round,
+                    "differs",
+                    onchain,
+                    mine,
+                    disputable=True,
+                    reason=f"{duration(onchain.final_at - now)} left in the challenge window",
+                )
+            )
         else:
-            verdicts.append(Verdict(onchain.round, "differs", onchain, mine,
-                                    reason="the challenge window is over: too late to dispute"))
+            verdicts.append(
+                Verdict(
+                    onchain.round, "differs", onchain, mine, reason="the challenge window is over: too late to dispute"
+                )
+            )
     return verdicts
 
 
@@ -106,9 +127,20 @@ class Watcher:
     With `yes` disputes are sent without asking; without it a terminal is asked, and without a terminal the
     dispute is not sent (exit 7) -- a daemon needs --yes. `dry_run`: judge and say, send nothing."""
 
-    def __init__(self, service: OracleService, account=None, abi: list | None = None, out=None,
-                 yes: bool = False, dry_run: bool = False, log: JsonLog | None = None, from_block: int = 0,
-                 log_range: int = 10_000, say=None, expire_all: bool = False):
+    def __init__(
+        self,
+        service: OracleService,
+        account=None,
+        abi: list | None = None,
+        out=None,
+        yes: bool = False,
+        dry_run: bool = False,
+        log: JsonLog | None = None,
+        from_block: int = 0,
+        log_range: int = 10_000,
+        say=None,
+        expire_all: bool = False,
+    ):
         self.service, self.account, self.abi = service, account, abi
         self.out, self.yes, self.dry_run = out, yes, dry_run
         self.log = log or service.log
@@ -163,8 +195,12 @@ class Watcher:
         except Exception as error:  # a bug: logged with its traceback, said in the exit code; the daemon goes on
             import traceback
 
-            self.log("internal_error", level="error", error=f"{type(error).__name__}: {error}",
-                     traceback=traceback.format_exc())
+            self.log(
+                "internal_error",
+                level="error",
+                error=f"{type(error).__name__}: {error}",
+                traceback=traceback.format_exc(),
+            )
             self._fail(EXIT_INTERNAL)
         self.log("watch_done", exit_code=self.code)
         try:
@@ -176,8 +212,13 @@ class Watcher:
     def check_model(self, entry: ModelEntry, now: int) -> None:
         last_final, pending = self.pending(entry)
         health = self.service.health
-        health.model(entry.uuid, final=last_final, posted=last_final + len(pending),
-                     disputes_open=sum(p.disputed for p in pending), wrong_reports=0)
+        health.model(
+            entry.uuid,
+            final=last_final,
+            posted=last_final + len(pending),
+            disputes_open=sum(p.disputed for p in pending),
+            wrong_reports=0,
+        )
         if not pending:
             return
         try:
@@ -196,8 +237,12 @@ class Watcher:
     def act(self, entry: ModelEntry, verdict: Verdict) -> bool:
         """Log and act on one verdict. @return True when it disputed the round now."""
         onchain, mine = verdict.onchain, verdict.expected
-        fields = {"model": entry.uuid, "round": verdict.round, "onchain_hash": onchain.report_hash,
-                  "onchain_return": fixed_decimal(onchain.round_return)}
+        fields = {
+            "model": entry.uuid,
+            "round": verdict.round,
+            "onchain_hash": onchain.report_hash,
+            "onchain_return": fixed_decimal(onchain.round_return),
+        }
         if mine is not None:
             fields.update(source_hash=mine.struct_hash(), source_return=fixed_decimal(mine.round_return()))
         if verdict.kind == "agrees":
@@ -211,20 +256,23 @@ class Watcher:
             self.expire_if_overdue(entry, verdict.round, wrong)
         elif not verdict.disputable:
             self.log("report_differs_final", level="error", reason=verdict.reason, **fields)
-            self.say(f"model {entry.uuid} round {verdict.round}: WRONG on-chain (return {fields['onchain_return']}, "
-                     f"the source says {fields['source_return']}) and {verdict.reason}")
+            self.say(
+                f"model {entry.uuid} round {verdict.round}: WRONG on-chain (return {fields['onchain_return']}, "
+                f"the source says {fields['source_return']}) and {verdict.reason}"
+            )
             self._fail(EXIT_REJECTED)
         else:
             self.log("report_differs", level="error", reason=verdict.reason, **fields)
-            self.say(f"model {entry.uuid} round {verdict.round}: WRONG on-chain (return {fields['onchain_return']}, "
-                     f"the source says {fields['source_return']}); {verdict.reason}")
+            self.say(
+                f"model {entry.uuid} round {verdict.round}: WRONG on-chain (return {fields['onchain_return']}, "
+                f"the source says {fields['source_return']}); {verdict.reason}"
+            )
             return self.dispute(entry, verdict.round)
         return False
 
     # ------------------------------------------------------------------ acting
     def _transactor(self) -> Transactor:
-        return Transactor(self.service.w3, self.account, self.abi, out=self.out, yes=self.yes,
-                          dry_run=self.dry_run)
+        return Transactor(self.service.w3, self.account, self.abi, out=self.out, yes=self.yes, dry_run=self.dry_run)
 
     def dispute(self, entry: ModelEntry, round_: int) -> bool:
         """Dispute the round, posting the bond. @return True when the dispute was sent and mined."""
@@ -241,8 +289,13 @@ class Watcher:
             self._fail(error.code)
             return False
         if receipts:
-            self.log("disputed", model=entry.uuid, round=round_, disputer=self.account.address,
-                     tx_hash=receipts[-1]["transactionHash"])
+            self.log(
+                "disputed",
+                model=entry.uuid,
+                round=round_,
+                disputer=self.account.address,
+                tx_hash=receipts[-1]["transactionHash"],
+            )
         return bool(receipts)
 
     def expire_if_overdue(self, entry: ModelEntry, round_: int, wrong: bool = False) -> None:
@@ -257,19 +310,27 @@ class Watcher:
             return  # not overdue yet (DisputeTimeoutNotOver) or already settled
         if wrong and not self.expire_all:
             self.log("dispute_overdue_wrong_report", level="error", model=entry.uuid, round=round_)
-            self.say(f"  overdue, and the posted report is wrong: resolve it (`backing oracle resolve {entry.uuid} "
-                     f"{round_}`); expiring it would make the wrong value final (--expire-all-disputes does)")
+            self.say(
+                f"  overdue, and the posted report is wrong: resolve it (`backing oracle resolve {entry.uuid} "
+                f"{round_}`); expiring it would make the wrong value final (--expire-all-disputes does)"
+            )
             self._fail(EXIT_REJECTED)
             return
         if self.account is None:
             self.log("dispute_overdue", level="warning", model=entry.uuid, round=round_)
             self.say("  overdue: nobody resolved it within the dispute timeout; a watcher account can expire it")
             return
-        step = Step("ScoreOracle.expireDispute", call, f"model {entry.uuid} round {round_}: the dispute timed out; "
-                    f"the posted report stands, the bond is forfeited", outcome=lambda r: "dispute expired")
+        step = Step(
+            "ScoreOracle.expireDispute",
+            call,
+            f"model {entry.uuid} round {round_}: the dispute timed out; "
+            f"the posted report stands, the bond is forfeited",
+            outcome=lambda r: "dispute expired",
+        )
         try:
-            receipts = self._transactor().run(f"Expire the overdue dispute of model {entry.uuid} round {round_}:",
-                                              [step])
+            receipts = self._transactor().run(
+                f"Expire the overdue dispute of model {entry.uuid} round {round_}:", [step]
+            )
         except OperatorError as error:
             self.log("expire_failed", level="error", model=entry.uuid, round=round_, error=str(error))
             self._fail(error.code)
@@ -295,8 +356,10 @@ class Watcher:
             high = min(latest, low + step - 1)
             found = []
             for kind in ("DisputeResolved", "DisputeExpired"):
-                found += [(e["blockNumber"], e["logIndex"], kind, e["args"])
-                          for e in getattr(events, kind).get_logs(from_block=low, to_block=high)]
+                found += [
+                    (e["blockNumber"], e["logIndex"], kind, e["args"])
+                    for e in getattr(events, kind).get_logs(from_block=low, to_block=high)
+                ]
             for _block, _index, kind, args in sorted(found, key=lambda f: (f[0], f[1])):
                 self.report_event(kind, args, mine)
             self.scanned = high
@@ -310,19 +373,33 @@ class Watcher:
         round_ = args["round"]
         if kind == "DisputeResolved":
             returned = args["bondReturned"]
-            self.log("dispute_resolved", model=model, round=round_, disputed_hash=args["disputedHash"],
-                     replacement_hash=args["replacementHash"], round_return=fixed_decimal(args["roundReturn"]),
-                     bond_returned=returned)
-            self.say(f"model {model} round {round_}: dispute resolved, the round now returns "
-                     f"{fixed_decimal(args['roundReturn'])}; " +
-                     ("the report was replaced and the bond returned to the disputer" if returned else
-                      "the report was confirmed and the bond forfeited"))
+            self.log(
+                "dispute_resolved",
+                model=model,
+                round=round_,
+                disputed_hash=args["disputedHash"],
+                replacement_hash=args["replacementHash"],
+                round_return=fixed_decimal(args["roundReturn"]),
+                bond_returned=returned,
+            )
+            self.say(
+                f"model {model} round {round_}: dispute resolved, the round now returns "
+                f"{fixed_decimal(args['roundReturn'])}; "
+                + (
+                    "the report was replaced and the bond returned to the disputer"
+                    if returned
+                    else "the report was confirmed and the bond forfeited"
+                )
+            )
         else:
             ours = mine is not None and args["disputer"].lower() == mine
-            self.log("dispute_expired", model=model, round=round_, disputer=args["disputer"], bond=args["bond"],
-                     ours=ours)
-            self.say(f"model {model} round {round_}: the dispute by {args['disputer']} expired unresolved; the posted "
-                     f"report stands and the {nmr(args['bond'])} bond is forfeited")
+            self.log(
+                "dispute_expired", model=model, round=round_, disputer=args["disputer"], bond=args["bond"], ours=ours
+            )
+            self.say(
+                f"model {model} round {round_}: the dispute by {args['disputer']} expired unresolved; the posted "
+                f"report stands and the {nmr(args['bond'])} bond is forfeited"
+            )
 
 
 def dispute_steps(w3, oracle, disputer: str, entry: ModelEntry, round_: int) -> list[Step]:
@@ -344,14 +421,22 @@ def dispute_steps(w3, oracle, disputer: str, entry: ModelEntry, round_: int) -> 
     token = w3.eth.contract(address=c.bondToken().call(), abi=ERC20_ABI)
     held = token.functions.balanceOf(disputer).call()
     if held < bond:
-        raise OperatorError(EXIT_BALANCE, f"{disputer} holds {nmr(held)}, the dispute bond is {nmr(bond)}: fund it "
-                                          f"with NMR; nothing sent")
+        raise OperatorError(
+            EXIT_BALANCE,
+            f"{disputer} holds {nmr(held)}, the dispute bond is {nmr(bond)}: fund it " f"with NMR; nothing sent",
+        )
     steps = bond_steps(token, disputer, oracle.address, bond)
-    steps.append(Step("ScoreOracle.dispute", c.dispute(entry.model_id, round_),
-                      f"model {label} round {round_} (posted return "
-                      f"{fixed_decimal(round_return)}), locking a {nmr(bond)} bond: returned if the dispute quorum "
-                      f"replaces the report, forfeited if it keeps it", after_previous=bool(steps),
-                      outcome=lambda r: f"round {round_} disputed: it cannot become final until resolved"))
+    steps.append(
+        Step(
+            "ScoreOracle.dispute",
+            c.dispute(entry.model_id, round_),
+            f"model {label} round {round_} (posted return "
+            f"{fixed_decimal(round_return)}), locking a {nmr(bond)} bond: returned if the dispute quorum "
+            f"replaces the report, forfeited if it keeps it",
+            after_previous=bool(steps),
+            outcome=lambda r: f"round {round_} disputed: it cannot become final until resolved",
+        )
+    )
     return steps
 
 

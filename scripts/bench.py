@@ -73,7 +73,7 @@ LOSS_SCORES = [-ONE // 50, -ONE // 100]  # 0.5x -2% + 2x -1%: a -3% round
 
 def series_model_id(i: int) -> str:
     """The model of the benchmark's i-th series (one model per series): like MODEL_ID, 16 non-zero bytes."""
-    return "0x" + bytes([0x5e, i % 255 + 1]).hex() * 8 + "00" * 16
+    return "0x" + bytes([0x5E, i % 255 + 1]).hex() * 8 + "00" * 16
 
 
 def batch_model_id(n: int, i: int) -> str:
@@ -168,15 +168,23 @@ class Bench:
         nonce = self._nonces.get(account.address)
         if nonce is None:
             nonce = web3.eth.get_transaction_count(account.address)
-        tx = {"to": str(to), "data": data, "gas": gas, "gasPrice": self._gas_price, "nonce": nonce,
-              "chainId": self._chain_id, "value": 0}
+        tx = {
+            "to": str(to),
+            "data": data,
+            "gas": gas,
+            "gasPrice": self._gas_price,
+            "nonce": nonce,
+            "chainId": self._chain_id,
+            "value": 0,
+        }
         signed = web3.eth.account.sign_transaction(tx, account.private_key)
         self._nonces[account.address] = nonce + 1
         return web3.eth.send_raw_transaction(signed.raw_transaction)
 
     def _send_unlocked(self, sender, to, data="0x", value=0, gas=100_000):
-        return web3.eth.send_transaction({"from": str(sender), "to": str(to), "data": data, "value": value,
-                                          "gas": gas, "gasPrice": self._gas_price})
+        return web3.eth.send_transaction(
+            {"from": str(sender), "to": str(to), "data": data, "value": value, "gas": gas, "gasPrice": self._gas_price}
+        )
 
     @contextlib.contextmanager
     def batched(self):
@@ -238,13 +246,23 @@ class Bench:
 
     def report(self, model_id, round_, scores=SCORES) -> Report:
         """A model's resolved round: CORR20 and MMC with the benchmark's multipliers, payout factor 1, clip 5%."""
-        return Report(td.to_bytes32(model_id), ORACLE_PARAMS.tournament, round_, False, tuple(SCORE_NAMES),
-                      tuple(scores), tuple(MULTIPLIERS), ONE, CLIP)
+        return Report(
+            td.to_bytes32(model_id),
+            ORACLE_PARAMS.tournament,
+            round_,
+            False,
+            tuple(SCORE_NAMES),
+            tuple(scores),
+            tuple(MULTIPLIERS),
+            ONE,
+            CLIP,
+        )
 
     def register_args(self, model_id, modeller, first_round, exposure=ONE):
         model = td.to_bytes32(model_id)
-        deadline, sigs = self.signed("ModelRegistration", lambda d: td.registration_message(
-            model, str(modeller), exposure, first_round, d))
+        deadline, sigs = self.signed(
+            "ModelRegistration", lambda d: td.registration_message(model, str(modeller), exposure, first_round, d)
+        )
         return model_id, modeller, exposure, first_round, deadline, sigs
 
     def announce(self, count, measured=False):
@@ -255,8 +273,9 @@ class Bench:
         for _ in range(count):
             close = _no_zero_bytes(close + ORACLE_PARAMS.min_round_spacing)
             closes.append(close)
-        deadline, sigs = self.signed("RoundAnnouncement", lambda d: td.announcement_message(
-            ORACLE_PARAMS.tournament, first, closes, d))
+        deadline, sigs = self.signed(
+            "RoundAnnouncement", lambda d: td.announcement_message(ORACLE_PARAMS.tournament, first, closes, d)
+        )
         return self.oracle.announceRounds(first, closes, deadline, sigs, self.tx(self.reporter))
 
     def post(self, reports):
@@ -278,7 +297,7 @@ class Bench:
         rounds = list(range(first, last_round + 1))
         post = None
         for i in range(0, len(rounds), POST_CHUNK):
-            post = self.post([self.report(model_id, r) for r in rounds[i:i + POST_CHUNK]])
+            post = self.post([self.report(model_id, r) for r in rounds[i : i + POST_CHUNK]])
             assert post.status == 1
         self.wait_challenge_window()
         done = self.oracle.finalize(model_id, len(rounds), self.tx(self.reporter))
@@ -291,16 +310,16 @@ class Bench:
         self._chain_id = web3.eth.chain_id
         self.token = MockNMR.deploy(self.tx(self.deployer))
         self.signer_keys = signer_keys(SIGNERS)
-        self.oracle = deploy_oracle(self.deployer, self.token, self.signer_keys, QUORUM, DISPUTE_QUORUM,
-                                    ORACLE_PARAMS)
+        self.oracle = deploy_oracle(self.deployer, self.token, self.signer_keys, QUORUM, DISPUTE_QUORUM, ORACLE_PARAMS)
         self.domain = td.Domain(chain.id, self.oracle.address)
         self.factory = AgreementFactory.deploy(self.token, self.oracle, self.tx(self.deployer))
         self.vault = BenchVault.deploy(self.token, self.tx(self.deployer))
         self.oracle.registerModel(*self.register_args(MODEL_ID, self.modeller, 1), self.tx(self.reporter))
         # round 1 closes in an hour: agreements locking now start at round 2
         first = _no_zero_bytes(chain.time() + 3600)
-        deadline, sigs = self.signed("RoundAnnouncement", lambda d: td.announcement_message(
-            ORACLE_PARAMS.tournament, 1, [first], d))
+        deadline, sigs = self.signed(
+            "RoundAnnouncement", lambda d: td.announcement_message(ORACLE_PARAMS.tournament, 1, [first], d)
+        )
         self.oracle.announceRounds(1, [first], deadline, sigs, self.tx(self.reporter))
         # standing balances: nobody's NMR balance starts or ends at zero in a measured transaction
         for who in (self.alice, self.bob, self.carol, self.outsider, self.modeller, self.staking):
@@ -311,54 +330,94 @@ class Bench:
         the source keeps a balance, the receiver already holds NMR, the allowance is exact (goes to zero)."""
         self.approve(self.alice, self.outsider, UNIT)
         tx = self.token.transferFrom(self.alice, self.carol, UNIT, self.tx(self.outsider))
-        self.record("transferFrom", "NMR mock `transferFrom` (EOA spender)", tx,
-                    "the token alone: source and receiver keep non-zero balances, exact allowance (to zero)")
+        self.record(
+            "transferFrom",
+            "NMR mock `transferFrom` (EOA spender)",
+            tx,
+            "the token alone: source and receiver keep non-zero balances, exact allowance (to zero)",
+        )
 
     def measure_open(self):
         # createAgreement: the modeller's first agreement (first entries in the factory's lists), then a later one
         first, tx = self.create(self.terms())
-        self.record("create_first", "`createAgreement` (clone, modeller's first)", tx,
-                    "EIP-1167 clone + terms; the factory's registries get their first entries")
+        self.record(
+            "create_first",
+            "`createAgreement` (clone, modeller's first)",
+            tx,
+            "EIP-1167 clone + terms; the factory's registries get their first entries",
+        )
         agreement, tx = self.create(self.terms())
-        self.record("create", "`createAgreement` (clone, a later one)", tx,
-                    "clone + terms (no fee ladder); registries already non-empty")
+        self.record(
+            "create",
+            "`createAgreement` (clone, a later one)",
+            tx,
+            "clone + terms (no fee ladder); registries already non-empty",
+        )
 
         # deposits into an agreement holding no NMR yet (no reserve posted)
         tx = self.deposit(first, self.alice)
-        self.record("deposit_empty", "`deposit` (first, before any reserve)", tx,
-                    "first NMR into the agreement: the token writes its zero balance slot (+17,100 in the token)")
+        self.record(
+            "deposit_empty",
+            "`deposit` (first, before any reserve)",
+            tx,
+            "first NMR into the agreement: the token writes its zero balance slot (+17,100 in the token)",
+        )
         # the normal order: reserve first, then deposits
         tx = self.post_reserve(agreement, 100 * NMR)
-        self.record("reserve_first", "`postReserve` (first, empty agreement)", tx,
-                    "reserve slot and the agreement's token balance go from zero")
+        self.record(
+            "reserve_first",
+            "`postReserve` (first, empty agreement)",
+            tx,
+            "reserve slot and the agreement's token balance go from zero",
+        )
         tx = self.post_reserve(agreement, 50 * NMR)
         self.record("reserve_topup", "`postReserve` (top-up)", tx, "reserve already posted")
         tx = self.deposit(agreement, self.alice)
-        self.record("deposit_first", "`deposit` (first backer, reserve posted)", tx,
-                    "agreement already holds NMR (the reserve); the backer's position slot is new")
+        self.record(
+            "deposit_first",
+            "`deposit` (first backer, reserve posted)",
+            tx,
+            "agreement already holds NMR (the reserve); the backer's position slot is new",
+        )
         tx = self.deposit(agreement, self.bob, 2)
-        self.record("deposit", "`deposit` (later backer, reserve posted)", tx,
-                    "**the typical deposit**: a new backer; new position slot; totals slot already non-zero")
+        self.record(
+            "deposit",
+            "`deposit` (later backer, reserve posted)",
+            tx,
+            "**the typical deposit**: a new backer; new position slot; totals slot already non-zero",
+        )
         tx = self.deposit(agreement, self.alice)
         self.record("deposit_topup", "`deposit` (top-up of a position)", tx, "the backer's position slot is non-zero")
         tx = agreement.withdraw(1, self.tx(self.bob))
         self.record("withdraw_part", "`withdraw` (part of a position, before lock)", tx, "position stays non-zero")
         self.deposit(agreement, self.carol)
         tx = agreement.withdraw(1, self.tx(self.carol))
-        self.record("withdraw_all", "`withdraw` (whole position, before lock)", tx,
-                    "position slot back to zero (refund); compare OZ `redeem`")
+        self.record(
+            "withdraw_all",
+            "`withdraw` (whole position, before lock)",
+            tx,
+            "position slot back to zero (refund); compare OZ `redeem`",
+        )
 
         # the same deposits into a full deployment (no clone): like for like with the OZ vault, which is one too
         terms = self.terms()
         tx = self.factory.createAgreementDirect(terms.as_tuple(), terms.ladder_tuples(), self.tx(self.modeller))
-        self.record("create_direct", "`createAgreementDirect` (full deployment, for comparison)", tx,
-                    "a whole BackingAgreement instead of a clone")
+        self.record(
+            "create_direct",
+            "`createAgreementDirect` (full deployment, for comparison)",
+            tx,
+            "a whole BackingAgreement instead of a clone",
+        )
         direct = BackingAgreement.at(tx.events["AgreementCreated"]["agreement"])
         self.post_reserve(direct, 100 * NMR)
         self.deposit(direct, self.alice)
         tx = self.deposit(direct, self.bob)
-        self.record("deposit_direct", "`deposit` (later backer, reserve posted; full deployment)", tx,
-                    "as the typical deposit, without the clone's DELEGATECALL (cold implementation account)")
+        self.record(
+            "deposit_direct",
+            "`deposit` (later backer, reserve posted; full deployment)",
+            tx,
+            "as the typical deposit, without the clone's DELEGATECALL (cold implementation account)",
+        )
         return agreement
 
     def measure_cancel(self):
@@ -377,16 +436,28 @@ class Bench:
         """OpenZeppelin 5.0.2 ERC4626 over the same token, in the same conditions as our deposits."""
         self.approve(self.carol, self.vault, UNIT)
         tx = self.vault.deposit(UNIT, self.carol, self.tx(self.carol))
-        self.record("oz_deposit_first", "OZ ERC4626 `deposit` (first, empty vault)", tx,
-                    "totalSupply and the vault's token balance go from zero")
+        self.record(
+            "oz_deposit_first",
+            "OZ ERC4626 `deposit` (first, empty vault)",
+            tx,
+            "totalSupply and the vault's token balance go from zero",
+        )
         self.approve(self.alice, self.vault, UNIT)
         tx = self.vault.deposit(UNIT, self.alice, self.tx(self.alice))
-        self.record("oz_deposit", "OZ ERC4626 `deposit` (later depositor)", tx,
-                    "**compare with our typical deposit**: new share balance slot; vault already holds NMR")
+        self.record(
+            "oz_deposit",
+            "OZ ERC4626 `deposit` (later depositor)",
+            tx,
+            "**compare with our typical deposit**: new share balance slot; vault already holds NMR",
+        )
         shares = self.vault.balanceOf(self.alice)
         tx = self.vault.redeem(shares, self.alice, self.alice, self.tx(self.alice))
-        self.record("oz_redeem", "OZ ERC4626 `redeem` (all of a depositor's shares)", tx,
-                    "share balance back to zero (refund); compare our `withdraw` of a whole position")
+        self.record(
+            "oz_redeem",
+            "OZ ERC4626 `redeem` (all of a depositor's shares)",
+            tx,
+            "share balance back to zero (refund); compare our `withdraw` of a whole position",
+        )
 
     def measure_oracle(self, start, lockup, model_counts, progress):
         """Every oracle statement once, a whole lockup of one model in one post and one finalize, and batches of
@@ -394,20 +465,32 @@ class Bench:
         oracle = self.oracle
         assert oracle.currentRound() == start - 1
         tx = self.announce(1)
-        self.record("announceRounds", "`ScoreOracle.announceRounds` (one round)", tx,
-                    "once per Numerai round, for all models; 2 of 3 signatures (EIP-712), relayed by anyone")
+        self.record(
+            "announceRounds",
+            "`ScoreOracle.announceRounds` (one round)",
+            tx,
+            "once per Numerai round, for all models; 2 of 3 signatures (EIP-712), relayed by anyone",
+        )
 
         # the model's rounds before the start: the last one posted and finalized alone, measured
         if oracle.lastPostedRound(MODEL_ID) < start - 2:
             self.post_rounds(MODEL_ID, start - 2)
         tx = self.post([self.report(MODEL_ID, start - 1)])
-        self.record("postReports", "`ScoreOracle.postReports` (one model, one round)", tx,
-                    "two scores (CORR20, MMC); 2 of 3 signatures over the batch; new round slots; the cost per "
-                    "model-round of larger batches is below")
+        self.record(
+            "postReports",
+            "`ScoreOracle.postReports` (one model, one round)",
+            tx,
+            "two scores (CORR20, MMC); 2 of 3 signatures over the batch; new round slots; the cost per "
+            "model-round of larger batches is below",
+        )
         self.wait_challenge_window()
         tx = oracle.finalize(MODEL_ID, 1, self.tx(self.reporter))
-        self.record("finalize", "`ScoreOracle.finalize` (one round)", tx,
-                    "anyone, after the challenge window (1 hour here); writes the round's cumulative index")
+        self.record(
+            "finalize",
+            "`ScoreOracle.finalize` (one round)",
+            tx,
+            "anyone, after the challenge window (1 hour here); writes the round's cumulative index",
+        )
         assert oracle.modelInfo(MODEL_ID)[3] == start - 1
 
         # the whole lockup: its other rounds announced in one transaction, posted in one, finalized in one
@@ -419,11 +502,17 @@ class Bench:
         posts = self._posts[posts_before:]
         self.rows["postReports_rounds"] = {
             "action": f"`ScoreOracle.postReports` (one model, {count} consecutive rounds)",
-            "gas": sum(t.gas_used for t in posts), "execution": sum(execution_gas(t) for t in posts),
+            "gas": sum(t.gas_used for t in posts),
+            "execution": sum(execution_gas(t) for t in posts),
             "note": (f"{sum(t.gas_used for t in posts) // count:,} per round; " if count else "")
-                    + ("one transaction" if len(posts) == 1 else f"{len(posts)} transactions of up to {POST_CHUNK}")}
-        self.record("finalize_rounds", f"`ScoreOracle.finalize` (one model, {count} rounds)", done,
-                    f"{done.gas_used // count:,} per round; the lockup's rounds in one call")
+            + ("one transaction" if len(posts) == 1 else f"{len(posts)} transactions of up to {POST_CHUNK}"),
+        }
+        self.record(
+            "finalize_rounds",
+            f"`ScoreOracle.finalize` (one model, {count} rounds)",
+            done,
+            f"{done.gas_used // count:,} per round; the lockup's rounds in one call",
+        )
 
         # batches: n models' same round in one postReports, then one finalizeMany
         round_ = oracle.currentRound()
@@ -449,26 +538,40 @@ class Bench:
             batch[n]["per_model"] = batch[n]["post_per_model"] + batch[n]["finalize_per_model"]
 
         # a new model's registration; a dispute of its first round, resolved by a different report
-        tx = oracle.registerModel(*self.register_args(DISPUTE_MODEL_ID, self.modeller, round_),
-                                  self.tx(self.reporter))
-        self.record("registerModel", "`ScoreOracle.registerModel`", tx,
-                    "a new model (modeller, exposure, first round); 2 of 3 signatures, relayed by anyone")
+        tx = oracle.registerModel(*self.register_args(DISPUTE_MODEL_ID, self.modeller, round_), self.tx(self.reporter))
+        self.record(
+            "registerModel",
+            "`ScoreOracle.registerModel`",
+            tx,
+            "a new model (modeller, exposure, first round); 2 of 3 signatures, relayed by anyone",
+        )
         self.post([self.report(DISPUTE_MODEL_ID, round_)])
         oracle.setWatcher(self.outsider, True, self.tx(self.deployer))
         self.approve(self.outsider, oracle, ORACLE_PARAMS.dispute_bond)
         tx = oracle.dispute(DISPUTE_MODEL_ID, round_, self.tx(self.outsider))
-        self.record("dispute", "`ScoreOracle.dispute`", tx,
-                    "by a watcher within the challenge window; locks the 100 NMR bond (exact allowance, to zero) "
-                    "in the oracle, which held no NMR (+17,100 in the token)")
+        self.record(
+            "dispute",
+            "`ScoreOracle.dispute`",
+            tx,
+            "by a watcher within the challenge window; locks the 100 NMR bond (exact allowance, to zero) "
+            "in the oracle, which held no NMR (+17,100 in the token)",
+        )
         replacement = self.report(DISPUTE_MODEL_ID, round_, scores=SCORES[::-1])
         disputed = bytes(oracle.reportOf(DISPUTE_MODEL_ID, round_)[0])
-        deadline, sigs = self.signed("DisputeResolution", lambda d: td.resolution_message(disputed, replacement, d),
-                                     keys=self.signer_keys[:DISPUTE_QUORUM])
+        deadline, sigs = self.signed(
+            "DisputeResolution",
+            lambda d: td.resolution_message(disputed, replacement, d),
+            keys=self.signer_keys[:DISPUTE_QUORUM],
+        )
         tx = oracle.resolveDispute(replacement.as_tuple(), deadline, sigs, self.tx(self.reporter))
         assert tx.events["DisputeResolved"]["bondReturned"]
-        self.record("resolveDispute", "`ScoreOracle.resolveDispute` (replacement differs)", tx,
-                    "3 of 3 signatures over the disputed report's hash and its replacement, which is final at "
-                    "once; the bond goes back to the disputer")
+        self.record(
+            "resolveDispute",
+            "`ScoreOracle.resolveDispute` (replacement differs)",
+            tx,
+            "3 of 3 signatures over the disputed report's hash and its replacement, which is final at "
+            "once; the bond goes back to the disputer",
+        )
         return batch
 
     # ------------------------------------------------------------------ the series (contracts/series/BackingSeries.sol)
@@ -479,8 +582,14 @@ class Bench:
         from dataclasses import replace
 
         t = example_terms(chain.time())
-        base = replace(t.base, lockup_rounds=1, max_units=max_units, staking_address=str(self.staking),
-                       model_id=bytes.fromhex(model_id[2:]), open_until=_no_zero_bytes(chain.time() + 29 * DAY))
+        base = replace(
+            t.base,
+            lockup_rounds=1,
+            max_units=max_units,
+            staking_address=str(self.staking),
+            model_id=bytes.fromhex(model_id[2:]),
+            open_until=_no_zero_bytes(chain.time() + 29 * DAY),
+        )
         return replace(t, base=base)
 
     def new_series(self):
@@ -540,12 +649,17 @@ class Bench:
         """Every series action once, in a series of three agreements: 0 settles with a gain (rollover by consent,
         by commitment and in one transaction; a transfer mid-lockup), 1 with a loss."""
         rec = lambda key, action, tx, note: self.series_rows.__setitem__(  # noqa: E731
-            key, {"action": action, "gas": tx.gas_used, "execution": execution_gas(tx), "note": note})
+            key, {"action": action, "gas": tx.gas_used, "execution": execution_gas(tx), "note": note}
+        )
         series, model_id = self.new_series()
         alice, bob, carol, erin, dave = self.alice, self.bob, self.carol, self.outsider, self.dave
         tx, terms = self.series_open(series, model_id)
-        rec("open_first", "`openAgreement` (the series' first)", tx,
-            "terms, 1 commitment option, clawback 25% for 2 agreements, no fee ladder")
+        rec(
+            "open_first",
+            "`openAgreement` (the series' first)",
+            tx,
+            "terms, 1 commitment option, clawback 25% for 2 agreements, no fee ladder",
+        )
         need = terms.base.required_reserve(6 * UNIT)  # the capital deposited below
         self.token.mintTo(self.modeller, need, self.tx(self.modeller))
         self.approve(self.modeller, series, need)
@@ -556,47 +670,83 @@ class Bench:
         tx, a_bob = self.series_deposit(series, bob, 2)
         rec("deposit", "`deposit` (later backer)", tx, "**the typical deposit**: a new position; totals non-zero")
         tx, a_carol = self.series_deposit(series, carol, 1, commit=3)
-        rec("deposit_commit", "`deposit` (later backer, committing to 3 agreements)", tx,
-            "as the typical deposit, plus the commitment (end, share, economics) in the position")
+        rec(
+            "deposit_commit",
+            "`deposit` (later backer, committing to 3 agreements)",
+            tx,
+            "as the typical deposit, plus the commitment (end, share, economics) in the position",
+        )
         _, a_erin = self.series_deposit(series, erin)
         tx, _ = self.series_deposit(series, alice)
         rec("deposit_topup", "`deposit` (top-up of a position)", tx, "the backer's position already holds capital")
         wait_for_rolls(series)  # the rolls' window after a settlement (issue 12 M-2)
         tx = series.lock(self.tx(self.modeller))
-        rec("lock", "`lock` (first agreement)", tx,
-            "price P_start, fresh capital's mark, one cohort; staked capital to the staking address")
+        rec(
+            "lock",
+            "`lock` (first agreement)",
+            tx,
+            "price P_start, fresh capital's mark, one cohort; staked capital to the staking address",
+        )
         series.acceptTransfers(bob, True, self.tx(dave))  # the receiver accepts the sale
         tx = series.transfer(a_bob, dave, 50 * NMR, self.tx(bob))
         a_dave = tx.events["PositionTransferred"]["toPositionId"]
-        rec("transfer", "`transfer` (part of a position, mid-lockup, to a new owner)", tx,
-            "the receiver's position is created (same mark); capital moves, fee tiers reweighed")
+        rec(
+            "transfer",
+            "`transfer` (part of a position, mid-lockup, to a new owner)",
+            tx,
+            "the receiver's position is created (same mark); capital moves, fee tiers reweighed",
+        )
         tx, terms1 = self.series_open(series, model_id)
         rec("open", "`openAgreement` (the next, while the previous is locked)", tx, "as the first; agreement 1")
         terms_hash = series.agreement(1)["termsHash"]
         tx = series.roll(a_alice, ALL, 0, terms_hash, self.tx(alice))
-        rec("roll_consent", "`roll` (consent before settlement)", tx,
-            "records the consent to the next agreement's terms hash; rolls nothing yet")
+        rec(
+            "roll_consent",
+            "`roll` (consent before settlement)",
+            tx,
+            "records the consent to the next agreement's terms hash; rolls nothing yet",
+        )
         self.series_rounds(series, model_id, 0)
         tx = series.mature(0, self.tx(self.modeller))
-        rec("mature_gain", "`mature` (a gain)", tx,
-            "anyone; one `settlementIndices` call; amount due with the fee lower bound over the cohorts (1 here)")
+        rec(
+            "mature_gain",
+            "`mature` (a gain)",
+            tx,
+            "anyone; one `settlementIndices` call; amount due with the fee lower bound over the cohorts (1 here)",
+        )
         tx = self.series_repay(series, 0)
         rec("repay", "`repay` (whole amount due, settles)", tx, "settles, returns the reserve to the modeller's credit")
         tx = series.executeRoll(a_alice, self.tx(self.modeller))
-        rec("execute_roll", "`executeRoll` (a consented roll, after settlement)", tx,
+        rec(
+            "execute_roll",
+            "`executeRoll` (a consented roll, after settlement)",
+            tx,
             "**the roll-over**: by anyone (the modeller's keeper); evaluates the position, moves its whole claim "
-            "and held fees into a new position of the next agreement with the same mark")
+            "and held fees into a new position of the next agreement with the same mark",
+        )
         tx = series.executeRoll(a_carol, self.tx(self.modeller))
-        rec("execute_roll_commit", "`executeRoll` (a standing commitment)", tx,
-            "no consent needed: the commitment continues on unchanged economics")
+        rec(
+            "execute_roll_commit",
+            "`executeRoll` (a standing commitment)",
+            tx,
+            "no consent needed: the commitment continues on unchanged economics",
+        )
         tx = series.roll(a_bob, ALL, 0, terms_hash, self.tx(bob))
-        rec("roll_settled", "`roll` (after settlement: consent and roll in one transaction)", tx,
-            "by the owner; as executeRoll plus the consent")
+        rec(
+            "roll_settled",
+            "`roll` (after settlement: consent and roll in one transaction)",
+            tx,
+            "by the owner; as executeRoll plus the consent",
+        )
         tx = series.poke(a_dave, self.tx(self.modeller))
         rec("poke", "`poke` (settled position)", tx, "anyone; fixes the position's outcome without paying it")
         tx = series.claim(a_erin, self.tx(erin))
-        rec("claim", "`claim` (settled, not the last)", tx,
-            "pays the unrolled claim; releases the held fees to the modeller's credit (it left the series)")
+        rec(
+            "claim",
+            "`claim` (settled, not the last)",
+            tx,
+            "pays the unrolled claim; releases the held fees to the modeller's credit (it left the series)",
+        )
         series.claim(a_dave, self.tx(dave))
         # agreement 1: a loss (the clawback covers it first, then the reserve)
         _, b_erin = self.series_deposit(series, erin)
@@ -609,14 +759,19 @@ class Bench:
         tx = self.series_repay(series, 1)
         rec("repay_loss", "`repay` (after a loss, settles)", tx, "the modeller repays the final value")
         tx = series.claim(b_erin, self.tx(erin))
-        rec("claim_loss", "`claim` (after a loss, not the last)", tx,
-            "final value share plus the reserve's cover; releases nothing")
+        rec(
+            "claim_loss",
+            "`claim` (after a loss, not the last)",
+            tx,
+            "final value share plus the reserve's cover; releases nothing",
+        )
         tx = series.collect(self.tx(self.outsider))
         rec("collect", "`collect`", tx, "anyone; sends the modeller what the series credited him")
-        self.rows["rollover"] = dict(self.series_rows["execute_roll"],
-                                     action="roll over into the next agreement (`BackingSeries.executeRoll`)",
-                                     note="a consented roll of a whole position after settlement; see the Series "
-                                          "section")
+        self.rows["rollover"] = dict(
+            self.series_rows["execute_roll"],
+            action="roll over into the next agreement (`BackingSeries.executeRoll`)",
+            note="a consented roll of a whole position after settlement; see the Series " "section",
+        )
 
     def measure_series_scaling(self, n, past, bystanders, progress):
         """A series with `past` settled agreements (Alice's position rolled through all of them), then the measured
@@ -658,8 +813,17 @@ class Bench:
         roll = series.executeRoll(d_pid, self.tx(self.modeller))
         claim = series.claim(c_pid, self.tx(carol))
         assert series.agreement(index)["phase"] == 3
-        entry = {key: execution_gas(t) for key, t in (("deposit", dep), ("lock", lock), ("mature", mature),
-                                                      ("repay", repay), ("execute_roll", roll), ("claim", claim))}
+        entry = {
+            key: execution_gas(t)
+            for key, t in (
+                ("deposit", dep),
+                ("lock", lock),
+                ("mature", mature),
+                ("repay", repay),
+                ("execute_roll", roll),
+                ("claim", claim),
+            )
+        }
         entry["settle"] = entry["mature"] + entry["repay"]
         return entry
 
@@ -682,11 +846,23 @@ class Bench:
                 by_past[k] = by_backers[min(backer_counts)]
             else:
                 by_past[k] = self.measure_series_scaling(min(backer_counts), k, bystanders, progress)
-        return {"actions": self.series_rows, "backers": by_backers, "past": by_past,
-                "past_for_backers": min(past_counts), "backers_for_past": min(backer_counts)}
+        return {
+            "actions": self.series_rows,
+            "backers": by_backers,
+            "past": by_past,
+            "past_for_backers": min(past_counts),
+            "backers_for_past": min(backer_counts),
+        }
 
-    def run(self, backer_counts=DEFAULT_BACKERS, lockups=DEFAULT_LOCKUPS, model_counts=DEFAULT_MODELS, progress=None,
-            series_backers=DEFAULT_SERIES_BACKERS, series_past=DEFAULT_SERIES_PAST):
+    def run(
+        self,
+        backer_counts=DEFAULT_BACKERS,
+        lockups=DEFAULT_LOCKUPS,
+        model_counts=DEFAULT_MODELS,
+        progress=None,
+        series_backers=DEFAULT_SERIES_BACKERS,
+        series_past=DEFAULT_SERIES_PAST,
+    ):
         """Measure everything; returns {"actions", "scaling", "batch", "floor", "series", "seconds"}. brownie prints
         every transaction unless each call is given silent=True: with `silent`, its console output is dropped
         instead."""
@@ -741,16 +917,24 @@ class Bench:
 
         # the lifecycle agreement: mature, repay, claims
         tx = settled.mature(self.tx(self.modeller))
-        self.record("mature", "`mature`", tx,
-                    "anyone; one `settlementIndices` call to the oracle (two stored indices) whatever the lockup")
+        self.record(
+            "mature",
+            "`mature`",
+            tx,
+            "anyone; one `settlementIndices` call to the oracle (two stored indices) whatever the lockup",
+        )
         tx = self.repay_all(settled)
         self.record("repay", "`repay` (whole amount due, settles)", tx, "settles and returns the reserve")
         assert settled.phase() == 3
         tx = settled.claim(self.alice, self.tx(self.alice))
         self.record("claim", "`claim` (settled, not the last)", tx, "pays the backer his owed amount")
         tx = settled.claim(self.bob, self.tx(self.outsider))
-        self.record("claim_last", "`claim` (settled, the last)", tx,
-                    "also sweeps the rounding dust to the modeller; called by a third party")
+        self.record(
+            "claim_last",
+            "`claim` (settled, the last)",
+            tx,
+            "also sweeps the rounding dust to the modeller; called by a third party",
+        )
         assert self.token.balanceOf(settled) == 0
 
         # scaling: mature, repay, the measured backer's claim (never the last)
@@ -767,8 +951,12 @@ class Bench:
         chain.sleep(3601)
         chain.mine()
         tx = defaulting.declareDefault(self.tx(self.outsider))
-        self.record("default", "`declareDefault`", tx,
-                    "anyone, after the wind-down; backers' pool fixed, rest of the reserve returned, factory counts it")
+        self.record(
+            "default",
+            "`declareDefault`",
+            tx,
+            "anyone, after the wind-down; backers' pool fixed, rest of the reserve returned, factory counts it",
+        )
         tx = defaulting.claim(self.alice, self.tx(self.alice))
         self.record("claim_default", "`claim` after a default (not the last)", tx, "pro-rata share of the pool")
         defaulting.claim(self.bob, self.tx(self.bob))
@@ -776,16 +964,27 @@ class Bench:
         # the series: every action, and settle / claim / executeRoll against backers and past agreements
         series = self.measure_series(series_backers, series_past, progress)
 
-        return {"actions": self.rows, "scaling": scaling, "batch": batch, "floor": self.floor(), "series": series,
-                "seconds": round(time.time() - t0, 1)}
+        return {
+            "actions": self.rows,
+            "scaling": scaling,
+            "batch": batch,
+            "floor": self.floor(),
+            "series": series,
+            "seconds": round(time.time() - t0, 1),
+        }
 
     def floor(self):
         """The computed physical floor of a deposit, from the transferFrom measured in this run."""
         deposit = self.rows["deposit"]
         calldata = deposit["gas"] - 21_000 - deposit["execution"]
         token = self.rows["transferFrom"]["execution"] + COLD_ACCOUNT_ACCESS
-        parts = {"base": 21_000, "calldata": calldata, "token_transferFrom": token, "new_slot": NEW_SLOT,
-                 "event": MINIMAL_EVENT}
+        parts = {
+            "base": 21_000,
+            "calldata": calldata,
+            "token_transferFrom": token,
+            "new_slot": NEW_SLOT,
+            "event": MINIMAL_EVENT,
+        }
         return {"parts": parts, "total": sum(parts.values())}
 
 
@@ -795,8 +994,11 @@ def chain_settings():
     config = yaml.safe_load(Path("brownie-config.yaml").read_text())
     solc = config["compiler"]["solc"]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "contracts", "scripts/bench.py"],
-                           capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "contracts", "scripts/bench.py"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     oz = json.loads(Path("node_modules/@openzeppelin/contracts/package.json").read_text())["version"]
     return {
         "client": web3.client_version,
@@ -815,104 +1017,189 @@ def _fmt(value):
 
 def render(result, settings, date):
     rows, floor, scaling, batch = result["actions"], result["floor"], result["scaling"], result["batch"]
-    out = ["# Gas benchmark", "",
-           f"Generated by `scripts/bench.py` (`make bench`) on {date} at commit {settings['commit']}.",
-           f"Chain: {settings['client']} (chain id {settings['chain_id']}, hardfork {settings['hardfork']}); "
-           f"solc {settings['solc']}, optimizer {settings['optimizer_runs']} runs, EVM {settings['hardfork']}; "
-           f"OpenZeppelin Contracts {settings['openzeppelin']}. Token: the NMR mock (`contracts/mocks/MockNMR.sol`, "
-           "NMR's quirks). Agreements are EIP-1167 clones from `AgreementFactory`. The `ScoreOracle` has 3 signers, "
-           "quorum 2 (dispute quorum 3), a one-hour challenge window; its statements are signed off-chain as "
-           "EIP-712 typed data and relayed by an ordinary account (each signature deadline is chosen so that no "
-           "signature byte is zero, which keeps calldata gas fixed). Every figure is deterministic (re-running "
-           "gives the same numbers).", "",
-           "**gas** is the transaction's `gasUsed` (after refunds); **execution** is `gasUsed` less the 21,000 base "
-           "cost and calldata (4 gas per zero byte, 16 per other byte). Terms: 100 NMR units, 50% profit and burn "
-           "share, 50% reserve, no upfront fee, no fee ladder. Measured backers keep a standing NMR balance and "
-           "approve exactly what they deposit (NMR has no infinite allowance, and its `approve` only goes from or "
-           "to zero), so each deposit takes the allowance to zero (a 4,800 refund) in ours and OZ's alike.", "",
-           "## Every action", "",
-           "| action | gas | execution | conditions |", "| --- | ---: | ---: | --- |"]
-    order = ["create_first", "create", "create_direct", "reserve_first", "reserve_topup", "deposit_empty",
-             "deposit_first", "deposit", "deposit_direct", "deposit_topup", "withdraw_part", "withdraw_all", "cancel",
-             "claim_cancelled", "lock",
-             "registerModel", "announceRounds", "postReports", "finalize", "postReports_rounds", "finalize_rounds",
-             "dispute", "resolveDispute", "mature", "repay", "claim", "claim_last", "default", "claim_default",
-             "rollover", "oz_deposit_first", "oz_deposit", "oz_redeem", "transferFrom"]
+    out = [
+        "# Gas benchmark",
+        "",
+        f"Generated by `scripts/bench.py` (`make bench`) on {date} at commit {settings['commit']}.",
+        f"Chain: {settings['client']} (chain id {settings['chain_id']}, hardfork {settings['hardfork']}); "
+        f"solc {settings['solc']}, optimizer {settings['optimizer_runs']} runs, EVM {settings['hardfork']}; "
+        f"OpenZeppelin Contracts {settings['openzeppelin']}. Token: the NMR mock (`contracts/mocks/MockNMR.sol`, "
+        "NMR's quirks). Agreements are EIP-1167 clones from `AgreementFactory`. The `ScoreOracle` has 3 signers, "
+        "quorum 2 (dispute quorum 3), a one-hour challenge window; its statements are signed off-chain as "
+        "EIP-712 typed data and relayed by an ordinary account (each signature deadline is chosen so that no "
+        "signature byte is zero, which keeps calldata gas fixed). Every figure is deterministic (re-running "
+        "gives the same numbers).",
+        "",
+        "**gas** is the transaction's `gasUsed` (after refunds); **execution** is `gasUsed` less the 21,000 base "
+        "cost and calldata (4 gas per zero byte, 16 per other byte). Terms: 100 NMR units, 50% profit and burn "
+        "share, 50% reserve, no upfront fee, no fee ladder. Measured backers keep a standing NMR balance and "
+        "approve exactly what they deposit (NMR has no infinite allowance, and its `approve` only goes from or "
+        "to zero), so each deposit takes the allowance to zero (a 4,800 refund) in ours and OZ's alike.",
+        "",
+        "## Every action",
+        "",
+        "| action | gas | execution | conditions |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    order = [
+        "create_first",
+        "create",
+        "create_direct",
+        "reserve_first",
+        "reserve_topup",
+        "deposit_empty",
+        "deposit_first",
+        "deposit",
+        "deposit_direct",
+        "deposit_topup",
+        "withdraw_part",
+        "withdraw_all",
+        "cancel",
+        "claim_cancelled",
+        "lock",
+        "registerModel",
+        "announceRounds",
+        "postReports",
+        "finalize",
+        "postReports_rounds",
+        "finalize_rounds",
+        "dispute",
+        "resolveDispute",
+        "mature",
+        "repay",
+        "claim",
+        "claim_last",
+        "default",
+        "claim_default",
+        "rollover",
+        "oz_deposit_first",
+        "oz_deposit",
+        "oz_redeem",
+        "transferFrom",
+    ]
     for key in order:
         r = rows[key]
         out.append(f"| {r['action']} | {_fmt(r['gas'])} | {_fmt(r['execution'])} | {r['note']} |")
 
     ours, direct, oz = rows["deposit"]["gas"], rows["deposit_direct"]["gas"], rows["oz_deposit"]["gas"]
     p = floor["parts"]
-    out += ["", "## Deposit against OpenZeppelin ERC-4626 and the computed floor", "",
-            "| | gas | − OZ | − floor |", "| --- | ---: | ---: | ---: |",
-            f"| our `deposit` through a clone (how agreements are deployed) | **{ours:,}** | {ours - oz:+,} | "
-            f"{ours - floor['total']:+,} |",
-            f"| our `deposit`, full deployment (like for like with the OZ vault) | {direct:,} | {direct - oz:+,} | "
-            f"{direct - floor['total']:+,} |",
-            f"| OpenZeppelin ERC4626 `deposit` (full deployment), same token, same run | {oz:,} | 0 | "
-            f"{oz - floor['total']:+,} |",
-            f"| computed floor | {floor['total']:,} | {floor['total'] - oz:+,} | 0 |", "",
-            f"All three are a later depositor's deposit into a vault already holding NMR. The clone costs "
-            f"{ours - direct:,} more than the full deployment: its DELEGATECALL to the implementation (a cold account, "
-            "2,600) and the copy of the calldata. The OZ vault is not a clone (OZ 5.0.2's ERC4626 sets its asset in "
-            "the constructor; a clonable version is in the separate contracts-upgradeable package).",
-            "", "The floor (prior-art.md §6), computed from this run's measured token cost. prior-art.md's ≈ 73,000 "
-            "is for mainnet NMR, whose `transferFrom` it estimates at 26,000–29,000 with the cold call and no "
-            "refund; the mock's, measured here, includes the 4,800 refund for the allowance going to zero and "
-            "skips one cold read (NMR's owner lookup; the mock's owner is immutable): "
-            f"{p['token_transferFrom']:,} + 4,800 + 2,100 = {p['token_transferFrom'] + 6_900:,}. The same token "
-            "cost is in all three deposits above, so their differences hold for mainnet NMR too.", "",
-            "| component | gas |", "| --- | ---: |",
-            f"| base transaction | {p['base']:,} |",
-            f"| calldata of `deposit(units)` (as sent) | {p['calldata']:,} |",
-            f"| NMR `transferFrom` called by a contract: measured execution {rows['transferFrom']['execution']:,} "
-            f"(EOA spender, exact allowance) + 2,600 cold access to the token | {p['token_transferFrom']:,} |",
-            f"| one new storage slot (cold, zero to non-zero) | {p['new_slot']:,} |",
-            f"| minimal event (LOG2: signature + indexed backer, one data word) | {p['event']:,} |",
-            f"| **floor** | **{floor['total']:,}** |", "",
-            "Above the floor our deposit pays for dispatch and checks, a cold read and write of the packed pool slot "
-            "(phase, totals, reentrancy flag), the ABI encoding of the token call, and two more data words in "
-            "`Deposited` (the position's and the pool's new totals). OZ's deposit additionally calls "
-            "`balanceOf` on the token (`totalAssets`) and writes `totalSupply` and two events.", "",
-            "## Scaling: execution gas against the number of backers and lockup rounds", "",
-            "Each agreement has *n* other backers (distinct accounts) who deposit first, then the measured backer "
-            "deposits one unit; all lock together; the modeller repays the whole amount due; the measured backer "
-            "claims first (so his claim is never the last one, which also sweeps dust). settle = mature + repay. "
-            "Execution gas (net of base and calldata: the repaid amount differs).", "",
-            "| lockup rounds | other backers | deposit | mature | repay | settle | claim |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out += [
+        "",
+        "## Deposit against OpenZeppelin ERC-4626 and the computed floor",
+        "",
+        "| | gas | − OZ | − floor |",
+        "| --- | ---: | ---: | ---: |",
+        f"| our `deposit` through a clone (how agreements are deployed) | **{ours:,}** | {ours - oz:+,} | "
+        f"{ours - floor['total']:+,} |",
+        f"| our `deposit`, full deployment (like for like with the OZ vault) | {direct:,} | {direct - oz:+,} | "
+        f"{direct - floor['total']:+,} |",
+        f"| OpenZeppelin ERC4626 `deposit` (full deployment), same token, same run | {oz:,} | 0 | "
+        f"{oz - floor['total']:+,} |",
+        f"| computed floor | {floor['total']:,} | {floor['total'] - oz:+,} | 0 |",
+        "",
+        f"All three are a later depositor's deposit into a vault already holding NMR. The clone costs "
+        f"{ours - direct:,} more than the full deployment: its DELEGATECALL to the implementation (a cold account, "
+        "2,600) and the copy of the calldata. The OZ vault is not a clone (OZ 5.0.2's ERC4626 sets its asset in "
+        "the constructor; a clonable version is in the separate contracts-upgradeable package).",
+        "",
+        "The floor (prior-art.md §6), computed from this run's measured token cost. prior-art.md's ≈ 73,000 "
+        "is for mainnet NMR, whose `transferFrom` it estimates at 26,000–29,000 with the cold call and no "
+        "refund; the mock's, measured here, includes the 4,800 refund for the allowance going to zero and "
+        "skips one cold read (NMR's owner lookup; the mock's owner is immutable): "
+        f"{p['token_transferFrom']:,} + 4,800 + 2,100 = {p['token_transferFrom'] + 6_900:,}. The same token "
+        "cost is in all three deposits above, so their differences hold for mainnet NMR too.",
+        "",
+        "| component | gas |",
+        "| --- | ---: |",
+        f"| base transaction | {p['base']:,} |",
+        f"| calldata of `deposit(units)` (as sent) | {p['calldata']:,} |",
+        f"| NMR `transferFrom` called by a contract: measured execution {rows['transferFrom']['execution']:,} "
+        f"(EOA spender, exact allowance) + 2,600 cold access to the token | {p['token_transferFrom']:,} |",
+        f"| one new storage slot (cold, zero to non-zero) | {p['new_slot']:,} |",
+        f"| minimal event (LOG2: signature + indexed backer, one data word) | {p['event']:,} |",
+        f"| **floor** | **{floor['total']:,}** |",
+        "",
+        "Above the floor our deposit pays for dispatch and checks, a cold read and write of the packed pool slot "
+        "(phase, totals, reentrancy flag), the ABI encoding of the token call, and two more data words in "
+        "`Deposited` (the position's and the pool's new totals). OZ's deposit additionally calls "
+        "`balanceOf` on the token (`totalAssets`) and writes `totalSupply` and two events.",
+        "",
+        "## Scaling: execution gas against the number of backers and lockup rounds",
+        "",
+        "Each agreement has *n* other backers (distinct accounts) who deposit first, then the measured backer "
+        "deposits one unit; all lock together; the modeller repays the whole amount due; the measured backer "
+        "claims first (so his claim is never the last one, which also sweeps dust). settle = mature + repay. "
+        "Execution gas (net of base and calldata: the repaid amount differs).",
+        "",
+        "| lockup rounds | other backers | deposit | mature | repay | settle | claim |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for (lockup, n), e in sorted(scaling.items()):
-        out.append(f"| {lockup} | {n:,} | {e['deposit']:,} | {e['mature']:,} | {e['repay']:,} | "
-                   f"{e['mature'] + e['repay']:,} | {e['claim']:,} |")
+        out.append(
+            f"| {lockup} | {n:,} | {e['deposit']:,} | {e['mature']:,} | {e['repay']:,} | "
+            f"{e['mature'] + e['repay']:,} | {e['claim']:,} |"
+        )
     same = len({(e["deposit"], e["mature"], e["repay"], e["claim"]) for e in scaling.values()}) == 1
-    out += ["", f"Identical across every size: **{'yes' if same else 'NO'}** — nothing loops over backers or rounds: "
-            "`mature` reads the lockup's two end points of the oracle's cumulative index through one "
-            "`settlementIndices` call.", "",
-            "## Oracle: one round of many models in one transaction", "",
-            "The signers sign one `postReports` batch holding the same round of *n* models (one signature set over "
-            "the whole batch, so two signature checks whatever *n*); anyone relays it in one transaction and, after "
-            "the challenge window, finalizes the *n* rounds with one `finalizeMany(modelIds, 1)`. Each report "
-            "carries two scores (CORR20, MMC) and writes new round slots. **Gas per model-round** is the "
-            "transaction's `gasUsed` divided by *n*: the base cost, the signatures and the batch digest are shared.",
-            "", "| models *n* | `postReports` gas | per model-round | `finalizeMany` gas | per model-round | "
-            "post + finalize per model-round |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out += [
+        "",
+        f"Identical across every size: **{'yes' if same else 'NO'}** — nothing loops over backers or rounds: "
+        "`mature` reads the lockup's two end points of the oracle's cumulative index through one "
+        "`settlementIndices` call.",
+        "",
+        "## Oracle: one round of many models in one transaction",
+        "",
+        "The signers sign one `postReports` batch holding the same round of *n* models (one signature set over "
+        "the whole batch, so two signature checks whatever *n*); anyone relays it in one transaction and, after "
+        "the challenge window, finalizes the *n* rounds with one `finalizeMany(modelIds, 1)`. Each report "
+        "carries two scores (CORR20, MMC) and writes new round slots. **Gas per model-round** is the "
+        "transaction's `gasUsed` divided by *n*: the base cost, the signatures and the batch digest are shared.",
+        "",
+        "| models *n* | `postReports` gas | per model-round | `finalizeMany` gas | per model-round | "
+        "post + finalize per model-round |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for n, e in sorted(batch.items()):
-        out.append(f"| {n:,} | {e['post']:,} | {e['post_per_model']:,} | {e['finalize']:,} | "
-                   f"{e['finalize_per_model']:,} | **{e['per_model']:,}** |")
+        out.append(
+            f"| {n:,} | {e['post']:,} | {e['post_per_model']:,} | {e['finalize']:,} | "
+            f"{e['finalize_per_model']:,} | **{e['per_model']:,}** |"
+        )
     rounds_post, rounds_final = rows["postReports_rounds"], rows["finalize_rounds"]
-    out += ["", "One model's consecutive rounds share the fixed costs the same way (the rows in the first table): "
-            f"{rounds_post['action']}: {rounds_post['gas']:,} gas ({rounds_post['note']}); "
-            f"{rounds_final['action']}: {rounds_final['gas']:,} gas ({rounds_final['note']}).", "",
-            ""]
+    out += [
+        "",
+        "One model's consecutive rounds share the fixed costs the same way (the rows in the first table): "
+        f"{rounds_post['action']}: {rounds_post['gas']:,} gas ({rounds_post['note']}); "
+        f"{rounds_final['action']}: {rounds_final['gas']:,} gas ({rounds_final['note']}).",
+        "",
+        "",
+    ]
     if result.get("series"):
         out += render_series(result["series"])
     return "\n".join(out)
 
 
-SERIES_ORDER = ["open_first", "open", "reserve", "deposit_first", "deposit", "deposit_commit", "deposit_topup",
-                "lock", "transfer", "roll_consent", "mature_gain", "repay", "execute_roll", "execute_roll_commit",
-                "roll_settled", "poke", "claim", "mature_loss", "repay_loss", "claim_loss", "collect"]
+SERIES_ORDER = [
+    "open_first",
+    "open",
+    "reserve",
+    "deposit_first",
+    "deposit",
+    "deposit_commit",
+    "deposit_topup",
+    "lock",
+    "transfer",
+    "roll_consent",
+    "mature_gain",
+    "repay",
+    "execute_roll",
+    "execute_roll_commit",
+    "roll_settled",
+    "poke",
+    "claim",
+    "mature_loss",
+    "repay_loss",
+    "claim_loss",
+    "collect",
+]
 SERIES_SCALED = ("deposit", "lock", "mature", "repay", "settle", "execute_roll", "claim")
 
 
@@ -940,67 +1227,94 @@ def series_verdict(series) -> str:
     entries = list(series["backers"].values()) + list(series["past"].values())
     low = max(max(e[key] for e in entries) - min(e[key] for e in entries) for key in SERIES_CONSTANT)
     if spread <= 0:
-        return (f"never more than in the smallest series: **yes** (differences of at most {low} gas, all below it: "
-                "the amounts differ with the pool's size, and a few operations, such as rounding a share up or "
-                "not, depend on the amounts)")
+        return (
+            f"never more than in the smallest series: **yes** (differences of at most {low} gas, all below it: "
+            "the amounts differ with the pool's size, and a few operations, such as rounding a share up or "
+            "not, depend on the amounts)"
+        )
     return f"grows with the size: **{spread} gas more** than in the smallest series"
 
 
 def render_series(series):
     rows = series["actions"]
-    out = ["## Series (`BackingSeries`): every action", "",
-           "A modeller's series of agreements (`contracts/series/BackingSeries.sol`, docs/series.md), an EIP-1167 "
-           "clone "
-           "from `SeriesFactory`, on its own registered model. Terms: the worked example's "
-           "(`backing.model.series.example_terms`: 100 NMR units, 20% profit share, 15% for a 3-agreement commitment, "
-           "50% burn share and reserve, no upfront fee, 25% of each fee held in escrow for 2 agreements) over one "
-           "lockup round. Agreement 0: the reserve, then Alice, Bob (2 units), Carol (committed to 3 agreements) "
-           "and Erin deposit; it locks; Bob sells 50 NMR of his position to Dave; agreement 1 opens and Alice "
-           "consents to roll into it; agreement 0 gains 1.5% and settles; Alice's roll is executed by the modeller "
-           "(her keeper), Carol's commitment rolls the same way, Bob rolls in one transaction after settlement, "
-           "Dave's position is poked, Erin claims. Agreement 1 loses 3% and settles; Erin claims; anyone collects "
-           "the modeller's credit. Positions settle lazily: the first transaction touching a position after its "
-           "agreement ended (executeRoll, roll, poke, claim) computes its outcome. The two `roll` rows' whole-"
-           "transaction gas can differ by a few gas between runs: the terms hash the backer consents to is in the "
-           "calldata and depends on the chain's clock (their execution gas does not).", "",
-           "| action | gas | execution | conditions |", "| --- | ---: | ---: | --- |"]
+    out = [
+        "## Series (`BackingSeries`): every action",
+        "",
+        "A modeller's series of agreements (`contracts/series/BackingSeries.sol`, docs/series.md), an EIP-1167 "
+        "clone "
+        "from `SeriesFactory`, on its own registered model. Terms: the worked example's "
+        "(`backing.model.series.example_terms`: 100 NMR units, 20% profit share, 15% for a 3-agreement commitment, "
+        "50% burn share and reserve, no upfront fee, 25% of each fee held in escrow for 2 agreements) over one "
+        "lockup round. Agreement 0: the reserve, then Alice, Bob (2 units), Carol (committed to 3 agreements) "
+        "and Erin deposit; it locks; Bob sells 50 NMR of his position to Dave; agreement 1 opens and Alice "
+        "consents to roll into it; agreement 0 gains 1.5% and settles; Alice's roll is executed by the modeller "
+        "(her keeper), Carol's commitment rolls the same way, Bob rolls in one transaction after settlement, "
+        "Dave's position is poked, Erin claims. Agreement 1 loses 3% and settles; Erin claims; anyone collects "
+        "the modeller's credit. Positions settle lazily: the first transaction touching a position after its "
+        "agreement ended (executeRoll, roll, poke, claim) computes its outcome. The two `roll` rows' whole-"
+        "transaction gas can differ by a few gas between runs: the terms hash the backer consents to is in the "
+        "calldata and depends on the chain's clock (their execution gas does not).",
+        "",
+        "| action | gas | execution | conditions |",
+        "| --- | ---: | ---: | --- |",
+    ]
     for key in SERIES_ORDER:
         r = rows[key]
         out.append(f"| {r['action']} | {_fmt(r['gas'])} | {_fmt(r['execution'])} | {r['note']} |")
-    out += ["", "## Series: execution gas against the number of backers and of past agreements", "",
-            "Each row is a fresh series. Alice deposits into agreement 0 and rolls (in one transaction after each "
-            "settlement) through the *k* past agreements, each settling with a 1.5% gain, into the measured "
-            "agreement *k*; there *n* other backers (distinct accounts) deposit one unit each, then Carol and Dave "
-            "one unit each (Carol's deposit is measured). It locks; agreement *k* + 1 opens and Dave consents to "
-            "roll; agreement *k* gains 1.5%, is matured and repaid (settle = mature + repay); then the modeller "
-            "executes Dave's roll (`executeRoll`) and Carol claims (not the last). Execution gas (net of base and "
-            "calldata: the amounts and ids in the arguments differ).", "",
-            "| past agreements *k* | other backers *n* | " + " | ".join(
-                {"execute_roll": "executeRoll"}.get(k, k) for k in SERIES_SCALED) + " |",
-            "| ---: | ---: | " + " | ".join("---:" for _ in SERIES_SCALED) + " |"]
+    out += [
+        "",
+        "## Series: execution gas against the number of backers and of past agreements",
+        "",
+        "Each row is a fresh series. Alice deposits into agreement 0 and rolls (in one transaction after each "
+        "settlement) through the *k* past agreements, each settling with a 1.5% gain, into the measured "
+        "agreement *k*; there *n* other backers (distinct accounts) deposit one unit each, then Carol and Dave "
+        "one unit each (Carol's deposit is measured). It locks; agreement *k* + 1 opens and Dave consents to "
+        "roll; agreement *k* gains 1.5%, is matured and repaid (settle = mature + repay); then the modeller "
+        "executes Dave's roll (`executeRoll`) and Carol claims (not the last). Execution gas (net of base and "
+        "calldata: the amounts and ids in the arguments differ).",
+        "",
+        "| past agreements *k* | other backers *n* | "
+        + " | ".join({"execute_roll": "executeRoll"}.get(k, k) for k in SERIES_SCALED)
+        + " |",
+        "| ---: | ---: | " + " | ".join("---:" for _ in SERIES_SCALED) + " |",
+    ]
     seen = set()
-    for k, n, e in ([(series["past_for_backers"], n, e) for n, e in sorted(series["backers"].items())]
-                    + [(k, series["backers_for_past"], e) for k, e in sorted(series["past"].items())]):
+    for k, n, e in [(series["past_for_backers"], n, e) for n, e in sorted(series["backers"].items())] + [
+        (k, series["backers_for_past"], e) for k, e in sorted(series["past"].items())
+    ]:
         if (k, n) in seen:
             continue
         seen.add((k, n))
         out.append(f"| {k} | {n:,} | " + " | ".join(f"{e[key]:,}" for key in SERIES_SCALED) + " |")
-    out += ["", f"settle (mature + repay), executeRoll and claim {series_verdict(series)} — `mature` reads two oracle "
-            "indices and sums over at most 8 cohorts; "
-            "`repay` settles the agreement's aggregates; a position's outcome is a function of its own record and "
-            "its agreement's aggregates, and a roll moves at most 4 held-fee buckets: nothing loops over backers "
-            "or past agreements. (Deposit and lock are listed for completeness.)", ""]
+    out += [
+        "",
+        f"settle (mature + repay), executeRoll and claim {series_verdict(series)} — `mature` reads two oracle "
+        "indices and sums over at most 8 cohorts; "
+        "`repay` settles the agreement's aggregates; a position's outcome is a function of its own record and "
+        "its agreement's aggregates, and a roll moves at most 4 held-fee buckets: nothing loops over backers "
+        "or past agreements. (Deposit and lock are listed for completeness.)",
+        "",
+    ]
     return out
 
 
 def to_json(result, settings, date):
     scaling = {f"{lockup}x{n}": e for (lockup, n), e in sorted(result["scaling"].items())}
-    out = {"date": date, "settings": settings, "actions": result["actions"], "floor": result["floor"],
-           "scaling": scaling, "batch": {str(n): e for n, e in sorted(result["batch"].items())}}
+    out = {
+        "date": date,
+        "settings": settings,
+        "actions": result["actions"],
+        "floor": result["floor"],
+        "scaling": scaling,
+        "batch": {str(n): e for n, e in sorted(result["batch"].items())},
+    }
     if result.get("series"):
         series = result["series"]
-        out["series"] = dict(series, backers={str(n): e for n, e in sorted(series["backers"].items())},
-                             past={str(k): e for k, e in sorted(series["past"].items())})
+        out["series"] = dict(
+            series,
+            backers={str(n): e for n, e in sorted(series["backers"].items())},
+            past={str(k): e for k, e in sorted(series["past"].items())},
+        )
     return out
 
 
@@ -1011,8 +1325,11 @@ def from_json(data):
     out = {"actions": data["actions"], "floor": data["floor"], "scaling": scaling, "batch": batch}
     if "series" in data:
         series = data["series"]
-        out["series"] = dict(series, backers={int(n): e for n, e in series["backers"].items()},
-                             past={int(k): e for k, e in series["past"].items()})
+        out["series"] = dict(
+            series,
+            backers={int(n): e for n, e in series["backers"].items()},
+            past={int(k): e for k, e in series["past"].items()},
+        )
     return out
 
 
@@ -1027,10 +1344,12 @@ def main():
     backers = tuple(int(x) for x in os.environ.get("BENCH_BACKERS", ",".join(map(str, DEFAULT_BACKERS))).split(","))
     lockups = tuple(int(x) for x in os.environ.get("BENCH_LOCKUPS", ",".join(map(str, DEFAULT_LOCKUPS))).split(","))
     models = tuple(int(x) for x in os.environ.get("BENCH_MODELS", ",".join(map(str, DEFAULT_MODELS))).split(","))
-    series_backers = tuple(int(x) for x in os.environ.get(
-        "BENCH_SERIES_BACKERS", ",".join(map(str, DEFAULT_SERIES_BACKERS))).split(","))
-    series_past = tuple(int(x) for x in os.environ.get(
-        "BENCH_SERIES_PAST", ",".join(map(str, DEFAULT_SERIES_PAST))).split(","))
+    series_backers = tuple(
+        int(x) for x in os.environ.get("BENCH_SERIES_BACKERS", ",".join(map(str, DEFAULT_SERIES_BACKERS))).split(",")
+    )
+    series_past = tuple(
+        int(x) for x in os.environ.get("BENCH_SERIES_PAST", ",".join(map(str, DEFAULT_SERIES_PAST))).split(",")
+    )
     out_dir = Path(os.environ.get("BENCH_OUT", "bench"))
     result = Bench().run(backers, lockups, models, series_backers=series_backers, series_past=series_past)
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -60,21 +60,24 @@ BACKERS = {"alice": 1, "bob": 12, "carol": 3}
 
 def terms_offered(now: int, staking_address: str):
     """The modeller's offer in human units, through the same loader the CLI uses."""
-    return load_terms({
-        "unit_size": 100,
-        "min_units": 1,
-        "max_units": 50,
-        "profit_share": "0.5",
-        "burn_share": "0.5",
-        "reserve_ratio": "0.5",
-        "upfront_fee": "0.01",
-        "lockup_rounds": 12,
-        "open_for": "7d",
-        "wind_down": "7d",
-        "staking_address": staking_address,
-        "model_id": MODEL_UUID,
-        "fee_ladder": [{"min_units": 10, "profit_share": "0.4"}],
-    }, now=now)
+    return load_terms(
+        {
+            "unit_size": 100,
+            "min_units": 1,
+            "max_units": 50,
+            "profit_share": "0.5",
+            "burn_share": "0.5",
+            "reserve_ratio": "0.5",
+            "upfront_fee": "0.01",
+            "lockup_rounds": 12,
+            "open_for": "7d",
+            "wind_down": "7d",
+            "staking_address": staking_address,
+            "model_id": MODEL_UUID,
+            "fee_ladder": [{"min_units": 10, "profit_share": "0.4"}],
+        },
+        now=now,
+    )
 
 
 def fixed(text: str) -> int:
@@ -102,19 +105,25 @@ def main():
     # per-transaction lines would drown the story.
     deployer, modeller, reporter, staking = accounts[0], accounts[1], accounts[6], accounts[7]
     backers = {name: accounts[2 + i] for i, name in enumerate(BACKERS)}
-    labels = {modeller.address: "modeller", staking.address: "staking wallet",
-              **{a.address: name for name, a in backers.items()}}
+    labels = {
+        modeller.address: "modeller",
+        staking.address: "staking wallet",
+        **{a.address: name for name, a in backers.items()},
+    }
 
     print("Backing Vaults demo: a modeller offers terms, three backers fund his Numerai stake,")
     print("twelve rounds resolve, the modeller repays and everyone is paid out.")
 
     step("Deploy the NMR mock, the score oracle (3 signers, any 2 sign) and the agreement factory")
-    token, oracle, factory, signed = deploy_stack(deployer, reporter, max_clip=MAX_CLIP,
-                                                  max_multiplier=MAX_MULTIPLIER, min_round_spacing=MIN_ROUND_SPACING)
+    token, oracle, factory, signed = deploy_stack(
+        deployer, reporter, max_clip=MAX_CLIP, max_multiplier=MAX_MULTIPLIER, min_round_spacing=MIN_ROUND_SPACING
+    )
     say(f"NMR {token.address}, oracle {oracle.address}, factory {factory.address}")
-    say(f"oracle bounds: clip at most {percent(MAX_CLIP * 10_000 // ONE)}, multipliers at most "
+    say(
+        f"oracle bounds: clip at most {percent(MAX_CLIP * 10_000 // ONE)}, multipliers at most "
         f"{MAX_MULTIPLIER // ONE}, rounds at least {duration(MIN_ROUND_SPACING)} apart; reports final after a "
-        f"{duration(oracle.challengeWindow())} challenge window")
+        f"{duration(oracle.challengeWindow())} challenge window"
+    )
 
     terms = terms_offered(chain.time(), staking.address)
     model_id = "0x" + terms.model_id.hex()
@@ -130,8 +139,10 @@ def main():
     operator = OracleOperator(oracle, signed, numerai_url, {MODEL_UUID: "demo_model"})
     step("The oracle service reads Numerai (round 1 open), announces round 1 and attests the model's owner")
     operator.run()
-    say(f"round 1 takes submissions for another {duration(first_close - chain.time())}; model ownership "
-        f"{'attested' if oracle.isAttested(model_id) else 'NOT attested'} (address found in the owner's profile)")
+    say(
+        f"round 1 takes submissions for another {duration(first_close - chain.time())}; model ownership "
+        f"{'attested' if oracle.isAttested(model_id) else 'NOT attested'} (address found in the owner's profile)"
+    )
 
     step("The modeller offers his terms")
     start_block = chain.height
@@ -139,17 +150,23 @@ def main():
     agreement = BackingAgreement.at(tx.events["AgreementCreated"]["agreement"])
     tier = terms.fee_ladder[0]
     say(f"units of {nmr(terms.unit_size)} NMR, {terms.min_units} to {terms.max_units} units")
-    say(f"profit share {percent(terms.profit_share_bps)} ({percent(tier.profit_share_bps)} from "
-        f"{tier.min_units} units), burn share {percent(terms.burn_share_bps)}")
-    say(f"reserve {percent(terms.reserve_ratio_bps)} of the stake, upfront fee {percent(terms.upfront_fee_bps)}, "
-        f"lockup {terms.lockup_rounds} rounds, wind-down {duration(terms.wind_down)}")
+    say(
+        f"profit share {percent(terms.profit_share_bps)} ({percent(tier.profit_share_bps)} from "
+        f"{tier.min_units} units), burn share {percent(terms.burn_share_bps)}"
+    )
+    say(
+        f"reserve {percent(terms.reserve_ratio_bps)} of the stake, upfront fee {percent(terms.upfront_fee_bps)}, "
+        f"lockup {terms.lockup_rounds} rounds, wind-down {duration(terms.wind_down)}"
+    )
     say(f"agreement deployed at {agreement.address}")
 
     total_units = sum(BACKERS.values())
     planned = lock_amounts(terms, total_units)
     reserve = terms.required_reserve(planned.staked)
-    step(f"The modeller posts a reserve of {nmr(reserve)} NMR "
-         f"({percent(terms.reserve_ratio_bps)} of the {nmr(planned.staked)} NMR that {total_units} units stake)")
+    step(
+        f"The modeller posts a reserve of {nmr(reserve)} NMR "
+        f"({percent(terms.reserve_ratio_bps)} of the {nmr(planned.staked)} NMR that {total_units} units stake)"
+    )
     token.mintTo(modeller, reserve, {"from": modeller}, silent=True)
     set_allowance(token, modeller, agreement, reserve, silent=True)
     agreement.postReserve(reserve, {"from": modeller}, silent=True)
@@ -160,16 +177,20 @@ def main():
         token.mintTo(backer, amount, {"from": backer}, silent=True)
         set_allowance(token, backer, agreement, amount, silent=True)
         agreement.deposit(units, {"from": backer}, silent=True)
-        say(f"{name:<6} {units:>2} unit{'s' if units > 1 else ' '} = {nmr(amount):>5} NMR   "
-            f"profit share {percent(terms.profit_share_for(units))}")
+        say(
+            f"{name:<6} {units:>2} unit{'s' if units > 1 else ' '} = {nmr(amount):>5} NMR   "
+            f"profit share {percent(terms.profit_share_for(units))}"
+        )
 
     announced = oracle.currentRound()
     lock_time = chain.time()
     tx = agreement.lock({"from": modeller}, silent=True)
     start, end = agreement.startRound(), agreement.startRound() + terms.lockup_rounds - 1
     step("The modeller locks the agreement")
-    say(f"{nmr(agreement.upfrontFee())} NMR upfront fee to the modeller, "
-        f"{nmr(agreement.stakedCapital())} NMR to his staking wallet")
+    say(
+        f"{nmr(agreement.upfrontFee())} NMR upfront fee to the modeller, "
+        f"{nmr(agreement.stakedCapital())} NMR to his staking wallet"
+    )
     say(f"the lockup counts rounds {start} to {end} (round {announced} was already open)")
 
     step("Six weeks pass: Numerai opens a round a day and resolves them about 31 days later")
@@ -180,13 +201,17 @@ def main():
         numerai.add_round(round_, open_time=close - 3600, close_staking_time=close, resolved=True)
         if scores is not None:
             numerai.set_scores(MODEL_UUID, round_, dict(zip(SCORE_NAMES, scores)))
-    step("The oracle service posts every resolved round in one signed batch (return = 0.5 x CORR20 + 2 x MMC, "
-         "payout factor 1, clip 5%)")
+    step(
+        "The oracle service posts every resolved round in one signed batch (return = 0.5 x CORR20 + 2 x MMC, "
+        "payout factor 1, clip 5%)"
+    )
     planned = operator.dry_run()
     say(f"dry run: {len(planned)} reports, e.g. {json.dumps(planned[1])}")
     operator.run()
-    say(f"posted rounds {oracle.modelInfo(model_id)[2]} to {oracle.lastPostedRound(model_id)}; final after the "
-        f"challenge window, unless a signer or watcher disputes them")
+    say(
+        f"posted rounds {oracle.modelInfo(model_id)[2]} to {oracle.lastPostedRound(model_id)}; final after the "
+        f"challenge window, unless a signer or watcher disputes them"
+    )
     chain.sleep(oracle.challengeWindow())
     chain.mine()
     step("After the challenge window the service's next pass finalizes them")
@@ -194,11 +219,16 @@ def main():
     server.stop()
     for round_, scores in ROUNDS.items():
         index, returned, _ = oracle.roundRecord(model_id, round_)
-        text = "missed (no submission)" if scores is None else \
-            f"CORR20 {shown(fixed(scores[0]))}  MMC {shown(fixed(scores[1]))}"
+        text = (
+            "missed (no submission)"
+            if scores is None
+            else f"CORR20 {shown(fixed(scores[0]))}  MMC {shown(fixed(scores[1]))}"
+        )
         notes = (["clipped"] if abs(returned) == CLIP else []) + ([] if start <= round_ <= end else ["not counted"])
-        say(f"round {round_:>2}  {text:<30} return {shown(returned * 100, 2)}%  index {shown(index, 6)[1:]}"
-            + (f"  ({', '.join(notes)})" if notes else ""))
+        say(
+            f"round {round_:>2}  {text:<30} return {shown(returned * 100, 2)}%  index {shown(index, 6)[1:]}"
+            + (f"  ({', '.join(notes)})" if notes else "")
+        )
 
     step("Anyone matures the agreement once its last round is final")
     agreement.mature({"from": backers["alice"]}, silent=True)
@@ -226,20 +256,31 @@ def main():
     for name, backer in backers.items():
         tx = agreement.claim(backer, {"from": backer}, silent=True)
         chain_claims[backer.address] = tx.events["Claimed"]["amount"]
-        swept = f" (last claim: {tx.events['DustSwept']['amount']} wei of rounding dust to the modeller)" \
-            if "DustSwept" in tx.events else ""
+        swept = (
+            f" (last claim: {tx.events['DustSwept']['amount']} wei of rounding dust to the modeller)"
+            if "DustSwept" in tx.events
+            else ""
+        )
         say(f"{name:<6} receives {nmr(chain_claims[backer.address])} NMR{swept}")
 
     on_chain = agreement_from_chain(agreement, token, terms, start_block)
     print()
-    print(settlement_table(on_chain, labels, staking=staking.address,
-                           title="Settlement, from the chain's Transfer events and the agreement's state"))
+    print(
+        settlement_table(
+            on_chain,
+            labels,
+            staking=staking.address,
+            title="Settlement, from the chain's Transfer events and the agreement's state",
+        )
+    )
 
     step("The same story through the reference model (backing.model.agreement)")
-    reference, reference_claims, path = replay_reference(terms, modeller.address, staking.address, backers,
-                                                         reserve, lock_time, announced + 1)
-    checks = compare(oracle, model_id, on_chain, chain_claims, reference, reference_claims, path, start, end,
-                     staking.address, labels)
+    reference, reference_claims, path = replay_reference(
+        terms, modeller.address, staking.address, backers, reserve, lock_time, announced + 1
+    )
+    checks = compare(
+        oracle, model_id, on_chain, chain_claims, reference, reference_claims, path, start, end, staking.address, labels
+    )
     say(f"{len(checks)} values compared: round returns and indices, lock, maturity, claims, every party's flows")
     mismatches = [(what, got, want) for what, got, want in checks if got != want]
     for what, got, want in mismatches:
@@ -256,15 +297,21 @@ def reference_path() -> tuple[list[int], list[int]]:
         if scores is None:
             r = 0
         else:
-            r = round_return([fixed(s) for s in scores], list(MULTIPLIERS), PAYOUT_FACTOR, CLIP,
-                             max_clip=MAX_CLIP, max_multiplier=MAX_MULTIPLIER, names=list(SCORE_NAMES))
+            r = round_return(
+                [fixed(s) for s in scores],
+                list(MULTIPLIERS),
+                PAYOUT_FACTOR,
+                CLIP,
+                max_clip=MAX_CLIP,
+                max_multiplier=MAX_MULTIPLIER,
+                names=list(SCORE_NAMES),
+            )
         returns.append(r)
         path.append(next_index(path[-1], EXPOSURE, r))
     return returns, path
 
 
-def replay_reference(terms, modeller: str, staking: str, backers: dict, reserve: int, now: int,
-                     start_round: int):
+def replay_reference(terms, modeller: str, staking: str, backers: dict, reserve: int, now: int, start_round: int):
     """Run the demo's story through the reference model. The model books the staking wallet as "staking";
     it is renamed to the wallet's address so both sides use the same keys."""
     returns, path = reference_path()
@@ -281,8 +328,9 @@ def replay_reference(terms, modeller: str, staking: str, backers: dict, reserve:
     return model, claims, (returns, path)
 
 
-def compare(oracle, model_id, on_chain, chain_claims, reference, reference_claims, path, start, end, staking,
-            labels) -> list[tuple[str, object, object]]:
+def compare(
+    oracle, model_id, on_chain, chain_claims, reference, reference_claims, path, start, end, staking, labels
+) -> list[tuple[str, object, object]]:
     """(what, chain value, reference value) for everything the demo can check."""
     returns, indices = path
     checks = []
@@ -302,6 +350,11 @@ def compare(oracle, model_id, on_chain, chain_claims, reference, reference_claim
     for key in summary_reference:
         checks.append((f"summary {key}", summary_chain[key], summary_reference[key]))
     checks.append(("agreement balance", on_chain.balance, reference.balance))
-    checks.append(("settlement table data", settlement_data(on_chain, labels, staking),
-                   settlement_data(reference, labels, staking)))
+    checks.append(
+        (
+            "settlement table data",
+            settlement_data(on_chain, labels, staking),
+            settlement_data(reference, labels, staking),
+        )
+    )
     return checks

@@ -31,8 +31,15 @@ def _fixed(text: str) -> int:
     return int(Decimal(text) * ONE)
 
 
-def deploy(deployer=None, nmr_address=None, relayer=None, max_clip=None, max_multiplier=None,
-           min_round_spacing=None, signers=None):
+def deploy(
+    deployer=None,
+    nmr_address=None,
+    relayer=None,
+    max_clip=None,
+    max_multiplier=None,
+    min_round_spacing=None,
+    signers=None,
+):
     """Resolve the settings (arguments, else the environment, else the defaults above), then deploy quietly.
     Returns (token, oracle, factory, signed): `signed` drives the local signer keys (None with SIGNERS)."""
     active = network.show_active()
@@ -83,8 +90,10 @@ def main():
     token, oracle, factory, _ = deploy(deployer=deployer)
     series_factory = deploy_series(deployer, token, oracle)
     print(f"token            {token.address}")
-    print(f"ScoreOracle      {oracle.address}  (maxClip {oracle.maxClip()}, maxMultiplier {oracle.maxMultiplier()}, "
-          f"minRoundSpacing {oracle.minRoundSpacing()} s, challenge window {oracle.challengeWindow()} s, "
-          f"signers {', '.join(oracle.signers())}, quorum {oracle.quorum()}, dispute quorum {oracle.disputeQuorum()})")
+    print(
+        f"ScoreOracle      {oracle.address}  (maxClip {oracle.maxClip()}, maxMultiplier {oracle.maxMultiplier()}, "
+        f"minRoundSpacing {oracle.minRoundSpacing()} s, challenge window {oracle.challengeWindow()} s, "
+        f"signers {', '.join(oracle.signers())}, quorum {oracle.quorum()}, dispute quorum {oracle.disputeQuorum()})"
+    )
     print(f"AgreementFactory {factory.address}  (implementation {factory.implementation()})")
     print(f"SeriesFactory    {series_factory.address}  (implementation {series_factory.implementation()})")

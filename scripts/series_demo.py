@@ -53,8 +53,14 @@ def main():
     warnings.filterwarnings("ignore", category=FutureWarning, message=r"rpc\.")
     started = time.monotonic()
     deployer, modeller, reporter, staking = accounts[0], accounts[1], accounts[6], accounts[7]
-    names = {"modeller": modeller, "alice": accounts[2], "bob": accounts[3], "carol": accounts[4],
-             "dave": accounts[5], "erin": accounts[8]}
+    names = {
+        "modeller": modeller,
+        "alice": accounts[2],
+        "bob": accounts[3],
+        "carol": accounts[4],
+        "dave": accounts[5],
+        "erin": accounts[8],
+    }
 
     say("Backing Vaults series demo: one modeller, a series of four backing agreements. Each backer's")
     say("position carries a high-water mark (the series price at which it last paid a profit fee), so")
@@ -65,8 +71,9 @@ def main():
 
     say("")
     say("> Deploy the NMR mock, the score oracle (3 signers, any 2 sign), and the series factory")
-    token, oracle, _, signed = deploy_stack(deployer, reporter, max_clip=MAX_CLIP, max_multiplier=MAX_MULTIPLIER,
-                                            min_round_spacing=MIN_ROUND_SPACING)
+    token, oracle, _, signed = deploy_stack(
+        deployer, reporter, max_clip=MAX_CLIP, max_multiplier=MAX_MULTIPLIER, min_round_spacing=MIN_ROUND_SPACING
+    )
     signed.register(MODEL_ID, modeller, ONE, 1)
     signed.announce(1, [chain.time() + 3600])
     series_factory = deploy_series_factory(deployer, token, oracle)

@@ -23,13 +23,17 @@ def main(report: str, timing: str, scale: str) -> None:
     total_steps = sum(e["steps"] for e in last.values())
     total_checks = sum(e["invariant_checks"] for e in last.values())
     print("# Long fuzzing: the stateful machines (`make fuzz`)\n")
-    print("Reproduce: `make fuzz` (`BACKING_FUZZ_SCALE` multiplies each machine's examples; default "
-          f"{scale}). The machines run on ganache 7 as in `make test`, each step checked against the reference model "
-          "and against invariants read from the chain alone (conservation to the wei, solvency, at most one live "
-          "agreement, the price chained, no fee without a rise, bound positions moved only by their owners).\n")
-    print(f"Last run: scale {scale}, exit status {status.group(1) if status else '?'}, wall time "
-          f"{wall.group(1) if wall else '?'}, peak memory of the test process "
-          f"{int(peak.group(1)) // 1024 if peak else '?'} MiB (GNU time; the node runs in its own process).\n")
+    print(
+        "Reproduce: `make fuzz` (`BACKING_FUZZ_SCALE` multiplies each machine's examples; default "
+        f"{scale}). The machines run on ganache 7 as in `make test`, each step checked against the reference model "
+        "and against invariants read from the chain alone (conservation to the wei, solvency, at most one live "
+        "agreement, the price chained, no fee without a rise, bound positions moved only by their owners).\n"
+    )
+    print(
+        f"Last run: scale {scale}, exit status {status.group(1) if status else '?'}, wall time "
+        f"{wall.group(1) if wall else '?'}, peak memory of the test process "
+        f"{int(peak.group(1)) // 1024 if peak else '?'} MiB (GNU time; the node runs in its own process).\n"
+    )
     print("| machine | runs | steps | invariant checks |")
     print("|---|---:|---:|---:|")
     for name, e in sorted(last.items()):

@@ -21,6 +21,7 @@ How slither is driven, and why (slither-analyzer 0.11.3 / crytic-compile 0.3.x):
     whenever there is any finding at all).
 Standard library only: it runs under the slither venv's python (no PyYAML there).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -144,16 +145,16 @@ def _source_key(src: Path) -> str:
 def standard_json_input(sources: list[Path], settings: dict) -> dict:
     return {
         "language": "Solidity",
-        "sources": {
-            _source_key(src): {"content": src.read_text(encoding="utf-8")} for src in sources
-        },
+        "sources": {_source_key(src): {"content": src.read_text(encoding="utf-8")} for src in sources},
         "settings": {
             "remappings": settings["remappings"],
             "evmVersion": settings["evm_version"],
             "optimizer": {"enabled": settings["optimizer_enabled"], "runs": settings["optimizer_runs"]},
             "outputSelection": {
-                "*": {"*": ["abi", "metadata", "devdoc", "userdoc", "evm.bytecode", "evm.deployedBytecode"],
-                      "": ["ast"]}
+                "*": {
+                    "*": ["abi", "metadata", "devdoc", "userdoc", "evm.bytecode", "evm.deployedBytecode"],
+                    "": ["ast"],
+                }
             },
         },
     }
@@ -183,10 +184,14 @@ def run_slither(args: argparse.Namespace, sources: list[Path], settings: dict) -
         cmd = [
             slither,
             str(input_file),
-            "--compile-force-framework", "solc-json",
-            "--solc", str(solc),
-            "--filter-paths", args.filter_paths,
-            "--json", "-",
+            "--compile-force-framework",
+            "solc-json",
+            "--solc",
+            str(solc),
+            "--filter-paths",
+            args.filter_paths,
+            "--json",
+            "-",
         ]
         if args.config_file:
             cmd += ["--config-file", args.config_file]
@@ -212,8 +217,7 @@ def run_slither(args: argparse.Namespace, sources: list[Path], settings: dict) -
     if not isinstance(report, dict) or not report.get("success"):
         error = report.get("error") if isinstance(report, dict) else None
         raise LintError(
-            "slither failed (compilation or analysis error):\n"
-            + (str(error).strip() if error else _tail(proc.stderr))
+            "slither failed (compilation or analysis error):\n" + (str(error).strip() if error else _tail(proc.stderr))
         )
     return report
 
@@ -319,8 +323,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--contracts", default="contracts", help="directory analysed, recursively (default: contracts)")
     parser.add_argument("--config", default="brownie-config.yaml", help="brownie config giving the compiler settings")
-    parser.add_argument("--filter-paths", default="node_modules",
-                        help="slither --filter-paths regex (default: node_modules)")
+    parser.add_argument(
+        "--filter-paths", default="node_modules", help="slither --filter-paths regex (default: node_modules)"
+    )
     parser.add_argument("--config-file", default=None, help="slither config file (default: slither's own lookup)")
     parser.add_argument("--timeout", type=int, default=1200, help="seconds before slither is given up on")
     parser.add_argument("--json-out", default=None, help="also write slither's raw JSON report here")

@@ -45,8 +45,9 @@ def main(argv: list[str]) -> int:
         else:
             target.write_text(text)
     if stale:
-        print(f"shipped artifacts differ from build/contracts: {', '.join(stale)}; run `make artifacts`",
-              file=sys.stderr)
+        print(
+            f"shipped artifacts differ from build/contracts: {', '.join(stale)}; run `make artifacts`", file=sys.stderr
+        )
         return 1
     return 0
 

@@ -42,10 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backing",
         description="Backing Vaults for Numerai: check agreement terms, work out settlements and outcome\n"
-                    "distributions offline (with the same integer math as the contracts), play scenarios through\n"
-                    "the contracts on a local chain, and run the oracle service.",
+        "distributions offline (with the same integer math as the contracts), play scenarios through\n"
+        "the contracts on a local chain, and run the oracle service.",
         epilog="Exit codes: 0 success, 2 bad input (message on stderr). The chain commands (account, deploy, model,\n"
-               "agreement, deposit, withdraw, claim, position) add 3-11, simulate 1 and 3-6: see their --help.",
+        "agreement, deposit, withdraw, claim, position) add 3-11, simulate 1 and 3-6: see their --help.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")

@@ -27,5 +27,10 @@ class InputError(ValueError):
 
 
 def add_now(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--now", type=int, default=None, metavar="UNIX",
-                        help="check the terms as of this unix time (default: the clock); open_for counts from it")
+    parser.add_argument(
+        "--now",
+        type=int,
+        default=None,
+        metavar="UNIX",
+        help="check the terms as of this unix time (default: the clock); open_for counts from it",
+    )

@@ -66,63 +66,100 @@ def _int(option: str, text: str, low: int, high: int | None = None) -> int:
     except ValueError:
         raise MonteCarloError(f"{option} must be a whole number, not {text!r}") from None
     if value < low or (high is not None and value > high):
-        raise MonteCarloError(f"{option} ({value}) must be " +
-                              (f"between {low} and {high}" if high is not None else f"at least {low}"))
+        raise MonteCarloError(
+            f"{option} ({value}) must be " + (f"between {low} and {high}" if high is not None else f"at least {low}")
+        )
     return value
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
     """Register ``backing montecarlo`` on the CLI's subcommand set."""
     p = commands.add_parser(
-        "montecarlo", help="distribution of outcomes over many simulated score paths (offline)",
+        "montecarlo",
+        help="distribution of outcomes over many simulated score paths (offline)",
         description="Simulate many score paths through the contracts' integer math (vectorised reference model)\n"
-                    "and report the distribution of a backer's return, the modeller's fees, reserve use and\n"
-                    "reserve shortfalls. Scores come from a calibrated generator (defaults are assumptions:\n"
-                    "see backing/montecarlo.py ScoreModel) or a block bootstrap of a history file.",
+        "and report the distribution of a backer's return, the modeller's fees, reserve use and\n"
+        "reserve shortfalls. Scores come from a calibrated generator (defaults are assumptions:\n"
+        "see backing/montecarlo.py ScoreModel) or a block bootstrap of a history file.",
         epilog="examples:\n"
-               "  backing montecarlo --terms examples/terms.yaml --units 1 --paths 10000 --rounds 260 --seed 1\n"
-               "  backing montecarlo --terms examples/terms.yaml --history examples/history.csv --block 20 "
-               "--plot out/\n"
-               "  backing montecarlo --write-history FILE --rounds 500 --seed 7   (a synthetic history)\n\n"
-               "Exit codes: 0 success, 2 bad input (message on stderr).",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "  backing montecarlo --terms examples/terms.yaml --units 1 --paths 10000 --rounds 260 --seed 1\n"
+        "  backing montecarlo --terms examples/terms.yaml --history examples/history.csv --block 20 "
+        "--plot out/\n"
+        "  backing montecarlo --write-history FILE --rounds 500 --seed 7   (a synthetic history)\n\n"
+        "Exit codes: 0 success, 2 bad input (message on stderr).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     a = p.add_argument
     a("--terms", metavar="FILE", help="terms file (.yaml, .yml or .json), as for `backing terms check`")
-    a("--units", default="1", metavar="N", help="the representative backer's units (default 1); his tier "
-                                                "follows from the terms' fee ladder")
-    a("--total-units", metavar="T", help="units in the whole agreement (default: --units); the rest is held by "
-                                         "one other backer")
+    a(
+        "--units",
+        default="1",
+        metavar="N",
+        help="the representative backer's units (default 1); his tier " "follows from the terms' fee ladder",
+    )
+    a(
+        "--total-units",
+        metavar="T",
+        help="units in the whole agreement (default: --units); the rest is held by " "one other backer",
+    )
     a("--reserve", metavar="NMR", help="reserve the modeller posts (default: the minimum the terms require)")
     a("--paths", default="10000", metavar="N", help="score paths to simulate (default 10000)")
     a("--rounds", metavar="N", help="resolved rounds per path (default: the terms' lockup_rounds)")
-    a("--scheme", choices=sorted(SCHEMES), default="v2",
-      help="payout settings: v2 = clip(pf x (0.5 CORR20 + 2 MMC), +-0.05) (default), abs = 5 CORR + 10 MMC, "
-           "clip 1 (numerai-staking.md s.1)")
+    a(
+        "--scheme",
+        choices=sorted(SCHEMES),
+        default="v2",
+        help="payout settings: v2 = clip(pf x (0.5 CORR20 + 2 MMC), +-0.05) (default), abs = 5 CORR + 10 MMC, "
+        "clip 1 (numerai-staking.md s.1)",
+    )
     a("--multipliers", metavar="C,M", help="CORR20 and MMC multipliers (override the scheme's)")
-    a("--payout-factor", metavar="F", help="payout factor, 0..1 (default: v2 0.25, an assumption for "
-                                           "min(1, 72000 / NMR at risk); abs 1)")
+    a(
+        "--payout-factor",
+        metavar="F",
+        help="payout factor, 0..1 (default: v2 0.25, an assumption for " "min(1, 72000 / NMR at risk); abs 1)",
+    )
     a("--clip", metavar="C", help="per-round clip, 0..1 (default: the scheme's)")
-    a("--exposure", default="1", metavar="E", help="fraction of the stake at risk per resolved round, as the "
-                                                   "oracle's model exposure (default 1: v2 puts the whole stake "
-                                                   "at risk in every round; with abs use the per-round stake's "
-                                                   "share of the capital)")
+    a(
+        "--exposure",
+        default="1",
+        metavar="E",
+        help="fraction of the stake at risk per resolved round, as the "
+        "oracle's model exposure (default 1: v2 puts the whole stake "
+        "at risk in every round; with abs use the per-round stake's "
+        "share of the capital)",
+    )
     a("--corr-mean", default=str(ScoreModel.corr_mean), metavar="X", help="CORR20 mean per round (assumption)")
     a("--corr-sd", default=str(ScoreModel.corr_sd), metavar="X", help="CORR20 standard deviation (assumption)")
     a("--mmc-mean", default=str(ScoreModel.mmc_mean), metavar="X", help="MMC mean per round (assumption)")
     a("--mmc-sd", default=str(ScoreModel.mmc_sd), metavar="X", help="MMC standard deviation (assumption)")
-    a("--corr-mmc", default=str(ScoreModel.corr_mmc), metavar="RHO",
-      help="correlation of CORR20 and MMC in a round (assumption)")
-    a("--overlap", default=str(ScoreModel.overlap), metavar="W",
-      help="scoring window in rounds: scores are a moving average of W daily innovations, so consecutive rounds "
-           "correlate (W-k)/W at lag k (default 20: 20D2L scoring, daily rounds); 1 = independent")
+    a(
+        "--corr-mmc",
+        default=str(ScoreModel.corr_mmc),
+        metavar="RHO",
+        help="correlation of CORR20 and MMC in a round (assumption)",
+    )
+    a(
+        "--overlap",
+        default=str(ScoreModel.overlap),
+        metavar="W",
+        help="scoring window in rounds: scores are a moving average of W daily innovations, so consecutive rounds "
+        "correlate (W-k)/W at lag k (default 20: 20D2L scoring, daily rounds); 1 = independent",
+    )
     a("--ar1", metavar="PHI", help="use an AR(1) with this lag-1 autocorrelation instead of the moving average")
-    a("--history", metavar="FILE", help="block-bootstrap this CSV (columns round,corr20,mmc) instead of the "
-                                        "generator")
+    a(
+        "--history",
+        metavar="FILE",
+        help="block-bootstrap this CSV (columns round,corr20,mmc) instead of the " "generator",
+    )
     a("--block", default="20", metavar="N", help="bootstrap block length in rounds (default 20)")
     a("--default-prob", default="0", metavar="P", help="probability the modeller repays nothing (default 0)")
     a("--seed", metavar="S", help="random seed (default: fresh; the report prints the seed used)")
-    a("--chunk", default="1000", metavar="N", help="paths per chunk / progress step (default 1000; the draws "
-                                                   "depend on it)")
+    a(
+        "--chunk",
+        default="1000",
+        metavar="N",
+        help="paths per chunk / progress step (default 1000; the draws " "depend on it)",
+    )
     a("--json", metavar="OUT", help="write the results as JSON to OUT")
     a("--plot", metavar="DIR", help="write PNG plots to DIR")
     a("--no-progress", action="store_true", help="no progress bar (it shows only on a terminal anyway)")
@@ -138,25 +175,31 @@ def config_from_args(args) -> Config:
     if args.multipliers is not None:
         parts = [x for x in args.multipliers.split(",")]
         if len(parts) != len(SCORE_NAMES):
-            raise MonteCarloError(f"--multipliers needs {len(SCORE_NAMES)} comma-separated values "
-                                  f"({','.join(SCORE_NAMES)}), e.g. 0.5,2")
+            raise MonteCarloError(
+                f"--multipliers needs {len(SCORE_NAMES)} comma-separated values "
+                f"({','.join(SCORE_NAMES)}), e.g. 0.5,2"
+            )
         mults = tuple(parse_fixed("--multipliers", x) for x in parts)
     payout = Payout(
         multipliers=mults,
-        payout_factor=scheme.payout_factor if args.payout_factor is None else parse_fixed("--payout-factor",
-                                                                                          args.payout_factor),
+        payout_factor=scheme.payout_factor
+        if args.payout_factor is None
+        else parse_fixed("--payout-factor", args.payout_factor),
         clip=scheme.clip if args.clip is None else parse_fixed("--clip", args.clip),
         exposure=parse_fixed("--exposure", args.exposure),
     )
     payout.validate()
     model = ScoreModel(
-        corr_mean=_float("--corr-mean", args.corr_mean), corr_sd=_float("--corr-sd", args.corr_sd),
-        mmc_mean=_float("--mmc-mean", args.mmc_mean), mmc_sd=_float("--mmc-sd", args.mmc_sd),
-        corr_mmc=_float("--corr-mmc", args.corr_mmc), overlap=_int("--overlap", args.overlap, 1, 10_000),
-        ar1=None if args.ar1 is None else _float("--ar1", args.ar1))
+        corr_mean=_float("--corr-mean", args.corr_mean),
+        corr_sd=_float("--corr-sd", args.corr_sd),
+        mmc_mean=_float("--mmc-mean", args.mmc_mean),
+        mmc_sd=_float("--mmc-sd", args.mmc_sd),
+        corr_mmc=_float("--corr-mmc", args.corr_mmc),
+        overlap=_int("--overlap", args.overlap, 1, 10_000),
+        ar1=None if args.ar1 is None else _float("--ar1", args.ar1),
+    )
     model.validate()
-    seed = (int(np.random.SeedSequence().entropy) % 2**63 if args.seed is None
-            else _int("--seed", args.seed, 0))
+    seed = int(np.random.SeedSequence().entropy) % 2**63 if args.seed is None else _int("--seed", args.seed, 0)
     if args.write_history:
         rounds = _int("--rounds", args.rounds or "500", 1, 1_000_000)
         return Config(None, payout, rounds, 1, seed, model=model)
@@ -183,9 +226,19 @@ def config_from_args(args) -> Config:
         _, history = read_history(args.history)
         if block > len(history):
             raise MonteCarloError(f"--block ({block}) is longer than the history ({len(history)} rounds)")
-    return Config(position, payout, rounds, paths, seed, model=None if history is not None else model,
-                  history=history, block=block, default_prob=default_prob,
-                  chunk=_int("--chunk", args.chunk, 1), keep_paths=bool(args.plot or args.json))
+    return Config(
+        position,
+        payout,
+        rounds,
+        paths,
+        seed,
+        model=None if history is not None else model,
+        history=history,
+        block=block,
+        default_prob=default_prob,
+        chunk=_int("--chunk", args.chunk, 1),
+        keep_paths=bool(args.plot or args.json),
+    )
 
 
 def cmd_montecarlo(args) -> int:
@@ -194,9 +247,12 @@ def cmd_montecarlo(args) -> int:
         if args.write_history:
             rng = np.random.default_rng(np.random.SeedSequence(config.seed))
             scores = generate_scores(config.model, 1, config.rounds, rng)[0]
-            write_history(args.write_history, scores,
-                          "SYNTHETIC scores, not real Numerai data: written by `backing montecarlo --write-history` "
-                          f"with seed {config.seed}\nand the generator {config.model.describe()}")
+            write_history(
+                args.write_history,
+                scores,
+                "SYNTHETIC scores, not real Numerai data: written by `backing montecarlo --write-history` "
+                f"with seed {config.seed}\nand the generator {config.model.describe()}",
+            )
             print(f"wrote {config.rounds} synthetic rounds to {args.write_history} (seed {config.seed})")
             return EXIT_OK
         result = run(config, progress=False if args.no_progress else None)
@@ -215,5 +271,3 @@ def cmd_montecarlo(args) -> int:
     except OSError as error:
         print(f"backing: error: cannot write output: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-
-

@@ -37,10 +37,12 @@ def cmd_oracle(args) -> int:
 def add_parser(commands) -> argparse.ArgumentParser:
     """Register ``backing oracle`` on the CLI's subcommand set (its arguments are the service's)."""
     oracle = commands.add_parser(
-        "oracle", add_help=False,
+        "oracle",
+        add_help=False,
         help="the oracle operator: run the service, watch and dispute reports, register models, resolve disputes, "
-             "the signer set (backing oracle --help)",
-        description="The oracle service: see `backing oracle --help`.")
+        "the signer set (backing oracle --help)",
+        description="The oracle service: see `backing oracle --help`.",
+    )
     oracle.add_argument("oracle_args", nargs=argparse.REMAINDER, metavar="...")
     oracle.set_defaults(handler=cmd_oracle, now=None)
     return oracle

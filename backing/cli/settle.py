@@ -54,8 +54,9 @@ def _option_nmr(option: str, text: str) -> int:
         raise InputError(str(error)) from None
 
 
-def simulate(terms: Terms, deposits: dict[str, int], reserve: int | None, final_value: int, repay: str,
-             now: int) -> Agreement:
+def simulate(
+    terms: Terms, deposits: dict[str, int], reserve: int | None, final_value: int, repay: str, now: int
+) -> Agreement:
     """Run an agreement through deposits, lock, maturity at ``final_value``, repayment or default, and claims.
 
     @param reserve NMR wei the modeller posts; None posts exactly the minimum the terms require.
@@ -101,17 +102,24 @@ def cmd_settle(args) -> int:
     agreement = simulate(terms, deposits, reserve, final_value, repay, args.now)
 
     if args.json:
-        print(json.dumps({
-            "terms": dump_terms(terms),
-            "deposits": deposits,
-            "repay": args.repay,
-            "settlement": settlement_json(settlement_data(agreement)),
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "terms": dump_terms(terms),
+                    "deposits": deposits,
+                    "repay": args.repay,
+                    "settlement": settlement_json(settlement_data(agreement)),
+                },
+                indent=2,
+            )
+        )
         return EXIT_OK
     staked = agreement.locked.staked
     change = final_value - staked
-    title = (f"What-if settlement: {nmr(staked)} NMR staked, final value {nmr(final_value)} NMR "
-             f"({'+' if change > 0 else ''}{nmr(change)}), repay {args.repay}")
+    title = (
+        f"What-if settlement: {nmr(staked)} NMR staked, final value {nmr(final_value)} NMR "
+        f"({'+' if change > 0 else ''}{nmr(change)}), repay {args.repay}"
+    )
     print(settlement_table(agreement, title=title))
     return EXIT_OK
 
@@ -119,25 +127,38 @@ def cmd_settle(args) -> int:
 def add_parser(commands) -> argparse.ArgumentParser:
     """Register ``backing settle`` on the CLI's subcommand set."""
     settle = commands.add_parser(
-        "settle", help="what-if settlement for given deposits and final value (offline)",
+        "settle",
+        help="what-if settlement for given deposits and final value (offline)",
         description="Run the reference model through deposits, lock, maturity at the given final value,\n"
-                    "repayment (or default) and every backer's claim, then print who paid and received what.\n"
-                    "No chain is involved.",
+        "repayment (or default) and every backer's claim, then print who paid and received what.\n"
+        "No chain is involved.",
         epilog="example:\n  backing settle --terms seed.yaml --deposits alice=1,bob=12,carol=3 "
-               "--final-value 1900 --repay full\n\n" + TERMS_FORMAT,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "--final-value 1900 --repay full\n\n" + TERMS_FORMAT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     settle.add_argument("--terms", required=True, metavar="FILE", help="terms file (.yaml, .yml or .json)")
-    settle.add_argument("--deposits", required=True, metavar="NAME=UNITS,...",
-                        help="backers and their units, e.g. alice=1,bob=12")
-    settle.add_argument("--final-value", required=True, metavar="NMR",
-                        help="what the staked capital is worth after the lockup, in NMR (e.g. 140 or 79.5)")
-    settle.add_argument("--reserve", metavar="NMR",
-                        help="reserve the modeller posts, in NMR (default: the minimum the terms require)")
-    settle.add_argument("--repay", default="full", metavar="full|none|NMR",
-                        help="what the modeller repays: the whole amount due (full, the default), nothing "
-                             "(none: he defaults), or an amount in NMR (less than due means a default)")
-    settle.add_argument("--json", action="store_true",
-                        help="print the settlement as JSON (amounts as exact decimal NMR strings)")
+    settle.add_argument(
+        "--deposits", required=True, metavar="NAME=UNITS,...", help="backers and their units, e.g. alice=1,bob=12"
+    )
+    settle.add_argument(
+        "--final-value",
+        required=True,
+        metavar="NMR",
+        help="what the staked capital is worth after the lockup, in NMR (e.g. 140 or 79.5)",
+    )
+    settle.add_argument(
+        "--reserve", metavar="NMR", help="reserve the modeller posts, in NMR (default: the minimum the terms require)"
+    )
+    settle.add_argument(
+        "--repay",
+        default="full",
+        metavar="full|none|NMR",
+        help="what the modeller repays: the whole amount due (full, the default), nothing "
+        "(none: he defaults), or an amount in NMR (less than due means a default)",
+    )
+    settle.add_argument(
+        "--json", action="store_true", help="print the settlement as JSON (amounts as exact decimal NMR strings)"
+    )
     add_now(settle)
     settle.set_defaults(handler=cmd_settle)
     return settle

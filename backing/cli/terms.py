@@ -36,8 +36,13 @@ def describe_terms(terms: Terms, now: int) -> list[str]:
         ("model_id", model_uuid(terms.model_id) or "(not a model UUID)", "0x" + terms.model_id.hex()),
     ]
     for i, tier in enumerate(terms.fee_ladder):
-        rows.append((f"fee_ladder[{i}]", f"from {tier.min_units} units: {percent(tier.profit_share_bps)}",
-                     f"{tier.profit_share_bps} bps"))
+        rows.append(
+            (
+                f"fee_ladder[{i}]",
+                f"from {tier.min_units} units: {percent(tier.profit_share_bps)}",
+                f"{tier.profit_share_bps} bps",
+            )
+        )
     if not terms.fee_ladder:
         rows.append(("fee_ladder", "none", ""))
     name_width = max(len(r[0]) for r in rows)
@@ -66,17 +71,23 @@ def terms_on_chain(terms: Terms) -> dict:
 
 def describe_series_terms(terms) -> list[str]:
     """The series' own terms in words: high-water mark, clawback escrow, commitment options."""
-    lines = ["  high_water_mark  on: each position pays a profit fee only on the series price above its mark (the "
-             "price it last paid at)"]
+    lines = [
+        "  high_water_mark  on: each position pays a profit fee only on the series price above its mark (the "
+        "price it last paid at)"
+    ]
     if terms.clawback_bps:
-        lines.append(f"  clawback         {percent(terms.clawback_bps)} of each profit fee held in escrow for "
-                     f"{terms.clawback_agreements} agreement(s), to cover that position's later losses first  "
-                     f"{terms.clawback_bps} bps")
+        lines.append(
+            f"  clawback         {percent(terms.clawback_bps)} of each profit fee held in escrow for "
+            f"{terms.clawback_agreements} agreement(s), to cover that position's later losses first  "
+            f"{terms.clawback_bps} bps"
+        )
     else:
         lines.append("  clawback         none (every profit fee goes to the modeller at settlement)")
     for i, c in enumerate(terms.commitments):
-        lines.append(f"  commitments[{i}]   commit to {c.agreements} agreements: {percent(c.profit_share_bps)} "
-                     f"profit share (or the tier, if lower)  {c.profit_share_bps} bps")
+        lines.append(
+            f"  commitments[{i}]   commit to {c.agreements} agreements: {percent(c.profit_share_bps)} "
+            f"profit share (or the tier, if lower)  {c.profit_share_bps} bps"
+        )
     if not terms.commitments:
         lines.append("  commitments      none")
     return lines
@@ -84,9 +95,13 @@ def describe_series_terms(terms) -> list[str]:
 
 def series_on_chain(terms) -> dict:
     """openAgreement's series arguments, as the contract stores them."""
-    return {"clawback_bps": terms.clawback_bps, "clawback_agreements": terms.clawback_agreements,
-            "commitments": [{"agreements": c.agreements, "profit_share_bps": c.profit_share_bps}
-                            for c in terms.commitments]}
+    return {
+        "clawback_bps": terms.clawback_bps,
+        "clawback_agreements": terms.clawback_agreements,
+        "commitments": [
+            {"agreements": c.agreements, "profit_share_bps": c.profit_share_bps} for c in terms.commitments
+        ],
+    }
 
 
 def cmd_terms_check(args) -> int:
@@ -98,9 +113,12 @@ def cmd_terms_check(args) -> int:
     else:
         terms = load_terms(raw, args.now)
     if args.json:
-        data = {"checked_at": args.now, "kind": "series" if series else "agreement",
-                "terms": dump_series_terms(series_terms) if series else dump_terms(terms),
-                "on_chain": terms_on_chain(terms)}
+        data = {
+            "checked_at": args.now,
+            "kind": "series" if series else "agreement",
+            "terms": dump_series_terms(series_terms) if series else dump_terms(terms),
+            "on_chain": terms_on_chain(terms),
+        }
         if series:
             data["on_chain"]["series"] = series_on_chain(series_terms)
         print(json.dumps(data, indent=2))
@@ -115,18 +133,24 @@ def cmd_terms_check(args) -> int:
 
 def add_parser(commands) -> argparse.ArgumentParser:
     """Register ``backing terms`` (``check``) on the CLI's subcommand set."""
-    terms = commands.add_parser("terms", help="work with terms files",
-                                description="Work with agreement terms files.")
+    terms = commands.add_parser("terms", help="work with terms files", description="Work with agreement terms files.")
     terms_commands = terms.add_subparsers(dest="terms_command", metavar="ACTION", required=True)
     check = terms_commands.add_parser(
-        "check", help="validate a terms file and print it normalized",
+        "check",
+        help="validate a terms file and print it normalized",
         description="Load a terms file, run every check the contract runs at creation, and print the terms\n"
-                    "in human units next to their on-chain values (wei, basis points, unix time).",
-        epilog=TERMS_FORMAT, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "in human units next to their on-chain values (wei, basis points, unix time).",
+        epilog=TERMS_FORMAT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     check.add_argument("file", metavar="FILE", help="terms file (.yaml, .yml or .json)")
     check.add_argument("--json", action="store_true", help="print the normalized terms as JSON")
-    check.add_argument("--series", action="store_true", help="check them as a series agreement's terms (implied "
-                       "by clawback, commitments or high_water_mark in the file)")
+    check.add_argument(
+        "--series",
+        action="store_true",
+        help="check them as a series agreement's terms (implied "
+        "by clawback, commitments or high_water_mark in the file)",
+    )
     add_now(check)
     check.set_defaults(handler=cmd_terms_check)
     return terms

@@ -31,8 +31,11 @@ def cmd_import(args) -> int:
     elif sys.stdin.isatty():
         text = getpass.getpass("Private key (hex, hidden): ").strip()
     else:
-        raise CliError(EXIT_USAGE, "no private key: give --key-file FILE (the key is never taken from the "
-                                   "command line), or run on a terminal to be asked")
+        raise CliError(
+            EXIT_USAGE,
+            "no private key: give --key-file FILE (the key is never taken from the "
+            "command line), or run on a terminal to be asked",
+        )
     try:
         key = bytes.fromhex(text.removeprefix("0x"))
     except ValueError:
@@ -62,18 +65,27 @@ def cmd_list(args) -> int:
 
 
 def add_parsers(commands) -> None:
-    account = commands.add_parser("account", help="keystore accounts (shared with `brownie accounts`)",
-                                  description="Keystore accounts in ~/.brownie/accounts/ (brownie's format).")
+    account = commands.add_parser(
+        "account",
+        help="keystore accounts (shared with `brownie accounts`)",
+        description="Keystore accounts in ~/.brownie/accounts/ (brownie's format).",
+    )
     actions = account.add_subparsers(dest="account_command", metavar="ACTION", required=True)
     new = actions.add_parser("new", help="create an account with a fresh random key")
     new.add_argument("name", metavar="NAME")
-    new.add_argument("--password-file", metavar="FILE", help="the new password, first line (default "
-                     "$BACKING_PASSWORD_FILE; else asked twice on the terminal)")
+    new.add_argument(
+        "--password-file",
+        metavar="FILE",
+        help="the new password, first line (default " "$BACKING_PASSWORD_FILE; else asked twice on the terminal)",
+    )
     new.set_defaults(handler=cmd_new, now=None)
     imp = actions.add_parser("import", help="encrypt an existing private key into an account")
     imp.add_argument("name", metavar="NAME")
-    imp.add_argument("--key-file", metavar="FILE", help="file holding the private key as hex (else a hidden "
-                     "prompt); delete it afterwards")
+    imp.add_argument(
+        "--key-file",
+        metavar="FILE",
+        help="file holding the private key as hex (else a hidden " "prompt); delete it afterwards",
+    )
     imp.add_argument("--password-file", metavar="FILE", help="the new password, first line")
     imp.set_defaults(handler=cmd_import, now=None)
     lst = actions.add_parser("list", help="the accounts and their addresses")

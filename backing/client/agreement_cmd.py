@@ -79,21 +79,38 @@ def chain_now(w3) -> int:
 def agreement_at(dep, text: str):
     address = address_arg(dep.w3, text, "AGREEMENT")
     if dep.series_factory is not None and dep.series_factory.functions.isSeries(address).call():
-        raise CliError(EXIT_USAGE, f"{address} is a series, not a single agreement: use `backing series ...` (e.g. "
-                                   "`backing series deposit SERIES UNITS`, `backing series show SERIES`)")
+        raise CliError(
+            EXIT_USAGE,
+            f"{address} is a series, not a single agreement: use `backing series ...` (e.g. "
+            "`backing series deposit SERIES UNITS`, `backing series show SERIES`)",
+        )
     if not dep.factory.functions.isAgreement(address).call():
-        raise CliError(EXIT_DEPLOYMENT, f"{address} is not an agreement of the AgreementFactory at "
-                                        f"{dep.factory.address}: check the address (see `backing agreement list`)")
+        raise CliError(
+            EXIT_DEPLOYMENT,
+            f"{address} is not an agreement of the AgreementFactory at "
+            f"{dep.factory.address}: check the address (see `backing agreement list`)",
+        )
     return dep.w3.eth.contract(address=address, abi=abi("BackingAgreement"))
 
 
 def terms_of(agreement) -> Terms:
     t = agreement.functions.terms().call()
     ladder = agreement.functions.feeLadder().call()
-    return Terms(unit_size=t[1], min_units=t[2], max_units=t[3], profit_share_bps=t[4], burn_share_bps=t[5],
-                 reserve_ratio_bps=t[6], upfront_fee_bps=t[7], lockup_rounds=t[8], open_until=t[9],
-                 wind_down=t[10], staking_address=t[11], model_id=bytes(t[0]),
-                 fee_ladder=tuple(FeeTier(m, b) for m, b in ladder))
+    return Terms(
+        unit_size=t[1],
+        min_units=t[2],
+        max_units=t[3],
+        profit_share_bps=t[4],
+        burn_share_bps=t[5],
+        reserve_ratio_bps=t[6],
+        upfront_fee_bps=t[7],
+        lockup_rounds=t[8],
+        open_until=t[9],
+        wind_down=t[10],
+        staking_address=t[11],
+        model_id=bytes(t[0]),
+        fee_ladder=tuple(FeeTier(m, b) for m, b in ladder),
+    )
 
 
 def events(contract, name: str, receipt) -> list:
@@ -105,8 +122,9 @@ def events(contract, name: str, receipt) -> list:
 def check_balance(dep, owner: str, needed: int, what: str) -> None:
     held = dep.token.functions.balanceOf(owner).call()
     if held < needed:
-        raise CliError(EXIT_BALANCE, f"{owner} holds {nmr(held)}, {what} needs {nmr(needed)}: get more NMR first; "
-                                     "nothing sent")
+        raise CliError(
+            EXIT_BALANCE, f"{owner} holds {nmr(held)}, {what} needs {nmr(needed)}: get more NMR first; " "nothing sent"
+        )
 
 
 def with_allowance(args, dep, sending, spender: str, needed: int, label: str) -> list[Call]:
@@ -114,8 +132,11 @@ def with_allowance(args, dep, sending, spender: str, needed: int, label: str) ->
     if getattr(args, "no_approve", False):
         current = dep.token.functions.allowance(sending.address, spender).call()
         if current < needed:
-            raise CliError(EXIT_ALLOWANCE, f"{label} may spend {nmr(current)} of your NMR, {nmr(needed)} needed: "
-                                           "run without --no-approve (it approves exactly that); nothing sent")
+            raise CliError(
+                EXIT_ALLOWANCE,
+                f"{label} may spend {nmr(current)} of your NMR, {nmr(needed)} needed: "
+                "run without --no-approve (it approves exactly that); nothing sent",
+            )
         return []
     return allowance_calls(dep.token, sending.address, spender, needed, label)
 
@@ -135,8 +156,10 @@ def cmd_model_claim(args) -> int:
     model = str(uuidlib.UUID(args.model)) if not args.model.startswith("0x") else args.model
     account = load_account(args)
     line = statement(account, model)
-    print("Put this line in your public Numerai profile (the model owner's bio), then ask the oracle operators "
-          "to attest it:")
+    print(
+        "Put this line in your public Numerai profile (the model owner's bio), then ask the oracle operators "
+        "to attest it:"
+    )
     print(line)
     return 0
 
@@ -181,10 +204,15 @@ def cmd_model_register(args) -> int:
     message = td.registration_message(raw, modeller, exposure, first_round, deadline)
     signatures = _signed(dep, "ModelRegistration", message, _signer_accounts(args))
     sending = sender(args, dep.w3, dep.chain_id)
-    call = Call("ScoreOracle", "registerModel", (raw, modeller, exposure, first_round, deadline, signatures),
-                dep.oracle, f"model {model_label(raw)}, modeller {modeller}, exposure {exposure / ONE:g}, first round "
-                f"{first_round}, {len(signatures)} signatures",
-                outcome=lambda r: f"model {model_label(raw)} registered to {modeller} from round {first_round}")
+    call = Call(
+        "ScoreOracle",
+        "registerModel",
+        (raw, modeller, exposure, first_round, deadline, signatures),
+        dep.oracle,
+        f"model {model_label(raw)}, modeller {modeller}, exposure {exposure / ONE:g}, first round "
+        f"{first_round}, {len(signatures)} signatures",
+        outcome=lambda r: f"model {model_label(raw)} registered to {modeller} from round {first_round}",
+    )
     sending.run([call], "Register a model at the oracle:")
     return 0
 
@@ -205,8 +233,11 @@ def cmd_model_attest(args) -> int:
         raise CliError(EXIT_USAGE, f"cannot read {args.profile}: {error.strerror}") from None
     evidence = find_attestation(profile, modeller, model_label(raw))
     if evidence is None and not args.withdraw:
-        raise CliError(EXIT_REFUSED, f"the profile text does not prove {modeller} owns the model (neither the address "
-                                     "nor a signed statement from `backing model claim`); nothing sent")
+        raise CliError(
+            EXIT_REFUSED,
+            f"the profile text does not prove {modeller} owns the model (neither the address "
+            "nor a signed statement from `backing model claim`); nothing sent",
+        )
     evidence = evidence or td.to_bytes32(b"")
     nonce = dep.oracle.functions.attestationNonce(raw).call()
     deadline = chain_now(dep.w3) + args.valid_for
@@ -214,9 +245,14 @@ def cmd_model_attest(args) -> int:
     message = td.attestation_message(raw, modeller, attested, evidence, nonce, deadline)
     signatures = _signed(dep, "ModelAttestation", message, _signer_accounts(args))
     sending = sender(args, dep.w3, dep.chain_id)
-    call = Call("ScoreOracle", "attestModel", (raw, modeller, attested, evidence, deadline, signatures), dep.oracle,
-                f"model {model_label(raw)}, modeller {modeller}, {'attested' if attested else 'withdrawn'}",
-                outcome=lambda r: f"model {model_label(raw)} {'attested' if attested else 'no longer attested'}")
+    call = Call(
+        "ScoreOracle",
+        "attestModel",
+        (raw, modeller, attested, evidence, deadline, signatures),
+        dep.oracle,
+        f"model {model_label(raw)}, modeller {modeller}, {'attested' if attested else 'withdrawn'}",
+        outcome=lambda r: f"model {model_label(raw)} {'attested' if attested else 'no longer attested'}",
+    )
     sending.run([call], "Attest a model's ownership at the oracle:")
     return 0
 
@@ -236,10 +272,19 @@ def cmd_model_show(args) -> int:
             rounds.append({"round": r, "return": str(ret), "index": str(index), "missed": missed})
         count = dep.factory.functions.agreementCountForModel(raw).call()
         agreements = dep.factory.functions.agreementsForModel(raw, 0, min(count, PAGE)).call() if count else []
-        data.update({"modeller": modeller, "exposure": str(exposure), "first_round": first_round,
-                     "last_final_round": last_final, "last_posted_round": last_posted,
-                     "attested": dep.oracle.functions.isAttested(raw).call(), "rounds": rounds,
-                     "agreements": agreements, "modeller_defaults": dep.factory.functions.defaultsOf(modeller).call()})
+        data.update(
+            {
+                "modeller": modeller,
+                "exposure": str(exposure),
+                "first_round": first_round,
+                "last_final_round": last_final,
+                "last_posted_round": last_posted,
+                "attested": dep.oracle.functions.isAttested(raw).call(),
+                "rounds": rounds,
+                "agreements": agreements,
+                "modeller_defaults": dep.factory.functions.defaultsOf(modeller).call(),
+            }
+        )
         if dep.series_factory is not None:
             data["series"] = dep.series_factory.functions.seriesForModel(raw).call()
     if args.json:
@@ -255,8 +300,11 @@ def cmd_model_show(args) -> int:
     print(f"  rounds            first {first_round}, final through {last_final}, posted through {last_posted}")
     for r in data["rounds"]:
         ret = int(r["return"])
-        print(f"    round {r['round']}: " + ("missed" if r["missed"] else f"return {ret / ONE * 100:+.4f}%") +
-              f", index {int(r['index']) / ONE:.6f}")
+        print(
+            f"    round {r['round']}: "
+            + ("missed" if r["missed"] else f"return {ret / ONE * 100:+.4f}%")
+            + f", index {int(r['index']) / ONE:.6f}"
+        )
     print(f"  agreements        {', '.join(data['agreements']) or 'none'}")
     if "series" in data:
         print(f"  series            {', '.join(data['series']) or 'none'}")
@@ -274,14 +322,20 @@ def cmd_create(args) -> int:
     sending = sender(args, dep.w3, dep.chain_id)
     owner = dep.oracle.functions.modelInfo(terms.model_id).call()[0]
     if owner == ZERO:
-        raise CliError(EXIT_REFUSED, f"model {model_label(terms.model_id)} is not registered at the oracle: ask the "
-                                     "oracle operators to register it (`backing model register`); nothing sent")
+        raise CliError(
+            EXIT_REFUSED,
+            f"model {model_label(terms.model_id)} is not registered at the oracle: ask the "
+            "oracle operators to register it (`backing model register`); nothing sent",
+        )
     if owner != sending.address:
-        raise CliError(EXIT_REFUSED, explain("NotModelOwner", (terms.model_id, sending.address, owner)) +
-                       "; nothing sent")
+        raise CliError(
+            EXIT_REFUSED, explain("NotModelOwner", (terms.model_id, sending.address, owner)) + "; nothing sent"
+        )
     if not dep.oracle.functions.isAttested(terms.model_id).call():
-        print(f"note: model {model_label(terms.model_id)} is not attested: backers will see that nobody checked "
-              "you own it (`backing model claim`)")
+        print(
+            f"note: model {model_label(terms.model_id)} is not attested: backers will see that nobody checked "
+            "you own it (`backing model claim`)"
+        )
     try:
         dep.oracle.functions.nextStartRound().call()
     except Exception as error:  # noqa: BLE001
@@ -296,11 +350,17 @@ def cmd_create(args) -> int:
         return f"agreement {created['address']} created for model {model_label(terms.model_id)}"
 
     capacity = terms.max_units * terms.unit_size
-    call = Call("AgreementFactory", "createAgreement", (terms.as_tuple(), terms.ladder_tuples()), dep.factory,
-                f"model {model_label(terms.model_id)}, {terms.min_units}-{terms.max_units} units of "
-                f"{nmr(terms.unit_size)} (capacity {nmr(capacity)}), profit share {terms.profit_share_bps / 100:g}%, "
-                f"burn share {terms.burn_share_bps / 100:g}%, reserve {terms.reserve_ratio_bps / 100:g}%, upfront "
-                f"fee {terms.upfront_fee_bps / 100:g}%, {terms.lockup_rounds} rounds", outcome=outcome)
+    call = Call(
+        "AgreementFactory",
+        "createAgreement",
+        (terms.as_tuple(), terms.ladder_tuples()),
+        dep.factory,
+        f"model {model_label(terms.model_id)}, {terms.min_units}-{terms.max_units} units of "
+        f"{nmr(terms.unit_size)} (capacity {nmr(capacity)}), profit share {terms.profit_share_bps / 100:g}%, "
+        f"burn share {terms.burn_share_bps / 100:g}%, reserve {terms.reserve_ratio_bps / 100:g}%, upfront "
+        f"fee {terms.upfront_fee_bps / 100:g}%, {terms.lockup_rounds} rounds",
+        outcome=outcome,
+    )
     sending.run([call], "Create an agreement:")
     if created.get("address"):
         print(f"agreement {created['address']}")
@@ -313,13 +373,23 @@ def agreement_state(dep, agreement, backer: str | None = None) -> dict:
     phase = f.phase().call()
     total_units, backers, _ = f.totals().call()
     state = {
-        "address": agreement.address, "model": model_label(terms.model_id), "modeller": f.modeller().call(),
-        "phase": PHASES[phase], "units": total_units, "backers": backers,
-        "capacity_units": terms.max_units, "open_units": terms.max_units - total_units if phase == 0 else 0,
-        "unit_size": str(terms.unit_size), "min_units": terms.min_units,
-        "profit_share_bps": terms.profit_share_bps, "burn_share_bps": terms.burn_share_bps,
-        "reserve_ratio_bps": terms.reserve_ratio_bps, "upfront_fee_bps": terms.upfront_fee_bps,
-        "lockup_rounds": terms.lockup_rounds, "open_until": terms.open_until, "wind_down": terms.wind_down,
+        "address": agreement.address,
+        "model": model_label(terms.model_id),
+        "modeller": f.modeller().call(),
+        "phase": PHASES[phase],
+        "units": total_units,
+        "backers": backers,
+        "capacity_units": terms.max_units,
+        "open_units": terms.max_units - total_units if phase == 0 else 0,
+        "unit_size": str(terms.unit_size),
+        "min_units": terms.min_units,
+        "profit_share_bps": terms.profit_share_bps,
+        "burn_share_bps": terms.burn_share_bps,
+        "reserve_ratio_bps": terms.reserve_ratio_bps,
+        "upfront_fee_bps": terms.upfront_fee_bps,
+        "lockup_rounds": terms.lockup_rounds,
+        "open_until": terms.open_until,
+        "wind_down": terms.wind_down,
         "staking_address": terms.staking_address,
         "fee_ladder": [{"min_units": t.min_units, "profit_share_bps": t.profit_share_bps} for t in terms.fee_ladder],
         "reserve": str(f.reserve().call()),
@@ -328,18 +398,34 @@ def agreement_state(dep, agreement, backer: str | None = None) -> dict:
     }
     if phase != 0 and phase != 5:
         start = f.startRound().call()
-        state.update({"start_round": start, "end_round": start + terms.lockup_rounds - 1,
-                      "staked": str(f.stakedCapital().call()), "upfront_fee": str(f.upfrontFee().call())})
+        state.update(
+            {
+                "start_round": start,
+                "end_round": start + terms.lockup_rounds - 1,
+                "staked": str(f.stakedCapital().call()),
+                "upfront_fee": str(f.upfrontFee().call()),
+            }
+        )
     if phase in (2, 3, 4):
-        state.update({"final_value": str(f.finalValue().call()), "amount_due": str(f.amountDue().call()),
-                      "owed_total": str(f.owedTotal().call()), "deadline": f.deadline().call(),
-                      "outstanding": str(max(0, f.amountDue().call() - f.repaid().call()))})
+        state.update(
+            {
+                "final_value": str(f.finalValue().call()),
+                "amount_due": str(f.amountDue().call()),
+                "owed_total": str(f.owedTotal().call()),
+                "deadline": f.deadline().call(),
+                "outstanding": str(max(0, f.amountDue().call() - f.repaid().call())),
+            }
+        )
     if phase in (3, 4, 5):
         state["reserve_returned"] = str(f.reserveReturned().call())
     if backer:
         units, claimed = f.positionOf(backer).call()
-        state["position"] = {"backer": backer, "units": units, "claimed": claimed,
-                             "claimable": str(f.claimable(backer).call())}
+        state["position"] = {
+            "backer": backer,
+            "units": units,
+            "claimed": claimed,
+            "claimable": str(f.claimable(backer).call()),
+        }
     return state, terms
 
 
@@ -364,8 +450,14 @@ def what_if(terms: Terms, state: dict, units: int, now: int) -> list[dict]:
         a.lock("modeller", when, start_round=1)
         a.mature(when, start_index=a.locked.staked, end_index=final_value)
         a.repay("modeller", a.matured.amount_due - a.repaid)
-        rows.append({"final_value": str(final_value), "ratio": ratio, "receives": str(a.claim("you")),
-                     "paid_in": str(units * terms.unit_size)})
+        rows.append(
+            {
+                "final_value": str(final_value),
+                "ratio": ratio,
+                "receives": str(a.claim("you")),
+                "paid_in": str(units * terms.unit_size),
+            }
+        )
     return rows
 
 
@@ -385,35 +477,49 @@ def cmd_show(args) -> int:
     now = chain_now(dep.w3)
     print(f"agreement {state['address']}: {state['phase']}")
     print(f"  model {state['model']}, modeller {state['modeller']}")
-    print(f"  units {state['units']} of {terms.max_units} sold to {state['backers']} backers "
-          f"({nmr(terms.unit_size)} each; at least {terms.min_units} to lock)")
-    print(f"  the modeller keeps {terms.profit_share_bps / 100:g}% of gains and covers {terms.burn_share_bps / 100:g}% "
-          f"of losses from a reserve of {terms.reserve_ratio_bps / 100:g}% of the stake; upfront fee "
-          f"{terms.upfront_fee_bps / 100:g}%; {terms.lockup_rounds} rounds")
+    print(
+        f"  units {state['units']} of {terms.max_units} sold to {state['backers']} backers "
+        f"({nmr(terms.unit_size)} each; at least {terms.min_units} to lock)"
+    )
+    print(
+        f"  the modeller keeps {terms.profit_share_bps / 100:g}% of gains and covers {terms.burn_share_bps / 100:g}% "
+        f"of losses from a reserve of {terms.reserve_ratio_bps / 100:g}% of the stake; upfront fee "
+        f"{terms.upfront_fee_bps / 100:g}%; {terms.lockup_rounds} rounds"
+    )
     for tier in terms.fee_ladder:
         print(f"  from {tier.min_units} units a backer pays {tier.profit_share_bps / 100:g}% of gains")
     print(f"  reserve {nmr(int(state['reserve']))} posted (needed to lock now: {nmr(int(state['required_reserve']))})")
     if state["phase"] == "Open":
         left = terms.open_until - now
-        print(f"  deposits open {'for ' + duration(left) if left > 0 else 'no longer'}; staking address "
-              f"{terms.staking_address}")
+        print(
+            f"  deposits open {'for ' + duration(left) if left > 0 else 'no longer'}; staking address "
+            f"{terms.staking_address}"
+        )
     if "start_round" in state:
-        print(f"  staked {nmr(int(state['staked']))} for rounds {state['start_round']}-{state['end_round']} "
-              f"(upfront fee {nmr(int(state['upfront_fee']))})")
+        print(
+            f"  staked {nmr(int(state['staked']))} for rounds {state['start_round']}-{state['end_round']} "
+            f"(upfront fee {nmr(int(state['upfront_fee']))})"
+        )
     if "amount_due" in state:
-        print(f"  final value {nmr(int(state['final_value']))}; amount due {nmr(int(state['amount_due']))}, repaid "
-              f"{nmr(int(state['repaid']))}, outstanding {nmr(int(state['outstanding']))}")
+        print(
+            f"  final value {nmr(int(state['final_value']))}; amount due {nmr(int(state['amount_due']))}, repaid "
+            f"{nmr(int(state['repaid']))}, outstanding {nmr(int(state['outstanding']))}"
+        )
         if state["phase"] == "Matured":
             left = state["deadline"] - now
             when = "in " + duration(left) if left > 0 else "passed: anyone may declare a default"
             print(f"  repayment deadline {when}")
     if "position" in state:
         p = state["position"]
-        print(f"  {p['backer']}: {p['units']} units, claimable {nmr(int(p['claimable']))}"
-              f"{' (claimed)' if p['claimed'] else ''}")
+        print(
+            f"  {p['backer']}: {p['units']} units, claimable {nmr(int(p['claimable']))}"
+            f"{' (claimed)' if p['claimed'] else ''}"
+        )
     for row in state.get("what_if", []):
-        print(f"  if the stake ends at {nmr(int(row['final_value']))} (x{row['ratio']}), {args.units} units paying "
-              f"{nmr(int(row['paid_in']))} receive {nmr(int(row['receives']))}")
+        print(
+            f"  if the stake ends at {nmr(int(row['final_value']))} (x{row['ratio']}), {args.units} units paying "
+            f"{nmr(int(row['paid_in']))} receive {nmr(int(row['receives']))}"
+        )
     return 0
 
 
@@ -446,8 +552,10 @@ def cmd_list(args) -> int:
     if not rows:
         print("no agreements match")
     for s in rows:
-        print(f"{s['address']}  {s['phase']:<9} model {s['model']}  {s['units']}/{s['capacity_units']} units of "
-              f"{nmr(int(s['unit_size']))}  profit share {s['profit_share_bps'] / 100:g}%")
+        print(
+            f"{s['address']}  {s['phase']:<9} model {s['model']}  {s['units']}/{s['capacity_units']} units of "
+            f"{nmr(int(s['unit_size']))}  profit share {s['profit_share_bps'] / 100:g}%"
+        )
     return 0
 
 
@@ -488,9 +596,17 @@ def cmd_reserve(args) -> int:
             return 0
     check_balance(dep, sending.address, value, "the reserve")
     calls = with_allowance(args, dep, sending, agreement.address, value, _short(agreement.address))
-    calls.append(Call(_short(agreement.address), "postReserve", (value,), agreement, nmr(value),
-                      after_previous=bool(calls),
-                      outcome=lambda r: f"reserve now {nmr(agreement.functions.reserve().call())}"))
+    calls.append(
+        Call(
+            _short(agreement.address),
+            "postReserve",
+            (value,),
+            agreement,
+            nmr(value),
+            after_previous=bool(calls),
+            outcome=lambda r: f"reserve now {nmr(agreement.functions.reserve().call())}",
+        )
+    )
     sending.run(calls, f"Post {nmr(value)} of reserve:")
     return 0
 
@@ -513,10 +629,20 @@ def cmd_repay(args) -> int:
     def outcome(receipt):
         s, _ = agreement_state(dep, agreement)
         return f"repaid {nmr(value)}; the agreement is {s['phase']}" + (
-            f", {nmr(int(s['outstanding']))} still due" if s["phase"] == "Matured" else "")
+            f", {nmr(int(s['outstanding']))} still due" if s["phase"] == "Matured" else ""
+        )
 
-    calls.append(Call(_short(agreement.address), "repay", (value,), agreement,
-                      f"{nmr(value)} of {nmr(outstanding)} outstanding", after_previous=bool(calls), outcome=outcome))
+    calls.append(
+        Call(
+            _short(agreement.address),
+            "repay",
+            (value,),
+            agreement,
+            f"{nmr(value)} of {nmr(outstanding)} outstanding",
+            after_previous=bool(calls),
+            outcome=outcome,
+        )
+    )
     sending.run(calls, f"Repay {nmr(value)}:")
     return 0
 
@@ -547,8 +673,17 @@ def cmd_deposit(args) -> int:
         held, _ = agreement.functions.positionOf(sending.address).call()
         return f"deposited {nmr(cost)} for {units} units; you hold {held} units"
 
-    calls.append(Call(_short(agreement.address), "deposit", (units,), agreement, f"{units} units = {nmr(cost)}",
-                      after_previous=bool(calls), outcome=outcome))
+    calls.append(
+        Call(
+            _short(agreement.address),
+            "deposit",
+            (units,),
+            agreement,
+            f"{units} units = {nmr(cost)}",
+            after_previous=bool(calls),
+            outcome=outcome,
+        )
+    )
     sending.run(calls, f"Deposit {units} units ({nmr(cost)}):")
     return 0
 
@@ -560,8 +695,14 @@ def cmd_withdraw(args) -> int:
     sending = sender(args, dep.w3, dep.chain_id)
     terms = terms_of(agreement)
     value = args.units * terms.unit_size
-    call = Call(_short(agreement.address), "withdraw", (args.units,), agreement, f"{args.units} units = {nmr(value)}",
-                outcome=lambda r: f"withdrew {nmr(value)}")
+    call = Call(
+        _short(agreement.address),
+        "withdraw",
+        (args.units,),
+        agreement,
+        f"{args.units} units = {nmr(value)}",
+        outcome=lambda r: f"withdrew {nmr(value)}",
+    )
     sending.run([call], f"Withdraw {args.units} units:")
     return 0
 
@@ -578,8 +719,14 @@ def cmd_claim(args) -> int:
         paid = sum(e["args"]["amount"] for e in events(agreement, "Claimed", receipt))
         return f"claimed {nmr(paid)} for {backer}"
 
-    call = Call(_short(agreement.address), "claim", (backer,), agreement, f"{backer} (claimable {nmr(expected)})",
-                outcome=outcome)
+    call = Call(
+        _short(agreement.address),
+        "claim",
+        (backer,),
+        agreement,
+        f"{backer} (claimable {nmr(expected)})",
+        outcome=outcome,
+    )
     sending.run([call], f"Claim {nmr(expected)}:")
     return 0
 
@@ -605,14 +752,22 @@ def cmd_position(args) -> int:
                 continue
             state, terms = agreement_state(dep, agreement, who)
             value = units * terms.unit_size
-            row = {"agreement": address, "phase": state["phase"], "units": units, "paid_in": str(value),
-                   "claimed": claimed, "claimable": state["position"]["claimable"],
-                   "owed": str(agreement.functions.owedTo(who).call()) if state["phase"] in
-                   ("Matured", "Settled", "Defaulted") else None}
-            row["next"] = {"Open": f"deposits close at unix {terms.open_until}",
-                           "Locked": f"matures after round {state.get('end_round')}",
-                           "Matured": f"repayment due by unix {state.get('deadline')}",
-                           }.get(state["phase"], "claim" if not claimed and int(row["claimable"]) else "none")
+            row = {
+                "agreement": address,
+                "phase": state["phase"],
+                "units": units,
+                "paid_in": str(value),
+                "claimed": claimed,
+                "claimable": state["position"]["claimable"],
+                "owed": str(agreement.functions.owedTo(who).call())
+                if state["phase"] in ("Matured", "Settled", "Defaulted")
+                else None,
+            }
+            row["next"] = {
+                "Open": f"deposits close at unix {terms.open_until}",
+                "Locked": f"matures after round {state.get('end_round')}",
+                "Matured": f"repayment due by unix {state.get('deadline')}",
+            }.get(state["phase"], "claim" if not claimed and int(row["claimable"]) else "none")
             rows.append(row)
     from backing.client.series_cmd import series_positions
 
@@ -623,12 +778,16 @@ def cmd_position(args) -> int:
     if not rows and not series_rows:
         print(f"{who} holds no agreement or series positions")
     for r in rows:
-        print(f"{r['agreement']}  {r['phase']:<9} {r['units']} units (paid {nmr(int(r['paid_in']))}), claimable "
-              f"{nmr(int(r['claimable']))}{' (claimed)' if r['claimed'] else ''}; next: {r['next']}")
+        print(
+            f"{r['agreement']}  {r['phase']:<9} {r['units']} units (paid {nmr(int(r['paid_in']))}), claimable "
+            f"{nmr(int(r['claimable']))}{' (claimed)' if r['claimed'] else ''}; next: {r['next']}"
+        )
     for r in series_rows:
-        print(f"{r['series']}  position #{r['position']} in agreement {r['agreement']} ({r['phase']}): capital "
-              f"{nmr(int(r['capital']))}, claimable {nmr(int(r['claimable']))}"
-              f"{', rolled ' + nmr(int(r['rolled'])) if int(r['rolled']) else ''}; next: {r['next']}")
+        print(
+            f"{r['series']}  position #{r['position']} in agreement {r['agreement']} ({r['phase']}): capital "
+            f"{nmr(int(r['capital']))}, claimable {nmr(int(r['claimable']))}"
+            f"{', rolled ' + nmr(int(r['rolled'])) if int(r['rolled']) else ''}; next: {r['next']}"
+        )
     return 0
 
 
@@ -639,10 +798,20 @@ _parser = command_parser
 
 
 def _signer_options(p):
-    p.add_argument("--signer-keystore", action="append", default=[], metavar="FILE",
-                   help="an oracle signer's keystore (repeat up to the quorum; same password file)")
-    p.add_argument("--valid-for", type=int, default=3600, metavar="SECONDS",
-                   help="how long the signatures stay valid (default 3600)")
+    p.add_argument(
+        "--signer-keystore",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an oracle signer's keystore (repeat up to the quorum; same password file)",
+    )
+    p.add_argument(
+        "--valid-for",
+        type=int,
+        default=3600,
+        metavar="SECONDS",
+        help="how long the signatures stay valid (default 3600)",
+    )
 
 
 def add_parsers(commands) -> None:
@@ -654,8 +823,9 @@ def add_parsers(commands) -> None:
 
     add_account(p)
     p.set_defaults(handler=cmd_model_claim, now=None)
-    p = _parser(m, "register", "register a model to its modeller (signed by the oracle's signer quorum)",
-                cmd_model_register)
+    p = _parser(
+        m, "register", "register a model to its modeller (signed by the oracle's signer quorum)", cmd_model_register
+    )
     p.add_argument("model", metavar="MODEL_UUID")
     p.add_argument("--modeller", required=True, metavar="ADDRESS", help="who may offer agreements on the model")
     p.add_argument("--exposure", default="1", metavar="X", help="fraction of the stake at risk per round (default 1)")
@@ -666,13 +836,20 @@ def add_parsers(commands) -> None:
     p.add_argument("--profile", required=True, metavar="FILE", help="the owner's public profile text, as fetched")
     p.add_argument("--withdraw", action="store_true", help="withdraw the attestation")
     _signer_options(p)
-    p = _parser(m, "show", "a model's record: modeller, attestation, rounds, agreements, defaults", cmd_model_show,
-                sending=False, json_out=True)
+    p = _parser(
+        m,
+        "show",
+        "a model's record: modeller, attestation, rounds, agreements, defaults",
+        cmd_model_show,
+        sending=False,
+        json_out=True,
+    )
     p.add_argument("model", metavar="MODEL_UUID")
     p.add_argument("--rounds", type=int, default=20, metavar="N", help="show the last N final rounds (default 20)")
 
-    agreement = commands.add_parser("agreement", help="backing agreements: create, list, show, and the modeller's "
-                                    "actions")
+    agreement = commands.add_parser(
+        "agreement", help="backing agreements: create, list, show, and the modeller's " "actions"
+    )
     a = agreement.add_subparsers(dest="agreement_command", metavar="ACTION", required=True)
     p = _parser(a, "create", "offer an agreement on your registered model from a terms file", cmd_create)
     p.add_argument("terms", metavar="TERMS", help="terms file (see `backing terms check --help`)")
@@ -681,8 +858,14 @@ def add_parsers(commands) -> None:
     p.add_argument("--modeller", metavar="ADDRESS")
     p.add_argument("--phase", choices=[ph.lower() for ph in PHASES], type=str.lower)
     p.add_argument("--open", action="store_true", help="only agreements still taking deposits with units left")
-    p = _parser(a, "show", "an agreement: terms in words, phase, units, reserve, amounts due, deadlines", cmd_show,
-                sending=False, json_out=True)
+    p = _parser(
+        a,
+        "show",
+        "an agreement: terms in words, phase, units, reserve, amounts due, deadlines",
+        cmd_show,
+        sending=False,
+        json_out=True,
+    )
     p.add_argument("agreement", metavar="AGREEMENT")
     p.add_argument("--backer", metavar="ADDRESS", help="also show this backer's position")
     p.add_argument("--units", type=int, metavar="N", help="what N units would receive for a few final values")
@@ -690,11 +873,13 @@ def add_parsers(commands) -> None:
     p.add_argument("agreement", metavar="AGREEMENT")
     p.add_argument("amount", nargs="?", metavar="NMR")
     p.add_argument("--no-approve", action="store_true", help="do not send an NMR approval; fail if one is needed")
-    for name, function, title in (("lock", "lock", "Lock the agreement (stake the capital):"),
-                                  ("mature", "mature", "Mature the agreement (fix the final value):"),
-                                  ("cancel", "cancel", "Cancel the agreement (everyone gets their NMR back):"),
-                                  ("default", "declareDefault", "Declare the modeller in default:"),
-                                  ("sweep", "sweep", "Sweep the agreement's dust to the modeller:")):
+    for name, function, title in (
+        ("lock", "lock", "Lock the agreement (stake the capital):"),
+        ("mature", "mature", "Mature the agreement (fix the final value):"),
+        ("cancel", "cancel", "Cancel the agreement (everyone gets their NMR back):"),
+        ("default", "declareDefault", "Declare the modeller in default:"),
+        ("sweep", "sweep", "Sweep the agreement's dust to the modeller:"),
+    ):
         p = _parser(a, name, title.rstrip(":"), _simple(function, title))
         p.add_argument("agreement", metavar="AGREEMENT")
     p = _parser(a, "repay", "repay what is due (default: everything outstanding)", cmd_repay)
@@ -712,12 +897,15 @@ def add_parsers(commands) -> None:
     p = _parser(commands, "claim", "claim what a settled, defaulted or cancelled agreement owes you", cmd_claim)
     p.add_argument("agreement", metavar="AGREEMENT")
     p.add_argument("--for", dest="backer", metavar="ADDRESS", help="claim for another backer (paid to them)")
-    p = _parser(commands, "position", "every agreement and series position of an address", cmd_position, sending=False,
-                json_out=True)
+    p = _parser(
+        commands,
+        "position",
+        "every agreement and series position of an address",
+        cmd_position,
+        sending=False,
+        json_out=True,
+    )
     p.add_argument("address", nargs="?", metavar="ADDRESS")
     from backing.client.options import add_account as _acct
 
     _acct(p)
-
-
-

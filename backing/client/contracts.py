@@ -16,8 +16,18 @@ from eth_utils import keccak
 ARTIFACTS = Path(__file__).with_name("artifacts")
 
 #: Every contract the command line deploys or talks to, in no particular order.
-CONTRACTS = ("MockNMR", "ScoreOracle", "AgreementFactory", "BackingAgreement", "SeriesTerms", "SeriesSettlement",
-             "SeriesPositions", "BackingSeries", "SeriesFactory")
+CONTRACTS = (
+    "MockNMR",
+    "ScoreOracle",
+    "AgreementFactory",
+    "BackingAgreement",
+    "SeriesTerms",
+    "SeriesSettlement",
+    "SeriesPositions",
+    "BackingSeries",
+    "SeriesFactory",
+)
+
 
 @cache
 def artifact(name: str) -> dict:
@@ -36,7 +46,7 @@ def _slots(code: str):
     """(start, library name) of each 40-character library slot ``__Name____...`` in `code`."""
     i = code.find("__")
     while i != -1:
-        slot = code[i:i + 40]
+        slot = code[i : i + 40]
         yield i, slot.strip("_")
         i = code.find("__", i + 40)
 
@@ -64,7 +74,7 @@ def link(name: str, libraries: dict[str, str]) -> str:
 
 def _canonical(item: dict) -> str:
     if item["type"].startswith("tuple"):
-        return "(" + ",".join(_canonical(c) for c in item["components"]) + ")" + item["type"][len("tuple"):]
+        return "(" + ",".join(_canonical(c) for c in item["components"]) + ")" + item["type"][len("tuple") :]
     return item["type"]
 
 

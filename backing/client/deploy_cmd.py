@@ -69,10 +69,19 @@ class Step:
 
 
 def oracle_config(args, token: str) -> tuple:
-    return (token, args.tournament, _fixed("--max-clip", args.max_clip),
-            _fixed("--max-multiplier", args.max_multiplier), args.min_round_spacing, args.challenge_window,
-            args.resolution_delay, args.max_report_delay, _fixed("--dispute-bond", args.dispute_bond),
-            args.dispute_timeout, args.signer_set_delay)
+    return (
+        token,
+        args.tournament,
+        _fixed("--max-clip", args.max_clip),
+        _fixed("--max-multiplier", args.max_multiplier),
+        args.min_round_spacing,
+        args.challenge_window,
+        args.resolution_delay,
+        args.max_report_delay,
+        _fixed("--dispute-bond", args.dispute_bond),
+        args.dispute_timeout,
+        args.signer_set_delay,
+    )
 
 
 def _local_chain(w3, chain_id: int) -> bool:
@@ -105,8 +114,11 @@ def cmd_deploy(args) -> int:
     if args.dev_token and args.nmr:
         raise CliError(EXIT_USAGE, "give --nmr ADDRESS or --dev-token, not both")
     if args.dev_token and (chain_id == MAINNET or not _local_chain(w3, chain_id)):
-        raise CliError(EXIT_USAGE, f"--dev-token deploys a test token; refused on chain id {chain_id} (local "
-                                   "chains only): give --nmr ADDRESS")
+        raise CliError(
+            EXIT_USAGE,
+            f"--dev-token deploys a test token; refused on chain id {chain_id} (local "
+            "chains only): give --nmr ADDRESS",
+        )
     if args.mint and not args.dev_token:
         raise CliError(EXIT_USAGE, "--mint goes with --dev-token")
     mints = _mints(args)
@@ -121,9 +133,12 @@ def cmd_deploy(args) -> int:
     # what is recorded must still be there: otherwise the chain was reset and the manifest is stale
     for key, entry in manifest.contracts.items():
         if not has_code(w3, entry["address"]):
-            raise CliError(EXIT_DEPLOYMENT, f"the manifest {manifest.path} lists {key} at {entry['address']}, but "
-                                            "there is no contract there (was the chain reset?): move the manifest "
-                                            "away to deploy afresh")
+            raise CliError(
+                EXIT_DEPLOYMENT,
+                f"the manifest {manifest.path} lists {key} at {entry['address']}, but "
+                "there is no contract there (was the chain reset?): move the manifest "
+                "away to deploy afresh",
+            )
     token = manifest.address("NMR")
     if token is None:
         token = args.nmr or (MAINNET_NMR if chain_id == MAINNET else None)
@@ -136,8 +151,10 @@ def cmd_deploy(args) -> int:
     elif args.nmr and to_checksum_address(args.nmr) != token:
         raise CliError(EXIT_USAGE, f"the manifest's NMR is {token}, not {args.nmr}: use another --manifest")
     if not manifest.address("ScoreOracle") and not signers:
-        raise CliError(EXIT_USAGE, "the oracle needs its signers: give --signer ADDRESS (repeat), with --quorum and "
-                                   "--dispute-quorum")
+        raise CliError(
+            EXIT_USAGE,
+            "the oracle needs its signers: give --signer ADDRESS (repeat), with --quorum and " "--dispute-quorum",
+        )
 
     sending = sender(args, w3, chain_id)
     deployer = sending.address
@@ -156,11 +173,13 @@ def cmd_deploy(args) -> int:
     owner = to_checksum_address(args.owner) if args.owner else deployer
     plan("NMR", "MockNMR", lambda: (), "development token")
     ordered = sorted(signers, key=lambda a: int(a, 16))
-    plan("ScoreOracle", "ScoreOracle",
-         lambda: (owner, oracle_config(args, planned["NMR"]), ordered, args.quorum, args.dispute_quorum),
-         f"owner {owner}, {len(ordered)} signers, quorum {args.quorum}, dispute quorum {args.dispute_quorum}")
-    plan("AgreementFactory", "AgreementFactory", lambda: (planned["NMR"], planned["ScoreOracle"]),
-         "token, oracle")
+    plan(
+        "ScoreOracle",
+        "ScoreOracle",
+        lambda: (owner, oracle_config(args, planned["NMR"]), ordered, args.quorum, args.dispute_quorum),
+        f"owner {owner}, {len(ordered)} signers, quorum {args.quorum}, dispute quorum {args.dispute_quorum}",
+    )
+    plan("AgreementFactory", "AgreementFactory", lambda: (planned["NMR"], planned["ScoreOracle"]), "token, oracle")
     for library in libraries_needed("BackingSeries"):  # the series' external libraries, linked into it
         plan(library, library, lambda: (), "library")
     if "SeriesFactory" not in planned:
@@ -170,12 +189,21 @@ def cmd_deploy(args) -> int:
         planned["BackingSeries"] = contract_address(deployer, implementation_nonce)
         factory_address = contract_address(deployer, implementation_nonce + 1)
         nonce += 1
-        steps.append(Step("BackingSeries", "BackingSeries",
-                          lambda: (planned["NMR"], planned["ScoreOracle"], factory_address),
-                          "implementation for the series factory"))
-        plan("SeriesFactory", "SeriesFactory",
-             lambda: (planned["NMR"], planned["ScoreOracle"], planned["BackingSeries"]), "token, oracle, "
-             "implementation", depends=("BackingSeries",))
+        steps.append(
+            Step(
+                "BackingSeries",
+                "BackingSeries",
+                lambda: (planned["NMR"], planned["ScoreOracle"], factory_address),
+                "implementation for the series factory",
+            )
+        )
+        plan(
+            "SeriesFactory",
+            "SeriesFactory",
+            lambda: (planned["NMR"], planned["ScoreOracle"], planned["BackingSeries"]),
+            "token, oracle, " "implementation",
+            depends=("BackingSeries",),
+        )
     calls = []
     fresh = {s.key for s in steps}
     for step in steps:
@@ -186,23 +214,47 @@ def cmd_deploy(args) -> int:
         def outcome(receipt, step=step, expected=planned[step.key]):
             got = receipt["contractAddress"]
             if got != expected:
-                raise CliError(EXIT_DEPLOYMENT, f"{step.key} landed at {got}, not the predicted {expected} (was "
-                                                "another transaction sent from this account meanwhile?); re-run "
-                                                "`backing deploy`")
-            manifest.contracts[step.key] = {"address": got, "tx": "0x" + bytes(receipt["transactionHash"]).hex(),
-                                            "block": receipt["blockNumber"], **({"dev": True} if step.key == "NMR"
-                                                                               else {})}
+                raise CliError(
+                    EXIT_DEPLOYMENT,
+                    f"{step.key} landed at {got}, not the predicted {expected} (was "
+                    "another transaction sent from this account meanwhile?); re-run "
+                    "`backing deploy`",
+                )
+            manifest.contracts[step.key] = {
+                "address": got,
+                "tx": "0x" + bytes(receipt["transactionHash"]).hex(),
+                "block": receipt["blockNumber"],
+                **({"dev": True} if step.key == "NMR" else {}),
+            }
             manifest.save()
             return f"{step.key} at {got}"
 
-        calls.append(Call(step.key, "deploy", (), None, f"{step.words} -> {planned[step.key]}",
-                          after_previous=waits, outcome=outcome, deploy_data=data))
+        calls.append(
+            Call(
+                step.key,
+                "deploy",
+                (),
+                None,
+                f"{step.words} -> {planned[step.key]}",
+                after_previous=waits,
+                outcome=outcome,
+                deploy_data=data,
+            )
+        )
     if "NMR" in fresh or (manifest.contracts.get("NMR", {}).get("dev") and mints):
         token_contract = w3.eth.contract(address=planned["NMR"], abi=abi("MockNMR"))
         for address, amount in mints:
-            calls.append(Call("NMR", "mintTo", (address, amount), token_contract, f"{address}, {nmr(amount)}",
-                              after_previous="NMR" in fresh,
-                              outcome=lambda r, a=address, v=amount: f"minted {nmr(v)} to {a}"))
+            calls.append(
+                Call(
+                    "NMR",
+                    "mintTo",
+                    (address, amount),
+                    token_contract,
+                    f"{address}, {nmr(amount)}",
+                    after_previous="NMR" in fresh,
+                    outcome=lambda r, a=address, v=amount: f"minted {nmr(v)} to {a}",
+                )
+            )
     if not calls:
         print(f"nothing to deploy: every contract is in {manifest.path}")
         _print_manifest(manifest)
@@ -226,39 +278,66 @@ def _print_manifest(manifest: Manifest) -> None:
 
 def add_parsers(commands) -> None:
     deploy = commands.add_parser(
-        "deploy", help="deploy the protocol (oracle, factories) to a network; resumable",
+        "deploy",
+        help="deploy the protocol (oracle, factories) to a network; resumable",
         description=__doc__.split("\n\n", 1)[0] + "\n\n" + __doc__.split("\n\n", 1)[1],
         epilog="example (a local node):\n  backing deploy --rpc-url http://127.0.0.1:8545 --account deployer "
-               "--dev-token --mint 0xYOU=1000 \\\n      --signer 0xS1 --signer 0xS2 --signer 0xS3 --quorum 2 "
-               "--dispute-quorum 3\n\n" + EXIT_EPILOG,
-        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+        "--dev-token --mint 0xYOU=1000 \\\n      --signer 0xS1 --signer 0xS2 --signer 0xS3 --quorum 2 "
+        "--dispute-quorum 3\n\n" + EXIT_EPILOG,
+        formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
+    )
     add_sending(deploy)
     token = deploy.add_argument_group("token")
     token.add_argument("--nmr", metavar="ADDRESS", help=f"the NMR token (default on chain id 1: {MAINNET_NMR})")
     token.add_argument("--dev-token", action="store_true", help="deploy a test NMR (MockNMR); local chains only")
-    token.add_argument("--mint", action="append", default=[], metavar="ADDRESS=NMR",
-                       help="with --dev-token: mint test NMR to an address (repeat)")
+    token.add_argument(
+        "--mint",
+        action="append",
+        default=[],
+        metavar="ADDRESS=NMR",
+        help="with --dev-token: mint test NMR to an address (repeat)",
+    )
     oracle = deploy.add_argument_group("oracle")
-    oracle.add_argument("--signer", action="append", default=[], metavar="ADDRESS",
-                        help="an oracle signer (repeat; the operators keep their keys)")
+    oracle.add_argument(
+        "--signer",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="an oracle signer (repeat; the operators keep their keys)",
+    )
     oracle.add_argument("--quorum", type=int, default=2, help="signatures a statement needs (default 2)")
-    oracle.add_argument("--dispute-quorum", type=int, default=3,
-                        help="signatures a dispute resolution needs (default 3)")
-    oracle.add_argument("--owner", metavar="ADDRESS", help="the oracle's owner (default the deployer; transfer to "
-                        "a multisig later)")
+    oracle.add_argument(
+        "--dispute-quorum", type=int, default=3, help="signatures a dispute resolution needs (default 3)"
+    )
+    oracle.add_argument(
+        "--owner", metavar="ADDRESS", help="the oracle's owner (default the deployer; transfer to " "a multisig later)"
+    )
     oracle.add_argument("--tournament", type=int, default=8, help="Numerai tournament (default 8, classic)")
     oracle.add_argument("--max-clip", default="0.05", metavar="X", help="largest round clip (default 0.05)")
     oracle.add_argument("--max-multiplier", default="10", metavar="X", help="largest score multiplier (default 10)")
-    oracle.add_argument("--min-round-spacing", type=int, default=79200, metavar="SECONDS",
-                        help="shortest gap between two rounds' deadlines (default 79200 = 22 h)")
+    oracle.add_argument(
+        "--min-round-spacing",
+        type=int,
+        default=79200,
+        metavar="SECONDS",
+        help="shortest gap between two rounds' deadlines (default 79200 = 22 h)",
+    )
     oracle.add_argument("--challenge-window", type=int, default=3600, metavar="SECONDS", help="default 3600")
-    oracle.add_argument("--resolution-delay", type=int, default=30 * 86400, metavar="SECONDS",
-                        help="default 2592000 (30 days)")
-    oracle.add_argument("--max-report-delay", type=int, default=3 * 86400, metavar="SECONDS",
-                        help="default 259200 (3 days)")
+    oracle.add_argument(
+        "--resolution-delay", type=int, default=30 * 86400, metavar="SECONDS", help="default 2592000 (30 days)"
+    )
+    oracle.add_argument(
+        "--max-report-delay", type=int, default=3 * 86400, metavar="SECONDS", help="default 259200 (3 days)"
+    )
     oracle.add_argument("--dispute-bond", default="100", metavar="NMR", help="default 100")
-    oracle.add_argument("--dispute-timeout", type=int, default=7 * 86400, metavar="SECONDS",
-                        help="default 604800 (7 days)")
-    oracle.add_argument("--signer-set-delay", type=int, default=2 * 86400, metavar="SECONDS",
-                        help="timelock of signer changes (default 172800 = 2 days)")
+    oracle.add_argument(
+        "--dispute-timeout", type=int, default=7 * 86400, metavar="SECONDS", help="default 604800 (7 days)"
+    )
+    oracle.add_argument(
+        "--signer-set-delay",
+        type=int,
+        default=2 * 86400,
+        metavar="SECONDS",
+        help="timelock of signer changes (default 172800 = 2 days)",
+    )
     deploy.set_defaults(handler=cmd_deploy, now=None)

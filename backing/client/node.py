@@ -38,12 +38,14 @@ def connect(args):
     try:
         chain_id = w3.eth.chain_id
     except node_errors():
-        raise CliError(EXIT_NODE, f"cannot reach a node at {url}: start it, or pass --rpc-url (or set "
-                                  "BACKING_RPC_URL)") from None
+        raise CliError(
+            EXIT_NODE, f"cannot reach a node at {url}: start it, or pass --rpc-url (or set " "BACKING_RPC_URL)"
+        ) from None
     expected = getattr(args, "chain_id", None)
     if expected is not None and expected != chain_id:
-        raise CliError(EXIT_CHAIN, f"the node at {url} is on chain id {chain_id}, not {expected} (--chain-id): "
-                                   "check --rpc-url")
+        raise CliError(
+            EXIT_CHAIN, f"the node at {url} is on chain id {chain_id}, not {expected} (--chain-id): " "check --rpc-url"
+        )
     return w3, chain_id
 
 
@@ -66,16 +68,22 @@ class Manifest:
         path = cls.path_for(args, chain_id)
         if not path.exists():
             if must_exist:
-                raise CliError(EXIT_DEPLOYMENT, f"no deployment for chain id {chain_id} ({path} is missing): run "
-                                                "`backing deploy`, or pass --manifest FILE")
+                raise CliError(
+                    EXIT_DEPLOYMENT,
+                    f"no deployment for chain id {chain_id} ({path} is missing): run "
+                    "`backing deploy`, or pass --manifest FILE",
+                )
             return cls(path, chain_id)
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as error:
             raise CliError(EXIT_DEPLOYMENT, f"cannot read the manifest {path}: {error}") from None
         if data.get("chain_id") != chain_id:
-            raise CliError(EXIT_CHAIN, f"the manifest {path} is for chain id {data.get('chain_id')}, the node is on "
-                                       f"chain id {chain_id}: check --rpc-url and --manifest")
+            raise CliError(
+                EXIT_CHAIN,
+                f"the manifest {path} is for chain id {data.get('chain_id')}, the node is on "
+                f"chain id {chain_id}: check --rpc-url and --manifest",
+            )
         return cls(path, chain_id, dict(data.get("contracts", {})), dict(data.get("settings", {})))
 
     def save(self) -> None:
@@ -105,8 +113,11 @@ def bind(w3, artifact_name: str, address: str, what: str | None = None):
         raise CliError(EXIT_DEPLOYMENT, f"{address!r} is not an address")
     address = Web3.to_checksum_address(address)
     if not has_code(w3, address):
-        raise CliError(EXIT_DEPLOYMENT, f"no contract at {address} ({what or artifact_name}) on this chain: "
-                                        "wrong --rpc-url, or a stale manifest or address")
+        raise CliError(
+            EXIT_DEPLOYMENT,
+            f"no contract at {address} ({what or artifact_name}) on this chain: "
+            "wrong --rpc-url, or a stale manifest or address",
+        )
     return w3.eth.contract(address=address, abi=abi(artifact_name))
 
 
@@ -130,8 +141,10 @@ def load_deployment(args) -> Deployment:
     needed = ("NMR", "ScoreOracle", "AgreementFactory")
     missing = [n for n in needed if not manifest.address(n)]
     if missing:
-        raise CliError(EXIT_DEPLOYMENT, f"the manifest {manifest.path} lacks {', '.join(missing)}: finish the "
-                                        "deployment with `backing deploy`")
+        raise CliError(
+            EXIT_DEPLOYMENT,
+            f"the manifest {manifest.path} lacks {', '.join(missing)}: finish the " "deployment with `backing deploy`",
+        )
     token = bind(w3, "MockNMR", manifest.address("NMR"), "NMR")
     oracle = bind(w3, "ScoreOracle", manifest.address("ScoreOracle"))
     factory = bind(w3, "AgreementFactory", manifest.address("AgreementFactory"))
@@ -143,6 +156,9 @@ def load_deployment(args) -> Deployment:
     except Exception:  # noqa: BLE001 -- the code there is not an AgreementFactory
         linked = None
     if linked != oracle.address:
-        raise CliError(EXIT_DEPLOYMENT, f"the contract at {factory.address} is not this deployment's "
-                                        "AgreementFactory: the manifest is stale or for another chain")
+        raise CliError(
+            EXIT_DEPLOYMENT,
+            f"the contract at {factory.address} is not this deployment's "
+            "AgreementFactory: the manifest is stale or for another chain",
+        )
     return Deployment(w3, chain_id, manifest, token, oracle, factory, series_factory)

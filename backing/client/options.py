@@ -14,20 +14,30 @@ EXIT_EPILOG = "exit codes: " + "; ".join(f"{code} {words}" for code, words in EX
 
 def add_node(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("node and deployment")
-    group.add_argument("--rpc-url", metavar="URL", help="the node's JSON-RPC URL (default $BACKING_RPC_URL, else "
-                       "http://127.0.0.1:8545)")
+    group.add_argument(
+        "--rpc-url",
+        metavar="URL",
+        help="the node's JSON-RPC URL (default $BACKING_RPC_URL, else " "http://127.0.0.1:8545)",
+    )
     group.add_argument("--chain-id", type=int, metavar="N", help="refuse to run unless the node is on this chain")
-    group.add_argument("--manifest", metavar="FILE", help="the deployment manifest (default "
-                       "deployments/<chainId>.json in the working directory)")
+    group.add_argument(
+        "--manifest",
+        metavar="FILE",
+        help="the deployment manifest (default " "deployments/<chainId>.json in the working directory)",
+    )
 
 
 def add_account(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("account")
-    group.add_argument("--account", metavar="NAME", help="keystore ~/.brownie/accounts/NAME.json (see `backing "
-                       "account list`)")
+    group.add_argument(
+        "--account", metavar="NAME", help="keystore ~/.brownie/accounts/NAME.json (see `backing " "account list`)"
+    )
     group.add_argument("--keystore", metavar="FILE", help="a keystore file instead of --account")
-    group.add_argument("--password-file", metavar="FILE", help="the keystore password, first line (default "
-                       "$BACKING_PASSWORD_FILE; else a prompt, on a terminal only)")
+    group.add_argument(
+        "--password-file",
+        metavar="FILE",
+        help="the keystore password, first line (default " "$BACKING_PASSWORD_FILE; else a prompt, on a terminal only)",
+    )
 
 
 def add_sending(parser: argparse.ArgumentParser) -> None:
@@ -36,8 +46,13 @@ def add_sending(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sending")
     group.add_argument("--yes", "-y", action="store_true", help="send without asking for confirmation")
     group.add_argument("--dry-run", action="store_true", help="simulate (eth_call and gas estimate); send nothing")
-    group.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
-                       help="how long to wait for each receipt (default 300)")
+    group.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for each receipt (default 300)",
+    )
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:

@@ -107,8 +107,17 @@ def _reason_text(error) -> str:
 class Sender:
     """Sends plans from one unlocked account, printing to `out` (summary, hashes, outcomes) and `progress`."""
 
-    def __init__(self, w3, account, chain_id: int, yes: bool = False, dry_run: bool = False,
-                 out=sys.stdout, progress=sys.stderr, timeout: float = RECEIPT_TIMEOUT):
+    def __init__(
+        self,
+        w3,
+        account,
+        chain_id: int,
+        yes: bool = False,
+        dry_run: bool = False,
+        out=sys.stdout,
+        progress=sys.stderr,
+        timeout: float = RECEIPT_TIMEOUT,
+    ):
         self.w3, self.account, self.chain_id = w3, account, chain_id
         self.yes, self.dry_run, self.out, self.progress, self.timeout = yes, dry_run, out, progress, timeout
 
@@ -182,8 +191,10 @@ class Sender:
             target = "new contract" if call.deploy_data is not None else call.contract.address
             self.say(f"  {i}. {call.label}.{call.function}({call.words})  [{target}]")
             if call.gas is not None:
-                self.say(f"     gas {call.gas:,}, about {eth(call.gas * (base + priority))} at base fee "
-                         f"{base / GWEI:.3g} gwei (at most {eth(call.gas * max_fee)})")
+                self.say(
+                    f"     gas {call.gas:,}, about {eth(call.gas * (base + priority))} at base fee "
+                    f"{base / GWEI:.3g} gwei (at most {eth(call.gas * max_fee)})"
+                )
                 worst += call.gas * max_fee
             else:
                 self.say("     gas estimated once the step before it is mined")
@@ -192,12 +203,17 @@ class Sender:
         except node_errors():
             raise CliError(EXIT_NODE, "the node stopped answering; nothing sent") from None
         if balance < worst:
-            raise CliError(EXIT_BALANCE, f"{self.address} holds {eth(balance)}, the gas may cost up to {eth(worst)}: "
-                                         "fund it with ETH; nothing sent")
+            raise CliError(
+                EXIT_BALANCE,
+                f"{self.address} holds {eth(balance)}, the gas may cost up to {eth(worst)}: "
+                "fund it with ETH; nothing sent",
+            )
         if self.dry_run:
-            self.say("dry run: every step simulated" + (" up to the ones that need the step before" if
-                                                         any(c.after_previous for c in calls) else "") +
-                     "; nothing sent")
+            self.say(
+                "dry run: every step simulated"
+                + (" up to the ones that need the step before" if any(c.after_previous for c in calls) else "")
+                + "; nothing sent"
+            )
             return []
         self.confirm()
         receipts = []
@@ -219,9 +235,14 @@ class Sender:
     def send(self, call: Call, max_fee: int, priority: int):
         try:
             nonce = self.w3.eth.get_transaction_count(self.address, "pending")
-            fields = {"from": self.address, "nonce": nonce, "chainId": self.chain_id,
-                      "gas": call.gas + call.gas // 5 + 10_000, "maxFeePerGas": max(max_fee, self.fees()[2]),
-                      "maxPriorityFeePerGas": priority}
+            fields = {
+                "from": self.address,
+                "nonce": nonce,
+                "chainId": self.chain_id,
+                "gas": call.gas + call.gas // 5 + 10_000,
+                "maxFeePerGas": max(max_fee, self.fees()[2]),
+                "maxPriorityFeePerGas": priority,
+            }
             if call.deploy_data is not None:
                 tx = {**fields, "data": call.deploy_data, "value": 0}
             else:
@@ -229,14 +250,18 @@ class Sender:
             signed = self.account.sign_transaction(tx)
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         except node_errors():
-            raise CliError(EXIT_NODE, f"the node stopped answering before {call.label}.{call.function} was sent; "
-                                      "nothing sent") from None
+            raise CliError(
+                EXIT_NODE, f"the node stopped answering before {call.label}.{call.function} was sent; " "nothing sent"
+            ) from None
         hex_hash = "0x" + bytes(tx_hash).hex()
         self.say(f"sent {call.label}.{call.function}: {hex_hash}")
         receipt = self.wait(hex_hash, f"{call.label}.{call.function}")
         if receipt["status"] != 1:
-            raise CliError(EXIT_REVERTED, f"{call.label}.{call.function} failed in block {receipt['blockNumber']} "
-                                          f"({self._replay_reason(call, receipt)}): {hex_hash}")
+            raise CliError(
+                EXIT_REVERTED,
+                f"{call.label}.{call.function} failed in block {receipt['blockNumber']} "
+                f"({self._replay_reason(call, receipt)}): {hex_hash}",
+            )
         words = call.outcome(receipt) if call.outcome else "done"
         self.say(f"  confirmed in block {receipt['blockNumber']} (gas used {receipt['gasUsed']:,}): {words}")
         return receipt
@@ -249,8 +274,11 @@ class Sender:
                 call.fn().call(self._tx_fields(), block_identifier=receipt["blockNumber"] - 1)
         except Exception as error:  # noqa: BLE001
             if _is_revert(error):
-                return explain_revert(_revert_data(error), call.kind) if decode_revert(_revert_data(error)) else \
-                    _reason_text(error)
+                return (
+                    explain_revert(_revert_data(error), call.kind)
+                    if decode_revert(_revert_data(error))
+                    else _reason_text(error)
+                )
         return "reason unknown"
 
     def wait(self, tx_hash: str, what: str):
@@ -269,15 +297,22 @@ class Sender:
             except TransactionNotFound:
                 pass
             except node_errors():
-                raise CliError(EXIT_NODE, f"the node stopped answering while waiting for {what} ({tx_hash}); it "
-                                          "may still be mined: check that hash once the node is back") from None
+                raise CliError(
+                    EXIT_NODE,
+                    f"the node stopped answering while waiting for {what} ({tx_hash}); it "
+                    "may still be mined: check that hash once the node is back",
+                ) from None
             elapsed = time.monotonic() - start
             if elapsed > self.timeout:
-                raise CliError(EXIT_NODE, f"no receipt for {what} after {int(elapsed)} s ({tx_hash}); it may still be "
-                                          "mined: check that hash before sending again")
+                raise CliError(
+                    EXIT_NODE,
+                    f"no receipt for {what} after {int(elapsed)} s ({tx_hash}); it may still be "
+                    "mined: check that hash before sending again",
+                )
             if tty:
-                print(f"\rwaiting for the receipt of {what}... {int(elapsed)} s", end="", file=self.progress,
-                      flush=True)
+                print(
+                    f"\rwaiting for the receipt of {what}... {int(elapsed)} s", end="", file=self.progress, flush=True
+                )
             elif not shown:
                 print(f"waiting for the receipt of {what}...", file=self.progress, flush=True)
             shown = True
@@ -292,8 +327,25 @@ def allowance_calls(token, owner: str, spender: str, needed: int, spender_label:
         return []
     calls = []
     if current != 0 and needed != 0:
-        calls.append(Call("NMR", "approve", (spender, 0), token, f"{spender_label}, 0 NMR (reset first: NMR "
-                          "approves only from zero)", outcome=lambda r: "allowance reset to 0"))
-    calls.append(Call("NMR", "approve", (spender, needed), token, f"{spender_label}, {nmr(needed)}",
-                      after_previous=bool(calls), outcome=lambda r: f"{spender_label} may spend {nmr(needed)}"))
+        calls.append(
+            Call(
+                "NMR",
+                "approve",
+                (spender, 0),
+                token,
+                f"{spender_label}, 0 NMR (reset first: NMR " "approves only from zero)",
+                outcome=lambda r: "allowance reset to 0",
+            )
+        )
+    calls.append(
+        Call(
+            "NMR",
+            "approve",
+            (spender, needed),
+            token,
+            f"{spender_label}, {nmr(needed)}",
+            after_previous=bool(calls),
+            outcome=lambda r: f"{spender_label} may spend {nmr(needed)}",
+        )
+    )
     return calls

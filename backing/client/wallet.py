@@ -43,8 +43,11 @@ def read_password(explicit_file: str | None, purpose: str, confirm: bool = False
             raise CliError(EXIT_ACCOUNT, f"cannot read password file {path}: {error.strerror}") from None
         return text.splitlines()[0] if text else ""
     if not sys.stdin.isatty():
-        raise CliError(EXIT_ACCOUNT, f"no password for {purpose}: there is no terminal to ask on; pass "
-                                     "--password-file FILE or set BACKING_PASSWORD_FILE")
+        raise CliError(
+            EXIT_ACCOUNT,
+            f"no password for {purpose}: there is no terminal to ask on; pass "
+            "--password-file FILE or set BACKING_PASSWORD_FILE",
+        )
     password = getpass.getpass(f"Password for {purpose}: ")
     if confirm and getpass.getpass("Repeat the password: ") != password:
         raise CliError(EXIT_ACCOUNT, "the two passwords differ; nothing written")
@@ -55,8 +58,9 @@ def read_keystore(path: Path) -> dict:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise CliError(EXIT_ACCOUNT, f"no keystore at {path}: create one with `backing account new` or "
-                                     "`backing account import`") from None
+        raise CliError(
+            EXIT_ACCOUNT, f"no keystore at {path}: create one with `backing account new` or " "`backing account import`"
+        ) from None
     except OSError as error:
         raise CliError(EXIT_ACCOUNT, f"cannot read keystore {path}: {error.strerror}") from None
     except ValueError:
@@ -92,8 +96,10 @@ def resolve(account: str | None, keystore: str | None) -> tuple[Path, str]:
         return Path(keystore), f"keystore {keystore}"
     if account:
         return keystore_path(account), f"account {account}"
-    raise CliError(EXIT_USAGE, "this command sends a transaction: give --account NAME (see `backing account "
-                               "list`) or --keystore FILE")
+    raise CliError(
+        EXIT_USAGE,
+        "this command sends a transaction: give --account NAME (see `backing account " "list`) or --keystore FILE",
+    )
 
 
 def load_account(args):

@@ -49,8 +49,15 @@ def mul_div(a: int, b: int, d: int) -> int:
 # ---------------------------------------------------------------------------------------------- oracle
 
 
-def round_return(scores, multipliers, payout_factor: int, clip: int, max_clip: int = ONE,
-                 max_multiplier: int = 1000 * ONE, names=None) -> int:
+def round_return(
+    scores,
+    multipliers,
+    payout_factor: int,
+    clip: int,
+    max_clip: int = ONE,
+    max_multiplier: int = 1000 * ONE,
+    names=None,
+) -> int:
     """ScoreOracle.computeRoundReturn: clamp(payoutFactor * sum(m_i * s_i), -clip, clip), 1e18 fixed point."""
     count = len(scores)
     if count == 0:
@@ -172,9 +179,20 @@ class Terms:
 
     def as_tuple(self):
         """The Solidity ``Terms`` struct, for contract calls."""
-        return (self.model_id, self.unit_size, self.min_units, self.max_units, self.profit_share_bps,
-                self.burn_share_bps, self.reserve_ratio_bps, self.upfront_fee_bps, self.lockup_rounds,
-                self.open_until, self.wind_down, self.staking_address)
+        return (
+            self.model_id,
+            self.unit_size,
+            self.min_units,
+            self.max_units,
+            self.profit_share_bps,
+            self.burn_share_bps,
+            self.reserve_ratio_bps,
+            self.upfront_fee_bps,
+            self.lockup_rounds,
+            self.open_until,
+            self.wind_down,
+            self.staking_address,
+        )
 
     def ladder_tuples(self):
         return [(t.min_units, t.profit_share_bps) for t in self.fee_ladder]
@@ -333,8 +351,7 @@ class Agreement:
         if self.claims_remaining == 0:
             self._sweep()
 
-    def lock(self, caller: str, now: int, start_round: int, first_round: int = 1,
-             last_index: int = ONE) -> LockAmounts:
+    def lock(self, caller: str, now: int, start_round: int, first_round: int = 1, last_index: int = ONE) -> LockAmounts:
         """`last_index`: the model's index after its last final round (lock refuses one below MIN_START_INDEX)."""
         if caller != self.modeller:
             raise ContractError("NotModeller", caller)
@@ -364,8 +381,9 @@ class Agreement:
         return self.start_round + self.terms.lockup_rounds - 1
 
     # -- maturity
-    def mature(self, now: int, start_index: int, end_index: int, last_final: int | None = None,
-               overdue: bool = False) -> Maturity:
+    def mature(
+        self, now: int, start_index: int, end_index: int, last_final: int | None = None, overdue: bool = False
+    ) -> Maturity:
         """Fix the final value from the oracle's indices. `last_final` is the oracle's last final round; when it
         is before the end round the agreement matures only on the oracle's fallback, `overdue` (the end round is
         overdue and no report is pending: the indices given are then those of the final rounds, later ones count
@@ -415,8 +433,9 @@ class Agreement:
 
     # -- claims
     def owed_to(self, backer: str) -> int:
-        return owed(self.terms, self.units.get(backer, 0), self.total_units, self.locked.staked, self.reserve,
-                    self.matured)
+        return owed(
+            self.terms, self.units.get(backer, 0), self.total_units, self.locked.staked, self.reserve, self.matured
+        )
 
     def payout(self, backer: str) -> int:
         units = self.units.get(backer, 0)

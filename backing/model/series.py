@@ -97,8 +97,7 @@ class SeriesTerms:
     def economics(self) -> tuple:
         """Everything but the deposit window's end: a commitment binds only while these stay the same (a longer
         wind-down delays the payout, so it frees the committed backers: issue 12 M-3)."""
-        return (replace(self.base, open_until=0), self.clawback_bps, self.clawback_agreements,
-                self.commitments)
+        return (replace(self.base, open_until=0), self.clawback_bps, self.clawback_agreements, self.commitments)
 
     def commitment_share(self, agreements: int) -> int:
         for c in self.commitments:
@@ -341,8 +340,7 @@ class Series:
             raise ContractError("CapacityExceeded", amount, available)
         share = a.terms.commitment_share(commit) if commit else BPS
         key = (a.index + commit - 1, share, a.terms.economics()) if commit else (-1, BPS, None)
-        p = next((q for q in a.positions.values() if q.owner == backer and q.fresh and q.commitment_key() == key),
-                 None)
+        p = next((q for q in a.positions.values() if q.owner == backer and q.fresh and q.commitment_key() == key), None)
         if p is None:
             p = self._new_position(backer, a.index, commit_end=key[0], commit_share=key[1], commit_econ=key[2])
         p.capital += amount
@@ -355,8 +353,7 @@ class Series:
         if units == 0:
             raise ContractError("ZeroAmount")
         key_end = a.index + commit - 1 if commit else -1
-        p = next((q for q in a.positions.values() if q.owner == backer and q.fresh and q.commit_end == key_end),
-                 None)
+        p = next((q for q in a.positions.values() if q.owner == backer and q.fresh and q.commit_end == key_end), None)
         held = 0 if p is None else p.capital // a.terms.base.unit_size
         if units > held:
             raise ContractError("InsufficientUnits", units, held)
@@ -397,7 +394,7 @@ class Series:
         if live is not None:  # at most one agreement locked or matured: the price chains from one to the next
             raise ContractError("PreviousNotSettled", live.index)
         # the agreement this one follows and the cancelled ones between: their positions that did not roll left
-        waiting = self.agreements[max(0, self._previous_plus_one(a) - 1):a.index]
+        waiting = self.agreements[max(0, self._previous_plus_one(a) - 1) : a.index]
         capital = a.capital
         if capital < t.min_units * t.unit_size:
             raise ContractError("BelowMinCapital", capital, t.min_units * t.unit_size)
@@ -493,11 +490,25 @@ class Series:
             raise ContractError("ZeroAmount")
         if amount > p.capital:
             raise ContractError("InsufficientCapital", amount, p.capital)
-        q = next((r for r in a.positions.values() if r.owner == to and r.mark == p.mark
-                  and r.commitment_key() == p.commitment_key()), None)
+        q = next(
+            (
+                r
+                for r in a.positions.values()
+                if r.owner == to and r.mark == p.mark and r.commitment_key() == p.commitment_key()
+            ),
+            None,
+        )
         if q is None:
-            q = self._new_position(to, a.index, mark=p.mark, commit_end=p.commit_end, commit_share=p.commit_share,
-                                   commit_econ=p.commit_econ, entry_mark=p.entry_mark, paid_upto=p.paid_upto)
+            q = self._new_position(
+                to,
+                a.index,
+                mark=p.mark,
+                commit_end=p.commit_end,
+                commit_share=p.commit_share,
+                commit_econ=p.commit_econ,
+                entry_mark=p.entry_mark,
+                paid_upto=p.paid_upto,
+            )
         else:
             q.entry_mark = max(q.entry_mark, p.entry_mark)
             q.paid_upto = max(q.paid_upto, p.paid_upto)
@@ -523,8 +534,9 @@ class Series:
         committed = p.commit_end >= a.index
         return tier, (min(tier, p.commit_share) if committed else tier)
 
-    def mature(self, now: int, start_index: int, end_index: int, last_final: int | None = None,
-               overdue: bool = False) -> int:
+    def mature(
+        self, now: int, start_index: int, end_index: int, last_final: int | None = None, overdue: bool = False
+    ) -> int:
         """Fix V, P_end, every position's fee/cover and the amount due. Returns the amount due."""
         a = self._live() or self._latest()
         self._require_phase(a, Phase.Locked)
@@ -682,8 +694,14 @@ class Series:
         nxt = self._roll_target(a) if a.phase == Phase.Settled else None
         return nxt is not None and p.commit_end >= nxt.index and nxt.terms.economics() == p.commit_econ
 
-    def roll(self, pid: int, caller: str, amount: int | None = None, commit: int | None = None,
-             terms: SeriesTerms | None = None) -> int | None:
+    def roll(
+        self,
+        pid: int,
+        caller: str,
+        amount: int | None = None,
+        commit: int | None = None,
+        terms: SeriesTerms | None = None,
+    ) -> int | None:
         """Consent to roll ``amount`` wei of the claim (None: all of it) into the next agreement, whose terms the
         caller has seen (``terms``, checked if given); optionally commit to ``commit`` agreements from there.
         Before settlement this records the consent; after it, the roll happens at once. Returns the new
@@ -750,15 +768,28 @@ class Series:
         if continues:
             key = p.commitment_key()
         elif p.intent_commit:
-            key = (nxt.index + p.intent_commit - 1, nxt.terms.commitment_share(p.intent_commit),
-                   nxt.terms.economics())
+            key = (nxt.index + p.intent_commit - 1, nxt.terms.commitment_share(p.intent_commit), nxt.terms.economics())
         else:
             key = (-1, BPS, None)
-        q = next((x for x in nxt.positions.values() if x.owner == p.owner and x.mark == p.mark
-                  and x.commitment_key() == key), None)
+        q = next(
+            (
+                x
+                for x in nxt.positions.values()
+                if x.owner == p.owner and x.mark == p.mark and x.commitment_key() == key
+            ),
+            None,
+        )
         if q is None:
-            q = self._new_position(p.owner, nxt.index, mark=p.mark, commit_end=key[0], commit_share=key[1],
-                                   commit_econ=key[2], entry_mark=p.entry_mark, paid_upto=p.paid_upto)
+            q = self._new_position(
+                p.owner,
+                nxt.index,
+                mark=p.mark,
+                commit_end=key[0],
+                commit_share=key[1],
+                commit_econ=key[2],
+                entry_mark=p.entry_mark,
+                paid_upto=p.paid_upto,
+            )
         else:
             q.entry_mark = max(q.entry_mark, p.entry_mark)
             q.paid_upto = max(q.paid_upto, p.paid_upto)
@@ -812,7 +843,8 @@ class Series:
     def _maybe_sweep(self, a: SeriesAgreement) -> None:
         """Once every position of a finished agreement is done, its rounding dust goes to the modeller."""
         if a.phase in (Phase.Settled, Phase.Defaulted, Phase.Cancelled) and all(
-                p.done or p.capital == 0 for p in a.positions.values()):
+            p.done or p.capital == 0 for p in a.positions.values()
+        ):
             if a.balance > 0:
                 a.swept += a.balance
                 self._flow(self.modeller, a.balance, a)
@@ -840,16 +872,29 @@ class Series:
 def example_terms(now: int = 0, **overrides) -> SeriesTerms:
     """The worked example's terms: 100 NMR units, 20% profit share (15% for a 3-agreement commitment),
     50% burn share, reserve 50% of S, no upfront fee, 25% of each fee held for 2 agreements."""
-    base = Terms(unit_size=100 * ONE, min_units=1, max_units=1000, profit_share_bps=2000, burn_share_bps=5000,
-                 reserve_ratio_bps=5000, upfront_fee_bps=0, lockup_rounds=12, open_until=now + 86400,
-                 wind_down=7 * 86400)
+    base = Terms(
+        unit_size=100 * ONE,
+        min_units=1,
+        max_units=1000,
+        profit_share_bps=2000,
+        burn_share_bps=5000,
+        reserve_ratio_bps=5000,
+        upfront_fee_bps=0,
+        lockup_rounds=12,
+        open_until=now + 86400,
+        wind_down=7 * 86400,
+    )
     fields = dict(clawback_bps=2500, clawback_agreements=2, commitments=(Commitment(3, 1500),))
     fields.update(overrides)
     return SeriesTerms(base, **fields)
 
 
-EXAMPLE_GROWTH = (1_200_000_000_000_000_000, 875_000_000_000_000_000, 1_100_000_000_000_000_000,
-                  1_150_000_000_000_000_000)
+EXAMPLE_GROWTH = (
+    1_200_000_000_000_000_000,
+    875_000_000_000_000_000,
+    1_100_000_000_000_000_000,
+    1_150_000_000_000_000_000,
+)
 
 
 def worked_example() -> tuple[Series, list[str]]:
@@ -873,12 +918,20 @@ def worked_example() -> tuple[Series, list[str]]:
         s.post_reserve(M, need, a_index)
         now = max(now, s.lockable_at())  # the rolls' window first
         s.lock(M, now)
-        say(f"Agreement {a_index} locks at price P_start = {nmr(a.p_start)}: capital {nmr(a.locked.capital)}, "
-            f"reserve {nmr(a.reserve)}, live cohorts {s.live_cohorts(a_index)}.")
+        say(
+            f"Agreement {a_index} locks at price P_start = {nmr(a.p_start)}: capital {nmr(a.locked.capital)}, "
+            f"reserve {nmr(a.reserve)}, live cohorts {s.live_cohorts(a_index)}."
+        )
         for p in positions(a):
-            say(f"  - position #{p.id} {p.owner}: capital {nmr(p.capital)}, mark {nmr(p.mark)}"
-                + (f", committed through agreement {p.commit_end} at {p.commit_share} bps" if p.commit_end >= a_index
-                   else "") + (f", held fees {nmr(sum(p.held.values()))}" if p.held else ""))
+            say(
+                f"  - position #{p.id} {p.owner}: capital {nmr(p.capital)}, mark {nmr(p.mark)}"
+                + (
+                    f", committed through agreement {p.commit_end} at {p.commit_share} bps"
+                    if p.commit_end >= a_index
+                    else ""
+                )
+                + (f", held fees {nmr(sum(p.held.values()))}" if p.held else "")
+            )
 
     def mature_and_settle(a_index: int, growth: int) -> None:
         nonlocal now
@@ -886,39 +939,54 @@ def worked_example() -> tuple[Series, list[str]]:
         a = s.agreements[a_index]
         due = s.mature(now, ONE, growth)
         kind = "gain" if a.gain else "loss"
-        say(f"Agreement {a_index} matures: index x{nmr(growth)}, S = {nmr(a.locked.staked)}, V = {nmr(a.value)} "
+        say(
+            f"Agreement {a_index} matures: index x{nmr(growth)}, S = {nmr(a.locked.staked)}, V = {nmr(a.value)} "
             f"({kind}), P_end = {nmr(a.p_end)}; the modeller repays {nmr(due)}"
-            + (f" (fee lower bound {nmr(a.fee_lower_bound)})" if a.gain else
-               f"; reserve used {nmr(min(a.reserve, a.cover_bound))} (cover bound {nmr(a.cover_bound)})") + ".")
+            + (
+                f" (fee lower bound {nmr(a.fee_lower_bound)})"
+                if a.gain
+                else f"; reserve used {nmr(min(a.reserve, a.cover_bound))} (cover bound {nmr(a.cover_bound)})"
+            )
+            + "."
+        )
         if due:
             s.repay(M, due, now)
         for p in positions(a):
             held = sum(p.held.values())
             if a.gain:
-                say(f"  - #{p.id} {p.owner}: S_p {nmr(p.staked)}, V_p {nmr(p.value)}, rate {p.rate} bps, "
+                say(
+                    f"  - #{p.id} {p.owner}: S_p {nmr(p.staked)}, V_p {nmr(p.value)}, rate {p.rate} bps, "
                     f"fee {nmr(p.fee)} (held {nmr(p.held_new)}), claim {nmr(p.claimable)}, mark now {nmr(p.mark)}"
                     + (f", discount so far {nmr(p.discount)}" if p.discount else "")
-                    + (f", escrow {nmr(held)}" if held else ""))
+                    + (f", escrow {nmr(held)}" if held else "")
+                )
             else:
-                say(f"  - #{p.id} {p.owner}: S_p {nmr(p.staked)}, V_p {nmr(p.value)}, loss {nmr(p.staked - p.value)}"
+                say(
+                    f"  - #{p.id} {p.owner}: S_p {nmr(p.staked)}, V_p {nmr(p.value)}, loss {nmr(p.staked - p.value)}"
                     f", clawback {nmr(p.clawback)}, reserve cover {nmr(p.cover)}, claim {nmr(p.claimable)}, "
-                    f"mark stays {nmr(p.mark)}" + (f", escrow left {nmr(held)}" if held else ""))
-        say(f"  Series price is now {nmr(s.price)}; released to the modeller so far "
-            f"{nmr(sum(x[2] for x in s.log if x[0] == 'release'))}.")
+                    f"mark stays {nmr(p.mark)}" + (f", escrow left {nmr(held)}" if held else "")
+                )
+        say(
+            f"  Series price is now {nmr(s.price)}; released to the modeller so far "
+            f"{nmr(sum(x[2] for x in s.log if x[0] == 'release'))}."
+        )
 
     def next_terms() -> SeriesTerms:
         """The next agreement opens for two days: it locks after its predecessor settles and the rolls' window."""
         t = example_terms(now)
-        return SeriesTerms(replace(t.base, open_until=now + 2 * 86400), t.clawback_bps, t.clawback_agreements,
-                           t.commitments)
+        return SeriesTerms(
+            replace(t.base, open_until=now + 2 * 86400), t.clawback_bps, t.clawback_agreements, t.commitments
+        )
 
     terms = example_terms(now)
     s.open_agreement(M, terms, now)
     alice = s.deposit("alice", 10, now, commit=3)
     bob = s.deposit("bob", 5, now)
     erin = s.deposit("erin", 2, now, commit=3)
-    say("Agreement 0 opens. Alice deposits 10 units committing to 3 agreements (15%), Bob 5 units (20%), "
-        "Erin 2 units committing to 3 agreements.")
+    say(
+        "Agreement 0 opens. Alice deposits 10 units committing to 3 agreements (15%), Bob 5 units (20%), "
+        "Erin 2 units committing to 3 agreements."
+    )
     lock_and_run(0, EXAMPLE_GROWTH[0])
     s.open_agreement(M, next_terms(), now)
     s.roll(bob, "bob", amount=60 * ONE, terms=next_terms())
@@ -926,11 +994,15 @@ def worked_example() -> tuple[Series, list[str]]:
     mature_and_settle(0, EXAMPLE_GROWTH[0])
     a1_alice = s.execute_roll(alice)
     a1_bob = s.execute_roll(bob)
-    say(f"After settlement the modeller executes the consented rolls: Alice's standing commitment (position "
-        f"#{a1_alice}) and Bob's 60 NMR (#{a1_bob}); Bob claims the rest: {nmr(s.claim(bob))}.")
+    say(
+        f"After settlement the modeller executes the consented rolls: Alice's standing commitment (position "
+        f"#{a1_alice}) and Bob's 60 NMR (#{a1_bob}); Bob claims the rest: {nmr(s.claim(bob))}."
+    )
     paid = s.claim(erin)
-    say(f"Erin leaves early (committed through agreement 2): charge-back {nmr(s.position(erin)[0].charged_back)}, "
-        f"she receives {nmr(paid)}.")
+    say(
+        f"Erin leaves early (committed through agreement 2): charge-back {nmr(s.position(erin)[0].charged_back)}, "
+        f"she receives {nmr(paid)}."
+    )
     lock_and_run(1, EXAMPLE_GROWTH[1])
     s.open_agreement(M, next_terms(), now)
     carol = s.deposit("carol", 10, now)
@@ -942,21 +1014,28 @@ def worked_example() -> tuple[Series, list[str]]:
     lock_and_run(2, EXAMPLE_GROWTH[2])
     s.accept_transfers("dave", "carol", True)  # Dave accepts the position Carol sells him
     dave = s.transfer(carol, "carol", "dave", 500 * ONE)
-    say(f"Mid-lockup Carol sells half her position (500 NMR of capital) to Dave (#{dave}): same mark "
-        f"{nmr(s.position(dave)[0].mark)}; each now holds 5 units' worth, so each is at the base tier.")
+    say(
+        f"Mid-lockup Carol sells half her position (500 NMR of capital) to Dave (#{dave}): same mark "
+        f"{nmr(s.position(dave)[0].mark)}; each now holds 5 units' worth, so each is at the base tier."
+    )
     s.open_agreement(M, next_terms(), now)
     mature_and_settle(2, EXAMPLE_GROWTH[2])
     nxt = {}
     for pid, who in ((a2_alice, "alice"), (a2_bob, "bob"), (carol, "carol"), (dave, "dave")):
         nxt[who] = s.roll(pid, who)
-    say("Everyone rolls whole claims into agreement 3 (Alice's commitment is fulfilled, so her 10 NMR discount "
-        "can no longer be charged back; she rolls at the base tier).")
+    say(
+        "Everyone rolls whole claims into agreement 3 (Alice's commitment is fulfilled, so her 10 NMR discount "
+        "can no longer be charged back; she rolls at the base tier)."
+    )
     lock_and_run(3, EXAMPLE_GROWTH[3])
     mature_and_settle(3, EXAMPLE_GROWTH[3])
     for who, pid in nxt.items():
         say(f"{who} claims {nmr(s.claim(pid))}.")
-    say("Totals: " + ", ".join(f"{k} {nmr(v)}" for k, v in sorted(s.transfers.items())) +
-        f"; series balance {nmr(s.balance)}.")
+    say(
+        "Totals: "
+        + ", ".join(f"{k} {nmr(v)}" for k, v in sorted(s.transfers.items()))
+        + f"; series balance {nmr(s.balance)}."
+    )
     return s, out
 
 

@@ -41,8 +41,19 @@ from backing.model.agreement import ContractError, FeeTier, Terms
 from backing.report import fraction, nmr
 from oracle.units import model_id_from_uuid, model_uuid  # noqa: F401  (re-exported for the CLI)
 
-REQUIRED_KEYS = ("unit_size", "min_units", "max_units", "profit_share", "burn_share", "reserve_ratio",
-                 "upfront_fee", "lockup_rounds", "wind_down", "staking_address", "model_id")
+REQUIRED_KEYS = (
+    "unit_size",
+    "min_units",
+    "max_units",
+    "profit_share",
+    "burn_share",
+    "reserve_ratio",
+    "upfront_fee",
+    "lockup_rounds",
+    "wind_down",
+    "staking_address",
+    "model_id",
+)
 OPEN_KEYS = ("open_for", "open_until")
 OPTIONAL_KEYS = ("fee_ladder",)
 KNOWN_KEYS = REQUIRED_KEYS + OPEN_KEYS + OPTIONAL_KEYS
@@ -151,8 +162,9 @@ def dump_terms(terms: Terms) -> dict:
         "model_id": "0x" + terms.model_id.hex(),
     }
     if terms.fee_ladder:
-        data["fee_ladder"] = [{"min_units": t.min_units, "profit_share": fraction(t.profit_share_bps)}
-                              for t in terms.fee_ladder]
+        data["fee_ladder"] = [
+            {"min_units": t.min_units, "profit_share": fraction(t.profit_share_bps)} for t in terms.fee_ladder
+        ]
     return data
 
 
@@ -186,12 +198,13 @@ def _check_keys(data: dict) -> None:
         raise TermsError(f"unknown key {key!r}{hint}", key)
     missing = [k for k in REQUIRED_KEYS if k not in data]
     if missing:
-        raise TermsError(f"missing required key{'s' if len(missing) > 1 else ''}: {', '.join(missing)}",
-                         missing[0])
+        raise TermsError(f"missing required key{'s' if len(missing) > 1 else ''}: {', '.join(missing)}", missing[0])
     given = [k for k in OPEN_KEYS if k in data]
     if not given:
-        raise TermsError("missing open_for (a duration, e.g. \"7d\") or open_until (a unix time): "
-                         "say when deposits close", "open_for")
+        raise TermsError(
+            'missing open_for (a duration, e.g. "7d") or open_until (a unix time): ' "say when deposits close",
+            "open_for",
+        )
     if len(given) > 1:
         raise TermsError("give either open_for or open_until, not both", "open_until")
 
@@ -259,8 +272,11 @@ def nmr_to_wei(field: str, value: Any) -> int:
     number = _decimal(field, value, 'an amount of NMR such as 100 or "0.5"')
     wei = _scaled(field, number, NMR_DECIMALS)
     if wei is None:
-        raise TermsError(f"{field} ({value}) has more than {NMR_DECIMALS} decimals; NMR is divisible to "
-                         f"{NMR_DECIMALS} decimal places only", field)
+        raise TermsError(
+            f"{field} ({value}) has more than {NMR_DECIMALS} decimals; NMR is divisible to "
+            f"{NMR_DECIMALS} decimal places only",
+            field,
+        )
     return wei
 
 
@@ -271,8 +287,9 @@ def _bps(field: str, value: Any) -> int:
     number = _decimal(field, text, 'a fraction such as 0.5 (or text such as "50%")')
     bps = _scaled(field, number, BPS_DECIMALS - 2 if percent else BPS_DECIMALS)
     if bps is None:
-        raise TermsError(f"{field} ({value}) is not a whole number of basis points: the smallest step is "
-                         f"0.0001 (0.01%)", field)
+        raise TermsError(
+            f"{field} ({value}) is not a whole number of basis points: the smallest step is " f"0.0001 (0.01%)", field
+        )
     return bps
 
 
@@ -304,34 +321,42 @@ def _duration(field: str, value: Any) -> int:
             return sum(int(n) * DURATION_UNITS[u] for n, u in parts)
         if text.startswith("-"):
             raise TermsError(f"{field} must not be negative (got {value})", field)
-    raise TermsError(f'{field} must be a duration: seconds (e.g. 3600) or text such as "7d", "12h" or "1d12h" '
-                     f"(units w, d, h, m, s), not {_kind(value)}", field)
+    raise TermsError(
+        f'{field} must be a duration: seconds (e.g. 3600) or text such as "7d", "12h" or "1d12h" '
+        f"(units w, d, h, m, s), not {_kind(value)}",
+        field,
+    )
 
 
 def _address(field: str, value: Any) -> str:
     """A 0x Ethereum address, returned checksummed; a mixed-case address must carry a valid checksum."""
     if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{40}", value.strip()):
-        raise TermsError(f"{field} must be an Ethereum address (0x followed by 40 hex digits), "
-                         f"not {_kind(value)}", field)
+        raise TermsError(
+            f"{field} must be an Ethereum address (0x followed by 40 hex digits), " f"not {_kind(value)}", field
+        )
     text = value.strip()
     body = text[2:]
     if body != body.lower() and body != body.upper() and not is_checksum_address(text):
-        raise TermsError(f"{field} ({text}) has a wrong checksum: check for a typo, or write it in lower case "
-                         f"to skip the check", field)
+        raise TermsError(
+            f"{field} ({text}) has a wrong checksum: check for a typo, or write it in lower case " f"to skip the check",
+            field,
+        )
     return to_checksum_address(text)
 
 
 def _model_id(field: str, value: Any) -> bytes:
     """bytes32 from "0x" + 64 hex digits, or from a Numerai model UUID (its 16 bytes, left-aligned)."""
-    hint = ("a Numerai model UUID (such as 0f5c3a7e-59c1-4c55-9a8e-2e4dbb3a6f11) or 0x followed by "
-            "64 hex digits")
+    hint = "a Numerai model UUID (such as 0f5c3a7e-59c1-4c55-9a8e-2e4dbb3a6f11) or 0x followed by " "64 hex digits"
     if not isinstance(value, str):
         raise TermsError(f"{field} must be {hint}, not {_kind(value)}", field)
     text = value.strip()
     if text.lower().startswith("0x"):
         if not re.fullmatch(r"[0-9a-fA-F]{64}", text[2:]):
-            raise TermsError(f"{field} ({text}) must be 0x followed by exactly 64 hex digits "
-                             f"(got {len(text) - 2} characters after 0x), or a model UUID", field)
+            raise TermsError(
+                f"{field} ({text}) must be 0x followed by exactly 64 hex digits "
+                f"(got {len(text) - 2} characters after 0x), or a model UUID",
+                field,
+            )
         return bytes.fromhex(text[2:])
     try:
         return model_id_from_uuid(text)
@@ -343,24 +368,33 @@ def _fee_ladder(value: Any) -> tuple[FeeTier, ...]:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)):
-        raise TermsError(f"fee_ladder must be a list of tiers such as [{{min_units: 10, profit_share: 0.4}}], "
-                         f"not {_kind(value)}", "fee_ladder")
+        raise TermsError(
+            f"fee_ladder must be a list of tiers such as [{{min_units: 10, profit_share: 0.4}}], "
+            f"not {_kind(value)}",
+            "fee_ladder",
+        )
     tiers = []
     for i, tier in enumerate(value):
         where = f"fee_ladder[{i}]"
         if not isinstance(tier, dict):
-            raise TermsError(f"{where} must be a mapping with min_units and profit_share, not {_kind(tier)}",
-                             "fee_ladder")
+            raise TermsError(
+                f"{where} must be a mapping with min_units and profit_share, not {_kind(tier)}", "fee_ladder"
+            )
         unknown = [k for k in tier if k not in TIER_KEYS]
         if unknown:
-            raise TermsError(f"{where} has an unknown key {unknown[0]!r}; a tier has exactly min_units and "
-                             f"profit_share", "fee_ladder")
+            raise TermsError(
+                f"{where} has an unknown key {unknown[0]!r}; a tier has exactly min_units and " f"profit_share",
+                "fee_ladder",
+            )
         missing = [k for k in TIER_KEYS if k not in tier]
         if missing:
             raise TermsError(f"{where} is missing {' and '.join(missing)}", "fee_ladder")
         try:
-            tiers.append(FeeTier(_whole(f"{where}.min_units", tier["min_units"]),
-                                 _bps(f"{where}.profit_share", tier["profit_share"])))
+            tiers.append(
+                FeeTier(
+                    _whole(f"{where}.min_units", tier["min_units"]), _bps(f"{where}.profit_share", tier["profit_share"])
+                )
+            )
         except TermsError as error:
             raise TermsError(str(error), "fee_ladder") from None
     return tuple(tiers)
@@ -467,18 +501,25 @@ def load_series_terms(data: Any, now: int | None = None):
     if not isinstance(mark, bool):
         raise TermsError(f"high_water_mark must be true or false, not {_kind(mark)}", "high_water_mark")
     if mark is False:
-        raise TermsError("high_water_mark: every position of a series keeps a high-water mark (it pays a profit "
-                         "fee only above the price it last paid at); leave the key out or set it true",
-                         "high_water_mark")
+        raise TermsError(
+            "high_water_mark: every position of a series keeps a high-water mark (it pays a profit "
+            "fee only above the price it last paid at); leave the key out or set it true",
+            "high_water_mark",
+        )
     clawback_bps, clawback_agreements = _clawback(data.get("clawback"))
-    terms = SeriesTerms(base, clawback_bps=clawback_bps, clawback_agreements=clawback_agreements,
-                        commitments=tuple(Commitment(n, bps) for n, bps in _commitments(data.get("commitments"))))
+    terms = SeriesTerms(
+        base,
+        clawback_bps=clawback_bps,
+        clawback_agreements=clawback_agreements,
+        commitments=tuple(Commitment(n, bps) for n, bps in _commitments(data.get("commitments"))),
+    )
     try:
         terms.validate(now)
     except ContractError as error:
         if error.name in SERIES_TERMS_FIELDS:
-            raise TermsError(plain(error.name, error.args_, Context(contract="SeriesTerms")),
-                             SERIES_TERMS_FIELDS[error.name]) from None
+            raise TermsError(
+                plain(error.name, error.args_, Context(contract="SeriesTerms")), SERIES_TERMS_FIELDS[error.name]
+            ) from None
         raise explain(error, base, now, data) from None
     return terms
 
@@ -495,8 +536,9 @@ def dump_series_terms(terms) -> dict:
     if terms.clawback_bps:
         data["clawback"] = {"share": fraction(terms.clawback_bps), "agreements": terms.clawback_agreements}
     if terms.commitments:
-        data["commitments"] = [{"agreements": c.agreements, "profit_share": fraction(c.profit_share_bps)}
-                               for c in terms.commitments]
+        data["commitments"] = [
+            {"agreements": c.agreements, "profit_share": fraction(c.profit_share_bps)} for c in terms.commitments
+        ]
     return data
 
 
@@ -504,12 +546,12 @@ def _clawback(value: Any) -> tuple[int, int]:
     if value is None:
         return 0, 0
     if not isinstance(value, dict):
-        raise TermsError(f"clawback must be a mapping such as {{share: 0.25, agreements: 2}}, not {_kind(value)}",
-                         "clawback")
+        raise TermsError(
+            f"clawback must be a mapping such as {{share: 0.25, agreements: 2}}, not {_kind(value)}", "clawback"
+        )
     unknown = [k for k in value if k not in CLAWBACK_KEYS]
     if unknown:
-        raise TermsError(f"clawback has an unknown key {unknown[0]!r}; it has exactly share and agreements",
-                         "clawback")
+        raise TermsError(f"clawback has an unknown key {unknown[0]!r}; it has exactly share and agreements", "clawback")
     missing = [k for k in CLAWBACK_KEYS if k not in value]
     if missing:
         raise TermsError(f"clawback is missing {' and '.join(missing)}", "clawback")
@@ -523,24 +565,30 @@ def _commitments(value: Any) -> list[tuple[int, int]]:
     if value is None:
         return []
     if not isinstance(value, (list, tuple)):
-        raise TermsError(f"commitments must be a list such as [{{agreements: 3, profit_share: 0.15}}], not "
-                         f"{_kind(value)}", "commitments")
+        raise TermsError(
+            f"commitments must be a list such as [{{agreements: 3, profit_share: 0.15}}], not " f"{_kind(value)}",
+            "commitments",
+        )
     out = []
     for i, item in enumerate(value):
         where = f"commitments[{i}]"
         if not isinstance(item, dict):
-            raise TermsError(f"{where} must be a mapping with agreements and profit_share, not {_kind(item)}",
-                             "commitments")
+            raise TermsError(
+                f"{where} must be a mapping with agreements and profit_share, not {_kind(item)}", "commitments"
+            )
         unknown = [k for k in item if k not in COMMITMENT_KEYS]
         if unknown:
-            raise TermsError(f"{where} has an unknown key {unknown[0]!r}; a commitment has exactly agreements and "
-                             f"profit_share", "commitments")
+            raise TermsError(
+                f"{where} has an unknown key {unknown[0]!r}; a commitment has exactly agreements and " f"profit_share",
+                "commitments",
+            )
         missing = [k for k in COMMITMENT_KEYS if k not in item]
         if missing:
             raise TermsError(f"{where} is missing {' and '.join(missing)}", "commitments")
         try:
-            out.append((_whole(f"{where}.agreements", item["agreements"]),
-                        _bps(f"{where}.profit_share", item["profit_share"])))
+            out.append(
+                (_whole(f"{where}.agreements", item["agreements"]), _bps(f"{where}.profit_share", item["profit_share"]))
+            )
         except TermsError as error:
             raise TermsError(str(error), "commitments") from None
     return out

@@ -80,8 +80,9 @@ def agreement_from_chain(agreement, token, terms: Terms, from_block: int) -> Agr
         fee, staked = agreement.upfrontFee(), agreement.stakedCapital()
         result.locked = LockAmounts(fee + staked, fee, staked)
     if phase in (Phase.Matured, Phase.Settled, Phase.Defaulted):
-        result.matured = Maturity(agreement.finalValue(), agreement.amountDue(), agreement.owedTotal(),
-                                  agreement.coverBound())
+        result.matured = Maturity(
+            agreement.finalValue(), agreement.amountDue(), agreement.owedTotal(), agreement.coverBound()
+        )
     if phase in (Phase.Settled, Phase.Defaulted, Phase.Cancelled):
         result.reserve_returned = agreement.reserveReturned()
         # the contract keeps what it returned; what it used is the rest (cancellation uses nothing)
@@ -92,8 +93,18 @@ def agreement_from_chain(agreement, token, terms: Terms, from_block: int) -> Agr
     return result
 
 
-def deploy_stack(deployer, relayer, nmr_address=None, max_clip=ONE // 20, max_multiplier=10 * ONE,
-                 min_round_spacing=22 * 3600, signer_addresses=None, quorum=2, dispute_quorum=3, params=None):
+def deploy_stack(
+    deployer,
+    relayer,
+    nmr_address=None,
+    max_clip=ONE // 20,
+    max_multiplier=10 * ONE,
+    min_round_spacing=22 * 3600,
+    signer_addresses=None,
+    quorum=2,
+    dispute_quorum=3,
+    params=None,
+):
     """Deploy the protocol without console output: the token (a fresh MockNMR, or the one at ``nmr_address``),
     the score oracle (dispute bonds in the token) and the agreement factory.
 
@@ -111,12 +122,14 @@ def deploy_stack(deployer, relayer, nmr_address=None, max_clip=ONE // 20, max_mu
         token = Contract.from_abi("NMR", nmr_address, MockNMR.abi)
     else:
         token = MockNMR.deploy({"from": deployer}, silent=True)
-    params = replace(params or OracleParams(), max_clip=max_clip, max_multiplier=max_multiplier,
-                     min_round_spacing=min_round_spacing)
+    params = replace(
+        params or OracleParams(), max_clip=max_clip, max_multiplier=max_multiplier, min_round_spacing=min_round_spacing
+    )
     if signer_addresses:
         addresses = sorted(signer_addresses, key=lambda a: int(a, 16))
-        oracle = ScoreOracle.deploy(deployer, params.config(token), addresses, quorum, dispute_quorum,
-                                    {"from": deployer}, silent=True)
+        oracle = ScoreOracle.deploy(
+            deployer, params.config(token), addresses, quorum, dispute_quorum, {"from": deployer}, silent=True
+        )
         signed = None
     else:
         keys = signer_keys(3)

@@ -66,7 +66,7 @@ class StorageFunder:
 
     def _find_slot(self) -> int:
         probe = "0x000000000000000000000000000000000000b0b5"
-        marker = 0x5EED_0F_ba1a_9ce
+        marker = 0x5EED_0F_BA1A_9CE
         for slot in range(BALANCE_SLOTS):
             key = _balance_key(probe, slot)
             before = int.from_bytes(bytes(self.web3.eth.get_storage_at(self.token.address, key)), "big")

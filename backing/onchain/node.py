@@ -139,16 +139,38 @@ class Node:
             pass
 
 
-def node_command(kind: str, binary: str, port: int, fork_url: str | None = None, fork_block: int | None = None,
-                 unlock: tuple[str, ...] = ()) -> list[str]:
+def node_command(
+    kind: str,
+    binary: str,
+    port: int,
+    fork_url: str | None = None,
+    fork_block: int | None = None,
+    unlock: tuple[str, ...] = (),
+) -> list[str]:
     """The command line of a local node as the project's tests use it: 10 accounts of 1000 ETH, 30M gas blocks,
     shanghai (what ganache 7 knows and the contracts are compiled for) unless forking on anvil, which takes the
     fork's own hardfork (today's mainnet is past Cancun)."""
     if kind == "ganache":
-        command = [binary, "--server.host", "127.0.0.1", "--server.port", str(port), "--hardfork", "shanghai",
-                   "--wallet.mnemonic", "brownie", "--wallet.totalAccounts", "10", "--wallet.defaultBalance", "1000",
-                   "--miner.blockGasLimit", str(GAS_LIMIT), "--chain.vmErrorsOnRPCResponse", "true",
-                   "--logging.quiet"]
+        command = [
+            binary,
+            "--server.host",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--hardfork",
+            "shanghai",
+            "--wallet.mnemonic",
+            "brownie",
+            "--wallet.totalAccounts",
+            "10",
+            "--wallet.defaultBalance",
+            "1000",
+            "--miner.blockGasLimit",
+            str(GAS_LIMIT),
+            "--chain.vmErrorsOnRPCResponse",
+            "true",
+            "--logging.quiet",
+        ]
         if fork_url:
             command += ["--fork.url", fork_url]
             if fork_block is not None:
@@ -156,8 +178,19 @@ def node_command(kind: str, binary: str, port: int, fork_url: str | None = None,
         for address in unlock:
             command += ["--wallet.unlockedAccounts", address]
         return command
-    command = [binary, "--host", "127.0.0.1", "--port", str(port), "--accounts", "10", "--balance", "1000",
-               "--gas-limit", str(GAS_LIMIT)]
+    command = [
+        binary,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--accounts",
+        "10",
+        "--balance",
+        "1000",
+        "--gas-limit",
+        str(GAS_LIMIT),
+    ]
     if fork_url:
         command += ["--fork-url", fork_url]
         if fork_block is not None:
@@ -167,24 +200,46 @@ def node_command(kind: str, binary: str, port: int, fork_url: str | None = None,
     return command
 
 
-def start_node(kind: str, fork_url: str | None = None, fork_block: int | None = None,
-               unlock: tuple[str, ...] = (), timeout: float = 120) -> Node:
+def start_node(
+    kind: str,
+    fork_url: str | None = None,
+    fork_block: int | None = None,
+    unlock: tuple[str, ...] = (),
+    timeout: float = 120,
+) -> Node:
     """Start ganache or anvil on a free loopback port and wait until it answers.
     @raise SimulationSetupError (node_missing, node_failed)."""
     binary = find_binary(kind)
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix=f"backing-simulate-{kind}-", suffix=".log", delete=False)
-    process = subprocess.Popen(node_command(kind, binary, port, fork_url, fork_block, unlock), stdin=subprocess.DEVNULL,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        node_command(kind, binary, port, fork_url, fork_block, unlock),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     log.close()
-    node = Node(kind, f"http://127.0.0.1:{port}", process, log.name, fork_url=fork_url, fork_block=fork_block,
-                unlocked=list(unlock))
+    node = Node(
+        kind,
+        f"http://127.0.0.1:{port}",
+        process,
+        log.name,
+        fork_url=fork_url,
+        fork_block=fork_block,
+        unlocked=list(unlock),
+    )
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
             node.keep_log = True
-            raise simulation_problem("node_failed", kind=kind, port=port, detail=_last_line(log.name) or
-                                     f"it exited with code {process.returncode}", log=log.name)
+            raise simulation_problem(
+                "node_failed",
+                kind=kind,
+                port=port,
+                detail=_last_line(log.name) or f"it exited with code {process.returncode}",
+                log=log.name,
+            )
         try:
             node.chain_id, node.client = probe(node.url, timeout=5)
             return node
@@ -193,8 +248,9 @@ def start_node(kind: str, fork_url: str | None = None, fork_block: int | None = 
         if time.monotonic() > deadline:
             node.keep_log = True
             node.stop()
-            raise simulation_problem("node_failed", kind=kind, port=port,
-                                     detail=f"it did not answer within {timeout:.0f} s", log=log.name)
+            raise simulation_problem(
+                "node_failed", kind=kind, port=port, detail=f"it did not answer within {timeout:.0f} s", log=log.name
+            )
         time.sleep(0.2)
 
 
@@ -260,7 +316,9 @@ def connect(node: Node):
     project._add_to_main_namespace()  # `from brownie import BackingAgreement`, as in `brownie run`
     parsed = urlparse(node.url)
     CONFIG.networks[NETWORK_ID] = {
-        "id": NETWORK_ID, "name": node.describe(), "host": f"{parsed.scheme}://{parsed.hostname}",
+        "id": NETWORK_ID,
+        "name": node.describe(),
+        "host": f"{parsed.scheme}://{parsed.hostname}",
         "cmd": "anvil" if node.kind == "anvil" else "ganache-cli",  # brownie: a development network
         "cmd_settings": {"port": parsed.port},
     }

@@ -35,9 +35,19 @@ class OracleParams:
     signer_set_delay: int = 2 * DAY
 
     def config(self, bond_token) -> tuple:
-        return (str(bond_token), self.tournament, self.max_clip, self.max_multiplier, self.min_round_spacing,
-                self.challenge_window, self.resolution_delay, self.max_report_delay, self.dispute_bond,
-                self.dispute_timeout, self.signer_set_delay)
+        return (
+            str(bond_token),
+            self.tournament,
+            self.max_clip,
+            self.max_multiplier,
+            self.min_round_spacing,
+            self.challenge_window,
+            self.resolution_delay,
+            self.max_report_delay,
+            self.dispute_bond,
+            self.dispute_timeout,
+            self.signer_set_delay,
+        )
 
 
 def signer_keys(count: int, seed: str = "backing-oracle-signer") -> list:
@@ -51,16 +61,32 @@ def sorted_addresses(keys) -> list[str]:
     return sorted((k.address for k in keys), key=lambda a: int(a, 16))
 
 
-def deploy_oracle(deployer, bond_token, keys, quorum: int, dispute_quorum: int,
-                  params: OracleParams = OracleParams(), owner=None, silent=True):
+def deploy_oracle(
+    deployer,
+    bond_token,
+    keys,
+    quorum: int,
+    dispute_quorum: int,
+    params: OracleParams = OracleParams(),
+    owner=None,
+    silent=True,
+):
     from brownie import ScoreOracle
 
-    return ScoreOracle.deploy(owner or deployer, params.config(bond_token), sorted_addresses(keys), quorum,
-                              dispute_quorum, {"from": deployer}, silent=silent)
+    return ScoreOracle.deploy(
+        owner or deployer,
+        params.config(bond_token),
+        sorted_addresses(keys),
+        quorum,
+        dispute_quorum,
+        {"from": deployer},
+        silent=silent,
+    )
 
 
-def return_report(model_id: bytes, round_: int, value: int | None, clip: int = ONE,
-                  tournament: int = TOURNAMENT) -> Report:
+def return_report(
+    model_id: bytes, round_: int, value: int | None, clip: int = ONE, tournament: int = TOURNAMENT
+) -> Report:
     """A report whose round return is exactly `value` (one score, multiplier 1, payout factor 1); None: missed."""
     if value is None:
         return Report(model_id, tournament, round_, missed=True)
@@ -164,8 +190,9 @@ class SignedOracle:
             return None
         last = self.oracle.lastPostedRound(model_id)
         self.announce_through(last + len(returns))
-        reports = [return_report(model_id, last + 1 + i, v, clip, self.oracle.tournament())
-                   for i, v in enumerate(returns)]
+        reports = [
+            return_report(model_id, last + 1 + i, v, clip, self.oracle.tournament()) for i, v in enumerate(returns)
+        ]
         tx = self.post(reports)
         if final:
             # mine after sleeping so gas is estimated at the new time (ganache estimates on the latest block)

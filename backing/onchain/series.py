@@ -50,8 +50,13 @@ def create_series(factory, model_id, modeller, clone: bool = True, silent: bool 
 
 def terms_args(terms: SeriesTerms):
     """openAgreement's arguments for `terms`."""
-    return (terms.base.as_tuple(), terms.base.ladder_tuples(), terms.clawback_bps, terms.clawback_agreements,
-            [(c.agreements, c.profit_share_bps) for c in terms.commitments])
+    return (
+        terms.base.as_tuple(),
+        terms.base.ladder_tuples(),
+        terms.clawback_bps,
+        terms.clawback_agreements,
+        [(c.agreements, c.profit_share_bps) for c in terms.commitments],
+    )
 
 
 @dataclass
@@ -119,33 +124,41 @@ class SeriesMirror:
 
     # ------------------------------------------------------------------ actions
     def open(self, terms: SeriesTerms):
-        return self._both(lambda: self.model.open_agreement("modeller", terms, self.now()),
-                          lambda: self.series.openAgreement(*terms_args(terms), {"from": self._acct("modeller")},
-                                                            silent=True))
+        return self._both(
+            lambda: self.model.open_agreement("modeller", terms, self.now()),
+            lambda: self.series.openAgreement(*terms_args(terms), {"from": self._acct("modeller")}, silent=True),
+        )
 
     def post_reserve(self, amount: int, index: int | None = None):
         index = len(self.model.agreements) - 1 if index is None else index
         self._fund("modeller", amount)
-        return self._both(lambda: self.model.post_reserve("modeller", amount, index),
-                          lambda: self.series.postReserve(index, amount, {"from": self._acct("modeller")},
-                                                          silent=True))
+        return self._both(
+            lambda: self.model.post_reserve("modeller", amount, index),
+            lambda: self.series.postReserve(index, amount, {"from": self._acct("modeller")}, silent=True),
+        )
 
     def deposit(self, name: str, units: int, commit: int | None = None):
         unit = self.model.agreements[-1].terms.base.unit_size if self.model.agreements else 0
         self._fund(name, units * unit)
-        return self._both(lambda: self.model.deposit(name, units, self.now(), commit=commit),
-                          lambda: self.series.deposit(units, commit or 0, {"from": self._acct(name)}, silent=True))
+        return self._both(
+            lambda: self.model.deposit(name, units, self.now(), commit=commit),
+            lambda: self.series.deposit(units, commit or 0, {"from": self._acct(name)}, silent=True),
+        )
 
     def withdraw(self, name: str, units: int, commit: int | None = None):
-        return self._both(lambda: self.model.withdraw(name, units, commit=commit),
-                          lambda: self.series.withdraw(units, commit or 0, {"from": self._acct(name)}, silent=True))
+        return self._both(
+            lambda: self.model.withdraw(name, units, commit=commit),
+            lambda: self.series.withdraw(units, commit or 0, {"from": self._acct(name)}, silent=True),
+        )
 
     def lock(self, wait: bool = True):
         """Lock the open agreement; with `wait`, first let the rolls' window pass (issue 12 M-2)."""
         if wait:
             wait_for_rolls(self.series)
-        out = self._both(lambda: self.model.lock("modeller", self.now()),
-                         lambda: self.series.lock({"from": self._acct("modeller")}, silent=True))
+        out = self._both(
+            lambda: self.model.lock("modeller", self.now()),
+            lambda: self.series.lock({"from": self._acct("modeller")}, silent=True),
+        )
         if not isinstance(out, ContractError):
             # the agreement it follows and the cancelled ones between: their positions that did not roll left
             a = self.model.agreements[-1]
@@ -153,8 +166,10 @@ class SeriesMirror:
         return out
 
     def cancel(self, caller: str = "modeller"):
-        out = self._both(lambda: self.model.cancel(caller, self.now()),
-                         lambda: self.series.cancel({"from": self._acct(caller)}, silent=True))
+        out = self._both(
+            lambda: self.model.cancel(caller, self.now()),
+            lambda: self.series.cancel({"from": self._acct(caller)}, silent=True),
+        )
         if not isinstance(out, ContractError):
             self._poke_all(len(self.model.agreements) - 1)
         return out
@@ -166,8 +181,10 @@ class SeriesMirror:
         rounds = self.model.agreements[index].terms.base.lockup_rounds
         start, end = a["startRound"], a["startRound"] + rounds - 1
         si, ei, last, complete = oracle.settlementIndices(self.series.modelId(), start, end)
-        out = self._both(lambda: self.model.mature(self.now(), si, ei),
-                         lambda: self.series.mature(index, {"from": self._acct("modeller")}, silent=True))
+        out = self._both(
+            lambda: self.model.mature(self.now(), si, ei),
+            lambda: self.series.mature(index, {"from": self._acct("modeller")}, silent=True),
+        )
         if not isinstance(out, ContractError):
             self._poke_all(*self._settled_and_open(index))
         return out
@@ -181,15 +198,19 @@ class SeriesMirror:
         a = self.model.agreements[index]
         amount = a.due - a.repaid if amount is None else amount
         self._fund(payer, amount)
-        out = self._both(lambda: self.model.repay(payer, amount, self.now()),
-                         lambda: self.series.repay(index, amount, {"from": self._acct(payer)}, silent=True))
+        out = self._both(
+            lambda: self.model.repay(payer, amount, self.now()),
+            lambda: self.series.repay(index, amount, {"from": self._acct(payer)}, silent=True),
+        )
         if not isinstance(out, ContractError):
             self._poke_all(*self._settled_and_open(index))
         return out
 
     def declare_default(self, index: int, caller: str = "modeller"):
-        out = self._both(lambda: self.model.declare_default(self.now()),
-                         lambda: self.series.declareDefault(index, {"from": self._acct(caller)}, silent=True))
+        out = self._both(
+            lambda: self.model.declare_default(self.now()),
+            lambda: self.series.declareDefault(index, {"from": self._acct(caller)}, silent=True),
+        )
         if not isinstance(out, ContractError):
             self._poke_all(*self._settled_and_open(index))
         return out
@@ -200,8 +221,9 @@ class SeriesMirror:
         latest = len(self.model.agreements) - 1
         return (index,) if latest == index else (index, latest)
 
-    def roll(self, pid: int, name: str, amount: int | None = None, commit: int | None = None,
-             consent_terms: bool = False):
+    def roll(
+        self, pid: int, name: str, amount: int | None = None, commit: int | None = None, consent_terms: bool = False
+    ):
         p, a = self.model.position(pid) if self._known(pid) else (None, None)
         terms_hash = b"\x00" * 32
         terms = None
@@ -209,36 +231,48 @@ class SeriesMirror:
         if consent_terms and a is not None and a.index < latest:  # the agreement a roll goes into: the latest
             terms = self.model.agreements[latest].terms
             terms_hash = self.series.agreement(latest)["termsHash"]
-        return self._both(lambda: self.model.roll(pid, name, amount=amount, commit=commit, terms=terms),
-                          lambda: self.series.roll(pid, ALL if amount is None else amount, commit or 0, terms_hash,
-                                                   {"from": self._acct(name)}, silent=True))
+        return self._both(
+            lambda: self.model.roll(pid, name, amount=amount, commit=commit, terms=terms),
+            lambda: self.series.roll(
+                pid, ALL if amount is None else amount, commit or 0, terms_hash, {"from": self._acct(name)}, silent=True
+            ),
+        )
 
     def execute_roll(self, pid: int, caller: str = "modeller"):
-        return self._both(lambda: self.model.execute_roll(pid),
-                          lambda: self.series.executeRoll(pid, {"from": self._acct(caller)}, silent=True))
+        return self._both(
+            lambda: self.model.execute_roll(pid),
+            lambda: self.series.executeRoll(pid, {"from": self._acct(caller)}, silent=True),
+        )
 
     def claim(self, pid: int, caller: str | None = None):
         """Claim position `pid`, by its owner (`caller` None) or by `caller`."""
         if caller is None:
             caller = self.model.position(pid)[0].owner if self._known(pid) else "modeller"
-        return self._both(lambda: self.model.claim(pid, caller),
-                          lambda: self.series.claim(pid, {"from": self._acct(caller)}, silent=True))
+        return self._both(
+            lambda: self.model.claim(pid, caller),
+            lambda: self.series.claim(pid, {"from": self._acct(caller)}, silent=True),
+        )
 
     def transfer(self, pid: int, name: str, to: str, amount: int):
         target = self.staking if to == "staking" else (self.series.address if to == "series" else self._acct(to))
-        return self._both(lambda: self.model.transfer(pid, name, to, amount),
-                          lambda: self.series.transfer(pid, target, amount, {"from": self._acct(name)},
-                                                       silent=True))
+        return self._both(
+            lambda: self.model.transfer(pid, name, to, amount),
+            lambda: self.series.transfer(pid, target, amount, {"from": self._acct(name)}, silent=True),
+        )
 
     def set_operator(self, owner: str, operator: str, approved: bool = True):
-        return self._both(lambda: self.model.set_operator(owner, operator, approved),
-                          lambda: self.series.setOperator(self._acct(operator), approved,
-                                                          {"from": self._acct(owner)}, silent=True))
+        return self._both(
+            lambda: self.model.set_operator(owner, operator, approved),
+            lambda: self.series.setOperator(self._acct(operator), approved, {"from": self._acct(owner)}, silent=True),
+        )
 
     def accept_transfers(self, receiver: str, caller: str, accepted: bool = True):
-        return self._both(lambda: self.model.accept_transfers(receiver, caller, accepted),
-                          lambda: self.series.acceptTransfers(self._acct(caller), accepted,
-                                                              {"from": self._acct(receiver)}, silent=True))
+        return self._both(
+            lambda: self.model.accept_transfers(receiver, caller, accepted),
+            lambda: self.series.acceptTransfers(
+                self._acct(caller), accepted, {"from": self._acct(receiver)}, silent=True
+            ),
+        )
 
     def _known(self, pid: int) -> bool:
         try:
@@ -279,13 +313,21 @@ class SeriesMirror:
             live = [p for p in a.positions.values() if p.capital > 0]
             assert v["positions"] == len(live), (a.index, v["positions"], len(live))
             if a.locked is not None:
-                assert (v["capital"], v["upfrontFee"], v["staked"]) == (a.locked.capital, a.locked.upfront_fee,
-                                                                        a.locked.staked), a.index
+                assert (v["capital"], v["upfrontFee"], v["staked"]) == (
+                    a.locked.capital,
+                    a.locked.upfront_fee,
+                    a.locked.staked,
+                ), a.index
                 assert v["priceStart"] == a.p_start
             if a.phase in (Phase.Matured, Phase.Settled, Phase.Defaulted):
-                assert (v["finalValue"], v["priceEnd"], v["amountDue"], v["owedTotal"], v["coverBound"],
-                        v["feeLowerBound"]) == (a.value, a.p_end, a.due, a.owed_total, a.cover_bound,
-                                                a.fee_lower_bound), (a.index, v)
+                assert (
+                    v["finalValue"],
+                    v["priceEnd"],
+                    v["amountDue"],
+                    v["owedTotal"],
+                    v["coverBound"],
+                    v["feeLowerBound"],
+                ) == (a.value, a.p_end, a.due, a.owed_total, a.cover_bound, a.fee_lower_bound), (a.index, v)
             if a.phase == Phase.Defaulted:
                 assert v["defaultPool"] == a.default_pool
             for p in live:
@@ -356,8 +398,12 @@ def example_terms_on_chain(staking_address: str, model_id, open_until: int | Non
     now = chain.time()
     model = bytes.fromhex(model_id[2:]) if isinstance(model_id, str) else bytes(model_id)
     t = example_terms(now)
-    base = replace(t.base, open_until=now + 29 * 86400 if open_until is None else open_until,
-                   staking_address=str(staking_address), model_id=model)
+    base = replace(
+        t.base,
+        open_until=now + 29 * 86400 if open_until is None else open_until,
+        staking_address=str(staking_address),
+        model_id=model,
+    )
     return replace(t, base=base)
 
 
@@ -400,8 +446,10 @@ def play_worked_example(mirror: SeriesMirror, signed, staking_address, model_id,
 
     def show_lock(index):
         a = s.agreement(index)
-        line(f"price at the start P_start = {nmr(a['priceStart'])}; capital {nmr(a['capital'])} NMR goes to the "
-             f"staking wallet, reserve {nmr(a['reserve'])} NMR, {a['cohorts']} cohort(s) (distinct marks)")
+        line(
+            f"price at the start P_start = {nmr(a['priceStart'])}; capital {nmr(a['capital'])} NMR goes to the "
+            f"staking wallet, reserve {nmr(a['reserve'])} NMR, {a['cohorts']} cohort(s) (distinct marks)"
+        )
         for pid in sorted(m.model.agreements[index].positions):
             p = s.positionOf(pid)
             if p["capital"] == 0:
@@ -411,36 +459,50 @@ def play_worked_example(mirror: SeriesMirror, signed, staking_address, model_id,
                 extra += f", committed through agreement {p['commitEnd']} ({pct(p['commitShareBps'])} profit share)"
             if p["held"]:
                 extra += f", {nmr(p['held'])} NMR of past fees still held in escrow"
-            line(f"  #{pid} {m.model.position(pid)[0].owner}: capital {nmr(p['capital'])} NMR, "
-                 f"high-water mark {nmr(p['mark'])}{extra}")
+            line(
+                f"  #{pid} {m.model.position(pid)[0].owner}: capital {nmr(p['capital'])} NMR, "
+                f"high-water mark {nmr(p['mark'])}{extra}"
+            )
 
     def settle(index):
         growth = EXAMPLE_GROWTH[index]
         lockup = m.model.agreements[index].terms.base.lockup_rounds
-        step(f"Agreement {index}'s {lockup} rounds resolve: the model's index moves x{nmr(growth)}; "
-             f"the oracle posts and finalizes them, and anyone may mature the agreement")
+        step(
+            f"Agreement {index}'s {lockup} rounds resolve: the model's index moves x{nmr(growth)}; "
+            f"the oracle posts and finalizes them, and anyone may mature the agreement"
+        )
         post_lockup(signed, s, index, growth, lockup)
         chain.mine()
         first_block = web3.eth.block_number + 1
         checked(m.mature(index), f"mature {index}")
         a = s.agreement(index)
         gain = a["finalValue"] >= a["staked"]
-        line(f"staked S = {nmr(a['staked'])} NMR is now worth V = {nmr(a['finalValue'])} NMR "
-             f"({'a gain' if gain else 'a loss'}); price P_end = {nmr(a['priceEnd'])}")
+        line(
+            f"staked S = {nmr(a['staked'])} NMR is now worth V = {nmr(a['finalValue'])} NMR "
+            f"({'a gain' if gain else 'a loss'}); price P_end = {nmr(a['priceEnd'])}"
+        )
         if gain:
-            line(f"the modeller owes {nmr(a['amountDue'])} NMR: V less the fees he keeps now "
-                 f"({nmr(a['finalValue'] - a['amountDue'])} NMR, 75% of the fee lower bound "
-                 f"{nmr(a['feeLowerBound'])}; the other 25% is repaid into escrow)")
+            line(
+                f"the modeller owes {nmr(a['amountDue'])} NMR: V less the fees he keeps now "
+                f"({nmr(a['finalValue'] - a['amountDue'])} NMR, 75% of the fee lower bound "
+                f"{nmr(a['feeLowerBound'])}; the other 25% is repaid into escrow)"
+            )
         else:
-            line(f"the modeller owes {nmr(a['amountDue'])} NMR (all of V); the reserve covers up to "
-                 f"{nmr(a['coverBound'])} NMR of the backers' loss")
+            line(
+                f"the modeller owes {nmr(a['amountDue'])} NMR (all of V); the reserve covers up to "
+                f"{nmr(a['coverBound'])} NMR of the backers' loss"
+            )
         due = a["amountDue"] - a["repaid"]
         checked(m.repay(index), f"repay {index}")
         a = s.agreement(index)
-        line(f"the modeller repays {nmr(due)} NMR; agreement {index} is settled: reserve used "
-             f"{nmr(a['reserve'] - a['reserveReturned'])} NMR, returned {nmr(a['reserveReturned'])} NMR")
-        settled = {e["args"]["positionId"]: e["args"] for e in
-                   s.events.get_sequence(from_block=first_block, event_type="PositionSettled")}
+        line(
+            f"the modeller repays {nmr(due)} NMR; agreement {index} is settled: reserve used "
+            f"{nmr(a['reserve'] - a['reserveReturned'])} NMR, returned {nmr(a['reserveReturned'])} NMR"
+        )
+        settled = {
+            e["args"]["positionId"]: e["args"]
+            for e in s.events.get_sequence(from_block=first_block, event_type="PositionSettled")
+        }
         for pid in sorted(m.model.agreements[index].positions):
             o = settled.get(pid)
             if o is None:
@@ -448,16 +510,22 @@ def play_worked_example(mirror: SeriesMirror, signed, staking_address, model_id,
             who = m.model.position(pid)[0].owner
             if gain:
                 disc = s.positionOf(pid)["discount"]
-                line(f"  #{pid} {who}: profit fee {nmr(o['fee'])} NMR, of which {nmr(o['heldFee'])} held in "
-                     f"escrow; claim {nmr(o['claimable'])} NMR; mark now {nmr(o['mark'])}"
-                     + (f"; commitment discount so far {nmr(disc)} NMR" if disc else ""))
+                line(
+                    f"  #{pid} {who}: profit fee {nmr(o['fee'])} NMR, of which {nmr(o['heldFee'])} held in "
+                    f"escrow; claim {nmr(o['claimable'])} NMR; mark now {nmr(o['mark'])}"
+                    + (f"; commitment discount so far {nmr(disc)} NMR" if disc else "")
+                )
             else:
                 loss = s.positionOf(pid)["capital"] - (o["claimable"] - o["clawback"] - o["cover"])
-                line(f"  #{pid} {who}: loss {nmr(loss)} NMR, covered first by clawing back the position's held fees "
-                     f"({nmr(o['clawback'])} NMR), then by the reserve ({nmr(o['cover'])} NMR, half the rest); "
-                     f"claim {nmr(o['claimable'])} NMR; mark stays {nmr(o['mark'])}")
-        line(f"series price is now {nmr(s.price())}; fees held in escrow {nmr(s.escrow())} NMR; owed to the "
-             f"modeller, not yet collected (returned reserve, released fees) {nmr(s.modellerCredit())} NMR")
+                line(
+                    f"  #{pid} {who}: loss {nmr(loss)} NMR, covered first by clawing back the position's held fees "
+                    f"({nmr(o['clawback'])} NMR), then by the reserve ({nmr(o['cover'])} NMR, half the rest); "
+                    f"claim {nmr(o['claimable'])} NMR; mark stays {nmr(o['mark'])}"
+                )
+        line(
+            f"series price is now {nmr(s.price())}; fees held in escrow {nmr(s.escrow())} NMR; owed to the "
+            f"modeller, not yet collected (returned reserve, released fees) {nmr(s.modellerCredit())} NMR"
+        )
 
     def lock(index):
         step(f"Agreement {index} locks")
@@ -470,9 +538,11 @@ def play_worked_example(mirror: SeriesMirror, signed, staking_address, model_id,
         show_lock(index)
 
     # ---- agreement 0
-    step("The modeller opens agreement 0: 100 NMR units, 20% profit share (15% for backers committing to "
-         "3 agreements), 50% burn share, reserve 50% of the capital, 12-round lockup; 25% of each fee is held "
-         "in escrow for 2 agreements to claw back later losses")
+    step(
+        "The modeller opens agreement 0: 100 NMR units, 20% profit share (15% for backers committing to "
+        "3 agreements), 50% burn share, reserve 50% of the capital, 12-round lockup; 25% of each fee is held "
+        "in escrow for 2 agreements to claw back later losses"
+    )
     checked(m.open(terms()), "open 0")
     alice = checked(m.deposit("alice", 10, commit=3), "alice deposits")
     line(f"Alice deposits 10 units (1000 NMR), committing to 3 agreements (#{alice})")
@@ -490,16 +560,20 @@ def play_worked_example(mirror: SeriesMirror, signed, staking_address, model_id,
     settle(0)
     step("After settlement the modeller executes the consented rolls; Bob and Erin claim")
     a1_alice = checked(m.execute_roll(alice), "roll alice")
-    line(f"Alice's commitment rolls her whole claim into agreement 1 (#{a1_alice}, "
-         f"{nmr(s.positionOf(a1_alice)['capital'])} NMR)")
+    line(
+        f"Alice's commitment rolls her whole claim into agreement 1 (#{a1_alice}, "
+        f"{nmr(s.positionOf(a1_alice)['capital'])} NMR)"
+    )
     a1_bob = checked(m.execute_roll(bob), "roll bob")
     line(f"Bob's 60 NMR rolls into agreement 1 (#{a1_bob})")
     out = checked(m.claim(bob), "claim bob")
     line(f"Bob claims the rest of his position: {nmr(out)} NMR")
     out = checked(m.claim(erin), "claim erin")
     charge = s.positionOf(erin)["chargedBack"]
-    line(f"Erin leaves although committed through agreement 2: the discount her commitment earned, "
-         f"{nmr(charge)} NMR, is charged back to the modeller; she receives {nmr(out)} NMR")
+    line(
+        f"Erin leaves although committed through agreement 2: the discount her commitment earned, "
+        f"{nmr(charge)} NMR, is charged back to the modeller; she receives {nmr(out)} NMR"
+    )
     lock(1)
 
     # ---- agreement 2 opens during 1's lockup; Carol enters late
@@ -510,26 +584,34 @@ def play_worked_example(mirror: SeriesMirror, signed, staking_address, model_id,
     settle(1)
     step("Alice's commitment rolls again; Bob rolls his whole claim")
     a2_alice = checked(m.execute_roll(a1_alice), "roll alice")
-    line(f"Alice -> #{a2_alice}: {nmr(s.positionOf(a2_alice)['capital'])} NMR at mark "
-         f"{nmr(s.positionOf(a2_alice)['mark'])} (underwater: below her mark, she pays no fee until it is regained)")
+    line(
+        f"Alice -> #{a2_alice}: {nmr(s.positionOf(a2_alice)['capital'])} NMR at mark "
+        f"{nmr(s.positionOf(a2_alice)['mark'])} (underwater: below her mark, she pays no fee until it is regained)"
+    )
     a2_bob = checked(m.roll(a1_bob, "bob"), "roll bob")
     line(f"Bob -> #{a2_bob}: {nmr(s.positionOf(a2_bob)['capital'])} NMR")
     lock(2)
-    line("Carol entered under water: she pays fees on any gain above 1.05, while Alice and Bob (mark 1.2) "
-         "recover fee-free up to 1.2")
+    line(
+        "Carol entered under water: she pays fees on any gain above 1.05, while Alice and Bob (mark 1.2) "
+        "recover fee-free up to 1.2"
+    )
     step("Mid-lockup Carol sells half her position (500 NMR of capital) to Dave")
     checked(m.accept_transfers("dave", "carol"), "dave accepts")
     dave = checked(m.transfer(carol, "carol", "dave", 500 * ONE), "transfer to dave")
     q = s.positionOf(dave)
-    line(f"Dave's position #{dave}: {nmr(q['capital'])} NMR at Carol's mark {nmr(q['mark'])} "
-         f"(what Dave paid Carol is between them, off chain)")
+    line(
+        f"Dave's position #{dave}: {nmr(q['capital'])} NMR at Carol's mark {nmr(q['mark'])} "
+        f"(what Dave paid Carol is between them, off chain)"
+    )
 
     # ---- agreement 3
     step("The modeller opens agreement 3 while agreement 2 is locked")
     checked(m.open(terms()), "open 3")
     settle(2)
-    step("Everyone rolls whole claims into agreement 3 (Alice's commitment is fulfilled: her discount can no "
-         "longer be charged back, and she rolls at the base tier)")
+    step(
+        "Everyone rolls whole claims into agreement 3 (Alice's commitment is fulfilled: her discount can no "
+        "longer be charged back, and she rolls at the base tier)"
+    )
     nxt = {}
     for pid, who in ((a2_alice, "alice"), (a2_bob, "bob"), (carol, "carol"), (dave, "dave")):
         nxt[who] = checked(m.roll(pid, who), f"roll {who}")

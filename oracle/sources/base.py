@@ -31,8 +31,14 @@ class CheckedSource(Source):
         # never was (an empty answer is then plausible); see NumeraiSource.resolved_results
         self.history: Callable[[str], set[int] | None] | None = None
 
-    def _assemble(self, model_id: str, after_round: int, known: set[int],
-                  result_for: Callable[[int], RoundResult | None], listing: str) -> list[RoundResult]:
+    def _assemble(
+        self,
+        model_id: str,
+        after_round: int,
+        known: set[int],
+        result_for: Callable[[int], RoundResult | None],
+        listing: str,
+    ) -> list[RoundResult]:
         """`known`: the rounds the source has data for; `result_for(r)`: the checked result of round r for the
         model, or None if it is not resolved (for the model) yet; `listing` names the data in gap messages."""
         check_model_id(model_id)
@@ -50,12 +56,12 @@ class CheckedSource(Source):
         if round_number not in known:
             later = sorted(n for n in known if n > round_number)
             if later:
-                raise SourceError(f"{where(model_id, round_number)}: missing from {listing} "
-                                  f"(gap before round {later[0]})")
+                raise SourceError(
+                    f"{where(model_id, round_number)}: missing from {listing} " f"(gap before round {later[0]})"
+                )
         check_sequence(model_id, after_round, results)
         self.memory.remember(results)
         return results
-
 
 
 def unix_time(value, context: str, field: str) -> int:
@@ -69,4 +75,3 @@ def unix_time(value, context: str, field: str) -> int:
         except ValueError:
             raise SourceError(f"{context}: {field} is not a time ({value!r})") from None
     return to_int(value, context, field)
-

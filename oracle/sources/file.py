@@ -72,8 +72,7 @@ class FileSource(CheckedSource):
 
     name = "file"
 
-    def __init__(self, path, *, limits: Limits = Limits(),
-                 profiles: Mapping[str, tuple[str, str]] | None = None):
+    def __init__(self, path, *, limits: Limits = Limits(), profiles: Mapping[str, tuple[str, str]] | None = None):
         super().__init__(limits)
         self.path = Path(path)
         if self.path.suffix.lower() not in (".csv", ".json"):
@@ -94,8 +93,11 @@ class FileSource(CheckedSource):
             rows = []
             for line, record in enumerate(reader, start=2):
                 scores = {n: record[n] for n in names if (record[n] or "").strip()}
-                multipliers = {c[len("mult_"):]: record[c] for c in reader.fieldnames
-                               if c.startswith("mult_") and (record[c] or "").strip()}
+                multipliers = {
+                    c[len("mult_") :]: record[c]
+                    for c in reader.fieldnames
+                    if c.startswith("mult_") and (record[c] or "").strip()
+                }
                 rows.append(self._row(f"{self.path.name} line {line}", record, scores, multipliers))
             return rows
         try:
@@ -132,7 +134,8 @@ class FileSource(CheckedSource):
                 result = RoundResult(model_id, number, missed=True)
             elif resolved:
                 result = RoundResult(
-                    model_id, number,
+                    model_id,
+                    number,
                     scores={n: to_decimal(v, context, f"{n} score") for n, v in scores.items()},
                     multipliers={n: to_decimal(v, context, f"{n} multiplier") for n, v in multipliers.items()},
                     payout_factor=to_decimal(_blank_is_none(record.get("payout_factor")), context, "payout factor"),
@@ -148,8 +151,9 @@ class FileSource(CheckedSource):
         resolved: dict[int, bool] = {}
         for row in rows:
             if closes.setdefault(row.round, row.close_time) != row.close_time:
-                raise SourceError(f"round {row.round}: close_time differs between rows "
-                                  f"({closes[row.round]}, {row.close_time})")
+                raise SourceError(
+                    f"round {row.round}: close_time differs between rows " f"({closes[row.round]}, {row.close_time})"
+                )
             resolved[row.round] = resolved.get(row.round, True) and row.resolved
         infos = [RoundInfo(n, closes[n], resolved[n]) for n in sorted(closes) if n > after_round]
         return check_schedule(after_round, infos, min(closes) if closes else None)
@@ -159,8 +163,7 @@ class FileSource(CheckedSource):
         rows = [row for row in self._read() if row.model_id == model_id]
         unique_rounds((row.round for row in rows), f"{self.path.name}: model {model_id}")
         by_round = {row.round: row for row in rows}
-        return self._assemble(model_id, after_round, set(by_round), lambda n: by_round[n].result,
-                              self.path.name)
+        return self._assemble(model_id, after_round, set(by_round), lambda n: by_round[n].result, self.path.name)
 
     def profile_text(self, model_id: str) -> tuple[str, str]:
         if model_id not in self.profiles:
@@ -170,4 +173,3 @@ class FileSource(CheckedSource):
 
 def _blank_is_none(value):
     return None if isinstance(value, str) and not value.strip() else value
-

@@ -64,7 +64,7 @@ def _numerapi_class(tournament: int):
         def raw_query(self, query, variables=None, authorization=False, *, retries=3, delay=5, backoff=2):
             import requests
 
-            url = self.url or base_api.API_TOURNAMENT_URL   # numerapi's convention: the module constant
+            url = self.url or base_api.API_TOURNAMENT_URL  # numerapi's convention: the module constant
             headers = {"Content-type": "application/json", "Accept": "application/json"}
             if authorization:
                 if not self.token:
@@ -108,8 +108,8 @@ class _Round:
     open_time: int
     close_time: int
     resolved: bool
-    payout_factor: object        # the round's own, raw (None until Numerai fixes it)
-    configs: tuple               # the round's raw roundScoreConfigs
+    payout_factor: object  # the round's own, raw (None until Numerai fixes it)
+    configs: tuple  # the round's raw roundScoreConfigs
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class _ScoreRow:
     round: int
     name: str
     day: int
-    value: object                # raw, checked when the round is assembled
+    value: object  # raw, checked when the round is assembled
     resolved: bool
 
 
@@ -137,10 +137,20 @@ class NumeraiSource(CheckedSource):
 
     name = "numerai"
 
-    def __init__(self, numerai_url: str | None = None, *, tournament: int = CLASSIC_TOURNAMENT,
-                 public_id: str | None = None, secret_key: str | None = None, timeout: float = 30.0,
-                 attempts: int = 3, retry_delay: float = 1.0, limits: Limits = Limits(),
-                 model_names: Mapping[str, str] | None = None, now: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        numerai_url: str | None = None,
+        *,
+        tournament: int = CLASSIC_TOURNAMENT,
+        public_id: str | None = None,
+        secret_key: str | None = None,
+        timeout: float = 30.0,
+        attempts: int = 3,
+        retry_delay: float = 1.0,
+        limits: Limits = Limits(),
+        model_names: Mapping[str, str] | None = None,
+        now: Callable[[], float] = time.time,
+    ):
         super().__init__(limits)
         if numerai_url is not None:
             from numerapi import base_api
@@ -150,8 +160,9 @@ class NumeraiSource(CheckedSource):
         self.now = now
         self.model_names = dict(model_names or {})
         self.last_score_source: dict[str, str] = {}
-        self.api = _numerapi_class(tournament)(numerai_url, timeout, attempts, retry_delay,
-                                               public_id=public_id, secret_key=secret_key)
+        self.api = _numerapi_class(tournament)(
+            numerai_url, timeout, attempts, retry_delay, public_id=public_id, secret_key=secret_key
+        )
 
     # -- talking to the API --
 
@@ -159,7 +170,7 @@ class NumeraiSource(CheckedSource):
         """Run one numerapi call; any failure becomes a one-line problem text (raised as _CallFailed)."""
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)   # the v2 fallback is deliberate
+                warnings.simplefilter("ignore", DeprecationWarning)  # the v2 fallback is deliberate
                 return function(*args)
         except _TransportError as error:
             raise _CallFailed(f"{operation}: {error}") from None
@@ -211,16 +222,16 @@ class NumeraiSource(CheckedSource):
                 raise _CallFailed(f"submission_scores: malformed answer ({type(rows).__name__})")
             if rows:
                 self.last_score_source[model_id] = "submission_scores"
-                return self._group(model_id, (self._row(model_id, row, row.get("resolved") if
-                                                       isinstance(row, dict) else None) for row in rows))
+                return self._group(
+                    model_id,
+                    (self._row(model_id, row, row.get("resolved") if isinstance(row, dict) else None) for row in rows),
+                )
         except _CallFailed as failure:
             problem = str(failure).removeprefix("submission_scores: ")
         try:
-            performances = self._call("round_model_performances_v2", self.api.round_model_performances_v2,
-                                      model_id)
+            performances = self._call("round_model_performances_v2", self.api.round_model_performances_v2, model_id)
             if not isinstance(performances, list):
-                raise _CallFailed(f"round_model_performances_v2: malformed answer "
-                                  f"({type(performances).__name__})")
+                raise _CallFailed(f"round_model_performances_v2: malformed answer " f"({type(performances).__name__})")
         except _CallFailed as failure:
             raise SourceError(f"{context}: submission_scores: {problem}; fallback {failure}") from None
         self.last_score_source[model_id] = "round_model_performances_v2"
@@ -248,8 +259,13 @@ class NumeraiSource(CheckedSource):
             raise SourceError(f"{context}: score displayName is missing")
         if "value" not in row:
             raise SourceError(f"{context}: {name} score is missing")
-        return _ScoreRow(number, name, to_int(row.get("day"), context, f"{name} score day"), row["value"],
-                         _flag(resolved, context, f"{name} resolved"))
+        return _ScoreRow(
+            number,
+            name,
+            to_int(row.get("day"), context, f"{name} score day"),
+            row["value"],
+            _flag(resolved, context, f"{name} resolved"),
+        )
 
     @staticmethod
     def _group(model_id: str, rows: Iterable[_ScoreRow]) -> dict[int, list[_ScoreRow]]:
@@ -289,7 +305,7 @@ class NumeraiSource(CheckedSource):
             names[name.lower()] = (name, config)
         payout_rows = {key: row for key, row in latest.items() if key in names}
         if not payout_rows:
-            return RoundResult(model_id, number, missed=True)   # only non-payout scores: no staked submission
+            return RoundResult(model_id, number, missed=True)  # only non-payout scores: no staked submission
         if any(not row.resolved for row in payout_rows.values()):
             return None
         scores, multipliers, clips, factors = {}, {}, set(), set()
@@ -304,13 +320,17 @@ class NumeraiSource(CheckedSource):
         if len(clips) > 1:
             raise SourceError(f"{context}: payout configs disagree on the clip ({', '.join(map(str, sorted(clips)))})")
         if len(factors) > 1:
-            raise SourceError(f"{context}: payout configs disagree on the payout factor "
-                              f"({', '.join(map(str, sorted(factors)))})")
-        round_factor = (None if round_data.payout_factor is None
-                        else to_decimal(round_data.payout_factor, context, "payout factor"))
+            raise SourceError(
+                f"{context}: payout configs disagree on the payout factor " f"({', '.join(map(str, sorted(factors)))})"
+            )
+        round_factor = (
+            None if round_data.payout_factor is None else to_decimal(round_data.payout_factor, context, "payout factor")
+        )
         if factors and round_factor is not None and round_factor not in factors:
-            raise SourceError(f"{context}: payout factor of the round ({round_factor}) differs from its payout "
-                              f"configs' ({next(iter(factors))})")
+            raise SourceError(
+                f"{context}: payout factor of the round ({round_factor}) differs from its payout "
+                f"configs' ({next(iter(factors))})"
+            )
         payout_factor = next(iter(factors)) if factors else round_factor
         if payout_factor is None:
             raise SourceError(f"{context}: payout factor is missing")
@@ -321,8 +341,11 @@ class NumeraiSource(CheckedSource):
     def schedule(self, after_round: int) -> list[RoundInfo]:
         rounds = self._rounds()
         now = self.now()
-        opened = [RoundInfo(r.number, r.close_time, r.resolved)
-                  for n, r in sorted(rounds.items()) if n > after_round and r.open_time <= now]
+        opened = [
+            RoundInfo(r.number, r.close_time, r.resolved)
+            for n, r in sorted(rounds.items())
+            if n > after_round and r.open_time <= now
+        ]
         return check_schedule(after_round, opened, min(rounds) if rounds else None)
 
     def resolved_results(self, model_id: str, after_round: int) -> list[RoundResult]:
@@ -334,20 +357,31 @@ class NumeraiSource(CheckedSource):
             # a model scored before that now has no rows, or lacks rows of rounds it was scored in, is Numerai
             # answering empty or cut short: posting its rounds as missed would post wrong zeros
             if not rows:
-                raise SourceError(f"{where(model_id, None)}: Numerai returned no score rows for a model scored "
-                                  f"before: a source error, not missed rounds")
+                raise SourceError(
+                    f"{where(model_id, None)}: Numerai returned no score rows for a model scored "
+                    f"before: a source error, not missed rounds"
+                )
             lost = sorted(n for n in scored if n in rounds and n not in rows)
             if lost:
-                raise SourceError(f"{where(model_id, lost[0])}: Numerai's answer has no score rows for round(s) "
-                                  f"{', '.join(map(str, lost[:5]))}, scored before: a truncated answer")
-        return self._assemble(model_id, after_round, set(rounds),
-                              lambda n: self._result(model_id, rounds[n], rows.get(n, [])), "list_rounds")
+                raise SourceError(
+                    f"{where(model_id, lost[0])}: Numerai's answer has no score rows for round(s) "
+                    f"{', '.join(map(str, lost[:5]))}, scored before: a truncated answer"
+                )
+        return self._assemble(
+            model_id,
+            after_round,
+            set(rounds),
+            lambda n: self._result(model_id, rounds[n], rows.get(n, [])),
+            "list_rounds",
+        )
 
     def profile_text(self, model_id: str) -> tuple[str, str]:
         name = self.model_names.get(model_id)
         if name is None:
-            raise SourceError(f"{where(model_id, None)}: model name unknown (Numerai profiles are looked up by "
-                              f"name; give NumeraiSource model_names)")
+            raise SourceError(
+                f"{where(model_id, None)}: model name unknown (Numerai profiles are looked up by "
+                f"name; give NumeraiSource model_names)"
+            )
         try:
             profile = self._call("public_user_profile", self.api.public_user_profile, name)
         except _CallFailed as failure:
@@ -364,4 +398,3 @@ class NumeraiSource(CheckedSource):
 
 class _CallFailed(Exception):
     """One numerapi call failed; the message is the problem, without the model (the caller adds it)."""
-

@@ -32,12 +32,25 @@ class SyntheticSource(CheckedSource):
 
     name = "synthetic"
 
-    def __init__(self, model_ids: Sequence[str] | None = None, seed: int = 0, *, now: Callable[[], float] = time.time,
-                 first_round: int = 1000, first_open: int = 1767268800, round_spacing: int = 86400,
-                 close_after: int = 3600, resolve_after: int = 31 * 86400,
-                 score_params: Mapping[str, tuple] | None = None, multipliers: Mapping[str, object] | None = None,
-                 payout_factor=Decimal(1), clip=Decimal("0.05"), miss_rate: float = 0.05,
-                 limits: Limits = Limits(), profiles: Mapping[str, tuple[str, str]] | None = None):
+    def __init__(
+        self,
+        model_ids: Sequence[str] | None = None,
+        seed: int = 0,
+        *,
+        now: Callable[[], float] = time.time,
+        first_round: int = 1000,
+        first_open: int = 1767268800,
+        round_spacing: int = 86400,
+        close_after: int = 3600,
+        resolve_after: int = 31 * 86400,
+        score_params: Mapping[str, tuple] | None = None,
+        multipliers: Mapping[str, object] | None = None,
+        payout_factor=Decimal(1),
+        clip=Decimal("0.05"),
+        miss_rate: float = 0.05,
+        limits: Limits = Limits(),
+        profiles: Mapping[str, tuple[str, str]] | None = None,
+    ):
         super().__init__(limits)
         for model_id in model_ids or []:
             check_model_id(model_id)
@@ -48,8 +61,9 @@ class SyntheticSource(CheckedSource):
         self.now = now
         self.first_round, self.first_open = first_round, first_open
         self.round_spacing, self.close_after, self.resolve_after = round_spacing, close_after, resolve_after
-        self.score_params = {n: (Decimal(str(m)), Decimal(str(s)))
-                             for n, (m, s) in (score_params or SYNTHETIC_SCORES).items()}
+        self.score_params = {
+            n: (Decimal(str(m)), Decimal(str(s))) for n, (m, s) in (score_params or SYNTHETIC_SCORES).items()
+        }
         self.multipliers = {n: Decimal(str(v)) for n, v in (multipliers or SYNTHETIC_MULTIPLIERS).items()}
         if set(self.multipliers) != set(self.score_params):
             raise ValueError("score_params and multipliers must name the same scores")
@@ -84,9 +98,14 @@ class SyntheticSource(CheckedSource):
     def schedule(self, after_round: int) -> list[RoundInfo]:
         now = self.now()
         first = max(after_round + 1, self.first_round)
-        return check_schedule(after_round, [
-            RoundInfo(n, self.close_time(n), self.resolve_time(n) <= now)
-            for n in range(first, self._last_opened() + 1)], self.first_round)
+        return check_schedule(
+            after_round,
+            [
+                RoundInfo(n, self.close_time(n), self.resolve_time(n) <= now)
+                for n in range(first, self._last_opened() + 1)
+            ],
+            self.first_round,
+        )
 
     def resolved_results(self, model_id: str, after_round: int) -> list[RoundResult]:
         check_model_id(model_id)

@@ -64,17 +64,37 @@ CLASSIC_TOURNAMENT = 8
 
 # Classic's payout scores since 2024 (docs: 0.5 x CORR20 + 2 x MMC, clip 5%); the round's own payoutFactor applies
 CLASSIC_CONFIGS = (
-    {"name": "canon_corr20", "version": "2", "displayName": "CORR20", "defaultMultiplier": Decimal("0.5"),
-     "clipThreshold": Decimal("0.05")},
-    {"name": "canon_mmc", "version": "2", "displayName": "MMC", "defaultMultiplier": Decimal(2),
-     "clipThreshold": Decimal("0.05")},
+    {
+        "name": "canon_corr20",
+        "version": "2",
+        "displayName": "CORR20",
+        "defaultMultiplier": Decimal("0.5"),
+        "clipThreshold": Decimal("0.05"),
+    },
+    {
+        "name": "canon_mmc",
+        "version": "2",
+        "displayName": "MMC",
+        "defaultMultiplier": Decimal(2),
+        "clipThreshold": Decimal("0.05"),
+    },
 )
 
-FAILURE_KINDS = ("http", "garbage", "graphql", "empty", "null", "no_rows", "duplicate", "slow", "nan", "drop",
-                 "replace")
-ROOT_FIELDS = ("submissionScores", "rounds", "v2RoundModelPerformances", "v3UserProfile", "accountProfile",
-               "account")
-_SCORE_DAYS = 20   # 20D2L: the final (resolving) score is day 20; the fake also serves an interim day-10 row
+FAILURE_KINDS = (
+    "http",
+    "garbage",
+    "graphql",
+    "empty",
+    "null",
+    "no_rows",
+    "duplicate",
+    "slow",
+    "nan",
+    "drop",
+    "replace",
+)
+ROOT_FIELDS = ("submissionScores", "rounds", "v2RoundModelPerformances", "v3UserProfile", "accountProfile", "account")
+_SCORE_DAYS = 20  # 20D2L: the final (resolving) score is day 20; the fake also serves an interim day-10 row
 
 _DECIMAL_MARK = "__fake_numerai_decimal__:"
 
@@ -106,6 +126,7 @@ def _as_string(value):
 
 def dumps(payload) -> bytes:
     """JSON with Decimals written as bare numbers with their exact text (NaN and Infinity bare too)."""
+
     def mark(obj):
         if isinstance(obj, Decimal):
             return _DECIMAL_MARK + str(obj)
@@ -128,32 +149,49 @@ class FakeNumerai:
         self.rounds: dict[int, dict] = {}
         self.models: dict[str, dict] = {}
         self.failures: list[dict] = []
-        self.requests: list[tuple[str, dict]] = []   # (root field, variables) of every request, for tests
+        self.requests: list[tuple[str, dict]] = []  # (root field, variables) of every request, for tests
         self.lock = threading.RLock()
-        self.wake = threading.Event()                 # set on shutdown so slow answers stop waiting
+        self.wake = threading.Event()  # set on shutdown so slow answers stop waiting
 
     # --- data -------------------------------------------------------------------------------------------------
 
-    def add_round(self, number: int, open_time: int, close_staking_time: int | None = None,
-                  resolve_time: int | None = None, resolved: bool | None = None, payout_factor="1",
-                  score_configs=None) -> dict:
+    def add_round(
+        self,
+        number: int,
+        open_time: int,
+        close_staking_time: int | None = None,
+        resolve_time: int | None = None,
+        resolved: bool | None = None,
+        payout_factor="1",
+        score_configs=None,
+    ) -> dict:
         """Add or replace a round. Close defaults to open + 1 h, resolve to open + 31 days."""
         with self.lock:
             configs = CLASSIC_CONFIGS if score_configs is None else score_configs
             self.rounds[number] = {
-                "number": number, "openTime": open_time,
+                "number": number,
+                "openTime": open_time,
                 "closeStakingTime": open_time + 3600 if close_staking_time is None else close_staking_time,
                 "resolveTime": open_time + 31 * 86400 if resolve_time is None else resolve_time,
-                "resolved": resolved, "payoutFactor": _number(payout_factor),
-                "scoreConfigs": [{k: _number(v) if k not in ("name", "version", "displayName") else v
-                                  for k, v in c.items()} for c in configs],
+                "resolved": resolved,
+                "payoutFactor": _number(payout_factor),
+                "scoreConfigs": [
+                    {k: _number(v) if k not in ("name", "version", "displayName") else v for k, v in c.items()}
+                    for c in configs
+                ],
             }
             return self.rounds[number]
 
     def add_model(self, model_id: str, name: str, bio: str = "", stake="0") -> dict:
         with self.lock:
-            self.models[model_id] = {"id": model_id, "name": name, "bio": bio, "stake": _number(stake),
-                                     "scores": {}, "unresolved": set()}
+            self.models[model_id] = {
+                "id": model_id,
+                "name": name,
+                "bio": bio,
+                "stake": _number(stake),
+                "scores": {},
+                "unresolved": set(),
+            }
             return self.models[model_id]
 
     def set_scores(self, model_id: str, round_number: int, scores: dict) -> None:
@@ -188,8 +226,15 @@ class FakeNumerai:
             self.rounds, self.models = {}, {}
             self.tournament = data.get("tournament", self.tournament)
             for r in data.get("rounds", []):
-                self.add_round(r["number"], r["openTime"], r.get("closeStakingTime"), r.get("resolveTime"),
-                               r.get("resolved"), r.get("payoutFactor", "1"), r.get("scoreConfigs"))
+                self.add_round(
+                    r["number"],
+                    r["openTime"],
+                    r.get("closeStakingTime"),
+                    r.get("resolveTime"),
+                    r.get("resolved"),
+                    r.get("payoutFactor", "1"),
+                    r.get("scoreConfigs"),
+                )
             for m in data.get("models", []):
                 self.add_model(m["id"], m["name"], m.get("bio", ""), m.get("stake", "0"))
                 for round_number, scores in m.get("scores", {}).items():
@@ -204,15 +249,32 @@ class FakeNumerai:
             return {
                 "tournament": self.tournament,
                 "rounds": [copy.deepcopy(self.rounds[n]) for n in sorted(self.rounds)],
-                "models": [{"id": m["id"], "name": m["name"], "bio": m["bio"], "stake": m["stake"],
-                            "scores": {str(r): dict(s) for r, s in sorted(m["scores"].items())},
-                            "unresolved": sorted(m["unresolved"])} for m in self.models.values()],
+                "models": [
+                    {
+                        "id": m["id"],
+                        "name": m["name"],
+                        "bio": m["bio"],
+                        "stake": m["stake"],
+                        "scores": {str(r): dict(s) for r, s in sorted(m["scores"].items())},
+                        "unresolved": sorted(m["unresolved"]),
+                    }
+                    for m in self.models.values()
+                ],
             }
 
     # --- failures ---------------------------------------------------------------------------------------------
 
-    def fail(self, kind: str, on: str | None = None, times: int | None = None, status: int = 500,
-             delay: float = 0.0, field: str | None = None, value=None, message: str = "Internal server error"):
+    def fail(
+        self,
+        kind: str,
+        on: str | None = None,
+        times: int | None = None,
+        status: int = 500,
+        delay: float = 0.0,
+        field: str | None = None,
+        value=None,
+        message: str = "Internal server error",
+    ):
         """Switch on a failure mode (see the module docstring) for root field `on` (None: every request), for
         the next `times` answers (None: until `clear`)."""
         if kind not in FAILURE_KINDS:
@@ -222,8 +284,18 @@ class FakeNumerai:
         if kind in ("nan", "drop", "replace") and not field:
             raise ValueError(f"failure {kind!r} needs a field")
         with self.lock:
-            self.failures.append({"kind": kind, "on": on, "times": times, "status": status, "delay": delay,
-                                  "field": field, "value": _number(value), "message": message})
+            self.failures.append(
+                {
+                    "kind": kind,
+                    "on": on,
+                    "times": times,
+                    "status": status,
+                    "delay": delay,
+                    "field": field,
+                    "value": _number(value),
+                    "message": message,
+                }
+            )
 
     def clear(self) -> None:
         with self.lock:
@@ -263,19 +335,28 @@ class FakeNumerai:
             if kind == "garbage":
                 return 200, "text/html", b"<html><body>502 Bad Gateway</body></html>"
             if kind == "graphql":
-                return 200, "application/json", dumps({"errors": [{"message": failure["message"],
-                                                                   "path": [root]}], "data": None})
+                return (
+                    200,
+                    "application/json",
+                    dumps({"errors": [{"message": failure["message"], "path": [root]}], "data": None}),
+                )
             if kind == "empty":
                 return 200, "application/json", b"{}"
         if root is None:
-            return 200, "application/json", dumps({"errors": [{"message": "Cannot query field on type Query"}],
-                                                   "data": None})
+            return (
+                200,
+                "application/json",
+                dumps({"errors": [{"message": "Cannot query field on type Query"}], "data": None}),
+            )
         with self.lock:
             try:
                 payload = {"data": {root: self._resolve(root, query, variables)}}
             except LookupError as error:
-                return 200, "application/json", dumps({"errors": [{"message": str(error.args[0]),
-                                                                   "path": [root]}], "data": {root: None}})
+                return (
+                    200,
+                    "application/json",
+                    dumps({"errors": [{"message": str(error.args[0]), "path": [root]}], "data": {root: None}}),
+                )
         for failure in failures:
             kind = failure["kind"]
             if kind == "null":
@@ -297,8 +378,10 @@ class FakeNumerai:
             return self._v2_performances(variables)
         if root == "v3UserProfile":
             return self._profile(variables)
-        models = [{"id": m["id"], "name": m["name"], "displayName": m["name"], "tournament": self.tournament}
-                  for m in self.models.values()]
+        models = [
+            {"id": m["id"], "name": m["name"], "displayName": m["name"], "tournament": self.tournament}
+            for m in self.models.values()
+        ]
         if root == "accountProfile":
             return {"models": [{"id": m["id"], "displayName": m["name"]} for m in models]}
         return {"models": [{"id": m["id"], "name": m["name"], "tournament": m["tournament"]} for m in models]}
@@ -324,24 +407,41 @@ class FakeNumerai:
         resolved = self.is_resolved(number)
         configs = []
         for index, config in enumerate(r["scoreConfigs"]):
-            configs.append({
-                "id": f"rsc-{number}-{index}", "scoreConfigId": f"sc-{config.get('name', index)}",
-                "roundNumberStart": number, "roundNumberEnd": number,
-                "name": config.get("name", config.get("displayName")), "version": config.get("version", "1"),
-                "displayName": config.get("displayName"), "totalScoreDays": _SCORE_DAYS, "returnsLagDays": 2,
-                "dataDelayDays": 0, "universe": "main", "isCanonScore": True,
-                "scoringStart": _iso(r["closeStakingTime"] + 4 * 86400), "scoringEnd": _iso(r["resolveTime"]),
-                **self._payout_settings(config),
-            })
+            configs.append(
+                {
+                    "id": f"rsc-{number}-{index}",
+                    "scoreConfigId": f"sc-{config.get('name', index)}",
+                    "roundNumberStart": number,
+                    "roundNumberEnd": number,
+                    "name": config.get("name", config.get("displayName")),
+                    "version": config.get("version", "1"),
+                    "displayName": config.get("displayName"),
+                    "totalScoreDays": _SCORE_DAYS,
+                    "returnsLagDays": 2,
+                    "dataDelayDays": 0,
+                    "universe": "main",
+                    "isCanonScore": True,
+                    "scoringStart": _iso(r["closeStakingTime"] + 4 * 86400),
+                    "scoringEnd": _iso(r["resolveTime"]),
+                    **self._payout_settings(config),
+                }
+            )
         return {
-            "id": f"round-{self.tournament}-{number}", "tournament": self.tournament, "number": number,
-            "target": "main", "closeTime": _iso(r["closeStakingTime"]),
-            "closeStakingTime": _iso(r["closeStakingTime"]), "openTime": _iso(r["openTime"]),
-            "scoreTime": _iso(r["closeStakingTime"] + 4 * 86400), "resolveTime": _iso(r["resolveTime"]),
-            "resolvedGeneral": resolved, "resolvedStaking": resolved,
+            "id": f"round-{self.tournament}-{number}",
+            "tournament": self.tournament,
+            "number": number,
+            "target": "main",
+            "closeTime": _iso(r["closeStakingTime"]),
+            "closeStakingTime": _iso(r["closeStakingTime"]),
+            "openTime": _iso(r["openTime"]),
+            "scoreTime": _iso(r["closeStakingTime"] + 4 * 86400),
+            "resolveTime": _iso(r["resolveTime"]),
+            "resolvedGeneral": resolved,
+            "resolvedStaking": resolved,
             # the real API serves the round's payout factor as a string, null until it is fixed
             "payoutFactor": _as_string(r["payoutFactor"]) if resolved else None,
-            "stakeThreshold": Decimal(72000), "dataDatestamp": int(_iso(r["openTime"])[:10].replace("-", "")),
+            "stakeThreshold": Decimal(72000),
+            "dataDatestamp": int(_iso(r["openTime"])[:10].replace("-", "")),
             "roundScoreConfigs": configs,
         }
 
@@ -358,14 +458,16 @@ class FakeNumerai:
             numbers = [n for n in numbers if n == variables["number"]]
         status = variables.get("status")
         if status is not None:
+
             def status_of(n):
                 if n not in opened:
                     return "UPCOMING"
                 if self.is_resolved(n):
                     return "RESOLVED"
                 return "OPEN" if self.rounds[n]["closeStakingTime"] > self.now() else "RESOLVING"
+
             numbers = [n for n in numbers if status_of(n) == status]
-        entries = [self._round_entry(n) for n in sorted(numbers, reverse=True)]   # newest first, like the API
+        entries = [self._round_entry(n) for n in sorted(numbers, reverse=True)]  # newest first, like the API
         if variables.get("limit") is not None:
             entries = entries[: variables["limit"]]
         return entries
@@ -377,17 +479,26 @@ class FakeNumerai:
         rows = []
         for name, value in model["scores"][number].items():
             for day in (10, _SCORE_DAYS):
-                shown = value / 2 if day != _SCORE_DAYS and isinstance(value, Decimal) and value.is_finite() \
-                    else value
+                shown = value / 2 if day != _SCORE_DAYS and isinstance(value, Decimal) and value.is_finite() else value
                 date = r["closeStakingTime"] + (day + 2) * 86400
-                rows.append({"roundId": f"round-{self.tournament}-{number}",
-                             "submissionId": f"sub-{model['id'][:8]}-{number}", "roundNumber": number,
-                             "roundResolveTime": _iso(r["resolveTime"]),
-                             "roundScoreTime": _iso(r["closeStakingTime"] + 4 * 86400),
-                             "roundCloseStakingTime": _iso(r["closeStakingTime"]), "value": shown,
-                             "percentile": Decimal("0.5"), "displayName": name, "version": "2",
-                             "date": _iso(date), "day": day, "resolveDate": _iso(r["resolveTime"]),
-                             "resolved": resolved})
+                rows.append(
+                    {
+                        "roundId": f"round-{self.tournament}-{number}",
+                        "submissionId": f"sub-{model['id'][:8]}-{number}",
+                        "roundNumber": number,
+                        "roundResolveTime": _iso(r["resolveTime"]),
+                        "roundScoreTime": _iso(r["closeStakingTime"] + 4 * 86400),
+                        "roundCloseStakingTime": _iso(r["closeStakingTime"]),
+                        "value": shown,
+                        "percentile": Decimal("0.5"),
+                        "displayName": name,
+                        "version": "2",
+                        "date": _iso(date),
+                        "day": day,
+                        "resolveDate": _iso(r["resolveTime"]),
+                        "resolved": resolved,
+                    }
+                )
         return rows
 
     def _submission_scores(self, variables: dict) -> list:
@@ -400,8 +511,12 @@ class FakeNumerai:
         if variables.get("lastNRounds") is not None:
             numbers = numbers[: variables["lastNRounds"]]
         rows = [row for n in numbers for row in self._score_rows(model, n)]
-        for key, field in (("displayName", "displayName"), ("version", "version"), ("day", "day"),
-                           ("resolved", "resolved")):
+        for key, field in (
+            ("displayName", "displayName"),
+            ("version", "version"),
+            ("day", "day"),
+            ("resolved", "resolved"),
+        ):
             if variables.get(key) is not None:
                 rows = [row for row in rows if row[field] == variables[key]]
         if variables.get("distinctOnRound"):
@@ -421,27 +536,57 @@ class FakeNumerai:
         for number in sorted(set(model["scores"]) & set(self._opened()), reverse=True):
             r = self.rounds[number]
             resolved = self.is_resolved(number) and number not in model["unresolved"]
-            scores = [{"date": row["date"], "day": row["day"], "displayName": row["displayName"],
-                       "payoutPending": "0", "payoutSettled": "0", "percentile": row["percentile"],
-                       "value": row["value"]} for row in self._score_rows(model, number)]
-            multipliers = [{"id": f"rsc-{number}-{i}", "scoreConfigId": f"sc-{c.get('name', i)}",
-                            "name": c.get("name", c.get("displayName")), "version": c.get("version", "1"),
-                            "displayName": c.get("displayName"), "multiplier": c.get("defaultMultiplier")}
-                           for i, c in enumerate(r["scoreConfigs"]) if c.get("isPayout", True)]
-            entries.append({"atRisk": _as_string(model["stake"]), "payoutMultipliers": multipliers,
-                            "roundPayoutFactor": _as_string(r["payoutFactor"]) if resolved else None,
-                            "roundNumber": number, "roundOpenTime": _iso(r["openTime"]),
-                            "roundResolveTime": _iso(r["resolveTime"]), "roundResolved": resolved,
-                            "roundTarget": "main", "submissionScores": scores})
+            scores = [
+                {
+                    "date": row["date"],
+                    "day": row["day"],
+                    "displayName": row["displayName"],
+                    "payoutPending": "0",
+                    "payoutSettled": "0",
+                    "percentile": row["percentile"],
+                    "value": row["value"],
+                }
+                for row in self._score_rows(model, number)
+            ]
+            multipliers = [
+                {
+                    "id": f"rsc-{number}-{i}",
+                    "scoreConfigId": f"sc-{c.get('name', i)}",
+                    "name": c.get("name", c.get("displayName")),
+                    "version": c.get("version", "1"),
+                    "displayName": c.get("displayName"),
+                    "multiplier": c.get("defaultMultiplier"),
+                }
+                for i, c in enumerate(r["scoreConfigs"])
+                if c.get("isPayout", True)
+            ]
+            entries.append(
+                {
+                    "atRisk": _as_string(model["stake"]),
+                    "payoutMultipliers": multipliers,
+                    "roundPayoutFactor": _as_string(r["payoutFactor"]) if resolved else None,
+                    "roundNumber": number,
+                    "roundOpenTime": _iso(r["openTime"]),
+                    "roundResolveTime": _iso(r["resolveTime"]),
+                    "roundResolved": resolved,
+                    "roundTarget": "main",
+                    "submissionScores": scores,
+                }
+            )
         return entries
 
     def _profile(self, variables: dict) -> dict:
         name = variables.get("model_name")
         for model in self.models.values():
             if model["name"].lower() == str(name).lower():
-                return {"id": model["id"], "startDate": "2024-01-02T00:00:00Z", "username": model["name"],
-                        "bio": model["bio"] or None, "nmrStaked": _as_string(model["stake"]),
-                        "stakeValue": _as_string(model["stake"])}
+                return {
+                    "id": model["id"],
+                    "startDate": "2024-01-02T00:00:00Z",
+                    "username": model["name"],
+                    "bio": model["bio"] or None,
+                    "nmrStaked": _as_string(model["stake"]),
+                    "stakeValue": _as_string(model["stake"]),
+                }
         raise LookupError(f"Model {name} not found")
 
 
@@ -481,11 +626,12 @@ def _rewrite(node, field: str, kind: str, value) -> None:
 
 # --- the HTTP server ------------------------------------------------------------------------------------------
 
+
 class _Handler(BaseHTTPRequestHandler):
     server: FakeNumeraiServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format, *args):   # tests and the demo read stdout; keep requests out of it
+    def log_message(self, format, *args):  # tests and the demo read stdout; keep requests out of it
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -497,7 +643,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
-            pass   # the client gave up (a timeout test): nothing to answer
+            pass  # the client gave up (a timeout test): nothing to answer
 
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -506,7 +652,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         body = self._body()
         if self.path.startswith("/_admin/"):
-            return self._admin(fake, self.path[len("/_admin/"):], body)
+            return self._admin(fake, self.path[len("/_admin/") :], body)
         self._send(*fake.answer(body))
 
     def do_GET(self):
@@ -554,14 +700,16 @@ class FakeNumeraiServer(ThreadingHTTPServer):
             self.thread.join(timeout=5)
 
 
-def start(fake: FakeNumerai | None = None, port: int = 0, host: str = "127.0.0.1",
-          verbose: bool = False) -> tuple[FakeNumeraiServer, str]:
+def start(
+    fake: FakeNumerai | None = None, port: int = 0, host: str = "127.0.0.1", verbose: bool = False
+) -> tuple[FakeNumeraiServer, str]:
     """Serve `fake` (a new empty one if None) on loopback in a daemon thread: (server, url). Stop with
     `server.stop()`; `server.fake` is the data to change while it runs."""
     server = FakeNumeraiServer(fake if fake is not None else FakeNumerai(), host, port, verbose)
     # a short poll interval so stop() (which waits for the loop to notice) is quick in tests
-    server.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                                     name="fake-numerai", daemon=True)
+    server.thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-numerai", daemon=True
+    )
     server.thread.start()
     return server, server.url
 
@@ -577,8 +725,10 @@ def running(fake: FakeNumerai | None = None, port: int = 0) -> Iterator[tuple[Fa
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m oracle.testing.fake_numerai",
-                                     description="Serve a fake Numerai tournament GraphQL API on loopback.")
+    parser = argparse.ArgumentParser(
+        prog="python -m oracle.testing.fake_numerai",
+        description="Serve a fake Numerai tournament GraphQL API on loopback.",
+    )
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     parser.add_argument("--data", help="JSON data file (format in the module docstring)")

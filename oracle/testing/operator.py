@@ -40,8 +40,15 @@ class OracleOperator:
 
     PASSWORD = "demo operator password"
 
-    def __init__(self, oracle, signed, numerai_url: str, model_names: dict[str, str], attest: bool = True,
-                 prefix: str = "backing-demo-oracle-"):
+    def __init__(
+        self,
+        oracle,
+        signed,
+        numerai_url: str,
+        model_names: dict[str, str],
+        attest: bool = True,
+        prefix: str = "backing-demo-oracle-",
+    ):
         from brownie import accounts, web3
         from eth_account import Account
 
@@ -58,12 +65,23 @@ class OracleOperator:
         sender = Account.create()
         self.sender = sender.address
         accounts[0].transfer(sender.address, 10 * ETHER, silent=True)
-        new_keystore(str(self.dir / "sender.json"), self.PASSWORD, private_key=sender.key, kdf="pbkdf2",
-                     iterations=10_000)
+        new_keystore(
+            str(self.dir / "sender.json"), self.PASSWORD, private_key=sender.key, kdf="pbkdf2", iterations=10_000
+        )
         names = [arg for uuid, name in model_names.items() for arg in ("--model-name", f"{uuid}={name}")]
-        self.common = ["--rpc", web3.provider.endpoint_uri, "--oracle", oracle.address, "--source", "numerai",
-                       "--numerai-url", numerai_url, *names,
-                       "--clock", "chain"]  # the chain's clock moves ahead of the wall clock
+        self.common = [
+            "--rpc",
+            web3.provider.endpoint_uri,
+            "--oracle",
+            oracle.address,
+            "--source",
+            "numerai",
+            "--numerai-url",
+            numerai_url,
+            *names,
+            "--clock",
+            "chain",
+        ]  # the chain's clock moves ahead of the wall clock
 
     @property
     def log_path(self) -> Path:
@@ -71,8 +89,18 @@ class OracleOperator:
 
     def run(self) -> None:
         """One pass (announce, post, finalize, attest); AssertionError if the service exits non-zero."""
-        argv = ["run", "--once", *self.common, *self.keystores, "--password-file", str(self.dir / "password"),
-                "--sender-keystore", str(self.dir / "sender.json"), "--db", str(self.dir / "progress.sqlite")]
+        argv = [
+            "run",
+            "--once",
+            *self.common,
+            *self.keystores,
+            "--password-file",
+            str(self.dir / "password"),
+            "--sender-keystore",
+            str(self.dir / "sender.json"),
+            "--db",
+            str(self.dir / "progress.sqlite"),
+        ]
         code = self._quiet(argv + (["--attest"] if self.attest else []))
         if code != 0:
             raise AssertionError(f"the oracle service exited with {code}; its log: {self.log_path}")

@@ -131,8 +131,6 @@ def token(token_kind, deployer):
     return (MockNMR if token_kind == "nmr" else PlainToken).deploy({"from": deployer})
 
 
-
-
 @pytest.fixture(scope="session")
 def signers():
     """The oracle's three signer keys (k = 2, dispute quorum 3); they only sign, `reporter` relays."""

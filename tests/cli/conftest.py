@@ -39,9 +39,19 @@ def user(node, tmp_path_factory):
 def deployed(user):
     """The protocol deployed through `backing deploy --dev-token`, NMR minted to the modeller and backers."""
     a = user.addresses
-    user.ok("deploy", "--account", "deployer", "--dev-token", "--yes",
-            *[x for i in range(3) for x in ("--signer", a[f"signer{i}"])], "--quorum", 2, "--dispute-quorum", 3,
-            *[x for r in ("modeller", "alice", "bob") for x in ("--mint", f"{a[r]}=10000")])
+    user.ok(
+        "deploy",
+        "--account",
+        "deployer",
+        "--dev-token",
+        "--yes",
+        *[x for i in range(3) for x in ("--signer", a[f"signer{i}"])],
+        "--quorum",
+        2,
+        "--dispute-quorum",
+        3,
+        *[x for r in ("modeller", "alice", "bob") for x in ("--mint", f"{a[r]}=10000")],
+    )
     manifest = json.loads((user.work / "deployments" / f"{user.node.chain_id}.json").read_text())
     return manifest
 

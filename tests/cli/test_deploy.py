@@ -36,8 +36,14 @@ def test_deploy_wrote_every_contract_and_resumes_with_nothing_to_do(user, fresh)
     contracts = fresh["contracts"]
     from backing.client.contracts import libraries_needed
 
-    assert set(contracts) == {"NMR", "ScoreOracle", "AgreementFactory", "BackingSeries", "SeriesFactory",
-                              *libraries_needed("BackingSeries")}
+    assert set(contracts) == {
+        "NMR",
+        "ScoreOracle",
+        "AgreementFactory",
+        "BackingSeries",
+        "SeriesFactory",
+        *libraries_needed("BackingSeries"),
+    }
     block = user.node.rpc("eth_blockNumber")
     out = user.ok("deploy", "--account", "deployer", "--dev-token", "--yes").stdout
     assert "nothing to deploy" in out
@@ -74,16 +80,50 @@ def test_wrong_password_is_refused_and_nothing_sent(user, fresh, tmp_path):
     original = path.read_text()
     path.unlink()
     try:
-        line = user.fails(EXIT_ACCOUNT, "deploy", "--account", "deployer", "--dev-token", "--yes",
-                          "--signer", user.addresses["signer0"], "--quorum", 1, "--dispute-quorum", 1,
-                          "--password-file", bad)
+        line = user.fails(
+            EXIT_ACCOUNT,
+            "deploy",
+            "--account",
+            "deployer",
+            "--dev-token",
+            "--yes",
+            "--signer",
+            user.addresses["signer0"],
+            "--quorum",
+            1,
+            "--dispute-quorum",
+            1,
+            "--password-file",
+            bad,
+        )
         assert "wrong password" in line
-        line = user.fails(EXIT_ACCOUNT, "deploy", "--account", "deployer", "--dev-token", "--yes",
-                          "--signer", user.addresses["signer0"], password=False)
+        line = user.fails(
+            EXIT_ACCOUNT,
+            "deploy",
+            "--account",
+            "deployer",
+            "--dev-token",
+            "--yes",
+            "--signer",
+            user.addresses["signer0"],
+            password=False,
+        )
         assert "no terminal" in line and "--password-file" in line
-        line = user.fails(EXIT_DECLINED, "deploy", "--account", "deployer", "--dev-token",
-                          "--signer", user.addresses["signer0"], "--signer", user.addresses["signer1"], "--quorum", 1,
-                          "--dispute-quorum", 2)
+        line = user.fails(
+            EXIT_DECLINED,
+            "deploy",
+            "--account",
+            "deployer",
+            "--dev-token",
+            "--signer",
+            user.addresses["signer0"],
+            "--signer",
+            user.addresses["signer1"],
+            "--quorum",
+            1,
+            "--dispute-quorum",
+            2,
+        )
         assert "--yes" in line
         assert user.node.rpc("eth_blockNumber") == block
         assert not path.exists() or json.loads(path.read_text())["contracts"] == {}
@@ -92,8 +132,9 @@ def test_wrong_password_is_refused_and_nothing_sent(user, fresh, tmp_path):
 
 
 def test_dev_token_refused_on_mainnet_id_and_stale_manifest_detected(user, fresh):
-    line = user.fails(EXIT_USAGE, "deploy", "--account", "deployer", "--nmr", fresh["contracts"]["NMR"]["address"],
-                      "--dev-token")
+    line = user.fails(
+        EXIT_USAGE, "deploy", "--account", "deployer", "--nmr", fresh["contracts"]["NMR"]["address"], "--dev-token"
+    )
     assert "not both" in line
     path = user.work / "deployments" / f"{user.node.chain_id}.json"
     original = path.read_text()

@@ -46,8 +46,19 @@ def agreement(user, deployed, tmp_path_factory):
     a = user.addresses
     OracleOps(user, deployed).announce_through(1)
     signers = [x for i in range(2) for x in ("--signer-keystore", user.home / ".brownie/accounts" / f"signer{i}.json")]
-    user.ok("model", "register", MODEL, "--modeller", a["modeller"], "--first-round", 1, *signers,
-            "--account", "relayer", "--yes")
+    user.ok(
+        "model",
+        "register",
+        MODEL,
+        "--modeller",
+        a["modeller"],
+        "--first-round",
+        1,
+        *signers,
+        "--account",
+        "relayer",
+        "--yes",
+    )
     terms = tmp_path_factory.mktemp("terms") / "terms.yaml"
     terms.write_text(TERMS.format(model=MODEL, staking=a["modeller"]))
     out = user.ok("agreement", "create", terms, "--account", "modeller", "--yes").stdout
@@ -98,8 +109,9 @@ def test_lock_window_passed(user, snap):
 
 
 def test_wrong_contract_address(user, snap, deployed):
-    line = user.fails(EXIT_DEPLOYMENT, "deposit", deployed["contracts"]["NMR"]["address"], 1, "--account", "alice",
-                      "--yes")
+    line = user.fails(
+        EXIT_DEPLOYMENT, "deposit", deployed["contracts"]["NMR"]["address"], 1, "--account", "alice", "--yes"
+    )
     assert "not an agreement" in line
     line = user.fails(EXIT_DEPLOYMENT, "agreement", "show", "0x" + "34" * 20)
     assert "not an agreement" in line
@@ -152,17 +164,36 @@ def test_node_down_mid_wait(user, snap):
                 if b"eth_sendRawTransaction" in body:
                     state["sent"] = True
                 answer = requests.post(user.node.url, data=body, headers={"Content-Type": "application/json"})
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                             str(len(answer.content)).encode() + b"\r\nConnection: close\r\n\r\n" + answer.content)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + str(len(answer.content)).encode()
+                    + b"\r\nConnection: close\r\n\r\n"
+                    + answer.content
+                )
         server.close()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     # the deposit's first transaction (the approval) is sent, then the node is gone while the CLI waits for it
-    result = subprocess.run([str(BACKING), "deposit", snap, "1", "--account", "alice", "--yes",
-                             "--rpc-url", f"http://127.0.0.1:{proxy_port}"], cwd=user.work,
-                            env=user.env(BACKING_PASSWORD_FILE=str(user.password_file)), capture_output=True,
-                            text=True, timeout=120, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [
+            str(BACKING),
+            "deposit",
+            snap,
+            "1",
+            "--account",
+            "alice",
+            "--yes",
+            "--rpc-url",
+            f"http://127.0.0.1:{proxy_port}",
+        ],
+        cwd=user.work,
+        env=user.env(BACKING_PASSWORD_FILE=str(user.password_file)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     state["down"] = True
     thread.join(timeout=5)
     assert result.returncode == EXIT_NODE, result.stdout + result.stderr

@@ -17,16 +17,28 @@ DAY = 86400
 
 
 def _row(round_, close_time, corr, mmc="0"):
-    return {"model_id": MODEL, "round": round_, "close_time": close_time, "scores": {"CORR20": corr, "MMC": mmc},
-            "multipliers": {"CORR20": "0.5", "MMC": "2"}, "payout_factor": "1", "clip": "0.05"}
+    return {
+        "model_id": MODEL,
+        "round": round_,
+        "close_time": close_time,
+        "scores": {"CORR20": corr, "MMC": mmc},
+        "multipliers": {"CORR20": "0.5", "MMC": "2"},
+        "payout_factor": "1",
+        "clip": "0.05",
+    }
 
 
 def _report(row):
     from decimal import Decimal
 
-    return RoundResult(row["model_id"], row["round"], {k: Decimal(v) for k, v in row["scores"].items()},
-                       {k: Decimal(v) for k, v in row["multipliers"].items()}, Decimal(row["payout_factor"]),
-                       Decimal(row["clip"])).to_report(8)
+    return RoundResult(
+        row["model_id"],
+        row["round"],
+        {k: Decimal(v) for k, v in row["scores"].items()},
+        {k: Decimal(v) for k, v in row["multipliers"].items()},
+        Decimal(row["payout_factor"]),
+        Decimal(row["clip"]),
+    ).to_report(8)
 
 
 def test_wrong_report_disputed_by_watch_and_replaced(user, fresh, tmp_path):
@@ -36,8 +48,9 @@ def test_wrong_report_disputed_by_watch_and_replaced(user, fresh, tmp_path):
     accounts = user.home / ".brownie" / "accounts"
     for path in [user.password_file, *accounts.glob("*.json")]:
         path.chmod(0o600)  # the oracle refuses keys and passwords other users could read
-    key = {name: str(accounts / f"{name}.json") for name in ("signer0", "signer1", "signer2", "relayer", "bob",
-                                                            "deployer")}
+    key = {
+        name: str(accounts / f"{name}.json") for name in ("signer0", "signer1", "signer2", "relayer", "bob", "deployer")
+    }
     address = fresh["contracts"]["ScoreOracle"]["address"]
     at = ["--oracle", address]
     w3 = Web3(Web3.HTTPProvider(user.node.url))
@@ -45,9 +58,23 @@ def test_wrong_report_disputed_by_watch_and_replaced(user, fresh, tmp_path):
     nmr = w3.eth.contract(address=fresh["contracts"]["NMR"]["address"], abi=abi("MockNMR")).functions
     model_id = bytes.fromhex(MODEL.replace("-", "")).ljust(32, b"\0")
 
-    out = user.ok("oracle", "register", MODEL, "--modeller", a["modeller"], "--first-round", 1, *at,
-                  "--keystore", key["signer0"], "--keystore", key["signer1"], "--sender-keystore", key["relayer"],
-                  "--yes").stdout
+    out = user.ok(
+        "oracle",
+        "register",
+        MODEL,
+        "--modeller",
+        a["modeller"],
+        "--first-round",
+        1,
+        *at,
+        "--keystore",
+        key["signer0"],
+        "--keystore",
+        key["signer1"],
+        "--sender-keystore",
+        key["relayer"],
+        "--yes",
+    ).stdout
     assert f"model {MODEL} registered to {a['modeller']} from round 1" in out
 
     now = user.node.now()
@@ -58,8 +85,19 @@ def test_wrong_report_disputed_by_watch_and_replaced(user, fresh, tmp_path):
     (tmp_path / "wrong.json").write_text(json.dumps(wrong_rows))
     right = ["--source", "file", "--file", tmp_path / "right.json"]
     sender = ["--keystore", key["signer0"], "--keystore", key["signer1"], "--sender-keystore", key["relayer"]]
-    user.ok("oracle", "run", "--once", "--source", "file", "--file", tmp_path / "wrong.json", *sender, *at,
-            "--db", tmp_path / "sender.sqlite")
+    user.ok(
+        "oracle",
+        "run",
+        "--once",
+        "--source",
+        "file",
+        "--file",
+        tmp_path / "wrong.json",
+        *sender,
+        *at,
+        "--db",
+        tmp_path / "sender.sqlite",
+    )
     assert oracle.lastPostedRound(model_id).call() == 3
 
     user.ok("oracle", "signers", "watcher", a["bob"], "--owner-keystore", key["deployer"], *at, "--yes")
@@ -74,8 +112,23 @@ def test_wrong_report_disputed_by_watch_and_replaced(user, fresh, tmp_path):
     assert oracle.reportOf(model_id, 2).call()[3:5] == [2**64 - 1, a["bob"]]
     assert nmr.balanceOf(a["bob"]).call() == held - bond
 
-    out = user.ok("oracle", "resolve", MODEL, 2, *right, "--keystore", key["signer0"], "--keystore", key["signer1"],
-                  "--keystore", key["signer2"], "--sender-keystore", key["relayer"], *at, "--yes").stdout
+    out = user.ok(
+        "oracle",
+        "resolve",
+        MODEL,
+        2,
+        *right,
+        "--keystore",
+        key["signer0"],
+        "--keystore",
+        key["signer1"],
+        "--keystore",
+        key["signer2"],
+        "--sender-keystore",
+        key["relayer"],
+        *at,
+        "--yes",
+    ).stdout
     assert "return 0.05 -> 0.04; the report is REPLACED" in out
     assert nmr.balanceOf(a["bob"]).call() == held
     out = user.ok("oracle", "watch", "--once", *right, *at).stdout

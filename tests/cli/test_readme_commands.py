@@ -45,6 +45,9 @@ def test_readme_command_from_a_fresh_shell(command, tmp_path):
     assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     if " simulate " in command:
-        assert re.search(r"^node: Ganache/\S+ \(started by backing simulate on http://127\.0\.0\.1:\d+\), chain id "
-                         r"1337$", done.stdout, flags=re.M), done.stdout[:2000]
+        assert re.search(
+            r"^node: Ganache/\S+ \(started by backing simulate on http://127\.0\.0\.1:\d+\), chain id " r"1337$",
+            done.stdout,
+            flags=re.M,
+        ), done.stdout[:2000]
         assert "reference match: yes" in done.stdout

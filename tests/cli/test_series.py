@@ -82,8 +82,19 @@ def registered(user, deployed):
     """The model registered to the modeller by the oracle's signer quorum (each test starts its own series)."""
     OracleOps(user, deployed).announce_through(1)
     signers = [x for i in range(2) for x in ("--signer-keystore", user.home / ".brownie/accounts" / f"signer{i}.json")]
-    user.ok("model", "register", MODEL, "--modeller", user.addresses["modeller"], "--first-round", 1, *signers,
-            "--account", "relayer", "--yes")
+    user.ok(
+        "model",
+        "register",
+        MODEL,
+        "--modeller",
+        user.addresses["modeller"],
+        "--first-round",
+        1,
+        *signers,
+        "--account",
+        "relayer",
+        "--yes",
+    )
     return deployed
 
 

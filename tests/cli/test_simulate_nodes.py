@@ -29,13 +29,13 @@ def simulate(*args, timeout=300):
     import os
 
     env = {**ENV, "HOME": os.environ["HOME"]}
-    return subprocess.run([str(BACKING), "simulate", *map(str, args)], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [str(BACKING), "simulate", *map(str, args)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout
+    )
 
 
 def block_number(url):
-    return int(requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"}).json()["result"],
-               16)
+    return int(requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"}).json()["result"], 16)
 
 
 @pytest.fixture
@@ -89,19 +89,27 @@ def test_attach_refuses_a_node_that_is_not_a_development_node(tmp_path):
     finally:
         server.shutdown()
     assert done.returncode == EXIT_SIMULATION_CHAIN
-    assert done.stderr == (f"backing: error: --attach {url} is Geth/v1.14.0-stable/linux-amd64/go1.22 (chain id 1), "
-                           f"not a development node (ganache, anvil or hardhat): simulate deploys test contracts and "
-                           f"moves the clock, so it runs only there; to play on mainnet's state, fork it: "
-                           f"--fork-url URL\n")
+    assert done.stderr == (
+        f"backing: error: --attach {url} is Geth/v1.14.0-stable/linux-amd64/go1.22 (chain id 1), "
+        f"not a development node (ganache, anvil or hardhat): simulate deploys test contracts and "
+        f"moves the clock, so it runs only there; to play on mainnet's state, fork it: "
+        f"--fork-url URL\n"
+    )
 
 
-@pytest.mark.parametrize("args,code,message", [
-    (["--attach", "http://127.0.0.1:1"], EXIT_SIMULATION_NODE, "nothing answers at --attach http://127.0.0.1:1"),
-    (["--fork-url", "http://127.0.0.1:1"], EXIT_SIMULATION_FORK_SOURCE,
-     "the fork source http://127.0.0.1:1 cannot be reached"),
-    (["--network", "mainnet"], EXIT_SIMULATION_NODE, "--network mainnet: simulate starts ganache or anvil itself"),
-    (["--nmr-holder", "0x" + "11" * 20], 2, "--fork-block and --nmr-holder go with --fork-url"),
-])
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (["--attach", "http://127.0.0.1:1"], EXIT_SIMULATION_NODE, "nothing answers at --attach http://127.0.0.1:1"),
+        (
+            ["--fork-url", "http://127.0.0.1:1"],
+            EXIT_SIMULATION_FORK_SOURCE,
+            "the fork source http://127.0.0.1:1 cannot be reached",
+        ),
+        (["--network", "mainnet"], EXIT_SIMULATION_NODE, "--network mainnet: simulate starts ganache or anvil itself"),
+        (["--nmr-holder", "0x" + "11" * 20], 2, "--fork-block and --nmr-holder go with --fork-url"),
+    ],
+)
 def test_failures_before_comparing_have_their_own_codes(args, code, message):
     done = simulate(SEED, *args, timeout=60)
     assert done.returncode == code, done.stderr

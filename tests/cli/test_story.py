@@ -4,7 +4,6 @@ and locks, the oracle posts the lockup's rounds, anyone matures, the modeller re
 amount the CLI prints is checked against the reference model (backing.model.agreement) to the wei, and NMR is
 conserved."""
 
-
 import re
 import uuid
 
@@ -57,8 +56,19 @@ def test_agreement_story(user, deployed, tmp_path):
     assert claim.startswith(f"backing-vaults:{MODEL}:{a['modeller']}:")
     profile = tmp_path / "profile.txt"
     profile.write_text(f"I model for fun.\n{claim}\n")
-    user.ok("model", "register", MODEL, "--modeller", a["modeller"], "--first-round", 1, *signers,
-            "--account", "relayer", "--yes")
+    user.ok(
+        "model",
+        "register",
+        MODEL,
+        "--modeller",
+        a["modeller"],
+        "--first-round",
+        1,
+        *signers,
+        "--account",
+        "relayer",
+        "--yes",
+    )
     user.ok("model", "attest", MODEL, "--profile", profile, *signers, "--account", "relayer", "--yes")
     shown = user.json("model", "show", MODEL)
     assert shown["modeller"] == a["modeller"] and shown["attested"] and shown["first_round"] == 1
@@ -156,6 +166,3 @@ def _balance(user, deployed, address) -> int:
     w3 = Web3(Web3.HTTPProvider(user.node.url))
     token = w3.eth.contract(address=deployed["contracts"]["NMR"]["address"], abi=abi("MockNMR"))
     return token.functions.balanceOf(address).call()
-
-
-

@@ -38,6 +38,7 @@ def expect_event(tx, name, emitter=None, **values):
     for key, value in values.items():
         assert event[key] == value, f"{name}.{key}: {event[key]} != {value}"
 
+
 # the oracle as the tests deploy it: 3 signers, quorum 2, dispute quorum 3
 QUORUM, DISPUTE_QUORUM = 2, 3
 ORACLE_PARAMS = OracleParams(max_clip=MAX_CLIP, max_multiplier=MAX_MULTIPLIER, min_round_spacing=MIN_ROUND_SPACING)

@@ -44,8 +44,9 @@ def _free(port: int) -> bool:
 
 
 def _rpc(url: str, method: str, params=None):
-    answer = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []},
-                           timeout=30).json()
+    answer = requests.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}, timeout=30
+    ).json()
     if "error" in answer:
         raise RuntimeError(answer["error"])
     return answer["result"]
@@ -64,8 +65,17 @@ class Node:
         if self.kind == "anvil":
             command = [str(BIN / "anvil"), "--port", str(self.port), "--silent"]
         else:
-            command = [str(BIN / "ganache"), "--port", str(self.port), "--chain.chainId", str(self.chain_id),
-                       "--wallet.deterministic", "--logging.quiet", "--chain.hardfork", "shanghai"]
+            command = [
+                str(BIN / "ganache"),
+                "--port",
+                str(self.port),
+                "--chain.chainId",
+                str(self.chain_id),
+                "--wallet.deterministic",
+                "--logging.quiet",
+                "--chain.hardfork",
+                "shanghai",
+            ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -123,14 +133,22 @@ class User:
     def run(self, *args, password=True, env=None, input=None, timeout=180) -> subprocess.CompletedProcess:
         extra = {"BACKING_PASSWORD_FILE": str(self.password_file)} if password else {}
         extra.update(env or {})
-        return subprocess.run([str(BACKING), *map(str, args)], cwd=self.work, env=self.env(**extra),
-                              capture_output=True, text=True, timeout=timeout, input=input,
-                              stdin=None if input is not None else subprocess.DEVNULL)
+        return subprocess.run(
+            [str(BACKING), *map(str, args)],
+            cwd=self.work,
+            env=self.env(**extra),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
 
     def ok(self, *args, **kw) -> subprocess.CompletedProcess:
         result = self.run(*args, **kw)
-        assert result.returncode == 0, f"backing {' '.join(map(str, args))}: {result.returncode}\n{result.stdout}\n" \
-                                       f"{result.stderr}"
+        assert result.returncode == 0, (
+            f"backing {' '.join(map(str, args))}: {result.returncode}\n{result.stdout}\n" f"{result.stderr}"
+        )
         assert "Traceback" not in result.stderr and "Warning" not in result.stderr, result.stderr
         return result
 
@@ -155,8 +173,9 @@ def write_keystore(home: Path, name: str, key) -> str:
     folder = home / ".brownie" / "accounts"
     folder.mkdir(parents=True, exist_ok=True)
     account = Account.from_key(key)
-    (folder / f"{name}.json").write_text(json.dumps(Account.encrypt(account.key, PASSWORD, kdf="pbkdf2",
-                                                                    iterations=16)))
+    (folder / f"{name}.json").write_text(
+        json.dumps(Account.encrypt(account.key, PASSWORD, kdf="pbkdf2", iterations=16))
+    )
     return account.address
 
 
@@ -183,14 +202,21 @@ class OracleOps:
         address = manifest["contracts"]["ScoreOracle"]["address"]
         self.oracle = self.w3.eth.contract(address=address, abi=abi("ScoreOracle"))
         folder = user.home / ".brownie" / "accounts"
-        self.keys = [Account.from_key(Account.decrypt(json.loads((folder / f"signer{i}.json").read_text()), PASSWORD))
-                     for i in range(2)]
+        self.keys = [
+            Account.from_key(Account.decrypt(json.loads((folder / f"signer{i}.json").read_text()), PASSWORD))
+            for i in range(2)
+        ]
         self.sender = Account.from_key(user.node.keys[4])
         self.domain = td.Domain(user.node.chain_id, address)
 
     def _send(self, fn):
-        tx = fn.build_transaction({"from": self.sender.address, "chainId": self.node.chain_id,
-                                   "nonce": self.w3.eth.get_transaction_count(self.sender.address)})
+        tx = fn.build_transaction(
+            {
+                "from": self.sender.address,
+                "chainId": self.node.chain_id,
+                "nonce": self.w3.eth.get_transaction_count(self.sender.address),
+            }
+        )
         tx_hash = self.w3.eth.send_raw_transaction(self.sender.sign_transaction(tx).raw_transaction)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
         assert receipt["status"] == 1
@@ -212,8 +238,9 @@ class OracleOps:
             times.append(close)
         deadline = now + 3600
         msg = self.td.announcement_message(self.oracle.functions.tournament().call(), current + 1, times, deadline)
-        self._send(self.oracle.functions.announceRounds(current + 1, times, deadline,
-                                                        self._sigs("RoundAnnouncement", msg)))
+        self._send(
+            self.oracle.functions.announceRounds(current + 1, times, deadline, self._sigs("RoundAnnouncement", msg))
+        )
 
     def post_returns(self, model_id: bytes, returns):
         from backing.onchain.oracle import return_report
@@ -225,7 +252,8 @@ class OracleOps:
         reports = [return_report(model_id, last + 1 + i, v, clip, tournament) for i, v in enumerate(returns)]
         deadline = self.node.now() + 3600
         msg = self.td.batch_message(reports, deadline)
-        self._send(self.oracle.functions.postReports([r.as_tuple() for r in reports], deadline,
-                                                     self._sigs("ReportBatch", msg)))
+        self._send(
+            self.oracle.functions.postReports([r.as_tuple() for r in reports], deadline, self._sigs("ReportBatch", msg))
+        )
         self.node.time_travel(self.oracle.functions.challengeWindow().call() + 1)
         self._send(self.oracle.functions.finalize(model_id, 1000))

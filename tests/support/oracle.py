@@ -89,8 +89,17 @@ def post_raw(oracle, reports, deadline, signatures, sender):
     return oracle.postReports([r.as_tuple() for r in reports], deadline, signatures, {"from": sender})
 
 
-def report(model=MID, round_=1, names=(RET,), scores=(0,), mults=(ONE,), payout=ONE, clip=ONE, missed=False,
-           tournament=TOURNAMENT) -> Report:
+def report(
+    model=MID,
+    round_=1,
+    names=(RET,),
+    scores=(0,),
+    mults=(ONE,),
+    payout=ONE,
+    clip=ONE,
+    missed=False,
+    tournament=TOURNAMENT,
+) -> Report:
     return Report(model, tournament, round_, missed, tuple(names), tuple(scores), tuple(mults), payout, clip)
 
 

@@ -89,9 +89,17 @@ class SeriesHelper:
 
         commitments = kw.pop("commitments", (Commitment(3, 1500),))
         t = example_terms(0, commitments=commitments)
-        base = replace(t.base, unit_size=ONE, min_units=2, max_units=20, lockup_rounds=1, wind_down=3600,
-                       open_until=chain.time() + 29 * 86400, staking_address=self.staking.address,
-                       model_id=bytes.fromhex(self.model_id[2:]))
+        base = replace(
+            t.base,
+            unit_size=ONE,
+            min_units=2,
+            max_units=20,
+            lockup_rounds=1,
+            wind_down=3600,
+            open_until=chain.time() + 29 * 86400,
+            staking_address=self.staking.address,
+            model_id=bytes.fromhex(self.model_id[2:]),
+        )
         base = replace(base, **{k: v for k, v in kw.items() if k in base.__dataclass_fields__})
         return replace(t, base=base, **{k: v for k, v in kw.items() if k not in base.__dataclass_fields__})
 

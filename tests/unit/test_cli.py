@@ -27,8 +27,11 @@ def seed_file(write_terms):
 @pytest.fixture
 def demo_file(write_terms):
     """The demo's terms: 1% upfront fee and a 40% tier from 10 units."""
-    return write_terms(seed_terms_dict(upfront_fee="0.01", max_units=50, lockup_rounds=12,
-                                       fee_ladder=[{"min_units": 10, "profit_share": "0.4"}]))
+    return write_terms(
+        seed_terms_dict(
+            upfront_fee="0.01", max_units=50, lockup_rounds=12, fee_ladder=[{"min_units": 10, "profit_share": "0.4"}]
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------- terms check
@@ -62,8 +65,7 @@ def test_terms_check_json(demo_file, capsys):
 
 
 def test_terms_check_reports_errors_on_stderr(write_terms, capsys):
-    code, out, err = run(["terms", "check", write_terms(seed_terms_dict(min_units=5, max_units=3)), *NOW_ARGS],
-                         capsys)
+    code, out, err = run(["terms", "check", write_terms(seed_terms_dict(min_units=5, max_units=3)), *NOW_ARGS], capsys)
     assert (code, out) == (2, "")
     assert err == "backing: error: max_units (3) must be at least min_units (5)\n"
 
@@ -92,16 +94,20 @@ def settle_json(capsys, terms_file, *extra):
     return data, {row["label"]: row for row in data["settlement"]["rows"]}
 
 
-@pytest.mark.parametrize("final_value, repay, received, reserve_back, modeller_result", [
-    ("140", "full", "120", "50", "20"),
-    ("80", "full", "90", "40", "-10"),
-    ("80", "none", "50", "0", "30"),
-    # partial repayment of 30: the backer was owed 90, so the pool is 30 + the whole 50 NMR reserve
-    ("80", "30", "80", "0", "0"),
-])
+@pytest.mark.parametrize(
+    "final_value, repay, received, reserve_back, modeller_result",
+    [
+        ("140", "full", "120", "50", "20"),
+        ("80", "full", "90", "40", "-10"),
+        ("80", "none", "50", "0", "30"),
+        # partial repayment of 30: the backer was owed 90, so the pool is 30 + the whole 50 NMR reserve
+        ("80", "30", "80", "0", "0"),
+    ],
+)
 def test_settle_seed_examples(seed_file, capsys, final_value, repay, received, reserve_back, modeller_result):
-    data, rows = settle_json(capsys, seed_file, "--deposits", "alice=1", "--reserve", "50",
-                             "--final-value", final_value, "--repay", repay)
+    data, rows = settle_json(
+        capsys, seed_file, "--deposits", "alice=1", "--reserve", "50", "--final-value", final_value, "--repay", repay
+    )
     settlement = data["settlement"]
     assert rows["alice"]["received"] == received
     assert settlement["header"]["reserve_returned"] == reserve_back
@@ -121,8 +127,21 @@ def test_settle_default_reserve_is_the_minimum(demo_file, capsys):
 
 
 def test_settle_table(demo_file, capsys):
-    code, out, err = run(["settle", "--terms", demo_file, "--deposits", "alice=1,bob=12,carol=3",
-                          "--final-value", "1900", "--repay", "full", *NOW_ARGS], capsys)
+    code, out, err = run(
+        [
+            "settle",
+            "--terms",
+            demo_file,
+            "--deposits",
+            "alice=1,bob=12,carol=3",
+            "--final-value",
+            "1900",
+            "--repay",
+            "full",
+            *NOW_ARGS,
+        ],
+        capsys,
+    )
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0] == "What-if settlement: 1584 NMR staked, final value 1900 NMR (+316), repay full"
@@ -131,25 +150,37 @@ def test_settle_table(demo_file, capsys):
     assert any(line.split()[:4] == ["reserve", "792", "792", "0"] for line in lines)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--deposits", "alice"], "--deposits: 'alice' is not NAME=UNITS (e.g. alice=1,bob=12)"),
-    (["--deposits", "=3"], "--deposits: '=3' is not NAME=UNITS (e.g. alice=1,bob=12)"),
-    (["--deposits", "alice=1,alice=2"], "--deposits: 'alice' is listed twice; give each backer once"),
-    (["--deposits", "alice=0"], "--deposits: alice's units must be a whole number of at least 1, not '0'"),
-    (["--deposits", "alice=1.5"], "--deposits: alice's units must be a whole number of at least 1, not '1.5'"),
-    (["--deposits", "modeller=1"], "--deposits: 'modeller' is reserved for the table; pick another backer name"),
-    (["--deposits", ","], "--deposits: give at least one backer, e.g. --deposits alice=1"),
-    (["--deposits", "alice=101"], "--deposits: the backers ask for more units than the terms allow "
-     "(max_units 100)"),
-    (["--deposits", "alice=1", "--final-value", "-5"], "--final-value must not be negative (got -5)"),
-    (["--deposits", "alice=1", "--final-value", "0.0000000000000000001"], "--final-value (0.0000000000000000001) "
-     "has more than 18 decimals; NMR is divisible to 18 decimal places only"),
-    (["--deposits", "alice=1", "--reserve", "49.99"], "--reserve (49.99 NMR) is below the 50 NMR these terms "
-     "require (reserve_ratio 0.5 of 100 NMR staked)"),
-    (["--deposits", "alice=1", "--repay", "121"], "--repay (121 NMR) is more than the amount due (120 NMR)"),
-    (["--deposits", "alice=1", "--repay", "some"], '--repay must be an amount of NMR such as 100 or "0.5", '
-     "not text ('some')"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--deposits", "alice"], "--deposits: 'alice' is not NAME=UNITS (e.g. alice=1,bob=12)"),
+        (["--deposits", "=3"], "--deposits: '=3' is not NAME=UNITS (e.g. alice=1,bob=12)"),
+        (["--deposits", "alice=1,alice=2"], "--deposits: 'alice' is listed twice; give each backer once"),
+        (["--deposits", "alice=0"], "--deposits: alice's units must be a whole number of at least 1, not '0'"),
+        (["--deposits", "alice=1.5"], "--deposits: alice's units must be a whole number of at least 1, not '1.5'"),
+        (["--deposits", "modeller=1"], "--deposits: 'modeller' is reserved for the table; pick another backer name"),
+        (["--deposits", ","], "--deposits: give at least one backer, e.g. --deposits alice=1"),
+        (
+            ["--deposits", "alice=101"],
+            "--deposits: the backers ask for more units than the terms allow " "(max_units 100)",
+        ),
+        (["--deposits", "alice=1", "--final-value", "-5"], "--final-value must not be negative (got -5)"),
+        (
+            ["--deposits", "alice=1", "--final-value", "0.0000000000000000001"],
+            "--final-value (0.0000000000000000001) "
+            "has more than 18 decimals; NMR is divisible to 18 decimal places only",
+        ),
+        (
+            ["--deposits", "alice=1", "--reserve", "49.99"],
+            "--reserve (49.99 NMR) is below the 50 NMR these terms " "require (reserve_ratio 0.5 of 100 NMR staked)",
+        ),
+        (["--deposits", "alice=1", "--repay", "121"], "--repay (121 NMR) is more than the amount due (120 NMR)"),
+        (
+            ["--deposits", "alice=1", "--repay", "some"],
+            '--repay must be an amount of NMR such as 100 or "0.5", ' "not text ('some')",
+        ),
+    ],
+)
 def test_settle_bad_input(seed_file, capsys, argv, message):
     args = ["settle", "--terms", seed_file, "--final-value", "140", *NOW_ARGS, *argv]
     code, out, err = run(args, capsys)
@@ -158,8 +189,19 @@ def test_settle_bad_input(seed_file, capsys, argv, message):
 
 
 def test_settle_below_min_units(write_terms, capsys):
-    code, _, err = run(["settle", "--terms", write_terms(seed_terms_dict(min_units=5)), "--deposits", "a=2,b=2",
-                        "--final-value", "400", *NOW_ARGS], capsys)
+    code, _, err = run(
+        [
+            "settle",
+            "--terms",
+            write_terms(seed_terms_dict(min_units=5)),
+            "--deposits",
+            "a=2,b=2",
+            "--final-value",
+            "400",
+            *NOW_ARGS,
+        ],
+        capsys,
+    )
     assert code == 2
     assert err == "backing: error: --deposits: 4 units in total; these terms need at least min_units (5) to lock\n"
 
@@ -181,12 +223,17 @@ def test_usage_errors_exit_2(capsys):
         assert "usage: backing" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["--help"], ["terms", "settle", "Exit codes: 0 success, 2 bad input"]),
-    (["settle", "--help"], ["--deposits NAME=UNITS,...", "--final-value NMR", "--repay full|none|NMR",
-                            "--reserve NMR", "fee_ladder"]),
-    (["terms", "check", "--help"], ["FILE", "--json", "open_until: <unix time> may replace open_for"]),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--help"], ["terms", "settle", "Exit codes: 0 success, 2 bad input"]),
+        (
+            ["settle", "--help"],
+            ["--deposits NAME=UNITS,...", "--final-value NMR", "--repay full|none|NMR", "--reserve NMR", "fee_ladder"],
+        ),
+        (["terms", "check", "--help"], ["FILE", "--json", "open_until: <unix time> may replace open_for"]),
+    ],
+)
 def test_help(capsys, argv, expected):
     with pytest.raises(SystemExit) as caught:
         main(argv)
@@ -199,12 +246,27 @@ def test_help(capsys, argv, expected):
 def test_console_script(seed_file):
     """The installed entry point (pyproject's backing = backing.cli:main) runs and passes the exit code on."""
     script = Path(sys.executable).with_name("backing")
-    ok = subprocess.run([str(script), "settle", "--terms", seed_file, "--deposits", "alice=1", "--final-value",
-                         "140", "--json", *NOW_ARGS], capture_output=True, text=True)
+    ok = subprocess.run(
+        [
+            str(script),
+            "settle",
+            "--terms",
+            seed_file,
+            "--deposits",
+            "alice=1",
+            "--final-value",
+            "140",
+            "--json",
+            *NOW_ARGS,
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["settlement"]["rows"][0]["received"] == "120"
-    bad = subprocess.run([sys.executable, "-m", "backing.cli", "terms", "check", seed_file, "--now", "x"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "backing.cli", "terms", "check", seed_file, "--now", "x"], capture_output=True, text=True
+    )
     assert bad.returncode == 2
     assert "invalid int value: 'x'" in bad.stderr
 
@@ -213,10 +275,27 @@ def test_help_lists_every_command_group(capsys):
     with pytest.raises(SystemExit) as caught:
         main(["--help"])
     assert caught.value.code == 0
-    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("    ")
-              and not line.startswith("     ")]
-    assert listed == ["terms", "settle", "simulate", "montecarlo", "oracle", "account", "deploy", "model", "agreement",
-                      "deposit", "withdraw", "claim", "position", "series"]
+    listed = [
+        line.split()[0]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("    ") and not line.startswith("     ")
+    ]
+    assert listed == [
+        "terms",
+        "settle",
+        "simulate",
+        "montecarlo",
+        "oracle",
+        "account",
+        "deploy",
+        "model",
+        "agreement",
+        "deposit",
+        "withdraw",
+        "claim",
+        "position",
+        "series",
+    ]
 
 
 def test_version(capsys):

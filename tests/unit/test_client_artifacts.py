@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_shipped_artifacts_match_the_compiled_contracts():
     missing = [n for n in CONTRACTS if not (ROOT / "build" / "contracts" / f"{n}.json").exists()]
     assert not missing, f"build/contracts lacks {missing}: run `brownie compile` before the unit tests"
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "ship_artifacts.py"), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "ship_artifacts.py"), "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -41,8 +42,10 @@ def test_link_fills_every_library_slot():
 
 def test_contract_address_prediction():
     # the first contract anvil's default account 0 deploys
-    assert contract_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", 0) == \
-        "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+    assert (
+        contract_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", 0)
+        == "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+    )
 
 
 def test_revert_data_decodes_to_words():

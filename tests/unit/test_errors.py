@@ -65,9 +65,20 @@ def test_unknown_error_is_named_with_its_arguments():
 
 
 def terms(**changes) -> Terms:
-    base = dict(unit_size=100 * ONE, min_units=1, max_units=2, profit_share_bps=5000, burn_share_bps=5000,
-                reserve_ratio_bps=5000, upfront_fee_bps=0, lockup_rounds=1, open_until=10**9, wind_down=86400,
-                staking_address="0x" + "11" * 20, model_id=b"\x01" * 32)
+    base = dict(
+        unit_size=100 * ONE,
+        min_units=1,
+        max_units=2,
+        profit_share_bps=5000,
+        burn_share_bps=5000,
+        reserve_ratio_bps=5000,
+        upfront_fee_bps=0,
+        lockup_rounds=1,
+        open_until=10**9,
+        wind_down=86400,
+        staking_address="0x" + "11" * 20,
+        model_id=b"\x01" * 32,
+    )
     base.update(changes)
     return Terms(**base)
 
@@ -80,21 +91,25 @@ def test_one_sentence_per_context():
     series = Context(terms=seed, contract="BackingSeries")
     args = (25 * ONE, 50 * ONE)
     assert plain("ReserveTooSmall", args, cli) == (
-        "--reserve (25 NMR) is below the 50 NMR these terms require (reserve_ratio 0.5 of 100 NMR staked)")
+        "--reserve (25 NMR) is below the 50 NMR these terms require (reserve_ratio 0.5 of 100 NMR staked)"
+    )
     assert plain("ReserveTooSmall", args, scenario) == (
-        "the reserve (25 NMR) is below the 50 NMR these terms require to lock (reserve_ratio 0.5 of 100 NMR staked)")
+        "the reserve (25 NMR) is below the 50 NMR these terms require to lock (reserve_ratio 0.5 of 100 NMR staked)"
+    )
     assert plain("ReserveTooSmall", args, series).endswith("(reserve_ratio 0.5 of the staked capital)")
     assert plain("ReserveTooSmall", args) == (
-        "the reserve (25 NMR) is below the 50 NMR these terms require to lock: post at least 50 NMR")
+        "the reserve (25 NMR) is below the 50 NMR these terms require to lock: post at least 50 NMR"
+    )
 
 
 def test_capacity_counts_units_in_an_agreement_and_nmr_in_a_series():
     seed = terms()
     assert plain("CapacityExceeded", (2, 1), Context(terms=seed, backer="bob")) == (
-        "bob asks for 2 units but only 1 are left (max_units 2)")
-    assert plain("CapacityExceeded", (2 * ONE, ONE // 2), Context(terms=seed, backer="bob",
-                                                                  contract="BackingSeries")) == (
-        "bob brings 2 NMR but only 0.5 NMR of capacity is left (max_units 2)")
+        "bob asks for 2 units but only 1 are left (max_units 2)"
+    )
+    assert plain(
+        "CapacityExceeded", (2 * ONE, ONE // 2), Context(terms=seed, backer="bob", contract="BackingSeries")
+    ) == ("bob brings 2 NMR but only 0.5 NMR of capacity is left (max_units 2)")
 
 
 def test_wrong_phase_names_the_phase():
@@ -103,11 +118,14 @@ def test_wrong_phase_names_the_phase():
 
 def test_revert_decoder():
     assert revert_error(SimpleNamespace(revert_msg="ReserveTooSmall: 25000, 50000")) == (
-        "ReserveTooSmall", (25000, 50000))
+        "ReserveTooSmall",
+        (25000, 50000),
+    )
     assert revert_error(SimpleNamespace(revert_msg="SeriesEnded")) == ("SeriesEnded", ())
     assert revert_error(SimpleNamespace(revert_msg="NotModeller: 0xAbC")) == ("NotModeller", ("0xAbC",))
     assert revert_error(SimpleNamespace(revert_msg=None)) is None
     assert revert_error(ValueError("no revert")) is None
     assert explain_revert(SimpleNamespace(revert_msg="NotModeller: 0xAbC")) == (
-        "0xAbC is not the modeller: send this step from the modeller's account")
+        "0xAbC is not the modeller: send this step from the modeller's account"
+    )
     assert explain_revert(ValueError("no revert")) is None

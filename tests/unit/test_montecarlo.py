@@ -19,9 +19,18 @@ EXAMPLE_HISTORY = REPO / "examples" / "history.csv"
 
 
 def terms(**kw) -> Terms:
-    base = dict(unit_size=100 * ONE, min_units=1, max_units=50, profit_share_bps=5000, burn_share_bps=5000,
-                reserve_ratio_bps=5000, upfront_fee_bps=0, lockup_rounds=12, open_until=NOW + 86400,
-                wind_down=86400)
+    base = dict(
+        unit_size=100 * ONE,
+        min_units=1,
+        max_units=50,
+        profit_share_bps=5000,
+        burn_share_bps=5000,
+        reserve_ratio_bps=5000,
+        upfront_fee_bps=0,
+        lockup_rounds=12,
+        open_until=NOW + 86400,
+        wind_down=86400,
+    )
     base.update(kw)
     return Terms(**base)
 
@@ -36,8 +45,11 @@ def random_payouts(rng, count):
         mults = tuple(int(rng.integers(0, 10**9)) * int(rng.integers(0, 10**12 + 1)) for _ in range(2))
         if rng.random() < 0.3:
             mults = (mc.MAX_MULTIPLIER, mc.MAX_MULTIPLIER - int(rng.integers(0, 10**6)))
-        out.append(mc.Payout(mults, int(rng.integers(0, ONE + 1)), int(rng.integers(1, ONE + 1)),
-                             int(rng.integers(1, ONE + 1))))
+        out.append(
+            mc.Payout(
+                mults, int(rng.integers(0, ONE + 1)), int(rng.integers(1, ONE + 1)), int(rng.integers(1, ONE + 1))
+            )
+        )
     return out
 
 
@@ -55,8 +67,16 @@ def test_round_returns_and_growth_equal_reference():
     for payout in random_payouts(rng, 24):
         scores = random_scores(rng, (150, 2))
         got = mc.round_returns(scores, payout)
-        want = [ref.round_return([int(a), int(b)], list(payout.multipliers), payout.payout_factor, payout.clip,
-                                 max_multiplier=mc.MAX_MULTIPLIER) for a, b in scores]
+        want = [
+            ref.round_return(
+                [int(a), int(b)],
+                list(payout.multipliers),
+                payout.payout_factor,
+                payout.clip,
+                max_multiplier=mc.MAX_MULTIPLIER,
+            )
+            for a, b in scores
+        ]
         assert got.tolist() == want
         growth = mc.growths(got, payout.exposure)
         assert growth.tolist() == [max(ONE + ref.tdiv(payout.exposure * r, ONE), ref.MIN_GROWTH) for r in want]
@@ -66,13 +86,16 @@ def reference_indices(exposure, returns):
     return [ref.index_path(exposure, [int(r) for r in row])[-1] for row in returns]
 
 
-@pytest.mark.parametrize("payout, model", [
-    (mc.SCHEMES["v2"], mc.ScoreModel()),
-    (mc.Payout((ONE // 2, 2 * ONE), ONE, 5 * ONE // 100, 123456789012345678), mc.ScoreModel()),
-    # large swings: indices well beyond 2^64, and wipe-outs (a -100% round) that stay at zero
-    (mc.SCHEMES["abs"], mc.ScoreModel(corr_mean=0.02, corr_sd=0.05, mmc_mean=0.01, mmc_sd=0.02)),
-    (mc.SCHEMES["abs"], mc.ScoreModel(corr_mean=0.0, corr_sd=0.2, mmc_sd=0.1, overlap=1)),
-])
+@pytest.mark.parametrize(
+    "payout, model",
+    [
+        (mc.SCHEMES["v2"], mc.ScoreModel()),
+        (mc.Payout((ONE // 2, 2 * ONE), ONE, 5 * ONE // 100, 123456789012345678), mc.ScoreModel()),
+        # large swings: indices well beyond 2^64, and wipe-outs (a -100% round) that stay at zero
+        (mc.SCHEMES["abs"], mc.ScoreModel(corr_mean=0.02, corr_sd=0.05, mmc_mean=0.01, mmc_sd=0.02)),
+        (mc.SCHEMES["abs"], mc.ScoreModel(corr_mean=0.0, corr_sd=0.2, mmc_sd=0.1, overlap=1)),
+    ],
+)
 def test_index_paths_equal_reference(payout, model):
     rng = np.random.default_rng(5)
     returns = mc.round_returns(mc.generate_scores(model, 120, 60, rng), payout)
@@ -99,8 +122,14 @@ POSITIONS = [
     # seed deal, one backer: exact aggregates
     (terms(), 1, None, None),
     # tiered backer next to a base-tier backer, upfront fee, awkward unit size
-    (terms(unit_size=7 * ONE + 13, upfront_fee_bps=137, max_units=40,
-           fee_ladder=(FeeTier(5, 4000), FeeTier(20, 2500))), 20, 27, None),
+    (
+        terms(
+            unit_size=7 * ONE + 13, upfront_fee_bps=137, max_units=40, fee_ladder=(FeeTier(5, 4000), FeeTier(20, 2500))
+        ),
+        20,
+        27,
+        None,
+    ),
     (terms(fee_ladder=(FeeTier(5, 4000),)), 3, 11, None),
     # a reserve far too small for the covers: shortfalls and scaled covers
     (terms(reserve_ratio_bps=300, burn_share_bps=9000, unit_size=ONE + 1), 2, 5, None),
@@ -123,7 +152,7 @@ def reference_settlement(position: mc.Position, end_index: int, default: bool):
             a.declare_default(a.deadline + 1)
         else:
             a.repay("m", m.amount_due - a.repaid)
-    claims = [a.claim(name) for name in names[:len(position.backers)]]
+    claims = [a.claim(name) for name in names[: len(position.backers)]]
     return a, m, claims
 
 
@@ -154,7 +183,8 @@ def test_settlement_equals_reference(case):
             assert out["shortfall"][i] == max(m.cover_bound - position.reserve, 0)
             assert out["modeller_net"][i] == a.transfers["m"] + m.final_value  # he holds V in his staking wallet
             assert out["dust"][i] == a.summary()["transfers"]["m"] - (
-                -position.reserve + position.upfront_fee + a.reserve_returned - a.repaid)
+                -position.reserve + position.upfront_fee + a.reserve_returned - a.repaid
+            )
             settled_gain = a.phase == Phase.Settled and m.final_value >= position.staked
             assert out["fees"][i] == (m.final_value - a.repaid if settled_gain else 0)
     if case == 3:
@@ -201,8 +231,8 @@ def test_bootstrap_reproduces_blocks_of_the_history(tmp_path):
     assert paths.shape == (50, 130, 2)
     for p in range(50):
         for b, start in enumerate(starts[p]):
-            piece = paths[p, b * block:(b + 1) * block]
-            assert np.array_equal(piece, history[start:start + len(piece)])
+            piece = paths[p, b * block : (b + 1) * block]
+            assert np.array_equal(piece, history[start : start + len(piece)])
 
 
 def test_history_file_round_trip_and_errors(tmp_path):
@@ -211,13 +241,19 @@ def test_history_file_round_trip_and_errors(tmp_path):
     mc.write_history(path, scores, "synthetic", first_round=7)
     rounds, back = mc.read_history(path)
     assert rounds.tolist() == [7, 8, 9] and np.array_equal(back, scores)
-    for text, message in [("", "empty"), ("round,corr,mmc\n1,0,0\n", "header"),
-                          ("round,corr20,mmc\n", "no rows"), ("round,corr20,mmc\n1,0.1\n", "columns"),
-                          ("round,corr20,mmc\n1,abc,0\n", "not a number"), ("round,corr20,mmc\n1,1.5,0\n", "between"),
-                          ("round,corr20,mmc\n1,0,0\n1,0,0\n", "twice"), ("round,corr20,mmc\nx,0,0\n", "whole")]:
-            path.write_text(text)
-            with pytest.raises(mc.MonteCarloError, match=message):
-                mc.read_history(path)
+    for text, message in [
+        ("", "empty"),
+        ("round,corr,mmc\n1,0,0\n", "header"),
+        ("round,corr20,mmc\n", "no rows"),
+        ("round,corr20,mmc\n1,0.1\n", "columns"),
+        ("round,corr20,mmc\n1,abc,0\n", "not a number"),
+        ("round,corr20,mmc\n1,1.5,0\n", "between"),
+        ("round,corr20,mmc\n1,0,0\n1,0,0\n", "twice"),
+        ("round,corr20,mmc\nx,0,0\n", "whole"),
+    ]:
+        path.write_text(text)
+        with pytest.raises(mc.MonteCarloError, match=message):
+            mc.read_history(path)
 
 
 # ---------------------------------------------------------------------------------------------- command line
@@ -231,23 +267,51 @@ def run(argv, capsys):
 
 @pytest.fixture
 def terms_file(write_terms):
-    return write_terms(seed_terms_dict(upfront_fee="0.01", max_units=50, lockup_rounds=12,
-                                       fee_ladder=[{"min_units": 10, "profit_share": "0.4"}]))
+    return write_terms(
+        seed_terms_dict(
+            upfront_fee="0.01", max_units=50, lockup_rounds=12, fee_ladder=[{"min_units": 10, "profit_share": "0.4"}]
+        )
+    )
 
 
 def test_cli_end_to_end(terms_file, tmp_path, capsys):
-    argv = ["montecarlo", "--terms", terms_file, "--units", "10", "--total-units", "12", "--paths", "300",
-            "--rounds", "40", "--seed", "7", "--chunk", "100", "--default-prob", "0.1", "--no-progress",
-            "--now", str(NOW)]
-    code, out, err = run(argv + ["--json", str(tmp_path / "a" / "out.json"), "--plot", str(tmp_path / "plots")],
-                         capsys)
+    argv = [
+        "montecarlo",
+        "--terms",
+        terms_file,
+        "--units",
+        "10",
+        "--total-units",
+        "12",
+        "--paths",
+        "300",
+        "--rounds",
+        "40",
+        "--seed",
+        "7",
+        "--chunk",
+        "100",
+        "--default-prob",
+        "0.1",
+        "--no-progress",
+        "--now",
+        str(NOW),
+    ]
+    code, out, err = run(argv + ["--json", str(tmp_path / "a" / "out.json"), "--plot", str(tmp_path / "plots")], capsys)
     assert (code, err) == (0, "")
     assert "300 paths x 40 rounds, seed 7" in out and "backer return" in out and "P(reserve shortfall)" in out
     assert "profit share 40%" in out  # the 10-unit backer's tier
     data = json.loads((tmp_path / "a" / "out.json").read_text())
-    assert data["config"]["position"] == {"units": 10, "total_units": 12, "deposit": "1000", "staked_total": "1188",
-                                          "reserve": "594", "upfront_fee": "12", "profit_share_bps": 4000,
-                                          "burn_share_bps": 5000}
+    assert data["config"]["position"] == {
+        "units": 10,
+        "total_units": 12,
+        "deposit": "1000",
+        "staked_total": "1188",
+        "reserve": "594",
+        "upfront_fee": "12",
+        "profit_share_bps": 4000,
+        "burn_share_bps": 5000,
+    }
     assert set(data["stats"]) == {"stake_return", "backer_return", "modeller_fees", "modeller_net", "reserve_used"}
     assert 0 < data["probabilities"]["default"] < 0.2
     assert len(data["index_fan"]["p50"]) == 41 and data["index_fan"]["p50"][0] == 1.0
@@ -260,8 +324,25 @@ def test_cli_end_to_end(terms_file, tmp_path, capsys):
 
 
 def test_cli_bootstrap_and_lockup_from_terms(terms_file, capsys):
-    code, out, err = run(["montecarlo", "--terms", terms_file, "--history", str(EXAMPLE_HISTORY), "--block", "10",
-                          "--paths", "200", "--seed", "1", "--no-progress", "--now", str(NOW)], capsys)
+    code, out, err = run(
+        [
+            "montecarlo",
+            "--terms",
+            terms_file,
+            "--history",
+            str(EXAMPLE_HISTORY),
+            "--block",
+            "10",
+            "--paths",
+            "200",
+            "--seed",
+            "1",
+            "--no-progress",
+            "--now",
+            str(NOW),
+        ],
+        capsys,
+    )
     assert (code, err) == (0, "")
     assert "200 paths x 12 rounds" in out and "block bootstrap of" in out and "blocks of 10" in out
 
@@ -275,24 +356,27 @@ def test_cli_write_history(tmp_path, capsys):
     assert len(mc.read_history(path)[1]) == 50
 
 
-@pytest.mark.parametrize("extra, message", [
-    ([], None),  # placeholder replaced below: --terms missing
-    (["--units", "0"], "--units \\(0\\) must be at least 1"),
-    (["--units", "60"], "max_units"),
-    (["--units", "3", "--total-units", "2"], "--total-units"),
-    (["--reserve", "1"], "--reserve \\(1 NMR\\) is below"),
-    (["--paths", "many"], "--paths must be a whole number"),
-    (["--rounds", "0"], "--rounds \\(0\\) must be between 1 and 5200"),
-    (["--clip", "2"], "--clip \\(2\\) must be more than 0 and at most 1"),
-    (["--payout-factor", "abc"], "--payout-factor must be a number"),
-    (["--multipliers", "1"], "--multipliers needs 2"),
-    (["--exposure", "0"], "--exposure"),
-    (["--corr-mmc", "1.5"], "--corr-mmc"),
-    (["--ar1", "1"], "--ar1"),
-    (["--default-prob", "2"], "--default-prob"),
-    (["--history", "/nonexistent/h.csv"], "cannot read history file"),
-    (["--history", str(EXAMPLE_HISTORY), "--block", "100000"], "--block \\(100000\\) is longer"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ([], None),  # placeholder replaced below: --terms missing
+        (["--units", "0"], "--units \\(0\\) must be at least 1"),
+        (["--units", "60"], "max_units"),
+        (["--units", "3", "--total-units", "2"], "--total-units"),
+        (["--reserve", "1"], "--reserve \\(1 NMR\\) is below"),
+        (["--paths", "many"], "--paths must be a whole number"),
+        (["--rounds", "0"], "--rounds \\(0\\) must be between 1 and 5200"),
+        (["--clip", "2"], "--clip \\(2\\) must be more than 0 and at most 1"),
+        (["--payout-factor", "abc"], "--payout-factor must be a number"),
+        (["--multipliers", "1"], "--multipliers needs 2"),
+        (["--exposure", "0"], "--exposure"),
+        (["--corr-mmc", "1.5"], "--corr-mmc"),
+        (["--ar1", "1"], "--ar1"),
+        (["--default-prob", "2"], "--default-prob"),
+        (["--history", "/nonexistent/h.csv"], "cannot read history file"),
+        (["--history", str(EXAMPLE_HISTORY), "--block", "100000"], "--block \\(100000\\) is longer"),
+    ],
+)
 def test_cli_bad_input_exits_2(extra, message, terms_file, capsys):
     if message is None:
         argv, message = ["montecarlo", "--paths", "10"], "--terms FILE is required"

@@ -41,16 +41,26 @@ NOW = 1770000000
 def report(round_, corr=ONE // 100, missed=False):
     if missed:
         return td.Report(td.model_id_from_uuid(UUID_A), 8, round_, missed=True)
-    return td.Report(td.model_id_from_uuid(UUID_A), 8, round_, False, (td.to_bytes32("CORR20"),), (corr,),
-                     (ONE,), ONE, 5 * ONE // 100)
+    return td.Report(
+        td.model_id_from_uuid(UUID_A),
+        8,
+        round_,
+        False,
+        (td.to_bytes32("CORR20"),),
+        (corr,),
+        (ONE,),
+        ONE,
+        5 * ONE // 100,
+    )
 
 
 def proposal_json(primary="ReportBatch", **changes):
     if primary == "ReportBatch":
         statement = Statement(primary, td.batch_message([report(1)], 10_000))
     else:
-        statement = Statement(primary, td.attestation_message(td.model_id_from_uuid(UUID_A), KEY.address, True,
-                                                              b"\1" * 32, 0, 10_000))
+        statement = Statement(
+            primary, td.attestation_message(td.model_id_from_uuid(UUID_A), KEY.address, True, b"\1" * 32, 0, 10_000)
+        )
     data = statement.to_json(DOMAIN)
     message = data["message"]["reports"][0] if primary == "ReportBatch" else data["message"]
     message.update(changes)
@@ -60,18 +70,21 @@ def proposal_json(primary="ReportBatch", **changes):
 # ============================================================================================ High: bad proposals
 
 
-@pytest.mark.parametrize("change", [
-    {"round": "-1"},                      # eth-abi cannot encode a negative uint256
-    {"modelId": "0x" + "ab" * 40},        # an over-long bytes32
-    {"tournament": str(2**256)},          # out of uint256's range
-    {"scores": ["1e5"]},                  # not a decimal integer
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"round": "-1"},  # eth-abi cannot encode a negative uint256
+        {"modelId": "0x" + "ab" * 40},  # an over-long bytes32
+        {"tournament": str(2**256)},  # out of uint256's range
+        {"scores": ["1e5"]},  # not a decimal integer
+    ],
+)
 def test_a_bad_proposal_file_is_moved_aside_and_never_stops_a_pass(tmp_path, change):
     directory = SignatureDirectory(str(tmp_path))
     good = directory.propose(DOMAIN, Statement("ReportBatch", td.batch_message([report(2)], 10_000)))
     bad = tmp_path / ("ee" * 32 + ".json")
     bad.write_text(json.dumps(proposal_json(**change)))
-    assert [d for d, _, _ in directory.proposals()] == [good]   # before: eth-abi's error escaped proposals()
+    assert [d for d, _, _ in directory.proposals()] == [good]  # before: eth-abi's error escaped proposals()
     assert not bad.exists()
     assert (tmp_path / "rejected" / bad.name).exists()
     assert (tmp_path / "rejected" / f"{bad.name}.reason").read_text().strip()
@@ -94,14 +107,17 @@ def test_an_oversized_proposal_file_is_rejected_unread(tmp_path):
 # ============================================================================================ Medium: what is signed
 
 
-@pytest.mark.parametrize("primary, change", [
-    ("ModelAttestation", {"attested": "false"}),   # Python's bool("false") is True; eth-account encodes False
-    ("ModelAttestation", {"attested": 1}),
-    ("ReportBatch", {"missed": "0"}),
-    ("ReportBatch", {"missed": None}),
-    ("ReportBatch", {"round": True}),              # a JSON boolean is not an integer
-    ("ReportBatch", {"round": 1.0}),
-])
+@pytest.mark.parametrize(
+    "primary, change",
+    [
+        ("ModelAttestation", {"attested": "false"}),  # Python's bool("false") is True; eth-account encodes False
+        ("ModelAttestation", {"attested": 1}),
+        ("ReportBatch", {"missed": "0"}),
+        ("ReportBatch", {"missed": None}),
+        ("ReportBatch", {"round": True}),  # a JSON boolean is not an integer
+        ("ReportBatch", {"round": 1.0}),
+    ],
+)
 def test_non_bool_and_non_int_json_values_are_refused(primary, change):
     with pytest.raises(ProposalError):
         Statement.from_json(proposal_json(primary, **change))
@@ -133,8 +149,8 @@ def test_a_garbage_signature_file_does_not_count_as_signed(tmp_path):
     digest = directory.propose(DOMAIN, statement)
     (tmp_path / f"{digest.hex()}.{KEY.address.lower()}.sig").write_text("0x" + "00" * 65)
     assert not directory.has_signature(DOMAIN, statement, KEY.address)  # before: the file's existence sufficed
-    (_, signature), = td.sign(DOMAIN, statement.primary, statement.message, [KEY])
-    directory.add_signature(digest, KEY.address, signature)               # the signer re-signs over it
+    ((_, signature),) = td.sign(DOMAIN, statement.primary, statement.message, [KEY])
+    directory.add_signature(digest, KEY.address, signature)  # the signer re-signs over it
     assert directory.has_signature(DOMAIN, statement, KEY.address)
 
 
@@ -152,16 +168,14 @@ class ListSource(Source):
 
 
 def result(round_, corr="0.02"):
-    return RoundResult(UUID_A, round_, {"CORR20": Decimal(corr)}, {"CORR20": Decimal(1)}, Decimal(1),
-                       Decimal("0.05"))
+    return RoundResult(UUID_A, round_, {"CORR20": Decimal(corr)}, {"CORR20": Decimal(1)}, Decimal(1), Decimal("0.05"))
 
 
 def offline_service(source, store):
     """A service whose chain parameters are set by hand: model_reports needs no node."""
     from web3 import Web3
 
-    service = OracleService(Web3(Web3.HTTPProvider("http://127.0.0.1:9")), ORACLE, load_abi(), source, [],
-                            store=store)
+    service = OracleService(Web3(Web3.HTTPProvider("http://127.0.0.1:9")), ORACLE, load_abi(), source, [], store=store)
     service.store, service.tournament, service.max_clip, service.max_multiplier = store, 8, ONE // 20, 10 * ONE
     return service
 
@@ -183,8 +197,14 @@ def test_a_changed_value_is_refused_after_a_restart_and_applied_only_by_the_oper
     # the operator's explicit command makes it the ledger's value; then it is signed
     from oracle import cli
 
-    assert cli.main(["ledger", "accept", "--db", path, "--model", UUID_A, "--round", "2"], out=open(os.devnull, "w"),
-                    err=open(os.devnull, "w")) == 0
+    assert (
+        cli.main(
+            ["ledger", "accept", "--db", path, "--model", UUID_A, "--round", "2"],
+            out=open(os.devnull, "w"),
+            err=open(os.devnull, "w"),
+        )
+        == 0
+    )
     assert [r.round for r in second.model_reports(entry, 1, None)] == [2]
     assert store.corrections() == []
 
@@ -192,8 +212,7 @@ def test_a_changed_value_is_refused_after_a_restart_and_applied_only_by_the_oper
 def test_an_unresolved_round_the_ledger_holds_is_refused(tmp_path):
     path = str(tmp_path / "p.sqlite")
     entry = ModelEntry(td.model_id_from_uuid(UUID_A), UUID_A, "0x" + "00" * 20)
-    offline_service(ListSource([result(1), result(2)]), ProgressStore(path, 1337, ORACLE)).model_reports(entry, 0,
-                                                                                                          None)
+    offline_service(ListSource([result(1), result(2)]), ProgressStore(path, 1337, ORACLE)).model_reports(entry, 0, None)
     later = offline_service(ListSource([result(1)]), ProgressStore(path, 1337, ORACLE))
     with pytest.raises(SourceError, match="round 2: was resolved"):
         later.model_reports(entry, 1, None)
@@ -229,7 +248,7 @@ def test_an_empty_answer_for_a_model_scored_before_is_a_source_error(numerai):
     source.memory = type(source.memory)()
     source.history = lambda model_id: {1000}
     with pytest.raises(SourceError, match="no score rows for a model scored before"):
-        source.resolved_results(ALPHA, 1001)   # before: rounds 1002, 1003 posted as missed (zero return)
+        source.resolved_results(ALPHA, 1001)  # before: rounds 1002, 1003 posted as missed (zero return)
 
 
 def test_a_truncated_answer_is_a_source_error(numerai):
@@ -237,9 +256,9 @@ def test_a_truncated_answer_is_a_source_error(numerai):
     source.history = lambda model_id: {1000, 1002}
     assert [r.round for r in source.resolved_results(ALPHA, 999)] == [1000, 1001, 1002, 1003]
     source.memory = type(source.memory)()
-    fake.set_scores(ALPHA, 1002, {})   # the answer lacks round 1002's rows, a round the model was scored in
+    fake.set_scores(ALPHA, 1002, {})  # the answer lacks round 1002's rows, a round the model was scored in
     with pytest.raises(SourceError, match="round 1002: .*truncated"):
-        source.resolved_results(ALPHA, 1001)   # before: round 1002 posted as missed (zero return)
+        source.resolved_results(ALPHA, 1001)  # before: round 1002 posted as missed (zero return)
 
 
 # ============================================================================================ Medium: a stuck nonce
@@ -253,7 +272,7 @@ class FakeEth:
     """Just enough of web3.eth for the sender: a node whose mempool holds one transaction of ours."""
 
     def __init__(self):
-        self.pending = {}   # hash -> tx dict
+        self.pending = {}  # hash -> tx dict
         self.receipts = {}
         self.mined_nonce = 0
         self.sent = []
@@ -290,8 +309,7 @@ class FakeEth:
 
     def wait_for_transaction_receipt(self, tx_hash, timeout, poll_latency):
         # the bumped copy is mined at once
-        receipt = {"status": 1, "blockNumber": self.block_number + 1, "transactionHash": _b(tx_hash),
-                   "gasUsed": 21000}
+        receipt = {"status": 1, "blockNumber": self.block_number + 1, "transactionHash": _b(tx_hash), "gasUsed": 21000}
         self.receipts[_b(tx_hash)] = receipt
         self.mined_nonce += 1
         return receipt
@@ -305,21 +323,29 @@ class FakeW3:
 def test_a_stuck_transaction_is_re_sent_with_bumped_fees(tmp_path):
     w3 = FakeW3()
     store = ProgressStore(str(tmp_path / "p.sqlite"), 1337, ORACLE, clock=lambda: time.time() - 3600)
-    stuck = {"to": "0x" + "56" * 20, "data": b"\x12\x34", "value": 0, "gas": 100_000, "nonce": 0,
-             "chainId": 1337, "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 10**9, "type": 2}
+    stuck = {
+        "to": "0x" + "56" * 20,
+        "data": b"\x12\x34",
+        "value": 0,
+        "gas": 100_000,
+        "nonce": 0,
+        "chainId": 1337,
+        "maxFeePerGas": 2 * 10**9,
+        "maxPriorityFeePerGas": 10**9,
+        "type": 2,
+    }
     signed = KEY.sign_transaction(stuck)
     stuck_hash = bytes(signed.hash)
     w3.eth.pending[stuck_hash] = {**stuck, "input": stuck["data"]}
     store.record_tx(stuck_hash, KEY.address, 0, "post")
     service = OracleService.__new__(OracleService)
     service.w3, service.store, service.sender_account = w3, store, KEY
-    service.config = type("C", (), {"confirmations": 0, "stuck_after": 60, "receipt_timeout": 60,
-                                    "lease_ttl": 60})()
+    service.config = type("C", (), {"confirmations": 0, "stuck_after": 60, "receipt_timeout": 60, "lease_ttl": 60})()
     service.log = JsonLog(open(os.devnull, "w"))
     service._renew = lambda: None
     service.sender = TxSender(w3, KEY, 1337, RevertDecoder([]), service.log, store, receipt_timeout=1)
     service.reconcile_transactions()
-    (resent,) = w3.eth.sent       # before: only logged "tx_pending", and every later send took nonce 1
+    (resent,) = w3.eth.sent  # before: only logged "tx_pending", and every later send took nonce 1
     assert resent["nonce"] == 0
     assert resent["maxFeePerGas"] > stuck["maxFeePerGas"] and resent["maxPriorityFeePerGas"] > 10**9
     assert bytes(resent["data"]) == stuck["data"] and "0x" + bytes(resent["to"]).hex() == stuck["to"]
@@ -331,7 +357,7 @@ def test_a_mined_transaction_reorganised_away_goes_back_to_pending(tmp_path):
     store = ProgressStore(str(tmp_path / "p.sqlite"), 1337, ORACLE)
     store.record_tx(b"\7" * 32, KEY.address, 0, "post")
     store.set_tx_status(b"\7" * 32, "mined")
-    store.set_tx_block(b"\7" * 32, 99)   # no receipt on the node any more: its block was orphaned
+    store.set_tx_block(b"\7" * 32, 99)  # no receipt on the node any more: its block was orphaned
     service = OracleService.__new__(OracleService)
     service.w3, service.store, service.sender_account = w3, store, KEY
     service.config = type("C", (), {"confirmations": 2, "stuck_after": 10**9, "receipt_timeout": 60})()
@@ -366,7 +392,7 @@ def test_fees_without_eth_max_priority_fee_use_the_node_gas_price_and_say_so():
             lines.append((event, level))
 
     fees = TxSender(w3, KEY, 1337, RevertDecoder([]), Log()).fees()
-    assert fees["maxPriorityFeePerGas"] == 2 * 10**9    # gas price 3 gwei less the 1 gwei base fee
+    assert fees["maxPriorityFeePerGas"] == 2 * 10**9  # gas price 3 gwei less the 1 gwei base fee
     assert ("fee_estimate_fallback", "warning") in lines
 
 
@@ -384,8 +410,12 @@ def test_rpc_urls_are_redacted_in_logs():
     import io
 
     stream = io.StringIO()
-    JsonLog(stream)("rpc_error", level="error", error="HTTPSConnectionPool: https://mainnet.infura.io/v3/"
-                    "0123456789abcdef?x=1 timed out; https://user:pw@rpc.example.org/key/abc")
+    JsonLog(stream)(
+        "rpc_error",
+        level="error",
+        error="HTTPSConnectionPool: https://mainnet.infura.io/v3/"
+        "0123456789abcdef?x=1 timed out; https://user:pw@rpc.example.org/key/abc",
+    )
     line = stream.getvalue()
     assert "0123456789abcdef" not in line and "pw@" not in line and "/key/abc" not in line
     assert "https://mainnet.infura.io/<redacted>" in line and "https://rpc.example.org/<redacted>" in line
@@ -419,7 +449,7 @@ def test_an_empty_first_password_line_is_refused(tmp_path):
     password.write_text("\nsecret\n")
     password.chmod(0o600)
     with pytest.raises(KeystoreError, match="first line is empty"):
-        PasswordSource(file=str(password)).read("x")   # before: decrypted with "" (a keystore with no password)
+        PasswordSource(file=str(password)).read("x")  # before: decrypted with "" (a keystore with no password)
 
 
 # ============================================================================================ health
@@ -439,7 +469,7 @@ def test_health_status_file_and_prometheus_text(tmp_path):
     assert status["models"][UUID_A]["lag_rounds"] == 2
     assert status["warnings"] == {"report_differs:warning": 1}
     now[0] = 1100.0
-    health.pass_done(0, lease_held=True)        # "lease held" is not a success
+    health.pass_done(0, lease_held=True)  # "lease held" is not a success
     status = json.loads((tmp_path / "status.json").read_text())
     assert status["last_success_at"] == 1000.0 and status["lease_held_by_other"] is True
     text = health.prometheus()
@@ -448,7 +478,7 @@ def test_health_status_file_and_prometheus_text(tmp_path):
     assert 'backing_oracle_last_success_timestamp_seconds{role="sender"} 1000' in text
     assert 'backing_oracle_oldest_open_transaction_seconds{role="sender"} 240' in text
     assert 'backing_oracle_log_events_total{event="report_differs",level="warning"} 1' in text
-    for line in text.splitlines():   # the exposition format: comments, or `name{labels} value`
+    for line in text.splitlines():  # the exposition format: comments, or `name{labels} value`
         assert line.startswith("# ") or line.split(" ")[-1].lstrip("-").replace(".", "").isdigit()
 
 

@@ -34,8 +34,14 @@ FAST_KDF = {"kdf": "pbkdf2", "iterations": 1000}  # keystores in tests: scrypt's
 def result(uuid, round_, corr="0.02", mmc="-0.01", missed=False):
     if missed:
         return RoundResult(uuid, round_, missed=True)
-    return RoundResult(uuid, round_, {"CORR20": Decimal(corr), "MMC": Decimal(mmc)},
-                       {"CORR20": Decimal("0.5"), "MMC": Decimal(2)}, Decimal("0.75"), Decimal("0.05"))
+    return RoundResult(
+        uuid,
+        round_,
+        {"CORR20": Decimal(corr), "MMC": Decimal(mmc)},
+        {"CORR20": Decimal("0.5"), "MMC": Decimal(2)},
+        Decimal("0.75"),
+        Decimal("0.05"),
+    )
 
 
 class ListSource(Source):
@@ -143,8 +149,7 @@ def test_backing_cli_dispatches_oracle(capsys):
 
 
 def report(uuid, round_, value=ONE // 100):
-    return td.Report(td.model_id_from_uuid(uuid), 8, round_, False, (td.to_bytes32("RET"),), (value,), (ONE,),
-                     ONE, ONE)
+    return td.Report(td.model_id_from_uuid(uuid), 8, round_, False, (td.to_bytes32("RET"),), (value,), (ONE,), ONE, ONE)
 
 
 def test_store_report_lifecycle(tmp_path):
@@ -161,7 +166,10 @@ def test_store_report_lifecycle(tmp_path):
     # re-signing (a new deadline) never touches a round already on-chain
     store.record_signed([r1, report(UUID_A, 3)], b"\x02" * 32)
     assert [(r.round, r.status) for r in store.reports(r1.model_id)] == [
-        (1, "posted"), (2, "posted_other"), (3, "signed")]
+        (1, "posted"),
+        (2, "posted_other"),
+        (3, "signed"),
+    ]
     assert store.report(r1.model_id, 1).digest == "0x" + "01" * 32
     # rows are scoped per chain and oracle
     other = ProgressStore(str(tmp_path / "p.sqlite"), 1, ORACLE)
@@ -228,22 +236,32 @@ def test_signature_directory_collects_valid_signatures_only(tmp_path):
     digest = directory.propose(DOMAIN, statement)
     assert [(d, s) for d, s, _ in directory.proposals()] == [(digest, statement)]
     allowed = {k.address.lower() for k in KEYS[:2]}
-    (address, signature), = td.sign(DOMAIN, statement.primary, statement.message, [KEYS[0]])
+    ((address, signature),) = td.sign(DOMAIN, statement.primary, statement.message, [KEYS[0]])
     directory.add_signature(digest, address, signature)
     # a signature filed under another signer's name, and one by a key outside the set, do not count
     directory.add_signature(digest, KEYS[1].address, signature)
-    (outsider, outsider_sig), = td.sign(DOMAIN, statement.primary, statement.message, [KEYS[2]])
+    ((outsider, outsider_sig),) = td.sign(DOMAIN, statement.primary, statement.message, [KEYS[2]])
     directory.add_signature(digest, outsider, outsider_sig)
     (tmp_path / "sigs" / f"{digest.hex()}.{KEYS[1].address.lower()}.sig").write_text("0xzz")
     sleeps = []
-    found = directory.collect(DOMAIN, statement, allowed, quorum=2, timeout=1.0, poll=0.25,
-                              sleep=sleeps.append, clock=iter([0.0, 0.0, 0.5, 1.0, 1.5]).__next__)
+    found = directory.collect(
+        DOMAIN,
+        statement,
+        allowed,
+        quorum=2,
+        timeout=1.0,
+        poll=0.25,
+        sleep=sleeps.append,
+        clock=iter([0.0, 0.0, 0.5, 1.0, 1.5]).__next__,
+    )
     assert found == {KEYS[0].address.lower(): signature}
     assert sleeps == [0.25, 0.25]
-    (_, good), = td.sign(DOMAIN, statement.primary, statement.message, [KEYS[1]])
+    ((_, good),) = td.sign(DOMAIN, statement.primary, statement.message, [KEYS[1]])
     directory.add_signature(digest, KEYS[1].address, good)
     assert directory.collect(DOMAIN, statement, allowed, quorum=2, timeout=0) == {
-        KEYS[0].address.lower(): signature, KEYS[1].address.lower(): good}
+        KEYS[0].address.lower(): signature,
+        KEYS[1].address.lower(): good,
+    }
 
 
 def test_signature_directory_ignores_garbage_and_prunes(tmp_path):
@@ -263,7 +281,14 @@ def test_signature_directory_ignores_garbage_and_prunes(tmp_path):
 
 def test_fixed_to_decimal_string_is_exact():
     assert [fixed_to_decimal_string(v) for v in (0, ONE, -ONE, 1, -1, 15 * 10**16, 123456789012345678901)] == [
-        "0", "1", "-1", "0.000000000000000001", "-0.000000000000000001", "0.15", "123.456789012345678901"]
+        "0",
+        "1",
+        "-1",
+        "0.000000000000000001",
+        "-0.000000000000000001",
+        "0.15",
+        "123.456789012345678901",
+    ]
 
 
 def test_report_json_is_exact():
@@ -271,10 +296,18 @@ def test_report_json_is_exact():
     data = report_json(rep)
     # 0.75 * (0.5 * 0.0123 + 2 * -0.0045) = 0.75 * -0.00285 = -0.0021375
     assert data == {
-        "model_id": "0x" + UUID_A.replace("-", "") + "00" * 16, "model_uuid": UUID_A, "tournament": 8, "round": 7,
-        "missed": False, "scores": {"CORR20": "0.0123", "MMC": "-0.0045"},
-        "multipliers": {"CORR20": "0.5", "MMC": "2"}, "payout_factor": "0.75", "clip": "0.05",
-        "round_return": "-0.0021375", "report_hash": "0x" + rep.struct_hash().hex()}
+        "model_id": "0x" + UUID_A.replace("-", "") + "00" * 16,
+        "model_uuid": UUID_A,
+        "tournament": 8,
+        "round": 7,
+        "missed": False,
+        "scores": {"CORR20": "0.0123", "MMC": "-0.0045"},
+        "multipliers": {"CORR20": "0.5", "MMC": "2"},
+        "payout_factor": "0.75",
+        "clip": "0.05",
+        "round_return": "-0.0021375",
+        "report_hash": "0x" + rep.struct_hash().hex(),
+    }
     missed = report_json(result(UUID_A, 8, missed=True).to_report(8))
     assert (missed["missed"], missed["scores"], missed["round_return"], missed["clip"]) == (True, {}, "0", "0")
 
@@ -284,19 +317,22 @@ def test_uuid_from_model_id():
     assert uuid_from_model_id(b"\x01" * 32) is None
 
 
-@pytest.mark.parametrize("change, problem", [
-    ({}, None),
-    ({"tournament": 11}, "tournament 11, oracle expects 8"),
-    ({"clip": 6 * 10**16}, "clip 0.06 outside (0, 0.05]"),
-    ({"clip": 0}, "clip 0 outside (0, 0.05]"),
-    ({"payout_factor": ONE + 1}, "payout factor 1.000000000000000001 outside [0, 1]"),
-    ({"scores": (ONE + 1, 0)}, "CORR20 score 1.000000000000000001 outside [-1, 1]"),
-    ({"multipliers": (0, 11 * ONE)}, "MMC multiplier 11 outside [0, 10]"),
-    ({"score_names": (td.to_bytes32("A"), td.to_bytes32("A"))}, "empty or duplicate score name"),
-    ({"scores": (1,)}, "scores, names and multipliers differ in length"),
-    ({"score_names": (), "scores": (), "multipliers": ()}, "no scores"),
-    ({"missed": True}, "a missed round carries scores"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ({}, None),
+        ({"tournament": 11}, "tournament 11, oracle expects 8"),
+        ({"clip": 6 * 10**16}, "clip 0.06 outside (0, 0.05]"),
+        ({"clip": 0}, "clip 0 outside (0, 0.05]"),
+        ({"payout_factor": ONE + 1}, "payout factor 1.000000000000000001 outside [0, 1]"),
+        ({"scores": (ONE + 1, 0)}, "CORR20 score 1.000000000000000001 outside [-1, 1]"),
+        ({"multipliers": (0, 11 * ONE)}, "MMC multiplier 11 outside [0, 10]"),
+        ({"score_names": (td.to_bytes32("A"), td.to_bytes32("A"))}, "empty or duplicate score name"),
+        ({"scores": (1,)}, "scores, names and multipliers differ in length"),
+        ({"score_names": (), "scores": (), "multipliers": ()}, "no scores"),
+        ({"missed": True}, "a missed round carries scores"),
+    ],
+)
 def test_check_report_bounds(change, problem):
     from dataclasses import replace
 
@@ -312,8 +348,9 @@ def test_revert_decoder_reads_custom_errors():
     assert decoder.decode(data) == ("QuorumNotMet", (1, 2))
     assert decoder.decode({"message": "revert", "data": {"0xabc": {"return": data}}}) == ("QuorumNotMet", (1, 2))
     model = b"\x07" * 32
-    data = keccak(text="RoundNotNext(bytes32,uint256,uint256)")[:4] + encode(["bytes32", "uint256", "uint256"],
-                                                                              [model, 5, 3])
+    data = keccak(text="RoundNotNext(bytes32,uint256,uint256)")[:4] + encode(
+        ["bytes32", "uint256", "uint256"], [model, 5, 3]
+    )
     assert decoder.decode(data) == ("RoundNotNext", (model, 5, 3))
     assert decoder.decode("0xdeadbeef") is None
 
@@ -321,18 +358,22 @@ def test_revert_decoder_reads_custom_errors():
 # ============================================================================================ command line
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["run", "--json"], "--json goes with --dry-run"),
-    (["run"], "run needs --rpc URL (or $BACKING_RPC_URL) and --oracle ADDRESS"),
-    (["run", "--rpc", "http://127.0.0.1:1"], "run needs --rpc URL (or $BACKING_RPC_URL) and --oracle ADDRESS"),
-    (["run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE, "--keystore", "k.json"],
-     "give --sender-keystore to post, or --signature-dir to co-sign"),
-    (["run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE, "--sender-keystore", "s.json"],
-     "no signer keys"),
-    (["run", "--dry-run"], "--dry-run without --rpc needs --model UUID"),
-    (["run", "--dry-run", "--rpc", "http://127.0.0.1:1"], "--rpc needs --oracle ADDRESS"),
-    (["run", "--dry-run", "--source", "file", "--model", UUID_A], "--source file needs --file PATH"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "--json"], "--json goes with --dry-run"),
+        (["run"], "run needs --rpc URL (or $BACKING_RPC_URL) and --oracle ADDRESS"),
+        (["run", "--rpc", "http://127.0.0.1:1"], "run needs --rpc URL (or $BACKING_RPC_URL) and --oracle ADDRESS"),
+        (
+            ["run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE, "--keystore", "k.json"],
+            "give --sender-keystore to post, or --signature-dir to co-sign",
+        ),
+        (["run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE, "--sender-keystore", "s.json"], "no signer keys"),
+        (["run", "--dry-run"], "--dry-run without --rpc needs --model UUID"),
+        (["run", "--dry-run", "--rpc", "http://127.0.0.1:1"], "--rpc needs --oracle ADDRESS"),
+        (["run", "--dry-run", "--source", "file", "--model", UUID_A], "--source file needs --file PATH"),
+    ],
+)
 def test_cli_argument_errors(argv, message, capsys, monkeypatch):
     for name in ("BACKING_RPC_URL", "BACKING_ORACLE", "BACKING_PASSWORD_FILE"):
         monkeypatch.delenv(name, raising=False)  # a real run would take them from the environment
@@ -340,15 +381,18 @@ def test_cli_argument_errors(argv, message, capsys, monkeypatch):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["run", "--once", "--interval", "5"], "not allowed with argument"),
-    (["run", "--interval", "0"], "must be positive"),
-    (["run", "--model", "not-a-uuid"], "is not a model UUID"),
-    (["run", "--oracle", "0x1234"], "is not a 0x address"),
-    (["run", "--source", "oracle"], "invalid choice"),
-    (["run", "--password-env", "A", "--password-file", "B"], "not allowed with argument"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "--once", "--interval", "5"], "not allowed with argument"),
+        (["run", "--interval", "0"], "must be positive"),
+        (["run", "--model", "not-a-uuid"], "is not a model UUID"),
+        (["run", "--oracle", "0x1234"], "is not a 0x address"),
+        (["run", "--source", "oracle"], "invalid choice"),
+        (["run", "--password-env", "A", "--password-file", "B"], "not allowed with argument"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_cli_argparse_errors(argv, message, capsys):
     assert oracle_cli.main(argv) == EXIT_USAGE
     assert message in capsys.readouterr().err
@@ -358,38 +402,71 @@ def test_cli_unreadable_keystore_password_is_usage_error(tmp_path, monkeypatch, 
     monkeypatch.setattr(oracle_cli, "make_source", lambda args, limits=None: ListSource({}))
     monkeypatch.delenv("MISSING_PW", raising=False)
     new_keystore(str(tmp_path / "k.json"), "pw", private_key=keccak(text="k"), **FAST_KDF)
-    code = oracle_cli.main(["run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE, "--keystore",
-                            str(tmp_path / "k.json"), "--sender-keystore", str(tmp_path / "k.json"),
-                            "--password-env", "MISSING_PW", "--db", str(tmp_path / "p.sqlite")])
+    code = oracle_cli.main(
+        [
+            "run",
+            "--rpc",
+            "http://127.0.0.1:1",
+            "--oracle",
+            ORACLE,
+            "--keystore",
+            str(tmp_path / "k.json"),
+            "--sender-keystore",
+            str(tmp_path / "k.json"),
+            "--password-env",
+            "MISSING_PW",
+            "--db",
+            str(tmp_path / "p.sqlite"),
+        ]
+    )
     assert code == EXIT_USAGE
     assert "environment variable MISSING_PW" in capsys.readouterr().err
     (tmp_path / "pw").write_text("wrong\n")
     (tmp_path / "pw").chmod(0o600)
-    code = oracle_cli.main(["run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE, "--keystore",
-                            str(tmp_path / "k.json"), "--sender-keystore", str(tmp_path / "k.json"),
-                            "--password-file", str(tmp_path / "pw"), "--db", str(tmp_path / "p.sqlite")])
+    code = oracle_cli.main(
+        [
+            "run",
+            "--rpc",
+            "http://127.0.0.1:1",
+            "--oracle",
+            ORACLE,
+            "--keystore",
+            str(tmp_path / "k.json"),
+            "--sender-keystore",
+            str(tmp_path / "k.json"),
+            "--password-file",
+            str(tmp_path / "pw"),
+            "--db",
+            str(tmp_path / "p.sqlite"),
+        ]
+    )
     assert code == EXIT_USAGE
     assert "cannot decrypt keystore" in capsys.readouterr().err
 
 
 def test_cli_missing_abi_is_usage_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(oracle_cli, "make_source", lambda args, limits=None: ListSource({}))
-    code = oracle_cli.main(["run", "--dry-run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE,
-                            "--abi", str(tmp_path / "nope.json")])
+    code = oracle_cli.main(
+        ["run", "--dry-run", "--rpc", "http://127.0.0.1:1", "--oracle", ORACLE, "--abi", str(tmp_path / "nope.json")]
+    )
     assert code == EXIT_USAGE
     assert "nope.json not found" in capsys.readouterr().err
 
 
 def test_cli_dry_run_offline_json(monkeypatch, capsys):
-    source = ListSource({UUID_A: [result(UUID_A, 1, "0.02", "-0.01"), result(UUID_A, 2, missed=True)],
-                         UUID_B: [result(UUID_B, 1, "1", "1")]})
+    source = ListSource(
+        {
+            UUID_A: [result(UUID_A, 1, "0.02", "-0.01"), result(UUID_A, 2, missed=True)],
+            UUID_B: [result(UUID_B, 1, "1", "1")],
+        }
+    )
     monkeypatch.setattr(oracle_cli, "make_source", lambda args, limits=None: source)
     assert oracle_cli.main(["run", "--dry-run", "--json", "--model", UUID_A, "--model", UUID_B]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(d["model_uuid"], d["round"], d["missed"], d["round_return"]) for d in lines] == [
         (UUID_A, 1, False, "-0.0075"),  # 0.75 * (0.5 * 0.02 + 2 * -0.01) = -0.0075
         (UUID_A, 2, True, "0"),
-        (UUID_B, 1, False, "0.05"),     # 0.75 * 2.5 = 1.875, clipped to 0.05
+        (UUID_B, 1, False, "0.05"),  # 0.75 * 2.5 = 1.875, clipped to 0.05
     ]
     assert lines[0]["scores"] == {"CORR20": "0.02", "MMC": "-0.01"}
     assert lines[2]["clip"] == "0.05" and lines[2]["payout_factor"] == "0.75"
@@ -422,15 +499,20 @@ def test_cli_dry_run_rpc_down(monkeypatch, capsys):
 
 def test_cli_dry_run_offline_from_a_csv_file(tmp_path, capsys):
     path = tmp_path / "rounds.csv"
-    path.write_text("model_id,round,close_time,missed,CORR20,MMC,mult_CORR20,mult_MMC,payout_factor,clip\n"
-                    f"{UUID_A},1000,1767272400,false,0.0123,-0.0045,0.5,2,1,0.05\n"
-                    f"{UUID_A},1001,1767358800,true,,,,,,\n")
-    assert oracle_cli.main(["run", "--dry-run", "--json", "--source", "file", "--file", str(path),
-                            "--model", UUID_A]) == 0
+    path.write_text(
+        "model_id,round,close_time,missed,CORR20,MMC,mult_CORR20,mult_MMC,payout_factor,clip\n"
+        f"{UUID_A},1000,1767272400,false,0.0123,-0.0045,0.5,2,1,0.05\n"
+        f"{UUID_A},1001,1767358800,true,,,,,,\n"
+    )
+    assert (
+        oracle_cli.main(["run", "--dry-run", "--json", "--source", "file", "--file", str(path), "--model", UUID_A]) == 0
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     # 0.5 * 0.0123 + 2 * -0.0045 = -0.00285
     assert [(d["round"], d["missed"], d["round_return"], d["scores"]) for d in lines] == [
-        (1000, False, "-0.00285", {"CORR20": "0.0123", "MMC": "-0.0045"}), (1001, True, "0", {})]
+        (1000, False, "-0.00285", {"CORR20": "0.0123", "MMC": "-0.0045"}),
+        (1001, True, "0", {}),
+    ]
 
 
 def test_cli_dry_run_offline_from_the_fake_numerai_api(capsys):
@@ -443,14 +525,19 @@ def test_cli_dry_run_offline_from_the_fake_numerai_api(capsys):
     fake.set_scores(UUID_A, 1000, {"CORR20": "0.0123", "MMC": "-0.0045"})
     server, url = start(fake)
     try:
-        assert oracle_cli.main(["run", "--dry-run", "--json", "--source", "numerai", "--numerai-url", url,
-                                "--model", UUID_A]) == 0
+        assert (
+            oracle_cli.main(
+                ["run", "--dry-run", "--json", "--source", "numerai", "--numerai-url", url, "--model", UUID_A]
+            )
+            == 0
+        )
     finally:
         server.stop()
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     # 0.8 * (0.5 * 0.0123 + 2 * -0.0045) = -0.00228; round 1001 is not resolved yet
     assert [(d["round"], d["round_return"], d["payout_factor"], d["clip"]) for d in lines] == [
-        (1000, "-0.00228", "0.8", "0.05")]
+        (1000, "-0.00228", "0.8", "0.05")
+    ]
 
 
 def test_cli_model_name_must_be_uuid_equals_name(capsys):

@@ -30,7 +30,7 @@ EXAMPLE_CSV = ROOT / "examples" / "oracle" / "rounds.csv"
 ALPHA = "8f0d3c52-6b8a-4b8e-9c1e-2a7f6d1b0c11"
 BETA = "3b6e9a07-1c44-4f0e-8d2a-5e9b7c3f1a20"
 ALPHA_ADDRESS = "0x5B38Da6a701c568545dCfcB03FcB875f56beddC4"
-NOW = 1770000000        # 2026-02-02: rounds 1000-1005 have opened, 1000-1003 are resolved
+NOW = 1770000000  # 2026-02-02: rounds 1000-1005 have opened, 1000-1003 are resolved
 CLASSIC = 8
 E18 = 10**18
 NAMES = (to_bytes32("CORR20"), to_bytes32("MMC"))
@@ -41,20 +41,43 @@ CLIP = 5 * E18 // 100
 def reported(result: RoundResult):
     """The signed report's fields and the contract's round return, to the wei."""
     report = result.to_report(CLASSIC)
-    return (report.round, report.missed, report.score_names, report.scores, report.multipliers,
-            report.payout_factor, report.clip, report.round_return())
+    return (
+        report.round,
+        report.missed,
+        report.score_names,
+        report.scores,
+        report.multipliers,
+        report.payout_factor,
+        report.clip,
+        report.round_return(),
+    )
 
 
 # alpha in the fixture: round 1001 without a submission (missed), 1004 not resolved yet
 ALPHA_REPORTS = [
     # CORR20 has 18 significant digits: a float would be 123456789012345680
-    (1000, False, NAMES, (123456789012345678, -4500000000000000), MULTIPLIERS, 731 * E18 // 1000, CLIP,
-     38544456384012345),
+    (
+        1000,
+        False,
+        NAMES,
+        (123456789012345678, -4500000000000000),
+        MULTIPLIERS,
+        731 * E18 // 1000,
+        CLIP,
+        38544456384012345,
+    ),
     (1001, True, (), (), (), 0, 0, 0),
-    (1002, False, NAMES, (20700000000000000, 5500000000000000), MULTIPLIERS, 7 * E18 // 10, CLIP,
-     14945000000000000),
-    (1003, False, NAMES, (-29800000000000000, -8900000000000000), MULTIPLIERS, 69 * E18 // 100, CLIP,
-     -22563000000000000),
+    (1002, False, NAMES, (20700000000000000, 5500000000000000), MULTIPLIERS, 7 * E18 // 10, CLIP, 14945000000000000),
+    (
+        1003,
+        False,
+        NAMES,
+        (-29800000000000000, -8900000000000000),
+        MULTIPLIERS,
+        69 * E18 // 100,
+        CLIP,
+        -22563000000000000,
+    ),
 ]
 
 
@@ -69,7 +92,7 @@ def fake():
 
 @pytest.fixture
 def url(fake, monkeypatch):
-    monkeypatch.setattr(base_api, "API_TOURNAMENT_URL", base_api.API_TOURNAMENT_URL)   # restored afterwards
+    monkeypatch.setattr(base_api, "API_TOURNAMENT_URL", base_api.API_TOURNAMENT_URL)  # restored afterwards
     with running(fake) as (_, address):
         yield address
 
@@ -81,13 +104,14 @@ def source(url):
 
 # --- NumeraiSource: happy paths -------------------------------------------------------------------------------
 
+
 def test_numerai_results_are_exact_to_the_wei(source, url):
     results = source.resolved_results(ALPHA, 999)
     assert [reported(r) for r in results] == ALPHA_REPORTS
     assert results[0].scores == {"CORR20": Decimal("0.123456789012345678"), "MMC": Decimal("-0.0045")}
     assert results[0].to_report(CLASSIC).model_id == model_id_from_uuid(ALPHA)
     assert source.last_score_source == {ALPHA: "submission_scores"}
-    assert base_api.API_TOURNAMENT_URL == url   # numerapi's own calls go to the same server
+    assert base_api.API_TOURNAMENT_URL == url  # numerapi's own calls go to the same server
 
 
 def test_numerai_results_after_a_round_and_when_nothing_is_new(source):
@@ -101,14 +125,15 @@ def test_numerai_round_resolving_later_is_picked_up(source, fake):
     fake.set_resolved(1004, True)
     fake.rounds[1004]["payoutFactor"] = Decimal("0.5")
     assert [reported(r) for r in source.resolved_results(ALPHA, 1003)] == [
-        (1004, False, NAMES, (11000000000000000, 2000000000000000), MULTIPLIERS, E18 // 2, CLIP, 4750000000000000)]
+        (1004, False, NAMES, (11000000000000000, 2000000000000000), MULTIPLIERS, E18 // 2, CLIP, 4750000000000000)
+    ]
 
 
 def test_numerai_resolution_by_the_fake_clock(url):
     clock = [NOW]
     fake_data = load_fixture()
     for entry in fake_data["rounds"]:
-        del entry["resolved"]   # resolved once resolveTime has passed
+        del entry["resolved"]  # resolved once resolveTime has passed
     with running(FakeNumerai(now=lambda: clock[0]).load(fake_data)) as (_, address):
         source = NumeraiSource(address, now=lambda: clock[0], retry_delay=0)
         assert [r.round for r in source.resolved_results(BETA, 999)] == [1000]
@@ -118,11 +143,16 @@ def test_numerai_resolution_by_the_fake_clock(url):
 
 def test_numerai_schedule(source, fake):
     assert source.schedule(999) == [
-        RoundInfo(1000, 1767272400, True), RoundInfo(1001, 1767358800, True), RoundInfo(1002, 1767445200, True),
-        RoundInfo(1003, 1767538800, True), RoundInfo(1004, 1767704400, False), RoundInfo(1005, 1767790800, False)]
-    fake.add_round(1006, NOW + 3600)   # not open yet
+        RoundInfo(1000, 1767272400, True),
+        RoundInfo(1001, 1767358800, True),
+        RoundInfo(1002, 1767445200, True),
+        RoundInfo(1003, 1767538800, True),
+        RoundInfo(1004, 1767704400, False),
+        RoundInfo(1005, 1767790800, False),
+    ]
+    fake.add_round(1006, NOW + 3600)  # not open yet
     assert source.schedule(1003) == [RoundInfo(1004, 1767704400, False), RoundInfo(1005, 1767790800, False)]
-    assert source.schedule(0)[0] == RoundInfo(1000, 1767272400, True)   # a fresh oracle gets the whole history
+    assert source.schedule(0)[0] == RoundInfo(1000, 1767272400, True)  # a fresh oracle gets the whole history
     assert source.schedule(1005) == []
 
 
@@ -140,7 +170,7 @@ def test_numerai_only_payout_scores_are_reported_and_the_latest_day_counts(sourc
 
 def test_numerai_payout_factor_from_the_payout_configs(source, fake):
     for config in fake.rounds[1002]["scoreConfigs"]:
-        config["payoutFactor"] = Decimal("0.7")   # agrees with the round's
+        config["payoutFactor"] = Decimal("0.7")  # agrees with the round's
     fake.rounds[1003]["payoutFactor"] = None
     for config in fake.rounds[1003]["scoreConfigs"]:
         config["payoutFactor"] = Decimal("0.69")
@@ -156,6 +186,7 @@ def test_numerai_other_models_are_unaffected_by_one_models_bad_data(source, fake
 
 # --- NumeraiSource: fallback to round_model_performances_v2 ---------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", ["graphql", "no_rows", "null", "http", "garbage"])
 def test_numerai_falls_back_to_v2_round_model_performances(source, fake, kind):
     fake.fail(kind, on="submissionScores")
@@ -169,8 +200,10 @@ def test_numerai_fallback_failing_too_is_an_error(source, fake, url):
     fake.fail("http", on="v2RoundModelPerformances", status=404)
     with pytest.raises(SourceError) as error:
         source.resolved_results(ALPHA, 999)
-    assert str(error.value) == (f"model {ALPHA}: submission_scores: Numerai API error: submissionScores is down; "
-                                f"fallback round_model_performances_v2: HTTP 404 from {url}")
+    assert str(error.value) == (
+        f"model {ALPHA}: submission_scores: Numerai API error: submissionScores is down; "
+        f"fallback round_model_performances_v2: HTTP 404 from {url}"
+    )
 
 
 def test_numerai_no_scores_anywhere_and_no_fallback_is_an_error_not_missed_rounds(source, fake, url):
@@ -178,27 +211,34 @@ def test_numerai_no_scores_anywhere_and_no_fallback_is_an_error_not_missed_round
     fake.fail("graphql", on="v2RoundModelPerformances", message="Cannot query field v2RoundModelPerformances")
     with pytest.raises(SourceError) as error:
         source.resolved_results(ALPHA, 999)
-    assert str(error.value) == (f"model {ALPHA}: submission_scores: returned no scores; fallback "
-                                f"round_model_performances_v2: Numerai API error: Cannot query field "
-                                f"v2RoundModelPerformances")
+    assert str(error.value) == (
+        f"model {ALPHA}: submission_scores: returned no scores; fallback "
+        f"round_model_performances_v2: Numerai API error: Cannot query field "
+        f"v2RoundModelPerformances"
+    )
 
 
 def test_numerai_model_without_any_submission_misses_every_resolved_round(source, fake):
     gamma = "0a1b2c3d-0000-4000-8000-000000000001"
     fake.add_model(gamma, "gamma")
     assert [reported(r)[:2] for r in source.resolved_results(gamma, 999)] == [
-        (1000, True), (1001, True), (1002, True), (1003, True)]
+        (1000, True),
+        (1001, True),
+        (1002, True),
+        (1003, True),
+    ]
     assert source.last_score_source[gamma] == "round_model_performances_v2"
 
 
 # --- NumeraiSource: transport failures ------------------------------------------------------------------------
+
 
 def test_numerai_http_500_is_retried_then_reported(source, fake, url):
     fake.fail("http", status=500)
     with pytest.raises(SourceError) as error:
         source.resolved_results(ALPHA, 999)
     assert str(error.value) == f"model {ALPHA}: list_rounds: HTTP 500 from {url}"
-    assert [root for root, _ in fake.requests] == ["rounds"] * 3   # `attempts`, then give up
+    assert [root for root, _ in fake.requests] == ["rounds"] * 3  # `attempts`, then give up
 
 
 def test_numerai_http_500_once_is_survived(source, fake):
@@ -206,12 +246,15 @@ def test_numerai_http_500_once_is_survived(source, fake):
     assert [reported(r) for r in source.resolved_results(ALPHA, 999)] == ALPHA_REPORTS
 
 
-@pytest.mark.parametrize("kind, problem", [
-    ("garbage", "answer from {url} is not JSON"),
-    ("graphql", "Numerai API error: Internal server error"),
-    ("empty", "malformed answer (no 'data')"),   # what numerapi's own transport turns HTTP errors into
-    ("null", "malformed answer (TypeError: 'NoneType' object is not iterable)"),
-])
+@pytest.mark.parametrize(
+    "kind, problem",
+    [
+        ("garbage", "answer from {url} is not JSON"),
+        ("graphql", "Numerai API error: Internal server error"),
+        ("empty", "malformed answer (no 'data')"),  # what numerapi's own transport turns HTTP errors into
+        ("null", "malformed answer (TypeError: 'NoneType' object is not iterable)"),
+    ],
+)
 def test_numerai_bad_answers_are_errors(source, fake, url, kind, problem):
     fake.fail(kind, on="rounds")
     with pytest.raises(SourceError) as error:
@@ -235,7 +278,7 @@ def test_numerai_slow_answer_times_out(fake, url):
 def test_numerai_unreachable_server(monkeypatch):
     monkeypatch.setattr(base_api, "API_TOURNAMENT_URL", base_api.API_TOURNAMENT_URL)
     with running(FakeNumerai()) as (server, address):
-        pass   # stopped: nothing listens on that port any more
+        pass  # stopped: nothing listens on that port any more
     source = NumeraiSource(address, timeout=1, attempts=2, retry_delay=0)
     with pytest.raises(SourceError) as error:
         source.schedule(999)
@@ -244,20 +287,24 @@ def test_numerai_unreachable_server(monkeypatch):
 
 # --- NumeraiSource: bad values --------------------------------------------------------------------------------
 
+
 def raises(source, model_id=ALPHA, after_round=999) -> str:
     with pytest.raises(SourceError) as error:
         source.resolved_results(model_id, after_round)
     return str(error.value)
 
 
-@pytest.mark.parametrize("value, problem", [
-    ("NaN", "CORR20 score is NaN"),
-    ("Infinity", "CORR20 score is infinite"),
-    ("-Infinity", "CORR20 score is infinite"),
-    ("abc", "CORR20 score is not a number ('abc')"),
-    ("1.5", "CORR20 score 1.5 is outside [-1, 1]"),
-    ("-1.0000001", "CORR20 score -1.0000001 is outside [-1, 1]"),
-])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("NaN", "CORR20 score is NaN"),
+        ("Infinity", "CORR20 score is infinite"),
+        ("-Infinity", "CORR20 score is infinite"),
+        ("abc", "CORR20 score is not a number ('abc')"),
+        ("1.5", "CORR20 score 1.5 is outside [-1, 1]"),
+        ("-1.0000001", "CORR20 score -1.0000001 is outside [-1, 1]"),
+    ],
+)
 def test_numerai_bad_scores(source, fake, value, problem):
     fake.set_scores(ALPHA, 1002, {"CORR20": value, "MMC": "0.0055"})
     assert raises(source) == f"model {ALPHA} round 1002: {problem}"
@@ -268,17 +315,20 @@ def test_numerai_nan_everywhere(source, fake):
     assert raises(source) == f"model {ALPHA} round 1000: CORR20 score is NaN"
 
 
-@pytest.mark.parametrize("field, on, problem", [
-    ("value", "submissionScores", "round 1004: CORR20 score is missing"),   # rows come newest first
-    ("day", "submissionScores", "round 1004: CORR20 score day is missing"),
-    ("resolved", "submissionScores", "round 1004: CORR20 resolved is missing"),
-    ("roundNumber", "submissionScores", ": roundNumber is missing"),
-    ("defaultMultiplier", "rounds", "round 1000: CORR20 multiplier is missing"),
-    ("clipThreshold", "rounds", "round 1000: CORR20 clipThreshold is missing"),
-    ("resolvedStaking", "rounds", "round 1005: resolvedStaking is missing"),
-    ("closeStakingTime", "rounds", "round 1005: closeStakingTime is missing"),
-    ("roundScoreConfigs", "rounds", ": list_rounds: malformed answer (no 'roundScoreConfigs')"),
-])
+@pytest.mark.parametrize(
+    "field, on, problem",
+    [
+        ("value", "submissionScores", "round 1004: CORR20 score is missing"),  # rows come newest first
+        ("day", "submissionScores", "round 1004: CORR20 score day is missing"),
+        ("resolved", "submissionScores", "round 1004: CORR20 resolved is missing"),
+        ("roundNumber", "submissionScores", ": roundNumber is missing"),
+        ("defaultMultiplier", "rounds", "round 1000: CORR20 multiplier is missing"),
+        ("clipThreshold", "rounds", "round 1000: CORR20 clipThreshold is missing"),
+        ("resolvedStaking", "rounds", "round 1005: resolvedStaking is missing"),
+        ("closeStakingTime", "rounds", "round 1005: closeStakingTime is missing"),
+        ("roundScoreConfigs", "rounds", ": list_rounds: malformed answer (no 'roundScoreConfigs')"),
+    ],
+)
 def test_numerai_missing_fields(source, fake, field, on, problem):
     fake.fail("drop", field=field, on=on)
     assert raises(source) == f"model {ALPHA}{' ' if problem[0] != ':' else ''}{problem}"
@@ -296,20 +346,26 @@ def test_numerai_one_payout_score_missing(source, fake):
 
 def test_numerai_scores_without_a_payout_config(source, fake):
     fake.rounds[1002]["scoreConfigs"] = []
-    assert raises(source) == f"model {ALPHA} round 1002: scores (CORR20, MMC) but no payout score config (isPayout) " \
-                             f"for the round"
-    fake.rounds[1002]["scoreConfigs"] = [{"displayName": "CORR20", "defaultMultiplier": 1, "clipThreshold": 0.05,
-                                          "isPayout": False}]
+    assert (
+        raises(source) == f"model {ALPHA} round 1002: scores (CORR20, MMC) but no payout score config (isPayout) "
+        f"for the round"
+    )
+    fake.rounds[1002]["scoreConfigs"] = [
+        {"displayName": "CORR20", "defaultMultiplier": 1, "clipThreshold": 0.05, "isPayout": False}
+    ]
     assert raises(source).startswith(f"model {ALPHA} round 1002: scores (CORR20, MMC) but no payout score config")
 
 
-@pytest.mark.parametrize("config, problem", [
-    ({"defaultMultiplier": Decimal("-0.5")}, "CORR20 multiplier -0.5 is negative"),
-    ({"defaultMultiplier": Decimal(11)}, "CORR20 multiplier 11 is above the maximum 10"),
-    ({"defaultMultiplier": "x"}, "CORR20 multiplier is not a number ('x')"),
-    ({"clipThreshold": Decimal(0)}, "clip 0 is not positive"),
-    ({"clipThreshold": Decimal("-0.05")}, "clip -0.05 is not positive"),
-])
+@pytest.mark.parametrize(
+    "config, problem",
+    [
+        ({"defaultMultiplier": Decimal("-0.5")}, "CORR20 multiplier -0.5 is negative"),
+        ({"defaultMultiplier": Decimal(11)}, "CORR20 multiplier 11 is above the maximum 10"),
+        ({"defaultMultiplier": "x"}, "CORR20 multiplier is not a number ('x')"),
+        ({"clipThreshold": Decimal(0)}, "clip 0 is not positive"),
+        ({"clipThreshold": Decimal("-0.05")}, "clip -0.05 is not positive"),
+    ],
+)
 def test_numerai_bad_payout_configs(source, fake, config, problem):
     for score_config in fake.rounds[1002]["scoreConfigs"]:
         score_config.update(config)
@@ -319,17 +375,21 @@ def test_numerai_bad_payout_configs(source, fake, config, problem):
 def test_numerai_clip_above_the_configured_maximum(url, fake):
     for score_config in fake.rounds[1002]["scoreConfigs"]:
         score_config["clipThreshold"] = Decimal("0.06")
-    assert raises(NumeraiSource(url, now=lambda: NOW)) == \
-        f"model {ALPHA} round 1002: clip 0.06 is above the maximum 0.05"
+    assert (
+        raises(NumeraiSource(url, now=lambda: NOW)) == f"model {ALPHA} round 1002: clip 0.06 is above the maximum 0.05"
+    )
     limits = Limits.from_oracle(max_clip_wei=E18, max_multiplier_wei=1000 * E18)
     assert NumeraiSource(url, now=lambda: NOW, limits=limits).resolved_results(ALPHA, 999)[2].clip == Decimal("0.06")
 
 
-@pytest.mark.parametrize("payout_factor, problem", [
-    ("1.2", "payout factor 1.2 is outside [0, 1]"),
-    ("-0.1", "payout factor -0.1 is outside [0, 1]"),
-    ("NaN", "payout factor is NaN"),
-])
+@pytest.mark.parametrize(
+    "payout_factor, problem",
+    [
+        ("1.2", "payout factor 1.2 is outside [0, 1]"),
+        ("-0.1", "payout factor -0.1 is outside [0, 1]"),
+        ("NaN", "payout factor is NaN"),
+    ],
+)
 def test_numerai_bad_payout_factor(source, fake, payout_factor, problem):
     fake.rounds[1002]["payoutFactor"] = payout_factor
     assert raises(source) == f"model {ALPHA} round 1002: {problem}"
@@ -337,13 +397,16 @@ def test_numerai_bad_payout_factor(source, fake, payout_factor, problem):
 
 def test_numerai_ambiguous_terms_are_refused(source, fake):
     fake.rounds[1002]["scoreConfigs"][0]["payoutFactor"] = Decimal("0.5")
-    assert raises(source) == (f"model {ALPHA} round 1002: payout factor of the round (0.7) differs from its payout "
-                              f"configs' (0.5)")
+    assert raises(source) == (
+        f"model {ALPHA} round 1002: payout factor of the round (0.7) differs from its payout " f"configs' (0.5)"
+    )
     fake.rounds[1002]["scoreConfigs"][1]["payoutFactor"] = Decimal("0.6")
     assert raises(source) == f"model {ALPHA} round 1002: payout configs disagree on the payout factor (0.5, 0.6)"
     fake.rounds[1003]["scoreConfigs"][1]["clipThreshold"] = Decimal("0.04")
-    assert raises(source, after_round=1002) == f"model {ALPHA} round 1003: payout configs disagree on the clip " \
-                                               f"(0.04, 0.05)"
+    assert (
+        raises(source, after_round=1002) == f"model {ALPHA} round 1003: payout configs disagree on the clip "
+        f"(0.04, 0.05)"
+    )
 
 
 def test_numerai_duplicate_rounds(source, fake):
@@ -369,8 +432,10 @@ def test_numerai_gap_in_the_rounds(source, fake):
 
 
 def test_numerai_asking_before_the_listed_history_is_a_gap(source):
-    assert raises(source, after_round=900) == f"model {ALPHA} round 901: missing from list_rounds (gap before round " \
-                                              f"1000)"
+    assert (
+        raises(source, after_round=900) == f"model {ALPHA} round 901: missing from list_rounds (gap before round "
+        f"1000)"
+    )
 
 
 def test_numerai_rejects_a_model_id_that_is_not_a_uuid(source):
@@ -379,12 +444,13 @@ def test_numerai_rejects_a_model_id_that_is_not_a_uuid(source):
 
 # --- un-resolving and rewritten history -----------------------------------------------------------------------
 
+
 def test_numerai_round_flipping_back_to_unresolved(source, fake):
     assert len(source.resolved_results(ALPHA, 999)) == 4
     fake.set_resolved(1002, False)
     assert raises(source, after_round=1003) == f"model {ALPHA} round 1002: was resolved, now reported unresolved"
     assert raises(source, after_round=999) == f"model {ALPHA} round 1002: was resolved, now reported unresolved"
-    assert [r.round for r in source.resolved_results(BETA, 999)] == [1000, 1001]   # beta never saw 1002 resolved
+    assert [r.round for r in source.resolved_results(BETA, 999)] == [1000, 1001]  # beta never saw 1002 resolved
 
 
 def test_numerai_model_rows_flipping_back_to_unresolved(source, fake):
@@ -396,8 +462,10 @@ def test_numerai_model_rows_flipping_back_to_unresolved(source, fake):
 def test_numerai_resolved_values_changing(source, fake):
     source.resolved_results(ALPHA, 999)
     fake.set_scores(ALPHA, 1002, {"CORR20": "0.03", "MMC": "0.0055"})
-    assert raises(source, after_round=1003) == f"model {ALPHA} round 1002: CORR20 score changed after resolution " \
-                                               f"(0.0207 -> 0.03)"
+    assert (
+        raises(source, after_round=1003) == f"model {ALPHA} round 1002: CORR20 score changed after resolution "
+        f"(0.0207 -> 0.03)"
+    )
     fake.set_scores(ALPHA, 1002, {"CORR20": "0.0207", "MMC": "0.0055"})
     fake.set_scores(ALPHA, 1001, {"CORR20": "0.01", "MMC": "0.0055"})
     assert raises(source, after_round=1003) == f"model {ALPHA} round 1001: was resolved as missed, now scored"
@@ -405,18 +473,21 @@ def test_numerai_resolved_values_changing(source, fake):
 
 # --- NumeraiSource: profiles ----------------------------------------------------------------------------------
 
+
 def test_numerai_profile_text(source, fake):
     assert source.profile_text(ALPHA) == ("alpha", "Quant in Lisbon. Backing Vaults address: " + ALPHA_ADDRESS)
-    assert source.profile_text(BETA) == ("beta", "")   # the API gives null for an empty bio
+    assert source.profile_text(BETA) == ("beta", "")  # the API gives null for an empty bio
 
 
 def test_numerai_profile_errors(source, fake, url):
     gamma = "0a1b2c3d-0000-4000-8000-000000000001"
     with pytest.raises(SourceError) as error:
         source.profile_text(gamma)
-    assert str(error.value) == (f"model {gamma}: model name unknown (Numerai profiles are looked up by name; give "
-                                f"NumeraiSource model_names)")
-    source.model_names[gamma] = "beta"   # a name that belongs to another model
+    assert str(error.value) == (
+        f"model {gamma}: model name unknown (Numerai profiles are looked up by name; give "
+        f"NumeraiSource model_names)"
+    )
+    source.model_names[gamma] = "beta"  # a name that belongs to another model
     with pytest.raises(SourceError) as error:
         source.profile_text(gamma)
     assert str(error.value) == f"model {gamma}: profile beta belongs to model {BETA}"
@@ -428,25 +499,34 @@ def test_numerai_profile_errors(source, fake, url):
 
 # --- the fake server itself -----------------------------------------------------------------------------------
 
+
 def test_fake_answers_stock_numerapi(url, fake):
-    base_api.API_TOURNAMENT_URL = url   # the fixture restores it
+    base_api.API_TOURNAMENT_URL = url  # the fixture restores it
     api = numerapi.NumerAPI(public_id="id", secret_key="key")
     rounds = api.list_rounds()
     assert [r["number"] for r in rounds] == [1005, 1004, 1003, 1002, 1001, 1000]
     assert rounds[3]["payoutFactor"] == Decimal("0.7") and rounds[0]["payoutFactor"] is None
     assert rounds[3]["closeStakingTime"].timestamp() == 1767445200
-    assert [(c["displayName"], c["isPayout"], c["defaultMultiplier"], c["clipThreshold"])
-            for c in rounds[3]["roundScoreConfigs"]] == [("CORR20", True, 0.5, 0.05), ("MMC", True, 2, 0.05)]
+    assert [
+        (c["displayName"], c["isPayout"], c["defaultMultiplier"], c["clipThreshold"])
+        for c in rounds[3]["roundScoreConfigs"]
+    ] == [("CORR20", True, 0.5, 0.05), ("MMC", True, 2, 0.05)]
     assert [r["number"] for r in api.list_rounds(status="resolved", limit=2)] == [1003, 1002]
     assert api.get_current_round() == 1005
     final = api.submission_scores(BETA, display_name="MMC", day=20, resolved=True)
-    assert sorted((r["roundNumber"], r["value"]) for r in final) == [(1000, -0.0012), (1001, 0.0043),
-                                                                     (1002, -0.0031), (1003, 0.0122)]
+    assert sorted((r["roundNumber"], r["value"]) for r in final) == [
+        (1000, -0.0012),
+        (1001, 0.0043),
+        (1002, -0.0031),
+        (1003, 0.0122),
+    ]
     assert len(api.submission_scores(BETA, distinct_on_round=True)) == 8
     with pytest.warns(DeprecationWarning):
         performances = api.round_model_performances_v2(BETA)
     assert [(p["roundNumber"], p["roundResolved"], p["atRisk"]) for p in performances][:2] == [
-        (1003, True, Decimal("40")), (1002, True, Decimal("40"))]
+        (1003, True, Decimal("40")),
+        (1002, True, Decimal("40")),
+    ]
     assert api.public_user_profile("alpha")["id"] == ALPHA
     assert api.stake_get("beta") == Decimal("40")
     assert api.get_models() == {"alpha": ALPHA, "beta": BETA}
@@ -460,14 +540,16 @@ def test_fake_failures_seen_by_stock_numerapi(url, fake):
     with pytest.raises(ValueError, match="boom"):
         api.list_rounds()
     fake.fail("http", status=404, times=1)
-    with pytest.raises(KeyError, match="data"):   # numerapi's {} on HTTP errors
+    with pytest.raises(KeyError, match="data"):  # numerapi's {} on HTTP errors
         api.list_rounds()
-    assert api.get_current_round() == 1005       # the failures were for one answer each
+    assert api.get_current_round() == 1005  # the failures were for one answer each
 
 
 def test_fake_serialises_decimals_exactly():
-    assert dumps({"a": Decimal("0.123456789012345678"), "b": Decimal("NaN"), "c": [Decimal("-1E-7")], "d": "x"}) \
+    assert (
+        dumps({"a": Decimal("0.123456789012345678"), "b": Decimal("NaN"), "c": [Decimal("-1E-7")], "d": "x"})
         == b'{"a": 0.123456789012345678, "b": NaN, "c": [-1E-7], "d": "x"}'
+    )
 
 
 def test_fake_rejects_unknown_failure_modes():
@@ -484,8 +566,10 @@ def test_fake_command_line_and_admin_endpoints(tmp_path):
         line = process.stdout.readline()
         assert line.startswith("fake Numerai API at http://127.0.0.1:")
         address = line.split(" at ")[1].strip()
-        query = {"query": "query($tournament: Int!) { rounds(tournament: $tournament number: 0) { number } }",
-                 "variables": {"tournament": 8}}
+        query = {
+            "query": "query($tournament: Int!) { rounds(tournament: $tournament number: 0) { number } }",
+            "variables": {"tournament": 8},
+        }
         assert requests.post(address, json=query, timeout=5).json() == {"data": {"rounds": [{"number": 1005}]}}
         data = requests.get(address + "_admin/data", timeout=5).json()
         assert [m["name"] for m in data["models"]] == ["alpha", "beta"]
@@ -535,16 +619,41 @@ def test_file_csv_results_are_exact_to_the_wei(tmp_path):
 
 def test_file_json_mirrors_round_results(tmp_path):
     path = tmp_path / "rounds.json"
-    path.write_text(json.dumps([
-        {"model_id": ALPHA, "round": 1000, "close_time": 1767272400, "scores": {"CORR20": "0.123456789012345678",
-         "MMC": -0.0045}, "multipliers": {"CORR20": 0.5, "MMC": 2}, "payout_factor": 0.731, "clip": 0.05},
-        {"model_id": ALPHA, "round": 1001, "close_time": 1767358800, "missed": True},
-        {"model_id": ALPHA, "round": 1002, "close_time": 1767445200, "scores": {"CORR20": 0.0207, "MMC": 0.0055},
-         "multipliers": {"CORR20": 0.5, "MMC": 2}, "payout_factor": "0.7", "clip": "0.05"},
-        {"model_id": ALPHA, "round": 1003, "close_time": 1767538800, "scores": {"CORR20": -0.0298, "MMC": -0.0089},
-         "multipliers": {"CORR20": 0.5, "MMC": 2}, "payout_factor": 0.69, "clip": 0.05},
-        {"model_id": ALPHA, "round": 1004, "close_time": 1767704400, "resolved": False},
-    ]))
+    path.write_text(
+        json.dumps(
+            [
+                {
+                    "model_id": ALPHA,
+                    "round": 1000,
+                    "close_time": 1767272400,
+                    "scores": {"CORR20": "0.123456789012345678", "MMC": -0.0045},
+                    "multipliers": {"CORR20": 0.5, "MMC": 2},
+                    "payout_factor": 0.731,
+                    "clip": 0.05,
+                },
+                {"model_id": ALPHA, "round": 1001, "close_time": 1767358800, "missed": True},
+                {
+                    "model_id": ALPHA,
+                    "round": 1002,
+                    "close_time": 1767445200,
+                    "scores": {"CORR20": 0.0207, "MMC": 0.0055},
+                    "multipliers": {"CORR20": 0.5, "MMC": 2},
+                    "payout_factor": "0.7",
+                    "clip": "0.05",
+                },
+                {
+                    "model_id": ALPHA,
+                    "round": 1003,
+                    "close_time": 1767538800,
+                    "scores": {"CORR20": -0.0298, "MMC": -0.0089},
+                    "multipliers": {"CORR20": 0.5, "MMC": 2},
+                    "payout_factor": 0.69,
+                    "clip": 0.05,
+                },
+                {"model_id": ALPHA, "round": 1004, "close_time": 1767704400, "resolved": False},
+            ]
+        )
+    )
     source = FileSource(path)
     assert [reported(r) for r in source.resolved_results(ALPHA, 999)] == ALPHA_REPORTS
     assert source.resolved_results(ALPHA, 999) == FileSource(write_csv(tmp_path)).resolved_results(ALPHA, 999)
@@ -553,13 +662,26 @@ def test_file_json_mirrors_round_results(tmp_path):
 
 def test_file_example_in_the_repository():
     source = FileSource(EXAMPLE_CSV, profiles={ALPHA: ("alpha", "hi")})
-    assert [(i.round, i.resolved) for i in source.schedule(999)] == [(1000, True), (1001, True), (1002, True),
-                                                                     (1003, True), (1004, False)]
+    assert [(i.round, i.resolved) for i in source.schedule(999)] == [
+        (1000, True),
+        (1001, True),
+        (1002, True),
+        (1003, True),
+        (1004, False),
+    ]
     assert [(r.round, r.missed) for r in source.resolved_results(ALPHA, 999)] == [
-        (1000, False), (1001, False), (1002, True), (1003, False)]
+        (1000, False),
+        (1001, False),
+        (1002, True),
+        (1003, False),
+    ]
     assert [reported(r)[-1] for r in source.resolved_results(BETA, 999)] == [
         # 0.72 x (0.5 x 0.0064 + 2 x -0.0012), 0.71 x (0.5 x 0.0207 + 2 x 0.0055), ...
-        576000000000000, 15158500000000000, -22890000000000000, 9198000000000000]
+        576000000000000,
+        15158500000000000,
+        -22890000000000000,
+        9198000000000000,
+    ]
     assert source.profile_text(ALPHA) == ("alpha", "hi")
 
 
@@ -572,42 +694,43 @@ def test_file_rows_appended_later_are_seen(tmp_path):
 
 
 # (the CSV row after "model_id,", the error; "at" is the row's place in the file, which parse errors name)
-@pytest.mark.parametrize("cells, problem", [
-    ("1002,1767445200,,NaN,0.0055,0.5,2,0.7,0.05",
-     "{at}model {m} round 1002: CORR20 score is NaN"),
-    ("1002,1767445200,,inf,0.0055,0.5,2,0.7,0.05",
-     "{at}model {m} round 1002: CORR20 score is infinite"),
-    ("1002,1767445200,,0.02x,0.0055,0.5,2,0.7,0.05",
-     "{at}model {m} round 1002: CORR20 score is not a number ('0.02x')"),
-    ("1002,1767445200,,2,0.0055,0.5,2,0.7,0.05",
-     "model {m} round 1002: CORR20 score 2 is outside [-1, 1]"),
-    ("1002,1767445200,,0.0207,0.0055,,2,0.7,0.05",
-     "model {m} round 1002: CORR20 score has no multiplier"),
-    ("1002,1767445200,,,0.0055,0.5,2,0.7,0.05",
-     "model {m} round 1002: multiplier for CORR20 but no CORR20 score"),
-    ("1002,1767445200,,0.0207,0.0055,-1,2,0.7,0.05",
-     "model {m} round 1002: CORR20 multiplier -1 is negative"),
-    ("1002,1767445200,,0.0207,0.0055,0.5,10.5,0.7,0.05",
-     "model {m} round 1002: MMC multiplier 10.5 is above the maximum 10"),
-    ("1002,1767445200,,0.0207,0.0055,0.5,2,1.01,0.05",
-     "model {m} round 1002: payout factor 1.01 is outside [0, 1]"),
-    ("1002,1767445200,,0.0207,0.0055,0.5,2,,0.05",
-     "{at}model {m} round 1002: payout factor is missing"),
-    ("1002,1767445200,,0.0207,0.0055,0.5,2,0.7,0",
-     "model {m} round 1002: clip 0 is not positive"),
-    ("1002,1767445200,,0.0207,0.0055,0.5,2,0.7,0.1",
-     "model {m} round 1002: clip 0.1 is above the maximum 0.05"),
-    ("1002,1767445200,,,,,,0.7,0.05",
-     "model {m} round 1002: no scores (a round without scores must be reported as missed)"),
-    ("1002,1767445200,yes,0.0207,,,,,",
-     "{at}model {m} round 1002: a missed round carries scores"),
-    ("1002,1767445200,maybe,,,,,,",
-     "{at}model {m} round 1002: missed is not true/false ('maybe')"),
-    ("1002,yesterday,,0.0207,0.0055,0.5,2,0.7,0.05",
-     "{at}model {m} round 1002: close_time is not a time ('yesterday')"),
-    ("1002.5,1767445200,,0.0207,0.0055,0.5,2,0.7,0.05",
-     "{at}model {m}: round is not an integer ('1002.5')"),
-])
+@pytest.mark.parametrize(
+    "cells, problem",
+    [
+        ("1002,1767445200,,NaN,0.0055,0.5,2,0.7,0.05", "{at}model {m} round 1002: CORR20 score is NaN"),
+        ("1002,1767445200,,inf,0.0055,0.5,2,0.7,0.05", "{at}model {m} round 1002: CORR20 score is infinite"),
+        (
+            "1002,1767445200,,0.02x,0.0055,0.5,2,0.7,0.05",
+            "{at}model {m} round 1002: CORR20 score is not a number ('0.02x')",
+        ),
+        ("1002,1767445200,,2,0.0055,0.5,2,0.7,0.05", "model {m} round 1002: CORR20 score 2 is outside [-1, 1]"),
+        ("1002,1767445200,,0.0207,0.0055,,2,0.7,0.05", "model {m} round 1002: CORR20 score has no multiplier"),
+        ("1002,1767445200,,,0.0055,0.5,2,0.7,0.05", "model {m} round 1002: multiplier for CORR20 but no CORR20 score"),
+        ("1002,1767445200,,0.0207,0.0055,-1,2,0.7,0.05", "model {m} round 1002: CORR20 multiplier -1 is negative"),
+        (
+            "1002,1767445200,,0.0207,0.0055,0.5,10.5,0.7,0.05",
+            "model {m} round 1002: MMC multiplier 10.5 is above the maximum 10",
+        ),
+        (
+            "1002,1767445200,,0.0207,0.0055,0.5,2,1.01,0.05",
+            "model {m} round 1002: payout factor 1.01 is outside [0, 1]",
+        ),
+        ("1002,1767445200,,0.0207,0.0055,0.5,2,,0.05", "{at}model {m} round 1002: payout factor is missing"),
+        ("1002,1767445200,,0.0207,0.0055,0.5,2,0.7,0", "model {m} round 1002: clip 0 is not positive"),
+        ("1002,1767445200,,0.0207,0.0055,0.5,2,0.7,0.1", "model {m} round 1002: clip 0.1 is above the maximum 0.05"),
+        (
+            "1002,1767445200,,,,,,0.7,0.05",
+            "model {m} round 1002: no scores (a round without scores must be reported as missed)",
+        ),
+        ("1002,1767445200,yes,0.0207,,,,,", "{at}model {m} round 1002: a missed round carries scores"),
+        ("1002,1767445200,maybe,,,,,,", "{at}model {m} round 1002: missed is not true/false ('maybe')"),
+        (
+            "1002,yesterday,,0.0207,0.0055,0.5,2,0.7,0.05",
+            "{at}model {m} round 1002: close_time is not a time ('yesterday')",
+        ),
+        ("1002.5,1767445200,,0.0207,0.0055,0.5,2,0.7,0.05", "{at}model {m}: round is not an integer ('1002.5')"),
+    ],
+)
 def test_file_bad_values(tmp_path, cells, problem):
     rows = CSV_ROWS[:2] + [f"{ALPHA},{cells}\n"] + CSV_ROWS[3:]
     assert file_error(write_csv(tmp_path, rows)) == problem.format(m=ALPHA, at="rounds.csv line 4: ")
@@ -616,12 +739,18 @@ def test_file_bad_values(tmp_path, cells, problem):
 def test_file_duplicates_gaps_and_missing_columns(tmp_path):
     blank_model = CSV_ROWS[:2] + [",1002,1767445200,,0.0207,0.0055,0.5,2,0.7,0.05\n"]
     assert file_error(write_csv(tmp_path, blank_model)) == "rounds.csv line 4: model_id is missing"
-    assert file_error(write_csv(tmp_path, CSV_ROWS + [CSV_ROWS[2]])) == \
-        f"rounds.csv: model {ALPHA}: round 1002 listed twice"
-    assert file_error(write_csv(tmp_path, CSV_ROWS[:1] + CSV_ROWS[2:])) == \
-        f"model {ALPHA} round 1001: missing from rounds.csv (gap before round 1002)"
-    assert file_error(write_csv(tmp_path, CSV_ROWS, header=CSV_HEADER.replace("close_time", "closes"))) == \
-        f"{tmp_path / 'rounds.csv'}: missing column close_time"
+    assert (
+        file_error(write_csv(tmp_path, CSV_ROWS + [CSV_ROWS[2]]))
+        == f"rounds.csv: model {ALPHA}: round 1002 listed twice"
+    )
+    assert (
+        file_error(write_csv(tmp_path, CSV_ROWS[:1] + CSV_ROWS[2:]))
+        == f"model {ALPHA} round 1001: missing from rounds.csv (gap before round 1002)"
+    )
+    assert (
+        file_error(write_csv(tmp_path, CSV_ROWS, header=CSV_HEADER.replace("close_time", "closes")))
+        == f"{tmp_path / 'rounds.csv'}: missing column close_time"
+    )
     assert file_error(tmp_path / "absent.csv") == f"{tmp_path / 'absent.csv'}: cannot read (No such file or directory)"
     broken = tmp_path / "broken.json"
     broken.write_text("[{")
@@ -643,12 +772,17 @@ def test_file_rewritten_history_is_refused(tmp_path):
     with pytest.raises(SourceError) as error:
         source.resolved_results(ALPHA, 1003)
     assert str(error.value) == f"model {ALPHA} round 1003: payout factor changed after resolution (0.69 -> 0.68)"
-    path.write_text(CSV_HEADER.replace("missed,", "missed,resolved,") + "".join([
-        f"{ALPHA},1000,1767272400,false,true,0.123456789012345678,-0.0045,0.5,2,0.731,0.05\n",
-        f"{ALPHA},1001,1767358800,true,true,,,,,,\n",
-        f"{ALPHA},1002,1767445200,false,true,0.0207,0.0055,0.5,2,0.7,0.05\n",
-        f"{ALPHA},1003,1767538800,,false,,,,,,\n",
-    ]))
+    path.write_text(
+        CSV_HEADER.replace("missed,", "missed,resolved,")
+        + "".join(
+            [
+                f"{ALPHA},1000,1767272400,false,true,0.123456789012345678,-0.0045,0.5,2,0.731,0.05\n",
+                f"{ALPHA},1001,1767358800,true,true,,,,,,\n",
+                f"{ALPHA},1002,1767445200,false,true,0.0207,0.0055,0.5,2,0.7,0.05\n",
+                f"{ALPHA},1003,1767538800,,false,,,,,,\n",
+            ]
+        )
+    )
     with pytest.raises(SourceError) as error:
         source.resolved_results(ALPHA, 1003)
     assert str(error.value) == f"model {ALPHA} round 1003: was resolved, now reported unresolved"
@@ -676,7 +810,7 @@ def test_synthetic_is_deterministic_and_plausible():
     results = one.resolved_results(ALPHA, 999)
     assert results == SyntheticSource([BETA, ALPHA], seed=7, now=lambda: clock).resolved_results(ALPHA, 999)
     assert results != SyntheticSource([ALPHA], seed=8, now=lambda: clock).resolved_results(ALPHA, 999)
-    assert results[:5] == one.resolved_results(ALPHA, 999)[:5]   # later calls see the same history
+    assert results[:5] == one.resolved_results(ALPHA, 999)[:5]  # later calls see the same history
     assert results[4] == one.result(ALPHA, 1004)
     assert len(results) == 2000 - 31 + 1
     scored = [r for r in results if not r.missed]
@@ -687,7 +821,7 @@ def test_synthetic_is_deterministic_and_plausible():
         sample_mean = sum(values) / len(values)
         sample_sd = (sum((v - sample_mean) ** 2 for v in values) / len(values)) ** 0.5
         assert abs(sample_mean - mean) < 0.002 and abs(sample_sd - sd) < 0.002
-        assert all(v == round(v, 6) for v in values)   # six decimals, like Numerai's displayed scores
+        assert all(v == round(v, 6) for v in values)  # six decimals, like Numerai's displayed scores
     report = scored[0].to_report(CLASSIC)
     assert report.multipliers == MULTIPLIERS and report.payout_factor == E18 and report.clip == CLIP
 
@@ -707,9 +841,11 @@ def test_synthetic_clock_decides_opened_and_resolved_rounds():
     source = SyntheticSource([ALPHA], seed=1, now=lambda: clock[0], miss_rate=0)
     assert source.schedule(999) == [] and source.resolved_results(ALPHA, 999) == []
     clock[0] = FIRST_OPEN + 2 * 86400
-    assert source.schedule(999) == [RoundInfo(1000, FIRST_OPEN + 3600, False),
-                                    RoundInfo(1001, FIRST_OPEN + 86400 + 3600, False),
-                                    RoundInfo(1002, FIRST_OPEN + 2 * 86400 + 3600, False)]
+    assert source.schedule(999) == [
+        RoundInfo(1000, FIRST_OPEN + 3600, False),
+        RoundInfo(1001, FIRST_OPEN + 86400 + 3600, False),
+        RoundInfo(1002, FIRST_OPEN + 2 * 86400 + 3600, False),
+    ]
     clock[0] = FIRST_OPEN + 31 * 86400 + 86400
     assert [r.round for r in source.resolved_results(ALPHA, 999)] == [1000, 1001]
     assert [r.round for r in source.resolved_results(ALPHA, 1001)] == []
@@ -740,18 +876,25 @@ def test_synthetic_errors_and_profiles():
     assert source.profile_text(ALPHA) == ("alpha", "my address " + ALPHA_ADDRESS)
     with pytest.raises(ValueError, match="must name the same scores"):
         SyntheticSource([ALPHA], multipliers={"CORR20": 1})
-    anyone = SyntheticSource(seed=0, now=lambda: FIRST_OPEN + 40 * 86400)   # no list: every model id
-    assert anyone.resolved_results(BETA, 999) == SyntheticSource([BETA], now=lambda: FIRST_OPEN + 40 * 86400
-                                                                 ).resolved_results(BETA, 999)
+    anyone = SyntheticSource(seed=0, now=lambda: FIRST_OPEN + 40 * 86400)  # no list: every model id
+    assert anyone.resolved_results(BETA, 999) == SyntheticSource(
+        [BETA], now=lambda: FIRST_OPEN + 40 * 86400
+    ).resolved_results(BETA, 999)
 
 
 # --- validate -------------------------------------------------------------------------------------------------
 
+
 def test_to_decimal_refuses_what_is_not_a_finite_number():
-    assert to_decimal(0.1, "x", "f") == Decimal("0.1")   # floats through str, not their binary expansion
+    assert to_decimal(0.1, "x", "f") == Decimal("0.1")  # floats through str, not their binary expansion
     assert to_decimal(" 0.25 ", "x", "f") == Decimal("0.25")
-    for value, problem in [(True, "f is not a number (True)"), ([1], "f is not a number ([1])"),
-                           (None, "f is missing"), (float("nan"), "f is NaN"), (float("-inf"), "f is infinite")]:
+    for value, problem in [
+        (True, "f is not a number (True)"),
+        ([1], "f is not a number ([1])"),
+        (None, "f is missing"),
+        (float("nan"), "f is NaN"),
+        (float("-inf"), "f is infinite"),
+    ]:
         with pytest.raises(SourceError) as error:
             to_decimal(value, "x", "f")
         assert str(error.value) == "x: " + problem
@@ -783,15 +926,31 @@ def test_check_schedule():
 
 def test_resolution_memory_compares_values_not_spelling():
     memory = ResolutionMemory()
-    before = RoundResult(ALPHA, 5, {"CORR20": Decimal("0.010")}, {"CORR20": Decimal("0.5")}, Decimal(1),
-                         Decimal("0.05"))
+    before = RoundResult(
+        ALPHA, 5, {"CORR20": Decimal("0.010")}, {"CORR20": Decimal("0.5")}, Decimal(1), Decimal("0.05")
+    )
     memory.remember([before])
-    memory.check(ALPHA, 5, RoundResult(ALPHA, 5, {"CORR20": Decimal("0.01")}, {"CORR20": Decimal("0.50")},
-                                       Decimal("1.0"), Decimal("0.050")))
-    memory.check(BETA, 5, None)   # never seen: nothing to compare
+    memory.check(
+        ALPHA,
+        5,
+        RoundResult(
+            ALPHA, 5, {"CORR20": Decimal("0.01")}, {"CORR20": Decimal("0.50")}, Decimal("1.0"), Decimal("0.050")
+        ),
+    )
+    memory.check(BETA, 5, None)  # never seen: nothing to compare
     with pytest.raises(SourceError, match="MMC score changed after resolution"):
-        memory.check(ALPHA, 5, RoundResult(ALPHA, 5, {"CORR20": Decimal("0.01"), "MMC": Decimal(0)},
-                                           {"CORR20": Decimal("0.5"), "MMC": Decimal(2)}, Decimal(1), Decimal("0.05")))
+        memory.check(
+            ALPHA,
+            5,
+            RoundResult(
+                ALPHA,
+                5,
+                {"CORR20": Decimal("0.01"), "MMC": Decimal(0)},
+                {"CORR20": Decimal("0.5"), "MMC": Decimal(2)},
+                Decimal(1),
+                Decimal("0.05"),
+            ),
+        )
 
 
 # --- attestation ----------------------------------------------------------------------------------------------
@@ -800,26 +959,32 @@ MODELLER = Account.from_key(b"\x11" * 32)
 OTHER = Account.from_key(b"\x22" * 32)
 
 
-@pytest.mark.parametrize("text", [
-    f"I am {MODELLER.address}",
-    f"address:{MODELLER.address.lower()}.",
-    f"{MODELLER.address[:2]}{MODELLER.address[2:].upper()}",
-    f"line one\n  {MODELLER.address}  \nline three",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"I am {MODELLER.address}",
+        f"address:{MODELLER.address.lower()}.",
+        f"{MODELLER.address[:2]}{MODELLER.address[2:].upper()}",
+        f"line one\n  {MODELLER.address}  \nline three",
+    ],
+)
 def test_attestation_address_in_bio(text):
     assert find_attestation(text, MODELLER.address) == keccak(text=text) == evidence_hash(text)
     assert find_attestation(text, MODELLER.address.lower()) == keccak(text=text)
 
 
-@pytest.mark.parametrize("text", [
-    f"I am {OTHER.address}",
-    f"{MODELLER.address}00",                     # a longer hex string, not the address
-    f"0x00{MODELLER.address[2:]}",
-    f"ab{MODELLER.address}",
-    MODELLER.address[:-1],                       # truncated
-    "",
-    None,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"I am {OTHER.address}",
+        f"{MODELLER.address}00",  # a longer hex string, not the address
+        f"0x00{MODELLER.address[2:]}",
+        f"ab{MODELLER.address}",
+        MODELLER.address[:-1],  # truncated
+        "",
+        None,
+    ],
+)
 def test_attestation_wrong_or_partial_address(text):
     assert find_attestation(text, MODELLER.address) is None
 
@@ -831,7 +996,7 @@ def test_attestation_signed_statement():
     assert find_attestation(bio, MODELLER.address) == keccak(text=bio)
     assert find_attestation(bio, MODELLER.address, model_id=ALPHA) == keccak(text=bio)
     assert find_attestation(bio, MODELLER.address, model_id=ALPHA.upper()) == keccak(text=bio)
-    assert find_attestation(bio, MODELLER.address, model_id=BETA) is None       # copied from another model
+    assert find_attestation(bio, MODELLER.address, model_id=BETA) is None  # copied from another model
     assert find_attestation(bio, OTHER.address) is None
     # signature without 0x and with v as 0/1 are accepted too
     signature = bytes.fromhex(line.split(":")[-1][2:])
@@ -844,14 +1009,14 @@ def test_attestation_bad_signatures():
     signature = bytes.fromhex(statement(MODELLER.key, ALPHA).split(":")[-1][2:])
     tampered = bytearray(signature)
     tampered[10] ^= 1
-    forged = bytes.fromhex(statement(OTHER.key, ALPHA).split(":")[-1][2:])   # signed by someone else
+    forged = bytes.fromhex(statement(OTHER.key, ALPHA).split(":")[-1][2:])  # signed by someone else
     for bad in (bytes(tampered), forged, b"\x00" * 65, signature[:64] + b"\x05"):
         bio = f"{message}:0x{bad.hex()}"
         # the address inside a failed statement does not count as a plain mention either
         assert find_attestation(bio, MODELLER.address) is None
-    other_model = statement(MODELLER.key, BETA).replace(BETA, ALPHA)   # signature was over BETA's statement
+    other_model = statement(MODELLER.key, BETA).replace(BETA, ALPHA)  # signature was over BETA's statement
     assert find_attestation(other_model, MODELLER.address) is None
-    assert find_attestation(f"{message}:0x{signature.hex()[:-2]}", MODELLER.address) is None   # short
+    assert find_attestation(f"{message}:0x{signature.hex()[:-2]}", MODELLER.address) is None  # short
 
 
 def test_attestation_refuses_a_bad_modeller_address():

@@ -22,8 +22,14 @@ NOW = 1_000_000
 
 
 def result(round_, corr="0.02", mmc="-0.01"):
-    return RoundResult(UUID, round_, {"CORR20": Decimal(corr), "MMC": Decimal(mmc)},
-                       {"CORR20": Decimal("0.5"), "MMC": Decimal(2)}, Decimal("0.75"), Decimal("0.05"))
+    return RoundResult(
+        UUID,
+        round_,
+        {"CORR20": Decimal(corr), "MMC": Decimal(mmc)},
+        {"CORR20": Decimal("0.5"), "MMC": Decimal(2)},
+        Decimal("0.75"),
+        Decimal("0.05"),
+    )
 
 
 def report(round_, **kw):
@@ -172,8 +178,14 @@ def test_the_health_output_shows_the_wrong_reports_and_the_pass():
     assert watcher.run_once() == EXIT_OK
     health = watcher.service.health.snapshot()
     assert health["role"] == "watcher" and health["last_exit_code"] == 0
-    assert health["models"][UUID] == {"final": 1, "posted": 3, "resolved": 3, "lag_rounds": 0, "disputes_open": 1,
-                                      "wrong_reports": 1}
+    assert health["models"][UUID] == {
+        "final": 1,
+        "posted": 3,
+        "resolved": 3,
+        "lag_rounds": 0,
+        "disputes_open": 1,
+        "wrong_reports": 1,
+    }
     assert f'backing_oracle_model_wrong_reports{{model="{UUID}"}} 1' in watcher.service.health.prometheus()
     assert health["warnings"] == {"dispute_open:warning": 1, "report_differs:error": 1}
 
@@ -221,8 +233,10 @@ def test_a_bug_in_a_pass_is_exit_1_with_its_traceback_logged():
 
     watcher.pending = broken
     assert watcher.run_once() == 1
-    assert '"event": "internal_error"' in watcher.service.log.stream.text and "Traceback" in \
-        watcher.service.log.stream.text
+    assert (
+        '"event": "internal_error"' in watcher.service.log.stream.text
+        and "Traceback" in watcher.service.log.stream.text
+    )
 
 
 # ============================================================================================ words, layout
@@ -245,15 +259,19 @@ def test_the_oracle_package_imports_nothing_from_backing():
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
-            offenders += [f"{path.relative_to(root.parent)}: {n}" for n in names
-                          if n == "backing" or n.startswith("backing.")]
+            offenders += [
+                f"{path.relative_to(root.parent)}: {n}" for n in names if n == "backing" or n.startswith("backing.")
+            ]
     assert offenders == []
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["watch", "--oracle", "0x" + "12" * 20], "no node: give --rpc URL"),
-    (["dispute", UUID, "3", "--rpc", "http://127.0.0.1:1"], "no oracle: give --oracle ADDRESS"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["watch", "--oracle", "0x" + "12" * 20], "no node: give --rpc URL"),
+        (["dispute", UUID, "3", "--rpc", "http://127.0.0.1:1"], "no oracle: give --oracle ADDRESS"),
+    ],
+)
 def test_operator_commands_say_what_is_missing(argv, words, capsys, monkeypatch):
     from oracle import cli as oracle_cli
 

@@ -39,8 +39,18 @@ MODELLER = "modeller"
 
 def seed_terms(**overrides) -> Terms:
     """The seed proposal: 100 NMR units, 50% profit share, 50% burn share, reserve 50% of the stake."""
-    values = dict(unit_size=100 * NMR, min_units=1, max_units=100, profit_share_bps=5000, burn_share_bps=5000,
-                  reserve_ratio_bps=5000, upfront_fee_bps=0, lockup_rounds=8, open_until=10**9, wind_down=3600)
+    values = dict(
+        unit_size=100 * NMR,
+        min_units=1,
+        max_units=100,
+        profit_share_bps=5000,
+        burn_share_bps=5000,
+        reserve_ratio_bps=5000,
+        upfront_fee_bps=0,
+        lockup_rounds=8,
+        open_until=10**9,
+        wind_down=3600,
+    )
     values.update(overrides)
     return Terms(**values)
 
@@ -78,14 +88,17 @@ def claim_all(agreement: Agreement) -> dict:
 # ---------------------------------------------------------------------------------------------- the seed's examples
 
 
-@pytest.mark.parametrize("value, repay, backer_gets, modeller_net, reserve_back", [
-    # "If the net return was 40 NMR, then 20 NMR goes to the user, and 120 NMR goes to the backer."
-    (140 * NMR, "full", 120 * NMR, 20 * NMR, 50 * NMR),
-    # "If the net burn was 20 NMR, then I would owe the backer 10 NMR": 80 repaid + 10 from the reserve
-    (80 * NMR, "full", 90 * NMR, -10 * NMR, 40 * NMR),
-    # the same burn, never repaid: the backer takes the whole reserve; the modeller keeps the 80
-    (80 * NMR, "none", 50 * NMR, 30 * NMR, 0),
-])
+@pytest.mark.parametrize(
+    "value, repay, backer_gets, modeller_net, reserve_back",
+    [
+        # "If the net return was 40 NMR, then 20 NMR goes to the user, and 120 NMR goes to the backer."
+        (140 * NMR, "full", 120 * NMR, 20 * NMR, 50 * NMR),
+        # "If the net burn was 20 NMR, then I would owe the backer 10 NMR": 80 repaid + 10 from the reserve
+        (80 * NMR, "full", 90 * NMR, -10 * NMR, 40 * NMR),
+        # the same burn, never repaid: the backer takes the whole reserve; the modeller keeps the 80
+        (80 * NMR, "none", 50 * NMR, 30 * NMR, 0),
+    ],
+)
 def test_seed_examples(value, repay, backer_gets, modeller_net, reserve_back):
     agreement = run(seed_terms(), {"backer": 1}, 50 * NMR, value, repay)
     assert agreement.reserve_returned == reserve_back
@@ -165,7 +178,8 @@ def test_claims_never_exceed_holdings_and_no_nmr_is_lost(scenario):
     # reserve returned + what was held for the backers (claims plus dust)
     capital = sum(terms.unit_size * u for u in deposits.values())
     assert capital + agreement.reserve + agreement.repaid == (
-        agreement.locked.upfront_fee + agreement.locked.staked + agreement.reserve_returned + held)
+        agreement.locked.upfront_fee + agreement.locked.staked + agreement.reserve_returned + held
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -195,7 +209,7 @@ def test_dust_can_exceed_backers_minus_one():
 def test_single_backer_gets_the_spec_formula(scenario):
     """With one backer the aggregates are exact: his payout is the spec's formula, with no rounding dust."""
     terms, deposits, reserve, value, repay = scenario
-    (backer, units), = deposits.items()
+    ((backer, units),) = deposits.items()
     agreement = run(terms, deposits, reserve, value, repay)
     capital = units * terms.unit_size
     fee = capital * terms.upfront_fee_bps // BPS
@@ -260,31 +274,37 @@ def test_round_return_clamps_and_truncates_toward_zero(data):
         assert abs(result) <= abs(exact) < abs(result) + 1
 
 
-@pytest.mark.parametrize("scores, multipliers, payout, clip, expected", [
-    ([-3], [ONE // 2], ONE, ONE, -1),  # -1.5 wei truncates to -1, not floor's -2
-    ([3], [ONE // 2], ONE, ONE, 1),
-    ([ONE // 50, ONE // 100], [ONE // 2, 2 * ONE], ONE, ONE // 20, ONE // 100 + ONE // 50),  # 0.5*2% + 2*1%
-    ([ONE // 10, ONE // 10], [ONE // 2, 2 * ONE], ONE, ONE // 20, ONE // 20),  # 25% clipped to 5%
-    ([-ONE // 10], [2 * ONE], ONE, ONE // 20, -ONE // 20),
-    ([ONE // 10], [2 * ONE], ONE // 2, ONE, ONE // 10),  # payout factor halves it
-])
+@pytest.mark.parametrize(
+    "scores, multipliers, payout, clip, expected",
+    [
+        ([-3], [ONE // 2], ONE, ONE, -1),  # -1.5 wei truncates to -1, not floor's -2
+        ([3], [ONE // 2], ONE, ONE, 1),
+        ([ONE // 50, ONE // 100], [ONE // 2, 2 * ONE], ONE, ONE // 20, ONE // 100 + ONE // 50),  # 0.5*2% + 2*1%
+        ([ONE // 10, ONE // 10], [ONE // 2, 2 * ONE], ONE, ONE // 20, ONE // 20),  # 25% clipped to 5%
+        ([-ONE // 10], [2 * ONE], ONE, ONE // 20, -ONE // 20),
+        ([ONE // 10], [2 * ONE], ONE // 2, ONE, ONE // 10),  # payout factor halves it
+    ],
+)
 def test_round_return_examples(scores, multipliers, payout, clip, expected):
     assert round_return(scores, multipliers, payout, clip) == expected
 
 
-@pytest.mark.parametrize("args, kwargs, error", [
-    (([], [], ONE, ONE), {}, "NoScores"),
-    (([0] * 9, [0] * 9, ONE, ONE), {}, "TooManyScores"),
-    (([0, 0], [0], ONE, ONE), {}, "LengthMismatch"),
-    (([0], [0], ONE, ONE), {"names": ["a", "b"]}, "LengthMismatch"),
-    (([0], [0], ONE + 1, ONE), {}, "PayoutFactorOutOfBounds"),
-    (([0], [0], ONE, 0), {}, "ClipOutOfBounds"),
-    (([0], [0], ONE, ONE // 10), {"max_clip": ONE // 20}, "ClipOutOfBounds"),
-    (([0], [0], ONE, ONE), {"names": [""]}, "EmptyScoreName"),
-    (([0, 0], [0, 0], ONE, ONE), {"names": ["CORR20", "CORR20"]}, "DuplicateScoreName"),
-    (([ONE + 1], [0], ONE, ONE), {}, "ScoreOutOfBounds"),
-    (([0], [11 * ONE], ONE, ONE), {"max_multiplier": 10 * ONE}, "MultiplierOutOfBounds"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, error",
+    [
+        (([], [], ONE, ONE), {}, "NoScores"),
+        (([0] * 9, [0] * 9, ONE, ONE), {}, "TooManyScores"),
+        (([0, 0], [0], ONE, ONE), {}, "LengthMismatch"),
+        (([0], [0], ONE, ONE), {"names": ["a", "b"]}, "LengthMismatch"),
+        (([0], [0], ONE + 1, ONE), {}, "PayoutFactorOutOfBounds"),
+        (([0], [0], ONE, 0), {}, "ClipOutOfBounds"),
+        (([0], [0], ONE, ONE // 10), {"max_clip": ONE // 20}, "ClipOutOfBounds"),
+        (([0], [0], ONE, ONE), {"names": [""]}, "EmptyScoreName"),
+        (([0, 0], [0, 0], ONE, ONE), {"names": ["CORR20", "CORR20"]}, "DuplicateScoreName"),
+        (([ONE + 1], [0], ONE, ONE), {}, "ScoreOutOfBounds"),
+        (([0], [11 * ONE], ONE, ONE), {"max_multiplier": 10 * ONE}, "MultiplierOutOfBounds"),
+    ],
+)
 def test_round_return_rejects_bad_reports(args, kwargs, error):
     with pytest.raises(ContractError) as caught:
         round_return(*args, **kwargs)

@@ -11,18 +11,21 @@ from backing.report import duration, fraction, nmr, percent, settlement_data, se
 NMR = ONE
 
 
-@pytest.mark.parametrize("wei, text", [
-    (0, "0"),
-    (1, "0.000000000000000001"),
-    (-1, "-0.000000000000000001"),
-    (ONE, "1"),
-    (15 * ONE // 10, "1.5"),
-    (-2 * ONE, "-2"),
-    (100 * ONE + 10, "100.00000000000000001"),
-    (ONE - 1, "0.999999999999999999"),
-    (10**60 + 1, "1000000000000000000000000000000000000000000.000000000000000001"),
-    (2**256 - 1, "115792089237316195423570985008687907853269984665640564039457.584007913129639935"),
-])
+@pytest.mark.parametrize(
+    "wei, text",
+    [
+        (0, "0"),
+        (1, "0.000000000000000001"),
+        (-1, "-0.000000000000000001"),
+        (ONE, "1"),
+        (15 * ONE // 10, "1.5"),
+        (-2 * ONE, "-2"),
+        (100 * ONE + 10, "100.00000000000000001"),
+        (ONE - 1, "0.999999999999999999"),
+        (10**60 + 1, "1000000000000000000000000000000000000000000.000000000000000001"),
+        (2**256 - 1, "115792089237316195423570985008687907853269984665640564039457.584007913129639935"),
+    ],
+)
 def test_nmr_is_exact(wei, text):
     assert nmr(wei) == text
 
@@ -55,16 +58,32 @@ def test_nmr_refuses_non_integers(bad):
 def test_small_formatters():
     assert [fraction(b) for b in (0, 1, 5000, 10_000, 12_345, 100_000)] == ["0", "0.0001", "0.5", "1", "1.2345", "10"]
     assert [percent(b) for b in (0, 1, 5000, 12_345, 100_000)] == ["0%", "0.01%", "50%", "123.45%", "1000%"]
-    assert [duration(s) for s in (0, 59, 3600, 86400 * 7, 131_400, 90_061)] == ["0s", "59s", "1h", "7d",
-                                                                                 "1d12h30m", "1d1h1m1s"]
+    assert [duration(s) for s in (0, 59, 3600, 86400 * 7, 131_400, 90_061)] == [
+        "0s",
+        "59s",
+        "1h",
+        "7d",
+        "1d12h30m",
+        "1d1h1m1s",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- settlement
 
 
 def seed_terms(**overrides) -> Terms:
-    values = dict(unit_size=100 * NMR, min_units=1, max_units=100, profit_share_bps=5000, burn_share_bps=5000,
-                  reserve_ratio_bps=5000, upfront_fee_bps=0, lockup_rounds=8, open_until=10**9, wind_down=3600)
+    values = dict(
+        unit_size=100 * NMR,
+        min_units=1,
+        max_units=100,
+        profit_share_bps=5000,
+        burn_share_bps=5000,
+        reserve_ratio_bps=5000,
+        upfront_fee_bps=0,
+        lockup_rounds=8,
+        open_until=10**9,
+        wind_down=3600,
+    )
     values.update(overrides)
     return Terms(**values)
 
@@ -94,7 +113,11 @@ def test_seed_gain_rows():
     data = settlement_data(settled(seed_terms(), {"alice": 1}, 50 * NMR, 140 * NMR))
     rows = rows_by_label(data)
     assert (rows["alice"]["units"], rows["alice"]["paid_in"], rows["alice"]["received"], rows["alice"]["net"]) == (
-        1, 100 * NMR, 120 * NMR, 20 * NMR)
+        1,
+        100 * NMR,
+        120 * NMR,
+        20 * NMR,
+    )
     assert (rows["modeller"]["paid_in"], rows["modeller"]["received"]) == (120 * NMR, 0)
     assert (rows["reserve"]["paid_in"], rows["reserve"]["received"]) == (50 * NMR, 50 * NMR)
     assert (rows["staking wallet"]["paid_in"], rows["staking wallet"]["received"]) == (0, 100 * NMR)
@@ -102,7 +125,11 @@ def test_seed_gain_rows():
     assert data["modeller_result"] == 20 * NMR
     header = data["header"]
     assert (header["final_value"], header["amount_due"], header["fees_kept"], header["dust"]) == (
-        140 * NMR, 120 * NMR, 20 * NMR, 0)
+        140 * NMR,
+        120 * NMR,
+        20 * NMR,
+        0,
+    )
 
 
 def test_seed_default_rows():
@@ -136,8 +163,7 @@ def test_chain_shaped_agreement_uses_labels_and_the_staking_address():
     labels = {"0xA11CE": "alice", "0x57A4E": "staking wallet", "modeller": "modeller"}
     data = settlement_data(agreement, labels, staking="0x57A4E")
     assert [r["label"] for r in data["rows"]] == ["alice", "modeller", "reserve", "staking wallet"]
-    assert data == settlement_data(settled(seed_terms(), {"alice": 1}, 50 * NMR, 140 * NMR)) | {
-        "rows": data["rows"]}
+    assert data == settlement_data(settled(seed_terms(), {"alice": 1}, 50 * NMR, 140 * NMR)) | {"rows": data["rows"]}
     assert data["modeller_result"] == 20 * NMR
 
 
@@ -163,23 +189,28 @@ def test_table_text():
     assert "  final value            240 NMR" in lines
     assert "  reserve used           30.000000000000000001 NMR" in lines
     assert "  dust to modeller       1 wei" in lines
-    cells = {line.split()[0]: line.split()[1:] for line in lines[lines.index("") + 1:]
-             if line.startswith("  ") and not line.startswith("  --")}
+    cells = {
+        line.split()[0]: line.split()[1:]
+        for line in lines[lines.index("") + 1 :]
+        if line.startswith("  ") and not line.startswith("  --")
+    }
     assert cells["party"] == ["units", "paid", "in", "received", "net"]
     assert cells["alice"] == ["1", "100", "90", "-10"]
     assert cells["bob"] == ["2", "200", "180", "-20"]
     assert cells["modeller"] == ["240", "0.000000000000000001", "-239.999999999999999999"]
     assert cells["reserve"] == ["150", "119.999999999999999999", "-30.000000000000000001"]
     assert cells["total"] == ["690", "690", "0"]
-    assert lines[-1] == ("  modeller's result, counting the final value left in his staking wallet: "
-                         "-30 NMR")  # half the 60 NMR loss: the dust he gets back offsets the extra wei
+    assert lines[-1] == (
+        "  modeller's result, counting the final value left in his staking wallet: " "-30 NMR"
+    )  # half the 60 NMR loss: the dust he gets back offsets the extra wei
     rules = [line for line in lines if line.startswith("  --")]
     assert len(rules) == 2 and rules[0] == rules[1]
 
 
 def test_json_amounts_are_exact_strings():
-    data = settlement_json(settlement_data(settled(seed_terms(upfront_fee_bps=1), {"alice": 3}, 150 * NMR,
-                                                   ONE * 299 + 1)))
+    data = settlement_json(
+        settlement_data(settled(seed_terms(upfront_fee_bps=1), {"alice": 3}, 150 * NMR, ONE * 299 + 1))
+    )
     assert data["header"]["final_value"] == "299.000000000000000001"
     assert data["header"]["upfront_fee"] == "0.03"
     assert data["header"]["total_units"] == 3  # counts stay numbers

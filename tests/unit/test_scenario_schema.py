@@ -22,9 +22,28 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples" / "scenarios").glob("*.yaml"))
 SCHEMA = json.loads(resources.files("backing").joinpath("scenario.schema.json").read_text(encoding="utf-8"))
 ANNOTATIONS = {"$schema", "$id", "title", "description", "$defs"}
-KEYWORDS = {"type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems", "uniqueItems",
-            "enum", "const", "minimum", "maximum", "exclusiveMinimum", "pattern", "oneOf", "anyOf", "not", "$ref",
-            "minProperties", "maxProperties"}
+KEYWORDS = {
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "enum",
+    "const",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "pattern",
+    "oneOf",
+    "anyOf",
+    "not",
+    "$ref",
+    "minProperties",
+    "maxProperties",
+}
 TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
 
 
@@ -181,8 +200,12 @@ CHANGES = {
     "round clip 2": (seed, lambda s: s["rounds"][0].update(clip=2)),
     "round without scores": (seed, lambda s: s["rounds"][0].pop("scores")),
     "round no scores": (seed, lambda s: s["rounds"][0].update(scores={}, multipliers={})),
-    "nine scores": (seed, lambda s: s["rounds"][0].update(scores={f"S{i}": 0 for i in range(9)},
-                                                           multipliers={f"S{i}": 1 for i in range(9)})),
+    "nine scores": (
+        seed,
+        lambda s: s["rounds"][0].update(
+            scores={f"S{i}": 0 for i in range(9)}, multipliers={f"S{i}": 1 for i in range(9)}
+        ),
+    ),
     "missed with scores": (seed, lambda s: s["rounds"][0].update(missed=True)),
     "score as words": (seed, lambda s: s["rounds"][0]["scores"].update(MMC="high")),
     "rollover twice": (series, lambda s: s["agreements"][1].update(rollover=["alice", "alice"])),
@@ -224,5 +247,6 @@ def test_the_docs_error_example_is_the_loaders():
     data["rounds"][0]["clip"] = 2
     with pytest.raises(ScenarioError, match=r"^rounds\[0\]\.clip \(2\) must be more than 0 and at most 1$"):
         load_scenario(data)
-    assert "`backing: error: rounds[0].clip (2) must be more\nthan 0 and at most 1`" in \
-        (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    assert "`backing: error: rounds[0].clip (2) must be more\nthan 0 and at most 1`" in (
+        ROOT / "docs" / "scenarios.md"
+    ).read_text(encoding="utf-8")

@@ -89,15 +89,27 @@ def test_late_entrant_pays_and_early_backer_is_not_charged_twice():
     assert pb.fee == (pb.value - pb.staked) * 2000 // BPS
     assert pa.mark == pb.mark == s.price
     # over the whole series A paid 20% of exactly the gain above its successive marks
-    assert [(e[1], e[2]) for e in s.fee_events if e[0] in (a0, a3)] == [(ONE, 12 * ONE // 10),
-                                                                     (12 * ONE // 10, s.price)]
+    assert [(e[1], e[2]) for e in s.fee_events if e[0] in (a0, a3)] == [
+        (ONE, 12 * ONE // 10),
+        (12 * ONE // 10, s.price),
+    ]
 
 
 def test_single_agreement_matches_reference_payouts():
     """One agreement, fresh backers, no clawback: every backer's claim equals backing.model.agreement to the wei."""
-    base = Terms(unit_size=7 * ONE + 3, min_units=1, max_units=100, profit_share_bps=2500, burn_share_bps=4000,
-                 reserve_ratio_bps=3000, upfront_fee_bps=150, lockup_rounds=4, open_until=100, wind_down=3600,
-                 fee_ladder=(FeeTier(5, 2000), FeeTier(9, 1000)))
+    base = Terms(
+        unit_size=7 * ONE + 3,
+        min_units=1,
+        max_units=100,
+        profit_share_bps=2500,
+        burn_share_bps=4000,
+        reserve_ratio_bps=3000,
+        upfront_fee_bps=150,
+        lockup_rounds=4,
+        open_until=100,
+        wind_down=3600,
+        fee_ladder=(FeeTier(5, 2000), FeeTier(9, 1000)),
+    )
     for growth in (ONE + 123456789, 13 * ONE // 10, ONE, 7 * ONE // 10 + 11):
         s = Series(M)
         s.open_agreement(M, SeriesTerms(base), 0)
@@ -245,8 +257,12 @@ def test_transfer_carries_mark_held_fees_commitment_and_recomputes_tier():
     s.lock(M, lockable(s))
     pa = run_lock.positions[a1]
     held, disc, cap = dict(pa.held), pa.discount, pa.capital
-    for to, name in ((M, "TransferToModeller"), (SERIES, "TransferToAgreement"), (STAKING, "TransferToAgreement"),
-                     ("A", "TransferToSelf")):
+    for to, name in (
+        (M, "TransferToModeller"),
+        (SERIES, "TransferToAgreement"),
+        (STAKING, "TransferToAgreement"),
+        ("A", "TransferToSelf"),
+    ):
         with pytest.raises(ContractError) as e:
             s.transfer(a1, "A", to, ONE)
         assert e.value.name == name
@@ -307,6 +323,7 @@ def test_cap_ties_merge_the_lowest_pair():
     s.open_agreement(M, terms(), 0)
     ag = s.agreements[0]
     from backing.model.series import Position
+
     for pid, mark in ((1, 100), (2, 200), (3, 400)):
         ag.positions[pid] = Position(pid, f"o{pid}", 0, capital=1, mark=mark)
     s._apply_cap(ag)
@@ -323,17 +340,20 @@ def expect(name, fn, *args, **kw):
     return e.value
 
 
-@pytest.mark.parametrize("kw,name", [
-    (dict(clawback_bps=BPS + 1), "ClawbackTooHigh"),
-    (dict(clawback_agreements=MAX_CLAWBACK_AGREEMENTS + 1), "ClawbackWindowTooLong"),
-    (dict(clawback_bps=0), "ClawbackHalfSet"),
-    (dict(commitments=tuple(Commitment(i, 100) for i in range(2, 7))), "TooManyCommitments"),
-    (dict(commitments=(Commitment(1, 100),)), "CommitmentNotAscending"),
-    (dict(commitments=(Commitment(3, 100), Commitment(3, 50))), "CommitmentNotAscending"),
-    (dict(commitments=(Commitment(9, 100),)), "CommitmentNotAscending"),
-    (dict(commitments=(Commitment(2, BPS + 1),)), "CommitmentShareTooHigh"),
-    (dict(unit_size=0), "UnitSizeOutOfRange"),
-])
+@pytest.mark.parametrize(
+    "kw,name",
+    [
+        (dict(clawback_bps=BPS + 1), "ClawbackTooHigh"),
+        (dict(clawback_agreements=MAX_CLAWBACK_AGREEMENTS + 1), "ClawbackWindowTooLong"),
+        (dict(clawback_bps=0), "ClawbackHalfSet"),
+        (dict(commitments=tuple(Commitment(i, 100) for i in range(2, 7))), "TooManyCommitments"),
+        (dict(commitments=(Commitment(1, 100),)), "CommitmentNotAscending"),
+        (dict(commitments=(Commitment(3, 100), Commitment(3, 50))), "CommitmentNotAscending"),
+        (dict(commitments=(Commitment(9, 100),)), "CommitmentNotAscending"),
+        (dict(commitments=(Commitment(2, BPS + 1),)), "CommitmentShareTooHigh"),
+        (dict(unit_size=0), "UnitSizeOutOfRange"),
+    ],
+)
 def test_terms_errors(kw, name):
     expect(name, Series(M).open_agreement, M, terms(**kw), 0)
 
@@ -475,13 +495,17 @@ BACKERS = ["b0", "b1", "b2", "b3"]
 def series_terms(draw):
     ladder = draw(st.sampled_from([(), (FeeTier(5, 1500),), (FeeTier(3, 2500), FeeTier(12, 1000))]))
     cb = draw(st.sampled_from([(0, 0), (2500, 1), (5000, 2), (BPS, 4)]))
-    return terms(unit_size=draw(st.sampled_from([ONE, 10 * ONE + 7, 3])),
-                 profit_share_bps=draw(st.sampled_from([0, 2000, 5000, BPS])),
-                 burn_share_bps=draw(st.sampled_from([0, 5000, BPS])),
-                 reserve_ratio_bps=draw(st.sampled_from([0, 1000, 5000])),
-                 upfront_fee_bps=draw(st.sampled_from([0, 100])), fee_ladder=ladder,
-                 clawback_bps=cb[0], clawback_agreements=cb[1],
-                 commitments=draw(st.sampled_from([(), (Commitment(2, 1000), Commitment(4, 500))])))
+    return terms(
+        unit_size=draw(st.sampled_from([ONE, 10 * ONE + 7, 3])),
+        profit_share_bps=draw(st.sampled_from([0, 2000, 5000, BPS])),
+        burn_share_bps=draw(st.sampled_from([0, 5000, BPS])),
+        reserve_ratio_bps=draw(st.sampled_from([0, 1000, 5000])),
+        upfront_fee_bps=draw(st.sampled_from([0, 100])),
+        fee_ladder=ladder,
+        clawback_bps=cb[0],
+        clawback_agreements=cb[1],
+        commitments=draw(st.sampled_from([(), (Commitment(2, 1000), Commitment(4, 500))])),
+    )
 
 
 GROWTHS = st.one_of(st.integers(ONE // 2, 17 * ONE // 10), st.sampled_from([ONE, 0, ONE + 1, ONE - 1]))
@@ -502,8 +526,14 @@ def roll_actions(draw, s: Series, prev) -> None:
             elif action == "execute":
                 s.execute_roll(p.id)
         except ContractError as e:
-            assert e.name in ("NoSuchCommitment", "NoConsent", "CapacityExceeded", "NothingToRoll",
-                              "AlreadyCommitted", "PositionClaimed"), e
+            assert e.name in (
+                "NoSuchCommitment",
+                "NoConsent",
+                "CapacityExceeded",
+                "NothingToRoll",
+                "AlreadyCommitted",
+                "PositionClaimed",
+            ), e
         check_invariants(s)
 
 
@@ -529,8 +559,12 @@ def test_random_series(data):
             roll_actions(draw, s, prev)
         for _ in range(draw(st.integers(0, 3))):
             try:
-                s.deposit(draw(st.sampled_from(BACKERS)), draw(st.integers(1, 15)), 0,
-                          commit=draw(st.sampled_from([None, 2, 4])))
+                s.deposit(
+                    draw(st.sampled_from(BACKERS)),
+                    draw(st.integers(1, 15)),
+                    0,
+                    commit=draw(st.sampled_from([None, 2, 4])),
+                )
             except ContractError as e:
                 assert e.name in ("NoSuchCommitment", "CapacityExceeded")
         tb = a.terms.base
@@ -588,8 +622,11 @@ def test_random_series(data):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from([2, 3]), st.lists(st.integers(7 * ONE // 10, 13 * ONE // 10), min_size=4, max_size=9),
-       st.lists(st.integers(1, 9), min_size=9, max_size=9))
+@given(
+    st.sampled_from([2, 3]),
+    st.lists(st.integers(7 * ONE // 10, 13 * ONE // 10), min_size=4, max_size=9),
+    st.lists(st.integers(1, 9), min_size=9, max_size=9),
+)
 def test_cap_pressure(cap, growths, units):
     """Everyone rolls, a fresh backer enters every agreement, prices swing: cohorts pile up under water and the cap
     rule has to merge; the invariants (never twice, mark = max(entry, paid), cap) hold throughout."""
@@ -658,6 +695,7 @@ def test_a_full_next_agreement_cannot_break_a_standing_roll():
 
 
 # ---------------------------------------------------------------------------------------------- issue 21 / issue 12 L-4
+
 
 def _settled_with_commitment_and_consent():
     """Alice 10 units committed for 3 agreements, Bob 5 units consenting to roll all; agreement 0 settles at x1.2
@@ -844,15 +882,21 @@ def test_m3_time_terms():
     from backing.model.series import MAX_OPEN_PERIOD
 
     t = terms()
-    too_long = SeriesTerms(rep(t.base, open_until=10 + MAX_OPEN_PERIOD + 1), t.clawback_bps, t.clawback_agreements,
-                           t.commitments)
+    too_long = SeriesTerms(
+        rep(t.base, open_until=10 + MAX_OPEN_PERIOD + 1), t.clawback_bps, t.clawback_agreements, t.commitments
+    )
     e = expect("OpenTooLong", Series(M).open_agreement, M, too_long, 10)
     assert e.args_ == (10 + MAX_OPEN_PERIOD + 1, 10 + MAX_OPEN_PERIOD)
-    longer = SeriesTerms(rep(t.base, wind_down=t.base.wind_down + 1), t.clawback_bps, t.clawback_agreements,
-                         t.commitments)
+    longer = SeriesTerms(
+        rep(t.base, wind_down=t.base.wind_down + 1), t.clawback_bps, t.clawback_agreements, t.commitments
+    )
     assert longer.economics() != t.economics()
-    assert SeriesTerms(rep(t.base, open_until=t.base.open_until + 5), t.clawback_bps, t.clawback_agreements,
-                       t.commitments).economics() == t.economics()
+    assert (
+        SeriesTerms(
+            rep(t.base, open_until=t.base.open_until + 5), t.clawback_bps, t.clawback_agreements, t.commitments
+        ).economics()
+        == t.economics()
+    )
     s = Series(M)
     s.open_agreement(M, t, 0)
     alice = s.deposit("A", 5, 0, commit=3)

@@ -40,8 +40,10 @@ def test_a_missing_binary_says_what_to_run(monkeypatch, tmp_path):
     with pytest.raises(SimulationSetupError) as error:
         node.find_binary("ganache", root=tmp_path)
     assert error.value.code == EXIT_SIMULATION_NODE
-    assert str(error.value) == (f"ganache is not installed: run `make setup` in {tmp_path} (it installs ganache and "
-                                f"anvil into node_modules), or put ganache on PATH")
+    assert str(error.value) == (
+        f"ganache is not installed: run `make setup` in {tmp_path} (it installs ganache and "
+        f"anvil into node_modules), or put ganache on PATH"
+    )
 
 
 def closed_port() -> int:
@@ -64,8 +66,9 @@ def test_attach_only_on_this_machine():
 
 def test_unreachable_fork_source_has_its_own_code():
     url = f"http://127.0.0.1:{closed_port()}"
-    with pytest.raises(SimulationSetupError, match=r"^the fork source http://127\.0\.0\.1:\d+ cannot be reached") \
-            as error:
+    with pytest.raises(
+        SimulationSetupError, match=r"^the fork source http://127\.0\.0\.1:\d+ cannot be reached"
+    ) as error:
         node.check_fork_source(url, None, "0x1776e1F26f98b1A5dF9cD347953a26dd3Cb46671")
     assert error.value.code == EXIT_SIMULATION_FORK_SOURCE
 
@@ -88,12 +91,12 @@ def test_exit_codes_are_distinct_and_documented():
 def test_node_commands():
     ganache = node.node_command("ganache", "/x/ganache", 9000, "http://src", 12, ("0xabc",))
     assert ganache[:5] == ["/x/ganache", "--server.host", "127.0.0.1", "--server.port", "9000"]
-    assert ["--fork.url", "http://src"] == ganache[ganache.index("--fork.url"):][:2]
-    assert ["--fork.blockNumber", "12"] == ganache[ganache.index("--fork.blockNumber"):][:2]
+    assert ["--fork.url", "http://src"] == ganache[ganache.index("--fork.url") :][:2]
+    assert ["--fork.blockNumber", "12"] == ganache[ganache.index("--fork.blockNumber") :][:2]
     assert "--chain.vmErrorsOnRPCResponse" in ganache  # brownie decodes reverts from it
     anvil = node.node_command("anvil", "/x/anvil", 9000, "http://src", 12)
     assert "--hardfork" not in anvil  # a fork takes its source's hardfork (today's mainnet is past Cancun)
-    assert ["--fork-block-number", "12"] == anvil[anvil.index("--fork-block-number"):][:2]
+    assert ["--fork-block-number", "12"] == anvil[anvil.index("--fork-block-number") :][:2]
     assert ["--hardfork", "shanghai"] == node.node_command("anvil", "a", 1)[-2:]
 
 
@@ -128,12 +131,16 @@ def test_a_node_that_stops_answering_mid_run_is_exit_3(monkeypatch, tmp_path, ca
         raise requests.exceptions.ConnectionError("connection refused")
 
     monkeypatch.setattr(simulate, "run", lost)
-    assert main(["simulate", str(node.PROJECT_ROOT / "examples" / "scenarios" / "seed-gain-repaid.yaml")]) == \
-        EXIT_SIMULATION_NODE
+    assert (
+        main(["simulate", str(node.PROJECT_ROOT / "examples" / "scenarios" / "seed-gain-repaid.yaml")])
+        == EXIT_SIMULATION_NODE
+    )
     assert stopped == [fake]
-    assert capsys.readouterr().err == ("backing: error: the node at http://127.0.0.1:1 stopped answering during the "
-                                       "simulation (ConnectionError); nothing was compared: run again (the node's "
-                                       "log: /tmp/x.log)\n")
+    assert capsys.readouterr().err == (
+        "backing: error: the node at http://127.0.0.1:1 stopped answering during the "
+        "simulation (ConnectionError); nothing was compared: run again (the node's "
+        "log: /tmp/x.log)\n"
+    )
 
 
 def test_a_node_that_cannot_start_says_why_and_keeps_its_log(monkeypatch, tmp_path):

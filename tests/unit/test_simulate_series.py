@@ -10,8 +10,16 @@ from backing.simulate import ScenarioError, load_scenario, load_scenario_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TERMS = {"unit_size": 100, "min_units": 1, "max_units": 20, "profit_share": 0.5, "burn_share": 0.5,
-         "reserve_ratio": 0.5, "upfront_fee": 0, "lockup_rounds": 1}
+TERMS = {
+    "unit_size": 100,
+    "min_units": 1,
+    "max_units": 20,
+    "profit_share": 0.5,
+    "burn_share": 0.5,
+    "reserve_ratio": 0.5,
+    "upfront_fee": 0,
+    "lockup_rounds": 1,
+}
 ROUND = {"scores": {"CORR20": 0.02}, "multipliers": {"CORR20": 1}, "clip": 0.05}
 
 
@@ -19,8 +27,10 @@ def scenario(*plans):
     return {"agreements": [copy.deepcopy(p) for p in plans], "rounds": [ROUND] * len(plans)}
 
 
-FIRST = {"terms": {**TERMS, "clawback": {"share": 0.25, "agreements": 2}, "high_water_mark": True},
-         "deposits": [{"backer": "alice", "units": 1}, {"backer": "bob", "units": 3}]}
+FIRST = {
+    "terms": {**TERMS, "clawback": {"share": 0.25, "agreements": 2}, "high_water_mark": True},
+    "deposits": [{"backer": "alice", "units": 1}, {"backer": "bob", "units": 3}],
+}
 SECOND = {"terms": dict(TERMS), "rollover": ["alice"], "deposits": [], "repayment": 12}
 
 
@@ -35,8 +45,7 @@ def test_series_fields_parsed():
     assert s.backers == ["alice", "bob"]
 
 
-@pytest.mark.parametrize("feature", [
-    {"high_water_mark": True}, {"clawback": {"share": "50%", "agreements": 1}}])
+@pytest.mark.parametrize("feature", [{"high_water_mark": True}, {"clawback": {"share": "50%", "agreements": 1}}])
 def test_any_series_feature_makes_a_series(feature):
     plan = {"terms": {**TERMS, **feature}, "deposits": [{"backer": "alice", "units": 1}]}
     assert load_scenario(scenario(plan)).series
@@ -67,22 +76,25 @@ def with_(plan, **changes):
     return plan
 
 
-@pytest.mark.parametrize("plans,message", [
-    ((with_(FIRST, rollover=["alice"]),), r"agreements\[0\]\.rollover: the first agreement has no previous"),
-    ((FIRST, with_(SECOND, rollover=["carol"])), r"carol has no claim in agreements\[0\] to roll"),
-    ((FIRST, with_(SECOND, rollover=["alice", "alice"])), "names a backer twice"),
-    ((FIRST, with_(SECOND, rollover="alice")), r"must be a list of backers' names"),
-    ((FIRST, with_(SECOND, rollover=[])), r"agreements\[1\]\.deposits must be a list"),
-    ((with_(FIRST, terms={"high_water_mark": False}),), "high_water_mark: false is not available"),
-    ((FIRST, with_(SECOND, terms={"high_water_mark": False})), r"agreements\[1\]\.terms\.high_water_mark"),
-    ((with_(FIRST, terms={"high_water_mark": "yes"}),), "is not true or false"),
-    ((with_(FIRST, terms={"clawback": {"share": 0.5}}),), "needs both share"),
-    ((with_(FIRST, terms={"clawback": {"share": 0.5, "agreements": 5}}),), "whole number from 1 to 4"),
-    ((with_(FIRST, terms={"clawback": {"share": 0, "agreements": 1}}),), "more than 0 and at most 1"),
-    ((with_(FIRST, terms={"clawback": {"share": 1.5, "agreements": 1}}),), "more than 0 and at most 1"),
-    ((with_(FIRST, terms={"clawback": {"share": 0.5, "agreements": 1, "x": 1}}),), "unknown key 'x'"),
-    ((with_(FIRST, terms={"clawback": 0.5}),), "must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "plans,message",
+    [
+        ((with_(FIRST, rollover=["alice"]),), r"agreements\[0\]\.rollover: the first agreement has no previous"),
+        ((FIRST, with_(SECOND, rollover=["carol"])), r"carol has no claim in agreements\[0\] to roll"),
+        ((FIRST, with_(SECOND, rollover=["alice", "alice"])), "names a backer twice"),
+        ((FIRST, with_(SECOND, rollover="alice")), r"must be a list of backers' names"),
+        ((FIRST, with_(SECOND, rollover=[])), r"agreements\[1\]\.deposits must be a list"),
+        ((with_(FIRST, terms={"high_water_mark": False}),), "high_water_mark: false is not available"),
+        ((FIRST, with_(SECOND, terms={"high_water_mark": False})), r"agreements\[1\]\.terms\.high_water_mark"),
+        ((with_(FIRST, terms={"high_water_mark": "yes"}),), "is not true or false"),
+        ((with_(FIRST, terms={"clawback": {"share": 0.5}}),), "needs both share"),
+        ((with_(FIRST, terms={"clawback": {"share": 0.5, "agreements": 5}}),), "whole number from 1 to 4"),
+        ((with_(FIRST, terms={"clawback": {"share": 0, "agreements": 1}}),), "more than 0 and at most 1"),
+        ((with_(FIRST, terms={"clawback": {"share": 1.5, "agreements": 1}}),), "more than 0 and at most 1"),
+        ((with_(FIRST, terms={"clawback": {"share": 0.5, "agreements": 1, "x": 1}}),), "unknown key 'x'"),
+        ((with_(FIRST, terms={"clawback": 0.5}),), "must be a mapping"),
+    ],
+)
 def test_series_refusals(plans, message):
     with pytest.raises(ScenarioError, match=message):
         load_scenario(scenario(*plans))
@@ -102,8 +114,14 @@ def test_oracle_service_refuses_score_names_numerai_cannot_tell_apart(tmp_path, 
     plain = scenario({"terms": dict(TERMS), "deposits": [{"backer": "alice", "units": 1}]})
     assert oracle_service_problem(load_scenario(plain)) is None
     clash = copy.deepcopy(plain)
-    clash["rounds"] = [{"scores": {"CORR20": 0.02, "corr20": 0.01}, "multipliers": {"CORR20": 1, "corr20": 1},
-                        "payout_factor": 0.5, "clip": 0.05}]
+    clash["rounds"] = [
+        {
+            "scores": {"CORR20": 0.02, "corr20": 0.01},
+            "multipliers": {"CORR20": 1, "corr20": 1},
+            "payout_factor": 0.5,
+            "clip": 0.05,
+        }
+    ]
     problem = oracle_service_problem(load_scenario(clash))
     assert "round 1" in problem and "'CORR20' and 'corr20'" in problem and "differ only in case" in problem
     path = tmp_path / "clash.json"

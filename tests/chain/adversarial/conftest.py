@@ -4,7 +4,6 @@ Each test's docstring names the attack and the rule that stops it; the assertion
 (balances, positions, events, exact custom errors), not only agreement with the reference model. The attacks do
 not depend on the token or on clone versus direct deployment, so everything runs once (NMR mock, clone)."""
 
-
 import pytest
 from brownie import accounts
 

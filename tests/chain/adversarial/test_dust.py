@@ -88,8 +88,16 @@ def test_one_wei_roll_cannot_keep_a_claimed_position_alive(h, series, bob, outsi
 
 # eight losses, each agreement adding fresh capital at a new price; the last loss (x0.995) is the smallest, so a
 # rule lifting the closest pair of marks would lift the ninth lock's fresh capital onto the 1-wei cohort's mark
-GROWTHS = [9 * ONE // 10, 95 * ONE // 100, 8 * ONE // 10, 97 * ONE // 100, 85 * ONE // 100, 9 * ONE // 10,
-           93 * ONE // 100, 995 * ONE // 1000]
+GROWTHS = [
+    9 * ONE // 10,
+    95 * ONE // 100,
+    8 * ONE // 10,
+    97 * ONE // 100,
+    85 * ONE // 100,
+    9 * ONE // 10,
+    93 * ONE // 100,
+    995 * ONE // 1000,
+]
 
 
 def test_one_wei_roll_cannot_steer_the_cohort_lift_onto_fresh_capital(h, series, modeller, backers, outsider):

@@ -42,8 +42,9 @@ def test_one_signer_cannot_post_alone(signed, oracle, signers):
     assert oracle.lastPostedRound(MID) == posted
 
 
-def test_one_signer_cannot_veto_a_dispute(signed, oracle, make_nmr_agreement, fund_nmr, modeller, alice,
-                                          outsider, signers, nmr_token):
+def test_one_signer_cannot_veto_a_dispute(
+    signed, oracle, make_nmr_agreement, fund_nmr, modeller, alice, outsider, signers, nmr_token
+):
     """Attack (issue 12 M-1): one signer disputes a correct +10% report and withholds his signature, so the other
     two cannot resolve it (`QuorumNotMet(2, 3)`), hoping the agreement matures on the zero-return fallback (V = S)
     and he gets his bond back. Rule: once the dispute times out anyone expires it: the original report stands, the
@@ -69,8 +70,9 @@ def test_one_signer_cannot_veto_a_dispute(signed, oracle, make_nmr_agreement, fu
     assert agreement.finalValue() == 100 * NMR * 11**3 // 10**3
 
 
-def test_owner_as_watcher_gains_nothing_from_a_failed_dispute(deployer, nmr_token, signers, reporter, modeller,
-                                                              fund_nmr):
+def test_owner_as_watcher_gains_nothing_from_a_failed_dispute(
+    deployer, nmr_token, signers, reporter, modeller, fund_nmr
+):
     """Attack (issue 12 L-2): the owner makes itself a watcher and disputes a correct report for free, since a
     forfeited bond used to come back to the owner. Rule: a dispute resolved with the disputed report itself
     forfeits the bond to BOND_SINK (0x...dEaD): the owner ends with one bond less, the sink with one more.
@@ -95,8 +97,9 @@ def test_owner_as_watcher_gains_nothing_from_a_failed_dispute(deployer, nmr_toke
     assert nmr_token.balanceOf(oracle) == 0
 
 
-def test_a_dispute_in_the_last_second_before_the_fallback(signed, oracle, make_nmr_agreement, fund_nmr, modeller,
-                                                         alice, outsider, watcher):
+def test_a_dispute_in_the_last_second_before_the_fallback(
+    signed, oracle, make_nmr_agreement, fund_nmr, modeller, alice, outsider, watcher
+):
     """Attack: the reports of a +10% lockup arrive late, just before the fallback deadline; a watcher disputes
     the last round in the last second before it, hoping the agreement then matures on the fallback (V = S, no
     gain for the backers). Rule: a pending or disputed report blocks the fallback (`RoundsOutstanding`); once

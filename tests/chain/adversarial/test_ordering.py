@@ -53,8 +53,9 @@ def test_settle_and_lock_in_one_bundle_is_refused(h, series, modeller, alice, bo
     assert tx.events["SeriesLocked"]["capital"] == rolled_capital + series.positionOf(fresh)["capital"]
 
 
-def test_mature_before_finalize_uses_the_reported_rounds(signed, oracle, make_nmr_agreement, fund_nmr, modeller,
-                                                       alice, outsider):
+def test_mature_before_finalize_uses_the_reported_rounds(
+    signed, oracle, make_nmr_agreement, fund_nmr, modeller, alice, outsider
+):
     """Attack (issue 12 L-3): every round of the lockup was posted (+10% each) but nobody called `finalize`; once
     the fallback time has come, whoever gains from zero returns calls `mature` first, hoping for V = S. Rule:
     `mature` finalizes the finalizable rounds first, so the result equals the finalized index, not the fallback."""

@@ -104,8 +104,7 @@ def test_settlement_claims_sweep_dust(make_agreement, token, fund, mirror, model
         assert agreement.claimable(backer) == 0
 
 
-def test_views_by_phase(make_nmr_agreement, nmr_token, fund_nmr, mirror, modeller, alice, bob,
-                        outsider):
+def test_views_by_phase(make_nmr_agreement, nmr_token, fund_nmr, mirror, modeller, alice, bob, outsider):
     """claimable is 0 until a claim is possible; owedTo answers from maturity on; in a default both follow the
     pool; a non-backer is owed nothing."""
     agreement, terms = make_nmr_agreement(unit_size=UNIT, fee_ladder=LADDER, lockup_rounds=1, wind_down=3600)
@@ -163,8 +162,9 @@ def test_sweep(agreement_in_phase, nmr_token, modeller, alice, outsider, phase):
     assert nmr_token.balanceOf(outsider) == 0
 
 
-def test_donation_before_lock_changes_no_amount(make_nmr_agreement, nmr_token, fund_nmr, mirror, modeller,
-                                                 outsider, alice, bob):
+def test_donation_before_lock_changes_no_amount(
+    make_nmr_agreement, nmr_token, fund_nmr, mirror, modeller, outsider, alice, bob
+):
     """NMR sent straight to the agreement while Open is not capital: lock stakes only the deposits, maturity and
     the claims match the reference (which never sees the donation), and the donation ends with the modeller."""
     agreement, terms = make_nmr_agreement(unit_size=UNIT, upfront_fee_bps=100, lockup_rounds=1)

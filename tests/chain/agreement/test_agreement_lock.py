@@ -57,8 +57,15 @@ def test_lock(make_agreement, token, fund, oracle, modeller, staking, alice, bob
 
     tx = agreement.lock({"from": modeller})
     ref.lock(str(modeller), tx.timestamp, next_round)
-    expect_event(tx, "Locked", startRound=next_round, endRound=next_round + 4, stakedCapital=amounts.staked,
-                 upfrontFee=amounts.upfront_fee, reserve=required)
+    expect_event(
+        tx,
+        "Locked",
+        startRound=next_round,
+        endRound=next_round + 4,
+        stakedCapital=amounts.staked,
+        upfrontFee=amounts.upfront_fee,
+        reserve=required,
+    )
     assert transfers(tx, token) == [(agreement, modeller, amounts.upfront_fee), (agreement, staking, amounts.staked)]
     assert agreement.phase() == Phase.Locked
     assert agreement.startRound() == next_round == ref.start_round
@@ -83,8 +90,15 @@ def test_lock_without_fee_or_reserve(make_nmr_agreement, nmr_token, fund_nmr, or
     before = nmr_token.balanceOf(modeller)
     tx = agreement.lock({"from": modeller})
     start = oracle.currentRound() + 1
-    expect_event(tx, "Locked", startRound=start, endRound=start + terms.lockup_rounds - 1,
-                 stakedCapital=2 * terms.unit_size, upfrontFee=0, reserve=0)
+    expect_event(
+        tx,
+        "Locked",
+        startRound=start,
+        endRound=start + terms.lockup_rounds - 1,
+        stakedCapital=2 * terms.unit_size,
+        upfrontFee=0,
+        reserve=0,
+    )
     assert transfers(tx, nmr_token) == [(agreement, staking, 2 * terms.unit_size)]  # no zero-fee transfer
     assert nmr_token.balanceOf(modeller) == before
     assert nmr_token.balanceOf(agreement) == 0

@@ -15,8 +15,15 @@ LADDER = ((3, 4000), (6, 2500))
 
 def expect_matured(tx, m):
     ref = m.ref
-    expect_event(tx, "Matured", finalValue=ref.matured.final_value, amountDue=ref.matured.amount_due,
-                 owedTotal=ref.matured.owed_total, coverBound=ref.matured.cover_bound, deadline=ref.deadline)
+    expect_event(
+        tx,
+        "Matured",
+        finalValue=ref.matured.final_value,
+        amountDue=ref.matured.amount_due,
+        owedTotal=ref.matured.owed_total,
+        coverBound=ref.matured.cover_bound,
+        deadline=ref.deadline,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -33,8 +40,7 @@ def test_mature_wrong_phase(agreement_in_phase, outsider, phase):
         agreement_in_phase[phase].mature({"from": outsider})
 
 
-def test_mature_rounds_outstanding(make_nmr_agreement, nmr_token, fund_nmr, mirror, oracle, model_id, outsider,
-                                   alice):
+def test_mature_rounds_outstanding(make_nmr_agreement, nmr_token, fund_nmr, mirror, oracle, model_id, outsider, alice):
     agreement, terms = make_nmr_agreement(lockup_rounds=3)
     m = mirror(agreement, terms, nmr_token, fund_nmr)
     m.setup({alice: 1}, 50 * NMR)
@@ -92,8 +98,9 @@ def test_mature_final_value(make_nmr_agreement, nmr_token, fund_nmr, mirror, mod
     assert agreement.phase() == Phase.Matured
 
 
-def test_mature_model_wiped_out_before_start(make_nmr_agreement, nmr_token, fund_nmr, mirror, oracle, signed,
-                                             modeller, alice):
+def test_mature_model_wiped_out_before_start(
+    make_nmr_agreement, nmr_token, fund_nmr, mirror, oracle, signed, modeller, alice
+):
     """A -100% round before the start leaves the index at 1e-6 of its value, not zero (issue 20 N-3): the
     agreement values its own round (+50%), not V = 0."""
     model = "0x" + "ef" * 16 + "00" * 16
@@ -160,8 +167,7 @@ def test_aggregate_slack_within_documented_bound(make_nmr_agreement, nmr_token, 
     and
     never falls below it. Two backers (1 and 4 units of 100 NMR + 3 wei, 1.23% upfront fee, a 40% tier from 3
     units, rounds of +1.8% and +1/7) leave 2 wei: more than n-1, within 2n-1."""
-    agreement, terms = make_nmr_agreement(unit_size=UNIT, upfront_fee_bps=123, lockup_rounds=2,
-                                          fee_ladder=((3, 4000),))
+    agreement, terms = make_nmr_agreement(unit_size=UNIT, upfront_fee_bps=123, lockup_rounds=2, fee_ladder=((3, 4000),))
     m = mirror(agreement, terms, nmr_token, fund_nmr)
     m.setup({alice: 1, bob: 4}, terms.required_reserve(5 * UNIT))
     m.lock()
@@ -252,8 +258,9 @@ def test_declare_default_wrong_phase(agreement_in_phase, outsider, phase):
         agreement_in_phase[phase].declareDefault({"from": outsider})
 
 
-def test_declare_default_after_wind_down(make_nmr_agreement, nmr_token, fund_nmr, mirror, nmr_factory, modeller,
-                                          alice, outsider):
+def test_declare_default_after_wind_down(
+    make_nmr_agreement, nmr_token, fund_nmr, mirror, nmr_factory, modeller, alice, outsider
+):
     agreement, terms = make_nmr_agreement(lockup_rounds=1, wind_down=3600)
     m = mirror(agreement, terms, nmr_token, fund_nmr)
     m.setup({alice: 1}, 50 * NMR)
@@ -280,12 +287,14 @@ def test_declare_default_after_wind_down(make_nmr_agreement, nmr_token, fund_nmr
     assert nmr_token.balanceOf(alice) == 50 * NMR
 
 
-def test_partial_repayment_then_default(make_agreement, token, fund, mirror, factory, modeller, outsider, alice, bob,
-                                        carol, dave):
+def test_partial_repayment_then_default(
+    make_agreement, token, fund, mirror, factory, modeller, outsider, alice, bob, carol, dave
+):
     """Gain, fee ladder, four backers: the modeller repays a part and defaults; the pool (repayment plus as much
     reserve as is owed) is shared pro rata exactly as reference Agreement.payout says; dust goes to him."""
-    agreement, terms = make_agreement(unit_size=UNIT, fee_ladder=LADDER, upfront_fee_bps=123, lockup_rounds=2,
-                                      wind_down=3600)
+    agreement, terms = make_agreement(
+        unit_size=UNIT, fee_ladder=LADDER, upfront_fee_bps=123, lockup_rounds=2, wind_down=3600
+    )
     m = mirror(agreement, terms, token, fund)
     m.setup({alice: 1, bob: 4, carol: 7, dave: 2}, terms.required_reserve(14 * UNIT))
     m.lock()
@@ -298,8 +307,15 @@ def test_partial_repayment_then_default(make_agreement, token, fund, mirror, fac
     tx = m.declare_default(alice)
     ref = m.ref
     assert ref.reserve_used == min(ref.reserve, ref.matured.owed_total - due // 3) == ref.reserve  # reserve short
-    expect_event(tx, "Defaulted", caller=alice, repaid=due // 3, reserveUsed=ref.reserve_used,
-                 reserveReturned=ref.reserve_returned, pool=ref.default_pool)
+    expect_event(
+        tx,
+        "Defaulted",
+        caller=alice,
+        repaid=due // 3,
+        reserveUsed=ref.reserve_used,
+        reserveReturned=ref.reserve_returned,
+        pool=ref.default_pool,
+    )
     assert ref.default_pool == due // 3 + ref.reserve_used
     expect_event(tx, "DefaultRecorded", agreement=agreement, modeller=modeller, defaults=defaults + 1)
     assert factory.defaultsOf(modeller) == defaults + 1
@@ -325,7 +341,14 @@ def test_default_with_reserve_to_spare(make_nmr_agreement, nmr_token, fund_nmr, 
     tx = m.declare_default(bob)
     ref = m.ref
     assert ref.reserve_used == ref.matured.owed_total - ref.repaid < ref.reserve
-    expect_event(tx, "Defaulted", caller=bob, repaid=ref.repaid, reserveUsed=ref.reserve_used,
-                 reserveReturned=ref.reserve_returned, pool=ref.matured.owed_total)
+    expect_event(
+        tx,
+        "Defaulted",
+        caller=bob,
+        repaid=ref.repaid,
+        reserveUsed=ref.reserve_used,
+        reserveReturned=ref.reserve_returned,
+        pool=ref.matured.owed_total,
+    )
     m.claim(alice)
     m.claim(bob)

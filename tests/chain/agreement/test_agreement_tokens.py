@@ -32,8 +32,9 @@ STOPPED_CASES = {
 
 
 @pytest.mark.parametrize("action", list(STOPPED_CASES))
-def test_nmr_stopped_transfer_returning_false_reverts(agreement_in_phase, nmr_token, deployer, modeller, alice, bob,
-                                                      action):
+def test_nmr_stopped_transfer_returning_false_reverts(
+    agreement_in_phase, nmr_token, deployer, modeller, alice, bob, action
+):
     """While NMR is stopped its transfers return false instead of reverting: SafeERC20 turns that into a revert
     (SafeERC20FailedOperation), so no state changes without the NMR moving. Once restarted the call works."""
     phase_name, who, call, allowance = STOPPED_CASES[action]

@@ -55,8 +55,9 @@ scenario_st = st.fixed_dictionaries(
 # make_agreement only returns a closure over module-scoped contracts, and brownie's `given` reverts the chain
 # before every example, so sharing the function-scoped fixtures across examples is safe.
 @settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_chain_matches_reference(scenario, make_agreement, token, oracle, signed, modeller, staking, backers,
-                                 burn_sink):
+def test_chain_matches_reference(
+    scenario, make_agreement, token, oracle, signed, modeller, staking, backers, burn_sink
+):
     s = scenario
     first_round = oracle.currentRound() + 1
     signed.register(MODEL, modeller, s["exposure"], first_round)
@@ -109,8 +110,11 @@ def test_chain_matches_reference(scenario, make_agreement, token, oracle, signed
             reports.append(Report(MODEL_BYTES, TOURNAMENT, round_, missed=True))
             returns.append(0)
             continue
-        reports.append(Report(MODEL_BYTES, TOURNAMENT, round_, False, SCORE_NAMES, (corr, mmc), (m_corr, m_mmc),
-                              payout_factor, clip))
+        reports.append(
+            Report(
+                MODEL_BYTES, TOURNAMENT, round_, False, SCORE_NAMES, (corr, mmc), (m_corr, m_mmc), payout_factor, clip
+            )
+        )
         returns.append(round_return([corr, mmc], [m_corr, m_mmc], payout_factor, clip, MAX_CLIP, MAX_MULTIPLIER))
     # one signed batch with every round of the lockup, final after the challenge window
     signed.announce_through(first_round + len(reports) - 1)

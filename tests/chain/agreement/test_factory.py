@@ -100,11 +100,21 @@ def test_factory_constructor(factory, token, oracle):
     assert not factory.isAgreement(impl)
     # the implementation carries the same limits as the reference model
     assert (impl.BPS(), impl.MAX_FEE_TIERS(), impl.MAX_UNITS(), impl.MAX_UNIT_SIZE()) == (
-        BPS, MAX_FEE_TIERS, MAX_UNITS, MAX_UNIT_SIZE)
+        BPS,
+        MAX_FEE_TIERS,
+        MAX_UNITS,
+        MAX_UNIT_SIZE,
+    )
     assert (impl.MAX_RESERVE_RATIO_BPS(), impl.MAX_UPFRONT_FEE_BPS(), impl.MAX_LOCKUP_ROUNDS()) == (
-        MAX_RESERVE_RATIO_BPS, MAX_UPFRONT_FEE_BPS, MAX_LOCKUP_ROUNDS)
+        MAX_RESERVE_RATIO_BPS,
+        MAX_UPFRONT_FEE_BPS,
+        MAX_LOCKUP_ROUNDS,
+    )
     assert (impl.MAX_OPEN_PERIOD(), impl.MIN_WIND_DOWN(), impl.MAX_WIND_DOWN()) == (
-        MAX_OPEN_PERIOD, MIN_WIND_DOWN, MAX_WIND_DOWN)
+        MAX_OPEN_PERIOD,
+        MIN_WIND_DOWN,
+        MAX_WIND_DOWN,
+    )
 
 
 def test_implementation_cannot_be_initialised(factory, modeller, outsider, deployer, terms_for, model_id):
@@ -276,8 +286,9 @@ def test_record_default_not_an_agreement(factory, modeller, outsider, deployer):
     assert factory.defaultsOf(modeller) == 0
 
 
-def test_record_default_through_a_real_default(make_agreement, run_to_maturity, factory, modeller, outsider,
-                                               alice, bob):
+def test_record_default_through_a_real_default(
+    make_agreement, run_to_maturity, factory, modeller, outsider, alice, bob
+):
     first, terms1 = make_agreement()
     second, terms2 = make_agreement()
     # both lose 20% and the modeller never repays
@@ -321,28 +332,55 @@ INVALID_TERMS = [
     ("max-units-too-large", dict(max_units=MAX_UNITS + 1), "MaxUnitsTooLarge", (MAX_UNITS + 1, MAX_UNITS)),
     ("profit-share", dict(profit_share_bps=BPS + 1), "ProfitShareTooHigh", (BPS + 1,)),
     ("burn-share", dict(burn_share_bps=BPS + 1), "BurnShareTooHigh", (BPS + 1,)),
-    ("reserve-ratio", dict(reserve_ratio_bps=MAX_RESERVE_RATIO_BPS + 1), "ReserveRatioTooHigh",
-     (MAX_RESERVE_RATIO_BPS + 1, MAX_RESERVE_RATIO_BPS)),
-    ("upfront-fee", dict(upfront_fee_bps=MAX_UPFRONT_FEE_BPS + 1), "UpfrontFeeTooHigh",
-     (MAX_UPFRONT_FEE_BPS + 1, MAX_UPFRONT_FEE_BPS)),
+    (
+        "reserve-ratio",
+        dict(reserve_ratio_bps=MAX_RESERVE_RATIO_BPS + 1),
+        "ReserveRatioTooHigh",
+        (MAX_RESERVE_RATIO_BPS + 1, MAX_RESERVE_RATIO_BPS),
+    ),
+    (
+        "upfront-fee",
+        dict(upfront_fee_bps=MAX_UPFRONT_FEE_BPS + 1),
+        "UpfrontFeeTooHigh",
+        (MAX_UPFRONT_FEE_BPS + 1, MAX_UPFRONT_FEE_BPS),
+    ),
     ("lockup-zero", dict(lockup_rounds=0), "LockupRoundsOutOfRange", (0, MAX_LOCKUP_ROUNDS)),
-    ("lockup-too-long", dict(lockup_rounds=MAX_LOCKUP_ROUNDS + 1), "LockupRoundsOutOfRange",
-     (MAX_LOCKUP_ROUNDS + 1, MAX_LOCKUP_ROUNDS)),
+    (
+        "lockup-too-long",
+        dict(lockup_rounds=MAX_LOCKUP_ROUNDS + 1),
+        "LockupRoundsOutOfRange",
+        (MAX_LOCKUP_ROUNDS + 1, MAX_LOCKUP_ROUNDS),
+    ),
     ("open-until-zero", dict(open_until=0), "OpenUntilNotInFuture", (0,)),
     ("wind-down-zero", dict(wind_down=0), "WindDownOutOfRange", (0, MIN_WIND_DOWN, MAX_WIND_DOWN)),
-    ("wind-down-below", dict(wind_down=MIN_WIND_DOWN - 1), "WindDownOutOfRange",
-     (MIN_WIND_DOWN - 1, MIN_WIND_DOWN, MAX_WIND_DOWN)),
-    ("wind-down-above", dict(wind_down=MAX_WIND_DOWN + 1), "WindDownOutOfRange",
-     (MAX_WIND_DOWN + 1, MIN_WIND_DOWN, MAX_WIND_DOWN)),
+    (
+        "wind-down-below",
+        dict(wind_down=MIN_WIND_DOWN - 1),
+        "WindDownOutOfRange",
+        (MIN_WIND_DOWN - 1, MIN_WIND_DOWN, MAX_WIND_DOWN),
+    ),
+    (
+        "wind-down-above",
+        dict(wind_down=MAX_WIND_DOWN + 1),
+        "WindDownOutOfRange",
+        (MAX_WIND_DOWN + 1, MIN_WIND_DOWN, MAX_WIND_DOWN),
+    ),
     ("staking-zero", dict(staking_address=ZERO_ADDRESS), "StakingAddressZero", ()),
-    ("ladder-too-long", dict(fee_ladder=tiers(*[(i + 1, 100) for i in range(MAX_FEE_TIERS + 1)])),
-     "FeeLadderTooLong", (MAX_FEE_TIERS + 1, MAX_FEE_TIERS)),
+    (
+        "ladder-too-long",
+        dict(fee_ladder=tiers(*[(i + 1, 100) for i in range(MAX_FEE_TIERS + 1)])),
+        "FeeLadderTooLong",
+        (MAX_FEE_TIERS + 1, MAX_FEE_TIERS),
+    ),
     ("tier-zero", dict(fee_ladder=tiers((0, 100))), "FeeTierMinUnitsNotAscending", (0,)),
     ("tier-equal", dict(fee_ladder=tiers((5, 4000), (5, 3000))), "FeeTierMinUnitsNotAscending", (1,)),
-    ("tier-descending", dict(fee_ladder=tiers((5, 4000), (10, 3000), (9, 2000))), "FeeTierMinUnitsNotAscending",
-     (2,)),
-    ("tier-above-max-units", dict(max_units=100, fee_ladder=tiers((10, 4000), (101, 3000))),
-     "FeeTierMinUnitsNotAscending", (1,)),
+    ("tier-descending", dict(fee_ladder=tiers((5, 4000), (10, 3000), (9, 2000))), "FeeTierMinUnitsNotAscending", (2,)),
+    (
+        "tier-above-max-units",
+        dict(max_units=100, fee_ladder=tiers((10, 4000), (101, 3000))),
+        "FeeTierMinUnitsNotAscending",
+        (1,),
+    ),
     ("tier-share", dict(fee_ladder=tiers((10, 4000), (20, BPS + 1))), "FeeTierShareTooHigh", (1, BPS + 1)),
     ("first-tier-share", dict(fee_ladder=tiers((1, 2**16))), "FeeTierShareTooHigh", (0, 2**16)),
 ]
@@ -400,8 +438,7 @@ def test_staking_address_is_the_agreement_itself(create, factory, modeller):
 
 def test_upper_bounds_accepted(create, factory, staking):
     open_until = chain[-1].timestamp + MAX_OPEN_PERIOD  # at most the limit, whatever the block's time
-    ladder = tiers(*[(MAX_UNITS - MAX_FEE_TIERS + 1 + i, BPS - i) for i in range(MAX_FEE_TIERS - 1)],
-                   (MAX_UNITS, BPS))
+    ladder = tiers(*[(MAX_UNITS - MAX_FEE_TIERS + 1 + i, BPS - i) for i in range(MAX_FEE_TIERS - 1)], (MAX_UNITS, BPS))
     tx, terms = create(
         unit_size=MAX_UNIT_SIZE,
         min_units=MAX_UNITS,

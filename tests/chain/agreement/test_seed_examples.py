@@ -23,8 +23,22 @@ NMR = ONE
     ],
     ids=["gain-140", "loss-80-repaid", "loss-80-default"],
 )
-def test_seed_example(make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, staking,
-                      alice, last_return, repay, value, backer_gets, modeller_net, reserve_back):
+def test_seed_example(
+    make_agreement,
+    run_to_maturity,
+    numerai_settles,
+    repay_due,
+    token,
+    modeller,
+    staking,
+    alice,
+    last_return,
+    repay,
+    value,
+    backer_gets,
+    modeller_net,
+    reserve_back,
+):
     agreement, terms = make_agreement()
     modeller_side_before = token.balanceOf(modeller) + token.balanceOf(staking) + 50 * NMR  # reserve minted below
     run_to_maturity(agreement, terms, {alice: 1}, 50 * NMR, [0] * 7 + [last_return])

@@ -10,11 +10,40 @@ import pytest
 from scripts.bench import SERIES_ORDER, Bench, chain_settings, render
 
 MEASURED = {
-    "create_first", "create", "create_direct", "reserve_first", "reserve_topup", "deposit_empty", "deposit_first",
-    "deposit", "deposit_direct", "deposit_topup", "withdraw_part", "withdraw_all", "cancel", "claim_cancelled",
-    "lock", "registerModel", "announceRounds", "postReports", "finalize", "postReports_rounds", "finalize_rounds",
-    "dispute", "resolveDispute", "mature", "repay", "claim", "claim_last", "default", "claim_default",
-    "oz_deposit_first", "oz_deposit", "oz_redeem", "transferFrom", "rollover",
+    "create_first",
+    "create",
+    "create_direct",
+    "reserve_first",
+    "reserve_topup",
+    "deposit_empty",
+    "deposit_first",
+    "deposit",
+    "deposit_direct",
+    "deposit_topup",
+    "withdraw_part",
+    "withdraw_all",
+    "cancel",
+    "claim_cancelled",
+    "lock",
+    "registerModel",
+    "announceRounds",
+    "postReports",
+    "finalize",
+    "postReports_rounds",
+    "finalize_rounds",
+    "dispute",
+    "resolveDispute",
+    "mature",
+    "repay",
+    "claim",
+    "claim_last",
+    "default",
+    "claim_default",
+    "oz_deposit_first",
+    "oz_deposit",
+    "oz_redeem",
+    "transferFrom",
+    "rollover",
 }
 NOT_MEASURED = set()
 SERIES_BACKERS, SERIES_PAST = (1, 4), (1, 3)
@@ -23,8 +52,14 @@ SERIES_BACKERS, SERIES_PAST = (1, 4), (1, 3)
 @pytest.fixture(scope="module")
 def bench(module_isolation):
     """Run once, after brownie's module reset (so nothing it leaves on the chain outlives this module)."""
-    return Bench().run(backer_counts=(1, 3), lockups=(1, 2), model_counts=(1, 3), progress=lambda *_: None,
-                       series_backers=SERIES_BACKERS, series_past=SERIES_PAST)
+    return Bench().run(
+        backer_counts=(1, 3),
+        lockups=(1, 2),
+        model_counts=(1, 3),
+        progress=lambda *_: None,
+        series_backers=SERIES_BACKERS,
+        series_past=SERIES_PAST,
+    )
 
 
 def test_structure(bench):

@@ -31,8 +31,12 @@ HOLDING = 10_000 * 10**18
 def start_anvil(*extra):
     binary = node.find_binary("anvil")
     port = node.free_port()
-    process = subprocess.Popen([binary, "--host", "127.0.0.1", "--port", str(port), "--accounts", "3", *extra],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [binary, "--host", "127.0.0.1", "--port", str(port), "--accounts", "3", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     started = node.Node("anvil", f"http://127.0.0.1:{port}", process)
     w3 = Web3(Web3.HTTPProvider(started.url))
     for _ in range(300):
@@ -69,16 +73,30 @@ def simulate(tmp_path, scenario, *extra, timeout=300):
     """`backing simulate` in a subprocess with a fresh shell's PATH (nothing of the project on it)."""
     out = tmp_path / "out.json"
     env = {"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]}
-    done = subprocess.run([sys.executable, "-m", "backing.cli", "simulate", str(ROOT / scenario), "--json", str(out),
-                           *map(str, extra)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "backing.cli", "simulate", str(ROOT / scenario), "--json", str(out), *map(str, extra)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+    )
     return done.returncode, done.stdout, done.stderr, out
 
 
 def test_seed_example_on_a_fork_funded_by_a_holder(chain_a, tmp_path):
     a, w3, token = chain_a
     block = w3.eth.block_number
-    code, stdout, stderr, out = simulate(tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url", a.url,
-                                         "--fork-block", block, "--nmr-holder", HOLDER)
+    code, stdout, stderr, out = simulate(
+        tmp_path,
+        "examples/scenarios/seed-gain-repaid.yaml",
+        "--fork-url",
+        a.url,
+        "--fork-block",
+        block,
+        "--nmr-holder",
+        HOLDER,
+    )
     assert code == 0, stdout[-3000:] + stderr[-3000:]
     data = json.loads(out.read_text())
     assert data["reference_match"] is True
@@ -107,8 +125,15 @@ def test_series_on_a_fork_funded_by_storage_writes(chain_a, tmp_path):
 
 def test_a_holder_without_nmr_is_a_funding_error(chain_a, tmp_path):
     a, _, _ = chain_a
-    code, stdout, stderr, _ = simulate(tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url", a.url,
-                                       "--nmr-holder", EMPTY_HOLDER, timeout=120)
+    code, stdout, stderr, _ = simulate(
+        tmp_path,
+        "examples/scenarios/seed-gain-repaid.yaml",
+        "--fork-url",
+        a.url,
+        "--nmr-holder",
+        EMPTY_HOLDER,
+        timeout=120,
+    )
     assert code == EXIT_SIMULATION_FUNDING
     assert stderr.startswith(f"backing: error: the NMR holder {EMPTY_HOLDER} holds no NMR on the fork")
     assert "Traceback" not in stderr
@@ -117,20 +142,24 @@ def test_a_holder_without_nmr_is_a_funding_error(chain_a, tmp_path):
 def test_a_source_without_nmr_is_the_wrong_chain(tmp_path):
     other, _ = start_anvil()
     try:
-        code, stdout, stderr, _ = simulate(tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url",
-                                           other.url, timeout=60)
+        code, stdout, stderr, _ = simulate(
+            tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url", other.url, timeout=60
+        )
     finally:
         other.stop()
     assert code == EXIT_SIMULATION_CHAIN
-    assert stderr == (f"backing: error: the fork source {other.url} (chain id 31337) has no contract at NMR's mainnet "
-                      f"address {NMR_MAINNET}: fork an Ethereum mainnet node\n")
+    assert stderr == (
+        f"backing: error: the fork source {other.url} (chain id 31337) has no contract at NMR's mainnet "
+        f"address {NMR_MAINNET}: fork an Ethereum mainnet node\n"
+    )
     assert "node:" not in stdout  # refused before any node was started
 
 
 def test_a_ganache_fork_needs_a_holder(chain_a, tmp_path):
     a, _, _ = chain_a
-    code, stdout, stderr, _ = simulate(tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url", a.url,
-                                       "--node", "ganache", timeout=60)
+    code, stdout, stderr, _ = simulate(
+        tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url", a.url, "--node", "ganache", timeout=60
+    )
     assert code == EXIT_SIMULATION_FUNDING
     assert "needs anvil" in stderr
 
@@ -138,8 +167,16 @@ def test_a_ganache_fork_needs_a_holder(chain_a, tmp_path):
 def test_ganache_fork_with_a_holder(chain_a, tmp_path):
     """ganache 7 still serves for sources it knows (Shanghai at most): here the local "mainnet"."""
     a, _, token = chain_a
-    code, stdout, stderr, out = simulate(tmp_path, "examples/scenarios/seed-loss-default.yaml", "--fork-url", a.url,
-                                         "--node", "ganache", "--nmr-holder", HOLDER)
+    code, stdout, stderr, out = simulate(
+        tmp_path,
+        "examples/scenarios/seed-loss-default.yaml",
+        "--fork-url",
+        a.url,
+        "--node",
+        "ganache",
+        "--nmr-holder",
+        HOLDER,
+    )
     assert code == 0, stdout[-3000:] + stderr[-3000:]
     assert "node: Ganache/" in stdout and f"forking {a.url} at block " in stdout
     assert json.loads(out.read_text())["agreements"][0]["phase"] == "Defaulted"
@@ -150,7 +187,8 @@ def test_a_block_the_source_does_not_have(chain_a, tmp_path):
     from backing.errors import EXIT_SIMULATION_FORK_SOURCE
 
     a, w3, _ = chain_a
-    code, _, stderr, _ = simulate(tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url", a.url,
-                                  "--fork-block", 10**9, timeout=60)
+    code, _, stderr, _ = simulate(
+        tmp_path, "examples/scenarios/seed-gain-repaid.yaml", "--fork-url", a.url, "--fork-block", 10**9, timeout=60
+    )
     assert code == EXIT_SIMULATION_FORK_SOURCE
     assert stderr.startswith(f"backing: error: the fork source {a.url} has no block 1000000000 (its latest is ")

@@ -33,8 +33,9 @@ def _lifecycle(make_agreement, run_to_maturity, numerai_settles, repay_due, toke
         token.mintTo(backers[0], 1, {"from": backers[0]})
     # bystanders deposit first, so the measured backer is a later depositor in every size of agreement
     _fill(agreement, terms, token, extra)
-    _, mature_tx = run_to_maturity(agreement, terms, {backers[0]: 1}, 50 * ONE * (1 + len(extra)),
-                                   [ONE // 100] * lockup)
+    _, mature_tx = run_to_maturity(
+        agreement, terms, {backers[0]: 1}, 50 * ONE * (1 + len(extra)), [ONE // 100] * lockup
+    )
     numerai_settles(agreement.finalValue())
     repay_tx = repay_due(agreement)
     claim_tx = agreement.claim(backers[0], {"from": backers[0]})
@@ -53,27 +54,42 @@ def test_deposit_gas_does_not_grow_with_backers(agreement, token, accounts):
 
 
 @pytest.mark.parametrize("lockup", [1, 20])
-def test_settlement_gas_does_not_grow_with_backers_or_rounds(make_agreement, run_to_maturity, numerai_settles,
-                                                             repay_due, token, modeller, backers, accounts, lockup):
-    small = _lifecycle(make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers,
-                       lockup, [backers[1]])
+def test_settlement_gas_does_not_grow_with_backers_or_rounds(
+    make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers, accounts, lockup
+):
+    small = _lifecycle(
+        make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers, lockup, [backers[1]]
+    )
     chain_accounts = list(accounts)
-    large = _lifecycle(make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers,
-                       lockup, [backers[1], backers[2], backers[3]] + chain_accounts[8:10])
+    large = _lifecycle(
+        make_agreement,
+        run_to_maturity,
+        numerai_settles,
+        repay_due,
+        token,
+        modeller,
+        backers,
+        lockup,
+        [backers[1], backers[2], backers[3]] + chain_accounts[8:10],
+    )
     assert small == large, (small, large)
 
 
-def test_settlement_gas_does_not_grow_with_lockup(make_agreement, run_to_maturity, numerai_settles, repay_due,
-                                                  token, modeller, backers):
-    short = _lifecycle(make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers, 1,
-                       [backers[1]])
-    long = _lifecycle(make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers, 30,
-                      [backers[1]])
+def test_settlement_gas_does_not_grow_with_lockup(
+    make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers
+):
+    short = _lifecycle(
+        make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers, 1, [backers[1]]
+    )
+    long = _lifecycle(
+        make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers, 30, [backers[1]]
+    )
     assert short == long, (short, long)
 
 
-def test_every_user_action(make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers,
-                           outsider, fund):
+def test_every_user_action(
+    make_agreement, run_to_maturity, numerai_settles, repay_due, token, modeller, backers, outsider, fund
+):
     """Each user action once, in realistic order (reserve first, so deposits find the agreement holding NMR):
     a per-action gas table (`brownie test tests/chain/integration/test_gas_scaling.py --gas`)."""
     from brownie import chain

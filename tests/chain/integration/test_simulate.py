@@ -78,8 +78,9 @@ def test_realistic_series(realistic):
     # totals add both agreements
     bob = data["totals"]["backers"]["bob"]
     assert Decimal(bob["deposited"]) == 1700
-    assert Decimal(bob["received"]) == (Decimal(first["backers"]["bob"]["received"])
-                                        + Decimal(second["backers"]["bob"]["received"]))
+    assert Decimal(bob["received"]) == (
+        Decimal(first["backers"]["bob"]["received"]) + Decimal(second["backers"]["bob"]["received"])
+    )
     assert set(data["totals"]["backers"]) == {"alice", "bob", "carol", "dave"}
     assert Decimal(data["totals"]["modeller"]["reserve_lost"]) == Decimal(second["reserve_used"]) > 0
     # default: the backers share the repayment and the reserve used, less at most a few wei of dust
@@ -121,24 +122,36 @@ def test_tables_show_every_agreement(realistic):
 def test_reserve_too_small_fails_in_plain_words():
     with pytest.raises(ScenarioError) as error:
         play("reserve-too-small")
-    assert str(error.value) == ("agreement 1: the reserve (25 NMR) is below the 50 NMR these terms require to "
-                                "lock (reserve_ratio 0.5 of 100 NMR staked)")
+    assert str(error.value) == (
+        "agreement 1: the reserve (25 NMR) is below the 50 NMR these terms require to "
+        "lock (reserve_ratio 0.5 of 100 NMR staked)"
+    )
 
 
 def base(**agreement):
-    plan = {"terms": {"unit_size": 100, "min_units": 1, "max_units": 2, "profit_share": 0.5, "burn_share": 0.5,
-                      "reserve_ratio": 0.5, "upfront_fee": 0, "lockup_rounds": 1},
-            "deposits": [{"backer": "alice", "units": 1}], "repayment": "full"}
+    plan = {
+        "terms": {
+            "unit_size": 100,
+            "min_units": 1,
+            "max_units": 2,
+            "profit_share": 0.5,
+            "burn_share": 0.5,
+            "reserve_ratio": 0.5,
+            "upfront_fee": 0,
+            "lockup_rounds": 1,
+        },
+        "deposits": [{"backer": "alice", "units": 1}],
+        "repayment": "full",
+    }
     plan.update(agreement)
-    return {"agreements": [plan],
-            "rounds": [{"scores": {"CORR20": 0.02}, "multipliers": {"CORR20": 1}, "clip": 0.05}]}
+    return {"agreements": [plan], "rounds": [{"scores": {"CORR20": 0.02}, "multipliers": {"CORR20": 1}, "clip": 0.05}]}
 
 
 def test_over_capacity_fails_in_plain_words():
-    with pytest.raises(ScenarioError, match=r"^agreement 1: bob asks for 2 units but only 1 are left "
-                                             r"\(max_units 2\)$"):
-        run(load_scenario(base(deposits=[{"backer": "alice", "units": 1}, {"backer": "bob", "units": 2}])),
-            out=None)
+    with pytest.raises(
+        ScenarioError, match=r"^agreement 1: bob asks for 2 units but only 1 are left " r"\(max_units 2\)$"
+    ):
+        run(load_scenario(base(deposits=[{"backer": "alice", "units": 1}, {"backer": "bob", "units": 2}])), out=None)
 
 
 def test_bad_terms_fail_in_plain_words():
@@ -153,18 +166,25 @@ def test_repayment_above_due_fails_in_plain_words():
         run(load_scenario(base(repayment=500)), out=None)
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda s: s["agreements"][0].update(rollover=["alice"]), "the first agreement has no previous agreement"),
-    (lambda s: s["agreements"][0]["terms"].update(high_water_mark=False, clawback={"share": 0.5, "agreements": 1}),
-     "high_water_mark: false is not available"),
-    (lambda s: s["agreements"][0]["terms"].update(clawback={"share": 0.5}), "needs both share"),
-    (lambda s: s["rounds"].append(s["rounds"][0]), "gives 2 rounds, but its agreements' lockups add up to 1"),
-    (lambda s: s["rounds"][0].update(clip=2), r"clip \(2\) must be more than 0 and at most 1"),
-    (lambda s: s["rounds"][0]["scores"].update(CORR20="1.5"), r"scores.CORR20 \(1.5\) must be between -1 and 1"),
-    (lambda s: s["rounds"][0].update(multipliers={"MMC": 1}), "multiplier for each score"),
-    (lambda s: s["agreements"][0]["deposits"].append({"backer": "reserve", "units": 1}), "reserved"),
-    (lambda s: s["agreements"][0]["terms"].update(staking_address="0x" + "11" * 20), "sets staking_address"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda s: s["agreements"][0].update(rollover=["alice"]), "the first agreement has no previous agreement"),
+        (
+            lambda s: s["agreements"][0]["terms"].update(
+                high_water_mark=False, clawback={"share": 0.5, "agreements": 1}
+            ),
+            "high_water_mark: false is not available",
+        ),
+        (lambda s: s["agreements"][0]["terms"].update(clawback={"share": 0.5}), "needs both share"),
+        (lambda s: s["rounds"].append(s["rounds"][0]), "gives 2 rounds, but its agreements' lockups add up to 1"),
+        (lambda s: s["rounds"][0].update(clip=2), r"clip \(2\) must be more than 0 and at most 1"),
+        (lambda s: s["rounds"][0]["scores"].update(CORR20="1.5"), r"scores.CORR20 \(1.5\) must be between -1 and 1"),
+        (lambda s: s["rounds"][0].update(multipliers={"MMC": 1}), "multiplier for each score"),
+        (lambda s: s["agreements"][0]["deposits"].append({"backer": "reserve", "units": 1}), "reserved"),
+        (lambda s: s["agreements"][0]["terms"].update(staking_address="0x" + "11" * 20), "sets staking_address"),
+    ],
+)
 def test_scenario_file_errors(change, message):
     scenario = base()
     change(scenario)
@@ -176,8 +196,13 @@ def test_cli_rejects_series_features(tmp_path):
     """The command line: exit code 2 and the reason on stderr (fails before any chain is touched)."""
     path = tmp_path / "series.json"
     path.write_text(json.dumps(base(rollover=["alice"])))
-    done = subprocess.run([sys.executable, "-m", "backing.cli", "simulate", str(path)], capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "backing.cli", "simulate", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "the first agreement has no previous agreement to roll from" in done.stderr
 
@@ -186,22 +211,50 @@ def test_json_scenario_file_reads_like_yaml(tmp_path):
     """A scenario in JSON (numbers as decimal strings) gives the same scenario as its YAML twin."""
     yaml_scenario = load_scenario_file(SCENARIOS / "seed-loss-repaid.yaml")
     path = tmp_path / "seed-loss-repaid.json"
-    path.write_text(json.dumps({
-        "model": {"exposure": "1"},
-        "agreements": [{"terms": {"unit_size": "100", "min_units": 1, "max_units": 100, "profit_share": "0.5",
-                                  "burn_share": "0.5", "reserve_ratio": "0.5", "upfront_fee": 0,
-                                  "lockup_rounds": 2},
-                        "reserve": "50", "deposits": [{"backer": "alice", "units": 1}], "repayment": "full"}],
-        "rounds": [{"scores": {"CORR20": 0.1, "MMC": 0.1}, "multipliers": {"CORR20": 0.5, "MMC": 2},
-                    "payout_factor": 1, "clip": 0.4},
-                   {"scores": {"CORR20": "-0.12", "MMC": -0.15}, "multipliers": {"CORR20": "0.5", "MMC": 2},
-                    "payout_factor": "1.0", "clip": "0.4"}],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "model": {"exposure": "1"},
+                "agreements": [
+                    {
+                        "terms": {
+                            "unit_size": "100",
+                            "min_units": 1,
+                            "max_units": 100,
+                            "profit_share": "0.5",
+                            "burn_share": "0.5",
+                            "reserve_ratio": "0.5",
+                            "upfront_fee": 0,
+                            "lockup_rounds": 2,
+                        },
+                        "reserve": "50",
+                        "deposits": [{"backer": "alice", "units": 1}],
+                        "repayment": "full",
+                    }
+                ],
+                "rounds": [
+                    {
+                        "scores": {"CORR20": 0.1, "MMC": 0.1},
+                        "multipliers": {"CORR20": 0.5, "MMC": 2},
+                        "payout_factor": 1,
+                        "clip": 0.4,
+                    },
+                    {
+                        "scores": {"CORR20": "-0.12", "MMC": -0.15},
+                        "multipliers": {"CORR20": "0.5", "MMC": 2},
+                        "payout_factor": "1.0",
+                        "clip": "0.4",
+                    },
+                ],
+            }
+        )
+    )
     json_scenario = load_scenario_file(path)
     assert json_scenario.rounds == yaml_scenario.rounds
     assert json_scenario.exposure == yaml_scenario.exposure
-    assert [(a.reserve, a.deposits, a.repayment) for a in json_scenario.agreements] == \
-        [(a.reserve, a.deposits, a.repayment) for a in yaml_scenario.agreements]
+    assert [(a.reserve, a.deposits, a.repayment) for a in json_scenario.agreements] == [
+        (a.reserve, a.deposits, a.repayment) for a in yaml_scenario.agreements
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- series scenarios
@@ -233,8 +286,13 @@ def test_series_rollover_example():
     assert second["backers"]["bob"]["received"] == "0"
     assert third["backers"]["bob"]["rolled_in"] == second["backers"]["bob"]["rolled"]
     # agreement 3: Carol enters late, marked at the price she enters at
-    assert third["backers"]["carol"] == {"units": 5, "deposited": "500", "received": "520.344", "rolled": "0",
-                                         "rolled_in": "0"}
+    assert third["backers"]["carol"] == {
+        "units": 5,
+        "deposited": "500",
+        "received": "520.344",
+        "rolled": "0",
+        "rolled_in": "0",
+    }
     assert third["price"][0] == second["price"][1] and Decimal(third["price"][1]) > Decimal(first["price"][1])
     assert data["totals"]["backers"]["bob"]["deposited"] == "1200"
     assert Decimal(data["totals"]["backers"]["bob"]["received"]) == Decimal(third["backers"]["bob"]["received"])
@@ -243,17 +301,27 @@ def test_series_rollover_example():
 
 
 def series_base(*repayments, clawback=True):
-    terms = {"unit_size": 100, "min_units": 1, "max_units": 20, "profit_share": 0.5, "burn_share": 0.5,
-             "reserve_ratio": 0.5, "upfront_fee": 0, "lockup_rounds": 1, "high_water_mark": True}
+    terms = {
+        "unit_size": 100,
+        "min_units": 1,
+        "max_units": 20,
+        "profit_share": 0.5,
+        "burn_share": 0.5,
+        "reserve_ratio": 0.5,
+        "upfront_fee": 0,
+        "lockup_rounds": 1,
+        "high_water_mark": True,
+    }
     if clawback:
         terms["clawback"] = {"share": 0.5, "agreements": 1}
-    plans = [{"terms": dict(terms), "deposits": [{"backer": "alice", "units": 1}], "repayment": r}
-             for r in repayments]
+    plans = [{"terms": dict(terms), "deposits": [{"backer": "alice", "units": 1}], "repayment": r} for r in repayments]
     for plan in plans[1:]:
         plan["rollover"] = ["alice"]
         plan["deposits"] = [{"backer": "carol", "units": 2}]
-    return {"agreements": plans,
-            "rounds": [{"scores": {"CORR20": 0.02}, "multipliers": {"CORR20": 1}, "clip": 0.05}] * len(plans)}
+    return {
+        "agreements": plans,
+        "rounds": [{"scores": {"CORR20": 0.02}, "multipliers": {"CORR20": 1}, "clip": 0.05}] * len(plans),
+    }
 
 
 def test_series_default_ends_the_series():
@@ -265,15 +333,15 @@ def test_series_default_ends_the_series():
     first, second = data["agreements"]
     assert (first["phase"], second["phase"]) == ("Defaulted", "Cancelled")
     assert first["repaid"] == "10" and Decimal(first["backers"]["alice"]["received"]) > 0
-    assert second["backers"] == {"carol": {"units": 2, "deposited": "200", "received": "200", "rolled": "0",
-                                           "rolled_in": "0"}}
+    assert second["backers"] == {
+        "carol": {"units": 2, "deposited": "200", "received": "200", "rolled": "0", "rolled_in": "0"}
+    }
     assert second["rounds"] == [None, None]
     assert "never locked" in simulate.tables(result)
 
 
 def test_series_rejection_in_plain_words():
-    with pytest.raises(ScenarioError, match=r"^agreement 1: the repayment \(500 NMR\) is more than the amount "
-                                            r"due"):
+    with pytest.raises(ScenarioError, match=r"^agreement 1: the repayment \(500 NMR\) is more than the amount " r"due"):
         run(load_scenario(series_base(500)), out=None)
 
 

@@ -54,8 +54,9 @@ def test_total_loss_keeps_the_index_positive(signed, oracle, model_id, post_retu
     assert (i2, i3) == (11 * 10**11, 121 * 10**10)
 
 
-def test_lock_refuses_a_vanished_index(signed, oracle, model_id, make_nmr_agreement, fund_nmr, modeller, alice,
-                                       post_returns):
+def test_lock_refuses_a_vanished_index(
+    signed, oracle, model_id, make_nmr_agreement, fund_nmr, modeller, alice, post_returns
+):
     """Issue 20 N-3: with the model's index below MIN_START_INDEX (two -100% rounds: 1e6) lock reverts with
     IndexTooLow instead of starting an agreement whose value is certain to be 0 or imprecise."""
     post_returns(MID, [-ONE, -ONE])
@@ -73,8 +74,9 @@ def test_lock_refuses_a_vanished_index(signed, oracle, model_id, make_nmr_agreem
     agreement.cancel({"from": modeller})  # backers take their deposit back
 
 
-def test_loss_before_the_lockup_resolving_after_lock(signed, oracle, make_nmr_agreement, fund_nmr, modeller,
-                                                    alice, outsider):
+def test_loss_before_the_lockup_resolving_after_lock(
+    signed, oracle, make_nmr_agreement, fund_nmr, modeller, alice, outsider
+):
     """Issue 20 N-3: round 1 closed before the lock, resolves after it at -100%. The agreement's own rounds
     (2..4) all gain 10%: its value is S * 1.1^3 (it counts from I_1, the index after round s-1), not 0."""
     from backing.onchain.oracle import return_report

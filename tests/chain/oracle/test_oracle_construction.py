@@ -10,10 +10,12 @@ from support.chain import DAY, DISPUTE_QUORUM, ORACLE_PARAMS, QUORUM, expect_eve
 from support.oracle import ONE, WINDOW, expect_event_norm, norm
 
 
-def deploy_with(deployer, bond_token, params=ORACLE_PARAMS, signers=None, quorum=QUORUM,
-                dispute_quorum=DISPUTE_QUORUM, owner=None):
-    return ScoreOracle.deploy(owner or deployer, params.config(bond_token), signers, quorum, dispute_quorum,
-                              {"from": deployer})
+def deploy_with(
+    deployer, bond_token, params=ORACLE_PARAMS, signers=None, quorum=QUORUM, dispute_quorum=DISPUTE_QUORUM, owner=None
+):
+    return ScoreOracle.deploy(
+        owner or deployer, params.config(bond_token), signers, quorum, dispute_quorum, {"from": deployer}
+    )
 
 
 def test_constructor_sets_parameters(bare, deployer, nmr_token, signers):
@@ -23,13 +25,22 @@ def test_constructor_sets_parameters(bare, deployer, nmr_token, signers):
     assert o.bondToken() == nmr_token
     p = ORACLE_PARAMS
     assert (o.tournament(), o.maxClip(), o.maxMultiplier(), o.minRoundSpacing()) == (
-        p.tournament, p.max_clip, p.max_multiplier, p.min_round_spacing)
+        p.tournament,
+        p.max_clip,
+        p.max_multiplier,
+        p.min_round_spacing,
+    )
     assert (o.challengeWindow(), o.resolutionDelay(), o.maxReportDelay()) == (
-        p.challenge_window, p.resolution_delay, p.max_report_delay)
+        p.challenge_window,
+        p.resolution_delay,
+        p.max_report_delay,
+    )
     assert (o.disputeBond(), o.disputeTimeout(), o.signerSetDelay()) == (
-        p.dispute_bond, p.dispute_timeout, p.signer_set_delay)
-    assert (o.ONE(), o.MAX_ABS_SCORE(), o.MAX_SCORES(), o.MAX_EXPOSURE(), o.MAX_SIGNERS()) == (
-        ONE, ONE, 8, ONE, 32)
+        p.dispute_bond,
+        p.dispute_timeout,
+        p.signer_set_delay,
+    )
+    assert (o.ONE(), o.MAX_ABS_SCORE(), o.MAX_SCORES(), o.MAX_EXPOSURE(), o.MAX_SIGNERS()) == (ONE, ONE, 8, ONE, 32)
     addresses = sorted_addresses(signers)
     assert norm(o.signers()) == norm(addresses)
     assert all(o.isSigner(a) for a in addresses)
@@ -42,16 +53,32 @@ def test_constructor_sets_parameters(bare, deployer, nmr_token, signers):
 
 def test_constructor_accepts_extreme_bounds(deployer, nmr_token):
     upper = dataclasses.replace(
-        ORACLE_PARAMS, max_clip=ONE, max_multiplier=1000 * ONE, min_round_spacing=365 * DAY,
-        challenge_window=30 * DAY, resolution_delay=365 * DAY, max_report_delay=365 * DAY,
-        dispute_timeout=365 * DAY, signer_set_delay=365 * DAY)
+        ORACLE_PARAMS,
+        max_clip=ONE,
+        max_multiplier=1000 * ONE,
+        min_round_spacing=365 * DAY,
+        challenge_window=30 * DAY,
+        resolution_delay=365 * DAY,
+        max_report_delay=365 * DAY,
+        dispute_timeout=365 * DAY,
+        signer_set_delay=365 * DAY,
+    )
     addresses = sorted_addresses(signer_keys(32))
     o = deploy_with(deployer, nmr_token, upper, addresses, 31, 32)
     assert (o.maxMultiplier(), o.minRoundSpacing(), o.maxReportDelay()) == (1000 * ONE, 365 * DAY, 365 * DAY)
     assert len(o.signers()) == 32
     lower = dataclasses.replace(
-        ORACLE_PARAMS, max_clip=1, max_multiplier=1, min_round_spacing=1, challenge_window=1,
-        resolution_delay=0, max_report_delay=2, dispute_bond=1, dispute_timeout=1, signer_set_delay=1)
+        ORACLE_PARAMS,
+        max_clip=1,
+        max_multiplier=1,
+        min_round_spacing=1,
+        challenge_window=1,
+        resolution_delay=0,
+        max_report_delay=2,
+        dispute_bond=1,
+        dispute_timeout=1,
+        signer_set_delay=1,
+    )
     o = deploy_with(deployer, nmr_token, lower, addresses[:2], 1, 2)
     assert (o.maxClip(), o.challengeWindow(), o.maxReportDelay(), o.resolutionDelay()) == (1, 1, 2, 0)
     assert (o.quorum(), o.disputeQuorum()) == (1, 2)
@@ -88,8 +115,15 @@ def test_constructor_bound_out_of_range(deployer, nmr_token, signers, field, val
 @pytest.mark.parametrize(
     "count, quorum, dispute_quorum",
     [(0, 2, 3), (3, 0, 3), (3, 2, 2), (3, 3, 2), (3, 2, 4), (33, 2, 3), (1, 1, 1)],
-    ids=["no-signers", "quorum-zero", "dispute-equals-quorum", "dispute-below-quorum", "dispute-above-n",
-         "33-signers", "one-signer"],
+    ids=[
+        "no-signers",
+        "quorum-zero",
+        "dispute-equals-quorum",
+        "dispute-below-quorum",
+        "dispute-above-n",
+        "33-signers",
+        "one-signer",
+    ],
 )
 def test_constructor_signer_set_invalid(deployer, nmr_token, count, quorum, dispute_quorum):
     addresses = sorted_addresses(signer_keys(count)) if count else []
@@ -113,8 +147,9 @@ def test_constructor_zero_addresses(deployer, nmr_token, signers):
     with reverts_with("ZeroAddress"):
         deploy_with(deployer, ZERO_ADDRESS, signers=sorted_addresses(signers))
     with reverts_with("OwnableInvalidOwner", ZERO_ADDRESS):
-        ScoreOracle.deploy(ZERO_ADDRESS, ORACLE_PARAMS.config(nmr_token), sorted_addresses(signers), 2, 3,
-                           {"from": deployer})
+        ScoreOracle.deploy(
+            ZERO_ADDRESS, ORACLE_PARAMS.config(nmr_token), sorted_addresses(signers), 2, 3, {"from": deployer}
+        )
 
 
 def test_ownership_two_steps(oracle, deployer, outsider, signers):

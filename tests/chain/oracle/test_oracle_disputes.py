@@ -39,8 +39,7 @@ def test_set_watcher(oracle, deployer, outsider):
         oracle.setWatcher(ZERO_ADDRESS, True, {"from": deployer})
 
 
-def test_dispute_callers(signed, oracle, nmr_token, deployer, modeller, outsider, watcher, keys, fund_nmr,
-                         model_id):
+def test_dispute_callers(signed, oracle, nmr_token, deployer, modeller, outsider, watcher, keys, fund_nmr, model_id):
     signed.post([return_report(MID, 1, ONE // 10)])
     for caller in (modeller, deployer, signed.sender):  # not the owner, not the relayer
         with reverts_with("NotSignerOrWatcher", caller):
@@ -54,8 +53,15 @@ def test_dispute_callers(signed, oracle, nmr_token, deployer, modeller, outsider
         deployer.transfer(signer, 10**18)
         fund_nmr(signer, BOND, oracle)
         tx = oracle.dispute(MID, 1, {"from": signer})
-        expect_event(tx, "ReportDisputed", modelId=MODEL_ID, round=1, disputer=signer,
-                     reportHash=hx(return_report(MID, 1, ONE // 10).struct_hash()), bond=BOND)
+        expect_event(
+            tx,
+            "ReportDisputed",
+            modelId=MODEL_ID,
+            round=1,
+            disputer=signer,
+            reportHash=hx(return_report(MID, 1, ONE // 10).struct_hash()),
+            bond=BOND,
+        )
         assert nmr_token.balanceOf(signer) == 0
         assert nmr_token.balanceOf(oracle) == BOND
     finally:
@@ -99,8 +105,9 @@ def test_dispute_window_and_state_errors(signed, oracle, watcher, model_id):
         oracle.dispute(MID, 2, {"from": watcher})
 
 
-def test_dispute_and_resolve_with_a_different_report(signed, oracle, nmr_token, watcher, deployer, keys,
-                                                     reporter, model_id):
+def test_dispute_and_resolve_with_a_different_report(
+    signed, oracle, nmr_token, watcher, deployer, keys, reporter, model_id
+):
     original = return_report(MID, 1, ONE // 10)
     signed.announce_through(2)
     tx = signed.post([original])
@@ -108,11 +115,19 @@ def test_dispute_and_resolve_with_a_different_report(signed, oracle, nmr_token, 
     assert holdings() == (BOND, 0, 0)
 
     tx = oracle.dispute(MID, 1, {"from": watcher})
-    expect_event(tx, "ReportDisputed", modelId=MODEL_ID, round=1, disputer=watcher,
-                 reportHash=hx(original.struct_hash()), bond=BOND)
+    expect_event(
+        tx,
+        "ReportDisputed",
+        modelId=MODEL_ID,
+        round=1,
+        disputer=watcher,
+        reportHash=hx(original.struct_hash()),
+        bond=BOND,
+    )
     assert holdings() == (0, BOND, 0)
-    assert plain(oracle.reportOf(MID, 1)) == norm((original.struct_hash(), ONE // 10, False, DISPUTED,
-                                                   str(watcher), BOND))
+    assert plain(oracle.reportOf(MID, 1)) == norm(
+        (original.struct_hash(), ONE // 10, False, DISPUTED, str(watcher), BOND)
+    )
     with reverts_with("AlreadyDisputed", MID, 1):
         oracle.dispute(MID, 1, {"from": watcher})
     # posting goes on while a round is disputed; finalizing stops at it
@@ -131,16 +146,31 @@ def test_dispute_and_resolve_with_a_different_report(signed, oracle, nmr_token, 
         oracle.resolveDispute(replacement.as_tuple(), deadline, sigs[:2], {"from": reporter})
     # the signatures are bound to the report they replace: signed over another disputed hash, they recover
     # some other address
-    wrong = td.ordered(td.sign(signed.domain, "DisputeResolution",
-                               td.resolution_message(replacement.struct_hash(), replacement, deadline), keys))
+    wrong = td.ordered(
+        td.sign(
+            signed.domain,
+            "DisputeResolution",
+            td.resolution_message(replacement.struct_hash(), replacement, deadline),
+            keys,
+        )
+    )
     with reverts_with("NotSigner", 0, recovered(signed.domain, "DisputeResolution", message, wrong[0])):
         oracle.resolveDispute(replacement.as_tuple(), deadline, wrong, {"from": reporter})
     tx = oracle.resolveDispute(replacement.as_tuple(), deadline, sigs, {"from": reporter})
-    expect_event(tx, "DisputeResolved", modelId=MODEL_ID, round=1, disputedHash=hx(original.struct_hash()),
-                 replacementHash=hx(replacement.struct_hash()), roundReturn=-(ONE // 20), bondReturned=True)
+    expect_event(
+        tx,
+        "DisputeResolved",
+        modelId=MODEL_ID,
+        round=1,
+        disputedHash=hx(original.struct_hash()),
+        replacementHash=hx(replacement.struct_hash()),
+        roundReturn=-(ONE // 20),
+        bondReturned=True,
+    )
     assert holdings() == (BOND, 0, 0)  # the bond is back with the disputer, nothing lost or doubled
-    assert plain(oracle.reportOf(MID, 1)) == norm((replacement.struct_hash(), -(ONE // 20), False, tx.timestamp,
-                                                   ZERO_ADDRESS, 0))
+    assert plain(oracle.reportOf(MID, 1)) == norm(
+        (replacement.struct_hash(), -(ONE // 20), False, tx.timestamp, ZERO_ADDRESS, 0)
+    )
     with reverts_with("NotDisputed", MID, 1):
         oracle.resolveDispute(replacement.as_tuple(), deadline, sigs, {"from": reporter})
     with reverts_with("NotDisputed", MID, 1):
@@ -148,25 +178,35 @@ def test_dispute_and_resolve_with_a_different_report(signed, oracle, nmr_token, 
     # the replacement is final at once (no new window), and the later round follows
     tx = signed.finalize(MID)
     assert [(e["round"], e["roundReturn"], e["index"]) for e in events(tx, "RoundFinalized")] == [
-        (1, -(ONE // 20), 95 * ONE // 100), (2, ONE // 5, 95 * ONE // 100 * 12 // 10)]
+        (1, -(ONE // 20), 95 * ONE // 100),
+        (2, ONE // 5, 95 * ONE // 100 * 12 // 10),
+    ]
 
 
-def test_identical_replacement_forfeits_the_bond_to_the_sink(signed, oracle, nmr_token, watcher, deployer,
-                                                           model_id):
+def test_identical_replacement_forfeits_the_bond_to_the_sink(signed, oracle, nmr_token, watcher, deployer, model_id):
     original = return_report(MID, 1, ONE // 10)
     signed.post([original])
     oracle.dispute(MID, 1, {"from": watcher})
     tx = signed.resolve(original)
-    expect_event(tx, "DisputeResolved", modelId=MODEL_ID, round=1, disputedHash=hx(original.struct_hash()),
-                 replacementHash=hx(original.struct_hash()), roundReturn=ONE // 10, bondReturned=False)
+    expect_event(
+        tx,
+        "DisputeResolved",
+        modelId=MODEL_ID,
+        round=1,
+        disputedHash=hx(original.struct_hash()),
+        replacementHash=hx(original.struct_hash()),
+        roundReturn=ONE // 10,
+        bondReturned=False,
+    )
     assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (0, 0, 0)
     assert nmr_token.balanceOf(SINK) == BOND  # issue 12 L-2: not the owner
     # a resolved round cannot be disputed again: its window is over
     with reverts_with("ChallengeWindowOver", MID, 1, tx.timestamp):
         oracle.dispute(MID, 1, {"from": watcher})
     tx = signed.finalize(MID)
-    expect_event(tx, "RoundFinalized", modelId=MODEL_ID, round=1, roundReturn=ONE // 10, missed=False,
-                 index=ONE + ONE // 10)
+    expect_event(
+        tx, "RoundFinalized", modelId=MODEL_ID, round=1, roundReturn=ONE // 10, missed=False, index=ONE + ONE // 10
+    )
 
 
 def test_resolution_errors(signed, dry, oracle, watcher, reporter, fresh_model, model_id):
@@ -190,8 +230,14 @@ def test_resolution_errors(signed, dry, oracle, watcher, reporter, fresh_model, 
     with reverts_with("QuorumNotMet", 2, 3):
         dry.resolve(original, keys=signed.keys[:2])
     past = latest() - 1
-    sigs = td.ordered(td.sign(signed.domain, "DisputeResolution",
-                              td.resolution_message(original.struct_hash(), original, past), signed.keys))
+    sigs = td.ordered(
+        td.sign(
+            signed.domain,
+            "DisputeResolution",
+            td.resolution_message(original.struct_hash(), original, past),
+            signed.keys,
+        )
+    )
     with reverts_with("SignatureExpired", past):
         oracle.resolveDispute(original.as_tuple(), past, sigs, {"from": reporter})
     # a missed round is a valid replacement
@@ -218,8 +264,15 @@ def test_expire_dispute_after_timeout(signed, oracle, nmr_token, watcher, deploy
     chain.mine(timestamp=expires_at)
     tx = oracle.expireDispute(MID, 1, {"from": outsider, "gas_limit": 200_000})  # anyone may trigger it
     assert tx.timestamp >= expires_at
-    expect_event(tx, "DisputeExpired", modelId=MODEL_ID, round=1, disputer=watcher,
-                 reportHash=hx(original.struct_hash()), bond=BOND)
+    expect_event(
+        tx,
+        "DisputeExpired",
+        modelId=MODEL_ID,
+        round=1,
+        disputer=watcher,
+        reportHash=hx(original.struct_hash()),
+        bond=BOND,
+    )
     assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (0, 0, 0)
     assert nmr_token.balanceOf(SINK) == BOND
     assert plain(oracle.reportOf(MID, 1))[3:] == (tx.timestamp, norm(ZERO_ADDRESS), 0)
@@ -231,8 +284,7 @@ def test_expire_dispute_after_timeout(signed, oracle, nmr_token, watcher, deploy
     assert tx.events["RoundFinalized"]["index"] == ONE + ONE // 10
 
 
-def test_two_disputes_keep_bonds_apart(signed, oracle, nmr_token, watcher, deployer, fund_nmr, fresh_model,
-                                       model_id):
+def test_two_disputes_keep_bonds_apart(signed, oracle, nmr_token, watcher, deployer, fund_nmr, fresh_model, model_id):
     """Two open disputes, one resolved each way: each bond goes where it should, nothing is left behind."""
     other = fresh_model()
     a, b = return_report(MID, 1, ONE // 10), return_report(other, 1, -(ONE // 10))
@@ -244,11 +296,9 @@ def test_two_disputes_keep_bonds_apart(signed, oracle, nmr_token, watcher, deplo
     oracle.dispute(other, 1, {"from": watcher})
     assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle)) == (0, 2 * BOND)
     signed.resolve(return_report(MID, 1, 0))  # different: bond back
-    assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (
-        BOND, BOND, 0)
+    assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (BOND, BOND, 0)
     signed.resolve(b)  # identical: bond to the sink
-    assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (
-        BOND, 0, 0)
+    assert (nmr_token.balanceOf(watcher), nmr_token.balanceOf(oracle), nmr_token.balanceOf(deployer)) == (BOND, 0, 0)
     assert nmr_token.balanceOf(SINK) == BOND
 
 

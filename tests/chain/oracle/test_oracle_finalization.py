@@ -27,8 +27,9 @@ def test_nothing_final_before_the_window(signed, oracle, reporter, model_id):
     assert oracle.finalize.call(MID, 10, {"from": reporter}) == 1
     tx = oracle.finalize(MID, 10, {"from": reporter, "gas_limit": 200_000})
     assert tx.timestamp >= final_at
-    expect_event(tx, "RoundFinalized", modelId=MODEL_ID, round=1, roundReturn=ONE // 10, missed=False,
-                 index=ONE + ONE // 10)
+    expect_event(
+        tx, "RoundFinalized", modelId=MODEL_ID, round=1, roundReturn=ONE // 10, missed=False, index=ONE + ONE // 10
+    )
     assert oracle.modelInfo(MID)[3] == 1
     assert oracle.indexAt(MID, 1) == ONE + ONE // 10
     # finalizing again does nothing
@@ -70,8 +71,9 @@ def test_index_math_partial_exposure(signed, oracle, fresh_model, modeller):
     model = fresh_model(exposure=exposure)
     signed.announce_through(4)
     reports = [
-        report(model, 1, (CORR, MMC), (123456789012345678, -98765432109876543), (ONE // 2, 3 * ONE),
-               987654321098765432),
+        report(
+            model, 1, (CORR, MMC), (123456789012345678, -98765432109876543), (ONE // 2, 3 * ONE), 987654321098765432
+        ),
         report(model, 2, (CORR,), (-777777777777777777,), (7 * ONE // 3,), ONE, ONE // 3),
         report(model, 3, (MMC, CORR, RET), (-1, -1, -1), (ONE, ONE, ONE // 3), ONE // 3),
         report(model, 4, (CORR,), (ONE,), (MAX_MULTIPLIER,), ONE, 999999999999999999),
@@ -94,8 +96,7 @@ def test_index_math_partial_exposure(signed, oracle, fresh_model, modeller):
 def test_partial_exposure_compounds_like_reference(signed, oracle, fresh_model):
     exposure = ONE // 4
     model = fresh_model(exposure=exposure)
-    returns = [max(-ONE, min(ONE, (-1) ** k * (ONE * ((k * 7919) % 1000) // 997 + k) - (k % 3)))
-               for k in range(1, 25)]
+    returns = [max(-ONE, min(ONE, (-1) ** k * (ONE * ((k * 7919) % 1000) // 997 + k) - (k % 3))) for k in range(1, 25)]
     signed.post_returns(model, returns)
     path = index_path(exposure, returns)
     assert path[-1] != ONE
@@ -107,8 +108,7 @@ def test_total_loss_floors_the_index_at_min_growth(signed, oracle, model_id):
     signed.post_returns(MID, [ONE // 2, -ONE, ONE, None, -ONE // 2, ONE // 3])
     low = 3 * ONE // 2 * 10**12 // ONE
     assert [oracle.indexAt(MID, r) for r in range(6)] == [ONE, 3 * ONE // 2, low, 2 * low, 2 * low, low]
-    assert [oracle.indexAt(MID, r) for r in range(7)] == index_path(ONE, [ONE // 2, -ONE, ONE, 0, -ONE // 2,
-                                                                          ONE // 3])
+    assert [oracle.indexAt(MID, r) for r in range(7)] == index_path(ONE, [ONE // 2, -ONE, ONE, 0, -ONE // 2, ONE // 3])
 
 
 def test_index_overflow_blocks_finalization(signed, oracle, model_id, reporter):

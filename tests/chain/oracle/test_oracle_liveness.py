@@ -38,8 +38,16 @@ def mature_at_boundary(agreement, oracle, caller, last_final):
     tx = agreement.mature({"from": caller, "gas_limit": 1_000_000})
     assert tx.timestamp >= fallback_at
     expect_event(tx, "MaturedOnFallback", agreement, lastFinal=last_final, endRound=4)
-    expect_event(tx, "Matured", agreement, finalValue=agreement.finalValue(), amountDue=agreement.amountDue(),
-                 owedTotal=agreement.owedTotal(), coverBound=agreement.coverBound(), deadline=agreement.deadline())
+    expect_event(
+        tx,
+        "Matured",
+        agreement,
+        finalValue=agreement.finalValue(),
+        amountDue=agreement.amountDue(),
+        owedTotal=agreement.owedTotal(),
+        coverBound=agreement.coverBound(),
+        deadline=agreement.deadline(),
+    )
     return tx
 
 
@@ -88,8 +96,7 @@ def test_fallback_waits_for_a_disputed_round(signed, oracle, locked_agreement, w
 def test_mature_without_fallback_when_complete(oracle, locked_agreement, modeller, post_returns):
     agreement = locked_agreement
     post_returns(MID, [0, ONE // 10, -(ONE // 20), ONE // 5])
-    assert plain(oracle.settlementIndices(MID, 2, 4)) == (
-        oracle.indexAt(MID, 1), oracle.indexAt(MID, 4), 4, True)
+    assert plain(oracle.settlementIndices(MID, 2, 4)) == (oracle.indexAt(MID, 1), oracle.indexAt(MID, 4), 4, True)
     tx = agreement.mature({"from": modeller})
     assert "MaturedOnFallback" not in tx.events
     assert agreement.finalValue() == 100 * NMR * oracle.indexAt(MID, 4) // oracle.indexAt(MID, 1)
@@ -104,8 +111,9 @@ def test_settlement_indices_reverts(oracle, model_id):
         oracle.settlementIndices(MID, 3, 2)  # end before start
 
 
-def test_fallback_after_total_loss_before_the_lockup(signed, oracle, make_nmr_agreement, fund_nmr, modeller,
-                                                     alice, post_returns):
+def test_fallback_after_total_loss_before_the_lockup(
+    signed, oracle, make_nmr_agreement, fund_nmr, modeller, alice, post_returns
+):
     """Exposure 1 and -100% in round 1: the index falls to MIN_GROWTH (1e-6) of its value, not to zero
     (issue 20 N-3). An agreement over rounds 3..5 measures its own rounds from there: on the fallback (no round
     of it final) it is worth its whole stake, (I_lastFinal, I_lastFinal) = (1e12, 1e12)."""

@@ -53,9 +53,15 @@ def local(account):
 
 
 def row(round_, close_time, corr, mmc="0"):
-    return {"model_id": CONFTEST_UUID, "round": round_, "close_time": close_time,
-            "scores": {"CORR20": corr, "MMC": mmc}, "multipliers": {"CORR20": "0.5", "MMC": "2"},
-            "payout_factor": "1", "clip": "0.05"}
+    return {
+        "model_id": CONFTEST_UUID,
+        "round": round_,
+        "close_time": close_time,
+        "scores": {"CORR20": corr, "MMC": mmc},
+        "multipliers": {"CORR20": "0.5", "MMC": "2"},
+        "payout_factor": "1",
+        "clip": "0.05",
+    }
 
 
 class Operator:
@@ -74,8 +80,13 @@ class Operator:
             new_keystore(self.files[name], PASSWORD, private_key=key, **FAST_KDF)
 
     def common(self, password=True):
-        return ["--rpc", brownie_web3.provider.endpoint_uri, "--oracle", self.oracle.address,
-                *(["--password-file", str(self.password)] if password else [])]
+        return [
+            "--rpc",
+            brownie_web3.provider.endpoint_uri,
+            "--oracle",
+            self.oracle.address,
+            *(["--password-file", str(self.password)] if password else []),
+        ]
 
     def signers(self, *names):
         return [x for name in names for x in ("--keystore", self.files[name])]
@@ -120,9 +131,19 @@ def rows_files(oracle, tmp_path):
 
 def post_from(operator, path, db):
     """`backing oracle run --once` from the results file `path` (the sender with signers 0 and 1)."""
-    code, _, err = operator.run("run", "--once", "--source", "file", "--file", path,
-                                *operator.signers("signer0", "signer1"), "--sender-keystore", operator.files["sender"],
-                                "--db", db)
+    code, _, err = operator.run(
+        "run",
+        "--once",
+        "--source",
+        "file",
+        "--file",
+        path,
+        *operator.signers("signer0", "signer1"),
+        "--sender-keystore",
+        operator.files["sender"],
+        "--db",
+        db,
+    )
     assert code == 0, err
 
 
@@ -137,10 +158,19 @@ def cosigners(oracle, keys, results_file, shared):
     from oracle.service import OracleService, ServiceConfig
     from oracle.sources import FileSource
 
-    services = [OracleService(Web3(Web3.HTTPProvider(brownie_web3.provider.endpoint_uri)), oracle.address,
-                              load_abi(), FileSource(str(results_file)), [key], sender=None,
-                              config=ServiceConfig(signature_dir=str(shared)), log=JsonLog(io.StringIO()))
-                for key in keys]
+    services = [
+        OracleService(
+            Web3(Web3.HTTPProvider(brownie_web3.provider.endpoint_uri)),
+            oracle.address,
+            load_abi(),
+            FileSource(str(results_file)),
+            [key],
+            sender=None,
+            config=ServiceConfig(signature_dir=str(shared)),
+            log=JsonLog(io.StringIO()),
+        )
+        for key in keys
+    ]
     stop = threading.Event()
 
     def loop(service):
@@ -161,8 +191,18 @@ def cosigners(oracle, keys, results_file, shared):
 
 def test_register_a_model_by_the_signer_quorum(operator, oracle, modeller):
     model = td.model_id_from_uuid(NEW_UUID)
-    base = ["register", NEW_UUID, "--modeller", modeller.address, "--exposure", "0.5", "--first-round", 4,
-            "--sender-keystore", operator.files["sender"]]
+    base = [
+        "register",
+        NEW_UUID,
+        "--modeller",
+        modeller.address,
+        "--exposure",
+        "0.5",
+        "--first-round",
+        4,
+        "--sender-keystore",
+        operator.files["sender"],
+    ]
     code, out, err = operator.run(*base, *operator.signers("signer0"))
     assert code == 2 and "1 signer keystores given, a registration needs 2" in err
     code, out, err = operator.run(*base, *operator.signers("signer0", "signer1"), "--dry-run")
@@ -170,22 +210,37 @@ def test_register_a_model_by_the_signer_quorum(operator, oracle, modeller):
     assert f"model {NEW_UUID} to modeller {modeller.address}, exposure 0.5, from round 4" in out
     assert "dry run" in out and oracle.modelInfo(model)[0] == "0x" + "00" * 20
     code, out, err = operator.run(*base, *operator.signers("signer0", "signer1"))  # no terminal, no --yes
-    assert (code, err.strip()) == (7, "backing oracle: error: no terminal to confirm on: add --yes to send without "
-                                      "asking; nothing sent")
+    assert (code, err.strip()) == (
+        7,
+        "backing oracle: error: no terminal to confirm on: add --yes to send without " "asking; nothing sent",
+    )
     # one key per host: signer1 signs on his own host, the relayer adds it to signer0's
     deadline = chain.time() + 3600
-    code, out, err = operator.run("register", NEW_UUID, "--modeller", modeller.address, "--exposure", "0.5",
-                                  "--first-round", 4, "--deadline", deadline, *operator.signers("signer1"),
-                                  "--sign-only")
+    code, out, err = operator.run(
+        "register",
+        NEW_UUID,
+        "--modeller",
+        modeller.address,
+        "--exposure",
+        "0.5",
+        "--first-round",
+        4,
+        "--deadline",
+        deadline,
+        *operator.signers("signer1"),
+        "--sign-only",
+    )
     assert code == 0, err
     signature = re.search(r"--signature (0x[0-9a-f]{130})", out).group(1)
     code, _, err = operator.run(*base, *operator.signers("signer0"), "--signature", signature, "--yes")
     assert code == 2 and "give --deadline UNIX" in err  # the relayer must sign what signer1 signed
-    code, _, err = operator.run(*base, "--deadline", deadline + 1, *operator.signers("signer0"), "--signature",
-                                signature, "--yes")
+    code, _, err = operator.run(
+        *base, "--deadline", deadline + 1, *operator.signers("signer0"), "--signature", signature, "--yes"
+    )
     assert code == 2 and "is not an oracle signer's signature of this registration" in err
-    code, out, err = operator.run(*base, "--deadline", deadline, *operator.signers("signer0"), "--signature",
-                                  signature, "--yes")
+    code, out, err = operator.run(
+        *base, "--deadline", deadline, *operator.signers("signer0"), "--signature", signature, "--yes"
+    )
     assert code == 0, err
     assert f"model {NEW_UUID} registered to {modeller.address} from round 4" in out
     assert tuple(oracle.modelInfo(model)) == (modeller.address, ONE // 2, 4, 3)
@@ -194,7 +249,8 @@ def test_register_a_model_by_the_signer_quorum(operator, oracle, modeller):
 
 
 def test_wrong_report_disputed_by_watch_resolved_and_the_agreement_matures_on_the_right_value(
-        operator, oracle, nmr_token, make_nmr_agreement, fund_nmr, modeller, alice, deployer, tmp_path):
+    operator, oracle, nmr_token, make_nmr_agreement, fund_nmr, modeller, alice, deployer, tmp_path
+):
     agreement, terms = make_nmr_agreement(lockup_rounds=2, reserve_ratio_bps=5000)
     fund_nmr(modeller, 50 * NMR, agreement)
     agreement.postReserve(50 * NMR, {"from": modeller})
@@ -211,8 +267,9 @@ def test_wrong_report_disputed_by_watch_resolved_and_the_agreement_matures_on_th
 
     # a watcher: allowed by the owner, holding the bond, with 1 wei of an old allowance left (NMR: through zero)
     watcher = accounts[9]
-    code, out, err = operator.run("signers", "watcher", watcher.address, "--owner-keystore", operator.files["owner"],
-                                  "--yes")
+    code, out, err = operator.run(
+        "signers", "watcher", watcher.address, "--owner-keystore", operator.files["owner"], "--yes"
+    )
     assert code == 0, err
     assert oracle.isWatcher(watcher)
     assert json.loads(operator.run("signers", "--json")[1])["watchers"] == [watcher.address]
@@ -230,7 +287,10 @@ def test_wrong_report_disputed_by_watch_resolved_and_the_agreement_matures_on_th
     code, out, _ = operator.run("watch", "--once", *right, "--json")  # a read-only pass: the verdicts
     verdicts = [json.loads(line) for line in out.splitlines()]
     assert [(v["round"], v["verdict"], v["disputable"]) for v in verdicts] == [
-        (1, "agrees", False), (2, "differs", True), (3, "agrees", False)]
+        (1, "agrees", False),
+        (2, "differs", True),
+        (3, "agrees", False),
+    ]
 
     # watch --once --yes disputes round 2 and posts the bond: approve 0, approve bond, dispute
     code, out, err = operator.run(*watch, "--yes")
@@ -268,8 +328,10 @@ def test_wrong_report_disputed_by_watch_resolved_and_the_agreement_matures_on_th
     # the watcher reports the outcome; nothing is wrong any more
     code, out, err = operator.run("watch", "--once", *right)
     assert code == 0, err
-    assert (f"model {CONFTEST_UUID} round 2: dispute resolved, the round now returns 0.04; the report was replaced "
-            f"and the bond returned to the disputer") in out
+    assert (
+        f"model {CONFTEST_UUID} round 2: dispute resolved, the round now returns 0.04; the report was replaced "
+        f"and the bond returned to the disputer"
+    ) in out
 
     # the service finalizes; the agreement matures on the right rounds 2 and 3
     finish_window(oracle)
@@ -293,8 +355,15 @@ def test_signer_set_change_through_the_timelock(operator, oracle, signers):
     assert sorted(shown["signers"]) == sorted(k.address for k in signers)
     newcomer = Account.from_key(b"\x42" * 32).address
     new_set = [k.address for k in signers[:2]] + [newcomer]
-    propose = ["signers", "propose", *[x for a in new_set for x in ("--signer", a)], "--quorum", 2,
-               "--dispute-quorum", 3]
+    propose = [
+        "signers",
+        "propose",
+        *[x for a in new_set for x in ("--signer", a)],
+        "--quorum",
+        2,
+        "--dispute-quorum",
+        3,
+    ]
     code, out, err = operator.run(*propose, "--calldata")  # a multisig owner sends it itself
     assert code == 0, err
     assert json.loads(out)["to"] == oracle.address and bytes(oracle.proposedSignerSet()) == bytes(32)
@@ -320,13 +389,19 @@ def _report(row_):
 
     from oracle.model import RoundResult
 
-    return RoundResult(row_["model_id"], row_["round"], {k: Decimal(v) for k, v in row_["scores"].items()},
-                       {k: Decimal(v) for k, v in row_["multipliers"].items()}, Decimal(row_["payout_factor"]),
-                       Decimal(row_["clip"])).to_report(8)
+    return RoundResult(
+        row_["model_id"],
+        row_["round"],
+        {k: Decimal(v) for k, v in row_["scores"].items()},
+        {k: Decimal(v) for k, v in row_["multipliers"].items()},
+        Decimal(row_["payout_factor"]),
+        Decimal(row_["clip"]),
+    ).to_report(8)
 
 
-def test_resolve_collects_the_dispute_quorum_from_the_other_operators(operator, oracle, nmr_token, signers, deployer,
-                                                                      tmp_path):
+def test_resolve_collects_the_dispute_quorum_from_the_other_operators(
+    operator, oracle, nmr_token, signers, deployer, tmp_path
+):
     """One key per host: the resolver holds one signer key, the two other operators' services co-sign the
     resolution through the shared directory once their own source gives the same replacement."""
     right_rows, right = rows_files(oracle, tmp_path)
@@ -334,19 +409,30 @@ def test_resolve_collects_the_dispute_quorum_from_the_other_operators(operator, 
     watcher = accounts[9]
     oracle.setWatcher(watcher, True, {"from": deployer})
     nmr_token.mintTo(watcher, oracle.disputeBond(), {"from": watcher})
-    code, out, err = operator.run("dispute", CONFTEST_UUID, 2, "--watcher-keystore", operator.files["watcher"],
-                                  "--yes")
+    code, out, err = operator.run("dispute", CONFTEST_UUID, 2, "--watcher-keystore", operator.files["watcher"], "--yes")
     assert code == 0, err
     assert oracle.reportOf(MODEL_ID, 2)[3] == DISPUTED
 
-    resolve = ["resolve", CONFTEST_UUID, 2, *right, *operator.signers("signer0"), "--sender-keystore",
-               operator.files["sender"], "--signature-dir", tmp_path / "shared", "--yes"]
+    resolve = [
+        "resolve",
+        CONFTEST_UUID,
+        2,
+        *right,
+        *operator.signers("signer0"),
+        "--sender-keystore",
+        operator.files["sender"],
+        "--signature-dir",
+        tmp_path / "shared",
+        "--yes",
+    ]
     code, out, err = operator.run(*resolve, "--dry-run")
     assert code == 0, err
     assert "2 more would be collected" in out and not list((tmp_path / "shared").glob("*.json"))
     # a co-signer whose source still has the garbled value refuses: the quorum is not reached, nothing sent
-    with cosigners(oracle, signers[1:2], tmp_path / "right.json", tmp_path / "shared"), \
-            cosigners(oracle, signers[2:3], tmp_path / "wrong.json", tmp_path / "shared"):
+    with (
+        cosigners(oracle, signers[1:2], tmp_path / "right.json", tmp_path / "shared"),
+        cosigners(oracle, signers[2:3], tmp_path / "wrong.json", tmp_path / "shared"),
+    ):
         code, out, err = operator.run(*resolve, "--signature-timeout", 3)
     assert code == 6 and "2 of the 3 signatures a resolution needs" in err
     assert oracle.reportOf(MODEL_ID, 2)[3] == DISPUTED
@@ -364,8 +450,9 @@ def test_resolve_collects_the_dispute_quorum_from_the_other_operators(operator, 
     assert nmr_token.balanceOf(watcher) == oracle.disputeBond()
 
 
-def test_an_unresolved_dispute_is_expired_by_watch_so_the_model_finalizes(operator, oracle, nmr_token, deployer,
-                                                                         tmp_path):
+def test_an_unresolved_dispute_is_expired_by_watch_so_the_model_finalizes(
+    operator, oracle, nmr_token, deployer, tmp_path
+):
     """A dispute of a right report that nobody resolves: past disputeTimeout, `watch` expires it (the report stands,
     the bond is forfeited) and the rounds finalize; `watch` reports the outcome."""
     right_rows, right = rows_files(oracle, tmp_path)
@@ -374,11 +461,11 @@ def test_an_unresolved_dispute_is_expired_by_watch_so_the_model_finalizes(operat
     oracle.setWatcher(watcher, True, {"from": deployer})
     bond = oracle.disputeBond()
     nmr_token.mintTo(watcher, bond, {"from": watcher})
-    code, out, err = operator.run("dispute", CONFTEST_UUID, 3, "--watcher-keystore", operator.files["watcher"],
-                                  "--dry-run")
+    code, out, err = operator.run(
+        "dispute", CONFTEST_UUID, 3, "--watcher-keystore", operator.files["watcher"], "--dry-run"
+    )
     assert code == 0 and "dry run" in out and oracle.reportOf(MODEL_ID, 3)[3] != DISPUTED
-    code, out, err = operator.run("dispute", CONFTEST_UUID, 3, "--watcher-keystore", operator.files["watcher"],
-                                  "--yes")
+    code, out, err = operator.run("dispute", CONFTEST_UUID, 3, "--watcher-keystore", operator.files["watcher"], "--yes")
     assert code == 0, err
     assert "locking a 100 NMR bond" in out and nmr_token.balanceOf(watcher) == 0
     code, _, err = operator.run("dispute", CONFTEST_UUID, 1, "--watcher-keystore", operator.files["watcher"], "--yes")
@@ -394,8 +481,10 @@ def test_an_unresolved_dispute_is_expired_by_watch_so_the_model_finalizes(operat
     code, out, err = operator.run(*watch)  # anyone may expire it: the sender's account does
     assert code == 0, err
     assert "dispute expired" in out
-    assert f"round 3: the dispute by {watcher.address} expired unresolved; the posted report stands and the 100 NMR " \
-           f"bond is forfeited" in out
+    assert (
+        f"round 3: the dispute by {watcher.address} expired unresolved; the posted report stands and the 100 NMR "
+        f"bond is forfeited" in out
+    )
     assert oracle.reportOf(MODEL_ID, 3)[3] != DISPUTED and nmr_token.balanceOf(oracle.BOND_SINK()) == bond
     post_from(operator, tmp_path / "right.json", tmp_path / "sender.sqlite")  # the next pass finalizes 1-3
     assert oracle.modelInfo(MODEL_ID)[3] == 3

@@ -29,15 +29,28 @@ from support.oracle import (
 
 
 def test_post_report_event_and_state(signed, oracle, model_id, reporter):
-    r = report(names=(CORR, MMC), scores=(ONE // 10, -(ONE // 20)), mults=(ONE // 2, 2 * ONE),
-               payout=9 * ONE // 10, clip=ONE // 4)
+    r = report(
+        names=(CORR, MMC),
+        scores=(ONE // 10, -(ONE // 20)),
+        mults=(ONE // 2, 2 * ONE),
+        payout=9 * ONE // 10,
+        clip=ONE // 4,
+    )
     expected = -45 * ONE // 1000  # 0.9 * (0.5 * 0.1 + 2 * -0.05)
     assert r.round_return() == expected
     assert round_return(list(r.scores), list(r.multipliers), r.payout_factor, r.clip) == expected
     tx = signed.post([r])
     final_at = tx.timestamp + WINDOW
-    expect_event_norm(tx, "RoundPosted", modelId=MID, round=1, report=r.as_tuple(), reportHash=r.struct_hash(),
-                      roundReturn=expected, finalAt=final_at)
+    expect_event_norm(
+        tx,
+        "RoundPosted",
+        modelId=MID,
+        round=1,
+        report=r.as_tuple(),
+        reportHash=r.struct_hash(),
+        roundReturn=expected,
+        finalAt=final_at,
+    )
     assert list(tx.events.keys()) == ["RoundPosted"]
     assert oracle.lastPostedRound(MID) == 1
     assert oracle.modelInfo(MID)[3] == 0  # posted, not final
@@ -89,32 +102,50 @@ BAD_REPORTS = {
     "multipliers-long": (report(names=(CORR, MMC), scores=(0, 0), mults=(ONE,) * 3), ("LengthMismatch",)),
     "missed-length-mismatch": (report(missed=True, names=(CORR,), scores=(), mults=()), ("LengthMismatch",)),
     "empty-name-first": (report(names=(b"\0" * 32,)), ("EmptyScoreName", 0)),
-    "empty-name-third": (report(names=(CORR, MMC, b"\0" * 32), scores=(0,) * 3, mults=(ONE,) * 3),
-                         ("EmptyScoreName", 2)),
+    "empty-name-third": (
+        report(names=(CORR, MMC, b"\0" * 32), scores=(0,) * 3, mults=(ONE,) * 3),
+        ("EmptyScoreName", 2),
+    ),
     "duplicate-name": (report(names=(CORR, CORR), scores=(0, 0), mults=(ONE, ONE)), ("DuplicateScoreName", CORR)),
-    "duplicate-name-apart": (report(names=(MMC, CORR, RET, MMC), scores=(0,) * 4, mults=(ONE,) * 4),
-                             ("DuplicateScoreName", MMC)),
-    "score-just-over": (report(names=(CORR, MMC), scores=(0, ONE + 1), mults=(ONE, ONE)),
-                        ("ScoreOutOfBounds", 1, ONE + 1)),
-    "score-just-under": (report(names=(CORR, MMC), scores=(0, -ONE - 1), mults=(ONE, ONE)),
-                         ("ScoreOutOfBounds", 1, -ONE - 1)),
+    "duplicate-name-apart": (
+        report(names=(MMC, CORR, RET, MMC), scores=(0,) * 4, mults=(ONE,) * 4),
+        ("DuplicateScoreName", MMC),
+    ),
+    "score-just-over": (
+        report(names=(CORR, MMC), scores=(0, ONE + 1), mults=(ONE, ONE)),
+        ("ScoreOutOfBounds", 1, ONE + 1),
+    ),
+    "score-just-under": (
+        report(names=(CORR, MMC), scores=(0, -ONE - 1), mults=(ONE, ONE)),
+        ("ScoreOutOfBounds", 1, -ONE - 1),
+    ),
     "score-int-min": (report(scores=(-(2**255),)), ("ScoreOutOfBounds", 0, -(2**255))),
-    "multiplier-over": (report(names=(CORR, MMC), scores=(0, 0), mults=(ONE, MAX_MULTIPLIER + 1)),
-                        ("MultiplierOutOfBounds", 1, MAX_MULTIPLIER + 1, MAX_MULTIPLIER)),
+    "multiplier-over": (
+        report(names=(CORR, MMC), scores=(0, 0), mults=(ONE, MAX_MULTIPLIER + 1)),
+        ("MultiplierOutOfBounds", 1, MAX_MULTIPLIER + 1, MAX_MULTIPLIER),
+    ),
     "multiplier-uint-max": (report(mults=(2**256 - 1,)), ("MultiplierOutOfBounds", 0, 2**256 - 1, MAX_MULTIPLIER)),
     "payout-factor-over": (report(payout=ONE + 1), ("PayoutFactorOutOfBounds", ONE + 1)),
     "clip-zero": (report(clip=0), ("ClipOutOfBounds", 0, MAX_CLIP)),
     "clip-over": (report(clip=MAX_CLIP + 1), ("ClipOutOfBounds", MAX_CLIP + 1, MAX_CLIP)),
     # array-level checks come before per-score checks (lengths before the count), and the first bad score is the
     # one reported
-    "order-lengths-before-count": (report(names=(CORR,), scores=(2 * ONE,) * 9, mults=(ONE,), payout=2 * ONE),
-                                   ("LengthMismatch",)),
-    "order-payout-before-clip": (report(scores=(2 * ONE,), payout=2 * ONE, clip=0),
-                                 ("PayoutFactorOutOfBounds", 2 * ONE)),
-    "order-clip-before-names": (report(names=(b"\0" * 32,), scores=(2 * ONE,), clip=0),
-                                ("ClipOutOfBounds", 0, MAX_CLIP)),
-    "order-score-before-duplicate": (report(names=(CORR, CORR), scores=(2 * ONE, 0), mults=(ONE, ONE)),
-                                     ("ScoreOutOfBounds", 0, 2 * ONE)),
+    "order-lengths-before-count": (
+        report(names=(CORR,), scores=(2 * ONE,) * 9, mults=(ONE,), payout=2 * ONE),
+        ("LengthMismatch",),
+    ),
+    "order-payout-before-clip": (
+        report(scores=(2 * ONE,), payout=2 * ONE, clip=0),
+        ("PayoutFactorOutOfBounds", 2 * ONE),
+    ),
+    "order-clip-before-names": (
+        report(names=(b"\0" * 32,), scores=(2 * ONE,), clip=0),
+        ("ClipOutOfBounds", 0, MAX_CLIP),
+    ),
+    "order-score-before-duplicate": (
+        report(names=(CORR, CORR), scores=(2 * ONE, 0), mults=(ONE, ONE)),
+        ("ScoreOutOfBounds", 0, 2 * ONE),
+    ),
 }
 
 
@@ -150,26 +181,37 @@ def test_stricter_oracle_bounds(deployer, nmr_token, signers, reporter, modeller
 
 RETURN_CASES = {
     # raw = 0.9 * (0.5 * 0.1 + 2 * -0.05) = -0.045
-    "two-scores": (report(names=(CORR, MMC), scores=(ONE // 10, -(ONE // 20)), mults=(ONE // 2, 2 * ONE),
-                          payout=9 * ONE // 10), -45 * ONE // 1000),
+    "two-scores": (
+        report(names=(CORR, MMC), scores=(ONE // 10, -(ONE // 20)), mults=(ONE // 2, 2 * ONE), payout=9 * ONE // 10),
+        -45 * ONE // 1000,
+    ),
     # -1.5 wei truncates toward zero to -1 (flooring would give -2); +1.5 wei to +1
     "negative-truncates-toward-zero": (report(scores=(-3,), mults=(ONE // 2,)), -1),
     "positive-truncates": (report(scores=(3,), mults=(ONE // 2,)), 1),
     # the payout factor takes part in the same single division: 0.7 * -7 wei = -4.9 wei -> -4
     "payout-factor-one-division": (report(scores=(-7,), payout=7 * ONE // 10), -4),
     # raw = +-0.5, clip 0.3
-    "clamp-plus": (report(names=(CORR, MMC), scores=(ONE // 5, ONE // 10), mults=(ONE, 3 * ONE),
-                          clip=3 * ONE // 10), 3 * ONE // 10),
-    "clamp-minus": (report(names=(CORR, MMC), scores=(-(ONE // 5), -(ONE // 10)), mults=(ONE, 3 * ONE),
-                           clip=3 * ONE // 10), -3 * ONE // 10),
+    "clamp-plus": (
+        report(names=(CORR, MMC), scores=(ONE // 5, ONE // 10), mults=(ONE, 3 * ONE), clip=3 * ONE // 10),
+        3 * ONE // 10,
+    ),
+    "clamp-minus": (
+        report(names=(CORR, MMC), scores=(-(ONE // 5), -(ONE // 10)), mults=(ONE, 3 * ONE), clip=3 * ONE // 10),
+        -3 * ONE // 10,
+    ),
     "exactly-at-clip": (report(scores=(-3 * ONE // 10,), clip=3 * ONE // 10), -3 * ONE // 10),
     "just-inside-clip": (report(scores=(3 * ONE // 10 - 1,), clip=3 * ONE // 10), 3 * ONE // 10 - 1),
     "max-multiplier-clamped": (report(scores=(ONE // 100,), mults=(MAX_MULTIPLIER,)), ONE),
     "score-at-minus-one": (report(scores=(-ONE,)), -ONE),
     "payout-factor-zero": (report(scores=(ONE // 2,), payout=0), 0),
-    "eight-scores": (report(names=tuple(name(f"S{i}") for i in range(8)),
-                            scores=tuple(ONE // 100 * (i - 3) for i in range(8)),
-                            mults=tuple(ONE * (i + 1) // 4 for i in range(8))), 15 * ONE // 100),
+    "eight-scores": (
+        report(
+            names=tuple(name(f"S{i}") for i in range(8)),
+            scores=tuple(ONE // 100 * (i - 3) for i in range(8)),
+            mults=tuple(ONE * (i + 1) // 4 for i in range(8)),
+        ),
+        15 * ONE // 100,
+    ),
     "missed": (report(missed=True, names=(), scores=(), mults=(), payout=0, clip=0), 0),
 }
 
@@ -179,16 +221,32 @@ def test_round_return_hand_picked(signed, oracle, model_id, key):
     r, expected = RETURN_CASES[key]
     assert r.round_return() == expected
     if not r.missed:
-        assert round_return(list(r.scores), list(r.multipliers), r.payout_factor, r.clip,
-                            max_multiplier=MAX_MULTIPLIER, names=list(r.score_names)) == expected
+        assert (
+            round_return(
+                list(r.scores),
+                list(r.multipliers),
+                r.payout_factor,
+                r.clip,
+                max_multiplier=MAX_MULTIPLIER,
+                names=list(r.score_names),
+            )
+            == expected
+        )
         assert oracle.computeRoundReturn(r.as_tuple()) == expected
     tx = signed.post([r])
     assert tx.events["RoundPosted"]["roundReturn"] == expected
     chain.sleep(WINDOW)
     chain.mine()
     tx = signed.finalize(MID)
-    expect_event(tx, "RoundFinalized", modelId=MODEL_ID, round=1, roundReturn=expected, missed=r.missed,
-                 index=next_index(ONE, ONE, expected))
+    expect_event(
+        tx,
+        "RoundFinalized",
+        modelId=MODEL_ID,
+        round=1,
+        roundReturn=expected,
+        missed=r.missed,
+        index=next_index(ONE, ONE, expected),
+    )
     assert plain(oracle.roundRecord(MID, 1)) == (next_index(ONE, ONE, expected), expected, r.missed)
 
 
@@ -238,4 +296,5 @@ def test_post_batch_of_many_rounds(signed, oracle, model_id):
     tx = signed.finalize(MID)
     path = index_path(ONE, [v or 0 for v in returns])
     assert [(e["round"], e["index"], e["missed"]) for e in events(tx, "RoundFinalized")] == [
-        (i + 1, path[i + 1], v is None) for i, v in enumerate(returns)]
+        (i + 1, path[i + 1], v is None) for i, v in enumerate(returns)
+    ]

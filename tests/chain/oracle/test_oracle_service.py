@@ -51,8 +51,14 @@ class Killed(BaseException):
 
 
 def result(uuid, round_, corr="0.02", mmc="0.01"):
-    return RoundResult(uuid, round_, {"CORR20": Decimal(corr), "MMC": Decimal(mmc)},
-                       {"CORR20": Decimal("0.5"), "MMC": Decimal(2)}, Decimal(1), Decimal("0.05"))
+    return RoundResult(
+        uuid,
+        round_,
+        {"CORR20": Decimal(corr), "MMC": Decimal(mmc)},
+        {"CORR20": Decimal("0.5"), "MMC": Decimal(2)},
+        Decimal(1),
+        Decimal("0.05"),
+    )
 
 
 class ListSource(Source):
@@ -78,8 +84,12 @@ class ListSource(Source):
             raise SourceError(f"model {model_id}: Numerai answered HTTP 502")
         found = [r for r in self.results.get(model_id, []) if r.round > after_round]
         if model_id in self.garbage:  # a NaN score, as a broken API answer would carry
-            found = [RoundResult(model_id, r.round, {"CORR20": Decimal("NaN")}, {"CORR20": Decimal(1)},
-                                 Decimal(1), Decimal("0.05")) for r in found]
+            found = [
+                RoundResult(
+                    model_id, r.round, {"CORR20": Decimal("NaN")}, {"CORR20": Decimal(1)}, Decimal(1), Decimal("0.05")
+                )
+                for r in found
+            ]
         return found
 
 
@@ -191,10 +201,17 @@ def make_service(oracle, abi, signers, tmp_path):
     def make(source, keys=None, sender=accounts[8], db="progress.sqlite", provider=None, log=None, **config):
         w3 = Web3(provider or HTTPProvider(rpc_url()))
         return OracleService(
-            w3, oracle.address, abi, source, signers[:2] if keys is None else keys,
-            sender=None if sender is None else local(sender), config=ServiceConfig(**config),
-            log=JsonLog(log if log is not None else LogLines()), db_path=str(tmp_path / db) if db else None,
-            hooks={})
+            w3,
+            oracle.address,
+            abi,
+            source,
+            signers[:2] if keys is None else keys,
+            sender=None if sender is None else local(sender),
+            config=ServiceConfig(**config),
+            log=JsonLog(log if log is not None else LogLines()),
+            db_path=str(tmp_path / db) if db else None,
+            hooks={},
+        )
 
     return make
 
@@ -205,8 +222,11 @@ def oracle_w3(oracle, abi):
 
 
 def posted_rounds(oracle_w3, model_id):
-    return [e["args"]["round"] for e in oracle_w3.events.RoundPosted.get_logs(from_block=0)
-            if bytes(e["args"]["modelId"]) == td.to_bytes32(model_id)]
+    return [
+        e["args"]["round"]
+        for e in oracle_w3.events.RoundPosted.get_logs(from_block=0)
+        if bytes(e["args"]["modelId"]) == td.to_bytes32(model_id)
+    ]
 
 
 def assert_posted_once(oracle, oracle_w3, model_id, first, last):
@@ -231,8 +251,8 @@ def expected_index(reports):
 
 
 def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
-        oracle, oracle_w3, signers, schedule, make_nmr_agreement, fund_nmr, modeller, alice, tmp_path,
-        request, capsys):
+    oracle, oracle_w3, signers, schedule, make_nmr_agreement, fund_nmr, modeller, alice, tmp_path, request, capsys
+):
     """The fake Numerai API -> `backing oracle run` with two signer keystores (k = 2) and a sender keystore -> chain:
     rounds
     announced, posted, finalized; the agreement locked before matures on them and settles."""
@@ -244,13 +264,20 @@ def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
     agreement.lock({"from": modeller})
     assert agreement.startRound() == 2  # round 1 is announced: the lockup is rounds 2 and 3
 
-    results = [result(CONFTEST_UUID, 1, "0.01", "0"), result(CONFTEST_UUID, 2, "0.04", "0.01"),
-               result(CONFTEST_UUID, 3, "-0.03", "0.005")]
+    results = [
+        result(CONFTEST_UUID, 1, "0.01", "0"),
+        result(CONFTEST_UUID, 2, "0.04", "0.01"),
+        result(CONFTEST_UUID, 3, "-0.03", "0.005"),
+    ]
     # Numerai, as the fake API serves it: rounds 1-3 opened in the past, closing on the oracle's schedule
     fake = FakeNumerai()
     for info in schedule[:3]:
-        fake.add_round(info.round, open_time=schedule[0].close_time - 10 * DAY + info.round * 3600,
-                       close_staking_time=info.close_time, resolved=True)
+        fake.add_round(
+            info.round,
+            open_time=schedule[0].close_time - 10 * DAY + info.round * 3600,
+            close_staking_time=info.close_time,
+            resolved=True,
+        )
     fake.add_model(CONFTEST_UUID, "conftest-model")
     for info, round_result in zip(schedule[:3], results):
         fake.set_scores(CONFTEST_UUID, info.round, {k: str(v) for k, v in round_result.scores.items()})
@@ -262,19 +289,32 @@ def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
     for i, key in enumerate(signers[:2]):
         keystores += ["--keystore", str(tmp_path / f"signer{i}.json")]
         new_keystore(keystores[-1], "operator password", private_key=key.key, **FAST_KDF)
-    new_keystore(str(tmp_path / "sender.json"), "operator password", private_key=local(accounts[8]).key,
-                 **FAST_KDF)
+    new_keystore(str(tmp_path / "sender.json"), "operator password", private_key=local(accounts[8]).key, **FAST_KDF)
     common = ["--rpc", rpc_url(), "--oracle", oracle.address, "--source", "numerai", "--numerai-url", numerai_url]
-    run = ["run", "--once", *common, *keystores, "--password-file", str(tmp_path / "pw"),
-           "--sender-keystore", str(tmp_path / "sender.json"), "--db", str(tmp_path / "p.sqlite"),
-           "--status-file", str(tmp_path / "status.json")]
+    run = [
+        "run",
+        "--once",
+        *common,
+        *keystores,
+        "--password-file",
+        str(tmp_path / "pw"),
+        "--sender-keystore",
+        str(tmp_path / "sender.json"),
+        "--db",
+        str(tmp_path / "p.sqlite"),
+        "--status-file",
+        str(tmp_path / "status.json"),
+    ]
 
     # the dry run shows what would be posted, exactly, and posts nothing
     capsys.readouterr()  # (brownie's transaction lines so far)
     assert oracle_cli.main(["run", "--dry-run", "--json", *common]) == 0
     planned = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(p["model_uuid"], p["round"], p["round_return"]) for p in planned] == [
-        (CONFTEST_UUID, 1, "0.005"), (CONFTEST_UUID, 2, "0.04"), (CONFTEST_UUID, 3, "-0.005")]
+        (CONFTEST_UUID, 1, "0.005"),
+        (CONFTEST_UUID, 2, "0.04"),
+        (CONFTEST_UUID, 3, "-0.005"),
+    ]
     assert oracle.lastPostedRound(MODEL_ID) == 0
 
     assert oracle_cli.main(run) == EXIT_OK
@@ -311,18 +351,30 @@ def test_end_to_end_cli_two_signers_agreement_matures_and_settles(
     assert {t.status for t in store.txs()} == {"mined"}
 
 
-def test_signature_exchange_between_two_operators(oracle, oracle_w3, signers, schedule, register,
-                                                  make_service, tmp_path):
+def test_signature_exchange_between_two_operators(
+    oracle, oracle_w3, signers, schedule, register, make_service, tmp_path
+):
     """Two operators with one key each: the submitter proposes in the shared directory, the co-signer checks
     each statement against its own source and signs; the submitter relays once it has k = 2."""
     model = register(UUID_A)
     results = {UUID_A: [result(UUID_A, r) for r in (1, 2)]}
     shared = str(tmp_path / "shared")
-    submitter = make_service(ListSource(schedule[:2], results), keys=[signers[0]], signature_dir=shared,
-                             signature_timeout=30, signature_poll=0.05)
+    submitter = make_service(
+        ListSource(schedule[:2], results),
+        keys=[signers[0]],
+        signature_dir=shared,
+        signature_timeout=30,
+        signature_poll=0.05,
+    )
     cosigner_log = LogLines()
-    cosigner = make_service(ListSource(schedule[:2], results), keys=[signers[1]], sender=None, db=None,
-                            signature_dir=shared, log=cosigner_log)
+    cosigner = make_service(
+        ListSource(schedule[:2], results),
+        keys=[signers[1]],
+        sender=None,
+        db=None,
+        signature_dir=shared,
+        log=cosigner_log,
+    )
     with cosigning(cosigner):
         assert submitter.run_once() == EXIT_OK
     assert oracle.currentRound() == 2
@@ -333,14 +385,15 @@ def test_signature_exchange_between_two_operators(oracle, oracle_w3, signers, sc
     health = cosigner.health.snapshot()
     assert health["last_exit_code"] == 0 and health["last_success_at"] is not None
     assert health["models"][UUID_A]["posted"] == 2 and health["models"][UUID_A]["lag_rounds"] == 0
-    assert "backing_oracle_model_lag_rounds{model=\"%s\"} 0" % UUID_A in cosigner.health.prometheus()
+    assert 'backing_oracle_model_lag_rounds{model="%s"} 0' % UUID_A in cosigner.health.prometheus()
 
 
 # ============================================================================================ issue 22: the exchange
 
 
-def test_junk_in_the_signature_directory_stops_nobody(oracle, oracle_w3, signers, schedule, register, make_service,
-                                                      tmp_path):
+def test_junk_in_the_signature_directory_stops_nobody(
+    oracle, oracle_w3, signers, schedule, register, make_service, tmp_path
+):
     """A proposal file eth-abi cannot encode, and a garbage signature file planted under the co-signer's name
     for every real proposal: the sender's pass and the co-signer's daemon go on, the co-signer re-signs over the
     garbage, the rounds are posted. Before: prune() raised (every pass exit 1), cosign_once died, and a garbage
@@ -348,13 +401,26 @@ def test_junk_in_the_signature_directory_stops_nobody(oracle, oracle_w3, signers
     model = register(UUID_A)
     results = {UUID_A: [result(UUID_A, r) for r in (1, 2)]}
     shared = tmp_path / "shared"
-    submitter = make_service(ListSource(schedule[:2], results), keys=[signers[0]], signature_dir=str(shared),
-                             signature_timeout=30, signature_poll=0.05, status_file=str(tmp_path / "status.json"))
+    submitter = make_service(
+        ListSource(schedule[:2], results),
+        keys=[signers[0]],
+        signature_dir=str(shared),
+        signature_timeout=30,
+        signature_poll=0.05,
+        status_file=str(tmp_path / "status.json"),
+    )
     cosigner_log = LogLines()
-    cosigner = make_service(ListSource(schedule[:2], results), keys=[signers[1]], sender=None, db=None,
-                            signature_dir=str(shared), log=cosigner_log)
+    cosigner = make_service(
+        ListSource(schedule[:2], results),
+        keys=[signers[1]],
+        sender=None,
+        db=None,
+        signature_dir=str(shared),
+        log=cosigner_log,
+    )
     bad = Statement("ReportBatch", td.batch_message([result(UUID_A, 1).to_report(8)], 10**10)).to_json(
-        td.Domain(chain.id, oracle.address))
+        td.Domain(chain.id, oracle.address)
+    )
     bad["message"]["reports"][0]["round"] = "-1"
     (shared / ("ee" * 32 + ".json")).write_text(json.dumps(bad))
     planted = set()
@@ -386,27 +452,34 @@ def test_junk_in_the_signature_directory_stops_nobody(oracle, oracle_w3, signers
     assert status["models"][UUID_A]["fallback_seconds"] > 0
 
 
-def test_cosigner_caps_junk_proposals_and_remembers_refusals(oracle, signers, schedule, register, make_service,
-                                                              tmp_path):
+def test_cosigner_caps_junk_proposals_and_remembers_refusals(
+    oracle, signers, schedule, register, make_service, tmp_path
+):
     register(UUID_A)
     shared = tmp_path / "shared"
     results = {UUID_A: [result(UUID_A, 1)]}
     make_service(ListSource(schedule[:1], {})).run_once()  # round 1 announced, nothing posted
     cosigner_log = LogLines()
-    cosigner = make_service(ListSource(schedule[:1], results), keys=[signers[1]], sender=None,
-                            signature_dir=str(shared), log=cosigner_log, max_proposals=2)
+    cosigner = make_service(
+        ListSource(schedule[:1], results),
+        keys=[signers[1]],
+        sender=None,
+        signature_dir=str(shared),
+        log=cosigner_log,
+        max_proposals=2,
+    )
     from oracle.exchange import SignatureDirectory
 
     directory = SignatureDirectory(str(shared))
     domain = td.Domain(chain.id, oracle.address)
-    for i in range(3):   # well-formed, each a different (wrong) report: each costs a source query to refuse
+    for i in range(3):  # well-formed, each a different (wrong) report: each costs a source query to refuse
         junk = result(UUID_A, 1, corr=f"0.0{i + 3}").to_report(8)
         directory.propose(domain, Statement("ReportBatch", td.batch_message([junk], chain.time() + 600)))
     refusals = []
     for _ in range(3):
         cosigner.run_once()
         refusals.append(len(cosigner_log.events("proposal_refused")))
-    assert refusals == [2, 3, 3]   # at most 2 per pass; a refused proposal is not checked again
+    assert refusals == [2, 3, 3]  # at most 2 per pass; a refused proposal is not checked again
     assert all("differ" in e["reason"] for e in cosigner_log.events("proposal_refused"))
     assert len(cosigner_log.events("proposals_capped")) == 1
 
@@ -414,8 +487,9 @@ def test_cosigner_caps_junk_proposals_and_remembers_refusals(oracle, signers, sc
 # ============================================================================================ issue 22: the sender
 
 
-def test_registrations_are_scanned_from_the_remembered_block_in_bounded_ranges(oracle, schedule, register,
-                                                                               make_service):
+def test_registrations_are_scanned_from_the_remembered_block_in_bounded_ranges(
+    oracle, schedule, register, make_service
+):
     model = register(UUID_A)
     service = make_service(ListSource(schedule[:1], {}), log_range=3)
     service._load_chain()
@@ -436,11 +510,12 @@ def test_registrations_are_scanned_from_the_remembered_block_in_bounded_ranges(o
     ranges.clear()
     model_b = register(UUID_B)
     assert [e.model_id for e in service.models()] == registered + [model_b]
-    assert ranges[0][0] > 0   # only the blocks since the last scan
+    assert ranges[0][0] > 0  # only the blocks since the last scan
 
 
-def test_a_report_counts_as_posted_only_after_the_confirmation_depth(oracle, oracle_w3, schedule, register,
-                                                                     make_service):
+def test_a_report_counts_as_posted_only_after_the_confirmation_depth(
+    oracle, oracle_w3, schedule, register, make_service
+):
     model = register(UUID_A)
     log = LogLines()
     service = make_service(ListSource(schedule[:1], {UUID_A: [result(UUID_A, 1)]}), log=log, confirmations=3)
@@ -468,8 +543,10 @@ def test_source_down_or_garbage_skips_that_model_only(oracle, oracle_w3, schedul
     assert_posted_once(oracle, oracle_w3, b, 1, 3)
     assert posted_rounds(oracle_w3, a) == [] and posted_rounds(oracle_w3, c) == []
     errors = {e["model"]: e["error"] for e in log.events("source_error")}
-    assert errors == {UUID_A: f"model {UUID_A}: Numerai answered HTTP 502",
-                      c_uuid: "round 1: ValueError: cannot convert NaN to integer"}
+    assert errors == {
+        UUID_A: f"model {UUID_A}: Numerai answered HTTP 502",
+        c_uuid: "round 1: ValueError: cannot convert NaN to integer",
+    }
 
     source.failing.clear()
     source.garbage.clear()
@@ -530,8 +607,9 @@ def test_rpc_down_after_sending_then_rerun(oracle, oracle_w3, schedule, register
     assert [(t.kind, t.status) for t in store.txs()] == [("announce", "mined"), ("post", "mined")]
 
 
-def test_killed_between_signing_and_sending_then_restarted(oracle, oracle_w3, schedule, register, make_service,
-                                                          tmp_path):
+def test_killed_between_signing_and_sending_then_restarted(
+    oracle, oracle_w3, schedule, register, make_service, tmp_path
+):
     model = register(UUID_A)
     source = ListSource(schedule[:3], {UUID_A: [result(UUID_A, r) for r in (1, 2, 3)]})
     service = make_service(source)
@@ -568,7 +646,7 @@ def test_two_instances_on_one_database(oracle, oracle_w3, schedule, register, ma
     assert first.run_once() == EXIT_OK
     assert codes == [EXIT_OK]
     assert [e["event"] for e in second_log.events()] == ["lease_held", "run_done"]
-    assert second_log.events("run_done")[0]["lease_held"] is True   # not a success in the health output
+    assert second_log.events("run_done")[0]["lease_held"] is True  # not a success in the health output
     assert second.health.snapshot()["last_success_at"] is None
     assert_posted_once(oracle, oracle_w3, model, 1, 3)
     # and afterwards the lease is free again
@@ -605,9 +683,11 @@ def test_two_instances_on_separate_databases_race(oracle, oracle_w3, schedule, r
     for event in oracle_w3.events.RoundPosted.get_logs(from_block=0):
         tx = oracle_w3.w3.eth.get_transaction(event["transactionHash"])
         senders[(uuid_of(event), event["args"]["round"])] = tx["from"]
-    assert senders == {**{(UUID_A, r): accounts[5].address for r in (1, 2)},
-                       **{(UUID_A, r): accounts[8].address for r in (3, 4)},
-                       **{(UUID_B, r): accounts[5].address for r in (1, 2, 3, 4)}}
+    assert senders == {
+        **{(UUID_A, r): accounts[5].address for r in (1, 2)},
+        **{(UUID_A, r): accounts[8].address for r in (3, 4)},
+        **{(UUID_B, r): accounts[5].address for r in (1, 2, 3, 4)},
+    }
 
 
 def uuid_of(event):
@@ -616,8 +696,9 @@ def uuid_of(event):
     return uuid_from_model_id(bytes(event["args"]["modelId"]))
 
 
-def test_compromised_signer_cannot_post_alone(oracle, oracle_w3, signers, schedule, register, make_service,
-                                              abi, tmp_path):
+def test_compromised_signer_cannot_post_alone(
+    oracle, oracle_w3, signers, schedule, register, make_service, abi, tmp_path
+):
     model = register(UUID_A)
     honest = {UUID_A: [result(UUID_A, 1, "0.01", "0")]}
     forged = {UUID_A: [result(UUID_A, 1, "1", "1")]}  # +5% (the clip) instead of +0.5%
@@ -642,11 +723,18 @@ def test_compromised_signer_cannot_post_alone(oracle, oracle_w3, signers, schedu
 
     # proposing the forged report to an honest co-signer: refused, nothing posted
     shared = str(tmp_path / "shared")
-    proposer = make_service(ListSource(schedule[:1], forged), keys=[signers[0]], signature_dir=shared,
-                            signature_timeout=1.0, signature_poll=0.05, db="forger.sqlite")
+    proposer = make_service(
+        ListSource(schedule[:1], forged),
+        keys=[signers[0]],
+        signature_dir=shared,
+        signature_timeout=1.0,
+        signature_poll=0.05,
+        db="forger.sqlite",
+    )
     honest_log = LogLines()
-    cosigner = make_service(ListSource(schedule[:1], honest), keys=[signers[1]], sender=None, db=None,
-                            signature_dir=shared, log=honest_log)
+    cosigner = make_service(
+        ListSource(schedule[:1], honest), keys=[signers[1]], sender=None, db=None, signature_dir=shared, log=honest_log
+    )
     with cosigning(cosigner):
         assert proposer.run_once() == EXIT_QUORUM
     refusals = {e["reason"] for e in honest_log.events("proposal_refused")}
@@ -656,10 +744,11 @@ def test_compromised_signer_cannot_post_alone(oracle, oracle_w3, signers, schedu
         SignedOracle(oracle, signers, accounts[6]).post([report], keys=[signers[0]])
 
 
-def test_wrong_report_disputed_and_replaced(oracle, oracle_w3, signers, schedule, register, make_service,
-                                            deployer, fund_nmr, nmr_token):
+def test_wrong_report_disputed_and_replaced(
+    oracle, oracle_w3, signers, schedule, register, make_service, deployer, fund_nmr, nmr_token
+):
     model = register(UUID_A)
-    wrong = [result(UUID_A, 1, "0.01", "0"), result(UUID_A, 2, "0.9", "0")]   # round 2 garbled upstream
+    wrong = [result(UUID_A, 1, "0.01", "0"), result(UUID_A, 2, "0.9", "0")]  # round 2 garbled upstream
     right = [result(UUID_A, 1, "0.01", "0"), result(UUID_A, 2, "0.009", "0"), result(UUID_A, 3, "-0.02", "0")]
     source = ListSource(schedule[:2], {UUID_A: wrong})
     service = make_service(source)
@@ -672,10 +761,16 @@ def test_wrong_report_disputed_and_replaced(oracle, oracle_w3, signers, schedule
     oracle.dispute(model, 2, {"from": watcher})
     replacement = right[1].to_report(8)
     tx = SignedOracle(oracle, signers, accounts[6]).resolve(replacement)  # dispute quorum: all three signers
-    expect_event(tx, "DisputeResolved", modelId="0x" + model.hex(), round=2,
-                 disputedHash="0x" + wrong[1].to_report(8).struct_hash().hex(),
-                 replacementHash="0x" + replacement.struct_hash().hex(),
-                 roundReturn=replacement.round_return(), bondReturned=True)
+    expect_event(
+        tx,
+        "DisputeResolved",
+        modelId="0x" + model.hex(),
+        round=2,
+        disputedHash="0x" + wrong[1].to_report(8).struct_hash().hex(),
+        replacementHash="0x" + replacement.struct_hash().hex(),
+        roundReturn=replacement.round_return(),
+        bondReturned=True,
+    )
     assert nmr_token.balanceOf(watcher) == oracle.disputeBond()
 
     # the source is fixed; the service finalizes 1-2 (2 as replaced) and posts 3 after them
@@ -691,8 +786,9 @@ def test_wrong_report_disputed_and_replaced(oracle, oracle_w3, signers, schedule
     assert oracle.indexAt(model, 3) == expected_index([r.to_report(8) for r in right])
 
 
-def test_stalled_oracle_agreement_matures_on_fallback(oracle, oracle_w3, schedule, make_service,
-                                                      make_nmr_agreement, fund_nmr, modeller, alice):
+def test_stalled_oracle_agreement_matures_on_fallback(
+    oracle, oracle_w3, schedule, make_service, make_nmr_agreement, fund_nmr, modeller, alice
+):
     agreement, terms = make_nmr_agreement(lockup_rounds=2)
     fund_nmr(modeller, 50 * NMR, agreement)
     agreement.postReserve(50 * NMR, {"from": modeller})
@@ -736,7 +832,8 @@ def test_attest_models_whose_profile_names_the_modeller(oracle, schedule, regist
     assert oracle.isAttested(a) and not oracle.isAttested(b)
     assert oracle.attestationNonce(a) == 1 and oracle.attestationNonce(b) == 0
     assert [(e["model"], e["evidence"]) for e in log.events("attested")] == [
-        (UUID_A, "0x" + evidence_hash(source.profiles[UUID_A]).hex())]
+        (UUID_A, "0x" + evidence_hash(source.profiles[UUID_A]).hex())
+    ]
     # nothing changed: nothing sent; the address removed from the profile: the attestation is withdrawn
     assert service.run_once() == EXIT_OK
     assert oracle.attestationNonce(a) == 1
@@ -751,9 +848,17 @@ def test_model_status_shows_attestation(oracle, signed, model_id, modeller, caps
     capsys.readouterr()
     assert oracle_cli.main(["model", CONFTEST_UUID, *common, "--json"]) == EXIT_OK
     status = json.loads(capsys.readouterr().out)
-    assert status == {"model_uuid": CONFTEST_UUID, "model_id": MODEL_ID.lower(), "registered": True,
-                      "modeller": str(modeller), "attested": False, "exposure": "1", "first_round": 1,
-                      "last_final_round": 0, "last_posted_round": 0}
+    assert status == {
+        "model_uuid": CONFTEST_UUID,
+        "model_id": MODEL_ID.lower(),
+        "registered": True,
+        "modeller": str(modeller),
+        "attested": False,
+        "exposure": "1",
+        "first_round": 1,
+        "last_final_round": 0,
+        "last_posted_round": 0,
+    }
     assert oracle_cli.main(["model", CONFTEST_UUID, *common]) == EXIT_OK
     assert "NOT ATTESTED" in capsys.readouterr().out
     signed.attest(model_id, modeller, True, td.to_bytes32(b"profile"))

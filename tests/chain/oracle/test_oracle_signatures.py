@@ -28,16 +28,25 @@ def statement(kind, signed, modeller, reporter):
 
     if kind == "register":
         model = b"\x22" * 32
-        return ("ModelRegistration", lambda d: td.registration_message(model, str(modeller), ONE // 2, 3, d),
-                via(o.registerModel, model, modeller, ONE // 2, 3))
+        return (
+            "ModelRegistration",
+            lambda d: td.registration_message(model, str(modeller), ONE // 2, 3, d),
+            via(o.registerModel, model, modeller, ONE // 2, 3),
+        )
     if kind == "attest":
         evidence = b"\x0e" * 32
-        return ("ModelAttestation", lambda d: td.attestation_message(MID, str(modeller), True, evidence, 0, d),
-                via(o.attestModel, MID, modeller, True, evidence))
+        return (
+            "ModelAttestation",
+            lambda d: td.attestation_message(MID, str(modeller), True, evidence, 0, d),
+            via(o.attestModel, MID, modeller, True, evidence),
+        )
     if kind == "announce":
         close = o.currentRoundCloseTime() + MIN_ROUND_SPACING
-        return ("RoundAnnouncement", lambda d: td.announcement_message(TOURNAMENT, 2, [close], d),
-                via(o.announceRounds, 2, [close]))
+        return (
+            "RoundAnnouncement",
+            lambda d: td.announcement_message(TOURNAMENT, 2, [close], d),
+            via(o.announceRounds, 2, [close]),
+        )
     r = return_report(MID, 1, ONE // 10)
     return "ReportBatch", lambda d: td.batch_message([r], d), via(o.postReports, [r.as_tuple()])
 
@@ -127,8 +136,12 @@ def test_post_report_swapped_after_signing(signed, oracle, keys, fresh_model, mo
     signed_for = return_report(MID, 1, ONE // 10)
     deadline = chain.time() + 3600
     sigs = td.ordered(td.sign(signed.domain, "ReportBatch", td.batch_message([signed_for], deadline), keys[:2]))
-    for swapped in (return_report(other, 1, ONE // 10), dataclasses.replace(signed_for, round=2),
-                    return_report(MID, 1, ONE // 5), dataclasses.replace(signed_for, clip=ONE // 2)):
+    for swapped in (
+        return_report(other, 1, ONE // 10),
+        dataclasses.replace(signed_for, round=2),
+        return_report(MID, 1, ONE // 5),
+        dataclasses.replace(signed_for, clip=ONE // 2),
+    ):
         rec = recovered(signed.domain, "ReportBatch", td.batch_message([swapped], deadline), sigs[0])
         with reverts_with("NotSigner", 0, rec):
             post_raw(oracle, [swapped], deadline, sigs, reporter)

@@ -55,8 +55,15 @@ def test_signer_set_timelock(signed, oracle, deployer, outsider, reporter, keys,
     proposal = set_hash(addresses, 3, 4)
     tx = oracle.proposeSignerSet(addresses, 3, 4, {"from": deployer})
     executable_at = tx.timestamp + SIGNER_SET_DELAY
-    expect_event_norm(tx, "SignerSetProposed", setHash=proposal, signers=addresses, quorum=3, disputeQuorum=4,
-                      executableAt=executable_at)
+    expect_event_norm(
+        tx,
+        "SignerSetProposed",
+        setHash=proposal,
+        signers=addresses,
+        quorum=3,
+        disputeQuorum=4,
+        executableAt=executable_at,
+    )
     assert (oracle.proposedSignerSet(), oracle.proposedSignerSetExecutableAt()) == (hx(proposal), executable_at)
     with reverts_with("TimelockNotOver", executable_at):
         oracle.executeSignerSet(addresses, 3, 4, {"from": outsider})

@@ -33,8 +33,9 @@ def locked(make_nmr_agreement, fund_nmr, modeller, alice, rounds):
     return agreement
 
 
-def test_stalled_round_does_not_end_the_lockup_early(signed, oracle, make_nmr_agreement, fund_nmr, modeller,
-                                                    alice, outsider, post_returns):
+def test_stalled_round_does_not_end_the_lockup_early(
+    signed, oracle, make_nmr_agreement, fund_nmr, modeller, alice, outsider, post_returns
+):
     """Issue 20 N-1: rounds 1..3 final, round 4 stalls for maxReportDelay. On the old rule (first missing round
     overdue) anyone could mature the 10-round lockup (rounds 2..11) at once, every later round zero; now the
     lockup's last round must be overdue first, and an oracle that recovers before then counts every round."""
@@ -52,8 +53,9 @@ def test_stalled_round_does_not_end_the_lockup_early(signed, oracle, make_nmr_ag
     assert agreement.finalValue() == 100 * NMR * oracle.indexAt(MID, 11) // oracle.indexAt(MID, 1)
 
 
-def test_stall_falls_back_once_the_end_round_is_overdue(signed, oracle, make_nmr_agreement, fund_nmr,
-                                                      modeller, alice, outsider, post_returns):
+def test_stall_falls_back_once_the_end_round_is_overdue(
+    signed, oracle, make_nmr_agreement, fund_nmr, modeller, alice, outsider, post_returns
+):
     """Issue 20 N-1: the fallback still frees backers, from roundDueTime(endRound) + maxReportDelay on."""
     agreement = locked(make_nmr_agreement, fund_nmr, modeller, alice, 10)
     post_returns(MID, [0, ONE // 10])
@@ -67,8 +69,9 @@ def test_stall_falls_back_once_the_end_round_is_overdue(signed, oracle, make_nmr
     assert agreement.finalValue() == 110 * NMR
 
 
-def test_mature_finalizes_rounds_before_any_fallback(signed, oracle, make_nmr_agreement, fund_nmr, modeller,
-                                                   alice, outsider):
+def test_mature_finalizes_rounds_before_any_fallback(
+    signed, oracle, make_nmr_agreement, fund_nmr, modeller, alice, outsider
+):
     """Issue 12 L-3: every round of the lockup was posted but nobody called finalize; once the fallback time has
     come, whoever gains from zero returns used to mature first (V = S). mature now finalizes them (bounded) and
     counts them; the oracle's view alone says not complete while a finalizable report waits (series)."""
@@ -85,8 +88,9 @@ def test_mature_finalizes_rounds_before_any_fallback(signed, oracle, make_nmr_ag
     print("mature with 4 rounds finalized inside: gas", tx.gas_used)
 
 
-def test_disputed_round_counts_after_the_dispute_expires(signed, oracle, make_nmr_agreement, fund_nmr, modeller,
-                                                       alice, outsider, watcher, nmr_token, deployer):
+def test_disputed_round_counts_after_the_dispute_expires(
+    signed, oracle, make_nmr_agreement, fund_nmr, modeller, alice, outsider, watcher, nmr_token, deployer
+):
     """Issue 12 M-1: one party disputes a correct report and no resolution comes (a signer withholding his
     signature makes the dispute quorum unreachable). The agreement used to mature on the fallback counting the
     round as zero, and the disputer reclaimed his bond. Now the report stands once the dispute expires and the

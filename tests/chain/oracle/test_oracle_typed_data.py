@@ -14,6 +14,7 @@ from support.oracle import CORR, MID, MMC, ONE, OTHER, TOURNAMENT, events, hx, n
 
 def encode_type(primary: str) -> str:
     """EIP-712 encodeType from ``oracle.typed_data.TYPES``: the primary type, then referenced types sorted."""
+
     def one(type_name):
         return type_name + "(" + ",".join(f"{f['type']} {f['name']}" for f in td.TYPES[type_name]) + ")"
 
@@ -38,9 +39,12 @@ def test_domain_separator_matches_python(oracle, bare):
     domain_type = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 
     def separator(address, chain_id=chain.id):
-        return keccak(eth_abi.encode(
-            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [domain_type, keccak(text="Backing Vaults ScoreOracle"), keccak(text="1"), chain_id, str(address)]))
+        return keccak(
+            eth_abi.encode(
+                ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+                [domain_type, keccak(text="Backing Vaults ScoreOracle"), keccak(text="1"), chain_id, str(address)],
+            )
+        )
 
     assert oracle.domainSeparator() == hx(separator(oracle.address))
     assert bare.oracle.domainSeparator() == hx(separator(bare.oracle.address))
@@ -54,11 +58,16 @@ def test_domain_separator_matches_python(oracle, bare):
 SAMPLE_REPORTS = {
     "missed": report(missed=True, names=(), scores=(), mults=(), payout=0, clip=0),
     "one-score": report(scores=(ONE // 10,)),
-    "two-scores-negative": report(names=(CORR, MMC), scores=(-(ONE // 3), 12345), mults=(ONE // 2, 3 * ONE),
-                                  payout=9 * ONE // 10, clip=ONE // 4),
-    "eight-scores-extremes": report(names=tuple(name(f"S{i}") for i in range(8)),
-                                    scores=(ONE, -ONE, 0, 1, -1, ONE // 7, -(ONE // 9), 42),
-                                    mults=(MAX_MULTIPLIER, 0, 1, ONE, 2 * ONE, 3, ONE // 3, 7), payout=1, clip=1),
+    "two-scores-negative": report(
+        names=(CORR, MMC), scores=(-(ONE // 3), 12345), mults=(ONE // 2, 3 * ONE), payout=9 * ONE // 10, clip=ONE // 4
+    ),
+    "eight-scores-extremes": report(
+        names=tuple(name(f"S{i}") for i in range(8)),
+        scores=(ONE, -ONE, 0, 1, -1, ONE // 7, -(ONE // 9), 42),
+        mults=(MAX_MULTIPLIER, 0, 1, ONE, 2 * ONE, 3, ONE // 3, 7),
+        payout=1,
+        clip=1,
+    ),
     "other-round-and-model": Report(OTHER, TOURNAMENT, 987654321, False, (CORR,), (-5,), (ONE,), ONE, ONE),
 }
 
@@ -68,11 +77,23 @@ def test_hash_report_matches_python(oracle, key):
     r = SAMPLE_REPORTS[key]
     assert oracle.hashReport(r.as_tuple()) == hx(r.struct_hash())
     # and an encoding written out by hand, independent of eth-account
-    manual = keccak(eth_abi.encode(
-        ["bytes32", "bytes32", "uint256", "uint256", "bool", "bytes32", "bytes32", "bytes32", "uint256", "uint256"],
-        [keccak(text=encode_type("RoundReport")), r.model_id, r.tournament, r.round, r.missed,
-         keccak(b"".join(r.score_names)), keccak(b"".join(s.to_bytes(32, "big", signed=True) for s in r.scores)),
-         keccak(b"".join(m.to_bytes(32, "big") for m in r.multipliers)), r.payout_factor, r.clip]))
+    manual = keccak(
+        eth_abi.encode(
+            ["bytes32", "bytes32", "uint256", "uint256", "bool", "bytes32", "bytes32", "bytes32", "uint256", "uint256"],
+            [
+                keccak(text=encode_type("RoundReport")),
+                r.model_id,
+                r.tournament,
+                r.round,
+                r.missed,
+                keccak(b"".join(r.score_names)),
+                keccak(b"".join(s.to_bytes(32, "big", signed=True) for s in r.scores)),
+                keccak(b"".join(m.to_bytes(32, "big") for m in r.multipliers)),
+                r.payout_factor,
+                r.clip,
+            ],
+        )
+    )
     assert r.struct_hash() == manual
     if not r.missed:
         assert oracle.computeRoundReturn(r.as_tuple()) == r.round_return()
@@ -82,13 +103,18 @@ def test_batch_digest_matches_contract(signed, oracle, model_id, keys):
     """The digest Python signs is the one the contract recovers from: checked by hand, then by posting a
     batch of a multi-score report and a missed one (signatures over any other digest would not recover)."""
     signed.announce_through(2)
-    reports = [SAMPLE_REPORTS["two-scores-negative"], report(round_=2, missed=True, names=(), scores=(), mults=(),
-                                                               payout=0, clip=0)]
+    reports = [
+        SAMPLE_REPORTS["two-scores-negative"],
+        report(round_=2, missed=True, names=(), scores=(), mults=(), payout=0, clip=0),
+    ]
     deadline = chain.time() + 3600
     message = td.batch_message(reports, deadline)
     hashes = b"".join(bytes(oracle.hashReport(r.as_tuple())) for r in reports)
-    struct = keccak(eth_abi.encode(["bytes32", "bytes32", "uint256"],
-                                   [bytes(oracle.REPORT_BATCH_TYPEHASH()), keccak(hashes), deadline]))
+    struct = keccak(
+        eth_abi.encode(
+            ["bytes32", "bytes32", "uint256"], [bytes(oracle.REPORT_BATCH_TYPEHASH()), keccak(hashes), deadline]
+        )
+    )
     expected = keccak(b"\x19\x01" + bytes(oracle.domainSeparator()) + struct)
     assert td.digest(signed.domain, "ReportBatch", message) == expected
     tx = signed.post(reports, deadline=deadline)

@@ -11,8 +11,14 @@ from backing.onchain.series import SeriesMirror, play_worked_example
 
 @pytest.fixture
 def mirror(series, token, modeller, staking, backers, outsider):
-    names = {"modeller": modeller, "alice": backers[0], "bob": backers[1], "carol": backers[2],
-             "dave": backers[3], "erin": outsider}
+    names = {
+        "modeller": modeller,
+        "alice": backers[0],
+        "bob": backers[1],
+        "carol": backers[2],
+        "dave": backers[3],
+        "erin": outsider,
+    }
     return SeriesMirror(series, token, names, staking.address)
 
 

@@ -5,7 +5,6 @@ Then a gain passes some marks and not others: every fee matches the reference mo
 
 Runs once (NMR mock, clone): it walks nine agreements."""
 
-
 import pytest
 from brownie import chain
 
@@ -30,14 +29,24 @@ NAMES = ["alice", "bob", "carol", "dave", "erin"]
 
 
 def small_terms(staking, model_id) -> SeriesTerms:
-    base = Terms(unit_size=10 * ONE, min_units=1, max_units=1000, profit_share_bps=2000, burn_share_bps=5000,
-                 reserve_ratio_bps=5000, upfront_fee_bps=0, lockup_rounds=1, open_until=chain.time() + 29 * 86400,
-                 wind_down=7 * 86400, staking_address=staking.address, model_id=bytes.fromhex(model_id[2:]))
+    base = Terms(
+        unit_size=10 * ONE,
+        min_units=1,
+        max_units=1000,
+        profit_share_bps=2000,
+        burn_share_bps=5000,
+        reserve_ratio_bps=5000,
+        upfront_fee_bps=0,
+        lockup_rounds=1,
+        open_until=chain.time() + 29 * 86400,
+        wind_down=7 * 86400,
+        staking_address=staking.address,
+        model_id=bytes.fromhex(model_id[2:]),
+    )
     return SeriesTerms(base, clawback_bps=2500, clawback_agreements=1)
 
 
-def test_cap_merges_the_cheapest_lift(series_factory, model_id, modeller, token, staking, backers, outsider,
-                                          signed):
+def test_cap_merges_the_cheapest_lift(series_factory, model_id, modeller, token, staking, backers, outsider, signed):
     series = create_series(series_factory, model_id, modeller)
     names = dict(zip(NAMES, list(backers) + [outsider]))
     m = SeriesMirror(series, token, {"modeller": modeller, **names}, staking.address)

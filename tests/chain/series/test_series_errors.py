@@ -103,8 +103,18 @@ def test_deposit_withdraw_lock_errors(h, series, modeller, alice, bob, staking):
     h.reserve(0, ONE)
     tx = series.lock({"from": modeller})
     v = series.agreement(0)
-    expect_event(tx, "SeriesLocked", index=0, startRound=v["startRound"], capital=3 * ONE, upfrontFee=0,
-                 staked=3 * ONE, reserve=2 * ONE, priceStart=ONE, cohorts=1)
+    expect_event(
+        tx,
+        "SeriesLocked",
+        index=0,
+        startRound=v["startRound"],
+        capital=3 * ONE,
+        upfrontFee=0,
+        staked=3 * ONE,
+        reserve=2 * ONE,
+        priceStart=ONE,
+        cohorts=1,
+    )
     with reverts_with("WrongPhase", 1):
         series.deposit(1, 0, {"from": alice})
     with reverts_with("WrongPhase", 1):
@@ -168,8 +178,9 @@ def test_one_live_agreement_at_a_time(h, series, modeller, bob, signed):
     assert [series.agreement(i)["phase"] for i in range(3)] == [3, 5, 1]
 
 
-def test_a_wipe_out_cancels_the_open_agreement(h, series, signed, modeller, alice, bob, series_factory, model_id,
-                                               token):
+def test_a_wipe_out_cancels_the_open_agreement(
+    h, series, signed, modeller, alice, bob, series_factory, model_id, token
+):
     """Issue 21 F4: the price reaches 0 while the next agreement is open: it is cancelled at once (deposits and
     rolls refused, its capital claimable), instead of taking NMR until someone cancels it. The oracle floors each
     round at 1e-6 of the index, so only a lockup of four -100% rounds takes the index (and the price) to 0."""

@@ -33,15 +33,27 @@ def deployment():
 
 @pytest.fixture
 def mirror(series, token, modeller, staking, backers, outsider):
-    names = {"modeller": modeller, "alice": backers[0], "bob": backers[1], "carol": backers[2],
-             "dave": backers[3], "stranger": outsider}
+    names = {
+        "modeller": modeller,
+        "alice": backers[0],
+        "bob": backers[1],
+        "carol": backers[2],
+        "dave": backers[3],
+        "stranger": outsider,
+    }
     return SeriesMirror(series, token, names, staking.address)
 
 
 def chain_terms(staking, model_id, **kw) -> SeriesTerms:
     t = example_terms(0)
-    base = replace(t.base, lockup_rounds=1, wind_down=3600, open_until=chain.time() + 29 * 86400,
-                   staking_address=staking.address, model_id=bytes.fromhex(model_id[2:]))
+    base = replace(
+        t.base,
+        lockup_rounds=1,
+        wind_down=3600,
+        open_until=chain.time() + 29 * 86400,
+        staking_address=staking.address,
+        model_id=bytes.fromhex(model_id[2:]),
+    )
     return replace(t, base=replace(base, **kw))
 
 
@@ -236,15 +248,34 @@ def test_f2_a_commitment_rolls_across_several_cancelled_agreements(mirror, signe
 
 # eight losses, each agreement adding fresh capital at a new price; the last loss (x0.995) is the smallest, so
 # the ratio rule lifted the ninth lock's fresh capital to the mark just above it, kept alive by a 1-wei roll
-GROWTHS = [9 * ONE // 10, 95 * ONE // 100, 8 * ONE // 10, 97 * ONE // 100, 85 * ONE // 100, 9 * ONE // 10,
-           93 * ONE // 100, 995 * ONE // 1000]
+GROWTHS = [
+    9 * ONE // 10,
+    95 * ONE // 100,
+    8 * ONE // 10,
+    97 * ONE // 100,
+    85 * ONE // 100,
+    9 * ONE // 10,
+    93 * ONE // 100,
+    995 * ONE // 1000,
+]
 NAMES = ["alice", "bob", "carol", "dave"]
 
 
 def small_terms(staking, model_id) -> SeriesTerms:
-    base = Terms(unit_size=10 * ONE, min_units=1, max_units=1000, profit_share_bps=2000, burn_share_bps=5000,
-                 reserve_ratio_bps=5000, upfront_fee_bps=0, lockup_rounds=1, open_until=chain.time() + 29 * 86400,
-                 wind_down=7 * 86400, staking_address=staking.address, model_id=bytes.fromhex(model_id[2:]))
+    base = Terms(
+        unit_size=10 * ONE,
+        min_units=1,
+        max_units=1000,
+        profit_share_bps=2000,
+        burn_share_bps=5000,
+        reserve_ratio_bps=5000,
+        upfront_fee_bps=0,
+        lockup_rounds=1,
+        open_until=chain.time() + 29 * 86400,
+        wind_down=7 * 86400,
+        staking_address=staking.address,
+        model_id=bytes.fromhex(model_id[2:]),
+    )
     return SeriesTerms(base, clawback_bps=2500, clawback_agreements=1)
 
 
@@ -270,8 +301,11 @@ def test_f5_dust_cannot_steer_the_lift_and_position_of_shows_the_settled_mark(mi
     a = m.model.agreements[last]
     assert m.model.live_cohorts(last) == MAX_COHORTS
     lower, upper = tx.events["CohortsMerged"]["lower"], tx.events["CohortsMerged"]["upper"]
-    assert (lower, upper) == a.cap_merges[0] == (m.model.agreements[last - 1].p_start,
-                                                  m.model.agreements[last - 2].p_start)
+    assert (
+        (lower, upper)
+        == a.cap_merges[0]
+        == (m.model.agreements[last - 1].p_start, m.model.agreements[last - 2].p_start)
+    )
     assert m.series.positionOf(fresh)["mark"] == a.p_start == a.positions[fresh].mark
     assert m.series.positionOf(dust)["mark"] == upper
     m.check()

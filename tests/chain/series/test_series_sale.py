@@ -11,14 +11,24 @@ from backing.onchain.series import SeriesMirror, create_series, post_lockup
 from support.chain import expect_event, reverts_with
 
 
-def test_operator_sells_a_position_mid_lockup(series_factory, model_id, modeller, deployment, token, staking,
-                                              backers, outsider, signed):
+def test_operator_sells_a_position_mid_lockup(
+    series_factory, model_id, modeller, deployment, token, staking, backers, outsider, signed
+):
     series = create_series(series_factory, model_id, modeller, clone=deployment == "clone")
     names = {"modeller": modeller, "alice": backers[0], "bob": backers[1], "market": outsider}
     m = SeriesMirror(series, token, names, staking.address)
     t = example_terms(chain.time())
-    m.open(replace(t, base=replace(t.base, open_until=chain.time() + 29 * 86400, staking_address=staking.address,
-                                   model_id=bytes.fromhex(model_id[2:]))))
+    m.open(
+        replace(
+            t,
+            base=replace(
+                t.base,
+                open_until=chain.time() + 29 * 86400,
+                staking_address=staking.address,
+                model_id=bytes.fromhex(model_id[2:]),
+            ),
+        )
+    )
     alice = m.deposit("alice", 10)[0]
     m.post_reserve(500 * ONE)
     m.lock()

@@ -46,8 +46,18 @@ CHECKED = {}  # chain-only invariant checks made, by kind
 
 
 # growth of the model's index over a lockup (1e18 = flat): gains, losses, flat, a wipe-out
-GROWTHS = [ONE, 12 * ONE // 10, 8 * ONE // 10, 13 * ONE // 10 + 7, 9 * ONE // 10 + 3, 11 * ONE // 10,
-           ONE + 1, 6 * ONE // 10, 15 * ONE // 10, 0]
+GROWTHS = [
+    ONE,
+    12 * ONE // 10,
+    8 * ONE // 10,
+    13 * ONE // 10 + 7,
+    9 * ONE // 10 + 3,
+    11 * ONE // 10,
+    ONE + 1,
+    6 * ONE // 10,
+    15 * ONE // 10,
+    0,
+]
 STATS = {}
 REFUSED = {}
 PATHS = {}  # paths taken that the issue's findings are about, by name
@@ -57,8 +67,16 @@ def economics(kind: int, staking: str, model_id: str):
     """Three economics: the base one, a changed burn share, and no clawback / no commitments with an upfront fee
     and a fee ladder. Timing (open_until, wind_down) is set when the agreement opens."""
     t = example_terms(0, commitments=(Commitment(2, 1500), Commitment(3, 1000)))
-    base = replace(t.base, unit_size=10 * ONE + 7, min_units=2, max_units=40, lockup_rounds=2, wind_down=3600,
-                   staking_address=staking, model_id=bytes.fromhex(model_id[2:]))
+    base = replace(
+        t.base,
+        unit_size=10 * ONE + 7,
+        min_units=2,
+        max_units=40,
+        lockup_rounds=2,
+        wind_down=3600,
+        staking_address=staking,
+        model_id=bytes.fromhex(model_id[2:]),
+    )
     if kind == 1:
         base = replace(base, burn_share_bps=4000)
     if kind == 2:
@@ -259,8 +277,10 @@ class SeriesMachine:
         a = self._in_phase(Phase.Locked)
         if a is None:  # nothing locked: maturing the latest agreement must be refused
             index = len(self.model.agreements) - 1
-            self.m._both(lambda: self.model.mature(self.m.now(), ONE, ONE),
-                         lambda: self.series.mature(index, {"from": self.accounts["modeller"]}, silent=True))
+            self.m._both(
+                lambda: self.model.mature(self.m.now(), ONE, ONE),
+                lambda: self.series.mature(index, {"from": self.accounts["modeller"]}, silent=True),
+            )
             return
         post_lockup(self.signed, self.series, a.index, GROWTHS[st_growth], a.terms.base.lockup_rounds)
         chain.mine()
@@ -305,9 +325,13 @@ class SeriesMachine:
         base = p.claimable or p.capital
         amount = [None, None, None, base // 2 or 1, base // 3 or 1, 1, 0, None][st_mode]  # 0: revoke
         self._rolled = (p.id, None)
-        self._count(self._act("roll", who, lambda: self.m.roll(p.id, who, amount=amount,
-                                                               commit=self._commit(st_commit),
-                                                               consent_terms=st_flag)))
+        self._count(
+            self._act(
+                "roll",
+                who,
+                lambda: self.m.roll(p.id, who, amount=amount, commit=self._commit(st_commit), consent_terms=st_flag),
+            )
+        )
 
     def rule_execute_roll(self, st_pick):
         p = self._pick(st_pick)
@@ -341,8 +365,11 @@ class SeriesMachine:
         p = self._pick(st_pick, locked_only=True)
         if p is None:
             return
-        to = (NAMES + ["modeller", "series", "staking", p.owner])[(st_who + st_mode) % 8] if st_mode > 3 \
+        to = (
+            (NAMES + ["modeller", "series", "staking", p.owner])[(st_who + st_mode) % 8]
+            if st_mode > 3
             else NAMES[st_who]
+        )
         amount = [p.capital, p.capital // 2, p.capital // 3 + 1, p.capital + 1][st_mode % 4]
         self._count(self._act("transfer", p.owner, lambda: self.m.transfer(p.id, p.owner, to, amount)))
 
@@ -410,12 +437,21 @@ def deployment(request):  # and through a clone only
     return request.param
 
 
-def test_series_state_machine(state_machine, series_factory, token, signed, model_id, modeller, backers, outsider,
-                              staking):
+def test_series_state_machine(
+    state_machine, series_factory, token, signed, model_id, modeller, backers, outsider, staking
+):
     series = create_series(series_factory, model_id, modeller, clone=True)
     names = {"modeller": modeller, "outsider": outsider, **dict(zip(NAMES, backers))}
-    state_machine(SeriesMachine, series, token, signed, names, staking.address, model_id,
-                  settings=fuzz.budget(examples=10, steps=30))  # make test's short profile; make fuzz scales it
+    state_machine(
+        SeriesMachine,
+        series,
+        token,
+        signed,
+        names,
+        staking.address,
+        model_id,
+        settings=fuzz.budget(examples=10, steps=30),
+    )  # make test's short profile; make fuzz scales it
     print("final phases per run:", STATS)
     print("refusals:", REFUSED)
     print("paths:", PATHS)

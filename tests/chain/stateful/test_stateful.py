@@ -317,12 +317,16 @@ class AgreementMachine:
     def invariant_zz_counted(self):
         """Counts the step for `make fuzz`'s report (runs last: hypothesis orders invariants by name)."""
         fuzz.count("agreement", "steps")
-        fuzz.count("agreement", "invariant_checks",
-                   sum(1 for name in dir(AgreementMachine) if name.startswith("invariant_")) - 1)
+        fuzz.count(
+            "agreement",
+            "invariant_checks",
+            sum(1 for name in dir(AgreementMachine) if name.startswith("invariant_")) - 1,
+        )
 
 
-def test_agreement_state_machine(state_machine, make_agreement, token, oracle, signed, modeller, staking,
-                                 backers, outsider, model_id):
+def test_agreement_state_machine(
+    state_machine, make_agreement, token, oracle, signed, modeller, staking, backers, outsider, model_id
+):
     # a fee ladder and odd amounts, so rounding and tier changes are exercised
     agreement, terms = make_agreement(
         unit_size=100 * ONE + 7,
@@ -337,7 +341,17 @@ def test_agreement_state_machine(state_machine, make_agreement, token, oracle, s
         fee_ladder=((5, 2000), (12, 1000)),
     )
     state_machine(
-        AgreementMachine, token, oracle, agreement, terms, signed, modeller, staking, backers, outsider, model_id,
+        AgreementMachine,
+        token,
+        oracle,
+        agreement,
+        terms,
+        signed,
+        modeller,
+        staking,
+        backers,
+        outsider,
+        model_id,
         settings=fuzz.budget(examples=10, steps=25),  # make test's short profile; make fuzz scales it
     )
     phases = {p: PHASES_REACHED.count(p) for p in set(PHASES_REACHED)}
