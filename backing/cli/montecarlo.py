@@ -80,7 +80,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
         description="Simulate many score paths through the contracts' integer math (vectorised reference model)\n"
         "and report the distribution of a backer's return, the modeller's fees, reserve use and\n"
         "reserve shortfalls. Scores come from a calibrated generator (defaults are assumptions:\n"
-        "see backing/montecarlo.py ScoreModel) or a block bootstrap of a history file.",
+        "see backing/montecarlo/params.py ScoreModel) or a block bootstrap of a history file.",
         epilog="examples:\n"
         "  backing montecarlo --terms examples/terms.yaml --units 1 --paths 10000 --rounds 260 --seed 1\n"
         "  backing montecarlo --terms examples/terms.yaml --history examples/history.csv --block 20 "

@@ -17,7 +17,8 @@ The oracle and the factory (or the series) are deployed fresh on the fork by the
 from __future__ import annotations
 
 from backing.errors import simulation_problem
-from backing.simulate import NMR_MAINNET, HolderFunder
+from backing.simulate.scenario import NMR_MAINNET
+from backing.simulate.single import HolderFunder
 
 #: Storage slots probed for NMR's balanceOf mapping (Solidity puts it at a small slot number).
 BALANCE_SLOTS = 32

@@ -130,7 +130,7 @@ def test_a_node_that_stops_answering_mid_run_is_exit_3(monkeypatch, tmp_path, ca
     def lost(*args, **kwargs):
         raise requests.exceptions.ConnectionError("connection refused")
 
-    monkeypatch.setattr(simulate, "run", lost)
+    monkeypatch.setattr(simulate.command, "run", lost)  # what run_file calls
     assert (
         main(["simulate", str(node.PROJECT_ROOT / "examples" / "scenarios" / "seed-gain-repaid.yaml")])
         == EXIT_SIMULATION_NODE
