@@ -14,7 +14,7 @@ The terms of each agreement are read from the series' ``AgreementOpened`` events
 from __future__ import annotations
 
 from backing.client import EXIT_DEPLOYMENT, EXIT_REFUSED, EXIT_USAGE, CliError
-from backing.client.agreement_cmd import (
+from backing.client.chainread import (
     ZERO,
     address_arg,
     amount,
