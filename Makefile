@@ -69,11 +69,17 @@ demo: compile
 test: compile lint test-only
 
 # The on-chain suite runs on anvil (about 4x faster); the stateful tests stay on ganache, the node the demo uses.
+# The stateful machines (one ganache, port 8545) run beside the rest (their own nodes: anvil on 8546, the CLI
+# tests' from 8792) so that both cores work; their output follows at the end, and either part failing fails.
 test-only: setup
-	$(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/unit -q
-	$(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/cli -q
-	$(BROWNIE) test tests/chain --network anvil --ignore tests/chain/stateful
-	$(BROWNIE) test tests/chain/stateful --network ganache-cli
+	@mkdir -p build
+	@$(BROWNIE) test tests/chain/stateful --network ganache-cli > build/stateful.log 2>&1 & stateful=$$!; \
+	  status=0; \
+	  $(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/unit -q \
+	  && $(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/cli -q \
+	  && $(BROWNIE) test tests/chain --network anvil --ignore tests/chain/stateful || status=$$?; \
+	  wait $$stateful || status=$$((status ? status : $$?)); \
+	  echo "> tests/chain/stateful (ganache):"; cat build/stateful.log; exit $$status
 
 # ruff over the Python code (rules in pyproject.toml; `ruff format --check`: run `make format` to fix), every deployable contract's runtime size against 20,000
 # bytes (tools/contract_sizes.py), then Slither over contracts/: fails on any High or Medium finding (accepted
