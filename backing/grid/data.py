@@ -83,11 +83,11 @@ def synthetic_dataset(
         frame = pd.DataFrame(x, columns=features)
         frame.insert(0, "era", f"{era:04d}")
         frame.insert(1, "data_type", kind)
-        main = regime * base + 2.5 * noise[0]
+        main = regime * base + 30.0 * noise[0]
         targets["target"] = _quantize(main)
         targets["target_alpha_20"] = targets["target"]
-        targets["target_beta_20"] = _quantize(regime * (0.7 * base + 0.5 * other) + 3.0 * noise[1])
-        targets["target_gamma_60"] = _quantize(0.5 * base + slow + 3.5 * noise[2])
+        targets["target_beta_20"] = _quantize(regime * (0.7 * base + 0.5 * other) + 33.0 * noise[1])
+        targets["target_gamma_60"] = _quantize(0.5 * base + slow + 36.0 * noise[2])
         for name, values in targets.items():
             frame[name] = np.full(rows_per_era, np.nan, dtype=np.float32) if kind == "live" else values
         frame.index = [f"n{era:04d}{i:05d}{rng.integers(16**6):06x}" for i in range(rows_per_era)]

@@ -19,7 +19,7 @@ from backing.errors import grid_problem
 from backing.grid.draw import config_hash, sequence
 from backing.grid.space import GridConfig
 
-DEFAULT_THRESHOLD = 0.005
+DEFAULT_THRESHOLD = 0.02
 DEFAULT_MAX_ATTEMPTS = 20
 
 

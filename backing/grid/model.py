@@ -61,11 +61,17 @@ def _rows(frame, target: str):
     return frame[known]
 
 
-def train(config: GridConfig, data: Dataset, max_estimators: int | None = None) -> Trained:
-    """Train on the train rows with a known target, score validation CORR per era."""
+SCORE_TARGET = "target"  # Numerai pays on its main target, whichever target a model trained on
+
+
+def train(
+    config: GridConfig, data: Dataset, max_estimators: int | None = None, score_target: str = SCORE_TARGET
+) -> Trained:
+    """Train on the train rows with a known target; score validation CORR per era against ``score_target``."""
     import lightgbm
 
     data.require_target(config.target)
+    data.require_target(score_target)
     params, trees = lightgbm_params(config, max_estimators)
     rows = _rows(data.train, config.target)
     train_set = lightgbm.Dataset(
@@ -75,9 +81,9 @@ def train(config: GridConfig, data: Dataset, max_estimators: int | None = None) 
         free_raw_data=True,
     )
     booster = lightgbm.train(params, train_set, num_boost_round=trees)
-    validation = _rows(data.validation, config.target)
+    validation = _rows(data.validation, score_target)
     predictions = booster.predict(validation[data.features].to_numpy(dtype=np.float32), num_threads=1)
-    per_era = era_corrs(validation["era"].to_numpy(), predictions, validation[config.target].to_numpy())
+    per_era = era_corrs(validation["era"].to_numpy(), predictions, validation[score_target].to_numpy())
     return Trained(config, booster, trees, ValidationStats.from_eras(per_era), predictions)
 
 

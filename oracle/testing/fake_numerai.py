@@ -95,7 +95,16 @@ FAILURE_KINDS = (
     "drop",
     "replace",
 )
-ROOT_FIELDS = ("submissionScores", "rounds", "v2RoundModelPerformances", "v3UserProfile", "accountProfile", "account")
+ROOT_FIELDS = (
+    "submissionScores",
+    "rounds",
+    "v2RoundModelPerformances",
+    "v3UserProfile",
+    "accountProfile",
+    "account",
+    "submission_upload_auth",
+    "create_submission",
+)
 _SCORE_DAYS = 20  # 20D2L: the final (resolving) score is day 20; the fake also serves an interim day-10 row
 
 _DECIMAL_MARK = "__fake_numerai_decimal__:"
