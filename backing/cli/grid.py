@@ -125,7 +125,7 @@ def cmd_draw(args) -> int:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     cap = args.max_estimators
-    _say(
+    (print if not args.json else lambda *a, **k: None)(
         f"drawing for {staker}, nonce {nonce}, on {data.version} ({len(data.features)} features, "
         f"{len(data.targets)} targets); gate: validation CORR above {args.threshold}"
         + (f"; trees capped at {cap}" if cap else "")
