@@ -1,4 +1,4 @@
-"""Gas of the grid registry (GridRegistry: one claim per configuration), and the time of one gated draw.
+r"""Gas of the grid registry (GridRegistry: one claim per configuration), and the time of one gated draw.
 
     /usr/bin/time -v -o build/bench-grid-time.txt .venv/bin/brownie run scripts/bench_grid.py --network anvil
     grep "Maximum resident" build/bench-grid-time.txt | sed 's/^\s*/- \/usr\/bin\/time -v: /' >> bench/grid.md
@@ -79,7 +79,8 @@ def main() -> None:
         "",
         "```sh",
         "/usr/bin/time -v -o build/bench-grid-time.txt .venv/bin/brownie run scripts/bench_grid.py --network anvil",
-        "grep \"Maximum resident\" build/bench-grid-time.txt | sed 's/^\\s*/- \\/usr\\/bin\\/time -v: /' >> bench/grid.md",
+        "grep \"Maximum resident\" build/bench-grid-time.txt "
+        "| sed 's/^\\s*/- \\/usr\\/bin\\/time -v: /' >> bench/grid.md",
         "```",
         "",
         f"Target: at most {TARGET_GAS:,} gas per claim. Worst claim measured: **{worst:,} gas**.",
