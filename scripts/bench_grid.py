@@ -79,7 +79,7 @@ def main() -> None:
         "",
         "```sh",
         "/usr/bin/time -v -o build/bench-grid-time.txt .venv/bin/brownie run scripts/bench_grid.py --network anvil",
-        "grep \"Maximum resident\" build/bench-grid-time.txt "
+        'grep "Maximum resident" build/bench-grid-time.txt '
         "| sed 's/^\\s*/- \\/usr\\/bin\\/time -v: /' >> bench/grid.md",
         "```",
         "",
