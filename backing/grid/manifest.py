@@ -67,6 +67,7 @@ class Manifest:
         """The draw must give the recorded configuration and hash (raises in words otherwise)."""
         if self.grid != GRID_VERSION or self.format != FORMAT:
             raise grid_problem("manifest_mismatch", path=path, detail=f"grid {self.grid}, format {self.format}")
+        GridConfig.from_values(self.config)  # a value outside the grid is named as such
         drawn = draw(self.staker, self.nonce, self.attempt, self.targets)
         if tuple(self.indices) != drawn.indices or self.config.get("target") != drawn.target:
             raise grid_problem("manifest_mismatch", path=path, detail="its configuration is not the staker's draw")

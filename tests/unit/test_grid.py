@@ -4,6 +4,7 @@ numerapi to the fake Numerai server, the diversification report, and bad input r
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -258,10 +259,14 @@ def test_edited_manifest_refused(dataset, tmp_path):
     gate_result, trained = pipeline.draw_and_train(ALICE, 2, dataset, threshold=-1.0, max_estimators=CAP)
     record = pipeline.save_model(tmp_path, ALICE, 2, 0, dataset, trained, gate_result.summary(), CAP)
     raw = json.loads((tmp_path / "manifest.json").read_text())
-    for change in ({"nonce": 3}, {"staker": BOB}, {"config": {**record.config, "max_depth": 99}}):
+    other_depth = space.axis_values("max_depth")[(record.indices[4] + 1) % 11]
+    for change in ({"nonce": 3}, {"staker": BOB}, {"config": {**record.config, "max_depth": other_depth}}):
         (tmp_path / "manifest.json").write_text(json.dumps({**raw, **change}))
         with pytest.raises(GridInputError, match="does not check"):
             manifest.load(tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({**raw, "config": {**record.config, "learning_rate": 0.3}}))
+    with pytest.raises(GridInputError, match=r"learning_rate = 0\.3 is not a value of the grid"):
+        manifest.load(tmp_path)  # a configuration outside the grid
     (tmp_path / "manifest.json").write_text("{")
     with pytest.raises(GridInputError, match="cannot read the manifest"):
         manifest.load(tmp_path)
@@ -320,6 +325,21 @@ def test_diversification_report(dataset, tmp_path):
     assert np.allclose(np.diag(figures["pairwise_correlation"]), 1.0)
     assert result["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert result["markdown"].read_text().count("\n| ") >= 4
+
+
+def test_download_asks_numerapi_for_each_file(tmp_path):
+    class FakeNumerAPI:
+        def __init__(self):
+            self.asked = []
+
+        def download_dataset(self, filename, dest_path):
+            self.asked.append(filename)
+            Path(dest_path).write_text(filename)
+
+    napi = FakeNumerAPI()
+    paths = grid_data.download("v5.0", tmp_path, napi)
+    assert napi.asked == ["v5.0/train.parquet", "v5.0/validation.parquet", "v5.0/live.parquet", "v5.0/features.json"]
+    assert [p.name for p in paths] == list(grid_data.FILES) and (tmp_path / "data_version.txt").read_text() == "v5.0\n"
 
 
 def test_registry_errors_in_words():
