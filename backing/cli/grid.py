@@ -12,7 +12,8 @@
     backing grid list --staker 0x.. [--models DIR] [--json]   a staker's claimed grid models
     backing grid diversify --data DIR --k 8 --out DIR         k random models against one: table and PNG
 
-Exit codes: 0 ok, 2 bad input (in words, ``backing.errors.GRID_PROBLEMS``); the chain subcommands (claim, operator,
+Exit codes: 0 ok, 1 ``train`` did not reproduce the manifest's validation CORR on the same data and cap, 2 bad
+input (in words, ``backing.errors.GRID_PROBLEMS``); the chain subcommands (claim, operator,
 list) use the chain commands' codes 3-11 (a duplicate claim is 7: refused, nothing sent).
 """
 
