@@ -44,10 +44,14 @@ def _nonce(text: str) -> int:
         raise grid_problem("bad_nonce", value=text) from None
 
 
-def _load_data(args):
+def _load_data(args, record=None):
+    """The dataset of --data; for a model's manifest (train, predict), its feature set and era stride unless given."""
     from backing.grid.data import load
 
-    return load(Path(args.data), getattr(args, "feature_set", "all"))
+    recorded = record.data if record is not None else {}
+    feature_set = getattr(args, "feature_set", None) or recorded.get("feature_set", "all")
+    stride = getattr(args, "train_era_stride", None) or recorded.get("train_era_stride", 1)
+    return load(Path(args.data), feature_set, stride)
 
 
 # ---------------------------------------------------------------------------------------------- offline
@@ -151,7 +155,7 @@ def cmd_train(args) -> int:
 
     directory = Path(args.model_dir)
     record = manifest_mod.load(directory)
-    data = _load_data(args)
+    data = _load_data(args, record)
     cap = args.max_estimators if args.max_estimators is not None else record.training["max_estimators"]
     model = train(record.grid_config, data, cap)
     same_data = data.files == record.data["files"]
@@ -179,7 +183,7 @@ def cmd_predict(args) -> int:
 
     directory = Path(args.model_dir)
     record = manifest_mod.load(directory)
-    data = _load_data(args)
+    data = _load_data(args, record)
     data.require_target(record.config["target"])
     ids, predictions = predict_live(load_booster(directory / record.model_file), data)
     path = write_predictions(Path(args.out), ids, predictions)
@@ -235,7 +239,17 @@ def _data_options(p, required=True) -> None:
         help="a Numerai data directory (train/validation/"
         "live parquet; `backing grid data` or `backing grid synthetic`)",
     )
-    p.add_argument("--feature-set", default="all", help="a feature set of features.json (default all)")
+    p.add_argument(
+        "--feature-set",
+        help="a feature set of features.json: small, medium, all (default all; a model's own for " "train and predict)",
+    )
+    p.add_argument(
+        "--train-era-stride",
+        type=int,
+        metavar="N",
+        help="train on every N-th era only (default 1; Numerai's "
+        "examples use 4, eras overlap; a model's own for train)",
+    )
 
 
 def _cap_option(p) -> None:

@@ -119,6 +119,8 @@ class Dataset:
     features: list[str]
     targets: list[str]
     files: dict  # file name -> sha256
+    feature_set: str = "all"
+    train_era_stride: int = 1
 
     def live(self):
         import pandas as pd
@@ -149,8 +151,7 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_columns(frame, path: Path) -> tuple[list[str], list[str]]:
-    columns = [str(c) for c in frame.columns]
+def _check_columns(columns: list[str], path: Path) -> tuple[list[str], list[str]]:
     if "era" not in columns:
         raise grid_problem("dataset_columns", path=path, detail="it has no era column")
     features = [c for c in columns if c.startswith("feature_")]
@@ -162,37 +163,58 @@ def _check_columns(frame, path: Path) -> tuple[list[str], list[str]]:
     return features, targets
 
 
-def load(path: Path, feature_set: str = "all") -> Dataset:
+def _schema(file: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    if not file.exists():
+        raise grid_problem("dataset_missing", path=file)
+    try:
+        return [str(c) for c in pq.read_schema(file).names]
+    except Exception as error:  # noqa: BLE001 -- pyarrow raises many kinds for a file that is not parquet
+        raise grid_problem("dataset_columns", path=file, detail=f"not a parquet file ({error})") from None
+
+
+def load(path: Path, feature_set: str = "all", train_era_stride: int = 1) -> Dataset:
     """Read a data directory (train.parquet, validation.parquet; live.parquet when predicting), check its schema.
+
+    Only the columns needed are read (Numerai's full v5 training data is millions of rows by thousands of
+    features: give ``feature_set="medium"`` and a stride on a machine of ordinary memory).
     @param feature_set A feature set of features.json ("small", "medium", "all"); all feature_* columns without one.
+    @param train_era_stride Train on every n-th era only (1 = all; Numerai's examples use 4: eras overlap).
     """
     import pandas as pd
 
     path = Path(path)
-    frames = {}
-    for name in ("train", "validation"):
-        file = path / f"{name}.parquet"
-        if not file.exists():
-            raise grid_problem("dataset_missing", path=file)
-        try:
-            frames[name] = pd.read_parquet(file)
-        except Exception as error:  # noqa: BLE001 -- pyarrow raises many kinds for a file that is not parquet
-            raise grid_problem("dataset_columns", path=file, detail=f"not a parquet file ({error})") from None
-    features, targets = _check_columns(frames["train"], path / "train.parquet")
-    v_features, _ = _check_columns(frames["validation"], path / "validation.parquet")
-    validation = frames["validation"]
-    if "data_type" in validation.columns:
-        validation = validation[validation["data_type"] == "validation"]
+    if train_era_stride < 1:
+        raise grid_problem(
+            "dataset_columns", path=path, detail=f"the era stride must be at least 1, not {train_era_stride}"
+        )
+    train_file, validation_file = path / "train.parquet", path / "validation.parquet"
+    features, targets = _check_columns(_schema(train_file), train_file)
+    v_features, v_targets = _check_columns(_schema(validation_file), validation_file)
     meta = path / "features.json"
-    if meta.exists() and feature_set != "all":
-        sets = json.loads(meta.read_text()).get("feature_sets", {})
+    if feature_set != "all":
+        sets = json.loads(meta.read_text()).get("feature_sets", {}) if meta.exists() else {}
         if feature_set not in sets:
             raise grid_problem("dataset_columns", path=meta, detail=f"no feature set {feature_set!r}")
         features = [f for f in sets[feature_set] if f in features]
     missing = [f for f in features if f not in v_features]
     if missing:
-        raise grid_problem("dataset_columns", path=path / "validation.parquet", detail=f"it lacks {missing[0]}")
+        raise grid_problem("dataset_columns", path=validation_file, detail=f"it lacks {missing[0]}")
+    frames = {}
+    for name, file, have in (("train", train_file, targets), ("validation", validation_file, v_targets)):
+        columns = ["era", *features, *have]
+        if "data_type" in _schema(file):
+            columns.insert(1, "data_type")
+        frames[name] = pd.read_parquet(file, columns=columns)
+    train = frames["train"]
+    if train_era_stride > 1:
+        eras = sorted(train["era"].unique())
+        train = train[train["era"].isin(eras[::train_era_stride])]
+    validation = frames["validation"]
+    if "data_type" in validation.columns:
+        validation = validation[validation["data_type"] == "validation"]
     version_file = path / "data_version.txt"
     version = version_file.read_text().strip() if version_file.exists() else "unknown"
-    files = {name: sha256(path / name) for name in ("train.parquet", "validation.parquet") if (path / name).exists()}
-    return Dataset(path, version, frames["train"], validation, features, targets, files)
+    files = {name: sha256(path / name) for name in ("train.parquet", "validation.parquet")}
+    return Dataset(path, version, train, validation, features, targets, files, feature_set, train_era_stride)

@@ -56,6 +56,8 @@ def save_model(
             "version": data.version,
             "path": str(data.path),
             "files": data.files,
+            "feature_set": data.feature_set,
+            "train_era_stride": data.train_era_stride,
             "features": len(data.features),
             "feature_names_sha256": _names_hash(data.features),
         },

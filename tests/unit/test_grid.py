@@ -189,6 +189,10 @@ def test_synthetic_dataset_has_numerais_schema(dataset_dir, dataset):
     meta = json.loads((dataset_dir / "features.json").read_text())
     assert set(meta["feature_sets"]) == {"small", "medium", "all"}
     assert len(grid_data.load(dataset_dir, "small").features) == 8
+    strided = grid_data.load(dataset_dir, train_era_stride=4)
+    assert sorted(strided.train["era"].unique()) == ["0001", "0005", "0009", "0013"]
+    with pytest.raises(GridInputError, match="no feature set 'tiny'"):
+        grid_data.load(dataset_dir, "tiny")
 
 
 def test_dataset_problems_in_words(tmp_path, dataset_dir):
