@@ -107,11 +107,13 @@ def cmd_data(args) -> int:
     return EXIT_OK
 
 
-def _attempt_line(a) -> str:
+def _attempt_line(a, cap: int | None = None) -> str:
     v = a.validation
     verdict = "passes" if a.passed else "fails"
+    trees = a.config["n_estimators"]
+    trained = f"{trees} trees" + (f" ({min(trees, cap)} trained: cap)" if cap and cap < trees else "")
     return (
-        f"  attempt {a.attempt}: {a.config_hash[:12]}.. {a.config['target']}, {a.config['n_estimators']} trees: "
+        f"  attempt {a.attempt}: {a.config_hash[:12]}.. {a.config['target']}, {trained}: "
         f"CORR {v['mean']:+.4f} (sd {v['std']:.4f}, sharpe {v['sharpe']:.2f}, {v['eras']} eras) {verdict}"
     )
 
@@ -135,7 +137,7 @@ def cmd_draw(args) -> int:
         f"{len(data.targets)} targets); gate: validation CORR above {args.threshold}"
         + (f"; trees capped at {cap}" if cap else "")
     )
-    printer = None if args.json else (lambda a: _say(_attempt_line(a)))
+    printer = None if args.json else (lambda a: _say(_attempt_line(a, cap)))
     gate, model = draw_and_train(staker, nonce, data, args.threshold, args.max_attempts, cap, printer)
     summary = gate.summary()
     directory = model_directory(Path(args.out), gate.passed.config_hash)
