@@ -351,3 +351,19 @@ def test_registry_errors_in_words():
         assert name in MESSAGES
     text = plain("ConfigAlreadyClaimed", ("0x" + "ab" * 32, ALICE))
     assert "already claimed by " + ALICE in text and "new nonce" in text
+
+
+def test_space_and_show_commands(dataset_dir, capsys):
+    from backing.cli import main
+
+    assert main(["grid", "space", "--data", str(dataset_dir), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["distinct_configurations"] == 4 * 3_960_000_000_000_000_000 and shown["targets"] == sorted(TARGETS)
+    assert main(["grid", "draw", "--staker", ALICE, "--nonce", "7", "--data", str(dataset_dir), "--show", "2"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["config_hash"] for r in rows] == [
+        "0x" + draw.config_hash(draw.draw(ALICE, 7, a, TARGETS)).hex() for a in (0, 1)
+    ]
+    assert rows[0]["config_hash"] == "0xa102a03283f83e7abcde0d68903c7dda339b6e309edbe34eaa9d145a48e05c80"
+    assert main(["grid", "draw", "--staker", ALICE, "--nonce", "-1", "--data", str(dataset_dir)]) == 2
+    assert "nonce must be a whole number" in capsys.readouterr().err
