@@ -131,7 +131,10 @@ class GridConfig:
                 raise grid_problem("missing_parameter", name=name)
             options = axis_values(name)
             value = values[name]
-            matches = [i for i, v in enumerate(options) if math.isclose(v, value, rel_tol=1e-12, abs_tol=1e-12)]
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            matches = [
+                i for i, v in enumerate(options) if number and math.isclose(v, value, rel_tol=1e-12, abs_tol=1e-12)
+            ]
             if not matches:
                 raise grid_problem(
                     "value_outside", name=name, value=value, count=len(options), low=options[0], high=options[-1]

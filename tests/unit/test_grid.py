@@ -123,6 +123,8 @@ def test_config_outside_the_grid_refused_in_words():
         space.GridConfig.from_values({**values, "learning_rate": 0.5})
     with pytest.raises(GridInputError, match="n_estimators = 30000 is not a value of the grid"):
         space.GridConfig.from_values({**values, "n_estimators": 30_000})
+    with pytest.raises(GridInputError, match="max_bin = 'four' is not a value of the grid"):
+        space.GridConfig.from_values({**values, "max_bin": "four"})
     with pytest.raises(GridInputError, match="'subsample' is not a parameter of the grid"):
         space.GridConfig.from_values({**values, "subsample": 0.5})
     with pytest.raises(GridInputError, match="lacks max_depth"):
