@@ -544,6 +544,22 @@ _ORACLE: dict[str, Message] = {
     ),
 }
 
+# ---------------------------------------------------------------------------------------------- grid registry
+
+_GRID: dict[str, Message] = {
+    "ConfigAlreadyClaimed": lambda a, c: (
+        f"this grid configuration ({_a(a, 0)}) is already claimed by {_a(a, 1)}: every configuration belongs to "
+        f"one staker; draw another with a new nonce (`backing grid draw --nonce N+1`)"
+    ),
+    "NotStakerOrOperator": lambda a, c: (
+        f"{_a(a, 0)} may not claim for {_a(a, 1)}: send the claim from the staker's account, or have him approve "
+        f"you first (`backing grid operator {_a(a, 0)} --account STAKER`)"
+    ),
+    "ZeroConfigHash": lambda a, c: "the configuration hash is zero: claim the config_hash from the model's manifest",
+    "OperatorZero": lambda a, c: "the operator is the zero address: give the operator's address",
+}
+
+
 # ---------------------------------------------------------------------------------------------- OpenZeppelin
 
 # The library errors a user can meet through the contracts (token transfers, ownership, signatures, clones).
@@ -573,7 +589,7 @@ _OPENZEPPELIN: dict[str, Message] = {
 
 
 #: Every contract custom error -> its plain-words renderer (see the module docstring for "Contract.Name" keys).
-MESSAGES: dict[str, Message] = {**_TERMS_BARE, **_AGREEMENT, **_SERIES, **_ORACLE, **_OPENZEPPELIN}
+MESSAGES: dict[str, Message] = {**_TERMS_BARE, **_AGREEMENT, **_SERIES, **_ORACLE, **_GRID, **_OPENZEPPELIN}
 
 
 def plain(name: str, args: tuple = (), context: Context | None = None) -> str:
@@ -732,3 +748,53 @@ def simulation_problem(key: str, **fields) -> SimulationSetupError:
     """The catalogued problem ``key`` with its fields filled in, ready to raise."""
     code, template = SIMULATION_PROBLEMS[key]
     return SimulationSetupError(code, template.format(**fields))
+
+
+# ---------------------------------------------------------------------------------------------- backing grid
+# Bad input to the grid tools (backing/grid): each refusal in plain words, exit code 2 on the command line. A
+# duplicate claim on chain is the registry's custom error ``ConfigAlreadyClaimed`` above.
+
+
+class GridInputError(ValueError):
+    """Bad input for ``backing grid``; the message says what is wrong and what to do next."""
+
+
+#: key -> message template with str.format fields
+GRID_PROBLEMS: dict[str, str] = {
+    "not_a_parameter": "{name!r} is not a parameter of the grid (it has {names}, target)",
+    "no_targets": "the grid needs at least one target column: the dataset has no target_* column",
+    "index_count": "a configuration has {expected} indices, not {got}",
+    "index_outside": "{name} index {index!r} is outside the grid (0 to {last})",
+    "value_outside": (
+        "{name} = {value!r} is not a value of the grid ({count:,} values from {low} to {high}): draw a "
+        "configuration with `backing grid draw` instead of writing one"
+    ),
+    "missing_parameter": "the configuration lacks {name}: give every parameter of the grid and the target",
+    "bad_target_name": "target {target!r} is not a Numerai target column (target, target_*)",
+    "target_missing": (
+        "the configuration trains on {target!r}, which the dataset does not have (it has {have}): use the data "
+        "version the model was drawn on, or draw again on this data"
+    ),
+    "dataset_missing": (
+        "{path} is missing: download the data first (`backing grid data --version v5.0 --out DIR`) or build "
+        "the synthetic set (`backing grid synthetic DIR`)"
+    ),
+    "dataset_columns": "{path} is not in Numerai's format: {detail}",
+    "bad_address": "{value!r} is not an address: give the staker's 0x... address",
+    "bad_nonce": "the nonce must be a whole number from 0 to 2^64 - 1, not {value!r}",
+    "gate_failed": (
+        "none of the {attempts} configurations drawn from {staker} nonce {nonce} passed the gate (validation CORR "
+        "above {threshold}; best {best:.4f} at attempt {best_attempt}): try another nonce, or more --max-attempts"
+    ),
+    "manifest_unreadable": "cannot read the manifest {path}: {detail}",
+    "manifest_mismatch": (
+        "the manifest {path} does not check: {detail}; it was edited or written by another grid version: draw " "again"
+    ),
+    "no_live_rows": "{path} has no live rows (data_type == 'live'): download the current round's live data",
+    "bad_cap": "--max-estimators must be at least 1, not {value}",
+}
+
+
+def grid_problem(key: str, **fields) -> GridInputError:
+    """The catalogued grid refusal ``key`` with its fields filled in, ready to raise."""
+    return GridInputError(GRID_PROBLEMS[key].format(**fields))

@@ -8,6 +8,7 @@ manifest as soon as it is mined, so a re-run deploys only what is missing):
   -> the series' libraries (whatever BackingSeries links: SeriesTerms, ...)
   -> BackingSeries implementation(token, oracle, the factory's future address)
   -> SeriesFactory(token, oracle, implementation)
+  -> GridRegistry() (grid configurations claimed once: docs/grid.md)
 """
 
 from __future__ import annotations
@@ -204,6 +205,7 @@ def cmd_deploy(args) -> int:
             "token, oracle, " "implementation",
             depends=("BackingSeries",),
         )
+    plan("GridRegistry", "GridRegistry", lambda: (), "grid configurations, each claimed once (no owner)")
     calls = []
     fresh = {s.key for s in steps}
     for step in steps:

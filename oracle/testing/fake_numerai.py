@@ -13,6 +13,8 @@ round_model_performances_v2    v2RoundModelPerformances             models' scor
 public_user_profile, stake_get v3UserProfile                        models' name, bio, stake
 models_of_account              accountProfile                       all models
 get_models                     account                              all models
+upload_predictions             submission_upload_auth, then a PUT   an upload URL on this server; the PUT body
+                               to its URL, then create_submission   is kept in `uploads` (API keys required)
 =============================  ===================================  ==========================================
 
 Anything else is answered with a GraphQL error, like the real API does for an unknown field.
@@ -93,7 +95,16 @@ FAILURE_KINDS = (
     "drop",
     "replace",
 )
-ROOT_FIELDS = ("submissionScores", "rounds", "v2RoundModelPerformances", "v3UserProfile", "accountProfile", "account")
+ROOT_FIELDS = (
+    "submissionScores",
+    "rounds",
+    "v2RoundModelPerformances",
+    "v3UserProfile",
+    "accountProfile",
+    "account",
+    "submission_upload_auth",
+    "create_submission",
+)
 _SCORE_DAYS = 20  # 20D2L: the final (resolving) score is day 20; the fake also serves an interim day-10 row
 
 _DECIMAL_MARK = "__fake_numerai_decimal__:"
@@ -150,6 +161,9 @@ class FakeNumerai:
         self.models: dict[str, dict] = {}
         self.failures: list[dict] = []
         self.requests: list[tuple[str, dict]] = []  # (root field, variables) of every request, for tests
+        # submissions (upload_predictions): upload key -> {"filename", "model_id", "body", "submission_id"}
+        self.uploads: dict[str, dict] = {}
+        self.upload_base = "http://127.0.0.1/"  # the server sets its own URL here
         self.lock = threading.RLock()
         self.wake = threading.Event()  # set on shutdown so slow answers stop waiting
 
@@ -314,8 +328,8 @@ class FakeNumerai:
 
     # --- answering --------------------------------------------------------------------------------------------
 
-    def answer(self, body: bytes) -> tuple[int, str, bytes]:
-        """(HTTP status, content type, body) for one POSTed GraphQL request."""
+    def answer(self, body: bytes, authorization: str | None = None) -> tuple[int, str, bytes]:
+        """(HTTP status, content type, body) for one POSTed GraphQL request (`authorization`: its header)."""
         try:
             request = json.loads(body)
             query, variables = request["query"], request.get("variables") or {}
@@ -348,6 +362,12 @@ class FakeNumerai:
                 "application/json",
                 dumps({"errors": [{"message": "Cannot query field on type Query"}], "data": None}),
             )
+        if root in ("submission_upload_auth", "create_submission") and not authorization:
+            return (
+                200,
+                "application/json",
+                dumps({"errors": [{"message": "You must be authenticated to perform this action"}], "data": None}),
+            )
         with self.lock:
             try:
                 payload = {"data": {root: self._resolve(root, query, variables)}}
@@ -370,6 +390,10 @@ class FakeNumerai:
         return 200, "application/json", dumps(payload)
 
     def _resolve(self, root: str, query: str, variables: dict):
+        if root == "submission_upload_auth":
+            return self._upload_auth(variables)
+        if root == "create_submission":
+            return self._create_submission(variables)
         if root == "submissionScores":
             return self._submission_scores(variables)
         if root == "rounds":
@@ -385,6 +409,29 @@ class FakeNumerai:
         if root == "accountProfile":
             return {"models": [{"id": m["id"], "displayName": m["name"]} for m in models]}
         return {"models": [{"id": m["id"], "name": m["name"], "tournament": m["tournament"]} for m in models]}
+
+    def _upload_auth(self, variables: dict) -> dict:
+        model_id = variables.get("modelId")
+        if model_id not in self.models:
+            raise LookupError(f"Model {model_id} not found")
+        key = f"{len(self.uploads) + 1:04d}-{variables.get('filename', 'predictions.csv')}"
+        self.uploads[key] = {"filename": key, "model_id": model_id, "body": None, "submission_id": None}
+        return {"filename": key, "url": f"{self.upload_base.rstrip('/')}/_upload/{key}"}
+
+    def _create_submission(self, variables: dict) -> dict:
+        upload = self.uploads.get(variables.get("filename"))
+        if upload is None or upload["body"] is None:
+            raise LookupError("No upload found for this filename")
+        upload["submission_id"] = f"00000000-0000-4000-8000-{len(self.uploads):012d}"
+        return {"id": upload["submission_id"]}
+
+    def receive_upload(self, key: str, body: bytes) -> bool:
+        """The PUT of an upload URL; False when no upload was authorized under `key`."""
+        with self.lock:
+            if key not in self.uploads:
+                return False
+            self.uploads[key]["body"] = body
+            return True
 
     def _opened(self) -> list[int]:
         now = self.now()
@@ -653,7 +700,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         if self.path.startswith("/_admin/"):
             return self._admin(fake, self.path[len("/_admin/") :], body)
-        self._send(*fake.answer(body))
+        self._send(*fake.answer(body, self.headers.get("Authorization")))
+
+    def do_PUT(self):
+        body = self._body()
+        if self.path.startswith("/_upload/") and self.server.fake.receive_upload(self.path[len("/_upload/") :], body):
+            return self._send(200, "text/plain", b"")
+        self._send(403, "text/plain", b"no upload authorized at this URL")
 
     def do_GET(self):
         if self.path == "/_admin/data":
@@ -686,6 +739,7 @@ class FakeNumeraiServer(ThreadingHTTPServer):
         self.fake = fake
         self.verbose = verbose
         self.thread: threading.Thread | None = None
+        fake.upload_base = self.url
 
     @property
     def url(self) -> str:
