@@ -10,7 +10,7 @@ SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc" 2>
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 BROWNIE := $(VENV)/bin/brownie
 
-.PHONY: all setup demo test test-only lint format compile artifacts bench fuzz clean
+.PHONY: all setup libgomp demo test test-only lint format compile artifacts bench fuzz clean
 
 all: test
 
@@ -38,7 +38,11 @@ $(LINT_VENV)/.ruff-$(RUFF_VERSION): $(LINT_VENV)/.installed
 solc: node_modules/.installed
 	@bash tools/setup-solc.sh
 
-setup: $(VENV)/.installed node_modules/.installed solc
+# LightGBM (backing grid) needs the OpenMP runtime: Debian's libgomp1, installed when the machine lacks it.
+libgomp:
+	@ldconfig -p | grep -q libgomp.so.1 || (apt-get update -qq && apt-get install -y -qq libgomp1)
+
+setup: $(VENV)/.installed node_modules/.installed solc libgomp
 
 compile: setup
 	$(BROWNIE) compile
