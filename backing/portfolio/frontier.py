@@ -6,7 +6,8 @@ The integer method (rounding + repair + local search), for each target mean ``t`
 1. cvxpy (compiled once, the target a parameter) solves the continuous problem: minimise the risk (variance
    ``y' S y``, or CVaR by Rockafellar-Uryasev's linear program over ``cvar_paths`` of the simulated paths) of
    ``y = holdings + x`` subject to ``mean(y) >= t``, ``0 <= x <= units for sale``, ``cost(x) <= budget`` and,
-   per model, ``sum(unit risk * y) <= limit * portfolio``. Clarabel solves the variance problem, HiGHS the linear programs.
+   per model, ``sum(unit risk * y) <= limit * portfolio``. Clarabel solves the variance problem, HiGHS the
+   linear programs.
 2. Rounding down keeps every constraint (each is an upper bound with non-negative coefficients).
 3. Repair: while the mean is below ``t``, add the feasible unit with the least added risk per NMR of mean.
 4. Local search: add one unit, drop one, or (mean-variance) move one unit between two candidates, whichever
