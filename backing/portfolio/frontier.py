@@ -15,9 +15,10 @@ The integer method (rounding + repair + local search), for each target mean ``t`
    while staying feasible with the mean at least ``t`` (or at least the repaired mean when ``t`` cannot be met
    in whole units); stop when nothing lowers it.
 
-The frontier is the set of integer points that no other point beats on both mean and risk, sorted by risk (so
-mean and risk both rise along it). ``tests/unit/test_portfolio.py`` compares the result with a brute-force search
-over every integer allocation on small cases.
+The highest-mean point is solved exactly in whole units, as a mixed-integer linear program (HiGHS); rounding
+and repair take over only if that solve fails. The frontier is the set of integer points that no other point
+beats on both mean and risk, sorted by risk (so mean and risk both rise along it). ``tests/unit/test_portfolio.py``
+compares the result with a brute-force search over every integer allocation on small cases.
 """
 
 from __future__ import annotations
@@ -192,6 +193,23 @@ class _Solver:
     def highest_mean(self):
         return self.solve(self.max_mean, lp=True)
 
+    def highest_mean_whole_units(self, p: Problem) -> np.ndarray | None:
+        """The top of the frontier exactly: the mixed-integer linear program max mean(y), x integer (HiGHS)."""
+        cp = self.cp
+        x = cp.Variable(len(p.mu), integer=True)
+        y = p.held + x
+        cons = [x >= 0, x <= p.cap, p.outcomes.unit_cost @ x <= p.budget, p.A @ y <= p.allowed]
+        prob = cp.Problem(cp.Maximize(p.mu @ y), cons)
+        try:
+            with _quiet():
+                prob.solve(solver="HIGHS", output_flag=False)
+        except cp.error.SolverError:
+            return None
+        if prob.status not in ("optimal", "optimal_inaccurate") or x.value is None:
+            return None
+        out = np.clip(np.rint(x.value), 0, p.cap).astype(np.int64)
+        return out if p.feasible(out) else None
+
     def least_risk(self, target: float | None = None):
         if target is None:
             return self.solve(self.min_risk_free, lp=self.lp)
@@ -311,8 +329,9 @@ def frontier(p: Problem, points: int = 12, min_return: float | None = None) -> F
     x_lo = solver.least_risk()
     if x_hi is None or x_lo is None:
         raise portfolio_problem("infeasible", why="the solver found no allocation within the limits")
-    hi = integerize(p, x_hi, -np.inf)
-    hi = _greedy_mean(p, hi)
+    hi = solver.highest_mean_whole_units(p)
+    if hi is None:  # no MILP answer: round the linear program's and fill greedily
+        hi = _greedy_mean(p, integerize(p, x_hi, -np.inf))
     t_hi = p.mean(hi)
     t_lo = p.mean(integerize(p, x_lo, -np.inf))
     if min_return is not None:
