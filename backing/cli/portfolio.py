@@ -208,7 +208,7 @@ def compute(args) -> tuple[dict, list[str]]:
             "chosen": {**chosen, "units": {i: int(u) for i, u in zip(ids, chosen["units"]) if u}},
         }
         if "frontier" in want:
-            texts.append(rp.frontier_text(f, chosen, ids, held))
+            texts.append(rp.frontier_text(f, chosen, ids, held, args.choose))
         if args.plot:
             plots.append(rp.plot_frontier(f, chosen, Path(args.plot) / "frontier.png"))
     if "check" in want:
@@ -221,7 +221,8 @@ def compute(args) -> tuple[dict, list[str]]:
         }
         texts.append(rp.check_text(rows, breaches, rule, portfolio, risk.breach_words))
     if "ensemble" in want:
-        rows = ensemble.rank(out, held)
+        buyable = [i for i, c in enumerate(data.candidates) if c.open_units > 0]
+        rows = ensemble.rank(out, held, only=buyable or None)
         result["ensemble"] = rows
         texts.append(rp.ensemble_text(rows))
         if args.plot:

@@ -175,11 +175,8 @@ def plan(inputs: Inputs, target: np.ndarray, now: int | None = None, allow_sales
                 }
             )
     for a in actions:  # the promise of the module: nothing the contracts refuse
-        kind = a["action"]
-        assert kind == "wait" or kind in allowed(inputs.candidate(a["candidate"])), (
-            a,
-            allowed(inputs.candidate(a["candidate"])),
-        )
+        if a["action"] != "wait" and a["action"] not in allowed(inputs.candidate(a["candidate"])):
+            raise RuntimeError(f"plan proposed {a['action']} on a {a['phase']} {a['candidate']}: a bug, please report")
     return actions
 
 

@@ -23,8 +23,13 @@ def _short(cid: str) -> str:
     return cid if len(cid) <= 20 else cid[:10] + "..." + cid[-6:]
 
 
-def frontier_text(f, chosen: dict, ids: list[str], held: np.ndarray) -> str:
+def frontier_text(f, chosen: dict, ids: list[str], held: np.ndarray, how: str = "ratio") -> str:
     unit = "sd" if f.method == "variance" else "CVaR"
+    rule = {
+        "ratio": f"the most mean per unit of {unit}",
+        "min-risk": "the least risk",
+        "max-return": "the highest mean",
+    }.get(how, f"the least risk with a mean of at least {how} NMR")
     lines = [
         f"Efficient frontier (mean-{f.method}), whole units; portfolio {f.portfolio:.2f} NMR (holdings paid in + "
         f"budget {f.budget:.2f}); rule: {f.rule.describe()}",
@@ -46,7 +51,7 @@ def frontier_text(f, chosen: dict, ids: list[str], held: np.ndarray) -> str:
     c = f.current
     rows.append(["now", f"{c['mean']:+.2f}", f"{c['sd']:.2f}", f"{c['cvar']:.2f}", "0.00", int(np.count_nonzero(held))])
     lines.append(_table(["point", "mean NMR", "sd NMR", "CVaR NMR", "new NMR", "agreements"], rows))
-    lines += ["", f"chosen point (*, by {unit} ratio unless --choose says otherwise): units to add per agreement"]
+    lines += ["", f"chosen point (*: {rule}, --choose): units to add per agreement"]
     add = [[_short(ids[i]), int(u), int(held[i]), int(held[i] + u)] for i, u in enumerate(chosen["units"]) if u]
     lines.append(_table(["agreement", "add", "held", "then"], add) if add else "  nothing to add")
     return "\n".join(lines)
