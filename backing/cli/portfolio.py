@@ -35,7 +35,7 @@ def add_parser(commands) -> None:
 
     p = commands.add_parser(
         "portfolio",
-        help="a backer's portfolio: frontier, the 2% rule, what ensembles well, rebalancing, stress",
+        help="a backer's portfolio: frontier, the 2%% rule, what ensembles well, rebalancing, stress",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -47,6 +47,13 @@ def add_parser(commands) -> None:
         g.add_argument("--holdings", metavar="CSV", help="your holdings: candidate,units")
         g.add_argument("--history", metavar="CSV", help="round,model,return or round,model,corr20,mmc")
         g.add_argument("--scheme", choices=("v2", "abs"), default="v2", help="payout scheme for score CSVs")
+        g.add_argument(
+            "--numerai",
+            action="append",
+            metavar="NAME=UUID",
+            help="add a public Numerai model's resolved rounds through numerapi (repeatable; needs the network)",
+        )
+        g.add_argument("--numerai-url", metavar="URL", help="another Numerai API endpoint (a test server)")
         add_node(s)
         g = s.add_argument_group("whose holdings (on a chain)")
         g.add_argument("--account", metavar="NAME", help="keystore name (only its address is read)")
@@ -58,7 +65,7 @@ def add_parser(commands) -> None:
         g.add_argument("--seed", type=int, default=1)
         g.add_argument("--block", type=int, default=20, help="bootstrap block in rounds (default 20)")
         g.add_argument("--exact", action="store_true", help="the contracts' integer math to the wei (slower)")
-        g = s.add_argument_group("the 2%% rule")
+        g = s.add_argument_group("the 2% rule")
         g.add_argument("--risk-limit", type=float, default=0.02, help="share of the portfolio per model (0.02)")
         g.add_argument("--risk-measure", choices=("es", "worst", "stake"), default="es")
         g.add_argument("--risk-level", type=float, default=0.95, help="expected shortfall level (0.95)")
@@ -93,11 +100,13 @@ def _inputs(args):
     if budget < 0:
         raise portfolio_problem("bad_option", option="--budget", why="must not be negative")
     if args.candidates:
-        if not args.history:
-            raise portfolio_problem("bad_option", option="--history", why="needed with --candidates (a CSV)")
+        if not args.history and not args.numerai:
+            raise portfolio_problem(
+                "bad_option", option="--history", why="needed with --candidates (a CSV), or --numerai NAME=UUID"
+            )
         holdings = inp.load_holdings_csv(args.holdings) if args.holdings else []
         cands = inp.with_holdings_counted(inp.load_candidates_file(args.candidates), holdings)
-        history = inp.load_history_csv(args.history, args.scheme)
+        history = inp.load_history_csv(args.history, args.scheme) if args.history else None
         data = inp.Inputs(cands, holdings, history, budget, source=f"in {args.candidates}")
     else:
         from backing.portfolio.chain import read_inputs
@@ -112,6 +121,11 @@ def _inputs(args):
         data = read_inputs(args, who, budget)
         if args.history:
             data.history = inp.load_history_csv(args.history, args.scheme)
+    if args.numerai:
+        from backing.portfolio import numerai
+
+        extra = numerai.read_history(numerai.parse_models(args.numerai), args.numerai_url)
+        data.history = numerai.merged(data.history, extra)
     data.validate()
     return data
 

@@ -205,9 +205,10 @@ def plot_correlation(outcomes, path: Path) -> str:
     if n <= 12:
         for i in range(n):
             for j in range(n):
-                ax.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center", fontsize=8)
+                color = "white" if abs(corr[i, j]) > 0.6 else "black"
+                ax.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center", fontsize=8, color=color)
     fig.colorbar(im, ax=ax, label="correlation of round returns")
-    ax.set_title("Score correlation between models (history's common rounds)")
+    ax.set_title("Correlation of the models' round returns", fontsize=11)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -324,3 +324,37 @@ def test_the_command_refuses_bad_input_with_exit_2(tmp_path, capsys):
     code = main(["portfolio", "frontier", "--candidates", str(cands), "--history", str(hist), "--budget", "5"])
     assert code == 2
     assert "below one unit" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------- numerapi
+
+
+def test_numerai_history_through_numerapi_gives_the_oracles_round_returns(monkeypatch):
+    from decimal import Decimal
+
+    from numerapi import base_api
+
+    from backing.model.agreement import round_return
+    from backing.portfolio import numerai
+    from oracle.testing.fake_numerai import FakeNumerai, running
+
+    monkeypatch.setattr(base_api, "API_TOURNAMENT_URL", base_api.API_TOURNAMENT_URL)  # restored afterwards
+    fake = FakeNumerai()
+    alpha, beta = "8f0d3c52-6b8a-4b8e-9c1e-2a7f6d1b0c11", "3b6e9a07-1c44-4f0e-8d2a-5e9b7c3f1a20"
+    fake.add_model(alpha, "alpha")
+    fake.add_model(beta, "beta")
+    for n in range(1000, 1004):
+        fake.add_round(n, 1_700_000_000 + 86400 * (n - 1000), resolved=True, payout_factor="0.5")
+        fake.set_scores(alpha, n, {"CORR20": Decimal("0.01") * (n - 1000), "MMC": Decimal("-0.002")})
+        if n != 1002:  # beta missed round 1002
+            fake.set_scores(beta, n, {"CORR20": Decimal("0.02"), "MMC": Decimal("0.001")})
+    with running(fake) as (_, url):
+        history = numerai.read_history(numerai.parse_models([f"a={alpha}", f"b={beta}"]), url)
+    assert history.models == ["a", "b"] and list(history.rounds) == [1000, 1001, 1002, 1003]
+    expected = round_return([3 * 10**16, -2 * 10**15], [ONE // 2, 2 * ONE], ONE // 2, 5 * ONE // 100)
+    assert history.returns[3, 0] == expected
+    assert history.returns[2, 1] == 0  # a missed round returns nothing, as the oracle posts it
+    merged = numerai.merged(synthetic.history_from({"c": [0.01, 0.02]}, first_round=1002), history)
+    assert merged.models == ["c", "a", "b"] and merged.present[:, 0].tolist() == [False, False, True, True]
+    with pytest.raises(PortfolioError, match="NAME=MODEL_UUID"):
+        numerai.parse_models(["alpha=not-a-uuid"])
