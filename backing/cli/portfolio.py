@@ -176,6 +176,8 @@ def compute(args) -> tuple[dict, list[str]]:
                     "phase": c.phase,
                     "unit_nmr": c.unit_cost / 1e18,
                     "open_units": c.open_units,
+                    "rounds_left": c.horizon,
+                    "index_so_far": c.index_so_far / 1e18,
                     "held": int(h),
                     "default_probability": c.default_probability,
                 }

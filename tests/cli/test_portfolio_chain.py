@@ -109,6 +109,37 @@ def test_portfolio_reads_candidates_holdings_and_history_from_the_chain(user, de
 
     text = user.ok("portfolio", "check", "--address", a["alice"], "--budget", "1000", "--paths", "400").stdout
     assert "The 2% rule" in text and MODELS[0][:20] in text
+    # the modeller locks the first agreement and one more round is final: alice's units there are locked, their
+    # outcome runs over the rounds left from the index so far, and the plan proposes nothing the contract refuses
+    user.ok("agreement", "reserve", addresses[0], "--account", "modeller", "--yes")
+    user.ok("agreement", "lock", addresses[0], "--account", "modeller", "--yes")
+    end_round = user.json("agreement", "show", addresses[0])["end_round"]
+    oracle.post_returns(model_id_from_uuid(MODELS[0]), [ONE // 50])
+    data = json.loads(
+        user.ok(
+            "portfolio",
+            "plan",
+            "--account",
+            "alice",
+            "--budget",
+            "1000",
+            "--paths",
+            "400",
+            "--block",
+            "2",
+            "--risk-limit",
+            "0.05",
+            "--json",
+            "-",
+        ).stdout
+    )
+    locked = {c["id"]: c for c in data["inputs"]["candidates"]}[addresses[0]]
+    assert locked["phase"] == "Locked" and locked["held"] == 3 and locked["open_units"] == 0
+    assert locked["rounds_left"] == end_round - 7 and locked["index_so_far"] == 1.02
+    for action in data["plan"]:
+        assert action["candidate"] != addresses[0] or action["action"] in ("hold", "wait")
+    assert all(p["units"].get(addresses[0], 0) == 0 for p in data["frontier"]["points"])  # nothing to buy there
+
     # a budget below one unit of every open agreement is refused in plain words (exit 2)
     bad = user.run("portfolio", "frontier", "--account", "alice", "--budget", "50", "--paths", "400")
     assert bad.returncode == 2 and "below one unit" in bad.stderr
