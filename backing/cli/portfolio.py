@@ -146,6 +146,7 @@ def _jsonable(value):
 
 def compute(args) -> tuple[dict, list[str]]:
     """Every section ``args`` asks for. @return (the JSON data, the text blocks)."""
+    from backing.errors import PortfolioError
     from backing.portfolio import ensemble, frontier, rebalance, risk, stress
     from backing.portfolio import report as rp
     from backing.portfolio.outcomes import simulate
@@ -212,21 +213,34 @@ def compute(args) -> tuple[dict, list[str]]:
             cvar_paths=args.cvar_paths,
             seed=args.seed,
         )
-        f = frontier.frontier(problem, points=args.points, min_return=args.min_return)
-        chosen = frontier.choose(f, args.choose)
-        chosen_units = held + chosen["units"]
-        result["frontier"] = {
-            "method": f.method,
-            "portfolio_nmr": f.portfolio,
-            "rule": rule.describe(),
-            "points": [{**d, "units": dict(zip(ids, map(int, d["units"])))} for d in f.points],
-            "current": {k: v for k, v in f.current.items() if k != "units"},
-            "chosen": {**chosen, "units": {i: int(u) for i, u in zip(ids, chosen["units"]) if u}},
-        }
-        if "frontier" in want:
-            texts.append(rp.frontier_text(f, chosen, ids, held, args.choose))
-        if args.plot:
-            plots.append(rp.plot_frontier(f, chosen, Path(args.plot) / "frontier.png"))
+        try:
+            f = frontier.frontier(problem, points=args.points, min_return=args.min_return)
+            chosen = frontier.choose(f, args.choose)
+        except PortfolioError as error:
+            if section != "report":
+                raise
+            # the report goes on: the check below names the breach; the plan's target gives up the units over it
+            f = None
+            result["frontier"] = {"error": str(error)}
+            texts.append(f"Efficient frontier: not computed: {error}")
+            _, breaches = risk.check(out, held, portfolio, rule)
+            for b in breaches:
+                for cid, n in b.units_to_cut.items():
+                    chosen_units[ids.index(cid)] -= n
+        if f is not None:
+            chosen_units = held + chosen["units"]
+            result["frontier"] = {
+                "method": f.method,
+                "portfolio_nmr": f.portfolio,
+                "rule": rule.describe(),
+                "points": [{**d, "units": dict(zip(ids, map(int, d["units"])))} for d in f.points],
+                "current": {k: v for k, v in f.current.items() if k != "units"},
+                "chosen": {**chosen, "units": {i: int(u) for i, u in zip(ids, chosen["units"]) if u}},
+            }
+            if "frontier" in want:
+                texts.append(rp.frontier_text(f, chosen, ids, held, args.choose))
+            if args.plot:
+                plots.append(rp.plot_frontier(f, chosen, Path(args.plot) / "frontier.png"))
     if "check" in want:
         rows, breaches = risk.check(out, held, portfolio, rule)
         result["check"] = {

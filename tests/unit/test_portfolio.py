@@ -358,3 +358,39 @@ def test_numerai_history_through_numerapi_gives_the_oracles_round_returns(monkey
     assert merged.models == ["c", "a", "b"] and merged.present[:, 0].tolist() == [False, False, True, True]
     with pytest.raises(PortfolioError, match="NAME=MODEL_UUID"):
         numerai.parse_models(["alpha=not-a-uuid"])
+
+
+def test_the_report_names_a_breach_and_plans_the_cut(tmp_path, capsys):
+    from pathlib import Path
+
+    from backing.cli import main
+
+    examples = Path(__file__).parents[2] / "examples" / "portfolio"
+    held = tmp_path / "held.csv"
+    held.write_text("candidate,units\nbravo-12,20\nalpha-12,2\n")
+    args = [
+        "portfolio",
+        "report",
+        "--candidates",
+        str(examples / "candidates.yaml"),
+        "--history",
+        str(examples / "history.csv"),
+        "--holdings",
+        str(held),
+        "--budget",
+        "100",
+        "--paths",
+        "1000",
+        "--risk-limit",
+        "0.01",
+        "--policy",
+        "hold",
+        "--json",
+        "-",
+    ]
+    assert main(args) == 0
+    data = __import__("json").loads(capsys.readouterr().out)
+    assert "current holdings already break the rule: model bravo" in data["frontier"]["error"]
+    assert data["check"]["breaches"][0].startswith("model bravo:")
+    cut = [a for a in data["plan"] if a["candidate"] == "bravo-12"][0]
+    assert cut["action"] == "withdraw" and cut["target"] == 20 - cut["units"] and cut["units"] > 0
