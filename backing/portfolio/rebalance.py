@@ -239,13 +239,21 @@ def backtest(inputs: Inputs, weights: np.ndarray, capital: float, policy: Policy
     totals = [valued_total(c) for c in cands]
     reserves = [c.valued_reserve(t) for c, t in zip(cands, totals)]
 
-    def per_unit(i: int, index: float) -> float:
-        return float(settle_float(cands[i], totals[i], reserves[i], np.array([index]), None)[0])
+    lockups = np.array([c.terms.lockup_rounds for c in cands])
+    # agreements run back to back from the first round whatever the policy, so each round's value of one unit
+    # (settled at the index since its agreement began) is known in advance: one settle per candidate
+    unit_value = np.empty((n_rounds, len(cands)))
+    for i, c in enumerate(cands):
+        index = np.empty(n_rounds)
+        for s0 in range(0, n_rounds, int(lockups[i])):
+            index[s0 : s0 + lockups[i]] = np.cumprod(growth[i][s0 : s0 + lockups[i]])
+        unit_value[:, i] = settle_float(c, totals[i], reserves[i], index, None)
+    fresh_value = np.array(
+        [settle_float(c, t, r, np.ones(1), None)[0] for c, t, r in zip(cands, totals, reserves)]
+    )  # at the index the agreement starts from
 
     units = np.floor(weights * capital / per_unit_cost).astype(np.int64)
     cash = capital - float(units @ per_unit_cost)
-    index = np.ones(len(cands))
-    start = np.zeros(len(cands), dtype=np.int64)  # round offset where each current agreement started
     values = [capital]
     actions = [
         {"round": int(hist.rounds[0]), "candidate": c.id, "action": "deposit", "units": int(u)}
@@ -255,21 +263,17 @@ def backtest(inputs: Inputs, weights: np.ndarray, capital: float, policy: Policy
     due = np.zeros(len(cands), dtype=bool)  # a rebalance waits for this candidate's next boundary
     last_trigger = 0
     for r in range(n_rounds):
-        for i in range(len(cands)):
-            index[i] *= growth[i][r]
-        marks = np.array([units[i] * per_unit(i, index[i]) for i in range(len(cands))])
+        marks = units * unit_value[r]
         total = cash + marks.sum()
         if policy.kind == "time" and r + 1 - last_trigger >= policy.every:
             due[:], last_trigger = True, r + 1
         elif policy.kind == "threshold" and not due.any() and total > 0:
             if np.abs(marks / total - weights).max() > policy.band:
                 due[:] = True
-        for i, c in enumerate(cands):
-            if r + 1 - start[i] < c.terms.lockup_rounds:
-                continue
+        for i in np.nonzero((r + 1) % lockups == 0)[0]:
+            c = cands[i]
             # the boundary: the agreement settles; the claim rolls, or the target is applied
             cash += marks[i]
-            marks[i] = 0.0
             wanted = int(np.floor(weights[i] * total / per_unit_cost[i])) if due[i] else int(units[i])
             affordable = int(np.floor(cash / per_unit_cost[i] + 1e-9))
             new = max(0, min(wanted, affordable, c.terms.max_units))
@@ -280,9 +284,9 @@ def backtest(inputs: Inputs, weights: np.ndarray, capital: float, policy: Policy
                 )
             cash -= new * per_unit_cost[i]
             units[i] = new
-            index[i] = 1.0
-            start[i] = r + 1
             due[i] = False
-        marks = np.array([units[i] * per_unit(i, index[i]) for i in range(len(cands))])
+        # after a boundary the new agreement has not moved yet: a unit is worth its cost less the upfront fee
+        fresh = (r + 1) % lockups == 0
+        marks = np.where(fresh, units * fresh_value, units * unit_value[r])
         values.append(cash + marks.sum())
     return Backtest(policy, np.concatenate([[hist.rounds[0] - 1], hist.rounds]), np.array(values), actions)
