@@ -200,6 +200,9 @@ def compute(args) -> tuple[dict, list[str]]:
     ]
     plots = []
     chosen_units = held.copy()
+    result["outcomes"] = rp.outcomes_rows(out, args.risk_level)
+    if section in ("report", "frontier"):
+        texts.append(rp.outcomes_text(result["outcomes"], args.risk_level))
     if want & {"frontier", "plan", "stress", "backtest"}:
         cap = np.array([c.open_units for c in data.candidates])
         problem = frontier.Problem(

@@ -57,6 +57,60 @@ def frontier_text(f, chosen: dict, ids: list[str], held: np.ndarray, how: str = 
     return "\n".join(lines)
 
 
+def outcomes_rows(outcomes, level: float) -> list[dict]:
+    """One unit of each candidate at maturity: mean, sd, percentiles, P(loss), expected shortfall (NMR)."""
+    from backing.portfolio.risk import shortfall
+
+    rows = []
+    for i, c in enumerate(outcomes.candidates):
+        p = outcomes.profit[:, i]
+        rows.append(
+            {
+                "candidate": c.id,
+                "model": c.model,
+                "phase": c.phase,
+                "unit_nmr": float(outcomes.unit_cost[i]),
+                "rounds": c.horizon,
+                "mean": float(p.mean()),
+                "sd": float(p.std()),
+                "p5": float(np.percentile(p, 5)),
+                "p50": float(np.percentile(p, 50)),
+                "p95": float(np.percentile(p, 95)),
+                "p_loss": float((p < 0).mean()),
+                "shortfall": shortfall(p, level),
+            }
+        )
+    return rows
+
+
+def outcomes_text(rows: list[dict], level: float) -> str:
+    lines = [f"What one unit returns at maturity (NMR, after fees and covers; ES at {level:g}):", ""]
+    table = [
+        [
+            _short(r["candidate"]),
+            r["model"][:16],
+            r["phase"],
+            f"{r['unit_nmr']:g}",
+            r["rounds"],
+            f"{r['mean']:+.2f}",
+            f"{r['sd']:.2f}",
+            f"{r['p5']:+.2f}",
+            f"{r['p95']:+.2f}",
+            f"{r['p_loss'] * 100:.1f}%",
+            f"{r['shortfall']:.2f}",
+        ]
+        for r in rows
+    ]
+    lines.append(
+        _table(
+            ["candidate", "model", "phase", "unit", "rounds", "mean", "sd", "p5", "p95", "P(loss)", "ES"],
+            table,
+            "lllrrrrrrrr",
+        )
+    )
+    return "\n".join(lines)
+
+
 def check_text(rows: list[dict], breaches, rule, portfolio: float, words) -> str:
     lines = [f"The {rule.limit * 100:g}% rule: {rule.describe()}; portfolio {portfolio:.2f} NMR", ""]
     table = [
