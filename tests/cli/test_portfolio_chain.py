@@ -71,6 +71,12 @@ def test_portfolio_reads_candidates_holdings_and_history_from_the_chain(user, de
         addresses.append(re.search(r"^agreement (0x[0-9a-fA-F]{40})$", out, re.M).group(1))
     user.ok("deposit", addresses[0], 3, "--account", "alice", "--yes")
     user.ok("deposit", addresses[1], 2, "--account", "bob", "--yes")
+    # a series on the second model: alice holds a position in its first agreement
+    series_terms = tmp_path / "series.yaml"
+    series_terms.write_text(TERMS.format(model=MODELS[1], staking=a["modeller"]) + "high_water_mark: true\n")
+    out = user.ok("series", "create", series_terms, "--account", "modeller", "--yes").stdout
+    series = re.search(r"^series (0x[0-9a-fA-F]{40})$", out, re.M).group(1)
+    user.ok("series", "deposit", series, 2, "--account", "alice", "--yes")
 
     result = user.ok(
         "portfolio",
@@ -92,18 +98,23 @@ def test_portfolio_reads_candidates_holdings_and_history_from_the_chain(user, de
     )
     data = json.loads(result.stdout)
     cands = {c["id"]: c for c in data["inputs"]["candidates"]}
-    assert set(cands) == set(addresses)
+    in_series = f"{series}#0"
+    assert set(cands) == set(addresses) | {in_series}
     assert cands[addresses[0]]["held"] == 3 and cands[addresses[1]]["held"] == 0
+    assert cands[in_series]["kind"] == "series" and cands[in_series]["held"] == 2
+    assert cands[in_series]["open_units"] == 18
     assert cands[addresses[0]]["open_units"] == 17 and cands[addresses[1]]["open_units"] == 18
     assert data["inputs"]["history"]["rounds"] == 6
     assert sorted(data["inputs"]["history"]["models"]) == sorted(MODELS)
-    assert [row["model"] for row in data["check"]["models"]] == [MODELS[0]]
-    assert {r["candidate"] for r in data["ensemble"]} == set(addresses)
+    assert {r["candidate"] for r in data["ensemble"]} == set(addresses) | {in_series}
+    assert {row["model"] for row in data["check"]["models"]} == set(MODELS)
     chosen = data["frontier"]["chosen"]
     assert chosen["cost"] <= 1000
     for action in data["plan"]:
         assert action["action"] in ("deposit", "withdraw")
-        if action["action"] == "deposit":
+        if action["action"] == "deposit" and action["candidate"] == in_series:
+            assert action["command"] == f"backing series deposit {series} {action['units']}"
+        elif action["action"] == "deposit":
             assert action["command"] == f"backing deposit {action['candidate']} {action['units']}"
     assert {p.split("/")[-1] for p in data["plots"]} == {"frontier.png", "correlation.png", "backtest.png"}
 
