@@ -44,15 +44,29 @@ def _index_so_far(dep, raw: bytes, start_round: int, last_final: int) -> int:
 
 
 def read_history(dep, raws: dict[str, bytes], infos: dict) -> History:
-    """Each model's final rounds (``roundRecord``): round returns, on the union of rounds (``present`` marks
-    which model has which)."""
+    """Each model's final rounds: their ``RoundFinalized`` events (one log query per model, from the oracle's
+    deployment block), and ``roundRecord`` for any final round the node returns no event for. Round returns on
+    the union of rounds (``present`` marks which model has which)."""
+    entry = dep.manifest.contracts.get("ScoreOracle") or {}
+    start_block = int(entry.get("block") or 0)
     per_model: dict[str, dict[int, int]] = {}
     for label, raw in raws.items():
         _, first_round, last_final = _model_info(dep, raw, infos)
-        rows = {}
+        rows: dict[int, int] = {}
+        try:
+            logs = dep.oracle.events.RoundFinalized().get_logs(
+                from_block=start_block, argument_filters={"modelId": raw}
+            )
+        except ValueError:  # a node that refuses the log query: read the records one by one
+            logs = []
+        for log in logs:
+            r = int(log["args"]["round"])
+            if first_round <= r <= last_final:
+                rows[r] = int(log["args"]["roundReturn"])
         for r in range(max(1, first_round), last_final + 1):
-            _, ret, missed = dep.oracle.functions.roundRecord(raw, r).call()
-            rows[r] = int(ret)
+            if r not in rows:
+                _, ret, _ = dep.oracle.functions.roundRecord(raw, r).call()
+                rows[r] = int(ret)
         per_model[label] = rows
     models = sorted(per_model)
     rounds = np.array(sorted({r for rows in per_model.values() for r in rows}), dtype=np.int64)

@@ -120,6 +120,17 @@ def test_portfolio_reads_candidates_holdings_and_history_from_the_chain(user, de
 
     text = user.ok("portfolio", "check", "--address", a["alice"], "--budget", "1000", "--paths", "400").stdout
     assert "The 2% rule" in text and MODELS[0][:20] in text
+    # in-process: the history holds exactly the returns the oracle posted (its RoundFinalized events)
+    from types import SimpleNamespace
+
+    from backing.portfolio.chain import read_inputs
+
+    manifest = user.work / "deployments" / f"{user.node.chain_id}.json"
+    read = read_inputs(SimpleNamespace(rpc_url=user.node.url, chain_id=None, manifest=str(manifest)), a["alice"], 0)
+    for i, model in enumerate(MODELS):
+        assert read.history.returns[:, read.history.column(model)].tolist() == RETURNS[i]
+    assert [h.units for h in read.holdings] == [3, 2]
+
     # the modeller locks the first agreement and one more round is final: alice's units there are locked, their
     # outcome runs over the rounds left from the index so far, and the plan proposes nothing the contract refuses
     user.ok("agreement", "reserve", addresses[0], "--account", "modeller", "--yes")
