@@ -75,6 +75,12 @@ def add_parser(commands) -> None:
         g.add_argument("--choose", default="ratio", help="ratio | min-risk | max-return | a mean profit in NMR")
         g.add_argument("--min-return", type=float, metavar="NMR", help="only points with at least this mean")
         g.add_argument("--cvar-paths", type=int, default=2000, help="paths in the CVaR linear program")
+        g.add_argument(
+            "--integer",
+            choices=("round", "milp"),
+            default="round",
+            help="whole units by rounding + repair (default) or, with --method cvar, a mixed-integer solve (HiGHS)",
+        )
         g = s.add_argument_group("rebalancing")
         g.add_argument("--policy", action="append", metavar="P", help="hold | time:K | threshold:B (repeatable)")
         g.add_argument("--allow-sales", action="store_true", help="propose selling locked series positions")
@@ -215,6 +221,7 @@ def compute(args) -> tuple[dict, list[str]]:
             cvar_level=args.risk_level,
             cvar_paths=args.cvar_paths,
             seed=args.seed,
+            integer=args.integer,
         )
         try:
             f = frontier.frontier(problem, points=args.points, min_return=args.min_return)

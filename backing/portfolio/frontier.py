@@ -15,6 +15,9 @@ The integer method (rounding + repair + local search), for each target mean ``t`
    while staying feasible with the mean at least ``t`` (or at least the repaired mean when ``t`` cannot be met
    in whole units); stop when nothing lowers it.
 
+With ``--integer milp`` (mean-CVaR only) each point is instead a mixed-integer linear program solved by HiGHS:
+exact in whole units on the optimizer's scenarios (at most ``MILP_SECONDS`` a point), slower on big problems.
+
 The highest-mean point is solved exactly in whole units, as a mixed-integer linear program (HiGHS); rounding
 and repair take over only if that solve fails. The frontier is the set of integer points that no other point
 beats on both mean and risk, sorted by risk (so mean and risk both rise along it). ``tests/unit/test_portfolio.py``
@@ -35,6 +38,8 @@ from backing.portfolio.outcomes import Outcomes
 from backing.portfolio.risk import Rule, breach_words, check, model_matrix, portfolio_value, shortfall, unit_risk
 
 METHODS = ("variance", "cvar")
+INTEGER_METHODS = ("round", "milp")
+MILP_SECONDS = 60.0  # per solve: HiGHS stops there (the point then comes from rounding the relaxation)
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Problem:
     cvar_level: float = 0.95
     cvar_paths: int = 2000
     seed: int = 1
+    integer: str = "round"  # "round" (rounding + repair + local search) or "milp" (mean-CVaR: HiGHS, exact)
     mu: np.ndarray = field(init=False)
     sigma: np.ndarray = field(init=False)
     risk_per_unit: np.ndarray = field(init=False)
@@ -109,6 +115,14 @@ class Problem:
 
 def check_problem(p: Problem) -> None:
     """Refuse problems with no answer, in plain words."""
+    if p.integer not in INTEGER_METHODS:
+        raise portfolio_problem("bad_option", option="--integer", why=f"{p.integer!r}: give round or milp")
+    if p.integer == "milp" and p.method != "cvar":
+        raise portfolio_problem(
+            "bad_option",
+            option="--integer milp",
+            why="a mixed-integer solve needs the linear CVaR objective: add --method cvar (mean-variance rounds)",
+        )
     open_ = p.cap > 0
     if not open_.any():
         raise portfolio_problem("no_candidates", where="with units for sale (every candidate is locked or full)")
@@ -150,7 +164,8 @@ class _Solver:
 
         self.cp = cp
         n = len(p.mu)
-        self.x = cp.Variable(n)
+        self.milp = p.integer == "milp"
+        self.x = cp.Variable(n, integer=self.milp)
         y = p.held + self.x
         cons = [self.x >= 0, self.x <= p.cap, p.outcomes.unit_cost @ self.x <= p.budget, p.A @ y <= p.allowed]
         self.max_mean = cp.Problem(cp.Maximize(p.mu @ y), cons)
@@ -176,9 +191,9 @@ class _Solver:
     def solve(self, problem, lp: bool = False) -> np.ndarray | None:
         cp = self.cp
         try:
-            if lp:  # HiGHS: several times faster than Clarabel on these linear programs
+            if lp:  # HiGHS: several times faster than Clarabel on these linear programs, and solves the MILP
                 with _quiet():
-                    problem.solve(solver="HIGHS", output_flag=False)
+                    problem.solve(solver="HIGHS", output_flag=False, time_limit=MILP_SECONDS)
             else:
                 problem.solve(solver="CLARABEL")
         except cp.error.SolverError:

@@ -394,3 +394,25 @@ def test_the_report_names_a_breach_and_plans_the_cut(tmp_path, capsys):
     assert data["check"]["breaches"][0].startswith("model bravo:")
     cut = [a for a in data["plan"] if a["candidate"] == "bravo-12"][0]
     assert cut["action"] == "withdraw" and cut["target"] == 20 - cut["units"] and cut["units"] > 0
+
+
+def test_the_mixed_integer_cvar_frontier_matches_a_brute_force_search():
+    h = synthetic.one_factor_history(3, 150, rho=0.2, sd=0.02, seed=4)
+    inputs = make_inputs(h, budget=700, max_units=4)
+    o = simulate(inputs, paths=600, seed=4)
+    p = frontier.Problem(
+        o, np.zeros(3, int), np.full(3, 4), 700.0, risk.Rule(limit=0.05), method="cvar", cvar_paths=600, integer="milp"
+    )
+    f = frontier.frontier(p, points=6)
+    brute = [
+        (p.risk(np.array(x)), p.mean(np.array(x)))
+        for x in itertools.product(range(5), repeat=3)
+        if p.feasible(np.array(x))
+    ]
+    assert f.points[-1]["mean"] == pytest.approx(max(m for _, m in brute), abs=1e-9)
+    for d in f.points:
+        r = p.risk(d["units"])
+        for br, bm in brute:
+            assert not (br < r - 1e-7 and bm > d["mean"] + 1e-7)
+    with pytest.raises(PortfolioError, match="add --method cvar"):
+        frontier.frontier(replace(p, method="variance"))
