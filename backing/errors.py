@@ -798,3 +798,36 @@ GRID_PROBLEMS: dict[str, str] = {
 def grid_problem(key: str, **fields) -> GridInputError:
     """The catalogued grid refusal ``key`` with its fields filled in, ready to raise."""
     return GridInputError(GRID_PROBLEMS[key].format(**fields))
+
+
+# ---------------------------------------------------------------------------------------------- backing portfolio
+# What `backing portfolio` refuses before it computes anything (exit 2, bad input), each with what to do next.
+
+#: key -> message template with str.format fields.
+PORTFOLIO_PROBLEMS: dict[str, str] = {
+    "unknown_agreement": "{where}: {name!r} is not one of the candidates ({known}): check the id or address, or "
+    "add it to the candidates",
+    "unknown_model": "{where}: model {model!r} has no score history ({known}): add its rounds to the history "
+    "(CSV columns round,model,...), or drop the candidate",
+    "empty_history": "the score history {where} has no rounds: give a CSV with rows (round,model,return or "
+    "round,model,corr20,mmc), or wait until the oracle has posted final rounds",
+    "short_history": "the models {models} share only {rounds} round(s) of history; at least {needed} are needed "
+    "(one block of --block rounds): give a longer history, a smaller --block, or drop the newest models",
+    "no_candidates": "no candidates to choose from {where}: give a candidates file, or point at a chain with "
+    "agreements still taking deposits",
+    "budget_below_unit": "the budget ({budget} NMR) is below one unit of every candidate (the smallest unit is "
+    "{smallest} NMR): raise --budget",
+    "infeasible": "no allocation satisfies the constraints: {why}; relax the constraint (--risk-limit, "
+    "--risk-level, --min-return) or raise --budget",
+    "bad_option": "{option}: {why}",
+    "bad_file": "{where}: {why}",
+}
+
+
+class PortfolioError(ValueError):
+    """Bad input for `backing portfolio` (exit 2): the message says what is wrong and what to do."""
+
+
+def portfolio_problem(key: str, **fields) -> PortfolioError:
+    """The catalogued portfolio problem ``key`` with its fields filled in, ready to raise."""
+    return PortfolioError(PORTFOLIO_PROBLEMS[key].format(**fields))

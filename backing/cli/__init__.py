@@ -4,6 +4,7 @@
     backing settle --terms FILE --deposits ...      backing.cli.settle      (what-if settlement, offline)
     backing simulate SCENARIO                       backing.cli.simulate    (the real contracts on a local chain)
     backing montecarlo --terms FILE                 backing.cli.montecarlo  (many score paths, offline)
+    backing portfolio report|frontier|check|...     backing.cli.portfolio   (a backer's portfolio, files or chain)
     backing oracle ...                              backing.cli.oracle      (the oracle service: oracle.cli)
     backing account|deploy|model|agreement|deposit|withdraw|claim|position
                                                     backing.cli.chain       (every role on a real network)
@@ -21,14 +22,14 @@ import sys
 import time
 from importlib import metadata
 
-from backing.cli import chain, grid, montecarlo, oracle, settle, simulate, terms
+from backing.cli import chain, grid, montecarlo, oracle, portfolio, settle, simulate, terms
 from backing.cli.common import EXIT_BAD_INPUT, EXIT_OK, InputError
 from backing.model.terms import TermsError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "GROUPS", "InputError", "build_parser", "main", "version"]
 
 #: The command groups, in the order ``backing --help`` lists them.
-GROUPS = (terms, settle, simulate, montecarlo, oracle, chain, grid)
+GROUPS = (terms, settle, simulate, montecarlo, portfolio, oracle, chain, grid)
 
 
 def version() -> str:

@@ -285,6 +285,7 @@ def test_help_lists_every_command_group(capsys):
         "settle",
         "simulate",
         "montecarlo",
+        "portfolio",
         "oracle",
         "account",
         "deploy",
