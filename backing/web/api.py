@@ -194,6 +194,7 @@ def agreement_detail(dep, address: str, units: int | None = None, backer: str | 
     units = units or terms.min_units
     state["what_if_units"] = units
     state["what_if"] = what_if(terms, state, units, now)
+    state["outcomes"] = outcome_distribution(terms, state, state["record"], units)
     return state
 
 
@@ -285,3 +286,57 @@ def _ladder_text(text: str):
 def explain(data: str, contract: str = "") -> dict:
     """A revert's data in plain words (the catalogue of ``backing.errors``)."""
     return {"reason": explain_revert(data, contract)}
+
+
+#: The Monte Carlo on the agreement page: paths, bins of the histogram, and the seed (the same page, the same
+#: numbers).
+OUTCOME_PATHS = 2000
+OUTCOME_BINS = 20
+OUTCOME_SEED = 1
+
+
+def outcome_distribution(terms, state: dict, record: dict, units: int, paths: int = OUTCOME_PATHS) -> dict | None:
+    """What a backer of `units` receives over many lockups drawn from the model's own posted returns (each round
+    of a path a posted round, drawn with replacement), by the reference model's exact math vectorised
+    (``backing.montecarlo``: the oracle's index recurrence, then maturity, repayment in full and the claim).
+    None when the model has no final round yet or the units cannot lock. Quantiles in wei, exactly."""
+    import numpy as np
+
+    from backing.montecarlo import MonteCarloError, growths, index_paths, make_position, settle
+
+    returns = [int(r["return"]) for r in record.get("rounds", []) if not r["missed"]]
+    if not returns:
+        return None
+    others = state["units"] if state["phase"] == "Open" else max(0, state["units"] - units)
+    try:
+        position = make_position(terms, units, min(terms.max_units, max(units + others, terms.min_units)))
+    except MonteCarloError as error:
+        return {"error": str(error)}
+    rng = np.random.default_rng(OUTCOME_SEED)
+    drawn = np.array(returns, dtype=np.int64)[rng.integers(0, len(returns), size=(paths, terms.lockup_rounds))]
+    end_index, _ = index_paths(growths(drawn, int(record["exposure"])))
+    received = sorted(int(x) for x in settle(position, end_index)["received"])
+    paid = units * terms.unit_size
+    low, high = received[0], received[-1]
+    width = max(1, -(-(high - low) // OUTCOME_BINS))
+    counts = [0] * OUTCOME_BINS
+    for value in received:
+        counts[min(OUTCOME_BINS - 1, (value - low) // width)] += 1
+
+    def quantile(q: float) -> str:
+        return str(received[min(paths - 1, int(q * paths))])
+
+    return {
+        "paths": paths,
+        "units": units,
+        "total_units": position.total_units,
+        "rounds_drawn_from": len(returns),
+        "paid_in": str(paid),
+        "p5": quantile(0.05),
+        "median": quantile(0.5),
+        "p95": quantile(0.95),
+        "loss_paths": sum(1 for v in received if v < paid),
+        "bins": [
+            {"from": str(low + i * width), "to": str(low + (i + 1) * width), "count": c} for i, c in enumerate(counts)
+        ],
+    }

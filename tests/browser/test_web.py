@@ -120,8 +120,39 @@ def test_agreement_page_chart_and_worked_table(world):
         expected.append(model.claim("you"))
     assert _weis(page, "receives") == expected
     assert _weis(page, "required-reserve") == [terms.required_reserve(lock_amounts(terms, 0).staked)]
+    # the outcome distribution: lockups drawn from the model's posted returns (seed 1), each settled by the
+    # scalar reference model here, path by path
+    page.wait_for_selector("[data-testid=outcome-chart] canvas")
+    received = sorted(_outcomes_by_reference(world, terms, units=3))
+    paths = len(received)
+    shown = [_weis(page, f"outcome-{q}")[0] for q in ("p5", "median", "p95")]
+    assert shown == [received[int(q * paths)] for q in (0.05, 0.5, 0.95)]
     screenshot(page, "web-agreement-phone")
     assert not page.errors
+
+
+def _outcomes_by_reference(world, terms, units):
+    import numpy as np
+
+    from backing.model.agreement import index_path
+    from backing.web.api import OUTCOME_PATHS, OUTCOME_SEED
+
+    oracle = world["oracle"].oracle.functions
+    _, exposure, first, last = oracle.modelInfo(world["raw"]).call()
+    returns = [oracle.roundRecord(world["raw"], r).call()[1] for r in range(first, last + 1)]
+    draws = np.random.default_rng(OUTCOME_SEED).integers(0, len(returns), size=(OUTCOME_PATHS, terms.lockup_rounds))
+    staked = lock_amounts(terms, units).staked
+    out = []
+    for row in draws:
+        end = index_path(exposure, [returns[i] for i in row])[-1]
+        model = Agreement(terms=terms, modeller="m")
+        model.post_reserve("m", terms.required_reserve(staked))
+        model.deposit("you", units, terms.open_until)
+        model.lock("m", terms.open_until, start_round=1)
+        model.mature(terms.open_until, start_index=ONE, end_index=end)
+        model.repay("m", model.matured.amount_due)
+        out.append(model.claim("you"))
+    return out
 
 
 def test_wrong_network_is_refused(world):

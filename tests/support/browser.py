@@ -124,5 +124,10 @@ def wallet_page(browser, node, app: WebApp, account: str, chain_id: int | None =
 
 
 def screenshot(page, name: str) -> None:
+    """A full-page PNG, reduced to a 64-colour palette (small enough to commit under docs/img/)."""
+    from PIL import Image
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)

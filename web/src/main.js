@@ -146,6 +146,29 @@ function chart(record) {
   return box;
 }
 
+function outcomes(o) {
+  if (!o) return h("p", { "data-testid": "no-outcomes" }, "No round of this model is final yet: nothing to draw from.");
+  if (o.error) return h("p", { "data-testid": "no-outcomes" }, o.error);
+  const box = h("div", { class: "chart", "data-testid": "outcome-chart" });
+  const mid = o.bins.map((b) => Number((BigInt(b.from) + BigInt(b.to)) / 2n / 10n ** 14n) / 1e4);
+  requestAnimationFrame(() => {
+    new uPlot({
+      width: Math.min(box.clientWidth || 600, 760), height: 200,
+      scales: { x: { time: false } },
+      axes: [{ label: "NMR received" }, { label: "lockups" }],
+      series: [{ label: "NMR" }, { label: "lockups", stroke: "#1f883d", fill: "#1f883d55", paths: uPlot.paths.bars({ size: [0.9] }) }],
+    }, [mid, o.bins.map((b) => b.count)], box);
+  });
+  return h("div", {},
+    h("p", {}, `${o.units} units (of ${o.total_units} in the agreement), paying `, amount(o.paid_in), `, over ${o.paths} lockups whose rounds are drawn from the model's ${o.rounds_drawn_from} posted rounds, repaid in full:`),
+    h("div", { class: "facts" },
+      fact("5% of lockups receive at most", amount(o.p5, "outcome-p5")),
+      fact("median", amount(o.median, "outcome-median")),
+      fact("95% receive at most", amount(o.p95, "outcome-p95")),
+      fact("lockups ending below what was paid in", h("span", { "data-testid": "outcome-losses" }, `${o.loss_paths} of ${o.paths}`))),
+    box);
+}
+
 function fact(label, ...value) {
   return h("div", { class: "fact" }, h("span", { class: "muted" }, label), h("span", {}, ...value));
 }
@@ -180,6 +203,8 @@ async function agreementPage(address, params) {
       h("tr", {}, h("th", {}, "the stake ends at"), h("th", {}, "you pay"), h("th", {}, "you receive")),
       a.what_if.map((row) => h("tr", { "data-testid": "what-if-row" }, h("td", {}, amount(row.final_value), ` (×${row.ratio})`), h("td", {}, amount(row.paid_in)), h("td", {}, amount(row.receives, "receives"))))),
     h("p", { class: "muted" }, "By the reference model (the contracts' integer math), others' units as they stand, repaid in full."),
+    h("h2", {}, "Outcomes on the model's own record (Monte Carlo)"),
+    outcomes(a.outcomes),
   ];
   const actions = h("div", { class: "actions", "data-testid": "actions" });
   if (a.position) {
