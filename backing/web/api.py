@@ -191,10 +191,13 @@ def agreement_detail(dep, address: str, units: int | None = None, backer: str | 
         raise ApiError(400, f"backer: {backer!r} is not an address")
     state, terms = _summary(dep, agreement, now, Web3.to_checksum_address(backer) if backer else None)
     state["record"] = model_record(dep, terms.model_id)
+    state["now"] = now
     units = units or terms.min_units
     state["what_if_units"] = units
     state["what_if"] = what_if(terms, state, units, now)
-    state["outcomes"] = outcome_distribution(terms, state, state["record"], units)
+    # fewer paths for long lockups: the page answers within a second or so
+    paths = min(OUTCOME_PATHS, max(200, 2_000_000 // terms.lockup_rounds))
+    state["outcomes"] = outcome_distribution(terms, state, state["record"], units, paths)
     return state
 
 

@@ -226,6 +226,7 @@ async function agreementPage(address, params) {
   }
   const simple = (label, fn, testid) => h("button", { "data-testid": testid, onclick: () => act(label, (step) => state.wallet.send(contract, a.address, fn, [], pending(step))) }, label);
   if (a.phase === "Locked") actions.append(simple("Mature", "mature", "mature"));
+  if (a.phase === "Matured" && a.now > a.deadline) actions.append(simple("Declare default", "declareDefault", "declare-default"));
   if (isModeller) {
     const box = h("div", { class: "modeller", "data-testid": "modeller-actions" }, h("h3", {}, "Your agreement (modeller)"));
     if (a.phase === "Open") {
