@@ -4,6 +4,7 @@ points; each answer also carries the sentences the page shows, so the words come
 
 from __future__ import annotations
 
+from backing.client import CliError
 from backing.client.agreement_cmd import (
     PAGE,
     ZERO,
@@ -20,7 +21,7 @@ from backing.model.terms import dump_terms, field_errors
 from backing.report import duration, nmr, percent
 
 #: The contracts whose ABIs the page needs to build its transactions.
-PAGE_CONTRACTS = ("MockNMR", "AgreementFactory", "BackingAgreement")
+PAGE_CONTRACTS = ("MockNMR", "AgreementFactory", "BackingAgreement", "BackingSeries")
 
 
 class ApiError(Exception):
@@ -343,3 +344,66 @@ def outcome_distribution(terms, state: dict, record: dict, units: int, paths: in
             {"from": str(low + i * width), "to": str(low + (i + 1) * width), "count": c} for i, c in enumerate(counts)
         ],
     }
+
+
+# ---------------------------------------------------------------------------------------------- series
+
+
+def list_series(dep, query: dict) -> list[dict]:
+    """The deployment's series (from the factory's SeriesCreated events), each with its latest agreement's phase
+    and, while it is open, its room left; filters: model (UUID), open=1."""
+    from backing.client.series_cmd import agreement_state as series_agreement
+    from backing.client.series_cmd import first_block, opened_terms
+
+    if dep.series_factory is None:
+        return []
+    now = chain_now(dep.w3)
+    rows = []
+    for log in dep.series_factory.events.SeriesCreated().get_logs(from_block=first_block(dep)):
+        event = log["args"]
+        label = model_label(bytes(event["modelId"]))
+        if query.get("model") and query["model"].lower() not in (label.lower(), "0x" + bytes(event["modelId"]).hex()):
+            continue
+        series = dep.w3.eth.contract(address=event["series"], abi=abi("BackingSeries"))
+        count = series.functions.agreementCount().call()
+        latest = series_agreement(dep, series, count - 1, opened_terms(dep, series)) if count else None
+        taking = bool(latest and latest["phase"] == "Open" and int(latest["room"]) > 0 and now <= latest["open_until"])
+        if query.get("open") in ("1", "true") and not taking:
+            continue
+        rows.append(
+            {
+                "address": event["series"],
+                "model": label,
+                "modeller": event["modeller"],
+                "price": str(series.functions.price().call()),
+                "ended": series.functions.ended().call(),
+                "agreements": count,
+                "latest": latest,
+                "taking_deposits": taking,
+            }
+        )
+    return rows
+
+
+def series_detail(dep, address: str, backer: str | None = None) -> dict:
+    """One series: each agreement's phase, capital and terms in words, the price, and `backer`'s positions."""
+    from web3 import Web3
+
+    from backing.client.series_cmd import series_at, series_state
+    from backing.client.series_cmd import terms_words as series_terms_words
+
+    try:
+        series = series_at(dep, address)
+    except CliError as error:
+        raise ApiError(404, str(error)) from None
+    if backer and not Web3.is_address(backer):
+        raise ApiError(400, f"backer: {backer!r} is not an address")
+    state, terms = series_state(dep, series, Web3.to_checksum_address(backer) if backer else None)
+    for row in state["agreements"]:
+        known = terms.get(row["index"])
+        row["words"] = series_terms_words(known[0]) if known else "terms not found in the series' events"
+        if known:
+            row["unit_size"] = str(known[0].base.unit_size)
+    state["now"] = chain_now(dep.w3)
+    state["record"] = model_record(dep, bytes(series.functions.modelId().call()))
+    return state

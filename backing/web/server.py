@@ -36,6 +36,10 @@ class App:
             if units and not units.isdigit():
                 raise api.ApiError(400, f"units: {units!r} is not a whole number")
             return api.agreement_detail(dep, parts[1], int(units) if units else None, query.get("backer") or None)
+        if parts == ["series"]:
+            return api.list_series(dep, query)
+        if len(parts) == 2 and parts[0] == "series":
+            return api.series_detail(dep, parts[1], query.get("backer") or None)
         if len(parts) == 2 and parts[0] == "positions":
             return api.positions(dep, parts[1])
         raise api.ApiError(404, f"no such API: {path}")

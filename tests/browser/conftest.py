@@ -89,6 +89,13 @@ def world(tmp_path_factory):
             terms.write_text(TERMS.format(model=MODEL, staking=a["modeller"], **values))
             out = user.ok("agreement", "create", terms, "--account", "modeller", "--yes").stdout
             agreements[name] = re.search(r"^agreement (0x[0-9a-fA-F]{40})$", out, re.M).group(1)
+        series_terms = home / "terms-S.yaml"
+        series_terms.write_text(
+            TERMS.format(model=MODEL, staking=a["modeller"], unit_size=10, max_units=50, profit_share=0.2,
+                         reserve_ratio=0.5, lockup=2) + "high_water_mark: true\n"
+        )  # fmt: skip
+        out = user.ok("series", "create", series_terms, "--account", "modeller", "--yes").stdout
+        agreements["S"] = re.search(r"^series (0x[0-9a-fA-F]{40})$", out, re.M).group(1)
         app = WebApp(user, _BASE + 9).start()
         pw = playwright_api.sync_playwright().start()
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])

@@ -290,6 +290,35 @@ def test_modeller_form_refuses_then_creates(world):
     assert not page.errors
 
 
+def test_series_deposit_and_claim_after_cancel(world):
+    series, user, node = world["agreements"]["S"], world["user"], world["node"]
+    alice = user.addresses["alice"]
+    page = wallet_page(world["browser"], node, world["app"], alice)
+    _connect(page)
+    _goto(page, f"{world['app'].url}#/series")
+    rows = page.eval_on_selector_all("[data-testid=series-row]", "els => els.map(e => e.dataset.address)")
+    assert rows == [series]
+    page.click("[data-testid=series-row]")
+    page.wait_for_url("**#/series/0x**")
+    _shown(page)
+    assert page.text_content("[data-testid=series-agreement] td:nth-child(2)") == "Open"
+    page.fill("[data-testid=series-deposit-units]", "4")
+    _act(page, "series-deposit")
+    capital = 4 * 10 * ONE  # 4 units of 10 NMR
+    assert _weis(page, "series-position-capital") == [capital]
+    user.ok("series", "cancel", series, "--account", "modeller", "--yes")
+    _goto(page, f"{world['app'].url}#/")
+    _goto(page, f"{world['app'].url}#/series/{series}")
+    assert _weis(page, "series-position-claimable") == [capital]  # a cancelled agreement pays back the capital
+    nmr = _nmr(world)
+    before = nmr.functions.balanceOf(alice).call()
+    pid = page.eval_on_selector("[data-testid^=series-claim-]", "e => e.dataset.testid")
+    _act(page, pid)
+    assert nmr.functions.balanceOf(alice).call() - before == capital
+    screenshot(page, "web-series")
+    assert not page.errors
+
+
 def _expected_form_terms(chain_terms):
     """The form's defaults with the fixed fields, as `load_terms` reads them."""
     from backing.model.terms import load_terms

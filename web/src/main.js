@@ -251,6 +251,61 @@ async function agreementPage(address, params) {
   return page;
 }
 
+// -------------------------------------------------------------------------------------------- series
+
+async function seriesListPage(params) {
+  const rows = await api("/api/series?" + params);
+  return [
+    h("h1", {}, "Series"),
+    h("p", { class: "muted" }, "A series chains a modeller's agreements for one model: positions keep a high-water mark and may roll into the next agreement."),
+    h("div", { class: "cards", "data-testid": "series-list" },
+      rows.length ? rows.map((x) => h("a", { class: "card", href: `#/series/${x.address}`, "data-testid": "series-row", "data-address": x.address },
+        h("div", { class: "row" }, h("strong", {}, `model ${x.model.slice(0, 8)}`), h("span", { class: "phase" }, x.latest ? `agreement ${x.latest.index}: ${x.latest.phase}` : "no agreement")),
+        h("div", {}, "price ", amount(x.price), ` · ${x.agreements} agreements`, x.taking_deposits ? " · taking deposits" : "", x.ended ? " · ended" : ""),
+      )) : h("p", { "data-testid": "no-series" }, "No series in this deployment.")),
+  ];
+}
+
+async function seriesPage(address) {
+  const account = state.wallet?.account;
+  const s = await api(`/api/series/${address}?` + new URLSearchParams(account ? { backer: account } : {}));
+  const latest = s.agreements[s.agreements.length - 1];
+  const page = [
+    h("h1", {}, `Series ${short(s.address)}`),
+    h("div", { class: "facts" },
+      fact("model", s.model),
+      fact("modeller", h("span", { title: s.modeller }, short(s.modeller)), ` · ${s.record.attested ? "attested" : "not attested"} · ${s.record.modeller_defaults} defaults`),
+      fact("price (per unit of capital, 1 at the start)", amount(s.price, "series-price")),
+      fact("clawback escrow", amount(s.escrow))),
+    h("h2", {}, "The model's posted rounds"),
+    chart(s.record),
+    h("h2", {}, "Agreements"),
+    h("table", { class: "table", "data-testid": "series-agreements" },
+      h("tr", {}, h("th", {}, "#"), h("th", {}, "phase"), h("th", {}, "capital"), h("th", {}, "terms")),
+      s.agreements.map((r) => h("tr", { "data-testid": "series-agreement" }, h("td", {}, String(r.index)), h("td", {}, r.phase), h("td", {}, amount(r.capital, "series-capital"), r.capacity ? [" of ", amount(r.capacity)] : ""), h("td", {}, r.words)))),
+  ];
+  const actions = h("div", { class: "actions", "data-testid": "series-actions" });
+  if (latest && latest.phase === "Open" && latest.unit_size) {
+    const input = h("input", { type: "number", min: "1", value: "1", "data-testid": "series-deposit-units" });
+    actions.append(h("div", { class: "inline" }, input, h("button", { "data-testid": "series-deposit", onclick: () => act(`Deposit ${input.value} units into agreement ${latest.index}`, async (step) => {
+      const n = BigInt(input.value || "0");
+      if (n <= 0n) throw new WalletError("give a whole number of units, at least 1");
+      await state.wallet.approve(s.address, n * BigInt(latest.unit_size), step);
+      await state.wallet.send("BackingSeries", s.address, "deposit", [n, 0n], pending(step));
+    }) }, "Approve and deposit")));
+  }
+  if (s.backer) {
+    const finished = ["Settled", "Defaulted", "Cancelled"];
+    actions.append(s.backer.positions.length ? h("table", { class: "table", "data-testid": "series-positions" },
+      h("tr", {}, h("th", {}, "position"), h("th", {}, "agreement"), h("th", {}, "capital"), h("th", {}, "claimable"), h("th", {}, "")),
+      s.backer.positions.map((p) => h("tr", { "data-testid": "series-position" }, h("td", {}, `#${p.position}`), h("td", {}, `${p.agreement} (${p.phase})`), h("td", {}, amount(p.capital, "series-position-capital")), h("td", {}, amount(p.claimable, "series-position-claimable")),
+        h("td", {}, finished.includes(p.phase) && !p.done ? h("button", { "data-testid": `series-claim-${p.position}`, onclick: () => act(`Claim position #${p.position}`, (step) => state.wallet.send("BackingSeries", s.address, "claim", [BigInt(p.position)], pending(step))) }, "Claim") : p.done ? "claimed" : ""))))
+      : h("p", {}, "You hold no position in this series."));
+  } else actions.append(h("p", { class: "muted" }, "Connect your wallet to deposit or claim."));
+  page.push(h("h2", {}, "Act"), actions, h("p", { class: "muted" }, "Consent, roll, commitments and transfers: `backing series` on the command line (docs/series.md)."));
+  return page;
+}
+
 // -------------------------------------------------------------------------------------------- positions
 
 async function positionsPage() {
@@ -340,6 +395,8 @@ async function route() {
     let content;
     if (path.startsWith("/agreement/")) content = await agreementPage(path.split("/")[2], params);
     else if (path === "/positions") content = await positionsPage();
+    else if (path === "/series") content = await seriesListPage(params);
+    else if (path.startsWith("/series/")) content = await seriesPage(path.split("/")[2]);
     else if (path === "/create") content = createPage();
     else content = await listPage(params);
     if (location.hash !== hash) return; // the address changed while this page loaded: a newer route shows it
