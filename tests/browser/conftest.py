@@ -80,15 +80,28 @@ def world(tmp_path_factory):
 
         raw = model_id_from_uuid(MODEL)
         oracle.post_returns(raw, HISTORY)
+        # two agreements by the reference terms loader and the factory (what `backing agreement create` sends)
+        from web3 import Web3
+
+        from backing.client.contracts import abi
+        from backing.model.terms import load_terms_file
+        from support.browser import send
+
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        factory = w3.eth.contract(
+            address=manifest["contracts"]["AgreementFactory"]["address"], abi=abi("AgreementFactory")
+        )
         agreements = {}
         for name, values in {
             "A": dict(unit_size=100, max_units=20, profit_share=0.5, reserve_ratio=0.5, lockup=2),
             "B": dict(unit_size=50, max_units=10, profit_share=0.3, reserve_ratio=1, lockup=24),
         }.items():
-            terms = home / f"terms-{name}.yaml"
-            terms.write_text(TERMS.format(model=MODEL, staking=a["modeller"], **values))
-            out = user.ok("agreement", "create", terms, "--account", "modeller", "--yes").stdout
-            agreements[name] = re.search(r"^agreement (0x[0-9a-fA-F]{40})$", out, re.M).group(1)
+            terms_file = home / f"terms-{name}.yaml"
+            terms_file.write_text(TERMS.format(model=MODEL, staking=a["modeller"], **values))
+            terms = load_terms_file(terms_file, node.now())
+            send(node, factory.functions.createAgreement(terms.as_tuple(), terms.ladder_tuples()), a["modeller"])
+            count = factory.functions.agreementCount().call()
+            agreements[name] = factory.functions.agreements(count - 1, 1).call()[0]
         series_terms = home / "terms-S.yaml"
         series_terms.write_text(
             TERMS.format(model=MODEL, staking=a["modeller"], unit_size=10, max_units=50, profit_share=0.2,

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from backing.client.contracts import abi
 from backing.model.agreement import Agreement, Phase, lock_amounts
-from support.browser import screenshot, wallet_page
+from support.browser import screenshot, send, wallet_page
 
 ONE = 10**18
 LOCKUP_RETURNS = [ONE * 3 // 100, -ONE // 100]  # the lockup's two rounds: +3%, -1%
@@ -193,7 +193,10 @@ def test_approve_through_zero_and_deposit(world):
 def test_modeller_locks_repays_and_backer_claims(world):
     address, user, node = world["agreements"]["A"], world["user"], world["node"]
     a = user.addresses
-    user.ok("deposit", address, 2, "--account", "bob", "--yes")
+    # bob deposits 2 units (approve exactly, then deposit), as `backing deposit` sends them
+    unit = _terms(world, address).unit_size
+    send(node, _nmr(world).functions.approve(address, 2 * unit), a["bob"])
+    send(node, _contract(world, "BackingAgreement", address).functions.deposit(2), a["bob"])
     terms = _terms(world, address)
     agreement = _contract(world, "BackingAgreement", address)
     model = Agreement(terms=terms, modeller="modeller")
