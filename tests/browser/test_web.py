@@ -163,6 +163,9 @@ def test_wrong_network_is_refused(world):
     assert "Wrong network" in status and "chain id 1 (Ethereum mainnet)" in status and "chain id 31337" in status
     assert page.query_selector("[data-testid=account]") is None
     assert page.evaluate("window.__sent || 0") == 0
+    page.click("[data-testid=switch-chain]")  # wallet_switchEthereumChain to the deployment's chain, then connect
+    page.wait_for_selector("[data-testid=account]")
+    assert page.text_content("[data-testid=account]").endswith("chain 31337")
 
 
 def test_approve_through_zero_and_deposit(world):
@@ -343,3 +346,20 @@ def _expected_form_terms(chain_terms):
         },
         now=chain_terms.open_until - 3600,
     )
+
+
+def test_api_refusals_in_words(world):
+    import requests
+
+    url = world["app"].url
+    answer = requests.get(url + "api/agreements/0x1234", timeout=30)
+    assert answer.status_code == 400 and answer.json() == {"error": "'0x1234' is not an address"}
+    stranger = "0x000000000000000000000000000000000000dEaD"
+    answer = requests.get(url + f"api/agreements/{stranger}", timeout=30)
+    assert answer.status_code == 404 and "is not an agreement of this deployment" in answer.json()["error"]
+    answer = requests.post(url + "api/terms/check", data=b"[1]", timeout=30)
+    assert answer.status_code == 400 and answer.json() == {"error": "the request body must be a JSON object"}
+    answer = requests.post(url + "api/explain", json={"data": "0x"}, timeout=30)
+    assert answer.json() == {"reason": "the contract refused without a known reason"}
+    assert requests.get(url + "static/../pyproject.toml", timeout=30).status_code == 404
+    assert requests.get(url + "api/nothing", timeout=30).status_code == 404

@@ -103,7 +103,10 @@ def send(node, fn, sender: str) -> dict:
     """Send a bound web3 call from `sender` (an account the node impersonates: anvil_impersonateAccount) and
     return its receipt; faster than a `backing` subprocess for the set-up steps the tests do not look at."""
     tx = {"from": sender, "to": fn.address, "data": fn._encode_transaction_data()}
-    receipt = node.rpc("eth_getTransactionReceipt", [node.rpc("eth_sendTransaction", [tx])])
+    tx_hash = node.rpc("eth_sendTransaction", [tx])
+    deadline = time.time() + 30
+    while (receipt := node.rpc("eth_getTransactionReceipt", [tx_hash])) is None and time.time() < deadline:
+        time.sleep(0.1)  # anvil mines at once, but may answer for the receipt a moment later
     assert receipt and receipt["status"] == "0x1", receipt
     return receipt
 

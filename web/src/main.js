@@ -75,7 +75,12 @@ function renderWallet() {
 async function connect() {
   const wallets = await discover();
   if (!wallets.length) return say("No browser wallet found: install one (e.g. MetaMask) and reload.", "error");
-  const chosen = wallets[0]; // EIP-6963: the first announced; a menu would list wallets.map((w) => w.info.name)
+  if (wallets.length === 1) return connectTo(wallets[0]);
+  say("Several wallets announced themselves (EIP-6963): choose one.", "info");
+  $("#status").append(...wallets.map((w) => h("button", { class: "choice", onclick: () => connectTo(w) }, w.info.name)));
+}
+
+async function connectTo(chosen) {
   const wallet = new Wallet(chosen.provider, state.config, explain);
   try {
     await wallet.connect();
@@ -92,7 +97,7 @@ async function connect() {
     if (error instanceof WalletError && wallet.chainId && wallet.chainId !== state.config.chain_id) {
       $("#status").append(
         " ",
-        h("button", { onclick: () => wallet.switchChain().then(connect, (e) => say(`switch refused: ${e.message}`, "error")) }, "Switch network"),
+        h("button", { "data-testid": "switch-chain", onclick: () => wallet.switchChain().then(() => connectTo(chosen), (e) => say(`switch refused: ${e.message}`, "error")) }, "Switch network"),
       );
     }
     renderWallet();
