@@ -34,7 +34,10 @@ staking_address: "{staking}"
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory):
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="make browser-deps installs Playwright")
+    try:
+        import playwright.sync_api as playwright_api
+    except ImportError:
+        pytest.fail("Playwright is missing: `make browser-deps` installs it (the browser-tests extra)")
     from support.browser import CHROMIUM, WebApp
 
     assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium"

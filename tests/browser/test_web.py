@@ -179,9 +179,11 @@ def test_approve_through_zero_and_deposit(world):
     page = wallet_page(world["browser"], node, world["app"], alice)
     _connect(page)
     _goto(page, f"{world['app'].url}#/agreement/{address}")
-    page.fill("[data-testid=deposit-units]", "3")
+    page.fill("[data-testid=deposit-units]", "4")
     _act(page, "deposit")
-    assert page.evaluate("window.__sent") == 3  # approve(0), approve(300 NMR), deposit(3)
+    assert page.evaluate("window.__sent") == 3  # approve(0), approve(400 NMR), deposit(4)
+    page.fill("[data-testid=deposit-units]", "1")
+    _act(page, "withdraw")  # while it is open a backer may take units back
     terms = _terms(world, address)
     assert nmr.functions.balanceOf(alice).call() == before - 3 * terms.unit_size
     page.wait_for_selector("[data-testid=position]")

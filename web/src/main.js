@@ -128,6 +128,7 @@ async function listPage(params) {
       h("div", { class: "row" }, h("strong", {}, `model ${a.model.slice(0, 8)}`), h("span", { class: `phase ${a.phase}` }, a.phase)),
       h("div", {}, `${a.units}/${a.capacity_units} units of `, amount(a.unit_size)),
       h("div", { class: "muted" }, `profit share ${percent(a.profit_share_bps)} · reserve ${percent(a.reserve_ratio_bps)} · ${a.lockup_rounds} rounds`),
+      h("div", { class: "muted" }, a.phase_words),
     )) : h("p", { "data-testid": "no-agreements" }, "No agreement matches these filters."));
   return [h("h1", {}, "Agreements"), form, list];
 }
