@@ -46,16 +46,25 @@ def _connect(page):
     page.wait_for_selector("[data-testid=account]")
 
 
-def _act(page, testid, timeout=30_000):
+def _act(page, testid, timeout=90_000):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.click(f"[data-testid={testid}]")
+    try:
+        _wait_done(page, timeout)
+    except PlaywrightTimeout:
+        raise AssertionError(f"{testid}: still {page.text_content('#status')!r}; page errors {page.errors}") from None
+    status = page.text_content("#status")
+    assert status.endswith("; done."), status
+    return status
+
+
+def _wait_done(page, timeout):
     page.wait_for_function(
-        "() => /: done\\.$|error/.test(document.querySelector('#status').className + document.querySelector("
+        "() => /; done\\.$|error/.test(document.querySelector('#status').className + document.querySelector("
         "'#status').textContent) && !document.querySelector('#status').classList.contains('pending')",
         timeout=timeout,
     )
-    status = page.text_content("#status")
-    assert status.endswith("done."), status
-    return status
 
 
 def _shown(page):
@@ -108,17 +117,7 @@ def test_agreement_page_chart_and_worked_table(world):
     assert "keeps 50% of gains" in words and "2 rounds" in words
     assert page.text_content("[data-testid=units]") == "0 / 20"
     # the worked table, by the reference model: one backer of 3 units, reserve at the ratio, repaid in full
-    staked = lock_amounts(terms, 3).staked
-    expected = []
-    for percent in (50, 90, 100, 110, 150):
-        model = Agreement(terms=terms, modeller="m")
-        model.post_reserve("m", terms.required_reserve(staked))
-        model.deposit("you", 3, terms.open_until)
-        model.lock("m", terms.open_until, start_round=1)
-        model.mature(terms.open_until, start_index=staked, end_index=staked * percent // 100)
-        model.repay("m", model.matured.amount_due)
-        expected.append(model.claim("you"))
-    assert _weis(page, "receives") == expected
+    assert _weis(page, "receives") == _worked_table(terms, 3)
     assert _weis(page, "required-reserve") == [terms.required_reserve(lock_amounts(terms, 0).staked)]
     # the outcome distribution: lockups drawn from the model's posted returns (seed 1), each settled by the
     # scalar reference model here, path by path
@@ -129,6 +128,22 @@ def test_agreement_page_chart_and_worked_table(world):
     assert shown == [received[int(q * paths)] for q in (0.05, 0.5, 0.95)]
     screenshot(page, "web-agreement-phone")
     assert not page.errors
+
+
+def _worked_table(terms, units):
+    """What one backer of `units` receives if the stake ends at x0.5, x0.9, x1, x1.1, x1.5 (reserve at the ratio,
+    repaid in full), by the reference model."""
+    staked = lock_amounts(terms, units).staked
+    out = []
+    for percent in (50, 90, 100, 110, 150):
+        model = Agreement(terms=terms, modeller="m")
+        model.post_reserve("m", terms.required_reserve(staked))
+        model.deposit("you", units, terms.open_until)
+        model.lock("m", terms.open_until, start_round=1)
+        model.mature(terms.open_until, start_index=staked, end_index=staked * percent // 100)
+        model.repay("m", model.matured.amount_due)
+        out.append(model.claim("you"))
+    return out
 
 
 def _outcomes_by_reference(world, terms, units):
@@ -282,6 +297,9 @@ def test_modeller_form_refuses_then_creates(world):
     page.fill("[data-testid=field-profit_share]", "0.25")
     page.fill("[data-testid=field-staking_address]", user.addresses["modeller"])
     page.wait_for_function("() => document.querySelector('[data-testid=terms-form]').dataset.checked === 'ok'")
+    page.wait_for_selector("[data-testid=preview-receives]")
+    preview_terms = _expected_form_terms_now(node.now())
+    assert _weis(page, "preview-receives") == _worked_table(preview_terms, 1)  # backers of min_units (1)
     count = world["app"].api("agreements")
     _act(page, "create")
     page.wait_for_url("**#/agreement/0x**")
@@ -327,27 +345,35 @@ def test_series_deposit_and_claim_after_cancel(world):
     assert not page.errors
 
 
+def _expected_form_terms_now(now):
+    from backing.model.terms import load_terms
+
+    return load_terms({**FORM_TERMS, "open_for": "7d", "staking_address": "0x" + "00" * 19 + "01"}, now=now)
+
+
 def _expected_form_terms(chain_terms):
     """The form's defaults with the fixed fields, as `load_terms` reads them."""
     from backing.model.terms import load_terms
 
     return load_terms(
-        {
-            "model_id": "8f0d3c52-6b8a-4b8e-9c1e-2a7f6d1b0c11",
-            "unit_size": 100,
-            "min_units": 1,
-            "max_units": 20,
-            "profit_share": "0.25",
-            "burn_share": "0.5",
-            "reserve_ratio": "0.5",
-            "upfront_fee": "0.01",
-            "lockup_rounds": 12,
-            "open_until": chain_terms.open_until,
-            "wind_down": "7d",
-            "staking_address": chain_terms.staking_address,
-        },
+        {**FORM_TERMS, "open_until": chain_terms.open_until, "staking_address": chain_terms.staking_address},
         now=chain_terms.open_until - 3600,
     )
+
+
+#: The form's default fields with the test's corrections.
+FORM_TERMS = {
+    "model_id": "8f0d3c52-6b8a-4b8e-9c1e-2a7f6d1b0c11",
+    "unit_size": 100,
+    "min_units": 1,
+    "max_units": 20,
+    "profit_share": "0.25",
+    "burn_share": "0.5",
+    "reserve_ratio": "0.5",
+    "upfront_fee": "0.01",
+    "lockup_rounds": 12,
+    "wind_down": "7d",
+}
 
 
 def test_api_refusals_in_words(world):

@@ -49,15 +49,21 @@ async function act(label, steps) {
   if (!state.wallet || !state.wallet.account) return say("Connect your wallet first.", "error");
   try {
     say(`${label}…`, "pending");
+    lastHash = null;
     await steps((text) => say(`${label}: ${text}`, "pending"));
+    const hash = lastHash;
     await route();
-    say(`${label}: done.`, "ok");
+    say(`${label}: confirmed${hash ? ` in ${hash}` : ""}; done.`, "ok");
   } catch (error) {
     say(`${label}: ${error instanceof WalletError ? error.message : `failed: ${error.message || error}`}`, "error");
   }
 }
 
-const pending = (step) => (hash) => step(`pending ${hash}`);
+let lastHash = null;
+const pending = (step) => (hash) => {
+  lastHash = hash;
+  step(`pending ${hash}`);
+};
 
 // -------------------------------------------------------------------------------------------- wallet
 
@@ -366,7 +372,7 @@ function createPage() {
     if (result.ok) {
       preview.append(
         h("p", {}, `Backers of ${result.preview_units} units (the minimum to lock) would receive, repaid in full:`),
-        h("table", { class: "table" }, result.preview.map((row) => h("tr", {}, h("td", {}, `stake ends at ×${row.ratio}`), h("td", {}, amount(row.receives))))),
+        h("table", { class: "table", "data-testid": "preview" }, result.preview.map((row) => h("tr", {}, h("td", {}, `stake ends at ×${row.ratio}`), h("td", {}, amount(row.receives, "preview-receives"))))),
         h("p", {}, "Reserve you must post to lock at the minimum: ", amount(result.required_reserve_at_min)),
         result.notes.map((n) => h("p", { class: "muted" }, `Note: ${n}.`)));
     }
