@@ -10,7 +10,7 @@ SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc" 2>
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 BROWNIE := $(VENV)/bin/brownie
 
-.PHONY: all setup libgomp demo test test-only lint format compile artifacts bench fuzz clean
+.PHONY: all setup libgomp demo test test-only test-browser web chromium browser-deps lint format compile artifacts bench fuzz clean
 
 all: test
 
@@ -42,7 +42,26 @@ solc: node_modules/.installed
 libgomp:
 	@ldconfig -p | grep -q libgomp.so.1 || (apt-get update -qq && apt-get install -y -qq libgomp1)
 
-setup: $(VENV)/.installed node_modules/.installed solc libgomp
+setup: $(VENV)/.installed node_modules/.installed solc libgomp web
+
+# The web app's page (`backing web`): web/src bundled by esbuild (viem, uPlot; pinned in package-lock.json) into
+# backing/web/static/, where the Python package serves it from.
+WEB_BUNDLE := backing/web/static/app.js
+web: $(WEB_BUNDLE)
+$(WEB_BUNDLE): node_modules/.installed $(wildcard web/src/*)
+	node_modules/.bin/esbuild web/src/main.js --bundle --minify --format=esm --target=es2020 \
+	  --outdir=backing/web/static --entry-names=app --log-level=warning
+
+# The browser tests' tools: Playwright for Python (the `browser-tests` extra) drives Debian's chromium
+# (Playwright's own browser download is not possible here); apt installs chromium only when it is missing.
+$(VENV)/.browser-tests: $(VENV)/.installed pyproject.toml
+	$(VENV)/bin/pip install --quiet -e '.[browser-tests]'
+	@touch $@
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+browser-deps: $(VENV)/.browser-tests chromium web
 
 compile: setup
 	$(BROWNIE) compile
@@ -75,15 +94,20 @@ test: compile lint test-only
 # The on-chain suite runs on anvil (about 4x faster); the stateful tests stay on ganache, the node the demo uses.
 # The stateful machines (one ganache, port 8545) run beside the rest (their own nodes: anvil on 8546, the CLI
 # tests' from 8792) so that both cores work; their output follows at the end, and either part failing fails.
-test-only: setup
+test-only: setup browser-deps
 	@mkdir -p build
 	@$(BROWNIE) test tests/chain/stateful --network ganache-cli > build/stateful.log 2>&1 & stateful=$$!; \
 	  status=0; \
 	  $(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/unit -q \
 	  && $(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/cli -q \
+	  && $(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/browser -q \
 	  && $(BROWNIE) test tests/chain --network anvil --ignore tests/chain/stateful || status=$$?; \
 	  wait $$stateful || status=$$((status ? status : $$?)); \
 	  echo "> tests/chain/stateful (ganache):"; cat build/stateful.log; exit $$status
+
+# The web app in headless chromium against a local anvil with the real contracts (screenshots in docs/img/).
+test-browser: setup browser-deps
+	$(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/browser -q
 
 # ruff over the Python code (rules in pyproject.toml; `ruff format --check`: run `make format` to fix), every deployable contract's runtime size against 20,000
 # bytes (tools/contract_sizes.py), then Slither over contracts/: fails on any High or Medium finding (accepted

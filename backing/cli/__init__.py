@@ -9,6 +9,7 @@
     backing account|deploy|model|agreement|deposit|withdraw|claim|position
                                                     backing.cli.chain       (every role on a real network)
     backing grid draw|train|predict|submit|claim|list  backing.cli.grid     (randomized grid models, seed 004)
+    backing web                                     backing.cli.web         (the web app, browser wallet)
 
 Exit codes: 0 success, 2 bad input (the message goes to stderr); ``simulate`` adds 1 (reference mismatch) and 3-6
 (node, chain, fork source, NMR funding: ``backing.errors.SIMULATION_EXIT_CODES``), and
@@ -22,14 +23,14 @@ import sys
 import time
 from importlib import metadata
 
-from backing.cli import chain, grid, montecarlo, oracle, portfolio, settle, simulate, terms
+from backing.cli import chain, grid, montecarlo, oracle, portfolio, settle, simulate, terms, web
 from backing.cli.common import EXIT_BAD_INPUT, EXIT_OK, InputError
 from backing.model.terms import TermsError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "GROUPS", "InputError", "build_parser", "main", "version"]
 
 #: The command groups, in the order ``backing --help`` lists them.
-GROUPS = (terms, settle, simulate, montecarlo, portfolio, oracle, chain, grid)
+GROUPS = (terms, settle, simulate, montecarlo, portfolio, oracle, chain, grid, web)
 
 
 def version() -> str:

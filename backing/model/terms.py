@@ -592,3 +592,109 @@ def _commitments(value: Any) -> list[tuple[int, int]]:
         except TermsError as error:
             raise TermsError(str(error), "commitments") from None
     return out
+
+
+# ---------------------------------------------------------------------------------------------- every violation
+
+
+def _form_number(value: Any) -> Any:
+    """A form's text as the number a YAML file would give (exact Decimal or int); other text stays text."""
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d+", text):
+            return int(text)
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return value
+        return number if number.is_finite() else value
+    return value
+
+
+#: field -> (Terms attribute, parser of the field's value); the order of a form.
+_FIELD_PARSERS = {
+    "model_id": ("model_id", lambda v: _model_id("model_id", v)),
+    "unit_size": ("unit_size", lambda v: nmr_to_wei("unit_size", v)),
+    "min_units": ("min_units", lambda v: _whole("min_units", _form_number(v))),
+    "max_units": ("max_units", lambda v: _whole("max_units", _form_number(v))),
+    "profit_share": ("profit_share_bps", lambda v: _bps("profit_share", v)),
+    "burn_share": ("burn_share_bps", lambda v: _bps("burn_share", v)),
+    "reserve_ratio": ("reserve_ratio_bps", lambda v: _bps("reserve_ratio", v)),
+    "upfront_fee": ("upfront_fee_bps", lambda v: _bps("upfront_fee", v)),
+    "lockup_rounds": ("lockup_rounds", lambda v: _whole("lockup_rounds", _form_number(v))),
+    "wind_down": ("wind_down", lambda v: _duration("wind_down", _form_number(v))),
+    "staking_address": ("staking_address", lambda v: _address("staking_address", v)),
+    "fee_ladder": ("fee_ladder", lambda v: _fee_ladder(v)),
+}
+#: A value that passes its field's checks, put in place of a refused field so the contract's checks of the
+#: other fields still run.
+_PASSING = {
+    "model_id": b"\x00" * 32,
+    "unit_size": 10**18,
+    "min_units": 1,
+    "profit_share_bps": 0,
+    "burn_share_bps": 0,
+    "reserve_ratio_bps": 0,
+    "upfront_fee_bps": 0,
+    "lockup_rounds": 1,
+    "wind_down": 3600,
+    "staking_address": "0x000000000000000000000000000000000000dEaD",
+    "fee_ladder": (),
+}
+
+
+def field_errors(data: dict, now: int | None = None) -> tuple[Terms | None, dict[str, str]]:
+    """Every violation in terms given as a form gives them (text per field, keys of a terms file), by the same
+    rules as ``load_terms``: each field's own parsing, then the contract's checks (``Terms.validate``), each
+    refused field replaced by a passing value so that the checks of the others still run.
+
+    @param data {field: value}; text values such as "5" or "0.5" count as the numbers they spell; an empty
+        value counts as missing. ``open_for`` (a duration) or ``open_until`` (a unix time).
+    @param now The unix time the terms are checked against (the chain's).
+    @return (the terms when there is no violation else None, {field: the sentence saying what is wrong}).
+    """
+    now = int(time.time()) if now is None else now
+    data = {k: v for k, v in data.items() if v not in (None, "")}
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for key in data:
+        if key not in KNOWN_KEYS:
+            errors[key] = f"unknown field {key!r}"
+    for key, (attribute, parse) in _FIELD_PARSERS.items():
+        if key not in data:
+            if key != "fee_ladder":
+                errors[key] = f"{key} is required"
+            continue
+        try:
+            values[attribute] = parse(data[key])
+        except TermsError as error:
+            errors[key] = str(error)
+    open_key = "open_until" if "open_until" in data and "open_for" not in data else "open_for"
+    try:
+        if open_key not in data:
+            raise TermsError('open_for is required (a duration such as "7d")', "open_for")
+        if open_key == "open_for":
+            values["open_until"] = now + _duration("open_for", _form_number(data["open_for"]))
+        else:
+            values["open_until"] = _whole("open_until", _form_number(data["open_until"]), what="a unix time")
+    except TermsError as error:
+        errors[open_key] = str(error)
+    passing = dict(_PASSING, max_units=max(values.get("min_units", 1), 1), open_until=now + 1)
+    checked = {attribute: values.get(attribute, passing[attribute]) for attribute in passing}
+    raw = {open_key: data.get(open_key)}
+    for _ in range(len(passing) + 1):
+        terms = Terms(**checked)
+        try:
+            terms.validate(now)
+            break
+        except ContractError as error:
+            refused = explain(error, terms, now, raw)
+            field = refused.field or "terms"
+            errors.setdefault(field, str(refused))
+            attribute = _FIELD_PARSERS[field][0] if field in _FIELD_PARSERS else field
+            if attribute not in passing or checked[attribute] == passing[attribute]:
+                break  # no other value to try: stop rather than loop
+            checked[attribute] = passing[attribute]
+    if errors:
+        return None, errors
+    return Terms(**checked), {}

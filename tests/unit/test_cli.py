@@ -297,6 +297,7 @@ def test_help_lists_every_command_group(capsys):
         "position",
         "series",
         "grid",
+        "web",
     ]
 
 
@@ -315,3 +316,13 @@ def test_oracle_group_delegates_to_the_oracle_service(capsys):
     assert capsys.readouterr().out.startswith("usage: backing oracle")
     assert main(["oracle"]) == 2
     assert "backing oracle: error: the following arguments are required" in capsys.readouterr().err
+
+
+def test_web_without_a_node_says_so(capsys):
+    # port 9 (discard): nothing answers JSON-RPC there
+    assert main(["web", "--rpc-url", "http://127.0.0.1:9", "--port", "0"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "backing: error: cannot reach a node at http://127.0.0.1:9: start it, or pass --rpc-url (or set "
+        "BACKING_RPC_URL)"
+    ]
