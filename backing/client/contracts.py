@@ -26,6 +26,7 @@ CONTRACTS = (
     "SeriesPositions",
     "BackingSeries",
     "SeriesFactory",
+    "SubmissionLog",
 )
 
 

@@ -8,6 +8,7 @@ manifest as soon as it is mined, so a re-run deploys only what is missing):
   -> the series' libraries (whatever BackingSeries links: SeriesTerms, ...)
   -> BackingSeries implementation(token, oracle, the factory's future address)
   -> SeriesFactory(token, oracle, implementation)
+  -> SubmissionLog(oracle) (per-round predictions commitments: `backing submission commit`)
 """
 
 from __future__ import annotations
@@ -204,6 +205,13 @@ def cmd_deploy(args) -> int:
             "token, oracle, " "implementation",
             depends=("BackingSeries",),
         )
+    # last, so a deployment made before the log existed gains it on a re-run without moving anything else
+    plan(
+        "SubmissionLog",
+        "SubmissionLog",
+        lambda: (planned["ScoreOracle"],),
+        "oracle (model owners, round deadlines); per-round predictions commitments",
+    )
     calls = []
     fresh = {s.key for s in steps}
     for step in steps:

@@ -147,14 +147,15 @@ class CommitmentRecord:
         }
 
     def summary(self) -> str:
-        counted = len(self.committed) + len(self.late) + len(self.missed)
         text = (
-            f"{len(self.committed)} of {counted} closed rounds committed in time"
-            f" (rounds {self.first}-{self.last}), {len(self.late)} late, {len(self.missed)} missed"
+            f"rounds {self.first}-{self.last}: {len(self.committed)} committed in time, {len(self.late)} late, "
+            f"{len(self.missed)} missed"
         )
         if self.missed:
             shown = ", ".join(map(str, self.missed[:10])) + (" ..." if len(self.missed) > 10 else "")
             text += f" ({shown})"
+        if self.open:
+            text += f", {len(self.open)} still open"
         return text
 
 

@@ -64,7 +64,7 @@ contract SubmissionLog is ISubmissionLog {
             revert NotModellerOrAgent(modelId, msg.sender, modeller);
         }
         uint256 closeTime = IScoreOracle(oracle).roundCloseTime(round);
-        if (closeTime == 0) revert RoundNotAnnounced(round);
+        if (closeTime == 0) revert RoundDeadlineUnknown(round);
         // slither-disable-next-line timestamp -- the deadline is a timestamp by nature; miners move it seconds
         if (block.timestamp >= closeTime) {
             revert SubmissionDeadlinePassed(modelId, round, closeTime, block.timestamp);

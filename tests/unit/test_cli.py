@@ -295,6 +295,8 @@ def test_help_lists_every_command_group(capsys):
         "claim",
         "position",
         "series",
+        "submission",
+        "consistency",
     ]
 
 

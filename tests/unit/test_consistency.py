@@ -181,7 +181,7 @@ def test_commitment_record():
     assert record.missed == [12]
     assert record.open == [14, 15]
     assert record.late == []
-    assert "3 of 4 closed rounds committed in time" in record.summary()
+    assert record.summary() == "rounds 10-15: 3 committed in time, 0 late, 1 missed (12), 2 still open"
     late = commitment_record({10: 100}, {10: 100}, 10, 10, now=1000)
     assert late.late == [10]
 

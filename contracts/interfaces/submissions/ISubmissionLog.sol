@@ -34,7 +34,7 @@ interface ISubmissionLog {
 
     /// @notice The oracle has not announced the round, so its submission deadline is not known yet.
     /// @param round The round.
-    error RoundNotAnnounced(uint256 round);
+    error RoundDeadlineUnknown(uint256 round);
 
     /// @notice The round's submission deadline has passed (commitments are accepted while
     ///         block.timestamp < closeTime).
@@ -84,7 +84,7 @@ interface ISubmissionLog {
 
     /// @notice Commit to one round's predictions of one model.
     /// @dev Requirements: the model registered at the oracle (`ModelNotRegistered`); the caller its modeller or
-    ///      his agent (`NotModellerOrAgent`); the round announced (`RoundNotAnnounced`) and its deadline not
+    ///      his agent (`NotModellerOrAgent`); the round announced (`RoundDeadlineUnknown`) and its deadline not
     ///      reached (`SubmissionDeadlinePassed`); no commitment yet (`AlreadyCommitted`); a non-zero hash
     ///      (`EmptyPredictionsHash`).
     /// @param commitment The model, round, predictions hash and Numerai's optional ids.

@@ -115,7 +115,7 @@ def test_unknown_model_unannounced_round_and_empty_hash_are_refused(log, models,
     unknown = (0xDEAD).to_bytes(32, "big")
     with reverts_with("ModelNotRegistered", unknown):
         log.commit((unknown, 1, H1, ZERO, ZERO), {"from": modeller})
-    with reverts_with("RoundNotAnnounced", 4):
+    with reverts_with("RoundDeadlineUnknown", 4):
         log.commit((model, 4, H1, ZERO, ZERO), {"from": modeller})
     with reverts_with("EmptyPredictionsHash", 0):
         log.commit((model, 1, ZERO, ZERO, ZERO), {"from": modeller})
