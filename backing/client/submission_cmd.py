@@ -165,31 +165,102 @@ def cmd_hash(args) -> int:
     return 0
 
 
+def _batch_entries(path) -> list[dict]:
+    """The rows of a --batch list: CSV with a header ``file,model,round`` (and optionally ``submission_id``,
+    ``submission_hash``); files relative to the list's folder."""
+    import csv
+
+    path = Path(path)
+    try:
+        with path.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as error:
+        raise CliError(EXIT_USAGE, f"--batch {path}: cannot be read ({error.strerror or error})") from None
+    if not rows or not {"file", "model", "round"} <= set(rows[0]):
+        raise CliError(
+            EXIT_USAGE,
+            f"--batch {path}: give a CSV with the header file,model,round (and optionally "
+            "submission_id,submission_hash), one commitment a line",
+        )
+    entries = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            round_ = int(row["round"])
+        except (TypeError, ValueError):
+            raise CliError(EXIT_USAGE, f"--batch {path} line {line}: round {row['round']!r} is not a number") from None
+        entries.append(
+            {
+                "file": path.parent / row["file"],
+                "model": row["model"],
+                "round": round_,
+                "submission_id": row.get("submission_id") or None,
+                "submission_hash": row.get("submission_hash") or None,
+            }
+        )
+    return entries
+
+
 @handler
 def cmd_commit(args) -> int:
-    digest, rows = file_hash(args.file)
-    raw = model_id(args.model)
-    submission_id = _bytes32("--submission-id", args.submission_id, uuid_ok=True)
-    submission_hash = _bytes32("--submission-hash", args.submission_hash)
+    if args.batch:
+        if args.file or args.model or args.round is not None:
+            raise CliError(EXIT_USAGE, "give FILE --model --round, or --batch LIST, not both")
+        entries = _batch_entries(args.batch)
+    else:
+        if not args.file or not args.model or args.round is None:
+            raise CliError(EXIT_USAGE, "give FILE --model UUID --round N (or --batch LIST)")
+        entries = [
+            {
+                "file": args.file,
+                "model": args.model,
+                "round": args.round,
+                "submission_id": args.submission_id,
+                "submission_hash": args.submission_hash,
+            }
+        ]
+    prepared = []
+    for entry in entries:
+        digest, rows = file_hash(entry["file"])
+        raw = model_id(entry["model"])
+        submission_id = _bytes32("--submission-id", entry["submission_id"], uuid_ok=True)
+        submission_hash = _bytes32("--submission-hash", entry["submission_hash"])
+        prepared.append((entry, raw, digest, rows, (raw, entry["round"], digest, submission_id, submission_hash)))
     dep = load_deployment(args)
     log = submission_log(dep)
-    registered_modeller(dep, raw, args.model)
-    close = dep.oracle.functions.roundCloseTime(args.round).call()
     now = chain_now(dep.w3)
-    deadline = f"deadline {utc(close)}, {close - now} s from now" if close else "deadline not announced yet"
-    words = f"model {model_label(raw)}, round {args.round}, predictions 0x{digest.hex()} ({rows} rows); {deadline}"
-    if submission_id != ZERO32 or submission_hash != ZERO32:
-        words += f"; Numerai submission id 0x{submission_id.hex()}, hash 0x{submission_hash.hex()}"
-    call = Call(
-        "SubmissionLog",
-        "commit",
-        ((raw, args.round, digest, submission_id, submission_hash),),
-        log,
-        words,
-        outcome=lambda r: f"committed round {args.round} of model {model_label(raw)}: 0x{digest.hex()}",
-        kind="SubmissionLog",
-    )
-    sender(args, dep.w3, dep.chain_id).run([call], "Commit a round's predictions:")
+    words = []
+    for entry, raw, digest, rows, commitment in prepared:
+        registered_modeller(dep, raw, entry["model"])
+        close = dep.oracle.functions.roundCloseTime(entry["round"]).call()
+        deadline = f"deadline {utc(close)}, {close - now} s from now" if close else "deadline not announced yet"
+        text = (
+            f"model {model_label(raw)}, round {entry['round']}, predictions 0x{digest.hex()} ({rows} rows); {deadline}"
+        )
+        if commitment[3] != ZERO32 or commitment[4] != ZERO32:
+            text += f"; Numerai submission id 0x{commitment[3].hex()}, hash 0x{commitment[4].hex()}"
+        words.append(text)
+
+    def outcome(receipt):
+        return "; ".join(
+            f"committed round {e['round']} of model {model_label(raw)}: 0x{digest.hex()}"
+            for e, raw, digest, _, _ in prepared
+        )
+
+    if len(prepared) == 1:
+        call = Call("SubmissionLog", "commit", (prepared[0][4],), log, words[0], outcome=outcome, kind="SubmissionLog")
+    else:
+        listed = "".join(f"\n       {i}. {w}" for i, w in enumerate(words, 1))
+        call = Call(
+            "SubmissionLog",
+            "commitMany",
+            ([p[4] for p in prepared],),
+            log,
+            f"{len(prepared)} commitments:{listed}\n    ",
+            outcome=outcome,
+            kind="SubmissionLog",
+        )
+    title = "Commit a round's predictions:" if len(prepared) == 1 else f"Commit {len(prepared)} predictions files:"
+    sender(args, dep.w3, dep.chain_id).run([call], title)
     return 0
 
 
@@ -373,9 +444,17 @@ def add_parsers(commands) -> None:
     p = command_parser(
         s, "commit", "commit a round's predictions hash for your model, before the round closes", cmd_commit
     )
-    p.add_argument("file", metavar="FILE", help="the predictions file you submit to Numerai (CSV or parquet)")
-    p.add_argument("--model", required=True, metavar="UUID", help="the Numerai model id")
-    p.add_argument("--round", required=True, type=int, metavar="N", help="the round the predictions are for")
+    p.add_argument(
+        "file", nargs="?", metavar="FILE", help="the predictions file you submit to Numerai (CSV or parquet)"
+    )
+    p.add_argument("--model", metavar="UUID", help="the Numerai model id")
+    p.add_argument("--round", type=int, metavar="N", help="the round the predictions are for")
+    p.add_argument(
+        "--batch",
+        metavar="LIST",
+        help="commit many in one transaction: a CSV with the header file,model,round[,submission_id,"
+        "submission_hash] (cheaper per commitment: bench/submissions.md)",
+    )
     p.add_argument("--submission-id", metavar="UUID", help="Numerai's submission id, recorded in the event")
     p.add_argument("--submission-hash", metavar="HEX", help="Numerai's submission hash, recorded in the event")
 

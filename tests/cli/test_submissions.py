@@ -197,3 +197,17 @@ def test_a_manifest_without_the_log_says_to_deploy_it(user, registered, fresh, t
         assert "SubmissionLog.deploy" in out and "ScoreOracle.deploy" not in out
     finally:
         path.write_text(original)
+
+
+def test_a_batch_commits_several_rounds_in_one_transaction(user, registered, files, fresh, tmp_path):
+    folder, _ = files
+    batch = tmp_path / "batch.csv"
+    batch.write_text(f"file,model,round\n{folder / 'round-1.csv'},{MODEL},1\n{folder / 'round-2.csv'},{MODEL},2\n")
+    out = user.ok("submission", "commit", "--batch", batch, "--account", "modeller", "--yes").stdout
+    assert "commitMany(2 commitments:" in out and out.count("confirmed in block") == 1
+    for r in (1, 2):
+        verdict = user.json("submission", "verify", folder / f"round-{r}.csv", "--model", MODEL, "--round", r)
+        assert verdict["outcome"] == "match"
+    batch.write_text("path,round\nx.csv,1\n")
+    line = user.fails(EXIT_USAGE, "submission", "commit", "--batch", batch, "--account", "modeller", "--yes")
+    assert "header file,model,round" in line
