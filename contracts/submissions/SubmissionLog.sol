@@ -23,6 +23,7 @@ contract SubmissionLog is ISubmissionLog {
     /// @notice A log following one oracle's model registry and round schedule.
     /// @param oracle_ The ScoreOracle.
     constructor(address oracle_) {
+        if (oracle_ == address(0)) revert ZeroAddress();
         oracle = oracle_;
     }
 
@@ -58,6 +59,7 @@ contract SubmissionLog is ISubmissionLog {
         bytes32 modelId = c.modelId;
         uint256 round = c.round;
         if (c.predictionsHash == bytes32(0)) revert EmptyPredictionsHash(index);
+        // slither-disable-next-line unused-return -- only the owner matters here, not the model's rounds
         (address modeller,,,) = IScoreOracle(oracle).modelInfo(modelId);
         if (modeller == address(0)) revert ModelNotRegistered(modelId);
         if (msg.sender != modeller && msg.sender != agentOf[modeller]) {

@@ -22,6 +22,9 @@ interface ISubmissionLog {
         bytes32 submissionHash;
     }
 
+    /// @notice The log needs an oracle: the constructor was given the zero address.
+    error ZeroAddress();
+
     /// @notice The model is not registered at the oracle, so it has no owner who could commit for it.
     /// @param modelId The model.
     error ModelNotRegistered(bytes32 modelId);

@@ -142,3 +142,8 @@ def test_rounds_share_a_word_of_bits_without_clashing(log, signed, models, model
     signed.announce_through(258)
     log.commitMany([(model, r, H1, ZERO, ZERO) for r in (2, 255, 256, 258)], {"from": modeller})
     assert [r for r in range(1, 259) if log.isCommitted(model, r)] == [2, 255, 256, 258]
+
+
+def test_the_log_needs_an_oracle(deployer):
+    with reverts_with("ZeroAddress"):
+        SubmissionLog.deploy("0x" + "00" * 20, {"from": deployer})
