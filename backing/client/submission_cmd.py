@@ -330,13 +330,13 @@ def cmd_verify(args) -> int:
     return 0
 
 
-def _numerai_metrics(args) -> tuple[dict[str, dict[int, float]], str | None]:
-    """{score name: {round: value of the latest day}} from Numerai's public per-round scores; (empty, problem)
-    when Numerai cannot be asked."""
+def numerai_metrics(model: str, url: str | None = None) -> tuple[dict[str, dict[int, float]], str | None]:
+    """{score name: {round: value of the latest day}} from Numerai's public per-round scores of `model` (its
+    UUID); (empty, the problem in words) when Numerai cannot be asked. `url`: another endpoint (tests)."""
     from oracle.sources.numerai import NumeraiSource
 
     try:
-        rows = NumeraiSource(args.numerai_url, timeout=15, attempts=1).api.submission_scores(args.model)
+        rows = NumeraiSource(url, timeout=15, attempts=1).api.submission_scores(model)
     except Exception as error:  # noqa: BLE001 -- numerapi raises many kinds; the report says it could not ask
         return {}, f"Numerai's per-round scores could not be read ({str(error).splitlines()[0][:120]})"
     latest: dict[tuple[str, int], tuple[int, float]] = {}
@@ -388,7 +388,7 @@ def cmd_consistency(args) -> int:
                 f"    {p.previous} -> {p.round}: {p.shared} shared ids, {p.words}{'  << FLAGGED' if p.flagged else ''}"
             )
     if args.numerai:
-        metrics, problem = _numerai_metrics(args)
+        metrics, problem = numerai_metrics(model_label(raw), args.numerai_url)
         data["numerai"] = {"problem": problem, "breaks": {}}
         if problem:
             lines.append(f"  Numerai scores    {problem}")
@@ -401,6 +401,7 @@ def cmd_consistency(args) -> int:
     registered_modeller(dep, raw, args.model)
     if dep.manifest.address("SubmissionLog"):
         record, committed = record_for(dep, submission_log(dep), raw, args.from_round)
+        closes = close_times(dep) if committed else {}
         data["commitments"] = record.as_dict() if record else None
         lines.append(f"  commitments       {record.summary()}" if record else "  commitments       none recorded")
         if args.revealed and committed:
@@ -408,7 +409,9 @@ def cmd_consistency(args) -> int:
             for r, path in revealed_files(args.revealed).items():
                 digest, _ = file_hash(path)
                 c = committed.get(r)
-                checked[r] = classify(digest, c["hash"] if c else None, c["time"] if c else None, 0, 0).outcome.value
+                checked[r] = classify(
+                    digest, c["hash"] if c else None, c["time"] if c else None, closes.get(r, 0), chain_now(dep.w3)
+                ).outcome.value
             data["revealed_vs_commitments"] = checked
             bad = {r: o for r, o in checked.items() if o != "match"}
             lines.append(

@@ -82,13 +82,15 @@ def metric_breaks(
     window: int = METRIC_WINDOW,
 ) -> list[tuple[int, float, float]]:
     """(round, value, median of the rounds before) for each round whose value breaks from the ones before it:
-    at least `jump` from their median and `sigmas` robust deviations (at least 3 rounds before it needed)."""
+    at least `jump` from their median and `sigmas` robust deviations (at least 3 rounds before it needed). A
+    lasting shift is one break, at its first round."""
     import statistics
 
     rounds = sorted(series)
     breaks = []
+    since = 0  # a break starts a new level: later rounds are compared with the rounds from the break on
     for i, r in enumerate(rounds):
-        before = [series[x] for x in rounds[max(0, i - window) : i]]
+        before = [series[x] for x in rounds[max(since, i - window) : i]]
         if len(before) < 3:
             continue
         median = statistics.median(before)
@@ -96,6 +98,7 @@ def metric_breaks(
         distance = abs(series[r] - median)
         if distance >= jump and (mad == 0 or distance / mad >= sigmas):
             breaks.append((r, series[r], median))
+            since = i
     return breaks
 
 

@@ -194,3 +194,24 @@ def test_revealed_files_take_the_round_from_the_name(tmp_path):
     write_csv(tmp_path / "again-600.csv", PREDICTIONS.items())
     with pytest.raises(PredictionsError, match="both round 600"):
         revealed_files(tmp_path)
+
+
+def test_numerai_scores_breaks_from_the_fake_api():
+    """Numerai's public per-round scores through numerapi (the fake GraphQL API): a steady score series, then
+    another model's from round 9 on, is a break there; Numerai down is a sentence, not a traceback."""
+    from backing.client.submission_cmd import numerai_metrics
+    from oracle.testing.fake_numerai import FakeNumerai, running
+
+    model = "3c1f7a52-0b8a-4b8e-9c1e-2a7f6d1b0c22"
+    fake = FakeNumerai()
+    fake.add_model(model, "steady")
+    for r in range(1, 12):
+        fake.add_round(r, 1_700_000_000 + r * 86400, resolved=True)
+        value = (0.6 + 0.01 * (r % 3)) if r < 9 else 0.05
+        fake.set_scores(model, r, {"corr_with_mm": value})
+    with running(fake) as (_, url):
+        metrics, problem = numerai_metrics(model, url)
+    assert problem is None and sorted(metrics["corr_with_mm"]) == list(range(1, 12))
+    assert [r for r, _, _ in metric_breaks(metrics["corr_with_mm"])] == [9]
+    metrics, problem = numerai_metrics(model, "http://127.0.0.1:9/graphql")
+    assert metrics == {} and "could not be read" in problem
