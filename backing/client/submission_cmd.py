@@ -413,10 +413,12 @@ def cmd_consistency(args) -> int:
                     digest, c["hash"] if c else None, c["time"] if c else None, closes.get(r, 0), chain_now(dep.w3)
                 ).outcome.value
             data["revealed_vs_commitments"] = checked
+            data["committed_not_revealed"] = sorted(set(committed) - set(checked))
             bad = {r: o for r, o in checked.items() if o != "match"}
             lines.append(
                 f"  revealed files vs commitments: {len(checked) - len(bad)} match"
                 + ("; " + ", ".join(f"round {r} {o}" for r, o in sorted(bad.items())) if bad else "")
+                + f"; {len(data['committed_not_revealed'])} committed round(s) not revealed"
             )
     else:
         data["commitments"] = None

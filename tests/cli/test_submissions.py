@@ -174,6 +174,7 @@ def test_commit_verify_and_the_consistency_report(user, registered, files, fresh
     assert not pairs[(1, 2)]["flagged"] and pairs[(1, 2)]["correlation"] > 0.95
     assert pairs[(2, 3)]["flagged"]  # the swapped model
     assert report["revealed_vs_commitments"] == {"1": "match", "2": "missing", "3": "match"}
+    assert report["committed_not_revealed"] == []
     text = user.ok("consistency", MODEL, "--revealed", folder).stdout
     assert "1 flagged jump(s)" in text and "rounds 1-3: 2 committed in time, 0 late, 1 missed (2)" in text
     shown = user.json("model", "show", MODEL)
