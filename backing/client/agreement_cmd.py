@@ -185,6 +185,10 @@ def cmd_model_show(args) -> int:
         )
         if dep.series_factory is not None:
             data["series"] = dep.series_factory.functions.seriesForModel(raw).call()
+        from backing.client.submission_cmd import model_show_lines
+
+        commitments, commitment_lines = model_show_lines(dep, raw)
+        data.update(commitments)
     if args.json:
         print_json(data)
         return 0
@@ -206,6 +210,8 @@ def cmd_model_show(args) -> int:
     print(f"  agreements        {', '.join(data['agreements']) or 'none'}")
     if "series" in data:
         print(f"  series            {', '.join(data['series']) or 'none'}")
+    for line in commitment_lines:
+        print(line)
     return 0
 
 

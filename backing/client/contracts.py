@@ -27,6 +27,7 @@ CONTRACTS = (
     "BackingSeries",
     "SeriesFactory",
     "GridRegistry",
+    "SubmissionLog",
 )
 
 

@@ -9,6 +9,7 @@ manifest as soon as it is mined, so a re-run deploys only what is missing):
   -> BackingSeries implementation(token, oracle, the factory's future address)
   -> SeriesFactory(token, oracle, implementation)
   -> GridRegistry() (grid configurations claimed once: docs/grid.md)
+  -> SubmissionLog(oracle) (per-round predictions commitments: `backing submission commit`)
 """
 
 from __future__ import annotations
@@ -205,7 +206,14 @@ def cmd_deploy(args) -> int:
             "token, oracle, " "implementation",
             depends=("BackingSeries",),
         )
+    # the last two: a deployment made before they existed gains them on a re-run without moving anything else
     plan("GridRegistry", "GridRegistry", lambda: (), "grid configurations, each claimed once (no owner)")
+    plan(
+        "SubmissionLog",
+        "SubmissionLog",
+        lambda: (planned["ScoreOracle"],),
+        "oracle (model owners, round deadlines); per-round predictions commitments",
+    )
     calls = []
     fresh = {s.key for s in steps}
     for step in steps:

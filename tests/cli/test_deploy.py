@@ -43,6 +43,7 @@ def test_deploy_wrote_every_contract_and_resumes_with_nothing_to_do(user, fresh)
         "BackingSeries",
         "SeriesFactory",
         "GridRegistry",
+        "SubmissionLog",
         *libraries_needed("BackingSeries"),
     }
     block = user.node.rpc("eth_blockNumber")

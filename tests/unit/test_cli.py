@@ -298,6 +298,8 @@ def test_help_lists_every_command_group(capsys):
         "series",
         "grid",
         "web",
+        "submission",
+        "consistency",
     ]
 
 

@@ -1,0 +1,214 @@
+"""`backing submission commit|verify|agent` and `backing consistency` through the installed CLI, on anvil: the
+modeller commits round 1's predictions, a backer verifies the revealed file (CSV and parquet: one
+hash), a changed file, a missed round and a late attempt; refusals in plain words; the consistency report and
+`backing model show` count committed and missed rounds."""
+
+import json
+import random
+import uuid
+
+import pytest
+
+from backing.client import EXIT_DECLINED, EXIT_REFUSED, EXIT_USAGE
+from support.cli import PORTS, Node, OracleOps
+
+PORT_OFFSET = 8  # anvil base+8
+MODEL = str(uuid.UUID("3c1f7a52-0b8a-4b8e-9c1e-2a7f6d1b0c22"))
+UNKNOWN = str(uuid.UUID("00000000-0000-4000-8000-000000000001"))
+
+
+def write_predictions(path, predictions, reverse=False):
+    rows = sorted(predictions.items(), reverse=reverse)
+    path.write_text("id,prediction\n" + "".join(f"{i},{v:.9f}\n" for i, v in rows))
+    return path
+
+
+@pytest.fixture(scope="module")
+def node():
+    """Anvil only: the commands are plain calls and one transaction each, nothing node-specific (the deploy and
+    the sending path they share run on both nodes in test_deploy.py and test_story.py); this keeps the module
+    near a minute."""
+    started = Node("anvil", PORTS["anvil"] + PORT_OFFSET).start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def registered(user, deployed, tmp_path_factory):
+    """The model registered to the modeller; rounds 1-3 announced."""
+    oracle = OracleOps(user, deployed)
+    oracle.announce_through(3)
+    signers = [x for i in range(2) for x in ("--signer-keystore", user.home / ".brownie/accounts" / f"signer{i}.json")]
+    user.ok(
+        "model",
+        "register",
+        MODEL,
+        "--modeller",
+        user.addresses["modeller"],
+        "--first-round",
+        1,
+        *signers,
+        "--account",
+        "relayer",
+        "--yes",
+    )
+    return oracle
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Revealed predictions of a steady model for rounds 1-3 (fixed ids, a little noise) and another model's."""
+    folder = tmp_path_factory.mktemp("revealed")
+    rng = random.Random(3)
+    features = {f"n{k:04d}": [rng.gauss(0, 1) for _ in range(3)] for k in range(200)}
+    weights = [0.5, -0.2, 0.3]
+    by_round = {}
+    for r in (1, 2, 3):
+        w = weights if r < 3 else [-0.1, 0.6, -0.4]  # round 3: a different model
+        by_round[r] = {
+            i: 0.5 + 0.1 * sum(a * b for a, b in zip(w, f)) + rng.gauss(0, 0.005) for i, f in features.items()
+        }
+        write_predictions(folder / f"round-{r}.csv", by_round[r])
+    return folder, by_round
+
+
+def test_commit_verify_and_the_consistency_report(user, registered, files, fresh, tmp_path):
+    import pandas as pd
+
+    folder, by_round = files
+    csv = folder / "round-1.csv"
+    # the confirmation is asked first; without a terminal and --yes nothing is sent
+    line = user.fails(
+        EXIT_DECLINED, "submission", "commit", csv, "--model", MODEL, "--round", 1, "--account", "modeller"
+    )
+    assert "nothing sent" in line
+    out = user.ok(
+        "submission", "commit", csv, "--model", MODEL, "--round", 1, "--account", "modeller", "--dry-run"
+    ).stdout
+    assert "dry run" in out and "round 1" in out
+    hashed = user.ok("submission", "hash", csv).stdout.split()[0]
+    out = user.ok(
+        "submission",
+        "commit",
+        csv,
+        "--model",
+        MODEL,
+        "--round",
+        1,
+        "--submission-id",
+        MODEL,
+        "--account",
+        "modeller",
+        "--yes",
+    ).stdout
+    assert f"committed round 1 of model {MODEL}: {hashed}" in out
+
+    # a backer: the revealed file as parquet, rows in another order, matches
+    parquet = tmp_path / "revealed.parquet"
+    frame = pd.DataFrame({"id": list(by_round[1])[::-1], "prediction": list(by_round[1].values())[::-1]})
+    frame.to_parquet(parquet)
+    verdict = user.json("submission", "verify", parquet, "--model", MODEL, "--round", 1)
+    assert verdict["outcome"] == "match" and verdict["committed_hash"] == hashed
+    assert verdict["committer"] == user.addresses["modeller"] and verdict["submission_id"].startswith("0x3c1f7a52")
+    changed = dict(by_round[1], n0007=0.99)
+    out = user.ok(
+        "submission", "verify", write_predictions(tmp_path / "c.csv", changed), "--model", MODEL, "--round", 1
+    ).stdout
+    assert out.startswith("mismatch:")
+    assert (
+        user.json("submission", "verify", folder / "round-2.csv", "--model", MODEL, "--round", 2)["outcome"]
+        == "missing"
+    )
+
+    # refusals, in plain words
+    line = user.fails(
+        EXIT_REFUSED, "submission", "commit", csv, "--model", MODEL, "--round", 1, "--account", "modeller", "--yes"
+    )
+    assert "already has a commitment for round 1" in line and "nothing sent" in line
+    line = user.fails(
+        EXIT_REFUSED, "submission", "commit", csv, "--model", MODEL, "--round", 2, "--account", "alice", "--yes"
+    )
+    assert "may not commit for model" in line
+    line = user.fails(
+        EXIT_USAGE, "submission", "commit", csv, "--model", UNKNOWN, "--round", 1, "--account", "modeller", "--yes"
+    )
+    assert "not registered" in line and "unknown model" in line
+    line = user.fails(EXIT_USAGE, "submission", "verify", tmp_path / "absent.csv", "--model", MODEL, "--round", 1)
+    assert "no such file" in line
+    bad = tmp_path / "bad.csv"
+    bad.write_text("era,target\n1,0.5\n")
+    line = user.fails(
+        EXIT_USAGE, "submission", "commit", bad, "--model", MODEL, "--round", 2, "--account", "modeller", "--yes"
+    )
+    assert "no 'id' column" in line
+
+    # an agent key commits round 3; round 2 is missed once its deadline passes, and a late commitment is refused
+    user.ok("submission", "agent", user.addresses["alice"], "--account", "modeller", "--yes")
+    user.ok(
+        "submission", "commit", folder / "round-3.csv", "--model", MODEL, "--round", 3, "--account", "alice", "--yes"
+    )
+    close2 = registered.oracle.functions.roundCloseTime(2).call()
+    user.node.time_travel(close2 - user.node.now() + 5)
+    line = user.fails(
+        EXIT_REFUSED,
+        "submission",
+        "commit",
+        folder / "round-2.csv",
+        "--model",
+        MODEL,
+        "--round",
+        2,
+        "--account",
+        "modeller",
+        "--yes",
+    )
+    assert "round 2 closed for submissions" in line
+    assert (
+        user.json("submission", "verify", folder / "round-2.csv", "--model", MODEL, "--round", 2)["outcome"]
+        == "missing"
+    )
+
+    report = user.json("consistency", MODEL, "--revealed", folder)
+    assert report["commitments"]["committed"] == [1, 3] and report["commitments"]["missed"] == [2]
+    pairs = {(p["previous"], p["round"]): p for p in report["pairs"]}
+    assert not pairs[(1, 2)]["flagged"] and pairs[(1, 2)]["correlation"] > 0.95
+    assert pairs[(2, 3)]["flagged"]  # the swapped model
+    assert report["revealed_vs_commitments"] == {"1": "match", "2": "missing", "3": "match"}
+    assert report["committed_not_revealed"] == []
+    text = user.ok("consistency", MODEL, "--revealed", folder).stdout
+    assert "1 flagged jump(s)" in text and "rounds 1-3: 2 committed in time, 0 late, 1 missed (2)" in text
+    shown = user.json("model", "show", MODEL)
+    assert shown["commitments"]["missed"] == [2]
+    assert "commitments" in user.ok("model", "show", MODEL).stdout
+
+
+def test_a_manifest_without_the_log_says_to_deploy_it(user, registered, fresh, tmp_path):
+    path = user.work / "deployments" / f"{user.node.chain_id}.json"
+    original = path.read_text()
+    partial = json.loads(original)
+    del partial["contracts"]["SubmissionLog"]
+    path.write_text(json.dumps(partial))
+    try:
+        line = user.fails(EXIT_USAGE, "submission", "verify", tmp_path / "x.csv", "--model", MODEL, "--round", 1)
+        assert "no such file" in line  # the file is checked before the chain
+        (tmp_path / "x.csv").write_text("id,prediction\na,0.5\n")
+        line = user.fails(5, "submission", "verify", tmp_path / "x.csv", "--model", MODEL, "--round", 1)
+        assert "`backing deploy` again" in line
+        out = user.ok("deploy", "--account", "deployer", "--yes").stdout
+        assert "SubmissionLog.deploy" in out and "ScoreOracle.deploy" not in out
+    finally:
+        path.write_text(original)
+
+
+def test_a_batch_commits_several_rounds_in_one_transaction(user, registered, files, fresh, tmp_path):
+    folder, _ = files
+    batch = tmp_path / "batch.csv"
+    batch.write_text(f"file,model,round\n{folder / 'round-1.csv'},{MODEL},1\n{folder / 'round-2.csv'},{MODEL},2\n")
+    out = user.ok("submission", "commit", "--batch", batch, "--account", "modeller", "--yes").stdout
+    assert "commitMany(2 commitments:" in out and out.count("confirmed in block") == 1
+    for r in (1, 2):
+        verdict = user.json("submission", "verify", folder / f"round-{r}.csv", "--model", MODEL, "--round", r)
+        assert verdict["outcome"] == "match"
+    batch.write_text("path,round\nx.csv,1\n")
+    line = user.fails(EXIT_USAGE, "submission", "commit", "--batch", batch, "--account", "modeller", "--yes")
+    assert "header file,model,round" in line
