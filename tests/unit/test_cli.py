@@ -296,10 +296,10 @@ def test_help_lists_every_command_group(capsys):
         "claim",
         "position",
         "series",
-        "grid",
-        "web",
         "submission",
         "consistency",
+        "grid",
+        "web",
     ]
 
 
