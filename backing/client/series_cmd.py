@@ -1034,6 +1034,53 @@ def cmd_accept(args) -> int:
     return 0
 
 
+@handler
+def cmd_set_operator(args) -> int:
+    dep = load_deployment(args)
+    series = series_at(dep, args.series)
+    sending = sender(args, dep.w3, dep.chain_id)
+    operator = address_arg(dep.w3, args.operator, "OPERATOR")
+    approved = not args.revoke
+    call = Call(
+        _label(series),
+        "setOperator",
+        (operator, approved),
+        series,
+        f"{'let' if approved else 'no longer let'} {operator} transfer and claim all your positions in this series"
+        + (" (claims pay you)" if approved else ""),
+        kind=KIND,
+        outcome=lambda r: f"{operator} {'is now' if approved else 'is no longer'} the operator of "
+        f"{sending.address}'s positions in this series",
+    )
+    sending.run([call], "Set an operator:" if approved else "Revoke an operator:")
+    return 0
+
+
+@handler
+def cmd_poke(args) -> int:
+    dep = load_deployment(args)
+    series = series_at(dep, args.series)
+    sending = sender(args, dep.w3, dep.chain_id)
+    count = series.functions.positionCount().call()
+    for pid in args.positions:
+        if not 1 <= pid <= count:
+            raise CliError(EXIT_USAGE, f"there is no position #{pid} in this series (positions 1 to {count})")
+    calls = [
+        Call(
+            _label(series),
+            "poke",
+            (pid,),
+            series,
+            f"settle position #{pid}'s books (its outcome; held fees whose window ended go to the modeller)",
+            kind=KIND,
+            outcome=lambda r, pid=pid: f"position #{pid}'s books are up to date",
+        )
+        for pid in args.positions
+    ]
+    sending.run(calls, "Poke positions:")
+    return 0
+
+
 def series_positions(dep, who: str) -> list[dict]:
     """Every series position of `who` (for `backing position`), with its next step in words."""
     if dep.series_factory is None:
@@ -1211,3 +1258,20 @@ def add_parsers(commands) -> None:
     )
     p.add_argument("sender_address", metavar="FROM")
     p.add_argument("--revoke", action="store_true")
+    p = _parser(
+        s,
+        "set-operator",
+        "let OPERATOR (an escrow or marketplace) transfer and claim all your positions in this series, claims "
+        "paying you (or stop, with --revoke)",
+        cmd_set_operator,
+    )
+    p.add_argument("operator", metavar="OPERATOR")
+    p.add_argument("--revoke", action="store_true")
+    p = _parser(
+        s,
+        "poke",
+        "settle positions' books without paying them: fix their outcome, release held fees whose window ended "
+        "(anyone)",
+        cmd_poke,
+    )
+    p.add_argument("positions", nargs="+", type=int, metavar="POSITION")
