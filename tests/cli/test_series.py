@@ -118,6 +118,10 @@ def test_series_story(user, registered, tmp_path):
     state = user.json("series", "show", address)
     assert state["modeller"] == a["modeller"] and int(state["price"]) == ONE
     terms = load_series_terms_file(terms_file, user.node.now())
+    # what 2 units would receive: 1% upfront fee, so 198 NMR staked; at x1.5 the 99 NMR rise pays a 50% fee
+    shown = user.ok("series", "show", address, "--units", 2).stdout
+    assert f"if the stake ends at x1: pays {_fmt(200 * ONE)}, receives {_fmt(198 * ONE)}" in shown
+    assert f"if the stake ends at x1.5: pays {_fmt(200 * ONE)}, receives {_fmt(2475 * ONE // 10)}" in shown
     model = Series("modeller")
     now = user.node.now()
     model.open_agreement("modeller", _terms_at(terms, state["agreements"][0]), now)
