@@ -348,14 +348,15 @@ def test_post_reserve_top_up_while_locked(agreement_in_phase, nmr_token, modelle
 def test_cancel_by_modeller_and_refunds(make_agreement, token, fund, modeller, alice, bob, outsider):
     agreement, terms = make_agreement()
     ref = Reference(terms, str(modeller))
-    fund(modeller, 40 * NMR, agreement)
-    agreement.postReserve(40 * NMR, {"from": modeller})
-    ref.post_reserve(str(modeller), 40 * NMR)
     fund(alice, 3 * terms.unit_size, agreement)
     fund(bob, 4 * terms.unit_size, agreement)
     for backer, units in ((alice, 2), (bob, 4), (alice, 1)):  # alice deposits twice
         tx = agreement.deposit(units, {"from": backer})
         ref.deposit(str(backer), units, tx.timestamp)
+    # posted after the deposits: 40 NMR cover less than their stake, and would have capped them (issue 12 L-1)
+    fund(modeller, 40 * NMR, agreement)
+    agreement.postReserve(40 * NMR, {"from": modeller})
+    ref.post_reserve(str(modeller), 40 * NMR)
     modeller_before = token.balanceOf(modeller)
 
     tx = agreement.cancel({"from": modeller})
