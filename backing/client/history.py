@@ -4,7 +4,8 @@ int64 in 1e18 units, shape (n, 2), columns CORR20 and MMC, sorted by round.
 
 * ``chain_history``: the ``RoundPosted`` events of ScoreOracle for the model (each carries the whole report), the
   final rounds only (through ``lastRound`` of ``modelInfo``), a round replaced by a dispute taken from the
-  ``resolveDispute`` call that replaced it; each report's return is checked against the round's final record.
+  ``resolveDispute`` call that replaced it (not covered by a test yet); each report's return is checked against
+  the round's final record.
 * ``numerai_history``: the resolved rounds of a public model through numerapi, with the oracle service's own source
   (``oracle.sources.numerai``: the same validation as for posting); ``numerai_url`` points it at another
   endpoint (the fake server in tests), as ``backing oracle run --numerai-url`` does.
