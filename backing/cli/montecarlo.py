@@ -85,8 +85,11 @@ def add_parser(commands) -> argparse.ArgumentParser:
         "  backing montecarlo --terms examples/terms.yaml --units 1 --paths 10000 --rounds 260 --seed 1\n"
         "  backing montecarlo --terms examples/terms.yaml --history examples/history.csv --block 20 "
         "--plot out/\n"
+        "  backing montecarlo --terms examples/terms.yaml --history chain --model UUID --rpc-url URL\n"
+        "  backing montecarlo --terms examples/terms.yaml --history numerai --model UUID\n"
         "  backing montecarlo --write-history FILE --rounds 500 --seed 7   (a synthetic history)\n\n"
-        "Exit codes: 0 success, 2 bad input (message on stderr).",
+        "Exit codes: 0 success, 2 bad input (message on stderr); with --history chain also those of the chain "
+        "commands (3 node unreachable, 4 wrong chain id, 5 no deployment).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     a = p.add_argument
