@@ -396,10 +396,11 @@ def test_cancel_by_modeller_and_refunds(make_agreement, token, fund, modeller, a
 
 def test_cancel_by_others_only_after_window(make_nmr_agreement, nmr_token, fund_nmr, modeller, alice, outsider):
     agreement, terms = make_nmr_agreement()
-    fund_nmr(modeller, 25 * NMR, agreement)
-    agreement.postReserve(25 * NMR, {"from": modeller})
     fund_nmr(alice, terms.unit_size, agreement)
     agreement.deposit(1, {"from": alice})
+    # after the deposit: 25 NMR cover no unit, so posted first they would refuse it (issue 12 L-1)
+    fund_nmr(modeller, 25 * NMR, agreement)
+    agreement.postReserve(25 * NMR, {"from": modeller})
     with reverts_with("OpenWindowNotOver", terms.open_until):
         agreement.cancel({"from": alice})
     with reverts_with("OpenWindowNotOver", terms.open_until):
@@ -430,10 +431,11 @@ def test_cancel_by_modeller_after_window(make_nmr_agreement, modeller):
 
 def test_cancel_with_zero_backers(make_nmr_agreement, nmr_token, fund_nmr, modeller, alice, outsider):
     agreement, terms = make_nmr_agreement()
-    fund_nmr(modeller, 10 * NMR, agreement)
-    agreement.postReserve(10 * NMR, {"from": modeller})
     fund_nmr(alice, terms.unit_size, agreement)
     agreement.deposit(1, {"from": alice})
+    # after the deposit: 10 NMR cover no unit, so posted first they would refuse it (issue 12 L-1)
+    fund_nmr(modeller, 10 * NMR, agreement)
+    agreement.postReserve(10 * NMR, {"from": modeller})
     agreement.withdraw(1, {"from": alice})  # a backer who left is no backer
     nmr_token.mintTo(outsider, 3, {"from": outsider})
     nmr_token.transfer(agreement, 3, {"from": outsider})
