@@ -311,6 +311,11 @@ _AGREEMENT: dict[str, Message] = {
     ),
     "BelowMinUnits": _below_min_units,
     "ReserveTooSmall": _reserve_too_small,
+    "DepositBeyondReserve": lambda a, c: (
+        f"this deposit would need a reserve of {_n(a, 0)} NMR and the modeller has posted {_n(a, 1)} NMR: once a "
+        f"reserve is posted, deposits stop where it no longer covers the stake; deposit fewer units, or ask the "
+        f"modeller to top up his reserve"
+    ),
     "ModelNotStarted": lambda a, c: (
         f"the agreement would start at round {_a(a, 0)}, before the model's first round on the oracle "
         f"({_a(a, 1)}): lock once round {_a(a, 1)} is the next round"

@@ -44,7 +44,7 @@ from oracle.errors import (
     OperatorError,
     SourceError,
 )
-from oracle.keys import PasswordSource, load_keystore, load_keystores, new_keystore
+from oracle.keys import PasswordSource, account_keystore, load_keystore, load_keystores, new_keystore
 from oracle.log import JsonLog
 from oracle.model import report_json
 from oracle.service import OracleService, ServiceConfig
@@ -259,7 +259,47 @@ def build_parser() -> argparse.ArgumentParser:
     from oracle import operator_cli  # register, watch, dispute, resolve, signers
 
     operator_cli.add_parsers(commands)
+    _add_account_twins(parser)
     return parser
+
+
+def _account_file(name: str) -> str:
+    """argparse type of the --...-account options: the named account's keystore file, which must exist."""
+    try:
+        path = account_keystore(name)
+    except KeystoreError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(
+            f"no account {name} ({path}): create it with `backing account new {name}` or `backing account import`"
+        )
+    return str(path)
+
+
+def _add_account_twins(parser: argparse.ArgumentParser) -> None:
+    """Beside every `--keystore FILE` style option of every subcommand, `--account NAME` (and `--sender-account`,
+    `--watcher-account`, `--owner-account`): a named account in ~/.brownie/accounts, the keystores `backing
+    account` and `brownie accounts` manage. Both spellings fill the same list or value."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _add_account_twins(sub)
+    for action in list(parser._actions):
+        flag = next((o for o in action.option_strings if o.endswith("keystore") and o.startswith("--")), None)
+        if flag is None or action.dest in ("keystore_command",):
+            continue
+        twin = flag.removesuffix("keystore") + "account"
+        if twin in parser._option_string_actions:
+            continue
+        repeat = isinstance(action, argparse._AppendAction)
+        parser.add_argument(
+            twin,
+            dest=action.dest,
+            action="append" if repeat else "store",
+            type=_account_file,
+            metavar="NAME",
+            help=f"an account in ~/.brownie/accounts instead of {flag} FILE" + (" (repeat)" if repeat else ""),
+        )
 
 
 # ---------------------------------------------------------------------------------------------- sources

@@ -9,12 +9,29 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account import Account
 
 from oracle.errors import KeystoreError
+
+# Named accounts live where brownie keeps its own (`brownie accounts`, `backing account` and `backing oracle
+# ... --account NAME` share them); backing/client/wallet.py uses these two functions as well.
+ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def accounts_dir() -> Path:
+    """~/.brownie/accounts: the folder of named keystores."""
+    return Path(os.path.expanduser("~")) / ".brownie" / "accounts"
+
+
+def account_keystore(name: str) -> Path:
+    """The keystore file of account `name` (~/.brownie/accounts/NAME.json); KeystoreError for a bad name."""
+    if not ACCOUNT_NAME.match(name) or name.startswith("."):
+        raise KeystoreError(f"{name!r} is not an account name (letters, digits, '.', '_', '-')")
+    return accounts_dir() / f"{name}.json"
 
 
 @dataclass(frozen=True)

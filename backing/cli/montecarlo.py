@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from backing.cli.common import EXIT_BAD_INPUT, EXIT_OK
+from backing.client import CliError
 from backing.model.agreement import ONE
 from backing.model.terms import TermsError, load_terms_file, nmr_to_wei
 from backing.montecarlo import (
@@ -28,7 +29,6 @@ from backing.montecarlo import (
     generate_scores,
     make_position,
     plot,
-    read_history,
     report_text,
     result_json,
     run,
@@ -85,8 +85,11 @@ def add_parser(commands) -> argparse.ArgumentParser:
         "  backing montecarlo --terms examples/terms.yaml --units 1 --paths 10000 --rounds 260 --seed 1\n"
         "  backing montecarlo --terms examples/terms.yaml --history examples/history.csv --block 20 "
         "--plot out/\n"
+        "  backing montecarlo --terms examples/terms.yaml --history chain --model UUID --rpc-url URL\n"
+        "  backing montecarlo --terms examples/terms.yaml --history numerai --model UUID\n"
         "  backing montecarlo --write-history FILE --rounds 500 --seed 7   (a synthetic history)\n\n"
-        "Exit codes: 0 success, 2 bad input (message on stderr).",
+        "Exit codes: 0 success, 2 bad input (message on stderr); with --history chain also those of the chain "
+        "commands (3 node unreachable, 4 wrong chain id, 5 no deployment).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     a = p.add_argument
@@ -148,9 +151,17 @@ def add_parser(commands) -> argparse.ArgumentParser:
     a("--ar1", metavar="PHI", help="use an AR(1) with this lag-1 autocorrelation instead of the moving average")
     a(
         "--history",
-        metavar="FILE",
-        help="block-bootstrap this CSV (columns round,corr20,mmc) instead of the " "generator",
+        metavar="FILE|chain|numerai",
+        help="block-bootstrap this CSV (columns round,corr20,mmc) instead of the generator; `chain`: the final "
+        "rounds the oracle posted for --model (--rpc-url, the deployment's manifest); `numerai`: the resolved "
+        "rounds Numerai publishes for the public model --model (--numerai-url for another endpoint)",
     )
+    a("--model", metavar="UUID", help="the Numerai model of --history chain or numerai")
+    a("--rpc-url", metavar="URL", help="with --history chain: the node (default $BACKING_RPC_URL)")
+    a("--manifest", metavar="FILE", help="with --history chain: the deployment (default deployments/<chainId>.json)")
+    a("--chain-id", type=int, metavar="N", help="with --history chain: refuse any other chain")
+    a("--from-block", type=int, default=0, metavar="N", help="with --history chain: first block to read events from")
+    a("--numerai-url", metavar="URL", help="with --history numerai: the GraphQL endpoint (default Numerai's)")
     a("--block", default="20", metavar="N", help="bootstrap block length in rounds (default 20)")
     a("--default-prob", default="0", metavar="P", help="probability the modeller repays nothing (default 0)")
     a("--seed", metavar="S", help="random seed (default: fresh; the report prints the seed used)")
@@ -223,7 +234,9 @@ def config_from_args(args) -> Config:
     history = None
     block = _int("--block", args.block, 1)
     if args.history:
-        _, history = read_history(args.history)
+        from backing.client.history import load_history  # a file, the oracle's posted rounds, or Numerai's
+
+        _, history = load_history(args)
         if block > len(history):
             raise MonteCarloError(f"--block ({block}) is longer than the history ({len(history)} rounds)")
     return Config(
@@ -268,6 +281,9 @@ def cmd_montecarlo(args) -> int:
     except MonteCarloError as error:
         print(f"backing: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except CliError as error:  # --history chain: the node or the deployment (exit codes of the chain commands)
+        print(f"backing: error: {error}", file=sys.stderr)
+        return error.code
     except OSError as error:
         print(f"backing: error: cannot write output: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -68,10 +68,12 @@ def simulate(
     if reserve is None:
         reserve = terms.required_reserve(lock_amounts(terms, sum(deposits.values())).staked)
     try:
-        if reserve:
-            agreement.post_reserve(MODELLER, reserve)
+        # the deposits first: a reserve posted earlier would cap them (DepositBeyondReserve), and the calculator's
+        # question is whether this reserve lets these deposits lock
         for backer, units in deposits.items():
             agreement.deposit(backer, units, now)
+        if reserve:
+            agreement.post_reserve(MODELLER, reserve)
         agreement.lock(MODELLER, now, start_round=1)
         # The index ratio end/start only scales the staked capital: start = S, end = V gives exactly V
         # (mulDiv(S, V, S) == V), so the model's own maturity math runs unchanged.

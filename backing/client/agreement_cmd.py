@@ -284,7 +284,8 @@ def agreement_state(dep, agreement, backer: str | None = None) -> dict:
         "units": total_units,
         "backers": backers,
         "capacity_units": terms.max_units,
-        "open_units": terms.max_units - total_units if phase == 0 else 0,
+        # what can still be deposited: the capacity left, or less once a posted reserve caps it (issue 12 L-1)
+        "open_units": f.depositRoom().call() if phase == 0 else 0,
         "unit_size": str(terms.unit_size),
         "min_units": terms.min_units,
         "profit_share_bps": terms.profit_share_bps,
@@ -399,6 +400,11 @@ def cmd_show(args) -> int:
             f"  deposits open {'for ' + duration(left) if left > 0 else 'no longer'}; staking address "
             f"{terms.staking_address}"
         )
+        if state["open_units"] < terms.max_units - state["units"]:
+            print(
+                f"  room for {state['open_units']} more units: the posted reserve covers no more (the modeller "
+                f"tops it up to take more)"
+            )
     if "start_round" in state:
         print(
             f"  staked {nmr(int(state['staked']))} for rounds {state['start_round']}-{state['end_round']} "
@@ -567,8 +573,11 @@ def cmd_deposit(args) -> int:
         raise CliError(EXIT_REFUSED, explain("WrongPhase", (PHASES.index(state["phase"]),)) + "; nothing sent")
     if chain_now(dep.w3) > terms.open_until:
         raise CliError(EXIT_REFUSED, explain("DepositWindowClosed", (terms.open_until,)) + "; nothing sent")
-    if units > state["open_units"]:
-        raise CliError(EXIT_REFUSED, explain("CapacityExceeded", (units, state["open_units"])) + "; nothing sent")
+    capacity_left = terms.max_units - state["units"]
+    if units > capacity_left:
+        raise CliError(EXIT_REFUSED, explain("CapacityExceeded", (units, capacity_left)) + "; nothing sent")
+    # beyond what the posted reserve covers (state["open_units"]): the contract's own refusal, simulated before
+    # anything is sent, says so with the reserve it would need (DepositBeyondReserve)
     cost = units * terms.unit_size
     check_balance(dep, sending.address, cost, f"{units} units")
     calls = with_allowance(args, dep, sending, agreement.address, cost, _short(agreement.address))

@@ -532,12 +532,68 @@ def cmd_list(args) -> int:
     return 0
 
 
+WHAT_IF_RATIOS = ("0.5", "0.9", "1", "1.1", "1.5")
+
+
+def what_if(terms: SeriesTerms, row: dict, units: int, commit: int = 0) -> list[dict]:
+    """What a fresh position of `units` units in agreement `row` (Open or Locked) receives at its claim if the
+    stake ends at a few multiples of itself, repaid in full (reference model, backing.model.series): beside the
+    others' capital as it stands (whole units), its mark the price at lock, so the profit fee is charged on this
+    agreement's rise alone (a rolled position with an older, higher mark pays less). A clawback holds part of the
+    modeller's fee in escrow, not the backer's money, so the claim is the same with or without it."""
+    from dataclasses import replace
+
+    from backing.model.agreement import ONE, ContractError
+    from backing.model.series import Series
+
+    if row["phase"] not in ("Open", "Locked"):
+        return []
+    unit = terms.base.unit_size
+    capital = int(row["capital"])
+    others = capital // unit if row["phase"] == "Open" else max(0, capital // unit - units)
+    when = terms.base.open_until - 1  # inside the deposit window, whatever the chain's time
+    t = replace(terms, base=replace(terms.base, min_units=1))
+    rows = []
+    for ratio in WHAT_IF_RATIOS:
+        model = Series("modeller")
+        try:
+            model.open_agreement("modeller", t, when)
+            pid = model.deposit("you", units, when, commit=commit or None)
+            if others:
+                model.deposit("others", others, when)
+            pooled = model.agreements[0].capital
+            model.post_reserve("modeller", max(int(row["reserve"]), required_reserve(t, pooled)), 0)
+            model.lock("modeller", when)
+            due = model.mature(when, ONE, ONE * int(float(ratio) * 100) // 100)
+            if due:
+                model.repay("modeller", due, when)
+            receives = model.claim(pid, "you")
+        except ContractError as error:
+            raise CliError(EXIT_USAGE, f"--units {units}: {explain(error.name, error.args_, KIND)}") from None
+        rows.append({"ratio": ratio, "paid_in": str(units * unit), "receives": str(receives)})
+    return rows
+
+
 @handler
 def cmd_show(args) -> int:
     dep = load_deployment(args)
     series = series_at(dep, args.series)
     backer = address_arg(dep.w3, args.backer, "--backer") if args.backer else None
     state, terms = series_state(dep, series, backer)
+    if args.units:
+        if args.units < 1:
+            raise CliError(EXIT_USAGE, "--units must be a whole number of at least 1")
+        latest = state["agreements"][-1] if state["agreements"] else None
+        latest_terms = terms.get(latest["index"]) if latest else None
+        if latest is None or latest_terms is None or latest["phase"] not in ("Open", "Locked"):
+            raise CliError(EXIT_USAGE, "--units: the series has no open or locked agreement to show a what-if for")
+        _commitment_check(latest_terms[0], args.commit)
+        state["what_if"] = {
+            "agreement": latest["index"],
+            "units": args.units,
+            "commit": args.commit,
+            "rows": what_if(latest_terms[0], latest, args.units, args.commit),
+        }
     if args.json:
         print_json(state)
         return 0
@@ -600,6 +656,15 @@ def cmd_show(args) -> int:
                 + (f", committed through agreement {p['commit_end']}" if p["commit_end"] >= 0 else "")
                 + (f", consented to roll {p['consent']}" if p["consent"] != "none" else "")
                 + (" (done)" if p["done"] else "")
+            )
+    if "what_if" in state:
+        w = state["what_if"]
+        held = f", committed for {w['commit']} agreements" if w["commit"] else ""
+        print(f"  what a fresh position of {w['units']} units in agreement {w['agreement']} receives{held}:")
+        for row in w["rows"]:
+            print(
+                f"    if the stake ends at x{row['ratio']}: pays {nmr(int(row['paid_in']))}, receives "
+                f"{nmr(int(row['receives']))}"
             )
     return 0
 
@@ -1034,6 +1099,53 @@ def cmd_accept(args) -> int:
     return 0
 
 
+@handler
+def cmd_set_operator(args) -> int:
+    dep = load_deployment(args)
+    series = series_at(dep, args.series)
+    sending = sender(args, dep.w3, dep.chain_id)
+    operator = address_arg(dep.w3, args.operator, "OPERATOR")
+    approved = not args.revoke
+    call = Call(
+        _label(series),
+        "setOperator",
+        (operator, approved),
+        series,
+        f"{'let' if approved else 'no longer let'} {operator} transfer and claim all your positions in this series"
+        + (" (claims pay you)" if approved else ""),
+        kind=KIND,
+        outcome=lambda r: f"{operator} {'is now' if approved else 'is no longer'} the operator of "
+        f"{sending.address}'s positions in this series",
+    )
+    sending.run([call], "Set an operator:" if approved else "Revoke an operator:")
+    return 0
+
+
+@handler
+def cmd_poke(args) -> int:
+    dep = load_deployment(args)
+    series = series_at(dep, args.series)
+    sending = sender(args, dep.w3, dep.chain_id)
+    count = series.functions.positionCount().call()
+    for pid in args.positions:
+        if not 1 <= pid <= count:
+            raise CliError(EXIT_USAGE, f"there is no position #{pid} in this series (positions 1 to {count})")
+    calls = [
+        Call(
+            _label(series),
+            "poke",
+            (pid,),
+            series,
+            f"settle position #{pid}'s books (its outcome; held fees whose window ended go to the modeller)",
+            kind=KIND,
+            outcome=lambda r, pid=pid: f"position #{pid}'s books are up to date",
+        )
+        for pid in args.positions
+    ]
+    sending.run(calls, "Poke positions:")
+    return 0
+
+
 def series_positions(dep, who: str) -> list[dict]:
     """Every series position of `who` (for `backing position`), with its next step in words."""
     if dep.series_factory is None:
@@ -1120,6 +1232,13 @@ def add_parsers(commands) -> None:
         json_out=True,
     )
     p.add_argument("--backer", metavar="ADDRESS", help="also show this backer's positions")
+    p.add_argument(
+        "--units",
+        type=int,
+        metavar="N",
+        help="what a fresh position of N units in the latest agreement receives for a few final values",
+    )
+    p.add_argument("--commit", type=int, default=0, metavar="N", help="with --units: committing to N agreements")
     p = _parser(s, "reserve", "post reserve (default: what locking the open agreement needs now)", cmd_reserve)
     p.add_argument("amount", nargs="?", metavar="NMR")
     _index(p, "the latest agreement, open or locked")
@@ -1211,3 +1330,20 @@ def add_parsers(commands) -> None:
     )
     p.add_argument("sender_address", metavar="FROM")
     p.add_argument("--revoke", action="store_true")
+    p = _parser(
+        s,
+        "set-operator",
+        "let OPERATOR (an escrow or marketplace) transfer and claim all your positions in this series, claims "
+        "paying you (or stop, with --revoke)",
+        cmd_set_operator,
+    )
+    p.add_argument("operator", metavar="OPERATOR")
+    p.add_argument("--revoke", action="store_true")
+    p = _parser(
+        s,
+        "poke",
+        "settle positions' books without paying them: fix their outcome, release held fees whose window ended "
+        "(anyone)",
+        cmd_poke,
+    )
+    p.add_argument("positions", nargs="+", type=int, metavar="POSITION")

@@ -8,25 +8,22 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
 from eth_account import Account
 
 from backing.client import EXIT_ACCOUNT, EXIT_USAGE, CliError
-
-_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-def accounts_dir() -> Path:
-    return Path(os.path.expanduser("~")) / ".brownie" / "accounts"
+from oracle.errors import KeystoreError
+from oracle.keys import account_keystore, accounts_dir
 
 
 def keystore_path(name: str) -> Path:
-    if not _NAME.match(name) or name.startswith("."):
-        raise CliError(EXIT_USAGE, f"{name!r} is not an account name (letters, digits, '.', '_', '-')")
-    return accounts_dir() / f"{name}.json"
+    """~/.brownie/accounts/NAME.json (the oracle service's rule: `oracle.keys`, so both read the same files)."""
+    try:
+        return account_keystore(name)
+    except KeystoreError as error:
+        raise CliError(EXIT_USAGE, str(error)) from None
 
 
 def password_file(explicit: str | None) -> str | None:

@@ -177,6 +177,10 @@ class Terms:
         """ceil(S * reserveRatioBps / 1e4)."""
         return -(-staked * self.reserve_ratio_bps // BPS)
 
+    def reserve_for_capital(self, capital: int) -> int:
+        """The reserve a lock with ``capital`` (wei) requires: the upfront fee is not staked."""
+        return self.required_reserve(capital - capital * self.upfront_fee_bps // BPS)
+
     def as_tuple(self):
         """The Solidity ``Terms`` struct, for contract calls."""
         return (
@@ -287,6 +291,9 @@ class Agreement:
     default_pool: int = 0
     reserve_returned: int = 0
     reserve_used: int = 0
+    # issue 12 L-1: the deposit cap once a reserve was posted while Open (the units it covers, at least the units
+    # held then); None: the offer's max_units
+    deposit_cap: int | None = None
     balance: int = 0
     transfers: dict = field(default_factory=dict)
 
@@ -315,8 +322,12 @@ class Agreement:
             raise ContractError("DepositWindowClosed", self.terms.open_until)
         if units == 0:
             raise ContractError("ZeroAmount")
-        available = self.terms.max_units - self.total_units
+        cap = self.terms.max_units if self.deposit_cap is None else self.deposit_cap
+        available = cap - self.total_units
         if units > available:
+            if self.deposit_cap is not None and self.total_units + units <= self.terms.max_units:
+                required = self.terms.reserve_for_capital((self.total_units + units) * self.terms.unit_size)
+                raise ContractError("DepositBeyondReserve", required, self.reserve)
             raise ContractError("CapacityExceeded", units, available)
         self.units[backer] = self.units.get(backer, 0) + units
         self._flow(backer, -units * self.terms.unit_size)
@@ -339,6 +350,27 @@ class Agreement:
             raise ContractError("ZeroAmount")
         self.reserve += amount
         self._flow(self.modeller, -amount)
+        if self.phase == Phase.Open:
+            # issue 12 L-1: deposits stop where the reserve no longer covers the stake (the units already held stay)
+            self.deposit_cap = max(self.total_units, self.units_covered(self.reserve))
+
+    def units_covered(self, reserve: int) -> int:
+        """The most units (up to max_units) whose lock ``reserve`` covers."""
+        low, high = 0, self.terms.max_units
+        while low < high:
+            mid = (low + high + 1) // 2
+            if self.terms.reserve_for_capital(mid * self.terms.unit_size) <= reserve:
+                low = mid
+            else:
+                high = mid - 1
+        return low
+
+    def deposit_room(self) -> int:
+        """``depositRoom()``: units that can still be deposited (0 unless Open)."""
+        if self.phase != Phase.Open:
+            return 0
+        cap = self.terms.max_units if self.deposit_cap is None else self.deposit_cap
+        return cap - self.total_units
 
     def cancel(self, caller: str, now: int) -> None:
         self._require_phase(Phase.Open)

@@ -338,6 +338,10 @@ class Series:
         available = max(0, t.max_units * t.unit_size - a.capital)  # committed rolls may have filled it past the cap
         if amount > available:
             raise ContractError("CapacityExceeded", amount, available)
+        if a.reserve:  # issue 12 L-1: a posted reserve caps the fresh deposits
+            required = t.reserve_for_capital(a.capital + amount)
+            if required > a.reserve:
+                raise ContractError("DepositBeyondReserve", required, a.reserve)
         share = a.terms.commitment_share(commit) if commit else BPS
         key = (a.index + commit - 1, share, a.terms.economics()) if commit else (-1, BPS, None)
         p = next((q for q in a.positions.values() if q.owner == backer and q.fresh and q.commitment_key() == key), None)

@@ -119,7 +119,10 @@ contract BackingAgreement is IBackingAgreement {
     uint256 public stakedCapital;
     uint256 public upfrontFee;
     /// @notice The modeller's reserve R held in escrow.
-    uint256 public reserve;
+    uint232 public reserve;
+    /// @dev The offer's maxUnits, kept here (in the reserve's slot, written with it) once a reserve posted while
+    ///      Open has lowered the deposit cap in the pool word to what the reserve covers; 0 until then.
+    uint24 private _offeredMaxUnits;
     /// @notice Repaid so far, P.
     uint256 public repaid;
     /// @notice Final value V of the staked capital, fixed at maturity.
@@ -218,7 +221,8 @@ contract BackingAgreement is IBackingAgreement {
         if (units == 0) revert ZeroAmount();
         uint256 totalUnits = uint24(word >> _TOTAL_UNITS_AT);
         uint256 available = uint256(uint24(word >> _MAX_UNITS_AT)) - totalUnits;
-        if (units > available) revert CapacityExceeded(units, available);
+        // The cap in the word is the offer's maxUnits, or lower once a reserve is posted: what it covers (L-1)
+        if (units > available) _refuseDeposit(units, available, totalUnits, uint80(word >> _UNIT_SIZE_AT));
 
         uint256 held = _positions[msg.sender].units;
         uint256 after_ = held + units; // <= maxUnits, fits uint24
@@ -270,7 +274,8 @@ contract BackingAgreement is IBackingAgreement {
         if (phase != Phase.Open && phase != Phase.Locked) revert WrongPhase(phase);
         if (amount == 0) revert ZeroAmount();
         uint256 newReserve = reserve + amount;
-        reserve = newReserve;
+        reserve = SafeCast.toUint232(newReserve);
+        if (phase == Phase.Open) _capDeposits(newReserve);
         emit ReservePosted(msg.sender, amount, newReserve);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -456,7 +461,7 @@ contract BackingAgreement is IBackingAgreement {
             modelId: modelId,
             unitSize: pool.unitSize,
             minUnits: schedule.minUnits,
-            maxUnits: pool.maxUnits,
+            maxUnits: _offeredMaxUnits != 0 ? _offeredMaxUnits : pool.maxUnits,
             profitShareBps: config.profitShareBps,
             burnShareBps: config.burnShareBps,
             reserveRatioBps: config.reserveRatioBps,
@@ -499,6 +504,61 @@ contract BackingAgreement is IBackingAgreement {
     /// @notice Reserve required to lock with staked capital `staked`: ceil(staked * reserveRatioBps / 1e4).
     function requiredReserveFor(uint256 staked) public view returns (uint256) {
         return Math.mulDiv(staked, _config.reserveRatioBps, BPS, Math.Rounding.Ceil);
+    }
+
+    /// @notice Units that can still be deposited now: the capacity left, or less once a posted reserve caps the
+    ///         deposits at what it covers (issue 12 L-1).
+    function depositRoom() external view returns (uint256) {
+        Pool memory pool = _loadPool();
+        return pool.phase == Phase.Open ? pool.maxUnits - pool.totalUnits : 0;
+    }
+
+    /// @dev Issue 12 L-1: a reserve posted while Open caps the deposits at the units it covers (never below the
+    ///      units already deposited), so no deposit front-running `lock` can make it insufficient. The cap lives
+    ///      in the pool word's maxUnits field, which `deposit` already reads: deposits cost no more gas.
+    function _capDeposits(uint256 posted) private {
+        uint256 word = _poolWord;
+        uint256 offered = _offeredMaxUnits;
+        if (offered == 0) {
+            offered = uint24(word >> _MAX_UNITS_AT);
+            _offeredMaxUnits = uint24(offered);
+        }
+        uint256 unitSize = uint80(word >> _UNIT_SIZE_AT);
+        uint256 feeBps = _config.upfrontFeeBps;
+        uint256 ratioBps = _config.reserveRatioBps;
+        // the most units whose lock the reserve covers: the required reserve grows with the units (binary search)
+        uint256 low = 0;
+        uint256 high = offered;
+        while (low < high) {
+            uint256 mid = (low + high + 1) / 2;
+            if (_reserveForUnits(mid, unitSize, feeBps, ratioBps) <= posted) low = mid;
+            else high = mid - 1;
+        }
+        uint256 totalUnits = uint24(word >> _TOTAL_UNITS_AT);
+        uint256 cap = low < totalUnits ? totalUnits : low;
+        _poolWord = (word & ~(uint256(type(uint24).max) << _MAX_UNITS_AT)) | (cap << _MAX_UNITS_AT);
+    }
+
+    /// @dev Revert a deposit of `units` beyond the cap: `DepositBeyondReserve` when it fits the offer but not the
+    ///      posted reserve, else `CapacityExceeded`. Only on the refusing path, so its reads cost the hot path nothing.
+    function _refuseDeposit(uint256 units, uint256 available, uint256 totalUnits, uint256 unitSize) private view {
+        uint256 offered = _offeredMaxUnits;
+        if (offered != 0 && totalUnits + units <= offered) {
+            Config memory config = _config;
+            uint256 required = _reserveForUnits(totalUnits + units, unitSize, config.upfrontFeeBps, config.reserveRatioBps);
+            revert DepositBeyondReserve(required, reserve);
+        }
+        revert CapacityExceeded(units, available);
+    }
+
+    /// @dev The reserve a lock with `units` units of `unitSize` requires (the upfront fee is not staked).
+    function _reserveForUnits(uint256 units, uint256 unitSize, uint256 feeBps, uint256 ratioBps)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 capital = units * unitSize;
+        return Math.mulDiv(capital - (capital * feeBps) / BPS, ratioBps, BPS, Math.Rounding.Ceil);
     }
 
     /// @notice What a backer is owed under full repayment (valid from maturity on).

@@ -149,6 +149,12 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         uint256 amount = units * config.unitSize;
         uint256 available = SeriesBooks.room(a); // committed rolls may have filled it past the cap
         if (amount > available) revert CapacityExceeded(amount, available);
+        // Issue 12 L-1: once a reserve is posted, no deposit takes the stake beyond what it covers
+        uint256 posted = a.reserve;
+        if (posted != 0) {
+            (, , uint256 required) = _reserveFor(config, a.capital + amount);
+            if (required > posted) revert DepositBeyondReserve(required, posted);
+        }
         (uint32 endPlusOne, uint16 share, bytes32 econ) = SeriesBooks.commitmentKey(index, config, commit);
         positionId = SeriesPositions.deposit(_s, index, msg.sender, endPlusOne, share, econ, amount);
         a.balance += amount;
@@ -239,10 +245,20 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         uint256 capital = a.capital;
         uint256 minimum = uint256(config.minUnits) * config.unitSize;
         if (capital < minimum) revert BelowMinCapital(capital, minimum);
+        uint256 required;
+        (fee, staked, required) = _reserveFor(config, capital);
+        if (a.reserve < required) revert ReserveTooSmall(a.reserve, required);
+    }
+
+    /// @dev (upfront fee, staked capital, required reserve) of a lock with `capital`.
+    function _reserveFor(SeriesTerms.Config storage config, uint256 capital)
+        private
+        view
+        returns (uint256 fee, uint256 staked, uint256 required)
+    {
         fee = (capital * config.upfrontFeeBps) / BPS;
         staked = capital - fee;
-        uint256 required = Math.mulDiv(staked, config.reserveRatioBps, BPS, Math.Rounding.Ceil);
-        if (a.reserve < required) revert ReserveTooSmall(a.reserve, required);
+        required = Math.mulDiv(staked, config.reserveRatioBps, BPS, Math.Rounding.Ceil);
     }
 
     // ======================================================================================== maturity

@@ -14,6 +14,7 @@ from dataclasses import replace
 import pytest
 
 from backing.client import EXIT_ALLOWANCE, EXIT_BALANCE, EXIT_REFUSED, EXIT_USAGE
+from backing.client.contracts import abi
 from backing.model.agreement import ONE
 from backing.model.series import Series
 from backing.model.terms import load_series_terms_file
@@ -117,6 +118,10 @@ def test_series_story(user, registered, tmp_path):
     state = user.json("series", "show", address)
     assert state["modeller"] == a["modeller"] and int(state["price"]) == ONE
     terms = load_series_terms_file(terms_file, user.node.now())
+    # what 2 units would receive: 1% upfront fee, so 198 NMR staked; at x1.5 the 99 NMR rise pays a 50% fee
+    shown = user.ok("series", "show", address, "--units", 2).stdout
+    assert f"if the stake ends at x1: pays {_fmt(200 * ONE)}, receives {_fmt(198 * ONE)}" in shown
+    assert f"if the stake ends at x1.5: pays {_fmt(200 * ONE)}, receives {_fmt(2475 * ONE // 10)}" in shown
     model = Series("modeller")
     now = user.node.now()
     model.open_agreement("modeller", _terms_at(terms, state["agreements"][0]), now)
@@ -237,6 +242,20 @@ def test_series_story(user, registered, tmp_path):
     out = user.ok("series", "repay", address, "--account", "modeller", "--yes").stdout
     model.repay("modeller", due, user.node.now())
     assert "agreement 1 is Settled" in out
+
+    # Bob lets the relayer (a marketplace, say) act for his positions, then revokes it; anyone pokes his positions'
+    # books (their outcome fixed, nothing paid: the claims below still pay the model's amounts)
+    series_contract = oracle.w3.eth.contract(address=address, abi=abi("BackingSeries"))
+    out = user.ok("series", "set-operator", address, a["relayer"], "--account", "bob", "--yes").stdout
+    assert f"{a['relayer']} is now the operator of {a['bob']}'s positions" in out
+    assert series_contract.functions.isOperator(a["bob"], a["relayer"]).call()
+    user.ok("series", "set-operator", address, a["relayer"], "--revoke", "--account", "bob", "--yes")
+    assert not series_contract.functions.isOperator(a["bob"], a["relayer"]).call()
+    bobs = [p["position"] for p in user.json("position", a["bob"])["series_positions"] if not p["done"]]
+    out = user.ok("series", "poke", address, *bobs, "--account", "relayer", "--yes").stdout
+    assert all(f"position #{pid}'s books are up to date" in out for pid in bobs)
+    line = _refused(user, EXIT_USAGE, "relayer", "series", "poke", address, 999)
+    assert "there is no position #999" in line
 
     # both claim everything they hold; the modeller collects what the series credited him
     for backer in ("alice", "bob"):

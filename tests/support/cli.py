@@ -246,10 +246,16 @@ class OracleOps:
         from backing.onchain.oracle import return_report
 
         last = self.oracle.functions.lastPostedRound(model_id).call()
-        self.announce_through(last + len(returns))
         tournament = self.oracle.functions.tournament().call()
         clip = self.oracle.functions.maxClip().call()
-        reports = [return_report(model_id, last + 1 + i, v, clip, tournament) for i, v in enumerate(returns)]
+        self.post_reports(
+            model_id, [return_report(model_id, last + 1 + i, v, clip, tournament) for i, v in enumerate(returns)]
+        )
+
+    def post_reports(self, model_id: bytes, reports):
+        """Announce, post (signed by the quorum) and finalize consecutive reports after the last posted round."""
+        last = self.oracle.functions.lastPostedRound(model_id).call()
+        self.announce_through(last + len(reports))
         deadline = self.node.now() + 3600
         msg = self.td.batch_message(reports, deadline)
         self._send(

@@ -66,6 +66,10 @@ interface IBackingAgreement {
     error OpenWindowNotOver(uint256 openUntil);
     error BelowMinUnits(uint256 totalUnits, uint256 minUnits);
     error ReserveTooSmall(uint256 reserve, uint256 required);
+    /// @notice Once a reserve is posted, a deposit may not take the stake beyond what it covers (issue 12 L-1: a
+    ///      deposit front-running `lock` cannot make the posted reserve insufficient). `required` is the reserve
+    ///      the deposit would need, `reserve` the one posted; the modeller tops it up to take more.
+    error DepositBeyondReserve(uint256 required, uint256 reserve);
     error ModelNotStarted(uint256 startRound, uint256 firstRound);
     error RoundsOutstanding(uint256 lastPosted, uint256 endRound);
     error RepaymentExceedsDue(uint256 amount, uint256 outstanding);

@@ -116,28 +116,96 @@ def test_execute_roll_racing_the_owners_claim(h, series, token, bob, outsider, p
 
 
 def test_deposit_front_running_lock(h, series, token, modeller, alice, outsider, parties):
-    """Attack (issue 12 L-1): the modeller posted the reserve for the capital he saw; an outsider front-runs
-    `lock` with a deposit so the reserve no longer covers the stake. Current behaviour: the lock is refused with
-    `ReserveTooSmall(reserve, required)` and nothing moves; nobody loses NMR: the outsider can withdraw his units
-    in full, or the modeller tops up the reserve and locks with the outsider in."""
+    """Attack (issue 12 L-1, series): the modeller posted the reserve for the capital he saw; an outsider
+    front-runs `lock` with a deposit so the reserve no longer covers the stake. Rule: once a reserve is posted, a
+    fresh deposit that would take the stake beyond what it covers is refused (`DepositBeyondReserve(required,
+    reserve)`), so the modeller's lock goes through; up to the covered capital deposits are still taken, and
+    after a top-up more."""
     h.open()
     h.deposit(alice, 4)
-    h.reserve(0, 2 * ONE)  # 50% of 4 units
-    h.deposit(outsider, 10)
+    h.reserve(0, 2 * ONE)  # 50% of 4 units: covers exactly the 4 units deposited
+    h.fund(outsider, 10 * ONE)
     supply, before = token.totalSupply(), parties()
-    with reverts_with("ReserveTooSmall", 2 * ONE, 7 * ONE):
-        series.lock({"from": modeller})
-    assert parties() == before and series.agreement(0)["phase"] == 0
-    chain.snapshot()
-    # either the attacker leaves with exactly what he put in ...
-    held = token.balanceOf(outsider)
-    series.withdraw(10, 0, {"from": outsider})
-    assert token.balanceOf(outsider) - held == 10 * ONE
-    series.lock({"from": modeller})
-    assert series.agreement(0)["staked"] == 4 * ONE
-    chain.revert()
-    # ... or the modeller covers the larger stake and locks with him in
-    h.reserve(0, 5 * ONE)
+    with reverts_with("DepositBeyondReserve", 5 * ONE // 2, 2 * ONE):
+        series.deposit(1, 0, {"from": outsider})
+    with reverts_with("DepositBeyondReserve", 7 * ONE, 2 * ONE):
+        series.deposit(10, 0, {"from": outsider})
+    assert parties() == before
+    h.reserve(0, ONE)  # the modeller chooses to take 2 more units: 3 NMR cover 6
+    series.deposit(2, 0, {"from": outsider})
+    with reverts_with("DepositBeyondReserve", 7 * ONE // 2, 3 * ONE):
+        series.deposit(1, 0, {"from": outsider})
     tx = series.lock({"from": modeller})
-    assert tx.events["SeriesLocked"]["staked"] == 14 * ONE and tx.events["SeriesLocked"]["reserve"] == 7 * ONE
-    assert token.totalSupply() == supply + 5 * ONE  # only the modeller's newly minted top-up
+    assert tx.events["SeriesLocked"]["staked"] == 6 * ONE and tx.events["SeriesLocked"]["reserve"] == 3 * ONE
+    assert token.totalSupply() == supply + ONE  # only the modeller's newly minted top-up
+
+
+def test_deposit_front_running_agreement_lock(make_agreement, fund, token, modeller, alice, outsider):
+    """Attack (issue 12 L-1, single agreement): as above on a BackingAgreement (100-NMR units, reserve 50% of the
+    stake, 2% upfront fee). The modeller posts the reserve that covers alice's 4 units; the outsider's deposit
+    before `lock` is refused with `DepositBeyondReserve`, nothing moves, and the lock succeeds. Deposits before any
+    reserve is posted are not capped (the modeller posts the reserve after them and sees what he covers); a
+    withdrawal or a top-up makes room again."""
+    agreement, terms = make_agreement(upfront_fee_bps=200)
+    unit = terms.unit_size
+    fund(alice, 4 * unit, agreement)
+    agreement.deposit(4, {"from": alice})
+    covered = terms.reserve_for_capital(4 * unit)
+    assert covered == 196 * NMR  # 50% of 392 NMR staked
+    fund(modeller, covered, agreement)
+    agreement.postReserve(covered, {"from": modeller})
+    fund(outsider, 10 * unit, agreement)
+    held = token.balanceOf(outsider)
+    with reverts_with("DepositBeyondReserve", terms.reserve_for_capital(5 * unit), covered):
+        agreement.deposit(1, {"from": outsider})
+    assert token.balanceOf(outsider) == held and agreement.totals()["totalUnits"] == 4
+    tx = agreement.lock({"from": modeller})
+    assert tx.events["Locked"]["stakedCapital"] == 392 * NMR and tx.events["Locked"]["reserve"] == covered
+
+
+def test_a_posted_reserve_still_takes_the_deposits_it_covers(make_agreement, fund, modeller, alice, bob):
+    """The cap is exactly the reserve's cover, rounding included (the required reserve rounds up): with an odd
+    unit size the last unit it covers is taken, the next refused; a withdrawal frees room for another backer."""
+    agreement, terms = make_agreement(unit_size=100 * NMR + 7, reserve_ratio_bps=12_345, upfront_fee_bps=300)
+    unit = terms.unit_size
+    reserve = terms.reserve_for_capital(3 * unit)
+    fund(modeller, reserve, agreement)
+    agreement.postReserve(reserve, {"from": modeller})
+    fund(alice, 4 * unit, agreement)
+    assert agreement.depositRoom() == 3 and agreement.terms()["maxUnits"] == terms.max_units == 100
+    agreement.deposit(3, {"from": alice})
+    assert agreement.depositRoom() == 0
+    with reverts_with("DepositBeyondReserve", terms.reserve_for_capital(4 * unit), reserve):
+        agreement.deposit(1, {"from": alice})
+    agreement.withdraw(1, {"from": alice})
+    fund(bob, unit, agreement)
+    agreement.deposit(1, {"from": bob})
+    agreement.lock({"from": modeller})
+    assert agreement.reserve() == reserve == terms.reserve_for_capital(3 * unit)
+    assert agreement.depositRoom() == 0 and agreement.terms()["maxUnits"] == 100
+
+
+def test_a_reserve_posted_after_the_deposits_caps_them_where_they_are(make_agreement, fund, modeller, alice, bob):
+    """Deposits made before any reserve are not capped; a reserve posted after them that covers fewer units keeps
+    what is held (nothing is refunded) and stops further deposits; beyond the offer's capacity the error stays
+    `CapacityExceeded`. A top-up raises the cap to what the larger reserve covers (at most the offer)."""
+    agreement, terms = make_agreement(max_units=10)  # 100-NMR units, reserve 50% of the stake, no fee
+    fund(alice, 6 * terms.unit_size, agreement)
+    agreement.deposit(6, {"from": alice})
+    fund(modeller, 300 * NMR, agreement)
+    agreement.postReserve(100 * NMR, {"from": modeller})  # covers 2 of the 6 units held
+    assert agreement.depositRoom() == 0 and agreement.totals()["totalUnits"] == 6
+    fund(bob, 5 * terms.unit_size, agreement)
+    with reverts_with("DepositBeyondReserve", 350 * NMR, 100 * NMR):
+        agreement.deposit(1, {"from": bob})
+    with reverts_with("CapacityExceeded", 5, 0):
+        agreement.deposit(5, {"from": bob})
+    agreement.postReserve(200 * NMR, {"from": modeller})  # 300 NMR cover 6 units
+    assert agreement.depositRoom() == 0
+    fund(modeller, 200 * NMR, agreement)
+    agreement.postReserve(200 * NMR, {"from": modeller})  # 500 NMR cover the whole offer of 10
+    assert agreement.depositRoom() == 4
+    agreement.deposit(4, {"from": bob})
+    with reverts_with("CapacityExceeded", 1, 0):
+        agreement.deposit(1, {"from": bob})
+    agreement.lock({"from": modeller})

@@ -348,14 +348,15 @@ def test_post_reserve_top_up_while_locked(agreement_in_phase, nmr_token, modelle
 def test_cancel_by_modeller_and_refunds(make_agreement, token, fund, modeller, alice, bob, outsider):
     agreement, terms = make_agreement()
     ref = Reference(terms, str(modeller))
-    fund(modeller, 40 * NMR, agreement)
-    agreement.postReserve(40 * NMR, {"from": modeller})
-    ref.post_reserve(str(modeller), 40 * NMR)
     fund(alice, 3 * terms.unit_size, agreement)
     fund(bob, 4 * terms.unit_size, agreement)
     for backer, units in ((alice, 2), (bob, 4), (alice, 1)):  # alice deposits twice
         tx = agreement.deposit(units, {"from": backer})
         ref.deposit(str(backer), units, tx.timestamp)
+    # posted after the deposits: 40 NMR cover less than their stake, and would have capped them (issue 12 L-1)
+    fund(modeller, 40 * NMR, agreement)
+    agreement.postReserve(40 * NMR, {"from": modeller})
+    ref.post_reserve(str(modeller), 40 * NMR)
     modeller_before = token.balanceOf(modeller)
 
     tx = agreement.cancel({"from": modeller})
@@ -395,10 +396,11 @@ def test_cancel_by_modeller_and_refunds(make_agreement, token, fund, modeller, a
 
 def test_cancel_by_others_only_after_window(make_nmr_agreement, nmr_token, fund_nmr, modeller, alice, outsider):
     agreement, terms = make_nmr_agreement()
-    fund_nmr(modeller, 25 * NMR, agreement)
-    agreement.postReserve(25 * NMR, {"from": modeller})
     fund_nmr(alice, terms.unit_size, agreement)
     agreement.deposit(1, {"from": alice})
+    # after the deposit: 25 NMR cover no unit, so posted first they would refuse it (issue 12 L-1)
+    fund_nmr(modeller, 25 * NMR, agreement)
+    agreement.postReserve(25 * NMR, {"from": modeller})
     with reverts_with("OpenWindowNotOver", terms.open_until):
         agreement.cancel({"from": alice})
     with reverts_with("OpenWindowNotOver", terms.open_until):
@@ -429,10 +431,11 @@ def test_cancel_by_modeller_after_window(make_nmr_agreement, modeller):
 
 def test_cancel_with_zero_backers(make_nmr_agreement, nmr_token, fund_nmr, modeller, alice, outsider):
     agreement, terms = make_nmr_agreement()
-    fund_nmr(modeller, 10 * NMR, agreement)
-    agreement.postReserve(10 * NMR, {"from": modeller})
     fund_nmr(alice, terms.unit_size, agreement)
     agreement.deposit(1, {"from": alice})
+    # after the deposit: 10 NMR cover no unit, so posted first they would refuse it (issue 12 L-1)
+    fund_nmr(modeller, 10 * NMR, agreement)
+    agreement.postReserve(10 * NMR, {"from": modeller})
     agreement.withdraw(1, {"from": alice})  # a backer who left is no backer
     nmr_token.mintTo(outsider, 3, {"from": outsider})
     nmr_token.transfer(agreement, 3, {"from": outsider})

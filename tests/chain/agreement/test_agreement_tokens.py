@@ -43,6 +43,10 @@ def test_nmr_stopped_transfer_returning_false_reverts(
     if allowance:
         nmr_token.mintTo(caller, allowance, {"from": caller})
         set_allowance(nmr_token, caller, agreement, allowance)
+    if action == "deposit":  # the 50 NMR reserve covers alice's unit only: room for bob's (issue 12 L-1)
+        nmr_token.mintTo(modeller, 50 * NMR, {"from": modeller})
+        set_allowance(nmr_token, modeller, agreement, 50 * NMR)
+        agreement.postReserve(50 * NMR, {"from": modeller})
     phase, balance = agreement.phase(), nmr_token.balanceOf(agreement)
     nmr_token.setStopped(True, {"from": deployer})
     with reverts_with("SafeERC20FailedOperation", nmr_token):
@@ -107,14 +111,14 @@ def rfactory(rtoken, oracle, deployer):
 
 @pytest.fixture
 def reentrant(rtoken, rfactory, model_id, modeller, alice, bob, terms_for):
-    """An agreement on ReentrantToken with a 50 NMR reserve, alice 2 units, bob 1 unit."""
+    """An agreement on ReentrantToken with a 200 NMR reserve (room for one more unit), alice 2 units, bob 1 unit."""
     terms = terms_for()
     tx = rfactory.createAgreement(terms.as_tuple(), [], {"from": modeller})
     agreement = BackingAgreement.at(tx.events["AgreementCreated"]["agreement"])
-    for account, amount in ((modeller, 100 * NMR), (alice, 300 * NMR), (bob, 100 * NMR)):
+    for account, amount in ((modeller, 250 * NMR), (alice, 300 * NMR), (bob, 100 * NMR)):
         rtoken.mintTo(account, amount, {"from": account})
         rtoken.approve(agreement, amount, {"from": account})
-    agreement.postReserve(50 * NMR, {"from": modeller})
+    agreement.postReserve(200 * NMR, {"from": modeller})  # covers 4 units: a posted reserve caps the deposits
     agreement.deposit(2, {"from": alice})
     agreement.deposit(1, {"from": bob})
     return agreement
@@ -140,7 +144,7 @@ def test_reentrant_withdraw(reentrant, rtoken, alice):
     tx = reentrant.withdraw(1, {"from": alice})
     assert_reentry_refused(rtoken)
     assert tx.events["Withdrawn"]["backerUnits"] == 1
-    assert rtoken.balanceOf(reentrant) == 50 * NMR + 2 * 100 * NMR
+    assert rtoken.balanceOf(reentrant) == 200 * NMR + 2 * 100 * NMR
 
 
 def test_reentrant_reserve_into_lock(reentrant, rtoken, modeller):

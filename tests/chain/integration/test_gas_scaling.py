@@ -96,8 +96,8 @@ def test_every_user_action(
 
     # cancelled agreement: reserve, deposit, withdraw, cancel, refund claim
     cancelled, terms = make_agreement()
-    fund(modeller, 50 * ONE, cancelled)
-    cancelled.postReserve(50 * ONE, {"from": modeller})
+    fund(modeller, 100 * ONE, cancelled)
+    cancelled.postReserve(100 * ONE, {"from": modeller})  # covers the 2 units (a posted reserve caps deposits)
     fund(backers[0], 2 * terms.unit_size, cancelled)
     cancelled.deposit(2, {"from": backers[0]})
     cancelled.withdraw(1, {"from": backers[0]})

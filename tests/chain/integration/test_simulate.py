@@ -122,9 +122,11 @@ def test_tables_show_every_agreement(realistic):
 def test_reserve_too_small_fails_in_plain_words():
     with pytest.raises(ScenarioError) as error:
         play("reserve-too-small")
+    # the reserve is posted first and covers no unit, so alice's deposit is refused (issue 12 L-1)
     assert str(error.value) == (
-        "agreement 1: the reserve (25 NMR) is below the 50 NMR these terms require to "
-        "lock (reserve_ratio 0.5 of 100 NMR staked)"
+        "agreement 1: this deposit would need a reserve of 50 NMR and the modeller has posted 25 NMR: once a "
+        "reserve is posted, deposits stop where it no longer covers the stake; deposit fewer units, or ask the "
+        "modeller to top up his reserve"
     )
 
 
