@@ -26,15 +26,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-import time
-import uuid as uuidlib
 from pathlib import Path
 
 from oracle.abi import load_abi
+from oracle.daemon import run_daemon
 from oracle.errors import (
-    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_RPC,
     EXIT_SOURCE,
@@ -44,9 +41,21 @@ from oracle.errors import (
     OperatorError,
     SourceError,
 )
-from oracle.keys import PasswordSource, account_keystore, load_keystore, load_keystores, new_keystore
+from oracle.keys import load_keystore, load_keystores, new_keystore
 from oracle.log import JsonLog
 from oracle.model import report_json
+from oracle.options import (
+    UsageError,
+    add_account_twins,
+    add_password_options,
+    address_arg,
+    connect,
+    make_source,
+    model_name_arg,
+    password_source,
+    positive,
+    uuid_arg,
+)
 from oracle.service import OracleService, ServiceConfig
 from oracle.units import fixed_decimal as fixed_to_decimal_string
 from oracle.units import model_uuid
@@ -56,54 +65,6 @@ DEFAULT_DB = "oracle-progress.sqlite"
 DEFAULT_TOURNAMENT = 8
 
 
-class UsageError(ValueError):
-    """Bad arguments or unreadable inputs; exit code 2."""
-
-
-def _uuid(text: str) -> str:
-    try:
-        return str(uuidlib.UUID(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a model UUID") from None
-
-
-def _address(text: str) -> str:
-    if not re.fullmatch(r"0x[0-9a-fA-F]{40}", text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a 0x address")
-    return text
-
-
-def _model_name(text: str) -> tuple[str, str]:
-    uuid, sep, name = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"{text!r} is not UUID=NAME")
-    return _uuid(uuid), name
-
-
-def _positive(kind):
-    def parse(text: str):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text} must be positive")
-        return value
-
-    return parse
-
-
-def _add_password_options(parser):
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument(
-        "--password-env",
-        metavar="NAME",
-        help="read the keystore password from this environment " "variable (its name, not the password)",
-    )
-    group.add_argument(
-        "--password-file",
-        metavar="FILE",
-        help="read the keystore password from this file's " "first line (default $BACKING_PASSWORD_FILE)",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="backing oracle", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -111,19 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="announce rounds, post resolved rounds, finalize (once or in a loop)")
     when = run.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
-    when.add_argument("--interval", type=_positive(float), metavar="SECONDS", help="a pass every SECONDS")
+    when.add_argument("--interval", type=positive(float), metavar="SECONDS", help="a pass every SECONDS")
     run.add_argument(
         "--rpc", metavar="URL", help="JSON-RPC endpoint of the chain (without --dry-run: default " "$BACKING_RPC_URL)"
     )
     run.add_argument(
         "--oracle",
-        type=_address,
+        type=address_arg,
         metavar="ADDRESS",
         help="ScoreOracle address (without --dry-run: " "default $BACKING_ORACLE)",
     )
     run.add_argument("--abi", metavar="PATH", help="ScoreOracle ABI (brownie artifact or ABI list)")
     run.add_argument("--keystore", action="append", default=[], metavar="FILE", help="signer keystore (repeat)")
-    _add_password_options(run)
+    add_password_options(run)
     run.add_argument(
         "--sender-keystore",
         metavar="FILE",
@@ -145,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--model",
         action="append",
-        type=_uuid,
+        type=uuid_arg,
         default=[],
         metavar="UUID",
         help="report only these models (repeat); default every model registered on-chain",
@@ -153,17 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--model-name",
         action="append",
-        type=_model_name,
+        type=model_name_arg,
         default=[],
         metavar="UUID=NAME",
         help="model name for --source numerai profile look-ups (--attest); repeat",
     )
     run.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"progress database (default {DEFAULT_DB})")
-    run.add_argument("--max-batch", type=_positive(int), default=50, metavar="N", help="reports per transaction")
+    run.add_argument("--max-batch", type=positive(int), default=50, metavar="N", help="reports per transaction")
     run.add_argument("--from-block", type=int, default=0, metavar="N", help="first block to scan for registrations")
     run.add_argument(
         "--receipt-timeout",
-        type=_positive(float),
+        type=positive(float),
         default=120.0,
         metavar="SECONDS",
         help="wait this long for a receipt before re-sending with a higher fee",
@@ -215,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--log-range",
-        type=_positive(int),
+        type=positive(int),
         default=10_000,
         metavar="BLOCKS",
         help="blocks per log query when scanning registrations (default 10000)",
@@ -225,9 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
 
     model = commands.add_parser("model", help="a model's on-chain status: modeller, ownership attestation, rounds")
-    model.add_argument("uuid", type=_uuid, metavar="UUID", help="Numerai model id")
+    model.add_argument("uuid", type=uuid_arg, metavar="UUID", help="Numerai model id")
     model.add_argument("--rpc", required=True, metavar="URL", help="JSON-RPC endpoint of the chain")
-    model.add_argument("--oracle", required=True, type=_address, metavar="ADDRESS", help="ScoreOracle address")
+    model.add_argument("--oracle", required=True, type=address_arg, metavar="ADDRESS", help="ScoreOracle address")
     model.add_argument("--abi", metavar="PATH", help="ScoreOracle ABI (brownie artifact or ABI list)")
     model.add_argument("--json", action="store_true", help="one JSON object instead of text")
     model.set_defaults(handler=cmd_model)
@@ -243,101 +204,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="make a round's corrected values the ledger's (the service "
         "then signs them; a round already on-chain needs a dispute)",
     )
-    accept.add_argument("--model", required=True, type=_uuid, metavar="UUID")
-    accept.add_argument("--round", required=True, type=_positive(int), metavar="N")
+    accept.add_argument("--model", required=True, type=uuid_arg, metavar="UUID")
+    accept.add_argument("--round", required=True, type=positive(int), metavar="N")
     accept.add_argument("--db", default=DEFAULT_DB, metavar="PATH", help=f"progress database (default {DEFAULT_DB})")
-    accept.add_argument("--oracle", type=_address, metavar="ADDRESS", help="only this oracle's ledger")
+    accept.add_argument("--oracle", type=address_arg, metavar="ADDRESS", help="only this oracle's ledger")
     accept.set_defaults(handler=cmd_ledger_accept)
 
     keystore = commands.add_parser("keystore", help="keystore files")
     keystore_commands = keystore.add_subparsers(dest="keystore_command", metavar="ACTION", required=True)
     new = keystore_commands.add_parser("new", help="create a keystore for a fresh random key")
     new.add_argument("--out", required=True, metavar="FILE")
-    _add_password_options(new)
+    add_password_options(new)
     new.set_defaults(handler=cmd_keystore_new)
 
     from oracle import operator_cli  # register, watch, dispute, resolve, signers
 
     operator_cli.add_parsers(commands)
-    _add_account_twins(parser)
+    add_account_twins(parser)
     return parser
 
 
-def _account_file(name: str) -> str:
-    """argparse type of the --...-account options: the named account's keystore file, which must exist."""
-    try:
-        path = account_keystore(name)
-    except KeystoreError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(
-            f"no account {name} ({path}): create it with `backing account new {name}` or `backing account import`"
-        )
-    return str(path)
-
-
-def _add_account_twins(parser: argparse.ArgumentParser) -> None:
-    """Beside every `--keystore FILE` style option of every subcommand, `--account NAME` (and `--sender-account`,
-    `--watcher-account`, `--owner-account`): a named account in ~/.brownie/accounts, the keystores `backing
-    account` and `brownie accounts` manage. Both spellings fill the same list or value."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                _add_account_twins(sub)
-    for action in list(parser._actions):
-        flag = next((o for o in action.option_strings if o.endswith("keystore") and o.startswith("--")), None)
-        if flag is None or action.dest in ("keystore_command",):
-            continue
-        twin = flag.removesuffix("keystore") + "account"
-        if twin in parser._option_string_actions:
-            continue
-        repeat = isinstance(action, argparse._AppendAction)
-        parser.add_argument(
-            twin,
-            dest=action.dest,
-            action="append" if repeat else "store",
-            type=_account_file,
-            metavar="NAME",
-            help=f"an account in ~/.brownie/accounts instead of {flag} FILE" + (" (repeat)" if repeat else ""),
-        )
-
-
-# ---------------------------------------------------------------------------------------------- sources
-
-
-def make_source(args, limits=None, w3=None):
-    """The --source, checking results against `limits` (oracle.validate.Limits: the oracle's own bounds when
-    the chain is known, the sources' defaults otherwise). With ``--clock chain`` the source's "now" (which rounds
-    have opened or resolved) is the chain's latest block time, for local chains whose clock was moved ahead."""
-    from oracle import sources
-
-    extra = {} if limits is None else {"limits": limits}
-    if getattr(args, "clock", "wall") == "chain" and w3 is not None and args.source != "file":
-        extra["now"] = lambda: w3.eth.get_block("latest")["timestamp"]
-    try:
-        if args.source == "file":
-            return sources.FileSource(args.file, **extra)
-        if args.source == "synthetic":
-            return sources.SyntheticSource(args.model or None, seed=args.seed, **extra)
-        return sources.NumeraiSource(
-            args.numerai_url, tournament=args.tournament, model_names=dict(args.model_name), **extra
-        )
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-
-
 # ---------------------------------------------------------------------------------------------- commands
-
-
-def _passwords(args) -> PasswordSource:
-    """--password-env, else --password-file, else $BACKING_PASSWORD_FILE (as the other chain commands), else a
-    prompt."""
-    import os
-
-    file = args.password_file
-    if file is None and args.password_env is None:
-        file = os.environ.get("BACKING_PASSWORD_FILE") or None
-    return PasswordSource(env=args.password_env, file=file)
 
 
 def _check_run_args(args):
@@ -357,7 +244,7 @@ def _check_run_args(args):
     args.rpc = args.rpc or os.environ.get("BACKING_RPC_URL") or None
     if args.oracle is None and os.environ.get("BACKING_ORACLE"):
         try:
-            args.oracle = _address(os.environ["BACKING_ORACLE"])
+            args.oracle = address_arg(os.environ["BACKING_ORACLE"])
         except argparse.ArgumentTypeError as error:
             raise UsageError(f"$BACKING_ORACLE: {error}") from None
     if args.rpc is None or args.oracle is None:
@@ -366,12 +253,6 @@ def _check_run_args(args):
         raise UsageError("nothing to do: give --sender-keystore to post, or --signature-dir to co-sign")
     if not args.keystore and args.signature_dir is None:
         raise UsageError("no signer keys: give --keystore FILE (or --signature-dir to relay co-signatures)")
-
-
-def _connect(url: str):
-    from web3 import Web3
-
-    return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
 
 
 def dry_run_offline(args, log: JsonLog, out) -> int:
@@ -411,7 +292,7 @@ def _print_report(report, uuid, as_json: bool, out):
 
 def _load_keys(args) -> tuple[list, object]:
     """(signer accounts, sender account or None) from the keystores; UsageError when one does not open."""
-    passwords = _passwords(args)
+    passwords = password_source(args)
     try:
         keys = load_keystores(args.keystore, passwords)
         sender = None
@@ -431,7 +312,7 @@ def cmd_run(args, log: JsonLog, out) -> int:
     except (OSError, ValueError, KeyError) as error:
         raise UsageError(str(error)) from None
     keys, sender = ([], None) if args.dry_run else _load_keys(args)  # usage errors before any network
-    w3 = _connect(args.rpc)
+    w3 = connect(args.rpc)
     try:
         # the source checks results against this oracle's bounds and tournament, not generic defaults
         oracle = w3.eth.contract(address=w3.to_checksum_address(args.oracle), abi=abi)
@@ -469,45 +350,6 @@ def cmd_run(args, log: JsonLog, out) -> int:
     return run_daemon(args, service, log, service.run_once)
 
 
-def run_daemon(args, service, log: JsonLog, one_pass) -> int:
-    """Repeat `one_pass` every `args.interval` seconds until interrupted, serving the service's health on
-    `args.metrics_port` if given. A pass that raises is logged and counted as an internal error, never the end."""
-    metrics = None
-    if args.metrics_port is not None:
-        from oracle.health import MetricsServer
-
-        try:
-            metrics = MetricsServer(service.health, args.metrics_host, args.metrics_port)
-        except OSError as error:
-            raise UsageError(
-                f"cannot serve metrics on {args.metrics_host}:{args.metrics_port}: " f"{error.strerror}"
-            ) from None
-        log("metrics_serving", host=args.metrics_host, port=metrics.port)
-    code = EXIT_OK
-    try:
-        while True:
-            started = time.monotonic()
-            try:
-                code = one_pass()
-            except Exception as error:  # never let one pass end the daemon: log the bug, try again next pass
-                import traceback
-
-                log(
-                    "internal_error",
-                    level="error",
-                    error=f"{type(error).__name__}: {error}",
-                    traceback=traceback.format_exc(),
-                )
-                code = EXIT_INTERNAL
-            time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
-    except KeyboardInterrupt:
-        log("stopped", exit_code=code)
-        return code
-    finally:
-        if metrics is not None:
-            metrics.stop()
-
-
 def cmd_model(args, log: JsonLog, out) -> int:
     """Show what the oracle says of one model, the attestation first: backers should not fund an unattested one
     without proof of their own that the modeller owns it."""
@@ -517,7 +359,7 @@ def cmd_model(args, log: JsonLog, out) -> int:
         abi = load_abi(args.abi)
     except (OSError, ValueError, KeyError) as error:
         raise UsageError(str(error)) from None
-    w3 = _connect(args.rpc)
+    w3 = connect(args.rpc)
     model_id = model_id_from_uuid(args.uuid)
     try:
         oracle = w3.eth.contract(address=w3.to_checksum_address(args.oracle), abi=abi).functions
@@ -621,7 +463,7 @@ def cmd_ledger_accept(args, log: JsonLog, out) -> int:
 
 
 def cmd_keystore_new(args, log: JsonLog, out) -> int:
-    passwords = _passwords(args)
+    passwords = password_source(args)
     try:
         if passwords.env is None and passwords.file is None:
             import getpass

@@ -28,10 +28,10 @@ import json
 import os
 from decimal import Decimal, InvalidOperation
 
-from oracle import cli as base
 from oracle import typed_data as td
 from oracle.abi import load_abi
 from oracle.actions import Step, Transactor, nmr
+from oracle.daemon import run_daemon
 from oracle.errors import (
     EXIT_OK,
     EXIT_QUORUM,
@@ -50,13 +50,21 @@ from oracle.errors import (
 from oracle.errors import when as _when
 from oracle.exchange import Statement, recover
 from oracle.keys import load_keystore, load_keystores
+from oracle.options import (
+    UsageError,
+    add_password_options,
+    address_arg,
+    connect,
+    make_source,
+    model_name_arg,
+    password_source,
+    positive,
+    uuid_arg,
+)
 from oracle.service import ModelEntry, OracleService, ServiceConfig
 from oracle.units import fixed_decimal
 from oracle.validate import Limits
 from oracle.watch import DISPUTED, ZERO_ADDRESS, Watcher, dispute_steps
-
-UsageError = base.UsageError
-
 
 # ---------------------------------------------------------------------------------------------- options
 
@@ -70,7 +78,7 @@ def _log_options(parser) -> None:
         help="first block to read the oracle's events from (its deployment block on a public chain)",
     )
     parser.add_argument(
-        "--log-range", type=base._positive(int), default=10_000, metavar="BLOCKS", help="blocks per eth_getLogs request"
+        "--log-range", type=positive(int), default=10_000, metavar="BLOCKS", help="blocks per eth_getLogs request"
     )
 
 
@@ -83,7 +91,7 @@ def _chain_options(parser) -> None:
     )
     parser.add_argument(
         "--oracle",
-        type=base._address,
+        type=address_arg,
         default=os.environ.get("BACKING_ORACLE"),
         metavar="ADDRESS",
         help="ScoreOracle address (default $BACKING_ORACLE)",
@@ -94,7 +102,7 @@ def _chain_options(parser) -> None:
 def _send_options(parser) -> None:
     parser.add_argument("--yes", action="store_true", help="send without asking")
     parser.add_argument("--dry-run", action="store_true", help="simulate and summarise; send nothing")
-    base._add_password_options(parser)
+    add_password_options(parser)
 
 
 def _source_options(parser) -> None:
@@ -110,7 +118,7 @@ def _source_options(parser) -> None:
     parser.add_argument(
         "--model-name",
         action="append",
-        type=base._model_name,
+        type=model_name_arg,
         default=[],
         metavar="UUID=NAME",
         help="model name for --source numerai look-ups (repeat)",
@@ -143,11 +151,11 @@ def _add(subparsers, name: str, help: str):  # noqa: A002 -- argparse's own keyw
 
 def add_parsers(commands) -> None:
     register = _add(commands, "register", help="register a model to its modeller (signed by the quorum)")
-    register.add_argument("uuid", type=base._uuid, metavar="UUID", help="the model's Numerai UUID")
+    register.add_argument("uuid", type=uuid_arg, metavar="UUID", help="the model's Numerai UUID")
     register.add_argument(
         "--modeller",
         required=True,
-        type=base._address,
+        type=address_arg,
         metavar="ADDRESS",
         help="the address that will own the model's agreements",
     )
@@ -159,7 +167,7 @@ def add_parsers(commands) -> None:
     )
     register.add_argument(
         "--first-round",
-        type=base._positive(int),
+        type=positive(int),
         metavar="N",
         help="first round the index counts (default: the next round agreements could start on)",
     )
@@ -169,7 +177,7 @@ def add_parsers(commands) -> None:
     register.add_argument("--sender-keystore", required=False, metavar="FILE", help="account that pays the gas")
     register.add_argument(
         "--deadline",
-        type=base._positive(int),
+        type=positive(int),
         metavar="UNIX",
         help="the signatures' expiry (default: an hour from the chain's time); give the same one "
         "to every signer with --sign-only",
@@ -193,7 +201,7 @@ def add_parsers(commands) -> None:
     watch = _add(commands, "watch", help="compare posted reports with the source; dispute wrong ones")
     when = watch.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
-    when.add_argument("--interval", type=base._positive(float), metavar="SECONDS", help="a pass every SECONDS")
+    when.add_argument("--interval", type=positive(float), metavar="SECONDS", help="a pass every SECONDS")
     watch.add_argument(
         "--watcher-keystore",
         metavar="FILE",
@@ -202,7 +210,7 @@ def add_parsers(commands) -> None:
     watch.add_argument(
         "--model",
         action="append",
-        type=base._uuid,
+        type=uuid_arg,
         default=[],
         metavar="UUID",
         help="watch only these models (repeat); default every model registered on-chain",
@@ -234,8 +242,8 @@ def add_parsers(commands) -> None:
     watch.set_defaults(handler=cmd_watch)
 
     dispute = _add(commands, "dispute", help="dispute a posted round inside its challenge window (NMR bond)")
-    dispute.add_argument("uuid", type=base._uuid, metavar="UUID")
-    dispute.add_argument("round", type=base._positive(int), metavar="ROUND")
+    dispute.add_argument("uuid", type=uuid_arg, metavar="UUID")
+    dispute.add_argument("round", type=positive(int), metavar="ROUND")
     dispute.add_argument(
         "--watcher-keystore",
         required=False,
@@ -247,8 +255,8 @@ def add_parsers(commands) -> None:
     dispute.set_defaults(handler=cmd_dispute)
 
     resolve = _add(commands, "resolve", help="resolve a dispute with the source's report (dispute quorum)")
-    resolve.add_argument("uuid", type=base._uuid, metavar="UUID")
-    resolve.add_argument("round", type=base._positive(int), metavar="ROUND")
+    resolve.add_argument("uuid", type=uuid_arg, metavar="UUID")
+    resolve.add_argument("round", type=positive(int), metavar="ROUND")
     resolve.add_argument(
         "--keystore",
         action="append",
@@ -286,16 +294,16 @@ def add_parsers(commands) -> None:
         "--signer",
         action="append",
         required=True,
-        type=base._address,
+        type=address_arg,
         metavar="ADDRESS",
         help="a signer of the new set (repeat; any order)",
     )
-    propose.add_argument("--quorum", type=base._positive(int), required=True, metavar="K")
-    propose.add_argument("--dispute-quorum", type=base._positive(int), required=True, metavar="D")
+    propose.add_argument("--quorum", type=positive(int), required=True, metavar="K")
+    propose.add_argument("--dispute-quorum", type=positive(int), required=True, metavar="D")
     execute = _add(actions, "execute", help="execute the proposed set once its timelock is over (anyone)")
     cancel = _add(actions, "cancel", help="withdraw the proposed set (owner)")
     watcher = _add(actions, "watcher", help="allow (or --remove) an address to dispute (owner)")
-    watcher.add_argument("address", type=base._address, metavar="ADDRESS")
+    watcher.add_argument("address", type=address_arg, metavar="ADDRESS")
     watcher.add_argument("--remove", action="store_true")
     transfer = _add(
         actions,
@@ -303,7 +311,7 @@ def add_parsers(commands) -> None:
         help="offer the oracle's ownership to ADDRESS, e.g. a "
         "multisig (owner; it takes effect when ADDRESS accepts)",
     )
-    transfer.add_argument("address", type=base._address, metavar="ADDRESS")
+    transfer.add_argument("address", type=address_arg, metavar="ADDRESS")
     accept = _add(actions, "accept-ownership", help="accept the ownership offered to this account")
     for action, handler in (
         (propose, cmd_signers_propose),
@@ -347,7 +355,7 @@ class Chain:
             self.abi = load_abi(args.abi)
         except (OSError, ValueError, KeyError) as error:
             raise UsageError(str(error)) from None
-        self.w3 = base._connect(args.rpc)
+        self.w3 = connect(args.rpc)
         self.address = self.w3.to_checksum_address(args.oracle)
         try:
             self.chain_id = self.w3.eth.chain_id
@@ -374,7 +382,7 @@ class Chain:
         args.tournament = self.c.tournament().call()
         args.model = getattr(args, "model", None) or list(models or [])
         limits = Limits.from_oracle(self.c.maxClip().call(), self.c.maxMultiplier().call())
-        source = base.make_source(args, limits, self.w3)
+        source = make_source(args, limits, self.w3)
         config = ServiceConfig(
             models=args.model or None,
             from_block=getattr(args, "from_block", 0),
@@ -391,7 +399,7 @@ def _one_account(path: str | None, option: str, args):
     if not path:
         raise UsageError(f"give {option} FILE (the account that sends)")
     try:
-        return load_keystore(path, base._passwords(args).read(path))
+        return load_keystore(path, password_source(args).read(path))
     except KeystoreError as error:
         raise UsageError(str(error)) from None
 
@@ -400,7 +408,7 @@ def _signer_keys(args, chain: Chain, need: int, what: str, exchange: bool = Fals
     """The --keystore signer keys, all current signers, at least `need` of them (any number with `exchange`: the
     rest come from co-signers)."""
     try:
-        keys = load_keystores(args.keystore, base._passwords(args))
+        keys = load_keystores(args.keystore, password_source(args))
     except KeystoreError as error:
         raise UsageError(str(error)) from None
     signers = {a.lower() for a in chain.c.signers().call()}
@@ -548,7 +556,7 @@ def cmd_watch(args, log, out) -> int:
 
     if args.interval is None:
         return one_pass()
-    return base.run_daemon(args, service, log, one_pass)
+    return run_daemon(args, service, log, one_pass)
 
 
 def verdict_json(entry: ModelEntry, verdict) -> dict:

@@ -18,7 +18,7 @@ import uuid as uuidlib
 from pathlib import Path
 
 from backing.client import EXIT_DEPLOYMENT, EXIT_USAGE, CliError
-from backing.client.agreement_cmd import ZERO, chain_now, model_id, model_label
+from backing.client.chainread import ZERO, chain_now, model_id, model_label
 from backing.client.node import bind, load_deployment
 from backing.client.options import EXIT_EPILOG, add_json, add_node, command_parser, handler, print_json, sender
 from backing.client.tx import Call
