@@ -553,14 +553,13 @@ _ORACLE: dict[str, Message] = {
 
 _GRID: dict[str, Message] = {
     "ConfigAlreadyClaimed": lambda a, c: (
-        f"this grid configuration ({_a(a, 0)}) is already claimed by {_a(a, 1)}: every configuration belongs to "
+        f"this grid configuration (index {_a(a, 0)}) is already claimed by {_a(a, 1)}: every configuration belongs to "
         f"one staker; draw another with a new nonce (`backing grid draw --nonce N+1`)"
     ),
     "NotStakerOrOperator": lambda a, c: (
         f"{_a(a, 0)} may not claim for {_a(a, 1)}: send the claim from the staker's account, or have him approve "
         f"you first (`backing grid operator {_a(a, 0)} --account STAKER`)"
     ),
-    "ZeroConfigHash": lambda a, c: "the configuration hash is zero: claim the config_hash from the model's manifest",
     "OperatorZero": lambda a, c: "the operator is the zero address: give the operator's address",
 }
 

@@ -29,32 +29,26 @@ sys.path.insert(0, str(ROOT))
 
 from backing.grid import data as grid_data  # noqa: E402
 from backing.grid import pipeline  # noqa: E402
-from backing.grid.draw import config_hash, draw  # noqa: E402
 
 TARGET_GAS = 60_000
-TARGETS = ["target", "target_alpha_20", "target_beta_20", "target_gamma_60"]
-
-
-def key(staker, nonce, attempt=0) -> bytes:
-    return config_hash(draw(str(staker), nonce, attempt, TARGETS))
 
 
 def main() -> None:
     deployer, staker, operator, other = accounts[0], accounts[1], accounts[2], accounts[3]
     registry = GridRegistry.deploy({"from": deployer})
     rows = []
-    tx = registry.claim(key(staker, 0), staker, 0, 0, {"from": staker})
+    tx = registry.claim(staker, 0, 0, {"from": staker})
     rows.append(("claim by the staker (first claim of a configuration)", tx.gas_used))
-    tx = registry.claim(key(staker, 1, 3), staker, 1, 3, {"from": staker})
+    tx = registry.claim(staker, 1, 3, {"from": staker})
     rows.append(("claim by the staker, nonce 1, attempt 3", tx.gas_used))
     tx = registry.setOperator(operator, True, {"from": staker})
     rows.append(("setOperator (approve)", tx.gas_used))
-    tx = registry.claim(key(staker, 2), staker, 2, 0, {"from": operator})
+    tx = registry.claim(staker, 2, 0, {"from": operator})
     rows.append(("claim by an approved operator", tx.gas_used))
-    tx = registry.claim(key(other, 0), other, 0, 0, {"from": other})
+    tx = registry.claim(other, 0, 0, {"from": other})
     rows.append(("claim by another staker", tx.gas_used))
     try:
-        registry.claim(key(staker, 0), other, 0, 0, {"from": other, "gas_limit": 100_000, "allow_revert": True})
+        registry.claim(staker, 0, 0, {"from": staker, "gas_limit": 100_000, "allow_revert": True})
         raise AssertionError("the duplicate claim was accepted")
     except VirtualMachineError:
         rows.append(("duplicate claim (refused: ConfigAlreadyClaimed)", history[-1].gas_used))
@@ -89,7 +83,8 @@ def main() -> None:
         "| --- | ---: |",
         *[f"| {what} | {gas:,} |" for what, gas in rows],
         "",
-        "A claim writes one fresh storage slot (staker, nonce and attempt packed: 20,000 gas for the new slot plus "
+        "A claim derives the configuration from the staker's draw (one keccak-256 of the draw's ABI encoding and a "
+        "modulo), writes one fresh storage slot (staker, nonce and attempt packed: 20,000 gas for the new slot plus "
         "the cold access) and one event with three indexed topics; a staker's list of configurations is read from "
         "the `ConfigClaimed` events, not kept in storage, which would cost another fresh slot per claim.",
         "",

@@ -1,8 +1,9 @@
 """``backing grid claim|operator|list``: the grid registry on chain (``GridRegistry``, deployed by ``backing
 deploy``; its address is the manifest's ``GridRegistry``, or ``--registry ADDRESS``).
 
-A claim records the hash of a model's configuration for its staker, once: a configuration someone already holds
-is refused before anything is sent (``ConfigAlreadyClaimed``, exit 7). ``list`` reads the ``ConfigClaimed``
+A claim names a model's draw (staker, nonce, attempt); the registry computes the configuration from it and records
+it for the staker, once: a configuration someone already holds is refused before anything is sent
+(``ConfigAlreadyClaimed``, exit 7). ``list`` reads the ``ConfigClaimed``
 events of one staker (no storage list: a claim stays under 60,000 gas) and joins the local manifests, so
 portfolio tools get every grid model of a staker with its ids (``--json``).
 """
@@ -49,14 +50,16 @@ def cmd_claim(args) -> int:
     record = _manifest(args.model_dir)
     w3, chain_id, contract = registry(args)
     sending = sender(args, w3, chain_id)
-    key = bytes.fromhex(record.config_hash[2:])
+    from backing.grid.draw import config_index
+
+    index = config_index(record.staker, record.nonce, record.attempt)
     call = Call(
         "GridRegistry",
         "claim",
-        (key, record.staker, record.nonce, record.attempt),
+        (record.staker, record.nonce, record.attempt),
         contract,
-        f"configuration {record.config_hash}, staker {record.staker}, nonce {record.nonce}, attempt "
-        f"{record.attempt}" + ("" if sending.address == record.staker else f", as operator {sending.address}"),
+        f"configuration {record.config_hash} (grid index {index}), staker {record.staker}, nonce {record.nonce}, "
+        f"attempt {record.attempt}" + ("" if sending.address == record.staker else f", as operator {sending.address}"),
         outcome=lambda r: f"configuration {record.config_hash} is {record.staker}'s (block {r['blockNumber']})",
         kind="GridRegistry",
     )
@@ -86,22 +89,24 @@ def cmd_operator(args) -> int:
 
 
 def staker_models(contract, staker: str, from_block: int = 0, models_dir: Path | None = None) -> list[dict]:
-    """Every configuration claimed for ``staker`` (from the ConfigClaimed events), joined with local manifests."""
+    """Every configuration claimed for ``staker`` (from the ConfigClaimed events), joined with local manifests.
+    The registry derived each claim's configuration from the staker's own draw, so every row is his."""
     from backing.grid import manifest as manifest_mod
-    from backing.grid.draw import config_hash, draw
+    from backing.grid.draw import config_index
 
     local = {}
     if models_dir is not None and Path(models_dir).exists():
         for directory, record in manifest_mod.find(Path(models_dir)):
-            local[record.config_hash] = (directory, record)
+            local[config_index(record.staker, record.nonce, record.attempt)] = (directory, record)
     events = contract.events.ConfigClaimed.get_logs(from_block=from_block, argument_filters={"staker": staker})
     rows = []
     for event in events:
-        key = "0x" + bytes(event["args"]["configHash"]).hex()
         args = event["args"]
+        index = int(args["configIndex"])
         row = {
-            "id": key,
-            "config_hash": key,
+            "id": f"grid-{index}",  # the configuration's hash once a local manifest names it
+            "config_index": index,
+            "config_hash": None,
             "staker": args["staker"],
             "claimer": args["claimer"],
             "nonce": args["nonce"],
@@ -112,17 +117,16 @@ def staker_models(contract, staker: str, from_block: int = 0, models_dir: Path |
             "numerai_model_id": None,
             "config": None,
             "validation": None,
-            "derived_from_staker": None,
         }
-        if key in local:
-            directory, record = local[key]
-            drawn = draw(args["staker"], args["nonce"], args["attempt"], record.targets)
+        if index in local:
+            directory, record = local[index]
             row.update(
+                id=record.config_hash,
+                config_hash=record.config_hash,
                 model_dir=str(directory),
                 numerai_model_id=record.numerai_model_id,
                 config=record.config,
                 validation=record.validation,
-                derived_from_staker="0x" + config_hash(drawn).hex() == key,
             )
         rows.append(row)
     return rows
@@ -141,11 +145,11 @@ def cmd_list(args) -> int:
     print(f"{len(rows)} grid configuration(s) claimed for {staker} at {contract.address}:")
     for row in rows:
         corr = f"validation CORR {row['validation']['mean']:+.4f}" if row["validation"] else "no local manifest"
-        print(f"  {row['config_hash']}  nonce {row['nonce']} attempt {row['attempt']}  block {row['block']}  {corr}")
+        name = row["config_hash"] or f"grid index {row['config_index']}"
+        print(f"  {name}  nonce {row['nonce']} attempt {row['attempt']}  block {row['block']}  {corr}")
         if row["model_dir"]:
-            derived = "yes" if row["derived_from_staker"] else "NO (not this staker's draw)"
             numerai = row["numerai_model_id"] or "not submitted yet"
-            print(f"      {row['model_dir']}  Numerai model {numerai}  drawn from the staker's address: {derived}")
+            print(f"      {row['model_dir']}  Numerai model {numerai}")
     return 0
 
 

@@ -12,9 +12,16 @@ Anyone can recompute a draw with nothing but keccak-256 and the ABI encoding (``
 
 ``attempt`` runs 0, 1, 2, ...: the gate (``backing.grid.gate``) takes the first attempt whose model passes, so the
 sequence, and which configuration a staker ends up with, is fixed by his address and nonce alone. The modulo bias
-is below N / 2^256 (about 10^-57): negligible. The configuration's hash, the key the registry claims once::
+is below N / 2^256 (about 10^-57): negligible. The configuration's hash names a model off chain (its directory,
+its manifest)::
 
     configHash = keccak256(abi.encode(string "seed-004/v1", uint256[8] indices, string target))
+
+The registry claims the configuration's hyperparameters once, keyed by their index, which it computes from the
+draw itself (so nobody can claim a configuration drawn from another's address)::
+
+    configIndex = uint256(seed) mod distinct_count(1)    the eight axis digits of ``index`` above, the target not
+                                                         (it needs the dataset's target list)
 """
 
 from __future__ import annotations
@@ -83,6 +90,12 @@ def config_hash(config: GridConfig) -> bytes:
     return keccak(encode(["string", "uint256[8]", "string"], [GRID_VERSION, list(config.indices), config.target]))
 
 
+def config_index(staker: str, nonce: int, attempt: int) -> int:
+    """The index of the draw's hyperparameters in the grid, the key ``GridRegistry`` claims once
+    (``configIndexOf`` on chain): the seed modulo the grid's size without the targets."""
+    return int.from_bytes(draw_seed(staker, nonce, attempt), "big") % distinct_count(1)
+
+
 def sequence(staker: str, nonce: int, targets: list[str], attempts: int):
     """(attempt, config) for attempt 0, 1, ... attempts - 1: the fixed order the gate tries them in."""
     for attempt in range(attempts):
@@ -95,6 +108,7 @@ __all__ = [
     "checked_nonce",
     "checked_staker",
     "config_hash",
+    "config_index",
     "decode",
     "draw",
     "draw_seed",

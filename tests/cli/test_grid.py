@@ -10,6 +10,7 @@ import pytest
 from backing.client import EXIT_REFUSED, EXIT_USAGE
 from backing.grid import data as grid_data
 from backing.grid import pipeline
+from backing.grid.draw import config_index
 from support.cli import PORTS, Node
 
 PORT_OFFSET = 8  # anvil base+8
@@ -75,7 +76,7 @@ def test_staker_draws_claims_predicts_and_submits(user, deployed, dataset_dir, t
     rows = {row["id"]: row for row in listed["models"]}
     assert set(rows) == {record["config_hash"], gate.passed.config_hash}
     assert rows[record["config_hash"]]["claimer"] == alice and rows[gate.passed.config_hash]["claimer"] == relayer
-    assert all(row["derived_from_staker"] for row in rows.values())
+    assert rows[record["config_hash"]]["config_index"] == config_index(alice, 0, record["attempt"])
     assert rows[record["config_hash"]]["validation"] == record["validation"]
 
     # predict the live round and submit it to (a fake) Numerai

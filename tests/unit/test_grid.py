@@ -19,6 +19,7 @@ from backing.grid.gate import ValidationStats
 ALICE = "0x" + "a1" * 20
 BOB = "0x" + "b2" * 20
 TARGETS = ["target", "target_alpha_20", "target_beta_20", "target_gamma_60"]
+VECTOR_INDEX = 1_076_852_671_949_737_567  # docs/grid.md's test vector's configIndex (alice, nonce 7, attempt 0)
 CAP = 8  # trees: the tests train in well under a second each
 
 
@@ -83,6 +84,19 @@ def test_same_address_and_nonce_same_config_another_address_another():
     assert draw.draw(ALICE, 3, 1, TARGETS) != first
     hashes = {draw.config_hash(draw.draw(ALICE, n, 0, TARGETS)) for n in range(200)}
     assert len(hashes) == 200
+
+
+def test_config_index_is_the_draws_hyperparameters_whatever_the_targets():
+    """The registry's key: the same eight axis digits as the draw over any target list; the vector's value is
+    quoted in docs/grid.md."""
+    for targets in (TARGETS, ["target"], TARGETS + ["target_zeta_20", "target_eta_60"]):
+        for nonce, attempt in ((7, 0), (3, 1), (2**64 - 1, 5)):
+            drawn = draw.draw(ALICE, nonce, attempt, targets)
+            index = draw.config_index(ALICE, nonce, attempt)
+            assert draw.position(drawn, targets) % space.distinct_count(1) == index
+            assert draw.decode(index, ["target"]).indices == drawn.indices
+    assert draw.config_index(ALICE, 7, 0) == VECTOR_INDEX
+    assert draw.config_index(BOB, 7, 0) != VECTOR_INDEX
 
 
 def test_decode_and_position_are_inverse():
@@ -349,9 +363,9 @@ def test_download_asks_numerapi_for_each_file(tmp_path):
 
 
 def test_registry_errors_in_words():
-    for name in ("ConfigAlreadyClaimed", "NotStakerOrOperator", "ZeroConfigHash", "OperatorZero"):
+    for name in ("ConfigAlreadyClaimed", "NotStakerOrOperator", "OperatorZero"):
         assert name in MESSAGES
-    text = plain("ConfigAlreadyClaimed", ("0x" + "ab" * 32, ALICE))
+    text = plain("ConfigAlreadyClaimed", (VECTOR_INDEX, ALICE))
     assert "already claimed by " + ALICE in text and "new nonce" in text
 
 
