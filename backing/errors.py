@@ -567,35 +567,7 @@ _GRID: dict[str, Message] = {
 # ---------------------------------------------------------------------------------------------- submissions
 
 
-def _utc(value) -> str:
-    """A unix time in words (UTC), or the raw value when it is not a number."""
-    import datetime
-
-    if not isinstance(value, int):
-        return str(value)
-    try:
-        return datetime.datetime.fromtimestamp(value, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    except (OverflowError, OSError, ValueError):
-        return str(value)
-
-
 _SUBMISSIONS: dict[str, Message] = {
-    "NotModellerOrAgent": lambda a, c: (
-        f"{_a(a, 1)} may not commit for model {_a(a, 0)}: only its registered modeller {_a(a, 2)} or the agent he "
-        "names (`backing submission agent`) may; use that account"
-    ),
-    "RoundDeadlineUnknown": lambda a, c: (
-        f"the oracle has not announced round {_a(a, 0)} yet, so its submission deadline is unknown: commit once "
-        "the operators announce it (`backing model show` lists the schedule), or check --round"
-    ),
-    "SubmissionDeadlinePassed": lambda a, c: (
-        f"round {_a(a, 1)} closed for submissions at {_utc(_a(a, 2))} (now {_utc(_a(a, 3))}): a commitment must "
-        "come before the deadline, and this round's can no longer be made"
-    ),
-    "AlreadyCommitted": lambda a, c: (
-        f"model {_a(a, 0)} already has a commitment for round {_a(a, 1)}; a commitment is never replaced "
-        "(`backing submission verify` checks a file against it)"
-    ),
     "EmptyPredictionsHash": lambda a, c: (
         f"commitment {_a(a, 0)} of the batch has no predictions hash: hash the predictions file first"
     ),

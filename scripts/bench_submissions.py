@@ -1,6 +1,5 @@
 """Gas of a SubmissionLog commitment: one per transaction and many in one `commitMany`, a model's first commitment
-in a 256-round word of bits and the ones after it, by the modeller and by his agent, with and without Numerai's
-submission id and hash.
+and the ones after it, by the modeller and by his agent, with and without Numerai's submission id and hash.
 
     /usr/bin/time -v -o build/bench-submissions-time.txt \\
         brownie run scripts/bench_submissions.py --network anvil-p3 &&   # writes bench/submissions.md
@@ -57,20 +56,19 @@ def main():
         tx = log.commit((m, r, HASH, SUB_ID if ids else NO, SUB_HASH if ids else NO), {"from": sender})
         rows.append((label, 1, tx.gas_used, tx.gas_used))
 
-    single("one per transaction, the model's first commitment (fresh word of bits)", model(0), 1, modeller)
-    single("one per transaction, a later round (same word)", model(0), 2, modeller)
+    single("one per transaction, the model's first commitment", model(0), 1, modeller)
+    single("one per transaction, a later round", model(0), 2, modeller)
     single("one per transaction, a later round, by the agent", model(0), 3, agent)
     single("one per transaction, a later round, without Numerai's ids", model(0), 4, modeller, ids=False)
     steady = [log.commit((model(0), r, HASH, SUB_ID, SUB_HASH), {"from": modeller}).gas_used for r in range(5, 15)]
     rows.append(("one per transaction, rounds 5-14 (mean)", 1, sum(steady), sum(steady) // len(steady)))
 
-    # batches: several models in one round (the usual case: one modeller, many models), first word then later
+    # batches: several models in one round (the usual case: one modeller, many models)
     base = 1
     for size in BATCH_SIZES:
         group = [model(base + k) for k in range(size)]
-        for r, words in ((1, "first commitments"), (2, "a later round")):
-            tx = log.commitMany([(m, r, HASH, SUB_ID, SUB_HASH) for m in group], {"from": modeller})
-            rows.append((f"commitMany, {size} models, {words}", size, tx.gas_used, tx.gas_used // size))
+        tx = log.commitMany([(m, 1, HASH, SUB_ID, SUB_HASH) for m in group], {"from": modeller})
+        rows.append((f"commitMany, {size} models", size, tx.gas_used, tx.gas_used // size))
         base += size
     # one model, several rounds at once (catching up on announced rounds)
     tx = log.commitMany([(model(0), r, HASH, SUB_ID, SUB_HASH) for r in range(15, 21)], {"from": modeller})
@@ -86,21 +84,7 @@ def peak_memory() -> str:
 
 def write(rows):
     out = Path(os.environ.get("BENCH_OUT", "bench")) / "submissions.md"
-    worst_batched = max(per for label, n, _, per in rows if n > 1 and "later" in label)
-    by_label = {label: per for label, _, _, per in rows}
-
-    def over_a_word(size: int) -> int:
-        """Per commitment over the 256 rounds of a word: the first round's cost once, the later rounds' after."""
-        first, later = (
-            by_label[f"commitMany, {size} models, first commitments"],
-            by_label[f"commitMany, {size} models, a later round"],
-        )
-        return (first + 255 * later) // 256
-
-    alone = (
-        by_label["one per transaction, the model's first commitment (fresh word of bits)"]
-        + 255 * by_label["one per transaction, a later round (same word)"]
-    ) // 256
+    worst = max(per for _, _, _, per in rows)
     lines = [
         "# Gas of a predictions commitment (SubmissionLog)",
         "",
@@ -117,8 +101,9 @@ def write(rows):
         "",
         "`gasUsed` of the transaction, base cost (21,000) and calldata included; a batch's per-commitment figure is",
         "its `gasUsed` divided by its size. Every commitment carries Numerai's submission id and hash unless the row",
-        "says otherwise. A model's rounds share one storage word per 256 rounds: its first commitment in a word",
-        "writes a new slot (22,100 gas), the others set a bit in it (5,000).",
+        "says otherwise. The log writes no storage per commitment: it emits one event, and the rules of",
+        "ISubmissionLog (the modeller's or his agent's first commitment, before the oracle's deadline) decide what",
+        "counts, applied by `backing submission verify` and `backing consistency` to the chain's own data.",
         "",
         "| transaction | commitments | gasUsed | per commitment |",
         "| --- | ---: | ---: | ---: |",
@@ -127,17 +112,12 @@ def write(rows):
         lines.append(f"| {label} | {n} | {total:,} | {per:,} |")
     lines += [
         "",
-        "Over a model's 256 rounds of one word (the first commitment's extra cost once): "
-        + ", ".join(f"{over_a_word(n):,} per commitment in batches of {n}" for n in BATCH_SIZES if n > 1)
-        + f"; {alone:,} one per transaction.",
-        "",
-        f"Target: at most {TARGET:,} gas per commitment. Met in batches of 5 or more models for the rounds after a",
-        f"model's first (worst batched row: {worst_batched:,}), and for a model catching up several rounds at once.",
-        "A commitment alone in its transaction costs more than the target because 21,000 of it is the base cost every",
-        "Ethereum transaction pays; its execution (checks at the oracle: the model's owner and the round's deadline;",
-        "one bit; one event) is what the rows after the first show minus 21,000 and the calldata. It cannot reach the",
-        "target alone: the oracle call (2,600), the model's owner and the round's deadline there (2,100 each,",
-        "cold), the word of bits (5,000) and the event (about 2,600) take 14,000 above the 21,000 and the calldata.",
+        f"Target: at most {TARGET:,} gas per commitment: {'met' if worst <= TARGET else 'NOT met'} in every row",
+        f"(the worst: {worst:,}, a commitment alone in its transaction, 21,000 of which is the base cost every",
+        "Ethereum transaction pays). Until 2026-12-04 the log also checked the model's owner and the round's",
+        "deadline at the oracle and kept a bit per round, which cost 42,396 gas alone in a transaction (59,496 for",
+        "a model's first); those checks now run in `backing submission commit` before it sends, and the readers",
+        "apply the same rules, so a commitment that would not count is neither sent by the CLI nor counted.",
         "",
     ]
     out.write_text("\n".join(lines))

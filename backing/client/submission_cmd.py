@@ -17,7 +17,7 @@ import datetime
 import uuid as uuidlib
 from pathlib import Path
 
-from backing.client import EXIT_DEPLOYMENT, EXIT_USAGE, CliError
+from backing.client import EXIT_DEPLOYMENT, EXIT_REFUSED, EXIT_USAGE, CliError
 from backing.client.chainread import ZERO, chain_now, model_id, model_label
 from backing.client.node import bind, load_deployment
 from backing.client.options import EXIT_EPILOG, add_json, add_node, command_parser, handler, print_json, sender
@@ -30,6 +30,7 @@ from backing.consistency import (
     metric_breaks,
     read_predictions,
     round_pairs,
+    select_commitments,
 )
 from backing.consistency.analysis import DEFAULT_MIN_CORRELATION, DEFAULT_MIN_SHARED, revealed_files
 
@@ -96,24 +97,52 @@ def registered_modeller(dep, raw: bytes, text: str) -> str:
     return modeller
 
 
-def commitments(dep, log, raw: bytes, round_: int | None = None) -> dict[int, dict]:
-    """{round: {"hash", "committer", "block", "time", "submission_id", "submission_hash", "tx"}} from the events."""
+def agent_history(dep, log, modeller: str) -> list[tuple[tuple[int, int], str]]:
+    """(order, agent) of every AgentSet event of `modeller`: who could commit for him, and since when."""
+    start = dep.manifest.contracts["SubmissionLog"].get("block", 0)
+    return [
+        ((e["blockNumber"], e["logIndex"]), e["args"]["agent"])
+        for e in log.events.AgentSet.get_logs(argument_filters={"modeller": modeller}, from_block=start)
+    ]
+
+
+def commitment_events(
+    dep, log, raw: bytes, round_: int | None = None
+) -> tuple[dict[int, dict], list[tuple[dict, str]]]:
+    """The model's commitments from the log's events, judged by ISubmissionLog's rules 1 and 2
+    (`select_commitments`): ({round: the one that counts}, [(ignored one, why)]). Each is a dict with "hash",
+    "committer", "block", "time", "submission_id", "submission_hash", "tx", "order"."""
     filters = {"modelId": raw} if round_ is None else {"modelId": raw, "round": round_}
     start = dep.manifest.contracts["SubmissionLog"].get("block", 0)
-    found = {}
+    times: dict[int, int] = {}
+    events = []
     for event in log.events.SubmissionCommitted.get_logs(argument_filters=filters, from_block=start):
         a = event["args"]
-        block = dep.w3.eth.get_block(event["blockNumber"])
-        found[a["round"]] = {
-            "hash": bytes(a["predictionsHash"]),
-            "committer": a["committer"],
-            "block": event["blockNumber"],
-            "time": int(block["timestamp"]),
-            "submission_id": bytes(a["submissionId"]),
-            "submission_hash": bytes(a["submissionHash"]),
-            "tx": "0x" + bytes(event["transactionHash"]).hex(),
-        }
-    return found
+        number = event["blockNumber"]
+        if number not in times:
+            times[number] = int(dep.w3.eth.get_block(number)["timestamp"])
+        events.append(
+            {
+                "round": a["round"],
+                "hash": bytes(a["predictionsHash"]),
+                "committer": a["committer"],
+                "block": number,
+                "time": times[number],
+                "submission_id": bytes(a["submissionId"]),
+                "submission_hash": bytes(a["submissionHash"]),
+                "tx": "0x" + bytes(event["transactionHash"]).hex(),
+                "order": (number, event["logIndex"]),
+            }
+        )
+    if not events:
+        return {}, []
+    modeller = dep.oracle.functions.modelInfo(raw).call()[0]
+    return select_commitments(events, modeller, agent_history(dep, log, modeller))
+
+
+def commitments(dep, log, raw: bytes, round_: int | None = None) -> dict[int, dict]:
+    """{round: the commitment that counts} (see `commitment_events`)."""
+    return commitment_events(dep, log, raw, round_)[0]
 
 
 def close_times(dep) -> dict[int, int]:
@@ -200,6 +229,48 @@ def _batch_entries(path) -> list[dict]:
     return entries
 
 
+def _check_commitment_counts(dep, log, raw: bytes, entry: dict, address: str, now: int, seen: set) -> int:
+    """Refuse, before anything is sent, a commitment that ISubmissionLog's rules would not count (the log itself
+    records anything): the sender not the model's modeller nor his agent, a round not announced or already
+    closed, a round that already has the commitment that counts. Returns the round's deadline."""
+    label, round_ = entry["model"], entry["round"]
+    modeller = registered_modeller(dep, raw, label)
+    agent = log.functions.agentOf(modeller).call()
+    if address.lower() not in (modeller.lower(), agent.lower()):
+        raise CliError(
+            EXIT_REFUSED,
+            f"{address} may not commit for model {label}: only its registered modeller {modeller} or the agent he "
+            "names (`backing submission agent`) may, and a commitment from anyone else does not count; use that "
+            "account (nothing sent)",
+        )
+    close = dep.oracle.functions.roundCloseTime(round_).call()
+    if close == 0:
+        raise CliError(
+            EXIT_REFUSED,
+            f"the oracle has not announced round {round_} yet, so its submission deadline is unknown: commit once "
+            "the operators announce it (`backing model show` lists the schedule), or check --round (nothing sent)",
+        )
+    if now >= close:
+        raise CliError(
+            EXIT_REFUSED,
+            f"round {round_} closed for submissions at {utc(close)} (the chain's time is {utc(now)}): a commitment "
+            "made now would count as late (nothing sent)",
+        )
+    if (raw, round_) in seen:
+        raise CliError(EXIT_USAGE, f"model {label} round {round_} is listed twice: commit it once")
+    seen.add((raw, round_))
+    earlier = commitments(dep, log, raw, round_).get(round_)
+    if earlier:
+        raise CliError(
+            EXIT_REFUSED,
+            f"model {label} already has a commitment for round {round_} (0x{earlier['hash'].hex()}, "
+            f"{utc(earlier['time'])}); "
+            "only the first one counts, so another would be ignored (`backing submission verify` checks a file "
+            "against it; nothing sent)",
+        )
+    return close
+
+
 @handler
 def cmd_commit(args) -> int:
     if args.batch:
@@ -228,11 +299,12 @@ def cmd_commit(args) -> int:
     dep = load_deployment(args)
     log = submission_log(dep)
     now = chain_now(dep.w3)
+    account = sender(args, dep.w3, dep.chain_id)
     words = []
+    seen = set()
     for entry, raw, digest, rows, commitment in prepared:
-        registered_modeller(dep, raw, entry["model"])
-        close = dep.oracle.functions.roundCloseTime(entry["round"]).call()
-        deadline = f"deadline {utc(close)}, {close - now} s from now" if close else "deadline not announced yet"
+        close = _check_commitment_counts(dep, log, raw, entry, account.address, now, seen)
+        deadline = f"deadline {utc(close)}, {close - now} s from now"
         text = (
             f"model {model_label(raw)}, round {entry['round']}, predictions 0x{digest.hex()} ({rows} rows); {deadline}"
         )
@@ -260,7 +332,7 @@ def cmd_commit(args) -> int:
             kind="SubmissionLog",
         )
     title = "Commit a round's predictions:" if len(prepared) == 1 else f"Commit {len(prepared)} predictions files:"
-    sender(args, dep.w3, dep.chain_id).run([call], title)
+    account.run([call], title)
     return 0
 
 
@@ -285,7 +357,8 @@ def cmd_verify(args) -> int:
     dep = load_deployment(args)
     log = submission_log(dep)
     registered_modeller(dep, raw, args.model)
-    found = commitments(dep, log, raw, args.round).get(args.round)
+    counted, ignored = commitment_events(dep, log, raw, args.round)
+    found = counted.get(args.round)
     close = dep.oracle.functions.roundCloseTime(args.round).call()
     verdict = classify(
         digest, found["hash"] if found else None, found["time"] if found else None, close, chain_now(dep.w3)
@@ -313,6 +386,10 @@ def cmd_verify(args) -> int:
                 else None,
             }
         )
+    data["ignored"] = [
+        {"hash": "0x" + c["hash"].hex(), "committer": c["committer"], "block": c["block"], "tx": c["tx"], "why": why}
+        for c, why in ignored
+    ]
     if args.json:
         print_json(data)
         return 0
@@ -327,6 +404,8 @@ def cmd_verify(args) -> int:
         if data["submission_id"] or data["submission_hash"]:
             print(f"  Numerai    submission id {data['submission_id']}, hash {data['submission_hash']}")
     print(f"  deadline   {utc(close) if close else 'not announced'}")
+    for c in data["ignored"]:
+        print(f"  ignored    {c['hash']} by {c['committer']} (block {c['block']}): {c['why']}")
     return 0
 
 

@@ -18,7 +18,7 @@ from backing.consistency.canonical import (
     predictions_hash,
     read_predictions,
 )
-from backing.consistency.verify import Outcome, classify
+from backing.consistency.verify import Outcome, agent_at, classify, select_commitments
 
 __all__ = [
     "CANONICAL_HEADER",
@@ -27,11 +27,13 @@ __all__ = [
     "PredictionsError",
     "RoundPair",
     "canonical_bytes",
+    "agent_at",
     "classify",
     "commitment_record",
     "metric_breaks",
     "predictions_hash",
     "read_predictions",
     "round_pairs",
+    "select_commitments",
     "spearman",
 ]

@@ -1,9 +1,15 @@
-"""The outcome of checking a revealed predictions file against the chain's commitment for its (model, round)."""
+"""Which commitment counts for a (model, round), and the outcome of checking a revealed predictions file against
+it. The SubmissionLog only records (anyone may emit a commitment); the rules that decide what counts are
+ISubmissionLog's, applied here to the chain's own data."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+
+# Where an event sits in the chain: (block number, log index). Events are compared by it, never by arrival.
+Order = tuple[int, int]
 
 
 class Outcome(str, Enum):
@@ -30,8 +36,7 @@ def classify(
 ) -> Verdict:
     """Compare a file's canonical hash with the commitment (None when there is none).
 
-    The SubmissionLog refuses commitments at or after the deadline; the deadline is checked here again from the
-    block's time so that a verdict never rests on that rule alone (a log bound to another oracle, a reorg).
+    The commitment is the one that counts (`select_commitments`); late is judged here from its block's time.
     @param close_time The round's submission deadline at the oracle (None or 0 when not announced).
     """
     if committed_hash is None:
@@ -43,3 +48,42 @@ def classify(
     if committed_hash == file_hash:
         return Verdict(Outcome.MATCH, "the file is the one committed before the deadline")
     return Verdict(Outcome.MISMATCH, "the file differs from the predictions committed for this round")
+
+
+def agent_at(agents: Iterable[tuple[Order, str]], order: Order) -> str | None:
+    """The agent a modeller had named at `order`: the last of his `AgentSet` events before it (None if none or
+    removed). @param agents (order, agent address or the zero address) of his AgentSet events, any order."""
+    named = None
+    for when, agent in sorted(agents):
+        if when >= order:
+            break
+        named = agent
+    if named is None or int(named, 16) == 0:
+        return None
+    return named
+
+
+def select_commitments(
+    events: Iterable[Mapping], modeller: str, agents: Iterable[tuple[Order, str]]
+) -> tuple[dict[int, Mapping], list[tuple[Mapping, str]]]:
+    """ISubmissionLog's rules 1 and 2: per round, the first commitment sent by the model's modeller or by the agent
+    he had named at the time; the others are ignored, each with the reason in words.
+
+    @param events the model's SubmissionCommitted events as mappings with "round", "committer" and "order"
+    @param modeller the model's registered modeller
+    @param agents (order, agent) of the modeller's AgentSet events
+    @return ({round: the event that counts}, [(ignored event, why)]) in chain order
+    """
+    agents = list(agents)
+    counted: dict[int, Mapping] = {}
+    ignored: list[tuple[Mapping, str]] = []
+    for event in sorted(events, key=lambda e: e["order"]):
+        committer = event["committer"].lower()
+        agent = agent_at(agents, event["order"])
+        if committer != modeller.lower() and (agent is None or committer != agent.lower()):
+            ignored.append((event, f"sent by {event['committer']}, neither the model's modeller nor his agent then"))
+        elif event["round"] in counted:
+            ignored.append((event, f"a second commitment for round {event['round']}: only the first one counts"))
+        else:
+            counted[event["round"]] = event
+    return counted, ignored

@@ -1,20 +1,43 @@
 """`backing submission commit|verify|agent` and `backing consistency` through the installed CLI, on anvil: the
 modeller commits round 1's predictions, a backer verifies the revealed file (CSV and parquet: one
 hash), a changed file, a missed round and a late attempt; refusals in plain words; the consistency report and
-`backing model show` count committed and missed rounds."""
+`backing model show` count committed and missed rounds. The log records anything anyone sends: commitments
+written around the CLI (a stranger's, a late one) are sent over web3 and shown to be ignored or late."""
 
 import json
 import random
 import uuid
 
 import pytest
+from eth_account import Account
 
 from backing.client import EXIT_DECLINED, EXIT_REFUSED, EXIT_USAGE
-from support.cli import PORTS, Node, OracleOps
+from backing.client.contracts import abi
+from oracle.units import model_id_from_uuid
+from support.cli import PASSWORD, PORTS, Node, OracleOps
 
 PORT_OFFSET = 8  # anvil base+8
 MODEL = str(uuid.UUID("3c1f7a52-0b8a-4b8e-9c1e-2a7f6d1b0c22"))
 UNKNOWN = str(uuid.UUID("00000000-0000-4000-8000-000000000001"))
+ZERO32 = b"\0" * 32
+
+
+def send_commit(oracle_ops, deployed, key, round_, digest):
+    """A commitment sent straight to the SubmissionLog with `key`, around the CLI's checks."""
+    log = oracle_ops.w3.eth.contract(
+        address=deployed["contracts"]["SubmissionLog"]["address"], abi=abi("SubmissionLog")
+    )
+    account = Account.from_key(key)
+    tx = log.functions.commit((model_id_from_uuid(MODEL), round_, digest, ZERO32, ZERO32)).build_transaction(
+        {
+            "from": account.address,
+            "chainId": oracle_ops.node.chain_id,
+            "nonce": oracle_ops.w3.eth.get_transaction_count(account.address),
+        }
+    )
+    sent = oracle_ops.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    assert oracle_ops.w3.eth.wait_for_transaction_receipt(sent, timeout=60)["status"] == 1
+    return account.address
 
 
 def write_predictions(path, predictions, reverse=False):
@@ -72,7 +95,7 @@ def files(tmp_path_factory):
     return folder, by_round
 
 
-def test_commit_verify_and_the_consistency_report(user, registered, files, fresh, tmp_path):
+def test_commit_verify_and_the_consistency_report(user, registered, deployed, files, fresh, tmp_path):
     import pandas as pd
 
     folder, by_round = files
@@ -119,6 +142,15 @@ def test_commit_verify_and_the_consistency_report(user, registered, files, fresh
         user.json("submission", "verify", folder / "round-2.csv", "--model", MODEL, "--round", 2)["outcome"]
         == "missing"
     )
+
+    # anyone may write to the log: a stranger's later commitment for round 1 is recorded, ignored and shown
+    outsider = Account.create()
+    registered.w3.provider.make_request("anvil_setBalance", [outsider.address, hex(10**18)])
+    stranger = send_commit(registered, deployed, outsider.key, 1, b"\x77" * 32)
+    verdict = user.json("submission", "verify", parquet, "--model", MODEL, "--round", 1)
+    assert verdict["outcome"] == "match" and verdict["committer"] == user.addresses["modeller"]
+    assert [(i["committer"], i["hash"]) for i in verdict["ignored"]] == [(stranger, "0x" + "77" * 32)]
+    assert "ignored" in user.ok("submission", "verify", parquet, "--model", MODEL, "--round", 1).stdout
 
     # refusals, in plain words
     line = user.fails(
@@ -180,6 +212,15 @@ def test_commit_verify_and_the_consistency_report(user, registered, files, fresh
     shown = user.json("model", "show", MODEL)
     assert shown["commitments"]["missed"] == [2]
     assert "commitments" in user.ok("model", "show", MODEL).stdout
+
+    # the modeller's own late commitment, sent around the CLI's refusal, is recorded and counts as late
+    keystore = json.loads((user.home / ".brownie" / "accounts" / "modeller.json").read_text())
+    late_hash = bytes.fromhex(user.ok("submission", "hash", folder / "round-2.csv").stdout.split()[0][2:])
+    send_commit(registered, deployed, Account.decrypt(keystore, PASSWORD), 2, late_hash)
+    verdict = user.json("submission", "verify", folder / "round-2.csv", "--model", MODEL, "--round", 2)
+    assert verdict["outcome"] == "late"
+    record = user.json("consistency", MODEL)["commitments"]
+    assert record["late"] == [2] and record["missed"] == [] and record["committed"] == [1, 3]
 
 
 def test_a_manifest_without_the_log_says_to_deploy_it(user, registered, fresh, tmp_path):

@@ -17,9 +17,11 @@ from backing.consistency import (
     predictions_hash,
     read_predictions,
     round_pairs,
+    select_commitments,
     spearman,
 )
 from backing.consistency.analysis import revealed_files
+from backing.consistency.verify import agent_at
 
 PREDICTIONS = {"n003": 0.25, "n001": 0.5, "n002": 0.123456789}
 
@@ -171,6 +173,44 @@ def test_metric_breaks():
     assert metric_breaks(steady) == []
     broken = {**steady, 9: 0.1}
     assert [r for r, _, _ in metric_breaks(broken)] == [9]
+
+
+MODELLER, AGENT, OTHER = "0x" + "aa" * 20, "0x" + "bb" * 20, "0x" + "cc" * 20
+NOBODY = "0x" + "00" * 20
+
+
+def commitment(round_, committer, block, index=0, tag=""):
+    return {"round": round_, "committer": committer, "order": (block, index), "tag": tag}
+
+
+def test_agent_at_takes_the_last_naming_before_the_event():
+    agents = [((5, 1), AGENT), ((9, 0), NOBODY), ((12, 3), OTHER)]
+    assert agent_at(agents, (5, 1)) is None  # named in this very event: not before it
+    assert agent_at(agents, (5, 2)) == AGENT
+    assert agent_at(list(reversed(agents)), (8, 0)) == AGENT  # any order in, chain order applied
+    assert agent_at(agents, (10, 0)) is None  # removed
+    assert agent_at(agents, (13, 0)) == OTHER
+    assert agent_at([], (1, 0)) is None
+
+
+def test_the_first_commitment_by_the_modeller_or_his_agent_counts():
+    events = [
+        commitment(1, OTHER, 3, tag="squatter"),  # first in time, but nobody's key
+        commitment(1, MODELLER.upper().replace("0X", "0x"), 4, tag="modeller"),  # address case does not matter
+        commitment(1, MODELLER, 4, 1, tag="second"),
+        commitment(2, AGENT, 6, tag="agent before naming"),
+        commitment(2, AGENT, 8, tag="agent"),
+    ]
+    counted, ignored = select_commitments(list(reversed(events)), MODELLER, [((7, 0), AGENT)])
+    assert {r: c["tag"] for r, c in counted.items()} == {1: "modeller", 2: "agent"}
+    assert [c["tag"] for c, _ in ignored] == ["squatter", "second", "agent before naming"]
+    assert "neither the model's modeller nor his agent" in ignored[0][1]
+    assert "only the first one counts" in ignored[1][1]
+
+
+def test_no_commitment_counts_without_the_modeller_or_an_agent():
+    counted, ignored = select_commitments([commitment(1, OTHER, 2)], MODELLER, [])
+    assert counted == {} and len(ignored) == 1
 
 
 def test_commitment_record():
