@@ -181,6 +181,49 @@ def model_record(dep, raw: bytes, rounds: int = 200) -> dict:
     return record
 
 
+def model_page(dep, text: str) -> dict:
+    """One model: its record at the oracle (modeller, attestation, the modeller's defaults, posted rounds), its
+    agreements and series, and its predictions commitments (rounds committed in time, late, missed, open; each
+    commitment that counts, and how many were ignored) by ISubmissionLog's rules, as `backing model show` and
+    `backing consistency` count them."""
+    from backing.client.submission_cmd import commitment_events, record_for, submission_log
+
+    try:
+        raw = model_id(text)
+    except CliError:
+        raise ApiError(400, f"{text!r} is not a model UUID") from None
+    record = model_record(dep, raw)
+    if not record["registered"]:
+        raise ApiError(404, f"model {record['model']} is not registered at this deployment's oracle: check the UUID")
+    label = record["model"]
+    record["agreement_rows"] = list_agreements(dep, {"model": label})
+    record["series"] = list_series(dep, {"model": label})
+    record["commitments"] = None
+    record["commitment_log"] = bool(dep.manifest.address("SubmissionLog"))
+    if record["commitment_log"]:
+        log = submission_log(dep)
+        summary, _ = record_for(dep, log, raw)
+        counted, ignored = commitment_events(dep, log, raw)
+        closes = {r: dep.oracle.functions.roundCloseTime(r).call() for r in counted}
+        record["commitments"] = {
+            "record": summary.as_dict() if summary else None,
+            "summary": summary.summary() if summary else "none recorded",
+            "list": [
+                {
+                    "round": r,
+                    "hash": "0x" + c["hash"].hex(),
+                    "committer": c["committer"],
+                    "time": c["time"],
+                    "block": c["block"],
+                    "in_time": not closes[r] or c["time"] < closes[r],
+                }
+                for r, c in sorted(counted.items())
+            ],
+            "ignored": len(ignored),
+        }
+    return record
+
+
 def agreement_detail(dep, address: str, units: int | None = None, backer: str | None = None) -> dict:
     """One agreement: its state and terms in words, the model's record, and (for `units`) the worked table of
     what a backer of that many units receives for a few final values, by the reference model."""

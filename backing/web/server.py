@@ -40,6 +40,8 @@ class App:
             return api.list_series(dep, query)
         if len(parts) == 2 and parts[0] == "series":
             return api.series_detail(dep, parts[1], query.get("backer") or None)
+        if len(parts) == 2 and parts[0] == "models":
+            return api.model_page(dep, parts[1])
         if len(parts) == 2 and parts[0] == "positions":
             return api.positions(dep, parts[1])
         raise api.ApiError(404, f"no such API: {path}")

@@ -1,12 +1,14 @@
 """The web app in headless chromium against anvil with the real contracts, through a test wallet (an injected
 EIP-1193 provider forwarding to the node): browse and filter, an agreement's page (terms, chart, the worked
 table), a wrong network refused, approve (through zero: NMR's quirk) and deposit, the position, the modeller's
-reserve, lock and repayment, the claim after settlement, and the modeller's form with refused inputs shown next
-to their fields. Every amount the page shows is checked against the reference model to the wei. The tests run
+reserve, lock and repayment, the claim after settlement, the model's page (record, agreements, series,
+commitments), and the modeller's form with refused inputs shown next to their fields. Every amount the page
+shows is checked against the reference model to the wei. The tests run
 in order, each continuing the story; screenshots go to $BACKING_WEB_SCREENSHOTS (default build/web-screenshots)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 
 from backing.client.contracts import abi
@@ -345,6 +347,58 @@ def test_series_deposit_and_claim_after_cancel(world):
     assert not page.errors
 
 
+def test_model_page_record_agreements_and_commitments(world, tmp_path):
+    """The model's page, reached from an agreement's: its record at the oracle, its agreements and series, and its
+    predictions commitments as ISubmissionLog's rules count them (a stranger's commitment recorded and ignored)."""
+    from backing.consistency import select_commitments
+    from oracle.units import model_id_from_uuid
+
+    user, node, oracle = world["user"], world["node"], world["oracle"]
+    a, raw = user.addresses, world["raw"]
+    model = str(uuid.UUID(bytes=bytes(raw[:16])))
+    round_ = oracle.oracle.functions.currentRound().call() + 1
+    oracle.announce_through(round_ + 1)
+    predictions = tmp_path / "predictions.csv"
+    predictions.write_text("id,prediction\nn1,0.25\nn2,0.75\n")
+    digest = user.ok("submission", "hash", predictions).stdout.split()[0]
+    user.ok("submission", "commit", predictions, "--model", model, "--round", round_, "--account", "modeller", "--yes")
+    log = _contract(world, "SubmissionLog", world["manifest"]["contracts"]["SubmissionLog"]["address"])
+    send(
+        node, log.functions.commit((model_id_from_uuid(model), round_, b"\x77" * 32, b"\0" * 32, b"\0" * 32)), a["bob"]
+    )
+
+    page = wallet_page(world["browser"], node, world["app"], a["alice"])
+    _goto(page, f"{world['app'].url}#/agreement/{world['agreements']['A']}")
+    page.click("[data-testid=model-link]")
+    page.wait_for_url("**#/model/**")
+    _shown(page)
+    page.wait_for_selector("[data-testid=rounds-chart] canvas")
+    factory = _contract(world, "AgreementFactory", world["manifest"]["contracts"]["AgreementFactory"]["address"])
+    assert page.text_content("[data-testid=model-modeller]") == a["modeller"]
+    assert page.text_content("[data-testid=model-attested]").startswith("yes")
+    assert page.text_content("[data-testid=model-defaults]") == str(factory.functions.defaultsOf(a["modeller"]).call())
+    listed = page.eval_on_selector_all("[data-testid=model-agreements] a", "els => els.map(e => e.textContent)")
+    on_chain = factory.functions.agreementsForModel(raw, 0, 50).call()
+    assert len(listed) == len(on_chain) == factory.functions.agreementCountForModel(raw).call()
+    assert page.eval_on_selector_all("[data-testid=model-series] a", "els => els.length") == 1
+    # the commitments, judged here from the raw events with the rules, not from the page's own API
+    events = [
+        {"round": e["args"]["round"], "committer": e["args"]["committer"], "order": (e["blockNumber"], e["logIndex"]),
+         "hash": "0x" + bytes(e["args"]["predictionsHash"]).hex()}
+        for e in log.events.SubmissionCommitted.get_logs(from_block=0)
+    ]  # fmt: skip
+    counted, ignored = select_commitments(events, a["modeller"], [])
+    assert [c["hash"] for c in counted.values()] == [digest] and len(ignored) == 1
+    assert page.eval_on_selector_all("[data-testid=commitment-hash]", "els => els.map(e => e.textContent)") == [digest]
+    assert page.text_content("[data-testid=committed-rounds]") == str(round_)
+    assert page.text_content("[data-testid=open-rounds]") == str(round_ + 1)
+    assert page.text_content("[data-testid=commitments-ignored]").startswith("1 commitment")
+    screenshot(page, "web-model")
+    _goto(page, f"{world['app'].url}#/model/00000000-0000-4000-8000-000000000001")
+    assert "is not registered at this deployment's oracle" in page.text_content("[data-testid=page-error]")
+    assert not page.errors
+
+
 def _expected_form_terms_now(now):
     from backing.model.terms import load_terms
 
@@ -391,3 +445,5 @@ def test_api_refusals_in_words(world):
     assert answer.json() == {"reason": "the contract refused without a known reason"}
     assert requests.get(url + "static/../pyproject.toml", timeout=30).status_code == 404
     assert requests.get(url + "api/nothing", timeout=30).status_code == 404
+    answer = requests.get(url + "api/models/not-a-uuid", timeout=30)
+    assert answer.status_code == 400 and answer.json() == {"error": "'not-a-uuid' is not a model UUID"}

@@ -1,5 +1,6 @@
 // The web app's pages: agreements (with filters), one agreement (terms in words, the model's rounds as a chart,
-// the worked table, deposit and claim, the modeller's actions), positions, and the modeller's form. Every amount
+// the worked table, deposit and claim, the modeller's actions), one model (its record, agreements, series and
+// predictions commitments), positions, and the modeller's form. Every amount
 // comes from the server in wei and is shown exactly; transactions go through the wallet (wallet.js).
 import { formatUnits } from "viem";
 import uPlot from "uplot";
@@ -196,7 +197,7 @@ async function agreementPage(address, params) {
     h("p", { class: `phase ${a.phase}`, "data-testid": "phase" }, a.phase_words),
     h("ul", { class: "words", "data-testid": "terms-words" }, a.terms_words.map((w) => h("li", {}, w))),
     h("div", { class: "facts" },
-      fact("model", a.model),
+      fact("model", modelLink(a.model)),
       fact("modeller", h("span", { title: a.modeller }, short(a.modeller)), ` · ${a.record.attested ? "attested" : "not attested"} · ${a.record.modeller_defaults} defaults`),
       fact("units sold / capacity", h("span", { "data-testid": "units" }, `${a.units} / ${a.capacity_units}`)),
       fact("deposits close", new Date(a.open_until * 1000).toISOString().replace(".000", "")),
@@ -285,7 +286,7 @@ async function seriesPage(address) {
   const page = [
     h("h1", {}, `Series ${short(s.address)}`),
     h("div", { class: "facts" },
-      fact("model", s.model),
+      fact("model", modelLink(s.model)),
       fact("modeller", h("span", { title: s.modeller }, short(s.modeller)), ` · ${s.record.attested ? "attested" : "not attested"} · ${s.record.modeller_defaults} defaults`),
       fact("price (per unit of capital, 1 at the start)", amount(s.price, "series-price")),
       fact("clawback escrow", amount(s.escrow))),
@@ -316,6 +317,58 @@ async function seriesPage(address) {
   } else actions.append(h("p", { class: "muted" }, "Connect your wallet to deposit or claim."));
   page.push(h("h2", {}, "Act"), actions, h("p", { class: "muted" }, "Consent, roll, commitments and transfers: `backing series` on the command line (docs/series.md)."));
   return page;
+}
+
+// -------------------------------------------------------------------------------------------- one model
+
+const modelLink = (model) => h("a", { href: `#/model/${model}`, "data-testid": "model-link" }, model);
+const utc = (seconds) => new Date(seconds * 1000).toISOString().replace(".000", "").replace("T", " ").replace("Z", " UTC");
+const roundList = (rounds) => (rounds.length ? rounds.join(", ") : "none");
+
+function commitmentsBlock(m) {
+  if (!m.commitment_log) return [h("p", { class: "muted", "data-testid": "commitments-summary" }, "This deployment has no SubmissionLog.")];
+  const c = m.commitments;
+  const parts = [h("p", { "data-testid": "commitments-summary" }, c.summary)];
+  if (c.record) {
+    parts.push(h("div", { class: "facts" },
+      fact("committed in time", h("span", { "data-testid": "committed-rounds" }, roundList(c.record.committed))),
+      fact("late", h("span", { "data-testid": "late-rounds" }, roundList(c.record.late))),
+      fact("missed", h("span", { "data-testid": "missed-rounds" }, roundList(c.record.missed))),
+      fact("still open", h("span", { "data-testid": "open-rounds" }, roundList(c.record.open)))));
+    parts.push(h("table", { class: "table", "data-testid": "commitments" },
+      h("tr", {}, h("th", {}, "round"), h("th", {}, "predictions hash"), h("th", {}, "by"), h("th", {}, "at")),
+      c.list.map((x) => h("tr", { "data-testid": "commitment" }, h("td", {}, String(x.round)), h("td", { class: "hash", "data-testid": "commitment-hash" }, x.hash), h("td", { title: x.committer }, short(x.committer)), h("td", {}, `${utc(x.time)}${x.in_time ? "" : " (late)"}`)))));
+  }
+  if (c.ignored) parts.push(h("p", { class: "muted", "data-testid": "commitments-ignored" }, `${c.ignored} commitment(s) by other keys, or repeated for a round, are ignored (only the modeller's or his agent's first one counts).`));
+  parts.push(h("p", { class: "muted" }, "Check a revealed file against its commitment: `backing submission verify FILE --model UUID --round N`; compare rounds: `backing consistency` (docs/backer.md)."));
+  return parts;
+}
+
+async function modelPage(model) {
+  const m = await api(`/api/models/${model}`);
+  const finals = m.rounds.filter((r) => !r.missed);
+  return [
+    h("h1", {}, `Model ${m.model}`),
+    h("div", { class: "facts" },
+      fact("modeller", h("span", { title: m.modeller, "data-testid": "model-modeller" }, m.modeller)),
+      fact("attested", h("span", { "data-testid": "model-attested" }, m.attested ? "yes: the oracle's signers checked his Numerai profile" : "no")),
+      fact("the modeller's defaults", h("span", { "data-testid": "model-defaults" }, String(m.modeller_defaults))),
+      fact("rounds posted", h("span", { "data-testid": "model-rounds" }, finals.length ? `${finals.length} final (rounds ${m.first_round}-${m.last_final_round})` : "none final yet"))),
+    h("h2", {}, "Posted rounds"),
+    chart(m),
+    h("h2", {}, "Agreements"),
+    m.agreement_rows.length ? h("table", { class: "table", "data-testid": "model-agreements" },
+      h("tr", {}, h("th", {}, "agreement"), h("th", {}, "phase"), h("th", {}, "units sold / capacity")),
+      m.agreement_rows.map((a) => h("tr", {}, h("td", {}, h("a", { href: `#/agreement/${a.address}` }, short(a.address))), h("td", {}, a.phase), h("td", {}, `${a.units} / ${a.capacity_units}`))))
+      : h("p", {}, "No agreement for this model."),
+    h("h2", {}, "Series"),
+    m.series.length ? h("table", { class: "table", "data-testid": "model-series" },
+      h("tr", {}, h("th", {}, "series"), h("th", {}, "agreements"), h("th", {}, "latest")),
+      m.series.map((s) => h("tr", {}, h("td", {}, h("a", { href: `#/series/${s.address}` }, short(s.address))), h("td", {}, String(s.agreements)), h("td", {}, s.latest ? `agreement ${s.latest.index}: ${s.latest.phase}` : "none"))))
+      : h("p", {}, "No series for this model."),
+    h("h2", {}, "Predictions commitments"),
+    ...commitmentsBlock(m),
+  ];
 }
 
 // -------------------------------------------------------------------------------------------- positions
@@ -406,6 +459,7 @@ async function route() {
   try {
     let content;
     if (path.startsWith("/agreement/")) content = await agreementPage(path.split("/")[2], params);
+    else if (path.startsWith("/model/")) content = await modelPage(path.split("/")[2]);
     else if (path === "/positions") content = await positionsPage();
     else if (path === "/series") content = await seriesListPage(params);
     else if (path.startsWith("/series/")) content = await seriesPage(path.split("/")[2]);
