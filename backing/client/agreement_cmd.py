@@ -40,7 +40,7 @@ from backing.client.node import load_deployment
 from backing.client.options import command_parser, handler, print_json, sender
 from backing.client.tx import Call, nmr
 from backing.model.agreement import Agreement, Terms, lock_amounts
-from backing.model.terms import load_terms_file
+from backing.model.terms import expects_commitments, load_terms_file, read_terms_file
 from oracle.units import ONE
 
 # ---------------------------------------------------------------------------------------------- model
@@ -223,6 +223,7 @@ def cmd_create(args) -> int:
     dep = load_deployment(args)
     now = chain_now(dep.w3)
     terms = load_terms_file(args.terms, now)  # the checks of `backing terms check`, at the chain's time
+    promise = expects_commitments(read_terms_file(args.terms))
     sending = sender(args, dep.w3, dep.chain_id)
     owner = dep.oracle.functions.modelInfo(terms.model_id).call()[0]
     if owner == ZERO:
@@ -265,7 +266,13 @@ def cmd_create(args) -> int:
         f"fee {terms.upfront_fee_bps / 100:g}%, {terms.lockup_rounds} rounds",
         outcome=outcome,
     )
-    sending.run([call], "Create an agreement:")
+    calls = [call]
+    if promise:  # stated before the agreement exists, so no backer sees the agreement without it
+        from backing.client.submission_cmd import expect_call
+
+        stated = expect_call(dep, terms.model_id, model_label(terms.model_id))
+        calls = [stated, call] if stated else calls
+    sending.run(calls, "Create an agreement:")
     if created.get("address"):
         print(f"agreement {created['address']}")
     return 0

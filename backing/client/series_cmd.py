@@ -31,7 +31,13 @@ from backing.client.options import command_parser, handler, print_json, sender
 from backing.client.tx import Call, nmr
 from backing.model.agreement import BPS, FeeTier, Terms
 from backing.model.series import Commitment, SeriesTerms
-from backing.model.terms import dump_series_terms, load_series_terms, load_series_terms_file
+from backing.model.terms import (
+    dump_series_terms,
+    expects_commitments,
+    load_series_terms,
+    load_series_terms_file,
+    read_terms_file,
+)
 
 KIND = "BackingSeries"
 ALL = 2**256 - 1  # roll: the whole claim
@@ -440,6 +446,11 @@ def cmd_create(args) -> int:
             kind=KIND,
         ),
     ]
+    if expects_commitments(read_terms_file(args.terms)):  # stated first: no backer sees the series without it
+        from backing.client.submission_cmd import expect_call
+
+        stated = expect_call(dep, terms.base.model_id, model_label(terms.base.model_id))
+        calls = [stated, *calls] if stated else calls
     sending.run(calls, "Create a series and open its first agreement:")
     if new.contract is not None:
         print(f"series {new.contract.address}")

@@ -154,10 +154,71 @@ def close_times(dep) -> dict[int, int]:
     }
 
 
+def expectation(dep, log, raw: bytes) -> dict | None:
+    """The model's modeller's statement that he commits every round (his first `CommitmentsExpected` event; one by
+    anyone else does not count): {"time", "block", "tx", "from_round": the first round whose deadline is after it,
+    None while no such round is announced}; None without a statement."""
+    modeller = dep.oracle.functions.modelInfo(raw).call()[0]
+    if modeller == ZERO:
+        return None
+    start = dep.manifest.contracts["SubmissionLog"].get("block", 0)
+    found = log.events.CommitmentsExpected.get_logs(
+        argument_filters={"modelId": raw, "modeller": modeller}, from_block=start
+    )
+    if not found:
+        return None
+    first = min(found, key=lambda e: (e["blockNumber"], e["logIndex"]))
+    stated = int(dep.w3.eth.get_block(first["blockNumber"])["timestamp"])
+    after = [r for r, close in close_times(dep).items() if close > stated]
+    return {
+        "time": stated,
+        "block": first["blockNumber"],
+        "tx": "0x" + bytes(first["transactionHash"]).hex(),
+        "from_round": min(after) if after else None,
+    }
+
+
+def expectation_words(expected: dict | None) -> str:
+    if not expected:
+        return "the modeller has not stated that he commits every round"
+    since = f"from round {expected['from_round']}" if expected["from_round"] else "from the next announced round"
+    return f"the modeller states he commits every round {since} (stated {utc(expected['time'])})"
+
+
+def expect_call(dep, raw: bytes, label: str):
+    """The SubmissionLog call that states the promise of terms with ``submission_commitments: every_round``, or
+    None when the model's modeller already stated it."""
+    if not dep.manifest.address("SubmissionLog"):
+        raise CliError(
+            EXIT_DEPLOYMENT,
+            f"the terms say submission_commitments: every_round, but the manifest {dep.manifest.path} has no "
+            "SubmissionLog to state it in: run `backing deploy` again to add it",
+        )
+    log = submission_log(dep)
+    if expectation(dep, log, raw):
+        print(f"note: you already stated that you commit every round of model {label}")
+        return None
+    return Call(
+        "SubmissionLog",
+        "expectCommitments",
+        (raw,),
+        log,
+        f"state that you commit every round of model {label} (the terms' submission_commitments: every_round; "
+        "backers count the rounds you miss)",
+        outcome=lambda receipt: f"stated: you commit every round of model {label}",
+        kind="SubmissionLog",
+    )
+
+
 def record_for(dep, log, raw: bytes, from_round: int | None = None):
-    """The commitment record from `from_round` (default the first committed round) through the last announced
-    round; None when nothing was committed and no start is given."""
+    """The commitment record from `from_round` (default: the round the modeller's promise starts at, else the
+    first committed round) through the last announced round; None when nothing was committed or promised and no
+    start is given."""
     committed = commitments(dep, log, raw)
+    if from_round is None:
+        expected = expectation(dep, log, raw)
+        if expected and expected["from_round"]:
+            from_round = min([expected["from_round"], *committed])
     if from_round is None and not committed:
         return None, committed
     closes = close_times(dep)
@@ -171,10 +232,16 @@ def model_show_lines(dep, raw: bytes) -> tuple[dict, list[str]]:
     """The commitment record for `backing model show`: (JSON part, text lines); empty without a log."""
     if not dep.manifest.address("SubmissionLog"):
         return {}, []
-    record, _ = record_for(dep, submission_log(dep), raw)
+    log = submission_log(dep)
+    expected = expectation(dep, log, raw)
+    record, _ = record_for(dep, log, raw)
+    promise = [f"  promise           {expectation_words(expected)}"]
+    data = {"commitments_expected": expected}
     if record is None:
-        return {"commitments": None}, ["  commitments       none recorded (`backing submission commit` each round)"]
-    return {"commitments": record.as_dict()}, [f"  commitments       {record.summary()}"]
+        data["commitments"] = None
+        return data, ["  commitments       none recorded (`backing submission commit` each round)", *promise]
+    data["commitments"] = record.as_dict()
+    return data, [f"  commitments       {record.summary()}", *promise]
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -479,10 +546,13 @@ def cmd_consistency(args) -> int:
     dep = load_deployment(args)
     registered_modeller(dep, raw, args.model)
     if dep.manifest.address("SubmissionLog"):
-        record, committed = record_for(dep, submission_log(dep), raw, args.from_round)
+        log = submission_log(dep)
+        record, committed = record_for(dep, log, raw, args.from_round)
         closes = close_times(dep) if committed else {}
         data["commitments"] = record.as_dict() if record else None
+        data["commitments_expected"] = expectation(dep, log, raw)
         lines.append(f"  commitments       {record.summary()}" if record else "  commitments       none recorded")
+        lines.append(f"  promise           {expectation_words(data['commitments_expected'])}")
         if args.revealed and committed:
             checked = {}
             for r, path in revealed_files(args.revealed).items():

@@ -16,6 +16,8 @@ A terms file looks like this (every key but ``fee_ladder`` is required; give ``o
     model_id: 1b7d7b0e-...    # Numerai model UUID, or 0x + 64 hex digits
     fee_ladder:               # optional: bigger positions pay a lower profit share
       - {min_units: 10, profit_share: 0.4}
+    submission_commitments: every_round  # optional: you commit each round's predictions (not a contract term:
+                                         # `backing agreement create` states it in the SubmissionLog)
 
 Fractions become basis points exactly (through ``decimal.Decimal``, never a float) and must be a whole number
 of basis points. Every problem raises ``TermsError`` with a message naming the field; the contract's own checks
@@ -55,7 +57,9 @@ REQUIRED_KEYS = (
     "model_id",
 )
 OPEN_KEYS = ("open_for", "open_until")
-OPTIONAL_KEYS = ("fee_ladder",)
+OPTIONAL_KEYS = ("fee_ladder", "submission_commitments")
+#: The one value of ``submission_commitments``.
+EVERY_ROUND = "every_round"
 KNOWN_KEYS = REQUIRED_KEYS + OPEN_KEYS + OPTIONAL_KEYS
 TIER_KEYS = ("min_units", "profit_share")
 
@@ -92,6 +96,7 @@ def load_terms(data: Any, now: int | None = None) -> Terms:
     if not isinstance(data, dict):
         raise TermsError(f"terms must be a mapping of keys to values, not {_kind(data)}")
     _check_keys(data)
+    expects_commitments(data)
 
     terms = Terms(
         unit_size=nmr_to_wei("unit_size", data["unit_size"]),
@@ -113,6 +118,22 @@ def load_terms(data: Any, now: int | None = None) -> Terms:
     except ContractError as error:
         raise explain(error, terms, now, data) from None
     return terms
+
+
+def expects_commitments(data: dict) -> bool:
+    """Whether the terms say the modeller commits each round's predictions (``submission_commitments:
+    every_round``). Not a contract term: the create commands state it in the SubmissionLog, and the tools count the
+    rounds missed from then on. @raise TermsError for any other value."""
+    value = data.get("submission_commitments")
+    if value is None:
+        return False
+    if value == EVERY_ROUND:
+        return True
+    raise TermsError(
+        f"submission_commitments: {value!r} is not {EVERY_ROUND!r}: give every_round (you commit each round's "
+        "predictions before its deadline, docs/modeller.md) or leave the key out",
+        "submission_commitments",
+    )
 
 
 def load_terms_file(path: str | Path, now: int | None = None) -> Terms:

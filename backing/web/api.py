@@ -181,12 +181,27 @@ def model_record(dep, raw: bytes, rounds: int = 200) -> dict:
     return record
 
 
+def _promise_words(dep, raw: bytes) -> str | None:
+    """Whether the modeller states he commits every round of the model, in words (None without a SubmissionLog)."""
+    from backing.client.submission_cmd import expectation, expectation_words, submission_log
+
+    if not dep.manifest.address("SubmissionLog"):
+        return None
+    return expectation_words(expectation(dep, submission_log(dep), raw))
+
+
 def model_page(dep, text: str) -> dict:
     """One model: its record at the oracle (modeller, attestation, the modeller's defaults, posted rounds), its
     agreements and series, and its predictions commitments (rounds committed in time, late, missed, open; each
     commitment that counts, and how many were ignored) by ISubmissionLog's rules, as `backing model show` and
     `backing consistency` count them."""
-    from backing.client.submission_cmd import commitment_events, record_for, submission_log
+    from backing.client.submission_cmd import (
+        commitment_events,
+        expectation,
+        expectation_words,
+        record_for,
+        submission_log,
+    )
 
     try:
         raw = model_id(text)
@@ -221,6 +236,9 @@ def model_page(dep, text: str) -> dict:
             ],
             "ignored": len(ignored),
         }
+        expected = expectation(dep, log, raw)
+        record["commitments"]["expected"] = expected
+        record["commitments"]["expected_words"] = expectation_words(expected)
     return record
 
 
@@ -235,6 +253,7 @@ def agreement_detail(dep, address: str, units: int | None = None, backer: str | 
         raise ApiError(400, f"backer: {backer!r} is not an address")
     state, terms = _summary(dep, agreement, now, Web3.to_checksum_address(backer) if backer else None)
     state["record"] = model_record(dep, terms.model_id)
+    state["commitments_promise"] = _promise_words(dep, terms.model_id)
     state["now"] = now
     units = units or terms.min_units
     state["what_if_units"] = units

@@ -31,6 +31,11 @@ contract SubmissionLog is ISubmissionLog {
     }
 
     /// @inheritdoc ISubmissionLog
+    function expectCommitments(bytes32 modelId) external {
+        emit CommitmentsExpected(modelId, msg.sender);
+    }
+
+    /// @inheritdoc ISubmissionLog
     function commit(Commitment calldata commitment) external {
         _commit(commitment, 0);
     }

@@ -366,9 +366,18 @@ def test_model_page_record_agreements_and_commitments(world, tmp_path):
     send(
         node, log.functions.commit((model_id_from_uuid(model), round_, b"\x77" * 32, b"\0" * 32, b"\0" * 32)), a["bob"]
     )
-
+    send(node, log.functions.expectCommitments(raw), a["bob"])  # not the modeller's promise: does not count
     page = wallet_page(world["browser"], node, world["app"], a["alice"])
     _goto(page, f"{world['app'].url}#/agreement/{world['agreements']['A']}")
+    promise = page.text_content("[data-testid=agreement-promise]")
+    assert promise == "the modeller has not stated that he commits every round"
+    stated = send(node, log.functions.expectCommitments(raw), a["modeller"])
+    stated_at = _w3(world).eth.get_block(int(stated["blockNumber"], 16))["timestamp"]
+    closes = {r: oracle.oracle.functions.roundCloseTime(r).call() for r in range(1, round_ + 2)}
+    promised_from = min(r for r, close in closes.items() if close > stated_at)  # the rounds still open then
+    _goto(page, f"{world['app'].url}#/")
+    _goto(page, f"{world['app'].url}#/agreement/{world['agreements']['A']}")
+    assert page.text_content("[data-testid=agreement-promise]").startswith("the modeller states he commits every")
     page.click("[data-testid=model-link]")
     page.wait_for_url("**#/model/**")
     _shown(page)
@@ -391,8 +400,11 @@ def test_model_page_record_agreements_and_commitments(world, tmp_path):
     assert [c["hash"] for c in counted.values()] == [digest] and len(ignored) == 1
     assert page.eval_on_selector_all("[data-testid=commitment-hash]", "els => els.map(e => e.textContent)") == [digest]
     assert page.text_content("[data-testid=committed-rounds]") == str(round_)
-    assert page.text_content("[data-testid=open-rounds]") == str(round_ + 1)
+    still_open = [r for r in range(promised_from, round_ + 2) if r != round_]
+    assert page.text_content("[data-testid=open-rounds]") == ", ".join(map(str, still_open))
     assert page.text_content("[data-testid=commitments-ignored]").startswith("1 commitment")
+    promise = page.text_content("[data-testid=commitments-promise]")
+    assert promise.startswith(f"The modeller states he commits every round from round {promised_from} ")
     screenshot(page, "web-model")
     _goto(page, f"{world['app'].url}#/model/00000000-0000-4000-8000-000000000001")
     assert "is not registered at this deployment's oracle" in page.text_content("[data-testid=page-error]")

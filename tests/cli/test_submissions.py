@@ -253,3 +253,48 @@ def test_a_batch_commits_several_rounds_in_one_transaction(user, registered, fil
     batch.write_text("path,round\nx.csv,1\n")
     line = user.fails(EXIT_USAGE, "submission", "commit", "--batch", batch, "--account", "modeller", "--yes")
     assert "header file,model,round" in line
+
+
+PROMISING_TERMS = """\
+model_id: "{model}"
+unit_size: 100
+min_units: 1
+max_units: 10
+profit_share: 0.5
+burn_share: 0.5
+reserve_ratio: 0.5
+upfront_fee: 0.01
+lockup_rounds: 2
+open_for: 3d
+wind_down: 7d
+staking_address: "{staking}"
+submission_commitments: every_round
+"""
+
+
+def test_terms_that_promise_commitments_are_stated_and_missed_rounds_counted(user, registered, fresh, tmp_path):
+    """`submission_commitments: every_round` in the terms: `agreement create` states the promise in the log before
+    the agreement exists; `model show` counts from the promise's first round, so a round that closes without a
+    commitment is missed even though nothing was ever committed; a second agreement does not state it again."""
+    terms = tmp_path / "terms.yaml"
+    terms.write_text(PROMISING_TERMS.format(model=MODEL, staking=user.addresses["modeller"]))
+    before = user.json("model", "show", MODEL)
+    assert before["commitments_expected"] is None and before["commitments"] is None
+    out = user.ok("agreement", "create", terms, "--account", "modeller", "--yes").stdout
+    assert out.index("expectCommitments") < out.index("createAgreement")
+    assert f"stated: you commit every round of model {MODEL}" in out
+    shown = user.json("model", "show", MODEL)
+    first = shown["commitments_expected"]["from_round"]
+    closes = {r: registered.oracle.functions.roundCloseTime(r).call() for r in (1, 2, 3)}
+    assert first == min(r for r, close in closes.items() if close > shown["commitments_expected"]["time"])
+    assert shown["commitments"]["from_round"] == first and shown["commitments"]["missed"] == []
+    assert "states he commits every round" in user.ok("model", "show", MODEL).stdout
+    user.node.time_travel(closes[first] - user.node.now() + 5)
+    assert user.json("model", "show", MODEL)["commitments"]["missed"] == [first]
+    assert user.json("consistency", MODEL)["commitments"]["missed"] == [first]
+    again = user.ok("agreement", "create", terms, "--account", "modeller", "--yes").stdout
+    assert "already stated" in again and "expectCommitments" not in again
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(terms.read_text().replace("every_round", "weekly"))
+    line = user.fails(EXIT_USAGE, "agreement", "create", bad, "--account", "modeller", "--yes")
+    assert "submission_commitments" in line and "every_round" in line

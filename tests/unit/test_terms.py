@@ -16,6 +16,7 @@ from backing.model.terms import (
     TERMS_FIELDS,
     TermsError,
     dump_terms,
+    expects_commitments,
     explain,
     load_terms,
     load_terms_file,
@@ -164,7 +165,7 @@ def test_model_uuid_inverts_the_conversion():
             None,
             "key 1 is not text: every key must be one of unit_size, min_units, "
             "max_units, profit_share, burn_share, reserve_ratio, upfront_fee, lockup_rounds, wind_down, "
-            "staking_address, model_id, open_for, open_until, fee_ladder",
+            "staking_address, model_id, open_for, open_until, fee_ladder, submission_commitments",
         ),
         (
             seed_terms_dict(profit_shares="0.5"),
@@ -176,7 +177,7 @@ def test_model_uuid_inverts_the_conversion():
             "colour",
             "unknown key 'colour'; known keys are unit_size, min_units, "
             "max_units, profit_share, burn_share, reserve_ratio, upfront_fee, lockup_rounds, wind_down, "
-            "staking_address, model_id, open_for, open_until, fee_ladder",
+            "staking_address, model_id, open_for, open_until, fee_ladder, submission_commitments",
         ),
         (without("burn_share"), "burn_share", "missing required key: burn_share"),
         (
@@ -584,3 +585,17 @@ def test_round_trip_through_json_and_yaml_files(tmp_path_factory, terms):
         + ("fee_ladder: " + json.dumps(dump_terms(terms).get("fee_ladder", [])) + "\n")
     )
     assert load_terms_file(as_yaml, now=NOW) == terms
+
+
+def test_submission_commitments_is_stated_beside_the_terms_not_in_them():
+    """`submission_commitments: every_round` is accepted by agreement and series terms and changes no contract
+    term (the create commands state it in the SubmissionLog); any other value is refused, naming the key."""
+    from backing.model.terms import load_series_terms
+
+    promised = {**seed_terms_dict(), "submission_commitments": "every_round"}
+    assert load_terms(promised, now=NOW) == load_terms(seed_terms_dict(), now=NOW)
+    assert expects_commitments(promised) and not expects_commitments(seed_terms_dict())
+    assert load_series_terms(promised, now=NOW) == load_series_terms(seed_terms_dict(), now=NOW)
+    for value in ("weekly", True, 1):
+        error = error_of({**seed_terms_dict(), "submission_commitments": value})
+        assert error.field == "submission_commitments" and "every_round" in str(error)

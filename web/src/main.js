@@ -204,6 +204,7 @@ async function agreementPage(address, params) {
       fact("reserve posted", amount(a.reserve, "reserve"), " (needed to lock now: ", amount(a.required_reserve, "required-reserve"), ")"),
       fact("coverage", `covers the modeller's share of a loss up to `, amount(a.covered_loss, "covered-loss"), ` (${percent(a.covered_loss_bps)} of the stake)`),
       a.amount_due ? fact("amount due", amount(a.amount_due, "amount-due"), " · outstanding ", amount(a.outstanding, "outstanding")) : null,
+      a.commitments_promise ? fact("predictions commitments", h("span", { "data-testid": "agreement-promise" }, a.commitments_promise), " · ", h("a", { href: `#/model/${a.model}` }, "the record")) : null,
       a.record.agreements.length > 1 ? fact("the model's other agreements", a.record.agreements.filter((x) => x !== a.address).map((x) => h("a", { href: `#/agreement/${x}` }, short(x) + " "))) : null,
     ),
     h("h2", {}, "The model's posted rounds"),
@@ -328,7 +329,7 @@ const roundList = (rounds) => (rounds.length ? rounds.join(", ") : "none");
 function commitmentsBlock(m) {
   if (!m.commitment_log) return [h("p", { class: "muted", "data-testid": "commitments-summary" }, "This deployment has no SubmissionLog.")];
   const c = m.commitments;
-  const parts = [h("p", { "data-testid": "commitments-summary" }, c.summary)];
+  const parts = [h("p", { "data-testid": "commitments-summary" }, c.summary), h("p", { "data-testid": "commitments-promise" }, `${c.expected_words[0].toUpperCase()}${c.expected_words.slice(1)}.`)];
   if (c.record) {
     parts.push(h("div", { class: "facts" },
       fact("committed in time", h("span", { "data-testid": "committed-rounds" }, roundList(c.record.committed))),

@@ -14,7 +14,10 @@ pragma solidity 0.8.24;
 ///            the oracle (`roundCloseTime`); otherwise it is late. A round without a commitment is missed once its
 ///            deadline passes.
 ///         `backing submission commit` checks all three before it sends, so a modeller does not pay for a
-///         commitment that would not count.
+///         commitment that would not count. A modeller may also state that he commits every round of a model
+///         (`expectCommitments`, sent by `backing agreement create` and `backing series create` when the terms say
+///         `submission_commitments: every_round`); readers count it when he is the model's registered modeller, and
+///         from then on every round whose deadline passes without a commitment that counts is a missed promise.
 interface ISubmissionLog {
     /// @notice One commitment.
     /// @param modelId Numerai model id as the oracle knows it (the UUID's 16 bytes, left-aligned).
@@ -61,6 +64,12 @@ interface ISubmissionLog {
         bytes32 submissionHash
     );
 
+    /// @notice A modeller stated that he commits every round of a model from now on (it counts when he is the
+    ///         model's registered modeller).
+    /// @param modelId The model.
+    /// @param modeller Who stated it.
+    event CommitmentsExpected(bytes32 indexed modelId, address indexed modeller);
+
     /// @notice A modeller named (or, with the zero address, removed) the agent key that may commit for his models.
     /// @param modeller The modeller.
     /// @param agent The agent, or zero.
@@ -70,6 +79,11 @@ interface ISubmissionLog {
     ///         modeller himself can always commit.
     /// @param agent The agent key, or the zero address.
     function setAgent(address agent) external;
+
+    /// @notice State that you commit every round of `modelId` from now on, so backers can count the rounds you
+    ///         miss (it counts when you are the model's registered modeller). It cannot be taken back.
+    /// @param modelId The model.
+    function expectCommitments(bytes32 modelId) external;
 
     /// @notice Commit to one round's predictions of one model (it counts by the rules above).
     /// @dev Requirements:

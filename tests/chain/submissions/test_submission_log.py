@@ -157,6 +157,15 @@ def test_the_deadline_to_the_second(log, models, modeller, oracle):
         assert classify(H1, c["hash"], c["time"], close, close + 10).outcome is outcome
 
 
+def test_a_promise_to_commit_every_round_is_recorded_for_whoever_sends_it(log, models, modeller, outsider):
+    """Readers count it only from the model's modeller (`backing.client.submission_cmd.expectation`)."""
+    model, _ = models
+    expect_event(log.expectCommitments(model, {"from": modeller}), "CommitmentsExpected", log, modelId=hx(model),
+                 modeller=modeller)  # fmt: skip
+    tx = log.expectCommitments(model, {"from": outsider})
+    assert tx.events["CommitmentsExpected"]["modeller"] == outsider
+
+
 def test_an_empty_hash_is_refused(log, models, modeller):
     model, _ = models
     with reverts_with("EmptyPredictionsHash", 0):
