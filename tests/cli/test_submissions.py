@@ -298,3 +298,11 @@ def test_terms_that_promise_commitments_are_stated_and_missed_rounds_counted(use
     bad.write_text(terms.read_text().replace("every_round", "weekly"))
     line = user.fails(EXIT_USAGE, "agreement", "create", bad, "--account", "modeller", "--yes")
     assert "submission_commitments" in line and "every_round" in line
+
+
+def test_series_terms_that_promise_commitments_are_stated_before_the_series(user, registered, fresh, tmp_path):
+    terms = tmp_path / "series.yaml"
+    terms.write_text(PROMISING_TERMS.format(model=MODEL, staking=user.addresses["modeller"]))
+    out = user.ok("series", "create", terms, "--account", "modeller", "--yes").stdout
+    assert out.index("expectCommitments") < out.index("createSeries") < out.index("openAgreement")
+    assert user.json("model", "show", MODEL)["commitments_expected"]["from_round"] is not None
