@@ -500,8 +500,62 @@ def numerai_metrics(model: str, url: str | None = None) -> tuple[dict[str, dict[
     return metrics, None
 
 
+#: The most a revealed file fetched from a URL may weigh (a round's predictions are a few MB).
+MAX_REVEALED_BYTES = 512 * 2**20
+
+
+def download_revealed(urls: list[str], folder: Path) -> None:
+    """Fetch each revealed predictions file into `folder` under the last part of its URL's path, which names its
+    round as in a folder (``.../round-612.csv``). Bad URLs and failed downloads become exit code 2 in words."""
+    from urllib.parse import unquote, urlparse
+
+    import requests
+
+    for url in urls:
+        parsed = urlparse(url)
+        name = Path(unquote(parsed.path)).name
+        if parsed.scheme not in ("http", "https") or not name:
+            raise CliError(
+                EXIT_USAGE,
+                f"--revealed-url {url}: give an http(s) URL ending in the file's name, which carries its round "
+                "(e.g. https://example.org/round-612.csv)",
+            )
+        target = folder / name
+        if target.exists():
+            raise CliError(EXIT_USAGE, f"--revealed-url: two URLs end in {name}: each round's file needs its own name")
+        try:
+            with requests.get(url, stream=True, timeout=30) as answer:
+                answer.raise_for_status()
+                size = 0
+                with target.open("wb") as out:
+                    for chunk in answer.iter_content(1 << 20):
+                        size += len(chunk)
+                        if size > MAX_REVEALED_BYTES:
+                            raise CliError(
+                                EXIT_USAGE, f"--revealed-url {url}: larger than {MAX_REVEALED_BYTES >> 20} MiB"
+                            )
+                        out.write(chunk)
+        except requests.RequestException as error:
+            reason = str(error).splitlines()[0][:160]
+            raise CliError(EXIT_USAGE, f"--revealed-url {url} could not be fetched ({reason})") from None
+
+
 @handler
 def cmd_consistency(args) -> int:
+    """`backing consistency`: the revealed files from a folder or URLs (fetched to a temporary folder)."""
+    import tempfile
+
+    if args.revealed and args.revealed_url:
+        raise CliError(EXIT_USAGE, "give --revealed DIR or --revealed-url URL..., not both")
+    if not args.revealed_url:
+        return _consistency(args)
+    with tempfile.TemporaryDirectory(prefix="backing-revealed-") as folder:
+        download_revealed(args.revealed_url, Path(folder))
+        args.revealed, args.revealed_where = folder, f"{len(args.revealed_url)} URL(s)"
+        return _consistency(args)
+
+
+def _consistency(args) -> int:
     raw = model_id(args.model)
     data: dict = {"model": model_label(raw)}
     lines: list[str] = [f"model {data['model']}"]
@@ -527,7 +581,7 @@ def cmd_consistency(args) -> int:
         flagged = [p for p in pairs if p.flagged]
         lines.append(
             f"  revealed files    {len(by_round)} rounds ({', '.join(map(str, sorted(by_round))) or 'none'}) in "
-            f"{args.revealed}; {len(flagged)} flagged jump(s)"
+            f"{getattr(args, 'revealed_where', None) or args.revealed}; {len(flagged)} flagged jump(s)"
         )
         for p in pairs:
             lines.append(
@@ -640,6 +694,13 @@ def add_parsers(commands) -> None:
     add_json(p)
     p.add_argument("model", metavar="MODEL_UUID")
     p.add_argument("--revealed", metavar="DIR", help="a folder of revealed predictions files, one per round")
+    p.add_argument(
+        "--revealed-url",
+        nargs="+",
+        metavar="URL",
+        help="the revealed files where the modeller publishes them (http/https), each URL ending in a name that "
+        "carries its round (…/round-612.csv)",
+    )
     p.add_argument(
         "--min-correlation",
         type=float,

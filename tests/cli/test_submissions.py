@@ -4,8 +4,12 @@ hash), a changed file, a missed round and a late attempt; refusals in plain word
 `backing model show` count committed and missed rounds. The log records anything anyone sends: commitments
 written around the CLI (a stranger's, a late one) are sent over web3 and shown to be ignored or late."""
 
+import contextlib
+import functools
+import http.server
 import json
 import random
+import threading
 import uuid
 
 import pytest
@@ -38,6 +42,25 @@ def send_commit(oracle_ops, deployed, key, round_, digest):
     sent = oracle_ops.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
     assert oracle_ops.w3.eth.wait_for_transaction_receipt(sent, timeout=60)["status"] == 1
     return account.address
+
+
+@contextlib.contextmanager
+def served(folder):
+    """The files of `folder` over HTTP on a free local port, as a modeller's web space would serve them."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 -- http.server's name
+            pass
+
+    handler = functools.partial(Quiet, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def write_predictions(path, predictions, reverse=False):
@@ -201,6 +224,13 @@ def test_commit_verify_and_the_consistency_report(user, registered, deployed, fi
     )
 
     report = user.json("consistency", MODEL, "--revealed", folder)
+    with served(folder) as base:  # the same files where a modeller publishes them
+        urls = [f"{base}/round-{r}.csv" for r in (1, 2, 3)]
+        assert user.json("consistency", MODEL, "--revealed-url", *urls) == report
+        line = user.fails(EXIT_USAGE, "consistency", MODEL, "--revealed-url", f"{base}/round-9.csv")
+        assert "could not be fetched" in line and "404" in line
+    line = user.fails(EXIT_USAGE, "consistency", MODEL, "--revealed-url", "ftp://example.org/round-1.csv")
+    assert "give an http(s) URL" in line
     assert report["commitments"]["committed"] == [1, 3] and report["commitments"]["missed"] == [2]
     pairs = {(p["previous"], p["round"]): p for p in report["pairs"]}
     assert not pairs[(1, 2)]["flagged"] and pairs[(1, 2)]["correlation"] > 0.95
