@@ -21,7 +21,7 @@ from backing.model.terms import dump_terms, field_errors
 from backing.report import duration, nmr, percent
 
 #: The contracts whose ABIs the page needs to build its transactions.
-PAGE_CONTRACTS = ("MockNMR", "AgreementFactory", "BackingAgreement", "BackingSeries")
+PAGE_CONTRACTS = ("MockNMR", "AgreementFactory", "BackingAgreement", "BackingSeries", "SeriesFactory")
 
 
 class ApiError(Exception):
@@ -331,6 +331,66 @@ def check_terms(dep, form: dict) -> dict:
         "preview": preview,
         "human": dump_terms(terms),
     }
+
+
+#: The series form's own fields (beside an agreement's) and the terms key each feeds.
+SERIES_FORM_FIELDS = {"clawback_share": "clawback", "clawback_agreements": "clawback", "commitments": "commitments"}
+
+
+def check_series_terms(dep, form: dict) -> dict:
+    """A series agreement's terms from the modeller's form: the agreement's fields as in ``check_terms``, plus
+    ``clawback_share`` / ``clawback_agreements`` and ``commitments`` ("3:0.15, 5:0.1": agreements:profit share),
+    checked by ``load_series_terms`` (the series contract's rules); every violation next to its field, or the
+    arguments of ``openAgreement``."""
+    from backing.client.series_cmd import open_args
+    from backing.model.terms import TermsError, load_series_terms
+
+    series_form = {k: form.pop(k) for k in list(form) if k in SERIES_FORM_FIELDS}
+    result = check_terms(dep, form)
+    if not result["ok"]:
+        return result
+    data = dict(result["human"])
+    share, count = series_form.get("clawback_share") or "", series_form.get("clawback_agreements") or ""
+    errors = {}
+    if share or count:
+        if not (share and count):
+            missing = "clawback_agreements" if share else "clawback_share"
+            errors[missing] = "give both the clawback share and how many agreements it covers, or neither"
+        else:
+            data["clawback"] = {"share": share, "agreements": _whole_text(count)}
+    commitments = _ladder_text(series_form.get("commitments") or "")
+    if commitments:
+        data["commitments"] = (
+            [{"agreements": t["min_units"], "profit_share": t["profit_share"]} for t in commitments]
+            if isinstance(commitments, list)
+            else commitments
+        )
+    if not errors:
+        try:
+            terms = load_series_terms(data, chain_now(dep.w3))
+        except TermsError as error:
+            field = "clawback_share" if error.field == "clawback" else (error.field or "commitments")
+            errors[field] = str(error)
+    if errors:
+        return {"ok": False, "errors": errors}
+    terms_tuple, ladder, clawback_bps, clawback_agreements, commitment_tuples = open_args(terms)
+    return {
+        **result,
+        "kind": "series",
+        "open_args": {
+            "terms": ["0x" + terms.base.model_id.hex()]
+            + [str(x) if isinstance(x, int) else x for x in terms_tuple[1:]],
+            "ladder": [[str(m), str(b)] for m, b in ladder],
+            "clawback_bps": str(clawback_bps),
+            "clawback_agreements": str(clawback_agreements),
+            "commitments": [[str(a), str(b)] for a, b in commitment_tuples],
+        },
+    }
+
+
+def _whole_text(text: str):
+    """ "2" -> 2; other text stays text so that the terms loader names what is wrong with it."""
+    return int(text) if str(text).strip().isdigit() else text
 
 
 def _ladder_text(text: str):

@@ -48,7 +48,9 @@ class App:
 
     def post(self, path: str, body: dict):
         if path == "/api/terms/check":
-            return api.check_terms(self.dep, body)
+            if body.get("kind") == "series":
+                return api.check_series_terms(self.dep, {k: v for k, v in body.items() if k != "kind"})
+            return api.check_terms(self.dep, {k: v for k, v in body.items() if k != "kind"})
         if path == "/api/explain":
             return api.explain(str(body.get("data", "")), str(body.get("contract", "")))
         raise api.ApiError(404, f"no such API: {path}")

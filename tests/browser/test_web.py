@@ -411,6 +411,162 @@ def test_model_page_record_agreements_and_commitments(world, tmp_path):
     assert not page.errors
 
 
+#: The series the modeller offers through the form (a clawback and one commitment option).
+SERIES_FORM = {
+    "unit_size": "10", "min_units": "1", "max_units": "50", "profit_share": "0.2", "lockup_rounds": "2",
+    "clawback_share": "0.25", "clawback_agreements": "2", "commitments": "2:0.1",
+}  # fmt: skip
+
+
+def _fill_series_form(page, model, staking):
+    page.fill("[data-testid=field-model_id]", model)
+    page.fill("[data-testid=field-staking_address]", staking)
+    for name, value in SERIES_FORM.items():
+        page.fill(f"[data-testid=field-{name}]", value)
+    page.wait_for_function("() => document.querySelector('[data-testid=terms-form]').dataset.checked === 'ok'")
+
+
+def _series_terms_on_chain(world, series, index, staking):
+    """The reference model's terms of agreement `index`: the form's, with the chain's deposit deadline."""
+    from backing.model.terms import load_series_terms
+
+    row = world["app"].api(f"series/{series}")["agreements"][index]
+    data = {
+        "model_id": FORM_TERMS["model_id"], "unit_size": 10, "min_units": 1, "max_units": 50, "profit_share": "0.2",
+        "burn_share": FORM_TERMS["burn_share"], "reserve_ratio": FORM_TERMS["reserve_ratio"],
+        "upfront_fee": FORM_TERMS["upfront_fee"], "lockup_rounds": 2, "wind_down": FORM_TERMS["wind_down"],
+        "staking_address": staking, "open_until": row["open_until"],
+        "clawback": {"share": "0.25", "agreements": 2}, "commitments": [{"agreements": 2, "profit_share": "0.1"}],
+    }  # fmt: skip
+    return load_series_terms(data, now=row["open_until"] - 3600)
+
+
+def test_series_from_the_form_to_a_transfer_a_roll_and_a_claim(world):
+    """The modeller offers a series through the form (a refused field first), Alice deposits and withdraws, the
+    modeller posts the reserve and locks, Bob accepts and Alice transfers part of her position to him, Alice
+    consents to roll and revokes, anyone matures, the modeller repays and opens the next agreement through the
+    form, Alice rolls into it and Bob claims: every amount against the reference series model to the wei."""
+    from backing.model.series import Series
+
+    user, node, oracle = world["user"], world["node"], world["oracle"]
+    a = user.addresses
+    modeller = wallet_page(world["browser"], node, world["app"], a["modeller"])
+    _connect(modeller)
+    _goto(modeller, f"{world['app'].url}#/create")
+    modeller.click("[data-testid=offer-series]")
+    _shown(modeller)
+    _fill_series_form(modeller, FORM_TERMS["model_id"], a["modeller"])
+    modeller.fill("[data-testid=field-clawback_agreements]", "")
+    modeller.wait_for_function("() => document.querySelector('[data-testid=terms-form]').dataset.checked === 'refused'")
+    assert "give both the clawback share" in modeller.text_content("[data-testid=error-clawback_agreements]")
+    modeller.fill("[data-testid=field-clawback_agreements]", "2")
+    modeller.wait_for_function("() => document.querySelector('[data-testid=terms-form]').dataset.checked === 'ok'")
+    _act(modeller, "create")
+    modeller.wait_for_url("**#/series/0x**")
+    _shown(modeller)
+    from web3 import Web3
+
+    series = Web3.to_checksum_address(modeller.url.split("#/series/")[1])
+    contract = _contract(world, "BackingSeries", series)
+    terms0 = _series_terms_on_chain(world, series, 0, a["modeller"])
+    model = Series("modeller")
+    model.open_agreement("modeller", terms0, node.now())
+    assert contract.functions.agreementCount().call() == 1
+
+    alice = wallet_page(world["browser"], node, world["app"], a["alice"])
+    _connect(alice)
+    _goto(alice, f"{world['app'].url}#/series/{series}")
+    alice.fill("[data-testid=series-deposit-units]", "4")
+    _act(alice, "series-deposit")
+    pid = model.deposit("alice", 4, node.now())
+    alice.fill("[data-testid=series-deposit-units]", "1")
+    _act(alice, "series-withdraw")
+    model.withdraw("alice", 1)
+    assert _weis(alice, "series-position-capital") == [model.position(pid)[0].capital] == [30 * ONE]
+
+    node.time_travel(3601)  # a series agreement locks an hour after it opened at the earliest (the rolls' window)
+    oracle.announce_through(oracle.oracle.functions.currentRound().call() + 1)
+    _goto(modeller, f"{world['app'].url}#/series/{series}")
+    _act(modeller, "series-post-reserve")
+    required = terms0.base.required_reserve(model.agreements[0].capital - model.agreements[0].capital * 1 // 100)
+    model.post_reserve("modeller", int(world["app"].api(f"series/{series}")["agreements"][0]["reserve"]), 0)
+    assert model.agreements[0].reserve >= required
+    _act(modeller, "series-lock")
+    row = world["app"].api(f"series/{series}")["agreements"][0]
+    assert row["phase"] == "Locked"
+    amounts = model.lock("modeller", node.now(), start_round=row["start_round"])
+    assert int(row["staked"]) == amounts.staked
+
+    bob = wallet_page(world["browser"], node, world["app"], a["bob"])
+    _connect(bob)
+    _goto(bob, f"{world['app'].url}#/series/{series}")
+    bob.fill("[data-testid=series-accept-from]", a["alice"])
+    _act(bob, "series-accept")
+    model.accept_transfers("bob", "alice", True)
+    _goto(alice, f"{world['app'].url}#/")
+    _goto(alice, f"{world['app'].url}#/series/{series}")
+    alice.fill(f"[data-testid=series-transfer-to-{pid}]", a["bob"])
+    alice.fill(f"[data-testid=series-transfer-amount-{pid}]", "10")
+    _act(alice, f"series-transfer-{pid}")
+    bob_pid = model.transfer(pid, "alice", "bob", 10 * ONE)
+    # the next agreement opens while agreement 0 runs, through the same form; then Alice can consent to roll
+    _goto(modeller, f"{world['app'].url}#/")
+    _goto(modeller, f"{world['app'].url}#/series/{series}")
+    modeller.click("[data-testid=series-open-next]")
+    _shown(modeller)
+    _fill_series_form(modeller, FORM_TERMS["model_id"], a["modeller"])
+    _act(modeller, "create")
+    modeller.wait_for_url(f"**#/series/{series}")
+    _shown(modeller)
+    model.open_agreement("modeller", _series_terms_on_chain(world, series, 1, a["modeller"]), node.now())
+    _goto(alice, f"{world['app'].url}#/")
+    _goto(alice, f"{world['app'].url}#/series/{series}")
+    _act(alice, f"series-consent-{pid}")
+    model.roll(pid, "alice")
+    assert alice.text_content(f"[data-position='{pid}'] [data-testid=series-position-consent]") == "all"
+    _act(alice, f"series-revoke-{pid}")
+    model.roll(pid, "alice", amount=0)
+    assert alice.text_content(f"[data-position='{pid}'] [data-testid=series-position-consent]") == "none"
+
+    gap = row["start_round"] - 1 - oracle.oracle.functions.lastPostedRound(world["raw"]).call()
+    oracle.post_returns(world["raw"], [0] * gap + LOCKUP_RETURNS)
+    _goto(alice, f"{world['app'].url}#/")
+    _goto(alice, f"{world['app'].url}#/series/{series}")
+    _act(alice, "series-mature")
+    record = oracle.oracle.functions.roundRecord
+    start_index = record(world["raw"], row["start_round"] - 1).call()[0]
+    end_index = record(world["raw"], row["end_round"]).call()[0]
+    due = model.mature(node.now(), start_index, end_index)
+    _goto(modeller, f"{world['app'].url}#/")
+    _goto(modeller, f"{world['app'].url}#/series/{series}")
+    assert _weis(modeller, "series-outstanding") == [due]
+    _act(modeller, "series-repay")
+    model.repay("modeller", due, node.now())
+    assert world["app"].api(f"series/{series}")["agreements"][0]["phase"] == "Settled"
+
+    _goto(alice, f"{world['app'].url}#/")
+    _goto(alice, f"{world['app'].url}#/series/{series}")
+    claim = model.position(pid)[0].claimable
+    assert _weis(alice, "series-position-claimable") == [claim]
+    _act(alice, f"series-roll-{pid}")
+    rolled_into = model.roll(pid, "alice")
+    by_position = dict(zip(
+        alice.eval_on_selector_all("[data-testid=series-position]", "els => els.map(e => Number(e.dataset.position))"),
+        _weis(alice, "series-position-capital"),
+    ))  # fmt: skip
+    assert by_position[rolled_into] == model.position(rolled_into)[0].capital
+
+    _goto(bob, f"{world['app'].url}#/")
+    _goto(bob, f"{world['app'].url}#/series/{series}")
+    assert _weis(bob, "series-position-claimable") == [model.position(bob_pid)[0].claimable]
+    nmr = _nmr(world)
+    before = nmr.functions.balanceOf(a["bob"]).call()
+    _act(bob, f"series-claim-{bob_pid}")
+    assert nmr.functions.balanceOf(a["bob"]).call() - before == model.claim(bob_pid)
+    screenshot(alice, "web-series-roll")
+    assert not (modeller.errors or alice.errors or bob.errors)
+
+
 def _expected_form_terms_now(now):
     from backing.model.terms import load_terms
 

@@ -2,7 +2,7 @@
 // the worked table, deposit and claim, the modeller's actions), one model (its record, agreements, series and
 // predictions commitments), positions, and the modeller's form. Every amount
 // comes from the server in wei and is shown exactly; transactions go through the wallet (wallet.js).
-import { formatUnits } from "viem";
+import { formatUnits, parseUnits } from "viem";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import "./app.css";
@@ -299,24 +299,86 @@ async function seriesPage(address) {
       s.agreements.map((r) => h("tr", { "data-testid": "series-agreement" }, h("td", {}, String(r.index)), h("td", {}, r.phase), h("td", {}, amount(r.capital, "series-capital"), r.capacity ? [" of ", amount(r.capacity)] : ""), h("td", {}, r.words)))),
   ];
   const actions = h("div", { class: "actions", "data-testid": "series-actions" });
+  const send = (fn, args) => (step) => state.wallet.send("BackingSeries", s.address, fn, args, pending(step));
   if (latest && latest.phase === "Open" && latest.unit_size) {
     const input = h("input", { type: "number", min: "1", value: "1", "data-testid": "series-deposit-units" });
-    actions.append(h("div", { class: "inline" }, input, h("button", { "data-testid": "series-deposit", onclick: () => act(`Deposit ${input.value} units into agreement ${latest.index}`, async (step) => {
+    const options = [0, ...((latest.terms && latest.terms.commitments) || []).map((c) => Number(c.agreements))];
+    const commit = h("select", { "data-testid": "series-commit" }, options.map((n) => h("option", { value: String(n) }, n ? `commit to ${n} agreements` : "no commitment")));
+    const units = () => {
       const n = BigInt(input.value || "0");
       if (n <= 0n) throw new WalletError("give a whole number of units, at least 1");
-      await state.wallet.approve(s.address, n * BigInt(latest.unit_size), step);
-      await state.wallet.send("BackingSeries", s.address, "deposit", [n, 0n], pending(step));
-    }) }, "Approve and deposit")));
+      return n;
+    };
+    actions.append(h("div", { class: "inline" }, input, commit,
+      h("button", { "data-testid": "series-deposit", onclick: () => act(`Deposit ${input.value} units into agreement ${latest.index}`, async (step) => {
+        const n = units();
+        await state.wallet.approve(s.address, n * BigInt(latest.unit_size), step);
+        await state.wallet.send("BackingSeries", s.address, "deposit", [n, BigInt(commit.value)], pending(step));
+      }) }, "Approve and deposit"),
+      s.backer && s.backer.positions.some((p) => p.agreement === latest.index) ? h("button", { "data-testid": "series-withdraw", onclick: () => act(`Withdraw ${input.value} units`, (step) => send("withdraw", [units(), BigInt(commit.value)])(step)) }, "Withdraw") : null));
   }
+  const ZERO32 = "0x" + "00".repeat(32);
+  const ALL = 2n ** 256n - 1n;
   if (s.backer) {
     const finished = ["Settled", "Defaulted", "Cancelled"];
+    const nextHash = (p) => (s.agreements[p.agreement + 1] ? s.agreements[p.agreement + 1].terms_hash : ZERO32);
+    const nextOpen = (p) => s.agreements.slice(p.agreement + 1).some((x) => x.phase === "Open");
+    const positionActions = (p) => {
+      if (p.done) return "claimed";
+      const buttons = [];
+      if (finished.includes(p.phase)) buttons.push(h("button", { "data-testid": `series-claim-${p.position}`, onclick: () => act(`Claim position #${p.position}`, send("claim", [BigInt(p.position)])) }, "Claim"));
+      if (p.phase === "Settled" && nextOpen(p)) buttons.push(h("button", { "data-testid": `series-roll-${p.position}`, onclick: () => act(`Roll position #${p.position}`, send("roll", [BigInt(p.position), ALL, 0n, nextHash(p)])) }, "Roll into the next agreement"));
+      if (!finished.includes(p.phase)) {
+        buttons.push(p.consent === "none"
+          ? h("button", { "data-testid": `series-consent-${p.position}`, onclick: () => act(`Consent to roll position #${p.position}`, send("roll", [BigInt(p.position), ALL, 0n, nextHash(p)])) }, "Consent to roll")
+          : h("button", { "data-testid": `series-revoke-${p.position}`, onclick: () => act(`Revoke position #${p.position}'s consent`, send("roll", [BigInt(p.position), 0n, 0n, ZERO32])) }, "Revoke consent"));
+      }
+      if (p.phase === "Locked") {
+        const to = h("input", { placeholder: "to 0x…", "data-testid": `series-transfer-to-${p.position}` });
+        const nmrAmount = h("input", { placeholder: "NMR", size: "6", "data-testid": `series-transfer-amount-${p.position}` });
+        buttons.push(h("span", { class: "inline" }, to, nmrAmount, h("button", { "data-testid": `series-transfer-${p.position}`, onclick: () => act(`Transfer from position #${p.position}`, (step) => {
+          let wei;
+          try { wei = parseUnits(nmrAmount.value.trim(), 18); } catch { throw new WalletError("give the NMR amount to transfer, e.g. 10 or 2.5"); }
+          return send("transfer", [BigInt(p.position), to.value.trim(), wei])(step);
+        }) }, "Transfer")));
+      }
+      return buttons;
+    };
     actions.append(s.backer.positions.length ? h("table", { class: "table", "data-testid": "series-positions" },
-      h("tr", {}, h("th", {}, "position"), h("th", {}, "agreement"), h("th", {}, "capital"), h("th", {}, "claimable"), h("th", {}, "")),
-      s.backer.positions.map((p) => h("tr", { "data-testid": "series-position" }, h("td", {}, `#${p.position}`), h("td", {}, `${p.agreement} (${p.phase})`), h("td", {}, amount(p.capital, "series-position-capital")), h("td", {}, amount(p.claimable, "series-position-claimable")),
-        h("td", {}, finished.includes(p.phase) && !p.done ? h("button", { "data-testid": `series-claim-${p.position}`, onclick: () => act(`Claim position #${p.position}`, (step) => state.wallet.send("BackingSeries", s.address, "claim", [BigInt(p.position)], pending(step))) }, "Claim") : p.done ? "claimed" : ""))))
+      h("tr", {}, h("th", {}, "position"), h("th", {}, "agreement"), h("th", {}, "capital"), h("th", {}, "claimable"), h("th", {}, "consent to roll"), h("th", {}, "")),
+      s.backer.positions.map((p) => h("tr", { "data-testid": "series-position", "data-position": String(p.position) }, h("td", {}, `#${p.position}`), h("td", {}, `${p.agreement} (${p.phase})`), h("td", {}, amount(p.capital, "series-position-capital")), h("td", {}, amount(p.claimable, "series-position-claimable")), h("td", { "data-testid": "series-position-consent" }, p.consent), h("td", {}, positionActions(p)))))
       : h("p", {}, "You hold no position in this series."));
+    const from = h("input", { placeholder: "seller 0x…", "data-testid": "series-accept-from" });
+    actions.append(h("div", { class: "inline" }, "Accept positions transferred to you by ", from,
+      h("button", { "data-testid": "series-accept", onclick: () => act("Accept transfers", send("acceptTransfers", [from.value.trim(), true])) }, "Accept")));
   } else actions.append(h("p", { class: "muted" }, "Connect your wallet to deposit or claim."));
-  page.push(h("h2", {}, "Act"), actions, h("p", { class: "muted" }, "Consent, roll, commitments and transfers: `backing series` on the command line (docs/series.md)."));
+  if (account && account.toLowerCase() === s.modeller.toLowerCase()) {
+    const box = h("div", { class: "modeller", "data-testid": "series-modeller-actions" }, h("h3", {}, "Your series (modeller)"));
+    const live = s.agreements.find((x) => x.phase === "Locked" || x.phase === "Matured");
+    if (latest && latest.phase === "Open") {
+      const missing = BigInt(latest.required_reserve || "0") - BigInt(latest.reserve);
+      box.append(h("p", {}, `Agreement ${latest.index}: reserve posted `, amount(latest.reserve, "series-reserve"), ", needed to lock now ", amount(latest.required_reserve || "0", "series-required-reserve")));
+      if (missing > 0n) box.append(h("button", { "data-testid": "series-post-reserve", onclick: () => act(`Post the reserve of agreement ${latest.index}`, async (step) => {
+        await state.wallet.approve(s.address, missing, step);
+        await state.wallet.send("BackingSeries", s.address, "postReserve", [BigInt(latest.index), missing], pending(step));
+      }) }, "Approve and post the reserve"));
+      if (!live) box.append(h("button", { "data-testid": "series-lock", onclick: () => act(`Lock agreement ${latest.index}`, send("lock", [])) }, "Lock"));
+      box.append(h("button", { "data-testid": "series-cancel", onclick: () => act(`Cancel agreement ${latest.index}`, send("cancel", [])) }, "Cancel"));
+    } else if (!s.ended) {
+      box.append(h("a", { href: `#/create?kind=series&series=${s.address}`, "data-testid": "series-open-next" }, "Open the next agreement"));
+    }
+    if (live && live.phase === "Matured" && BigInt(live.outstanding || "0") > 0n) {
+      box.append(h("p", {}, `Agreement ${live.index} owes `, amount(live.outstanding, "series-outstanding")), h("button", { "data-testid": "series-repay", onclick: () => act(`Repay agreement ${live.index}`, async (step) => {
+        await state.wallet.approve(s.address, BigInt(live.outstanding), step);
+        await state.wallet.send("BackingSeries", s.address, "repay", [BigInt(live.index), BigInt(live.outstanding)], pending(step));
+      }) }, "Approve and repay"));
+    }
+    if (BigInt(s.modeller_credit) > 0n) box.append(h("button", { "data-testid": "series-collect", onclick: () => act("Collect", send("collect", [])) }, "Collect ", amount(s.modeller_credit)));
+    actions.append(box);
+  }
+  const locked = s.agreements.find((x) => x.phase === "Locked");
+  if (locked && account) actions.append(h("button", { "data-testid": "series-mature", onclick: () => act(`Mature agreement ${locked.index}`, send("mature", [BigInt(locked.index)])) }, `Mature agreement ${locked.index}`));
+  page.push(h("h2", {}, "Act"), actions, h("p", { class: "muted" }, "Executing others' consented rolls, operators and default declarations: `backing series` on the command line (docs/series.md)."));
   return page;
 }
 
@@ -404,22 +466,33 @@ const TERMS_FIELDS = [
   ["fee_ladder", "fee ladder (min units:share, …)", ""],
 ];
 
-function createPage() {
+const SERIES_FIELDS = [
+  ["clawback_share", "clawback: share of each profit fee held (e.g. 0.25)", ""],
+  ["clawback_agreements", "clawback: agreements it covers", ""],
+  ["commitments", "commitment options (agreements:share, …)", ""],
+];
+
+function createPage(params) {
   const account = state.wallet?.account || "";
+  const kind = params.get("kind") === "series" ? "series" : "agreement";
+  const intoSeries = kind === "series" ? params.get("series") : null;
+  const fields = kind === "series" ? [...TERMS_FIELDS, ...SERIES_FIELDS] : TERMS_FIELDS;
+  const label = intoSeries ? "Open the next agreement" : kind === "series" ? "Create the series" : "Create the agreement";
   const checked = { result: null };
   const preview = h("div", { "data-testid": "terms-preview" });
   const form = h("form", { class: "terms", "data-testid": "terms-form", oninput: () => schedule(), onsubmit: (e) => { e.preventDefault(); create(); } },
-    TERMS_FIELDS.map(([name, label, value]) => h("label", { "data-field": name }, label,
+    h("input", { type: "hidden", name: "kind", value: kind }),
+    fields.map(([name, text, value]) => h("label", { "data-field": name }, text,
       h("input", { name, value: name === "staking_address" ? account : value, "data-testid": `field-${name}` }),
       h("span", { class: "field-error", "data-testid": `error-${name}` }))),
-    h("button", { type: "submit", "data-testid": "create", disabled: true }, "Create the agreement"));
+    h("button", { type: "submit", "data-testid": "create", disabled: true }, label));
   let timer;
   const schedule = () => { clearTimeout(timer); timer = setTimeout(check, 250); };
   async function check() {
     const body = Object.fromEntries(new FormData(form));
     const result = await api("/api/terms/check", body);
     checked.result = result;
-    for (const [name] of TERMS_FIELDS) $(`[data-testid=error-${name}]`, form).textContent = result.errors[name] || "";
+    for (const [name] of fields) $(`[data-testid=error-${name}]`, form).textContent = result.errors[name] || "";
     $("[data-testid=create]", form).disabled = !result.ok;
     form.dataset.checked = result.ok ? "ok" : "refused";
     preview.replaceChildren();
@@ -431,22 +504,41 @@ function createPage() {
         result.notes.map((n) => h("p", { class: "muted" }, `Note: ${n}.`)));
     }
   }
+  const uints = (terms) => terms.map((x, i) => (i === 0 || i === 11 ? x : BigInt(x)));
   async function create() {
     const result = checked.result;
     if (!result || !result.ok) return;
-    await act("Create the agreement", async (step) => {
+    await act(label, async (step) => {
       if (result.modeller.toLowerCase() !== state.wallet.account.toLowerCase()) {
         throw new WalletError(`the model is registered to ${result.modeller}, not to your account ${state.wallet.account}`);
       }
-      const terms = result.terms.map((x, i) => (i === 0 || i === 11 ? x : BigInt(x)));
-      const ladder = result.ladder.map(([m, b]) => [BigInt(m), BigInt(b)]);
-      const receipt = await state.wallet.send("AgreementFactory", state.config.contracts.AgreementFactory, "createAgreement", [terms, ladder], pending(step));
-      const topic = receipt.logs.find((l) => l.address.toLowerCase() === state.config.contracts.AgreementFactory.toLowerCase());
-      if (topic) location.hash = `#/agreement/0x${topic.topics[1].slice(26)}`;
+      if (kind === "agreement") {
+        const ladder = result.ladder.map(([m, b]) => [BigInt(m), BigInt(b)]);
+        const receipt = await state.wallet.send("AgreementFactory", state.config.contracts.AgreementFactory, "createAgreement", [uints(result.terms), ladder], pending(step));
+        const topic = receipt.logs.find((l) => l.address.toLowerCase() === state.config.contracts.AgreementFactory.toLowerCase());
+        if (topic) location.hash = `#/agreement/0x${topic.topics[1].slice(26)}`;
+        return;
+      }
+      let series = intoSeries;
+      if (!series) {
+        const factory = state.config.contracts.SeriesFactory;
+        if (!factory) throw new WalletError("this deployment has no SeriesFactory: run `backing deploy` again to add it");
+        const receipt = await state.wallet.send("SeriesFactory", factory, "createSeries", [result.terms[0]], pending(step));
+        const created = receipt.logs.find((l) => l.address.toLowerCase() === factory.toLowerCase());
+        series = `0x${created.topics[1].slice(26)}`;
+        step(`series ${series} created; opening its first agreement`);
+      }
+      const o = result.open_args;
+      await state.wallet.send("BackingSeries", series, "openAgreement", [uints(o.terms), o.ladder.map(([m, b]) => [BigInt(m), BigInt(b)]), BigInt(o.clawback_bps), BigInt(o.clawback_agreements), o.commitments.map(([a, b]) => [BigInt(a), BigInt(b)])], pending(step));
+      location.hash = `#/series/${series}`;
     });
   }
   setTimeout(check, 0);
-  return [h("h1", {}, "Offer an agreement"), h("p", { class: "muted" }, "Checked as you type by the contract's rules (backing/model/terms.py)."), form, preview];
+  const switchKind = kind === "series"
+    ? h("p", {}, intoSeries ? `The next agreement of series ${short(intoSeries)}. ` : "A series chains your agreements for one model (high-water marks, rolls). ", h("a", { href: "#/create" }, "Offer a single agreement instead"))
+    : h("p", {}, h("a", { href: "#/create?kind=series", "data-testid": "offer-series" }, "Offer a series instead"), " (agreements chained for one model, with high-water marks and rolls).");
+  const title = kind === "series" ? (intoSeries ? "Open the next agreement of your series" : "Offer a series") : "Offer an agreement";
+  return [h("h1", {}, title), switchKind, h("p", { class: "muted" }, "Checked as you type by the contract's rules (backing/model/terms.py)."), form, preview];
 }
 
 // -------------------------------------------------------------------------------------------- routing
@@ -464,7 +556,7 @@ async function route() {
     else if (path === "/positions") content = await positionsPage();
     else if (path === "/series") content = await seriesListPage(params);
     else if (path.startsWith("/series/")) content = await seriesPage(path.split("/")[2]);
-    else if (path === "/create") content = createPage();
+    else if (path === "/create") content = createPage(params);
     else content = await listPage(params);
     if (location.hash !== hash) return; // the address changed while this page loaded: a newer route shows it
     main.replaceChildren(...content);
