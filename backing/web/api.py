@@ -507,12 +507,14 @@ def list_series(dep, query: dict) -> list[dict]:
     return rows
 
 
-def series_detail(dep, address: str, backer: str | None = None) -> dict:
-    """One series: each agreement's phase, capital and terms in words, the price, and `backer`'s positions."""
+def series_detail(dep, address: str, backer: str | None = None, units: int | None = None) -> dict:
+    """One series: each agreement's phase, capital and terms in words, the price, `backer`'s positions, and for
+    the latest agreement (open or locked) the worked table of what a fresh position of `units` units receives."""
     from web3 import Web3
 
     from backing.client.series_cmd import series_at, series_state
     from backing.client.series_cmd import terms_words as series_terms_words
+    from backing.client.series_cmd import what_if as series_what_if
 
     try:
         series = series_at(dep, address)
@@ -528,4 +530,15 @@ def series_detail(dep, address: str, backer: str | None = None) -> dict:
             row["unit_size"] = str(known[0].base.unit_size)
     state["now"] = chain_now(dep.w3)
     state["record"] = model_record(dep, bytes(series.functions.modelId().call()))
+    state["what_if"] = None
+    if state["agreements"]:
+        latest = state["agreements"][-1]
+        known = terms.get(latest["index"])
+        if known and latest["phase"] in ("Open", "Locked"):
+            count = units or known[0].base.min_units
+            try:
+                rows = series_what_if(known[0], latest, count)
+            except CliError as error:
+                raise ApiError(400, str(error).replace("--units", "units")) from None
+            state["what_if"] = {"index": latest["index"], "units": count, "rows": rows}
     return state

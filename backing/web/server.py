@@ -39,7 +39,10 @@ class App:
         if parts == ["series"]:
             return api.list_series(dep, query)
         if len(parts) == 2 and parts[0] == "series":
-            return api.series_detail(dep, parts[1], query.get("backer") or None)
+            units = query.get("units", "")
+            if units and not units.isdigit():
+                raise api.ApiError(400, f"units: {units!r} is not a whole number")
+            return api.series_detail(dep, parts[1], query.get("backer") or None, int(units) if units else None)
         if len(parts) == 2 and parts[0] == "models":
             return api.model_page(dep, parts[1])
         if len(parts) == 2 and parts[0] == "positions":

@@ -472,6 +472,11 @@ def test_series_from_the_form_to_a_transfer_a_roll_and_a_claim(world):
     model = Series("modeller")
     model.open_agreement("modeller", terms0, node.now())
     assert contract.functions.agreementCount().call() == 1
+    # the worked table for one unit of 10 NMR, by hand: 1% upfront fee, so 9.9 NMR staked; at x1.5 the 4.95 NMR
+    # rise pays a 20% fee; at x0.5 the reserve covers half of the 4.95 NMR loss
+    receives = _weis(modeller, "series-receives")
+    assert receives == [7425 * ONE // 1000, 9405 * ONE // 1000, 9900 * ONE // 1000, 10692 * ONE // 1000,
+                        13860 * ONE // 1000]  # fmt: skip
 
     alice = wallet_page(world["browser"], node, world["app"], a["alice"])
     _connect(alice)

@@ -280,9 +280,17 @@ async function seriesListPage(params) {
   ];
 }
 
-async function seriesPage(address) {
+function seriesWhen(r) {
+  if (r.phase === "Open" && r.open_until) return `deposits until ${utc(r.open_until)}`;
+  if (r.phase === "Locked" && r.end_round) return `rounds ${r.start_round}-${r.end_round}`;
+  if (r.phase === "Matured" && r.deadline) return `repay by ${utc(r.deadline)}`;
+  return "";
+}
+
+async function seriesPage(address, params) {
   const account = state.wallet?.account;
-  const s = await api(`/api/series/${address}?` + new URLSearchParams(account ? { backer: account } : {}));
+  const units = params.get("units") || "";
+  const s = await api(`/api/series/${address}?` + new URLSearchParams({ units, ...(account ? { backer: account } : {}) }));
   const latest = s.agreements[s.agreements.length - 1];
   const page = [
     h("h1", {}, `Series ${short(s.address)}`),
@@ -295,9 +303,19 @@ async function seriesPage(address) {
     chart(s.record),
     h("h2", {}, "Agreements"),
     h("table", { class: "table", "data-testid": "series-agreements" },
-      h("tr", {}, h("th", {}, "#"), h("th", {}, "phase"), h("th", {}, "capital"), h("th", {}, "terms")),
-      s.agreements.map((r) => h("tr", { "data-testid": "series-agreement" }, h("td", {}, String(r.index)), h("td", {}, r.phase), h("td", {}, amount(r.capital, "series-capital"), r.capacity ? [" of ", amount(r.capacity)] : ""), h("td", {}, r.words)))),
+      h("tr", {}, h("th", {}, "#"), h("th", {}, "phase"), h("th", {}, "capital"), h("th", {}, "reserve"), h("th", {}, "when"), h("th", {}, "terms")),
+      s.agreements.map((r) => h("tr", { "data-testid": "series-agreement" }, h("td", {}, String(r.index)), h("td", {}, r.phase), h("td", {}, amount(r.capital, "series-capital"), r.capacity ? [" of ", amount(r.capacity)] : ""), h("td", {}, amount(r.reserve, "series-agreement-reserve")), h("td", {}, seriesWhen(r)), h("td", {}, r.words)))),
   ];
+  if (s.what_if) {
+    page.push(h("h2", {}, `What a backer receives from agreement ${s.what_if.index}`),
+      h("form", { class: "inline", onsubmit: (e) => { e.preventDefault(); location.hash = `#/series/${s.address}?units=${$("[name=units]", e.target).value}`; } },
+        h("label", {}, "units ", h("input", { name: "units", type: "number", min: "1", value: s.what_if.units, "data-testid": "series-what-if-units" })),
+        h("button", { type: "submit" }, "Show")),
+      h("table", { class: "table", "data-testid": "series-what-if" },
+        h("tr", {}, h("th", {}, "the stake ends at"), h("th", {}, "you pay"), h("th", {}, "you receive")),
+        s.what_if.rows.map((row) => h("tr", {}, h("td", {}, `×${row.ratio}`), h("td", {}, amount(row.paid_in)), h("td", {}, amount(row.receives, "series-receives"))))),
+      h("p", { class: "muted" }, "A fresh position beside the others' capital as it stands, repaid in full, by the reference series model; a rolled position with a higher mark pays less fee."));
+  }
   const actions = h("div", { class: "actions", "data-testid": "series-actions" });
   const send = (fn, args) => (step) => state.wallet.send("BackingSeries", s.address, fn, args, pending(step));
   if (latest && latest.phase === "Open" && latest.unit_size) {
@@ -555,7 +573,7 @@ async function route() {
     else if (path.startsWith("/model/")) content = await modelPage(path.split("/")[2]);
     else if (path === "/positions") content = await positionsPage();
     else if (path === "/series") content = await seriesListPage(params);
-    else if (path.startsWith("/series/")) content = await seriesPage(path.split("/")[2]);
+    else if (path.startsWith("/series/")) content = await seriesPage(path.split("/")[2], params);
     else if (path === "/create") content = createPage(params);
     else content = await listPage(params);
     if (location.hash !== hash) return; // the address changed while this page loaded: a newer route shows it
