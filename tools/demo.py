@@ -3,6 +3,7 @@
     .venv/bin/python tools/demo.py                     # starts ganache on 127.0.0.1:8545 (what `make demo` runs)
     .venv/bin/python tools/demo.py --node anvil --port 8601
     .venv/bin/python tools/demo.py --rpc-url http://127.0.0.1:8545   # a development node you started yourself
+    .venv/bin/python tools/demo.py --keep-home                       # keep the keystores, manifest, results file
 
 Everyone gets a keystore in a temporary home (`backing account new`, a password file: no key is ever on a command
 line); the node's pre-funded account pays each some ETH for gas. Then, each step headed by who acts and why, the
@@ -21,8 +22,10 @@ driver prints every `backing ...` command as the user would type it, runs the in
 The same story runs through the reference model (``backing.model.agreement``, ``backing.model.series``): every
 amount the CLI prints that the model predicts is compared to the wei ("matches the reference model"), and at the
 end every party's NMR balance change. The clock is the node's: the driver moves it (evm_increaseTime) where the
-story waits for days. Exit status: 0 when every command worked and every amount matched; 1 otherwise, with the
-failing command's output or the mismatch shown.
+story waits for days. `--fast-keystores` (what tests/cli/test_demo.py uses) writes the keystores with a cheap key
+derivation instead of running `backing account new`, whose scrypt costs a second of CPU per command. Exit status:
+0 when every command worked and every amount matched; 1 otherwise, with the failing command's output or the
+mismatch shown.
 """
 
 from __future__ import annotations
@@ -222,8 +225,9 @@ class Chain:
 class Demo:
     """The story's state: the user's home, the addresses, the commands run and the checks passed."""
 
-    def __init__(self, chain: Chain, home: Path, backing: str, out=print):
+    def __init__(self, chain: Chain, home: Path, backing: str, out=print, fast_keystores: bool = False):
         self.chain, self.home, self.backing, self.out = chain, home, backing, out
+        self.fast_keystores = fast_keystores
         self.work = home / "work"
         self.work.mkdir(parents=True, exist_ok=True)
         self.password_file = home / "password.txt"
@@ -305,7 +309,13 @@ class Demo:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BACKING_")}
         env.update(HOME=str(self.home), BACKING_RPC_URL=self.chain.url)
         done = subprocess.run(
-            [self.backing, *map(str, args), "--json"], cwd=self.work, env=env, capture_output=True, text=True
+            [self.backing, *map(str, args), "--json"],
+            cwd=self.work,
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=600,
         )
         if done.returncode != 0:
             raise DemoFailure(f"`backing {' '.join(map(str, args))} --json`: {done.returncode}\n{done.stderr}")
@@ -351,6 +361,11 @@ def main(argv=None) -> int:
     parser.add_argument("--port", type=int, default=8545, help="its port (default 8545)")
     parser.add_argument("--rpc-url", help="attach to a development node already running instead")
     parser.add_argument("--keep-home", action="store_true", help="keep the temporary home (keystores, manifest)")
+    parser.add_argument(
+        "--fast-keystores",
+        action="store_true",
+        help="for the tests: keystores with a cheap key derivation instead of `backing account new`'s scrypt",
+    )
     args = parser.parse_args(argv)
     backing = str(Path(sys.executable).parent / "backing")
     if not os.access(backing, os.X_OK):
@@ -361,7 +376,7 @@ def main(argv=None) -> int:
     demo = None
     try:
         chain.start()
-        demo = Demo(chain, home, backing)
+        demo = Demo(chain, home, backing, fast_keystores=args.fast_keystores)
         story(demo)
     except DemoFailure as failure:
         print(f"\nDEMO FAILED: {failure}")
@@ -397,10 +412,15 @@ def accounts(demo: Demo) -> None:
     demo.step(
         "Everyone", "makes a keystore account (the password comes from a file, the key never leaves the keystore)"
     )
-    for role in ROLES:
-        out = demo.backing_cmd("account", "new", role)
-        address = found(r"^account \S+: (0x[0-9a-fA-F]{40})$", out)
-        demo.addresses[role] = address
+    if demo.fast_keystores:
+        demo.say("(--fast-keystores, for the tests: the driver writes them with a cheap key derivation instead of")
+        demo.say(" `backing account new`, whose scrypt costs a second of CPU each time a command opens a keystore)")
+        for role in ROLES:
+            demo.addresses[role] = write_cheap_keystore(demo.home, role)
+    else:
+        for role in ROLES:
+            out = demo.backing_cmd("account", "new", role)
+            demo.addresses[role] = found(r"^account \S+: (0x[0-9a-fA-F]{40})$", out)
     demo.backing_cmd("account", "list")
     demo.names = {address: role for role, address in demo.addresses.items()}
     demo.step("The local node's faucet", "pays each account 10 ETH for gas (a pre-funded development account)")
@@ -409,6 +429,20 @@ def accounts(demo: Demo) -> None:
     demo.say("the commands below name each address by a variable, as if these were set:")
     for role in ROLES:
         demo.out(f"  export {role.upper()}={demo.addresses[role]}")
+
+
+def write_cheap_keystore(home: Path, name: str) -> str:
+    """A new key in a keystore file ~/.brownie/accounts/NAME.json (the format `backing account new` writes), with
+    pbkdf2 at 16 iterations. @return its address."""
+    from eth_account import Account
+
+    account = Account.create()
+    folder = home / ".brownie" / "accounts"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(Account.encrypt(account.key, PASSWORD, kdf="pbkdf2", iterations=16)))
+    path.chmod(0o600)
+    return account.address
 
 
 def agreement_story(demo: Demo) -> None:
