@@ -71,17 +71,18 @@ artifacts: compile
 	$(VENV)/bin/python tools/ship_artifacts.py
 
 # --- the two commands -------------------------------------------------------------------------
-# The demo: one agreement told step by step, a modeller's series of four agreements told step by step
-# (scripts/series_demo.py), then the example scenarios through `backing simulate` (each checked against the
-# reference model to the wei; results and plots in build/simulate/), and one scenario the contracts must refuse,
-# with its reason in plain words.
-# `backing simulate` starts its own ganache on a free port; the two scripts run on brownie's DEMO_NETWORK (port
-# 8545; `make demo DEMO_NETWORK=<a ganache network of your own>` when another node holds that port).
+# The demo: the whole story through the `backing` commands a user types (tools/demo.py: it starts ganache on
+# DEMO_PORT, makes everyone a keystore, then deploys, registers a model, runs an agreement and a series to the last
+# claim with the oracle operator posting rounds and a watcher disputing a wrong one; every amount printed checked
+# against the reference model to the wei), then the example scenarios through `backing simulate` (each checked
+# the same way; results and plots in build/simulate/), and one scenario the contracts must refuse, with its reason
+# in plain words. `backing simulate` starts its own ganache on a free port; `make demo DEMO_PORT=<port>` when
+# another node holds 8545 (DEMO_NODE=anvil plays the story on anvil).
 SCENARIOS := seed-gain-repaid seed-loss-repaid seed-loss-default realistic-series series-rollover
-DEMO_NETWORK ?= ganache-cli
+DEMO_PORT ?= 8545
+DEMO_NODE ?= ganache
 demo: compile
-	$(BROWNIE) run scripts/demo.py --network $(DEMO_NETWORK)
-	$(BROWNIE) run scripts/series_demo.py --network $(DEMO_NETWORK)
+	$(VENV)/bin/python tools/demo.py --node $(DEMO_NODE) --port $(DEMO_PORT)
 	@set -e; for s in $(SCENARIOS); do \
 	  $(VENV)/bin/backing simulate examples/scenarios/$$s.yaml --node ganache \
 	    --json build/simulate/$$s.json --plot build/simulate/$$s; done

@@ -1,8 +1,8 @@
 """BackingSeries against the reference model (backing/model/series.py), to the wei: the worked example of
 docs/series.md (four agreements: rollover, a committed backer leaving early, a clawback covering a loss, an
 underwater late entrant, a transfer mid-lockup), on both tokens and both deployments. The play-through is
-``backing.onchain.series.play_worked_example``, which scripts/series_demo.py narrates; it checks the mirror after
-every step."""
+``backing.onchain.series.play_worked_example``, which narrates it (``say``); it checks the mirror after every
+step."""
 
 import pytest
 
