@@ -116,7 +116,11 @@ def make_source(args, limits=None, w3=None):
         if args.source == "synthetic":
             return sources.SyntheticSource(args.model or None, seed=args.seed, **extra)
         return sources.NumeraiSource(
-            args.numerai_url, tournament=args.tournament, model_names=dict(args.model_name), **extra
+            args.numerai_url,
+            tournament=args.tournament,
+            model_names=dict(args.model_name),
+            staking_v3=getattr(args, "staking_v3", "auto"),
+            **extra,
         )
     except ValueError as error:
         raise UsageError(str(error)) from None

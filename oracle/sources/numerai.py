@@ -15,6 +15,12 @@
   fails or returns nothing, the deprecated ``round_model_performances_v2(model_id)`` is used instead (its
   `submissionScores`, `roundResolved`); the payout terms still come from `list_rounds`, so both paths report
   the same terms. `last_score_source[model_id]` says which one answered.
+* Staking v3 (``v3_stake_round``, which needs API keys: NUMERAI_PUBLIC_ID / NUMERAI_SECRET_KEY or the keys given):
+  for each round list_rounds calls resolved, the v3 round must say `resolved` too and carry the same
+  `payoutFactor` (when both give one); where list_rounds gives no payout factor, v3's is used. A round where they
+  disagree is refused (SourceError) until they agree: the contract takes one answer per round. A round without v3
+  data (null: before v3, or another tournament's) is taken from list_rounds alone. `staking_v3`: "auto" (the
+  default: checked when keys are present), "on" (keys required) or "off".
 * A resolved round for which the model has no payout-score rows is missed. A resolved round whose payout-score
   rows still say `resolved: false` is not final for the model yet: the list stops before it.
 * numerapi does the queries and the date parsing; `raw_query` is replaced (same signature) because numerapi's
@@ -150,8 +156,11 @@ class NumeraiSource(CheckedSource):
         limits: Limits = Limits(),
         model_names: Mapping[str, str] | None = None,
         now: Callable[[], float] = time.time,
+        staking_v3: str = "auto",
     ):
         super().__init__(limits)
+        if staking_v3 not in ("auto", "on", "off"):
+            raise ValueError(f"staking_v3 must be auto, on or off, not {staking_v3!r}")
         if numerai_url is not None:
             from numerapi import base_api
 
@@ -163,6 +172,13 @@ class NumeraiSource(CheckedSource):
         self.api = _numerapi_class(tournament)(
             numerai_url, timeout, attempts, retry_delay, public_id=public_id, secret_key=secret_key
         )
+        if staking_v3 == "on" and not self.api.token:
+            raise ValueError(
+                "staking v3 data needs Numerai API keys: set NUMERAI_PUBLIC_ID and NUMERAI_SECRET_KEY (a key with "
+                "read access is enough), or use --staking-v3 auto|off"
+            )
+        self.staking_v3 = staking_v3 != "off" and bool(self.api.token)
+        self._v3_rounds: dict[int, dict | None] = {}  # resolved rounds' v3 data (final once resolved)
 
     # -- talking to the API --
 
@@ -281,6 +297,7 @@ class NumeraiSource(CheckedSource):
         context = where(model_id, number)
         if not round_data.resolved:
             return None
+        v3 = self._v3_round(number, context)
         if not rows:
             return RoundResult(model_id, number, missed=True)
         configs = [c for c in round_data.configs if isinstance(c, dict) and c.get("isPayout") is True]
@@ -332,9 +349,42 @@ class NumeraiSource(CheckedSource):
                 f"configs' ({next(iter(factors))})"
             )
         payout_factor = next(iter(factors)) if factors else round_factor
+        if v3 is not None and v3.get("payoutFactor") is not None:
+            v3_factor = to_decimal(v3["payoutFactor"], context, "staking v3 payoutFactor")
+            if payout_factor is None:
+                payout_factor = v3_factor
+            elif v3_factor != payout_factor:
+                raise SourceError(
+                    f"{context}: staking v3 says payout factor {v3_factor}, list_rounds {payout_factor}: Numerai's "
+                    "answers disagree, so the round is not posted until they agree"
+                )
         if payout_factor is None:
             raise SourceError(f"{context}: payout factor is missing")
         return RoundResult(model_id, number, scores, multipliers, payout_factor, clips.pop())
+
+    def _v3_round(self, number: int, context: str) -> dict | None:
+        """Round `number`'s staking v3 data, checked against list_rounds' resolution (the caller knows list_rounds
+        calls it resolved); None when v3 is not used or has no data for the round."""
+        if not self.staking_v3:
+            return None
+        if number not in self._v3_rounds:
+            try:
+                data = self._call("v3_stake_round", self.api.v3_stake_round, number)
+            except _CallFailed as failure:
+                raise SourceError(f"{context}: {failure}") from None
+            if data is not None and not isinstance(data, dict):
+                raise SourceError(f"{context}: v3_stake_round: malformed answer ({type(data).__name__})")
+            if data is not None:
+                resolved = _flag(data.get("resolved"), context, "staking v3 resolved")
+                if not resolved:
+                    raise SourceError(
+                        f"{context}: list_rounds says the round is resolved, staking v3 says it is not: Numerai's "
+                        "answers disagree, so the round is not posted until they agree"
+                    )
+                if data.get("roundId") is not None and str(data["roundId"]) != str(number):
+                    raise SourceError(f"{context}: v3_stake_round answered for round {data['roundId']}")
+            self._v3_rounds[number] = data
+        return self._v3_rounds[number]
 
     # -- the Source interface --
 

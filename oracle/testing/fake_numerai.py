@@ -15,6 +15,9 @@ models_of_account              accountProfile                       all models
 get_models                     account                              all models
 upload_predictions             submission_upload_auth, then a PUT   an upload URL on this server; the PUT body
                                to its URL, then create_submission   is kept in `uploads` (API keys required)
+v3_stake_round                 v3StakeRound                         rounds (API keys required; a round's `v3`
+                                                                    overrides fields, `"v3": null` has none)
+v3_stake_config                v3StakeConfig                        fixed addresses (API keys required)
 =============================  ===================================  ==========================================
 
 Anything else is answered with a GraphQL error, like the real API does for an unknown field.
@@ -104,7 +107,20 @@ ROOT_FIELDS = (
     "account",
     "submission_upload_auth",
     "create_submission",
+    "v3StakeRound",
+    "v3StakeConfig",
 )
+#: The staking v3 contract configuration the fake serves (addresses of no real contract).
+V3_CONFIG = {
+    "address": "0x00000000000000000000000000000000000000a3",
+    "authorizationSigner": "0x00000000000000000000000000000000000000a5",
+    "nmrAddress": "0x1776e1F26f98b1A5dF9cD347953a26dd3Cb46671",
+    "owner": "0x00000000000000000000000000000000000000a0",
+    "paused": False,
+    "pendingOwner": "0x0000000000000000000000000000000000000000",
+    "serviceWallet": "0x00000000000000000000000000000000000000a1",
+}
+_MISSING = object()
 _SCORE_DAYS = 20  # 20D2L: the final (resolving) score is day 20; the fake also serves an interim day-10 row
 
 _DECIMAL_MARK = "__fake_numerai_decimal__:"
@@ -178,8 +194,10 @@ class FakeNumerai:
         resolved: bool | None = None,
         payout_factor="1",
         score_configs=None,
+        v3=_MISSING,
     ) -> dict:
-        """Add or replace a round. Close defaults to open + 1 h, resolve to open + 31 days."""
+        """Add or replace a round. Close defaults to open + 1 h, resolve to open + 31 days. `v3`: fields of its
+        staking v3 answer to override (e.g. {"payoutFactor": "0.5"}), or None for a round without v3 data."""
         with self.lock:
             configs = CLASSIC_CONFIGS if score_configs is None else score_configs
             self.rounds[number] = {
@@ -194,6 +212,8 @@ class FakeNumerai:
                     for c in configs
                 ],
             }
+            if v3 is not _MISSING:
+                self.rounds[number]["v3"] = None if v3 is None else dict(v3)
             return self.rounds[number]
 
     def add_model(self, model_id: str, name: str, bio: str = "", stake="0") -> dict:
@@ -248,6 +268,7 @@ class FakeNumerai:
                     r.get("resolved"),
                     r.get("payoutFactor", "1"),
                     r.get("scoreConfigs"),
+                    r.get("v3", _MISSING),
                 )
             for m in data.get("models", []):
                 self.add_model(m["id"], m["name"], m.get("bio", ""), m.get("stake", "0"))
@@ -362,7 +383,10 @@ class FakeNumerai:
                 "application/json",
                 dumps({"errors": [{"message": "Cannot query field on type Query"}], "data": None}),
             )
-        if root in ("submission_upload_auth", "create_submission") and not authorization:
+        if (
+            root in ("submission_upload_auth", "create_submission", "v3StakeRound", "v3StakeConfig")
+            and not authorization
+        ):
             return (
                 200,
                 "application/json",
@@ -402,6 +426,10 @@ class FakeNumerai:
             return self._v2_performances(variables)
         if root == "v3UserProfile":
             return self._profile(variables)
+        if root == "v3StakeRound":
+            return self._v3_round(variables)
+        if root == "v3StakeConfig":
+            return dict(V3_CONFIG)
         models = [
             {"id": m["id"], "name": m["name"], "displayName": m["name"], "tournament": self.tournament}
             for m in self.models.values()
@@ -491,6 +519,37 @@ class FakeNumerai:
             "dataDatestamp": int(_iso(r["openTime"])[:10].replace("-", "")),
             "roundScoreConfigs": configs,
         }
+
+    def _v3_round(self, variables: dict) -> dict | None:
+        """numerapi's v3StakeRound shape (every field a string but `resolved`), from the round and its `v3`."""
+        try:
+            number = int(variables.get("roundId"))
+        except (TypeError, ValueError):
+            raise LookupError(f"Round {variables.get('roundId')!r} not found") from None
+        r = self.rounds.get(number)
+        if r is None or r.get("v3", _MISSING) is None:
+            return None
+        resolved = self.is_resolved(number)
+        staked = sum(Decimal(str(m["stake"])) for m in self.models.values())
+        answer = {
+            "roundId": str(number),
+            "tournamentId": str(self.tournament),
+            "openTime": _iso(r["openTime"]),
+            "closeTime": _iso(r["closeStakingTime"]),
+            "resolveTime": _iso(r["resolveTime"]),
+            "resolved": resolved,
+            "state": "RESOLVED" if resolved else "OPEN",
+            "payoutFactor": _as_string(r["payoutFactor"]) if resolved else None,
+            "stakeCap": "0",
+            "stakeThreshold": "72000",
+            "totalStaked": str(staked),
+            "totalPayout": "0",
+            "remainingPayout": "0",
+            "remainingBurn": "0",
+            "merkleRoot": "0x" + format(number, "064x") if resolved else None,
+        }
+        answer.update(r.get("v3") or {})
+        return answer
 
     def _rounds(self, query: str, variables: dict) -> list:
         tournament = variables.get("tournament")

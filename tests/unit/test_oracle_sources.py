@@ -1023,3 +1023,66 @@ def test_attestation_refuses_a_bad_modeller_address():
     for bad in ("0x1234", MODELLER.address[2:], None):
         with pytest.raises(ValueError, match="is not a 0x-prefixed 20-byte hex address"):
             find_attestation("text", bad)
+
+
+# --- NumeraiSource: staking v3 ----------------------------------------------------------------------------------
+
+
+def keyed(url, **kwargs):
+    """A source with API keys (the fake checks only that some are sent), so staking v3 is used."""
+    return NumeraiSource(url, now=lambda: NOW, timeout=2, retry_delay=0, public_id="id", secret_key="key", **kwargs)
+
+
+def v3_asked(fake) -> list[str]:
+    return [variables["roundId"] for root, variables in fake.requests if root == "v3StakeRound"]
+
+
+def test_staking_v3_agreeing_with_list_rounds_changes_nothing_and_is_asked_once_per_round(url, fake):
+    source = keyed(url)
+    assert [reported(r) for r in source.resolved_results(ALPHA, 999)] == ALPHA_REPORTS
+    assert v3_asked(fake) == ["1000", "1001", "1002", "1003"]  # the resolved rounds, not 1004
+    source.resolved_results(ALPHA, 999)
+    source.resolved_results(BETA, 999)
+    assert v3_asked(fake) == ["1000", "1001", "1002", "1003"]  # resolved answers are final: kept
+
+
+def test_staking_v3_disagreeing_on_the_payout_factor_refuses_the_round(url, fake):
+    fake.rounds[1002]["v3"] = {"payoutFactor": "0.5"}
+    problem = raises(keyed(url))
+    assert problem.startswith(f"model {ALPHA} round 1002: staking v3 says payout factor 0.5, list_rounds 0.7")
+    assert "not posted until they agree" in problem
+
+
+def test_staking_v3_not_resolved_while_list_rounds_is_refuses_the_round(url, fake):
+    fake.rounds[1001]["v3"] = {"resolved": False}
+    problem = raises(keyed(url))
+    assert problem.startswith(f"model {ALPHA} round 1001: list_rounds says the round is resolved, staking v3")
+
+
+def test_staking_v3_fills_a_payout_factor_list_rounds_lacks_and_a_round_without_v3_data_stands(url, fake):
+    fake.rounds[1000]["v3"] = None  # before v3: list_rounds alone
+    fake.fail("drop", on="rounds", field="payoutFactor")
+    with pytest.raises(SourceError, match="round 1000: payout factor is missing"):  # in neither answer
+        keyed(url).resolved_results(ALPHA, 999)
+    assert [reported(r) for r in keyed(url).resolved_results(ALPHA, 1000)] == ALPHA_REPORTS[1:]  # v3's
+
+
+def test_staking_v3_off_without_keys_or_on_demand(url, fake):
+    NumeraiSource(url, now=lambda: NOW, retry_delay=0).resolved_results(ALPHA, 999)  # no keys: auto skips v3
+    keyed(url, staking_v3="off").resolved_results(ALPHA, 999)
+    assert v3_asked(fake) == []
+    with pytest.raises(ValueError, match="needs Numerai API keys"):
+        NumeraiSource(url, staking_v3="on", public_id=None, secret_key=None)
+    with pytest.raises(ValueError, match="auto, on or off"):
+        NumeraiSource(url, staking_v3="yes")
+
+
+def test_the_fake_answers_v3_in_numerapis_shapes_only_with_keys(url):
+    base_api.API_TOURNAMENT_URL = url  # the fixture restores it
+    api = numerapi.NumerAPI(public_id="id", secret_key="key")
+    round_data = api.v3_stake_round(1003)
+    assert round_data["resolved"] is True and round_data["payoutFactor"] == "0.69" and round_data["roundId"] == "1003"
+    assert {"merkleRoot", "stakeCap", "stakeThreshold", "totalStaked"} <= set(round_data)
+    assert api.v3_stake_config()["nmrAddress"] == "0x1776e1F26f98b1A5dF9cD347953a26dd3Cb46671"
+    with pytest.raises(ValueError):
+        numerapi.NumerAPI().v3_stake_round(1003)  # numerapi itself refuses without keys
