@@ -19,13 +19,8 @@ from brownie import accounts, chain
 from backing.model.agreement import ONE
 from backing.model.series import nmr
 from backing.onchain.agreement import deploy_stack
-from backing.onchain.series import (
-    SeriesMirror,
-    create_series,
-    deploy_series_factory,
-    play_worked_example,
-    settlement_rows,
-)
+from backing.onchain.factories import series_factory_of
+from backing.onchain.series import SeriesMirror, create_series, play_worked_example, settlement_rows
 
 MODEL_ID = "0x" + "ab" * 16 + "00" * 16
 MAX_CLIP = ONE  # the example's index moves by whole-agreement steps (+20%, -12.5%, ...) posted as single rounds
@@ -71,12 +66,17 @@ def main():
 
     say("")
     say("> Deploy the NMR mock, the score oracle (3 signers, any 2 sign), and the series factory")
-    token, oracle, _, signed = deploy_stack(
-        deployer, reporter, max_clip=MAX_CLIP, max_multiplier=MAX_MULTIPLIER, min_round_spacing=MIN_ROUND_SPACING
+    token, oracle, factory, signed = deploy_stack(
+        deployer,
+        reporter,
+        max_clip=MAX_CLIP,
+        max_multiplier=MAX_MULTIPLIER,
+        min_round_spacing=MIN_ROUND_SPACING,
+        series=True,
     )
     signed.register(MODEL_ID, modeller, ONE, 1)
     signed.announce(1, [chain.time() + 3600])
-    series_factory = deploy_series_factory(deployer, token, oracle)
+    series_factory = series_factory_of(factory)  # the agreement factory's partner: one default record
     series = create_series(series_factory, MODEL_ID, modeller)
     say(f"    NMR {token.address}, oracle {oracle.address}, series factory {series_factory.address}")
     say(f"    the modeller ({modeller.address}) registers his model and creates his series: {series.address}")
