@@ -22,7 +22,9 @@ contract ModellerRecord is IModellerRecord {
     /// @param agreementFactory_ The AgreementFactory's (future) address, or address(0) for none.
     /// @param seriesFactory_ The SeriesFactory's (future) address, or address(0) for none.
     constructor(address agreementFactory_, address seriesFactory_) {
+        // slither-disable-next-line missing-zero-check -- address(0) is allowed: no factory of that kind
         agreementFactory = agreementFactory_;
+        // slither-disable-next-line missing-zero-check -- as above
         seriesFactory = seriesFactory_;
     }
 
