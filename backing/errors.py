@@ -331,14 +331,22 @@ _AGREEMENT: dict[str, Message] = {
     "NothingToClaim": lambda a, c: f"{c.backer or _a(a, 0)} has nothing to claim from this agreement",
     "AlreadyClaimed": lambda a, c: f"{c.backer or _a(a, 0)} has already claimed: there is nothing more to collect",
     "ClaimsOutstanding": lambda a, c: (f"{_a(a, 0)} backers have not claimed yet: wait until every backer has claimed"),
-    # AgreementFactory and SeriesFactory
+    # AgreementFactory and SeriesFactory (BackingFactory)
     "NotModelOwner": lambda a, c: (
         f"{_a(a, 1)} is not the modeller the oracle registered for model {_a(a, 0)} ({_a(a, 2)}): send it from "
         f"the registered modeller's account, or register the model first"
     ),
     "NotAnAgreement": lambda a, c: f"{_a(a, 0)} is not an agreement of this factory: only its agreements may do this",
     "NotASeries": lambda a, c: f"{_a(a, 0)} is not a series of this factory: only its series may do this",
+    # ModellerRecord (each modeller's defaults, written by the two factories of a deployment)
     "DefaultAlreadyRecorded": lambda a, c: f"the default of {_a(a, 0)} is already recorded: it counts once",
+    "UnknownFactory": lambda a, c: (
+        f"{_a(a, 0)} is not one of the two factories this record was deployed for: only they record defaults"
+    ),
+    "RecordNotForThisFactory": lambda a, c: (
+        f"the record at {_a(a, 0)} does not name this factory as a writer: deploy the record first with the "
+        f"factories' predicted addresses (`backing deploy` does)"
+    ),
 }
 
 

@@ -33,12 +33,13 @@ import sys
 import time
 from pathlib import Path
 
-from brownie import AgreementFactory, BackingAgreement, BenchVault, MockNMR, accounts, chain, web3
+from brownie import BackingAgreement, BenchVault, MockNMR, accounts, chain, web3
 from eth_utils import keccak
 from web3.exceptions import TransactionNotFound
 
 from backing.model.agreement import ONE, Terms
 from backing.model.series import example_terms
+from backing.onchain.factories import deploy_factories
 from backing.onchain.oracle import OracleParams, deploy_oracle, signer_keys
 from backing.onchain.series import ALL, create_series, deploy_series_factory, terms_args, wait_for_rolls
 from oracle import typed_data as td
@@ -312,7 +313,7 @@ class Bench:
         self.signer_keys = signer_keys(SIGNERS)
         self.oracle = deploy_oracle(self.deployer, self.token, self.signer_keys, QUORUM, DISPUTE_QUORUM, ORACLE_PARAMS)
         self.domain = td.Domain(chain.id, self.oracle.address)
-        self.factory = AgreementFactory.deploy(self.token, self.oracle, self.tx(self.deployer))
+        self.factory = deploy_factories(self.deployer, self.token, self.oracle, series=False).agreements
         self.vault = BenchVault.deploy(self.token, self.tx(self.deployer))
         self.oracle.registerModel(*self.register_args(MODEL_ID, self.modeller, 1), self.tx(self.reporter))
         # round 1 closes in an hour: agreements locking now start at round 2

@@ -1,4 +1,5 @@
-"""Deploy the protocol: score oracle, agreement factory and series factory (and, on a local chain, the NMR mock).
+"""Deploy the protocol: score oracle, modeller record, agreement factory and series factory (and, on a local
+chain, the NMR mock).
 
     brownie run scripts/deploy.py                      # local ganache: deploys MockNMR too
     NMR_ADDRESS=0x1776e1F26f98b1A5dF9cD347953a26dd3Cb46671 DEPLOYER=<brownie account id> \\
@@ -21,8 +22,8 @@ from decimal import Decimal
 from brownie import accounts, network
 
 from backing.onchain.agreement import deploy_stack
+from backing.onchain.factories import series_factory_of
 from backing.onchain.oracle import OracleParams
-from backing.onchain.series import deploy_series_factory
 
 ONE = 10**18
 
@@ -71,6 +72,7 @@ def deploy(
         quorum=int(env("QUORUM", 2)),
         dispute_quorum=int(env("DISPUTE_QUORUM", 3)),
         params=params,
+        series=True,
     )
 
 
@@ -79,21 +81,16 @@ def _deployer():
     return accounts.load(account_id) if account_id else accounts[0]
 
 
-def deploy_series(deployer, token, oracle):
-    """The series' libraries (SeriesTerms, SeriesSettlement, SeriesPositions), the BackingSeries implementation and
-    the SeriesFactory, on the same token and oracle (`backing.onchain.series.deploy_series_factory`)."""
-    return deploy_series_factory(deployer, token, oracle)
-
-
 def main():
     deployer = _deployer()
     token, oracle, factory, _ = deploy(deployer=deployer)
-    series_factory = deploy_series(deployer, token, oracle)
+    series_factory = series_factory_of(factory)  # on the same ModellerRecord: one default count per modeller
     print(f"token            {token.address}")
     print(
         f"ScoreOracle      {oracle.address}  (maxClip {oracle.maxClip()}, maxMultiplier {oracle.maxMultiplier()}, "
         f"minRoundSpacing {oracle.minRoundSpacing()} s, challenge window {oracle.challengeWindow()} s, "
         f"signers {', '.join(oracle.signers())}, quorum {oracle.quorum()}, dispute quorum {oracle.disputeQuorum()})"
     )
+    print(f"ModellerRecord   {factory.record()}  (each modeller's defaults, agreements and series)")
     print(f"AgreementFactory {factory.address}  (implementation {factory.implementation()})")
     print(f"SeriesFactory    {series_factory.address}  (implementation {series_factory.implementation()})")

@@ -19,6 +19,7 @@ ARTIFACTS = Path(__file__).with_name("artifacts")
 CONTRACTS = (
     "MockNMR",
     "ScoreOracle",
+    "ModellerRecord",
     "AgreementFactory",
     "BackingAgreement",
     "SeriesTerms",

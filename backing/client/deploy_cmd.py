@@ -4,12 +4,16 @@ Order (each address predicted from the deployer's nonce, checked against its rec
 manifest as soon as it is mined, so a re-run deploys only what is missing):
 
   NMR (MockNMR, --dev-token only) -> ScoreOracle(owner, config, signers, quorum, dispute quorum)
-  -> AgreementFactory(token, oracle) (it creates its BackingAgreement implementation)
+  -> ModellerRecord(both factories' future addresses) (each modeller's defaults, agreements and series)
+  -> AgreementFactory(token, oracle, record) (it creates its BackingAgreement implementation)
   -> the series' libraries (whatever BackingSeries links: SeriesTerms, ...)
-  -> BackingSeries implementation(token, oracle, the factory's future address)
-  -> SeriesFactory(token, oracle, implementation)
+  -> BackingSeries implementation(token, oracle, the series factory's future address)
+  -> SeriesFactory(token, oracle, record, implementation)
   -> GridRegistry() (grid configurations claimed once: docs/grid.md)
   -> SubmissionLog(oracle) (per-round predictions commitments: `backing submission commit`)
+
+The record, the two factories and the series implementation are deployed together (the record names both
+factories, each factory checks it): a re-run that misses one of them deploys all four again.
 """
 
 from __future__ import annotations
@@ -59,6 +63,10 @@ def creation_data(name: str, args: tuple, libraries: dict) -> str:
     code = link(name, libraries)
     types = _constructor_types(name)
     return code + (encode(types, list(args)).hex() if types else "")
+
+
+#: Deployed together: the record names both factories, each factory checks it, the implementation its factory.
+FACTORY_GROUP = ("ModellerRecord", "AgreementFactory", "BackingSeries", "SeriesFactory")
 
 
 @dataclass
@@ -181,31 +189,41 @@ def cmd_deploy(args) -> int:
         lambda: (owner, oracle_config(args, planned["NMR"]), ordered, args.quorum, args.dispute_quorum),
         f"owner {owner}, {len(ordered)} signers, quorum {args.quorum}, dispute quorum {args.dispute_quorum}",
     )
-    plan("AgreementFactory", "AgreementFactory", lambda: (planned["NMR"], planned["ScoreOracle"]), "token, oracle")
+    # The record names both factories' addresses and each factory checks that it is named, so the four are deployed
+    # together: with any of them missing (an interrupted run, or a manifest from before the record) all four are
+    # deployed again; the old entries leave the manifest when the new record lands (so a run interrupted after it
+    # never leaves a mix of the two sets, and a declined run leaves the manifest as it was).
+    if any(key not in planned for key in FACTORY_GROUP):
+        for key in FACTORY_GROUP:
+            planned.pop(key, None)
+    plan(
+        "ModellerRecord",
+        "ModellerRecord",
+        lambda: (planned["AgreementFactory"], planned["SeriesFactory"]),
+        "agreement factory, series factory (its only writers): each modeller's defaults",
+    )
+    plan(
+        "AgreementFactory",
+        "AgreementFactory",
+        lambda: (planned["NMR"], planned["ScoreOracle"], planned["ModellerRecord"]),
+        "token, oracle, record",
+        depends=("ModellerRecord",),
+    )
     for library in libraries_needed("BackingSeries"):  # the series' external libraries, linked into it
         plan(library, library, lambda: (), "library")
-    if "SeriesFactory" not in planned:
-        planned.pop("BackingSeries", None)  # an implementation is bound to one factory address: deploy both
-        steps[:] = [s for s in steps if s.key != "BackingSeries"]
-        implementation_nonce = nonce
-        planned["BackingSeries"] = contract_address(deployer, implementation_nonce)
-        factory_address = contract_address(deployer, implementation_nonce + 1)
-        nonce += 1
-        steps.append(
-            Step(
-                "BackingSeries",
-                "BackingSeries",
-                lambda: (planned["NMR"], planned["ScoreOracle"], factory_address),
-                "implementation for the series factory",
-            )
-        )
-        plan(
-            "SeriesFactory",
-            "SeriesFactory",
-            lambda: (planned["NMR"], planned["ScoreOracle"], planned["BackingSeries"]),
-            "token, oracle, " "implementation",
-            depends=("BackingSeries",),
-        )
+    plan(
+        "BackingSeries",
+        "BackingSeries",
+        lambda: (planned["NMR"], planned["ScoreOracle"], planned["SeriesFactory"]),
+        "implementation for the series factory",
+    )
+    plan(
+        "SeriesFactory",
+        "SeriesFactory",
+        lambda: (planned["NMR"], planned["ScoreOracle"], planned["ModellerRecord"], planned["BackingSeries"]),
+        "token, oracle, record, implementation",
+        depends=("ModellerRecord", "BackingSeries"),
+    )
     # the last two: a deployment made before they existed gains them on a re-run without moving anything else
     plan("GridRegistry", "GridRegistry", lambda: (), "grid configurations, each claimed once (no owner)")
     plan(
@@ -230,6 +248,9 @@ def cmd_deploy(args) -> int:
                     "another transaction sent from this account meanwhile?); re-run "
                     "`backing deploy`",
                 )
+            if step.key == "ModellerRecord":  # the first of its group: the old group's entries go
+                for key in FACTORY_GROUP:
+                    manifest.contracts.pop(key, None)
             manifest.contracts[step.key] = {
                 "address": got,
                 "tx": "0x" + bytes(receipt["transactionHash"]).hex(),

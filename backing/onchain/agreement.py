@@ -104,9 +104,11 @@ def deploy_stack(
     quorum=2,
     dispute_quorum=3,
     params=None,
+    series=False,
 ):
     """Deploy the protocol without console output: the token (a fresh MockNMR, or the one at ``nmr_address``),
-    the score oracle (dispute bonds in the token) and the agreement factory.
+    the score oracle (dispute bonds in the token), the ModellerRecord and the agreement factory, and with `series`
+    the series factory on the same record (``backing.onchain.factories.series_factory_of(factory)`` finds it).
 
     Signers: ``signer_addresses`` when given (a real deployment: the operators' keys stay with them), else three
     deterministic local keys, which only a development chain should trust. Returns (token, oracle, factory,
@@ -114,8 +116,9 @@ def deploy_stack(
     ``signer_addresses``). Used by scripts/deploy.py and ``backing simulate``."""
     from dataclasses import replace
 
-    from brownie import AgreementFactory, Contract, MockNMR, ScoreOracle
+    from brownie import Contract, MockNMR, ScoreOracle
 
+    from backing.onchain.factories import deploy_factories
     from backing.onchain.oracle import OracleParams, SignedOracle, deploy_oracle, signer_keys
 
     if nmr_address:
@@ -135,5 +138,5 @@ def deploy_stack(
         keys = signer_keys(3)
         oracle = deploy_oracle(deployer, token, keys, quorum, dispute_quorum, params)
         signed = SignedOracle(oracle, keys, relayer, silent=True)
-    factory = AgreementFactory.deploy(token, oracle, {"from": deployer}, silent=True)
+    factory = deploy_factories(deployer, token, oracle, series=series).agreements
     return token, oracle, factory, signed

@@ -1,8 +1,8 @@
 """Drive a BackingSeries on chain next to the reference model (``backing.model.series``) and compare them to the wei.
 
-``deploy_series_factory`` deploys the series' libraries (SeriesTerms, SeriesSettlement, SeriesPositions), the
-BackingSeries implementation and the SeriesFactory (the implementation must know the factory's address, which is
-predicted from the deployer's nonce).
+``deploy_series_factory`` deploys a ModellerRecord, the series' libraries (SeriesTerms, SeriesSettlement,
+SeriesPositions), the BackingSeries implementation and the SeriesFactory (the record and the implementation must
+know the factory's address, which is predicted from the deployer's nonce: ``backing.onchain.factories``).
 ``SeriesMirror`` performs every action on both the model and the chain: the same error when one refuses, the same
 amounts when both accept; ``check()`` compares every agreement, position and token flow. The contract settles a
 position lazily (when it is next touched); the model eagerly. After the model's eager steps (settlement, lock,
@@ -21,19 +21,12 @@ ALL = 2**256 - 1
 
 
 def deploy_series_factory(deployer, token, oracle, silent: bool = True):
-    """The series' external libraries (once per chain: brownie links BackingSeries to the last deployed), a
-    BackingSeries implementation bound to the factory's future address, then the factory."""
-    from brownie import BackingSeries, SeriesFactory, SeriesPositions, SeriesSettlement
-    from brownie import SeriesTerms as SeriesTermsLibrary
+    """A SeriesFactory of its own (with its ModellerRecord, no agreement factory): the series' external libraries
+    (once per chain: brownie links BackingSeries to the last deployed), a BackingSeries implementation bound to the
+    factory's future address, then the factory (``backing.onchain.factories.deploy_factories``)."""
+    from backing.onchain.factories import deploy_factories
 
-    for library in (SeriesTermsLibrary, SeriesSettlement, SeriesPositions):
-        if not len(library):
-            library.deploy({"from": deployer}, silent=silent)
-    factory_address = deployer.get_deployment_address(deployer.nonce + 1)
-    implementation = BackingSeries.deploy(token, oracle, factory_address, {"from": deployer}, silent=silent)
-    factory = SeriesFactory.deploy(token, oracle, implementation, {"from": deployer}, silent=silent)
-    assert factory.address == factory_address, "the factory was not deployed where the implementation expects"
-    return factory
+    return deploy_factories(deployer, token, oracle, silent=silent, agreements=False).series
 
 
 def create_series(factory, model_id, modeller, clone: bool = True, silent: bool = True):

@@ -5,35 +5,31 @@ import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IAgreementFactory} from "../interfaces/agreement/IAgreementFactory.sol";
 import {IBackingAgreement} from "../interfaces/agreement/IBackingAgreement.sol";
+import {IModellerRecord} from "../interfaces/factory/IModellerRecord.sol";
+import {IBackingFactory} from "../interfaces/factory/IBackingFactory.sol";
 import {IScoreOracle} from "../interfaces/oracle/IScoreOracle.sol";
+import {BackingFactory} from "../factory/BackingFactory.sol";
 import {BackingAgreement} from "./BackingAgreement.sol";
 
 /// @title AgreementFactory
-/// @notice Deploys backing agreements, keeps a registry per modeller and per model, and counts each modeller's
-///         defaults so future backers can see them.
+/// @notice Deploys backing agreements and keeps a registry per modeller and per model; each modeller's defaults
+///         go to the deployment's ModellerRecord (BackingFactory), so future backers see them with his series'.
 /// @dev The implementation is created here, so its immutables (token, oracle, factory) are this factory's and
 ///      every clone shares them. Only the modeller the oracle registered for a model may offer terms on it.
-contract AgreementFactory is IAgreementFactory {
-    /// @notice The staked token (NMR).
-    IERC20 public immutable token;
-    /// @notice The score oracle every agreement of this factory reads.
-    IScoreOracle public immutable oracle;
-    /// @notice The code every clone delegates to. It is never initialised itself (only this factory could).
+contract AgreementFactory is IAgreementFactory, BackingFactory {
+    /// @inheritdoc IBackingFactory
     address public immutable implementation;
 
-    /// @notice True for every agreement this factory deployed.
+    /// @inheritdoc IAgreementFactory
     mapping(address => bool) public isAgreement;
-    mapping(address => uint256) private _defaults;
-    mapping(address => bool) private _defaultRecorded;
     mapping(address => address[]) private _byModeller;
     mapping(bytes32 => address[]) private _byModel;
     address[] private _all;
 
     /// @param token_ The staked token (NMR).
     /// @param oracle_ The score oracle.
-    constructor(IERC20 token_, IScoreOracle oracle_) {
-        token = token_;
-        oracle = oracle_;
+    /// @param record_ The deployment's ModellerRecord, deployed first with this factory's future address.
+    constructor(IERC20 token_, IScoreOracle oracle_, IModellerRecord record_) BackingFactory(token_, oracle_, record_) {
         implementation = address(new BackingAgreement(token_, oracle_, address(this)));
     }
 
@@ -47,11 +43,7 @@ contract AgreementFactory is IAgreementFactory {
         _register(agreement, terms, feeLadder, true);
     }
 
-    /// @notice Deploy an agreement as a full contract instead of a clone (same code, same rules; costs more
-    ///         gas). It exists so tests can run every scenario against both deployments.
-    /// @param terms The terms offered; the caller becomes the modeller and must own `terms.modelId`.
-    /// @param feeLadder Up to 8 tiers, ascending by minUnits.
-    /// @return agreement The new agreement.
+    /// @inheritdoc IAgreementFactory
     function createAgreementDirect(
         IBackingAgreement.Terms calldata terms,
         IBackingAgreement.FeeTier[] calldata feeLadder
@@ -62,46 +54,26 @@ contract AgreementFactory is IAgreementFactory {
     }
 
     /// @inheritdoc IAgreementFactory
-    function recordDefault(address modeller) external {
-        if (!isAgreement[msg.sender]) revert NotAnAgreement(msg.sender);
-        if (_defaultRecorded[msg.sender]) revert DefaultAlreadyRecorded(msg.sender);
-        _defaultRecorded[msg.sender] = true;
-        uint256 count = ++_defaults[modeller];
-        emit DefaultRecorded(msg.sender, modeller, count);
-    }
-
-    /// @inheritdoc IAgreementFactory
-    function defaultsOf(address modeller) external view returns (uint256) {
-        return _defaults[modeller];
-    }
-
-    /// @notice Number of agreements a modeller has created.
     function agreementCountOf(address modeller) external view returns (uint256) {
         return _byModeller[modeller].length;
     }
 
-    /// @notice Number of agreements offered on a model.
+    /// @inheritdoc IAgreementFactory
     function agreementCountForModel(bytes32 modelId) external view returns (uint256) {
         return _byModel[modelId].length;
     }
 
-    /// @notice Number of agreements this factory created.
+    /// @inheritdoc IAgreementFactory
     function agreementCount() external view returns (uint256) {
         return _all.length;
     }
 
-    /// @notice A page of a modeller's agreements, oldest first.
-    /// @param modeller The modeller.
-    /// @param start Index of the first entry.
-    /// @param count Maximum number of entries returned.
+    /// @inheritdoc IAgreementFactory
     function agreementsOf(address modeller, uint256 start, uint256 count) external view returns (address[] memory) {
         return _page(_byModeller[modeller], start, count);
     }
 
-    /// @notice A page of the agreements offered on a model, oldest first.
-    /// @param modelId The model.
-    /// @param start Index of the first entry.
-    /// @param count Maximum number of entries returned.
+    /// @inheritdoc IAgreementFactory
     function agreementsForModel(bytes32 modelId, uint256 start, uint256 count)
         external
         view
@@ -110,17 +82,13 @@ contract AgreementFactory is IAgreementFactory {
         return _page(_byModel[modelId], start, count);
     }
 
-    /// @notice A page of all agreements, oldest first.
-    /// @param start Index of the first entry.
-    /// @param count Maximum number of entries returned.
+    /// @inheritdoc IAgreementFactory
     function agreements(uint256 start, uint256 count) external view returns (address[] memory) {
         return _page(_all, start, count);
     }
 
-    function _checkModelOwner(bytes32 modelId) private view {
-        // slither-disable-next-line unused-return -- a view returning a tuple; only the owner is needed here
-        (address registered,,,) = oracle.modelInfo(modelId);
-        if (registered != msg.sender) revert NotModelOwner(modelId, msg.sender, registered);
+    function _requireVehicle(address caller) internal view override {
+        if (!isAgreement[caller]) revert NotAnAgreement(caller);
     }
 
     function _register(

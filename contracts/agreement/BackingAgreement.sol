@@ -30,17 +30,27 @@ import {TermsRules} from "../libraries/TermsRules.sol";
 contract BackingAgreement is IBackingAgreement {
     using SafeERC20 for IERC20;
 
+    /// @inheritdoc IBackingAgreement
     uint256 public constant BPS = 10_000;
+    /// @inheritdoc IBackingAgreement
     uint256 public constant MAX_FEE_TIERS = TermsRules.MAX_FEE_TIERS;
+    /// @inheritdoc IBackingAgreement
     uint256 public constant MAX_UNITS = TermsRules.MAX_UNITS;
+    /// @inheritdoc IBackingAgreement
     uint256 public constant MAX_UNIT_SIZE = TermsRules.MAX_UNIT_SIZE;
+    /// @inheritdoc IBackingAgreement
     uint256 public constant MAX_RESERVE_RATIO_BPS = TermsRules.MAX_RESERVE_RATIO_BPS;
+    /// @inheritdoc IBackingAgreement
     uint256 public constant MAX_UPFRONT_FEE_BPS = TermsRules.MAX_UPFRONT_FEE_BPS;
+    /// @inheritdoc IBackingAgreement
     uint256 public constant MAX_LOCKUP_ROUNDS = TermsRules.MAX_LOCKUP_ROUNDS;
+    /// @inheritdoc IBackingAgreement
     uint256 public constant MAX_OPEN_PERIOD = TermsRules.MAX_OPEN_PERIOD;
+    /// @inheritdoc IBackingAgreement
     uint256 public constant MIN_WIND_DOWN = TermsRules.MIN_WIND_DOWN;
+    /// @inheritdoc IBackingAgreement
     uint256 public constant MAX_WIND_DOWN = TermsRules.MAX_WIND_DOWN;
-    /// @notice Rounds `mature` finalizes at the oracle before it settles (more: call ScoreOracle.finalize first).
+    /// @inheritdoc IBackingAgreement
     uint256 public constant MATURE_FINALIZE_ROUNDS = 64;
 
     // Bit offsets of the Pool fields in `_poolWord` (widths: the field types in `Pool`).
@@ -54,11 +64,11 @@ contract BackingAgreement is IBackingAgreement {
     uint256 private constant _UNIT_SIZE_AT = 176; //    uint80, up to bit 255
     uint256 private constant _ENTERED = 1 << _ENTERED_AT;
 
-    /// @notice The staked token (NMR). Immutable in the implementation, so every clone shares it for free.
+    /// @inheritdoc IBackingAgreement
     IERC20 public immutable token;
-    /// @notice The score oracle that reports the model's rounds.
+    /// @inheritdoc IBackingAgreement
     IScoreOracle public immutable oracle;
-    /// @notice The factory that initialises agreements and records defaults.
+    /// @inheritdoc IBackingAgreement
     address public immutable factory;
 
     /// @dev Everything a deposit reads and writes, in one slot, so a deposit touches one slot plus the backer's
@@ -104,38 +114,40 @@ contract BackingAgreement is IBackingAgreement {
     uint256 private _poolWord;
     Config private _config;
     Schedule private _schedule;
-    /// @notice The Numerai model this agreement backs.
+    /// @inheritdoc IBackingAgreement
     bytes32 public modelId;
     /// @dev Fee ladder, six 40-bit tiers (uint24 minUnits | uint16 bps << 24) per word.
     uint256[2] private _ladder;
 
-    /// @notice First round counted (fixed at lock) and the wind-down deadline (set at maturity).
+    /// @inheritdoc IBackingAgreement
     uint64 public startRound;
+    /// @inheritdoc IBackingAgreement
     uint40 public deadline;
-    /// @notice Backers who have not claimed yet (from lock or cancellation on).
+    /// @inheritdoc IBackingAgreement
     uint24 public claimsRemaining;
 
-    /// @notice Staked capital S and the upfront fee U, fixed at lock.
+    /// @inheritdoc IBackingAgreement
     uint256 public stakedCapital;
+    /// @inheritdoc IBackingAgreement
     uint256 public upfrontFee;
-    /// @notice The modeller's reserve R held in escrow.
+    /// @inheritdoc IBackingAgreement
     uint232 public reserve;
     /// @dev The offer's maxUnits, kept here (in the reserve's slot, written with it) once a reserve posted while
     ///      Open has lowered the deposit cap in the pool word to what the reserve covers; 0 until then.
     uint24 private _offeredMaxUnits;
-    /// @notice Repaid so far, P.
+    /// @inheritdoc IBackingAgreement
     uint256 public repaid;
-    /// @notice Final value V of the staked capital, fixed at maturity.
+    /// @inheritdoc IBackingAgreement
     uint256 public finalValue;
-    /// @notice What the modeller must repay (gain: the backers' share of V; loss: V).
+    /// @inheritdoc IBackingAgreement
     uint256 public amountDue;
-    /// @notice Upper bound of the sum of owed_b, the denominator of default payouts.
+    /// @inheritdoc IBackingAgreement
     uint256 public owedTotal;
-    /// @notice Upper bound of the sum of unscaled covers (loss only).
+    /// @inheritdoc IBackingAgreement
     uint256 public coverBound;
-    /// @notice What defaulted backers share: P + min(R, owedTotal - P).
+    /// @inheritdoc IBackingAgreement
     uint256 public defaultPool;
-    /// @notice Reserve paid back to the modeller at settlement, default or cancellation.
+    /// @inheritdoc IBackingAgreement
     uint256 public reserveReturned;
 
     mapping(address => Position) private _positions;
@@ -165,10 +177,7 @@ contract BackingAgreement is IBackingAgreement {
 
     // ======================================================================================== set-up
 
-    /// @notice Set the terms. Called once by the factory in the transaction that deploys the agreement.
-    /// @param modeller The model owner offering the terms.
-    /// @param terms The terms (see `Terms`); every violation reverts with its own error.
-    /// @param feeLadder Up to 8 tiers, strictly ascending by minUnits.
+    /// @inheritdoc IBackingAgreement
     function initialize(address modeller, Terms calldata terms, FeeTier[] calldata feeLadder) external {
         if (msg.sender != factory) revert NotFactory(msg.sender);
         if (_decode(_poolWord).unitSize != 0) revert AlreadyInitialized();
@@ -206,8 +215,7 @@ contract BackingAgreement is IBackingAgreement {
 
     // ======================================================================================== open
 
-    /// @notice Deposit `units` units of `unitSize` NMR. Needs an allowance of units*unitSize.
-    /// @param units Units to add to the caller's position.
+    /// @inheritdoc IBackingAgreement
     function deposit(uint256 units) external {
         // nonReentrant done inline: the same check first, but the flag is set in the one write of the pool below
         // (every check before it only reverts), and cleared after the token call, as the modifier does.
@@ -241,8 +249,7 @@ contract BackingAgreement is IBackingAgreement {
         _poolWord &= ~_ENTERED;
     }
 
-    /// @notice Withdraw units before the agreement locks (at any time while it is Open).
-    /// @param units Units to take back from the caller's position.
+    /// @inheritdoc IBackingAgreement
     function withdraw(uint256 units) external {
         // nonReentrant done inline and the fields read from the word, as in deposit
         uint256 word = _poolWord;
@@ -267,8 +274,7 @@ contract BackingAgreement is IBackingAgreement {
         _poolWord &= ~_ENTERED;
     }
 
-    /// @notice Post or top up the modeller's reserve (while Open or Locked).
-    /// @param amount NMR to add to the reserve; needs an allowance.
+    /// @inheritdoc IBackingAgreement
     function postReserve(uint256 amount) external nonReentrant onlyModeller {
         Phase phase = _phase();
         if (phase != Phase.Open && phase != Phase.Locked) revert WrongPhase(phase);
@@ -280,8 +286,7 @@ contract BackingAgreement is IBackingAgreement {
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
-    /// @notice Cancel before lock: the modeller at any time while Open, anyone once `openUntil` has passed.
-    ///         The reserve returns to the modeller; each backer then claims his deposit back in full.
+    /// @inheritdoc IBackingAgreement
     function cancel() external nonReentrant {
         Pool memory pool = _loadPool();
         if (pool.phase != Phase.Open) revert WrongPhase(pool.phase);
@@ -297,7 +302,7 @@ contract BackingAgreement is IBackingAgreement {
         if (pool.backerCount == 0) _sweep();
     }
 
-    /// @notice Lock: pay the upfront fee, send the staked capital to the staking address, fix the start round.
+    /// @inheritdoc IBackingAgreement
     /// @dev The first round counted is the one after the latest the oracle announced, which cannot have closed
     ///      for submissions yet (ScoreOracle.nextStartRound), so the modeller cannot pick a window whose daily
     ///      scores he has already seen.
@@ -330,10 +335,7 @@ contract BackingAgreement is IBackingAgreement {
 
     // ======================================================================================== maturity
 
-    /// @notice Mature once every round of the lockup is final at the oracle: fix the final value and what the
-    ///         modeller owes. Anyone may call. If a round the lockup needs is overdue at the oracle (not final
-    ///         `maxReportDelay` after Numerai resolved it), the agreement matures counting the rounds that are not
-    ///         final as zero return, so backers are never trapped by a dead oracle.
+    /// @inheritdoc IBackingAgreement
     function mature() external nonReentrant {
         Pool memory pool = _loadPool();
         if (pool.phase != Phase.Locked) revert WrongPhase(pool.phase);
@@ -367,10 +369,7 @@ contract BackingAgreement is IBackingAgreement {
         if (due == 0) _settle();
     }
 
-    /// @notice Repay part or all of the amount due. Anyone may pay on the modeller's behalf; once the whole
-    ///         amount is in, the agreement settles and the unused reserve returns to the modeller. Accepted
-    ///         until a default is declared, even after the deadline.
-    /// @param amount NMR to repay; at most what is still outstanding.
+    /// @inheritdoc IBackingAgreement
     function repay(uint256 amount) external nonReentrant {
         Phase phase = _phase();
         if (phase != Phase.Matured) revert WrongPhase(phase);
@@ -385,9 +384,7 @@ contract BackingAgreement is IBackingAgreement {
         if (amount == outstanding) _settle();
     }
 
-    /// @notice Declare the modeller in default once the wind-down has passed without full repayment. Anyone may
-    ///         call. Backers then share the repayment plus as much reserve as they are owed; the rest of the
-    ///         reserve returns to the modeller, and the factory records the default.
+    /// @inheritdoc IBackingAgreement
     function declareDefault() external nonReentrant {
         Phase phase = _phase();
         if (phase != Phase.Matured) revert WrongPhase(phase);
@@ -410,10 +407,7 @@ contract BackingAgreement is IBackingAgreement {
 
     // ======================================================================================== claims
 
-    /// @notice Pay a backer what the terms give him (Settled or Defaulted), or his deposit back (Cancelled).
-    ///         Anyone may trigger it; the NMR always goes to the backer. The last claim sends any rounding dust
-    ///         (and NMR sent here by mistake) to the modeller.
-    /// @param backer The backer to pay.
+    /// @inheritdoc IBackingAgreement
     function claim(address backer) external nonReentrant {
         Phase phase = _phase();
         if (phase != Phase.Settled && phase != Phase.Defaulted && phase != Phase.Cancelled) revert WrongPhase(phase);
@@ -431,8 +425,7 @@ contract BackingAgreement is IBackingAgreement {
         if (remaining == 0) _sweep();
     }
 
-    /// @notice Send the agreement's whole balance to the modeller once every backer has claimed (NMR sent here
-    ///         after the last claim would otherwise be stuck). Anyone may call.
+    /// @inheritdoc IBackingAgreement
     function sweep() external nonReentrant {
         Phase phase = _phase();
         if (phase != Phase.Settled && phase != Phase.Defaulted && phase != Phase.Cancelled) revert WrongPhase(phase);
@@ -442,17 +435,17 @@ contract BackingAgreement is IBackingAgreement {
 
     // ======================================================================================== views
 
-    /// @notice The current phase.
+    /// @inheritdoc IBackingAgreement
     function phase() external view returns (Phase) {
         return _phase();
     }
 
-    /// @notice The modeller.
+    /// @inheritdoc IBackingAgreement
     function modeller() external view returns (address) {
         return _config.modeller;
     }
 
-    /// @notice The terms as offered.
+    /// @inheritdoc IBackingAgreement
     function terms() external view returns (Terms memory t) {
         Pool memory pool = _loadPool();
         Config memory config = _config;
@@ -473,7 +466,7 @@ contract BackingAgreement is IBackingAgreement {
         });
     }
 
-    /// @notice The fee ladder as offered.
+    /// @inheritdoc IBackingAgreement
     function feeLadder() external view returns (FeeTier[] memory tiers) {
         uint256 length = _decode(_poolWord).ladderLength;
         tiers = new FeeTier[](length);
@@ -483,31 +476,30 @@ contract BackingAgreement is IBackingAgreement {
         }
     }
 
-    /// @notice Units pooled, backers with units, and the fee weight (sum of units times tier share).
+    /// @inheritdoc IBackingAgreement
     function totals() external view returns (uint256 totalUnits, uint256 backerCount, uint256 feeWeight) {
         Pool memory pool = _loadPool();
         uint256 weight = pool.ladderLength == 0 ? uint256(pool.totalUnits) * _config.profitShareBps : pool.feeWeight;
         return (pool.totalUnits, pool.backerCount, weight);
     }
 
-    /// @notice A backer's units and whether he has claimed.
+    /// @inheritdoc IBackingAgreement
     function positionOf(address backer) external view returns (uint256 units, bool claimed) {
         Position memory position = _positions[backer];
         return (position.units, position.claimed);
     }
 
-    /// @notice The profit share (bps) a position of `units` units pays: its fee-ladder tier, or the base share.
+    /// @inheritdoc IBackingAgreement
     function profitShareFor(uint256 units) public view returns (uint256) {
         return _shareFor(units, _decode(_poolWord).ladderLength);
     }
 
-    /// @notice Reserve required to lock with staked capital `staked`: ceil(staked * reserveRatioBps / 1e4).
+    /// @inheritdoc IBackingAgreement
     function requiredReserveFor(uint256 staked) public view returns (uint256) {
         return Math.mulDiv(staked, _config.reserveRatioBps, BPS, Math.Rounding.Ceil);
     }
 
-    /// @notice Units that can still be deposited now: the capacity left, or less once a posted reserve caps the
-    ///         deposits at what it covers (issue 12 L-1).
+    /// @inheritdoc IBackingAgreement
     function depositRoom() external view returns (uint256) {
         Pool memory pool = _loadPool();
         return pool.phase == Phase.Open ? pool.maxUnits - pool.totalUnits : 0;
@@ -561,14 +553,14 @@ contract BackingAgreement is IBackingAgreement {
         return Math.mulDiv(capital - (capital * feeBps) / BPS, ratioBps, BPS, Math.Rounding.Ceil);
     }
 
-    /// @notice What a backer is owed under full repayment (valid from maturity on).
+    /// @inheritdoc IBackingAgreement
     function owedTo(address backer) external view returns (uint256) {
         Phase phase_ = _phase();
         if (phase_ != Phase.Matured && phase_ != Phase.Settled && phase_ != Phase.Defaulted) revert WrongPhase(phase_);
         return _owed(_positions[backer].units);
     }
 
-    /// @notice What `claim(backer)` would pay now (0 when nothing is claimable).
+    /// @inheritdoc IBackingAgreement
     function claimable(address backer) external view returns (uint256) {
         Phase phase_ = _phase();
         Position memory position = _positions[backer];

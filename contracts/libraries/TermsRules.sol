@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.24;
 
-import {IBackingAgreement} from "../interfaces/agreement/IBackingAgreement.sol";
+import {IBackingCommon} from "../interfaces/agreement/IBackingCommon.sol";
 
 /// @title TermsRules
 /// @notice The checks every agreement's terms pass, shared by BackingAgreement and the series (SeriesTerms):
@@ -19,50 +19,50 @@ library TermsRules {
     uint256 internal constant MAX_WIND_DOWN = 365 days;
 
     /// @notice Revert with the first violated limit of `t`.
-    function validate(IBackingAgreement.Terms calldata t) internal view {
-        if (t.unitSize == 0 || t.unitSize > MAX_UNIT_SIZE) revert IBackingAgreement.UnitSizeOutOfRange(t.unitSize);
-        if (t.minUnits == 0) revert IBackingAgreement.MinUnitsZero();
-        if (t.maxUnits < t.minUnits) revert IBackingAgreement.MaxUnitsBelowMinUnits(t.minUnits, t.maxUnits);
-        if (t.maxUnits > MAX_UNITS) revert IBackingAgreement.MaxUnitsTooLarge(t.maxUnits, MAX_UNITS);
-        if (t.profitShareBps > BPS) revert IBackingAgreement.ProfitShareTooHigh(t.profitShareBps);
-        if (t.burnShareBps > BPS) revert IBackingAgreement.BurnShareTooHigh(t.burnShareBps);
+    function validate(IBackingCommon.Terms calldata t) internal view {
+        if (t.unitSize == 0 || t.unitSize > MAX_UNIT_SIZE) revert IBackingCommon.UnitSizeOutOfRange(t.unitSize);
+        if (t.minUnits == 0) revert IBackingCommon.MinUnitsZero();
+        if (t.maxUnits < t.minUnits) revert IBackingCommon.MaxUnitsBelowMinUnits(t.minUnits, t.maxUnits);
+        if (t.maxUnits > MAX_UNITS) revert IBackingCommon.MaxUnitsTooLarge(t.maxUnits, MAX_UNITS);
+        if (t.profitShareBps > BPS) revert IBackingCommon.ProfitShareTooHigh(t.profitShareBps);
+        if (t.burnShareBps > BPS) revert IBackingCommon.BurnShareTooHigh(t.burnShareBps);
         if (t.reserveRatioBps > MAX_RESERVE_RATIO_BPS) {
-            revert IBackingAgreement.ReserveRatioTooHigh(t.reserveRatioBps, MAX_RESERVE_RATIO_BPS);
+            revert IBackingCommon.ReserveRatioTooHigh(t.reserveRatioBps, MAX_RESERVE_RATIO_BPS);
         }
         if (t.upfrontFeeBps > MAX_UPFRONT_FEE_BPS) {
-            revert IBackingAgreement.UpfrontFeeTooHigh(t.upfrontFeeBps, MAX_UPFRONT_FEE_BPS);
+            revert IBackingCommon.UpfrontFeeTooHigh(t.upfrontFeeBps, MAX_UPFRONT_FEE_BPS);
         }
         if (t.lockupRounds == 0 || t.lockupRounds > MAX_LOCKUP_ROUNDS) {
-            revert IBackingAgreement.LockupRoundsOutOfRange(t.lockupRounds, MAX_LOCKUP_ROUNDS);
+            revert IBackingCommon.LockupRoundsOutOfRange(t.lockupRounds, MAX_LOCKUP_ROUNDS);
         }
-        if (t.openUntil <= block.timestamp) revert IBackingAgreement.OpenUntilNotInFuture(t.openUntil);
+        if (t.openUntil <= block.timestamp) revert IBackingCommon.OpenUntilNotInFuture(t.openUntil);
         if (t.openUntil > block.timestamp + MAX_OPEN_PERIOD) {
-            revert IBackingAgreement.OpenUntilTooFar(t.openUntil, block.timestamp + MAX_OPEN_PERIOD);
+            revert IBackingCommon.OpenUntilTooFar(t.openUntil, block.timestamp + MAX_OPEN_PERIOD);
         }
         if (t.windDown < MIN_WIND_DOWN || t.windDown > MAX_WIND_DOWN) {
-            revert IBackingAgreement.WindDownOutOfRange(t.windDown, MIN_WIND_DOWN, MAX_WIND_DOWN);
+            revert IBackingCommon.WindDownOutOfRange(t.windDown, MIN_WIND_DOWN, MAX_WIND_DOWN);
         }
         // address(this): the agreement, or the series when SeriesTerms runs this by DELEGATECALL
         if (t.stakingAddress == address(0) || t.stakingAddress == address(this)) {
-            revert IBackingAgreement.StakingAddressZero();
+            revert IBackingCommon.StakingAddressZero();
         }
     }
 
     /// @notice Check a fee ladder (at most 8 tiers, minUnits strictly ascending and within capacity, shares at most
     ///         100%) and pack it: tier i is (uint24 minUnits | uint16 bps << 24) << 40 * (i % 6) in word i / 6.
-    function packLadder(IBackingAgreement.FeeTier[] calldata feeLadder, uint256 maxUnits)
+    function packLadder(IBackingCommon.FeeTier[] calldata feeLadder, uint256 maxUnits)
         internal
         pure
         returns (uint256[2] memory words)
     {
         uint256 length = feeLadder.length;
-        if (length > MAX_FEE_TIERS) revert IBackingAgreement.FeeLadderTooLong(length, MAX_FEE_TIERS);
+        if (length > MAX_FEE_TIERS) revert IBackingCommon.FeeLadderTooLong(length, MAX_FEE_TIERS);
         uint256 previous = 0;
         for (uint256 i = 0; i < length; ++i) {
             uint256 minUnits = feeLadder[i].minUnits;
             uint256 bps = feeLadder[i].profitShareBps;
-            if (minUnits <= previous || minUnits > maxUnits) revert IBackingAgreement.FeeTierMinUnitsNotAscending(i);
-            if (bps > BPS) revert IBackingAgreement.FeeTierShareTooHigh(i, bps);
+            if (minUnits <= previous || minUnits > maxUnits) revert IBackingCommon.FeeTierMinUnitsNotAscending(i);
+            if (bps > BPS) revert IBackingCommon.FeeTierShareTooHigh(i, bps);
             words[i / 6] |= (minUnits | (bps << 24)) << ((i % 6) * 40);
             previous = minUnits;
         }

@@ -34,28 +34,35 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using SeriesBooks for SeriesBooks.State;
 
+    /// @inheritdoc IBackingSeries
     uint256 public constant BPS = 10_000;
+    /// @inheritdoc IBackingSeries
     uint256 public constant ONE = 1e18; //                   the series price starts at 1
+    /// @inheritdoc IBackingSeries
     uint256 public constant MAX_COHORTS = 8;
+    /// @inheritdoc IBackingSeries
     uint256 public constant MAX_OWNER_POSITIONS = 8; //      an owner's positions in one agreement
-    /// @notice After a settlement (or the opening of the next agreement, if later) the next agreement cannot lock
-    ///         for this long, so that consented and standing rolls can be executed (by anyone) and backers can roll:
-    ///         a settlement and a lock in one bundle would make every roll lapse (issue 12 M-2).
+    /// @inheritdoc IBackingSeries
     uint256 public constant ROLL_WINDOW = 1 hours;
 
-    /// @notice The staked token (NMR), the oracle and the factory: the implementation's, shared by every clone.
+    /// @inheritdoc IBackingSeries
     IERC20 public immutable token;
+    /// @inheritdoc IBackingSeries
     IScoreOracle public immutable oracle;
+    /// @inheritdoc IBackingSeries
     address public immutable factory;
 
+    /// @inheritdoc IBackingSeries
     address public modeller;
+    /// @inheritdoc IBackingSeries
     bytes32 public modelId;
-    /// @notice The series price P; whether the series has ended (default or P = 0).
+    /// @inheritdoc IBackingSeries
     uint256 public price;
+    /// @inheritdoc IBackingSeries
     bool public ended;
-    /// @notice Whether `operator` may transfer and claim `owner`'s positions (a marketplace or escrow).
+    /// @inheritdoc IBackingSeries
     mapping(address => mapping(address => bool)) public isOperator;
-    /// @notice Whether `receiver` accepts positions transferred to him by `caller`.
+    /// @inheritdoc IBackingSeries
     mapping(address => mapping(address => bool)) public acceptsTransfersFrom;
     /// @dev Agreements, positions, cohorts, escrow and the modeller's credit (SeriesBooks.State).
     SeriesBooks.State private _s;
@@ -74,9 +81,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         factory = factory_;
     }
 
-    /// @notice Start the series. Called once by the factory in the transaction that deploys it.
-    /// @param modeller_ The model's owner.
-    /// @param modelId_ The Numerai model, as registered in the score oracle.
+    /// @inheritdoc IBackingSeries
     function initialize(address modeller_, bytes32 modelId_) external {
         if (msg.sender != factory) revert NotFactory(msg.sender);
         if (price != 0) revert AlreadyInitialized();
@@ -89,14 +94,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
 
     // ======================================================================================== agreements
 
-    /// @notice Open the next agreement of the series with (possibly new) terms, while the current one is locked
-    ///         or after it. New terms bind only backers who deposit into it or consent to roll into it.
-    /// @param terms The single-agreement terms; `modelId` must be the series' model.
-    /// @param feeLadder Up to 8 tiers, ascending by minUnits (a tier is by an owner's total capital).
-    /// @param clawbackBps Part of each profit fee held in escrow (both this and the next zero, or both set).
-    /// @param clawbackAgreements Agreements the held part stays in escrow for (<= 4).
-    /// @param commitments Up to 4 fee schedules by commitment, ascending in 2..8 agreements.
-    /// @return index The new agreement's index.
+    /// @inheritdoc IBackingSeries
     function openAgreement(
         Terms calldata terms,
         FeeTier[] calldata feeLadder,
@@ -120,9 +118,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         _s.rollsOpenSince = uint40(block.timestamp);
     }
 
-    /// @notice Post or top up the reserve of an agreement (Open or Locked).
-    /// @param index The agreement.
-    /// @param amount NMR to add; needs an allowance.
+    /// @inheritdoc IBackingSeries
     function postReserve(uint256 index, uint256 amount) external onlyModeller nonReentrant {
         SeriesBooks.Agreement storage a = _agreement(index);
         _requirePhase(a, Phase.Open, Phase.Locked);
@@ -134,11 +130,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
-    /// @notice Deposit fresh units into the open agreement, optionally committing to `commit` consecutive
-    ///         agreements (one of the terms' commitment options; 0: none).
-    /// @param units Units of `unitSize` NMR; needs an allowance.
-    /// @param commit Agreements to commit to, or 0.
-    /// @return positionId The position the units were added to.
+    /// @inheritdoc IBackingSeries
     function deposit(uint256 units, uint256 commit) external nonReentrant returns (uint256 positionId) {
         uint256 index = _latestIndex();
         SeriesBooks.Agreement storage a = _s.agreements[index];
@@ -162,9 +154,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
-    /// @notice Withdraw fresh units from the open agreement (from the position with the same commitment).
-    /// @param units Units to take back.
-    /// @param commit The commitment the units were deposited with (0: none).
+    /// @inheritdoc IBackingSeries
     function withdraw(uint256 units, uint256 commit) external nonReentrant {
         uint256 index = _latestIndex();
         SeriesBooks.Agreement storage a = _s.agreements[index];
@@ -188,10 +178,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         token.safeTransfer(msg.sender, amount);
     }
 
-    /// @notice Cancel the open agreement: the modeller at any time, anyone once its deposit window has closed.
-    ///         Everyone (fresh or rolled) can claim his capital back in full; the reserve returns to the modeller.
-    ///         Rolled positions keep their mark, held fees and commitment and may roll on into the agreement that
-    ///         opens next (issue 21 F2). Another agreement may then open.
+    /// @inheritdoc IBackingSeries
     function cancel() external nonReentrant {
         uint256 index = _latestIndex();
         SeriesBooks.Agreement storage a = _s.agreements[index];
@@ -202,10 +189,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         _cancel(index);
     }
 
-    /// @notice Lock the open agreement: fix the price P_start, give fresh capital its mark, apply the cohort cap,
-    ///         credit the upfront fee and send the staked capital to the staking address. Needs every earlier
-    ///         agreement settled or cancelled: at most one agreement of the series is locked or matured at a time
-    ///         (`PreviousNotSettled` names the one still running), so each starts at the price the last one ended.
+    /// @inheritdoc IBackingSeries
     function lock() external onlyModeller nonReentrant {
         uint256 index = _latestIndex();
         SeriesBooks.Agreement storage a = _s.agreements[index];
@@ -263,9 +247,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
 
     // ======================================================================================== maturity
 
-    /// @notice Mature the locked agreement once its rounds are final at the oracle (or overdue: see
-    ///         BackingAgreement.mature): fix V, P_end and what the modeller owes. Anyone may call.
-    /// @param index The locked agreement.
+    /// @inheritdoc IBackingSeries
     function mature(uint256 index) external nonReentrant {
         SeriesBooks.Agreement storage a = _agreement(index);
         _requirePhase(a, Phase.Locked, Phase.Locked);
@@ -285,10 +267,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         if (a.amountDue == 0) _settle(index, a);
     }
 
-    /// @notice Repay part or all of what the matured agreement is due. Anyone may pay for the modeller; the
-    ///         last part settles the agreement.
-    /// @param index The matured agreement.
-    /// @param amount NMR; at most what is outstanding.
+    /// @inheritdoc IBackingSeries
     function repay(uint256 index, uint256 amount) external nonReentrant {
         SeriesBooks.Agreement storage a = _agreement(index);
         _requirePhase(a, Phase.Matured, Phase.Matured);
@@ -304,10 +283,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         if (amount == outstanding) _settle(index, a);
     }
 
-    /// @notice Declare a default once the wind-down has passed without full repayment. Anyone may call.
-    ///         Positions share the repayment and as much reserve as they are owed, each gets all its held fees
-    ///         back, the series ends and an open next agreement is cancelled.
-    /// @param index The matured agreement.
+    /// @inheritdoc IBackingSeries
     function declareDefault(uint256 index) external nonReentrant {
         SeriesBooks.Agreement storage a = _agreement(index);
         _requirePhase(a, Phase.Matured, Phase.Matured);
@@ -330,17 +306,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
 
     // ======================================================================================== positions
 
-    /// @notice Consent to roll `amount` wei of the position's claim (type(uint256).max: all of it) into the next
-    ///         agreement, whose terms the caller has seen (`termsHash`, checked unless zero), optionally committing
-    ///         to `commit` agreements from there. Before settlement this records the consent, which anyone may
-    ///         execute after it (`executeRoll`); after settlement the roll happens at once. The next agreement is
-    ///         the latest, if it is open and every agreement between was cancelled; a position rolled into an
-    ///         agreement that was then cancelled rolls on from there at once, with its mark.
-    /// @param positionId The caller's position.
-    /// @param amount Wei of the claim to roll, or type(uint256).max for all; 0 revokes the caller's consent.
-    /// @param commit Agreements to commit to in the next agreement (0: none).
-    /// @param termsHash The next agreement's `termsHash` the caller consents to, or zero.
-    /// @return newPositionId The position in the next agreement once rolled (0 if only consented).
+    /// @inheritdoc IBackingSeries
     function roll(uint256 positionId, uint256 amount, uint256 commit, bytes32 termsHash)
         external
         returns (uint256 newPositionId)
@@ -379,10 +345,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         }
     }
 
-    /// @notice Carry out a consented roll, or a standing commitment on unchanged economics, after settlement.
-    ///         Anyone may call (the modeller's keeper): the backer sends no transaction.
-    /// @param positionId The position to roll.
-    /// @return newPositionId Its position in the next agreement.
+    /// @inheritdoc IBackingSeries
     function executeRoll(uint256 positionId) external returns (uint256 newPositionId) {
         SeriesBooks.Position storage p = _position(positionId);
         uint256 index = p.agreement;
@@ -397,12 +360,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         newPositionId = SeriesSettlement.executeRoll(_s, positionId, index, next);
     }
 
-    /// @notice Pay a position what it is due: Settled, the part not rolled (less the charge-back if it leaves a
-    ///         commitment early); Defaulted, its pool share plus its own held fees; Cancelled, its capital.
-    ///         By the owner or his operator (nobody else ends a position: no forced charge-back, no pre-empted
-    ///         roll); the owner is paid. Its remaining held fees are released (it left the series).
-    /// @param positionId The position.
-    /// @return amount NMR paid to the owner.
+    /// @inheritdoc IBackingSeries
     function claim(uint256 positionId) external nonReentrant returns (uint256 amount) {
         SeriesBooks.Position storage p = _position(positionId);
         if (msg.sender != p.owner && !isOperator[p.owner][msg.sender]) revert NotOwner(msg.sender);
@@ -415,15 +373,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         if (amount != 0) token.safeTransfer(owner, amount);
     }
 
-    /// @notice Move `amount` wei of a locked position's capital to `to` (a sale before maturity); by the owner or
-    ///         an operator he approved (`setOperator`). Its mark and
-    ///         commitment move whole, its held fees and accrued discount pro rata; each owner's fee tier is by his
-    ///         total capital in the agreement at maturity.
-    /// @param positionId The position (the caller's, or one whose owner approved the caller).
-    /// @param to The receiver (not the modeller, the series, the staking address, the sender or zero): the caller,
-    ///        or one who accepts transfers from the caller (`acceptTransfers`).
-    /// @param amount Wei of capital to move.
-    /// @return toPositionId The receiver's position (created if he had none with this mark and commitment).
+    /// @inheritdoc IBackingSeries
     function transfer(uint256 positionId, address to, uint256 amount)
         external
         returns (uint256 toPositionId)
@@ -445,30 +395,19 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         toPositionId = SeriesPositions.transfer(_s, positionId, to, amount);
     }
 
-    /// @notice Let `operator` transfer and claim the caller's positions (claims pay the owner), or revoke it: a
-    ///         marketplace or escrow contract can then settle a sale atomically (position against payment) instead
-    ///         of one side trusting the other. It covers all the caller's positions in this series until revoked.
-    /// @param operator The address allowed (or no longer allowed) to call `transfer` for the caller's positions.
-    /// @param approved True to allow, false to revoke.
+    /// @inheritdoc IBackingSeries
     function setOperator(address operator, bool approved) external {
         isOperator[msg.sender][operator] = approved;
         emit OperatorSet(msg.sender, operator, approved);
     }
 
-    /// @notice Accept (or stop accepting) positions transferred to the caller by `caller_`: a seller, or the
-    ///         marketplace that settles sales. Nobody else can push a position on the caller (a push could move
-    ///         his fee tier or fill his MAX_OWNER_POSITIONS).
-    /// @param caller_ The address whose `transfer` calls to the caller are accepted.
-    /// @param accepted True to accept, false to refuse.
+    /// @inheritdoc IBackingSeries
     function acceptTransfers(address caller_, bool accepted) external {
         acceptsTransfersFrom[msg.sender][caller_] = accepted;
         emit TransfersAccepted(msg.sender, caller_, accepted);
     }
 
-    /// @notice Settle a position's books without paying it: fix its outcome once its agreement ended, and release
-    ///         to the modeller the held fees whose window has ended or that left the series with it (the next
-    ///         agreement locked without it). Anyone may call; does nothing when there is nothing to do.
-    /// @param positionId The position.
+    /// @inheritdoc IBackingSeries
     function poke(uint256 positionId) external {
         SeriesBooks.Position storage p = _position(positionId);
         uint256 index = p.agreement;
@@ -483,8 +422,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         }
     }
 
-    /// @notice Send the modeller what the series credited him (fees, reserve returned, released held fees,
-    ///         charge-backs, dust). Anyone may call; the modeller is paid.
+    /// @inheritdoc IBackingSeries
     function collect() external nonReentrant {
         uint256 amount = _s.modellerCredit;
         if (amount == 0) revert NothingToCollect();
@@ -496,8 +434,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
 
     // ======================================================================================== views
 
-    /// @notice When the open agreement may lock as far as the rolls' window goes (`RollWindowOpen`); 0: no window
-    ///         (nothing before it ran).
+    /// @inheritdoc IBackingSeries
     function rollsOpenUntil() external view returns (uint256) {
         uint256 count = _s.agreementCount;
         // slither-disable-next-line incorrect-equality -- a count and an index, not a balance or a time
@@ -505,27 +442,27 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         return uint256(_s.rollsOpenSince) + ROLL_WINDOW;
     }
 
-    /// @notice Agreements opened so far.
+    /// @inheritdoc IBackingSeries
     function agreementCount() external view returns (uint256) {
         return _s.agreementCount;
     }
 
-    /// @notice Held fees in escrow (all positions).
+    /// @inheritdoc IBackingSeries
     function escrow() external view returns (uint256) {
         return _s.escrow;
     }
 
-    /// @notice NMR credited to the modeller, not yet collected (`collect`).
+    /// @inheritdoc IBackingSeries
     function modellerCredit() external view returns (uint256) {
         return _s.modellerCredit;
     }
 
-    /// @notice Positions created so far (ids start at 1).
+    /// @inheritdoc IBackingSeries
     function positionCount() external view returns (uint256) {
         return _s.positionCount;
     }
 
-    /// @notice One agreement's state.
+    /// @inheritdoc IBackingSeries
     function agreement(uint256 index) external view returns (AgreementView memory v) {
         SeriesBooks.Agreement storage a = _agreement(index);
         v.phase = a.phase;
@@ -553,7 +490,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         v.termsHash = a.config.termsHash;
     }
 
-    /// @notice The cohorts of an agreement: marks (0: fresh capital before the lock), W_c and n_c.
+    /// @inheritdoc IBackingSeries
     function cohortsOf(uint256 index)
         external
         view
@@ -569,8 +506,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         }
     }
 
-    /// @notice A position's record. Before its agreement's outcome is applied to it (`evaluated`), `claimable`
-    ///         is 0: see `outcomeOf`.
+    /// @inheritdoc IBackingSeries
     function positionOf(uint256 positionId) external view returns (PositionView memory v) {
         SeriesBooks.Position storage p = _position(positionId);
         SeriesBooks.Agreement storage a = _s.agreements[p.agreement];
@@ -593,13 +529,13 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         v.done = p.done;
     }
 
-    /// @notice A position's four escrow windows, indexed by (agreement index at release) mod 4.
+    /// @inheritdoc IBackingSeries
     function heldOf(uint256 positionId) external view returns (uint256[4] memory) {
         return _position(positionId).held;
     }
 
-    /// @notice What a position's agreement gives it (from maturity on; before `claim` or `poke` applies it).
-    function outcomeOf(uint256 positionId) external view returns (SeriesBooks.Outcome memory) {
+    /// @inheritdoc IBackingSeries
+    function outcomeOf(uint256 positionId) external view returns (IBackingSeries.Outcome memory) {
         SeriesBooks.Position storage p = _position(positionId);
         SeriesBooks.Agreement storage a = _s.agreements[p.agreement];
         if (a.phase != Phase.Matured && a.phase != Phase.Settled && a.phase != Phase.Defaulted) {
@@ -608,7 +544,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         return SeriesSettlement.outcome(_s, positionId);
     }
 
-    /// @notice An owner's live positions in an agreement, and his total capital there (his fee tier's basis).
+    /// @inheritdoc IBackingSeries
     function positionsOf(uint256 index, address owner) external view returns (uint256[] memory, uint256) {
         return (_s.ownerPositions[index][owner], _s.ownerCapital[index][owner]);
     }

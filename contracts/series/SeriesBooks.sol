@@ -2,7 +2,7 @@
 pragma solidity 0.8.24;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {IBackingAgreement} from "../interfaces/agreement/IBackingAgreement.sol";
+import {IBackingCommon} from "../interfaces/agreement/IBackingCommon.sol";
 import {IBackingSeries} from "../interfaces/series/IBackingSeries.sol";
 import {SeriesTerms} from "./SeriesTerms.sol";
 
@@ -22,7 +22,7 @@ library SeriesBooks {
     /// @dev O(1) state of one agreement.
     struct Agreement {
         SeriesTerms.Config config;
-        IBackingAgreement.Phase phase;
+        IBackingCommon.Phase phase;
         uint64 startRound;
         uint40 deadline;
         uint32 positions; //     live positions (capital > 0)
@@ -75,17 +75,6 @@ library SeriesBooks {
         uint256 chargedBack;
         uint256 intent; //          consented roll: 0 none, ALL all, else wei
         uint256[4] held; //         escrow windows, by the agreement index at whose settlement each is released, mod 4
-    }
-
-    /// @dev What a position's agreement gives it, computed from the position and the agreement's aggregates.
-    struct Outcome {
-        uint256 fee;
-        uint256 heldFee;
-        uint256 discountAccrued;
-        uint256 clawback;
-        uint256 cover;
-        uint256 claimable;
-        uint256 mark;
     }
 
     /// @dev Everything a series stores but its identity (modeller, model) and price.
@@ -147,10 +136,10 @@ library SeriesBooks {
     function maybeSweep(State storage s, uint256 index) internal {
         Agreement storage a = s.agreements[index];
         if (a.positionsDone != a.positions) return;
-        IBackingAgreement.Phase phase = a.phase;
+        IBackingCommon.Phase phase = a.phase;
         if (
-            phase != IBackingAgreement.Phase.Settled && phase != IBackingAgreement.Phase.Defaulted
-                && phase != IBackingAgreement.Phase.Cancelled
+            phase != IBackingCommon.Phase.Settled && phase != IBackingCommon.Phase.Defaulted
+                && phase != IBackingCommon.Phase.Cancelled
         ) return;
         uint256 dust = a.balance;
         if (dust == 0) return;
@@ -282,7 +271,7 @@ library SeriesBooks {
     /// @dev The cohort a stored mark belongs to: before the lock fresh capital is cohort 0; after it, P_start,
     ///      and the cap's lifted mark is its upper neighbour.
     function cohortKey(Agreement storage a, uint256 mark) internal view returns (uint256) {
-        return a.phase == IBackingAgreement.Phase.Open ? mark : effectiveMark(a, mark);
+        return a.phase == IBackingCommon.Phase.Open ? mark : effectiveMark(a, mark);
     }
 
     function effectiveMark(Agreement storage a, uint256 mark) internal view returns (uint256) {
@@ -309,7 +298,7 @@ library SeriesBooks {
     /// @dev The agreement a position of agreement `index` rolls on from, plus one: its own agreement, or, for a
     ///      position rolled into an agreement that was then cancelled, the one it came from (it keeps its mark).
     function homePlusOne(State storage s, uint256 index) internal view returns (uint256) {
-        return s.agreements[index].phase == IBackingAgreement.Phase.Cancelled ? previousPlusOne(s, index) : index + 1;
+        return s.agreements[index].phase == IBackingCommon.Phase.Cancelled ? previousPlusOne(s, index) : index + 1;
     }
 
     /// @dev The agreement a position of agreement `index` may roll into now: the latest, if it is open and every
@@ -317,7 +306,7 @@ library SeriesBooks {
     function rollTarget(State storage s, uint256 index) internal view returns (uint256 next) {
         next = s.agreementCount - 1;
         if (
-            next == index || s.agreements[next].phase != IBackingAgreement.Phase.Open
+            next == index || s.agreements[next].phase != IBackingCommon.Phase.Open
                 || previousPlusOne(s, next) != homePlusOne(s, index)
         ) revert IBackingSeries.NoOpenNextAgreement(index);
     }
@@ -326,9 +315,9 @@ library SeriesBooks {
     ///      one to open (nothing has locked since its agreement, all later ones were cancelled).
     function canStillRoll(State storage s, uint256 index) internal view returns (bool) {
         uint256 latest = s.agreementCount - 1;
-        IBackingAgreement.Phase phase = s.agreements[latest].phase;
+        IBackingCommon.Phase phase = s.agreements[latest].phase;
         uint256 frontier;
-        if (phase == IBackingAgreement.Phase.Open || phase == IBackingAgreement.Phase.Cancelled) {
+        if (phase == IBackingCommon.Phase.Open || phase == IBackingCommon.Phase.Cancelled) {
             frontier = previousPlusOne(s, latest);
         } else {
             frontier = latest + 1;

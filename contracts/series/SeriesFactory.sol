@@ -3,35 +3,36 @@ pragma solidity 0.8.24;
 
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IModellerRecord} from "../interfaces/factory/IModellerRecord.sol";
 import {ISeriesFactory} from "../interfaces/series/ISeriesFactory.sol";
+import {IBackingFactory} from "../interfaces/factory/IBackingFactory.sol";
 import {IScoreOracle} from "../interfaces/oracle/IScoreOracle.sol";
+import {BackingFactory} from "../factory/BackingFactory.sol";
 import {BackingSeries} from "./BackingSeries.sol";
 
 /// @title SeriesFactory
-/// @notice Deploys backing series (a modeller's successive agreements for one model), keeps a registry per model
-///         and counts each modeller's defaults.
-/// @dev As AgreementFactory: the implementation is created here so its immutables are shared by every clone;
-///      only the modeller the oracle registered for a model may start a series on it.
-contract SeriesFactory is ISeriesFactory {
-    /// @notice The staked token (NMR) and the score oracle every series of this factory uses.
-    IERC20 public immutable token;
-    IScoreOracle public immutable oracle;
-    /// @notice The code every clone delegates to (never initialised itself).
+/// @notice Deploys backing series (a modeller's successive agreements for one model) and keeps a registry per
+///         model; each modeller's defaults go to the deployment's ModellerRecord (BackingFactory), so future
+///         backers see them with his single agreements'.
+/// @dev Unlike AgreementFactory, the implementation is deployed before this factory (the series is too large for
+///      this factory to embed its creation code) with this factory's predicted address; only the modeller the
+///      oracle registered for a model may start a series on it.
+contract SeriesFactory is ISeriesFactory, BackingFactory {
+    /// @inheritdoc IBackingFactory
     address public immutable implementation;
 
-    /// @notice True for every series this factory deployed.
+    /// @inheritdoc ISeriesFactory
     mapping(address => bool) public isSeries;
-    mapping(address => uint256) private _defaults;
-    mapping(address => bool) private _defaultRecorded;
     mapping(bytes32 => address[]) private _byModel;
 
     /// @param token_ The staked token (NMR).
     /// @param oracle_ The score oracle.
+    /// @param record_ The deployment's ModellerRecord, deployed first with this factory's future address.
     /// @param implementation_ A BackingSeries deployed with (token_, oracle_, this factory's address): the series
     ///        is too large for this factory to create it itself (code-size limit).
-    constructor(IERC20 token_, IScoreOracle oracle_, address implementation_) {
-        token = token_;
-        oracle = oracle_;
+    constructor(IERC20 token_, IScoreOracle oracle_, IModellerRecord record_, address implementation_)
+        BackingFactory(token_, oracle_, record_)
+    {
         if (BackingSeries(implementation_).factory() != address(this)) revert NotASeries(implementation_);
         implementation = implementation_;
     }
@@ -43,12 +44,7 @@ contract SeriesFactory is ISeriesFactory {
         _register(series, modelId, true);
     }
 
-    /// @notice Register a series deployed as a full contract instead of a clone (same code and rules, more
-    ///         gas), so tests run every scenario against both deployments. Its code must be the implementation's
-    ///         (so its token, oracle and factory are this factory's), it must not be initialised yet, and it must
-    ///         not be the implementation itself (every clone runs its code: it must never hold a series' state).
-    /// @param series A BackingSeries deployed with this factory's token, oracle and address.
-    /// @param modelId The model; the caller must own it at the oracle.
+    /// @inheritdoc ISeriesFactory
     function adoptSeries(address series, bytes32 modelId) external {
         _checkModelOwner(modelId);
         if (series == implementation || series.codehash != implementation.codehash) revert NotASeries(series);
@@ -56,28 +52,12 @@ contract SeriesFactory is ISeriesFactory {
     }
 
     /// @inheritdoc ISeriesFactory
-    function recordDefault(address modeller) external {
-        if (!isSeries[msg.sender]) revert NotASeries(msg.sender);
-        if (_defaultRecorded[msg.sender]) revert DefaultAlreadyRecorded(msg.sender);
-        _defaultRecorded[msg.sender] = true;
-        uint256 count = ++_defaults[modeller];
-        emit DefaultRecorded(msg.sender, modeller, count);
-    }
-
-    /// @inheritdoc ISeriesFactory
-    function defaultsOf(address modeller) external view returns (uint256) {
-        return _defaults[modeller];
-    }
-
-    /// @notice The series started on a model, oldest first.
     function seriesForModel(bytes32 modelId) external view returns (address[] memory) {
         return _byModel[modelId];
     }
 
-    function _checkModelOwner(bytes32 modelId) private view {
-        // slither-disable-next-line unused-return -- a view returning a tuple; only the owner is needed here
-        (address registered,,,) = oracle.modelInfo(modelId);
-        if (registered != msg.sender) revert NotModelOwner(modelId, msg.sender, registered);
+    function _requireVehicle(address caller) internal view override {
+        if (!isSeries[caller]) revert NotASeries(caller);
     }
 
     function _register(address series, bytes32 modelId, bool clone) private {

@@ -2,7 +2,7 @@
 pragma solidity 0.8.24;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {IBackingAgreement} from "../interfaces/agreement/IBackingAgreement.sol";
+import {IBackingCommon} from "../interfaces/agreement/IBackingCommon.sol";
 import {IBackingSeries} from "../interfaces/series/IBackingSeries.sol";
 import {SeriesBooks} from "./SeriesBooks.sol";
 
@@ -117,14 +117,14 @@ library SeriesSettlement {
         p.evaluated = true;
         uint256 index = p.agreement;
         SeriesBooks.Agreement storage a = s.agreements[index];
-        if (a.phase == IBackingAgreement.Phase.Cancelled) {
+        if (a.phase == IBackingCommon.Phase.Cancelled) {
             // capital back; a position rolled in keeps its held fees and discount: it may roll on (issue 21 F2)
             p.claimable = p.capital;
             emit IBackingSeries.PositionSettled(positionId, 0, 0, 0, 0, p.capital, p.mark);
             return;
         }
-        SeriesBooks.Outcome memory o = _outcome(s, p, a);
-        if (a.phase == IBackingAgreement.Phase.Defaulted) {
+        IBackingSeries.Outcome memory o = _outcome(s, p, a);
+        if (a.phase == IBackingCommon.Phase.Defaulted) {
             uint256 forfeited = 0;
             for (uint256 i = 0; i < WINDOWS; ++i) {
                 forfeited += p.held[i];
@@ -178,7 +178,7 @@ library SeriesSettlement {
     function outcome(SeriesBooks.State storage s, uint256 positionId)
         external
         view
-        returns (SeriesBooks.Outcome memory)
+        returns (IBackingSeries.Outcome memory)
     {
         SeriesBooks.Position storage p = s.positions[positionId];
         return _outcome(s, p, s.agreements[p.agreement]);
@@ -235,7 +235,7 @@ library SeriesSettlement {
         uint256 index = p.agreement;
         SeriesBooks.Agreement storage a = s.agreements[index];
         uint256 charge = 0;
-        if (a.phase == IBackingAgreement.Phase.Settled && p.rolled == 0 && _early(s, p, index)) {
+        if (a.phase == IBackingCommon.Phase.Settled && p.rolled == 0 && _early(s, p, index)) {
             charge = Math.min(p.discount, p.claimable);
             if (charge != 0) {
                 p.chargedBack = charge;
@@ -264,9 +264,9 @@ library SeriesSettlement {
         view
         returns (bool)
     {
-        if (s.agreements[index].phase != IBackingAgreement.Phase.Settled) return false;
+        if (s.agreements[index].phase != IBackingCommon.Phase.Settled) return false;
         uint256 next = s.agreementCount - 1; // the agreement it could roll into: the latest, if it is its target
-        return next != index && s.agreements[next].phase == IBackingAgreement.Phase.Open
+        return next != index && s.agreements[next].phase == IBackingCommon.Phase.Open
             && s.previousPlusOne(next) == index + 1 && s.continues(p, next);
     }
 
@@ -284,7 +284,7 @@ library SeriesSettlement {
         // a roll that continues a commitment is never refused for capacity (issue 12 M-3): the modeller offered the
         // commitment, and nobody can make the roll fail (by filling the agreement) while the backer stays bound
         uint256 available = SeriesBooks.room(s.agreements[next]);
-        if (amount > available && !continuing) revert IBackingAgreement.CapacityExceeded(amount, available);
+        if (amount > available && !continuing) revert IBackingCommon.CapacityExceeded(amount, available);
         uint256 leaving = claimable - amount;
         keptDiscount = continuing ? (p.discount * amount) / claimable : 0;
         charge = (continuing && leaving != 0) ? Math.min(p.discount - keptDiscount, leaving) : 0;
@@ -320,7 +320,7 @@ library SeriesSettlement {
     function _outcome(SeriesBooks.State storage s, SeriesBooks.Position storage p, SeriesBooks.Agreement storage a)
         private
         view
-        returns (SeriesBooks.Outcome memory o)
+        returns (IBackingSeries.Outcome memory o)
     {
         uint256 capital = p.capital;
         uint256 total = a.capital;
@@ -335,9 +335,9 @@ library SeriesSettlement {
             (o, owed) = _lossOutcome(p, a, stakedShare, valueShare);
             o.mark = mark;
         }
-        if (a.phase == IBackingAgreement.Phase.Defaulted) {
+        if (a.phase == IBackingCommon.Phase.Defaulted) {
             uint256 owedTotal = a.owedTotal;
-            o = SeriesBooks.Outcome(
+            o = IBackingSeries.Outcome(
                 0, 0, 0, 0, 0, owedTotal == 0 ? 0 : Math.mulDiv(a.defaultPool, owed, owedTotal), mark
             );
         }
@@ -351,7 +351,7 @@ library SeriesSettlement {
         uint256 stakedShare,
         uint256 valueShare,
         uint256 mark
-    ) private view returns (SeriesBooks.Outcome memory o) {
+    ) private view returns (IBackingSeries.Outcome memory o) {
         o.mark = mark;
         uint256 priceEnd = a.priceEnd;
         if (priceEnd > mark) {
@@ -378,7 +378,7 @@ library SeriesSettlement {
         SeriesBooks.Agreement storage a,
         uint256 stakedShare,
         uint256 valueShare
-    ) private view returns (SeriesBooks.Outcome memory o, uint256 owed) {
+    ) private view returns (IBackingSeries.Outcome memory o, uint256 owed) {
         uint256 loss = stakedShare - valueShare;
         uint256 clawback = 0;
         for (uint256 k = 0; k < WINDOWS && clawback < loss; ++k) {

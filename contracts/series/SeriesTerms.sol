@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.24;
 
-import {IBackingAgreement} from "../interfaces/agreement/IBackingAgreement.sol";
+import {IBackingCommon} from "../interfaces/agreement/IBackingCommon.sol";
 import {IBackingSeries} from "../interfaces/series/IBackingSeries.sol";
 import {TermsRules} from "../libraries/TermsRules.sol";
 
@@ -57,8 +57,8 @@ library SeriesTerms {
     function store(
         Config storage config,
         uint256 index,
-        IBackingAgreement.Terms calldata terms,
-        IBackingAgreement.FeeTier[] calldata feeLadder,
+        IBackingCommon.Terms calldata terms,
+        IBackingCommon.FeeTier[] calldata feeLadder,
         uint256 clawbackBps,
         uint256 clawbackAgreements,
         IBackingSeries.Commitment[] calldata commitments
@@ -94,7 +94,7 @@ library SeriesTerms {
         config.clawbackAgreements = uint8(clawbackAgreements);
         // a commitment binds to every term but the deposit window's end (the wind-down included: a longer one
         // delays the backers' payout, so it frees them, issue 12 M-3)
-        IBackingAgreement.Terms memory economic = terms;
+        IBackingCommon.Terms memory economic = terms;
         economic.openUntil = 0;
         bytes32 economics = keccak256(abi.encode(economic, feeLadder, clawbackBps, clawbackAgreements, commitments));
         bytes32 termsHash = keccak256(abi.encode(terms, feeLadder, clawbackBps, clawbackAgreements, commitments));

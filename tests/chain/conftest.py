@@ -6,7 +6,6 @@ plain OpenZeppelin ERC-20, each through a clone and through a direct deployment 
 
 import pytest
 from brownie import (
-    AgreementFactory,
     BackingAgreement,
     MockNMR,
     PlainToken,
@@ -17,6 +16,7 @@ from brownie import (
 from brownie.network.rpc import anvil as _anvil_backend
 
 from backing.model.agreement import ONE, FeeTier, Terms
+from backing.onchain.factories import deploy_factories
 from backing.onchain.oracle import SignedOracle, deploy_oracle, signer_keys
 from backing.onchain.series import create_series, deploy_series_factory
 from support.chain import (  # noqa: F401  (re-exported for the fixtures below)
@@ -151,7 +151,8 @@ def signed(oracle, signers, reporter):
 
 @pytest.fixture(scope="module")
 def factory(token, oracle, deployer):
-    return AgreementFactory.deploy(token, oracle, {"from": deployer})
+    """An AgreementFactory (with its ModellerRecord) on `token` and `oracle`."""
+    return deploy_factories(deployer, token, oracle, series=False).agreements
 
 
 @pytest.fixture(scope="module")
@@ -318,7 +319,7 @@ def nmr_token(deployer):  # defined before ``oracle``, which takes its dispute b
 
 @pytest.fixture(scope="module")
 def nmr_factory(nmr_token, oracle):
-    return AgreementFactory.deploy(nmr_token, oracle, {"from": accounts[0]})
+    return deploy_factories(accounts[0], nmr_token, oracle, series=False).agreements
 
 
 @pytest.fixture

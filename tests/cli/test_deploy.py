@@ -39,6 +39,7 @@ def test_deploy_wrote_every_contract_and_resumes_with_nothing_to_do(user, fresh)
     assert set(contracts) == {
         "NMR",
         "ScoreOracle",
+        "ModellerRecord",
         "AgreementFactory",
         "BackingSeries",
         "SeriesFactory",
@@ -53,6 +54,8 @@ def test_deploy_wrote_every_contract_and_resumes_with_nothing_to_do(user, fresh)
 
 
 def test_deploy_resumes_what_is_missing(user, fresh):
+    from backing.client.contracts import abi, libraries_needed
+
     path = user.work / "deployments" / f"{user.node.chain_id}.json"
     original = path.read_text()
     partial = json.loads(original)
@@ -64,7 +67,20 @@ def test_deploy_resumes_what_is_missing(user, fresh):
         assert "BackingSeries.deploy" in out and "SeriesFactory.deploy" in out and "ScoreOracle.deploy" not in out
         resumed = json.loads(path.read_text())["contracts"]
         assert resumed["ScoreOracle"] == partial["contracts"]["ScoreOracle"]
-        assert resumed["SeriesFactory"]["address"] != json.loads(original)["contracts"]["SeriesFactory"]["address"]
+        before = json.loads(original)["contracts"]
+        # the record names both factories: the four are deployed again together, on one new record
+        for key in ("ModellerRecord", "AgreementFactory", "BackingSeries", "SeriesFactory"):
+            assert f"{key}.deploy" in out and resumed[key]["address"] != before[key]["address"], key
+        for key in ("NMR", "GridRegistry", "SubmissionLog", *libraries_needed("BackingSeries")):
+            assert resumed[key] == before[key], key
+        from web3 import Web3
+
+        w3 = Web3(Web3.HTTPProvider(user.node.url))
+        record = resumed["ModellerRecord"]["address"]
+        for key in ("AgreementFactory", "SeriesFactory"):
+            factory = w3.eth.contract(address=resumed[key]["address"], abi=abi(key))
+            assert factory.functions.record().call() == record, key
+        assert user.ok("deploy", "--account", "deployer", "--yes").stdout.count("nothing to deploy") == 1
     finally:
         path.write_text(original)
 

@@ -280,7 +280,9 @@ def test_declare_default_after_wind_down(
     assert tx.timestamp > deadline
     # gain of 20 NMR: 110 owed, nothing repaid, 50 reserve: all of it goes to the backer
     expect_event(tx, "Defaulted", caller=outsider, repaid=0, reserveUsed=50 * NMR, reserveReturned=0, pool=50 * NMR)
-    expect_event(tx, "DefaultRecorded", agreement=agreement, modeller=modeller, defaults=defaults + 1)
+    expect_event(
+        tx, "DefaultRecorded", modeller=modeller, vehicle=agreement, factory=nmr_factory, defaults=defaults + 1
+    )
     assert nmr_factory.defaultsOf(modeller) == defaults + 1
     assert agreement.phase() == Phase.Defaulted
     m.claim(alice)
@@ -317,7 +319,7 @@ def test_partial_repayment_then_default(
         pool=ref.default_pool,
     )
     assert ref.default_pool == due // 3 + ref.reserve_used
-    expect_event(tx, "DefaultRecorded", agreement=agreement, modeller=modeller, defaults=defaults + 1)
+    expect_event(tx, "DefaultRecorded", modeller=modeller, vehicle=agreement, factory=factory, defaults=defaults + 1)
     assert factory.defaultsOf(modeller) == defaults + 1
     with reverts_with("WrongPhase", Phase.Defaulted.value):
         agreement.repay(1, {"from": modeller})

@@ -5,9 +5,10 @@ Each test uses a token of its own (the phase set's MockNMR, or ReentrantToken), 
 
 import brownie
 import pytest
-from brownie import AgreementFactory, BackingAgreement, ReentrantToken, web3
+from brownie import BackingAgreement, ReentrantToken, web3
 
 from backing.model.agreement import Phase
+from backing.onchain.factories import deploy_factories
 from support.chain import NMR, reverts_with, set_allowance
 
 REENTRANT_CALL = bytes(web3.keccak(text="ReentrantCall()")[:4])
@@ -106,7 +107,7 @@ def rtoken(deployer):
 
 @pytest.fixture(scope="module")
 def rfactory(rtoken, oracle, deployer):
-    return AgreementFactory.deploy(rtoken, oracle, {"from": deployer})
+    return deploy_factories(deployer, rtoken, oracle, series=False).agreements
 
 
 @pytest.fixture

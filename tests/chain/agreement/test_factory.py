@@ -299,19 +299,20 @@ def test_record_default_through_a_real_default(
 
     chain.sleep(max(terms1.wind_down, terms2.wind_down) + 60)
     tx = first.declareDefault({"from": alice})
-    assert tx.events["DefaultRecorded"] == {"agreement": first, "modeller": modeller, "defaults": 1}
-    assert tx.events["DefaultRecorded"][0].address == factory
+    recorded = {"modeller": modeller, "vehicle": first, "factory": factory, "defaults": 1}
+    assert tx.events["DefaultRecorded"] == recorded
+    assert tx.events["DefaultRecorded"][0].address == factory.record()  # the shared record counts it
     assert tx.events["Defaulted"][0].address == first
     assert factory.defaultsOf(modeller) == 1
 
     tx = second.declareDefault({"from": outsider})
-    assert tx.events["DefaultRecorded"] == {"agreement": second, "modeller": modeller, "defaults": 2}
+    assert tx.events["DefaultRecorded"] == {"modeller": modeller, "vehicle": second, "factory": factory, "defaults": 2}
     assert factory.defaultsOf(modeller) == 2
     assert factory.defaultsOf(outsider) == 0
     assert factory.defaultsOf(alice) == 0
 
     # an agreement defaults once: the second declaration fails in the agreement, before the factory
-    # (so the factory's DefaultAlreadyRecorded cannot be reached by an agreement it deployed)
+    # (so the record's DefaultAlreadyRecorded cannot be reached by an agreement of this factory)
     with reverts_with("WrongPhase", 4):
         first.declareDefault({"from": alice})
     assert factory.defaultsOf(modeller) == 2

@@ -3,8 +3,9 @@
 from brownie import MockNMR
 
 from backing.model.agreement import ONE
+from backing.onchain.factories import series_factory_of
 from backing.onchain.oracle import sorted_addresses
-from scripts.deploy import deploy, deploy_series
+from scripts.deploy import deploy
 
 
 def test_deploy_local(accounts):
@@ -17,8 +18,9 @@ def test_deploy_local(accounts):
     assert oracle.minRoundSpacing() == 22 * 3600
     assert factory.token() == token and factory.oracle() == oracle
     assert factory.implementation() != "0x" + "00" * 20
-    series_factory = deploy_series(accounts[0], token, oracle)
+    series_factory = series_factory_of(factory)
     assert series_factory.token() == token and series_factory.oracle() == oracle
+    assert series_factory.record() == factory.record()  # one default count per modeller
     from brownie import BackingSeries
 
     implementation = BackingSeries.at(series_factory.implementation())
