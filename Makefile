@@ -93,19 +93,16 @@ demo: compile
 test: compile lint test-only
 
 # The on-chain suite runs on anvil (about 4x faster); the stateful tests stay on ganache, the node the demo uses.
-# Three parts run side by side so that both cores stay busy to the end: the stateful machines (one ganache, port
-# 8545), the on-chain suite (anvil, 8546), and the Python, CLI and browser tests (their own nodes from 8792). The
-# two background parts' output follows at the end, and any part failing fails.
+# The stateful machines (one ganache, port 8545) run beside the rest (their own nodes: anvil on 8546, the CLI
+# tests' from 8792) so that both cores work; their output follows at the end, and either part failing fails.
 test-only: setup browser-deps
 	@mkdir -p build
 	@$(BROWNIE) test tests/chain/stateful --network ganache-cli > build/stateful.log 2>&1 & stateful=$$!; \
-	  $(BROWNIE) test tests/chain --network anvil --ignore tests/chain/stateful > build/chain.log 2>&1 & chain=$$!; \
 	  status=0; \
 	  $(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/unit -q \
 	  && $(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/cli -q \
-	  && $(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/browser -q || status=$$?; \
-	  wait $$chain || status=$$((status ? status : $$?)); \
-	  echo "> tests/chain (anvil):"; cat build/chain.log; \
+	  && $(VENV)/bin/python -m pytest -o addopts="" -p no:pytest-brownie tests/browser -q \
+	  && $(BROWNIE) test tests/chain --network anvil --ignore tests/chain/stateful || status=$$?; \
 	  wait $$stateful || status=$$((status ? status : $$?)); \
 	  echo "> tests/chain/stateful (ganache):"; cat build/stateful.log; exit $$status
 
