@@ -36,7 +36,7 @@ def _frame(path: Path):
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(path, use_threads=False, pre_buffer=False)  # small; see backing.grid.data
             if "id" not in [str(c).lower() for c in frame.columns] and frame.index.name:
                 frame = frame.reset_index()
         elif suffix in (".csv", ".txt", ".gz") or path.name.lower().endswith(".csv.gz"):

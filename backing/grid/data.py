@@ -128,7 +128,9 @@ class Dataset:
         path = self.path / "live.parquet"
         if not path.exists():
             raise grid_problem("dataset_missing", path=path)
-        live = pd.read_parquet(path)
+        # one thread: arrow's parquet reader threads can abort the process at exit (apache/arrow#34314: seen
+        # once under load as `terminate called` after the predictions were written); the live file is small
+        live = pd.read_parquet(path, use_threads=False, pre_buffer=False)
         if "data_type" in live.columns:
             live = live[live["data_type"] == "live"]
         if live.empty:
