@@ -47,6 +47,7 @@ from oracle.model import report_json
 from oracle.options import (
     UsageError,
     add_account_twins,
+    add_numerai_options,
     add_password_options,
     address_arg,
     connect,
@@ -100,15 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long the sender waits for co-signatures (default 60)",
     )
     run.add_argument("--source", choices=["numerai", "file", "synthetic"], default="numerai")
-    run.add_argument("--numerai-url", metavar="URL", help="Numerai GraphQL endpoint (default: Numerai's)")
-    run.add_argument(
-        "--staking-v3",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="cross-check each resolved round with Numerai's staking v3 data (payout factor, resolution): "
-        "auto when API keys are set (NUMERAI_PUBLIC_ID, NUMERAI_SECRET_KEY), on to require them, off to skip "
-        "(default auto)",
-    )
+    add_numerai_options(run)
     run.add_argument("--file", metavar="PATH", help="results file for --source file")
     run.add_argument("--seed", type=int, default=0, help="seed of --source synthetic")
     run.add_argument(

@@ -52,6 +52,7 @@ from oracle.exchange import Statement, recover
 from oracle.keys import load_keystore, load_keystores
 from oracle.options import (
     UsageError,
+    add_numerai_options,
     add_password_options,
     address_arg,
     connect,
@@ -112,15 +113,7 @@ def _source_options(parser) -> None:
         default="numerai",
         help="where the right values come from (as for `run`)",
     )
-    parser.add_argument("--numerai-url", metavar="URL", help="Numerai GraphQL endpoint (default: Numerai's)")
-    parser.add_argument(
-        "--staking-v3",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="cross-check each resolved round with Numerai's staking v3 data (payout factor, resolution): "
-        "auto when API keys are set (NUMERAI_PUBLIC_ID, NUMERAI_SECRET_KEY), on to require them, off to skip "
-        "(default auto)",
-    )
+    add_numerai_options(parser)
     parser.add_argument("--file", metavar="PATH", help="results file for --source file")
     parser.add_argument("--seed", type=int, default=0, help="seed of --source synthetic")
     parser.add_argument(

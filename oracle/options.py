@@ -101,6 +101,19 @@ def add_account_twins(parser: argparse.ArgumentParser) -> None:
         )
 
 
+def add_numerai_options(parser) -> None:
+    """The Numerai source's options (`make_source` reads them): its endpoint and the staking v3 cross-check."""
+    parser.add_argument("--numerai-url", metavar="URL", help="Numerai GraphQL endpoint (default: Numerai's)")
+    parser.add_argument(
+        "--staking-v3",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="cross-check each resolved round with Numerai's staking v3 data (payout factor, resolution): "
+        "auto when API keys are set (NUMERAI_PUBLIC_ID, NUMERAI_SECRET_KEY), on to require them, off to skip "
+        "(default auto)",
+    )
+
+
 def make_source(args, limits=None, w3=None):
     """The --source, checking results against `limits` (oracle.validate.Limits: the oracle's own bounds when
     the chain is known, the sources' defaults otherwise). With ``--clock chain`` the source's "now" (which rounds

@@ -623,6 +623,17 @@ def oracle_run(demo: Demo) -> str:
     )  # fmt: skip
 
 
+def post_series_reserve(demo: Demo, model, address: str, index: int) -> None:
+    """The modeller posts what agreement `index` needs to lock (`backing series reserve`), checked against the
+    reference model: its reserve ratio of the capital less the upfront fee."""
+    agreement = model.agreements[index]
+    out = demo.backing_cmd("series", "reserve", address, "--account", "modeller", "--yes")
+    base = agreement.terms.base
+    required = base.required_reserve(agreement.capital - agreement.capital * base.upfront_fee_bps // 10_000)
+    demo.check_text(f"agreement {index}'s reserve", rf"agreement {index}'s reserve is now", out, required)
+    model.post_reserve("modeller", required, index)
+
+
 def fresh_schedule(demo: Demo) -> None:
     """Before a lock: the oracle must have announced the round open now (a lock counts from the next one)."""
     if open_round(demo) > demo.announced:
@@ -703,13 +714,7 @@ def series_story(demo: Demo) -> None:
         demo.check_text(f"{backer}'s deposit", r"deposited", out, units * terms.base.unit_size)
 
     demo.step("The modeller", "posts agreement 0's reserve and locks it")
-    first = model.agreements[0]
-    out = demo.backing_cmd("series", "reserve", address, "--account", "modeller", "--yes")
-    required = first.terms.base.required_reserve(
-        first.capital - first.capital * first.terms.base.upfront_fee_bps // 10_000
-    )
-    demo.check_text("agreement 0's reserve", r"agreement 0's reserve is now", out, required)
-    model.post_reserve("modeller", required, 0)
+    post_series_reserve(demo, model, address, 0)
     fresh_schedule(demo)
     now = chain.now()
     out = demo.backing_cmd("series", "lock", address, "--account", "modeller", "--yes")
@@ -807,13 +812,7 @@ def series_story(demo: Demo) -> None:
     out = demo.backing_cmd("series", "deposit", address, 2, "--account", "carol", "--yes")
     positions["carol"] = model.deposit("carol", 2, now)
     demo.check_text("Carol's deposit", r"deposited", out, 2 * terms.base.unit_size)
-    second = model.agreements[1]
-    out = demo.backing_cmd("series", "reserve", address, "--account", "modeller", "--yes")
-    required = second.terms.base.required_reserve(
-        second.capital - second.capital * second.terms.base.upfront_fee_bps // 10_000
-    )
-    demo.check_text("agreement 1's reserve", r"agreement 1's reserve is now", out, required)
-    model.post_reserve("modeller", required, 1)
+    post_series_reserve(demo, model, address, 1)
     wait = model.lockable_at() - chain.now() + 5
     if wait > 0:
         demo.step("Time passes", f"{wait // 60} minutes: backers may still roll in for an hour after a settlement")

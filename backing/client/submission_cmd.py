@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import uuid as uuidlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from backing.client import EXIT_DEPLOYMENT, EXIT_REFUSED, EXIT_USAGE, CliError
@@ -23,6 +24,7 @@ from backing.client.node import bind, load_deployment
 from backing.client.options import EXIT_EPILOG, add_json, add_node, command_parser, handler, print_json, sender
 from backing.client.tx import Call
 from backing.consistency import (
+    CommitmentRecord,
     PredictionsError,
     canonical_bytes,
     classify,
@@ -140,11 +142,6 @@ def commitment_events(
     return select_commitments(events, modeller, agent_history(dep, log, modeller))
 
 
-def commitments(dep, log, raw: bytes, round_: int | None = None) -> dict[int, dict]:
-    """{round: the commitment that counts} (see `commitment_events`)."""
-    return commitment_events(dep, log, raw, round_)[0]
-
-
 def close_times(dep) -> dict[int, int]:
     """Every announced round's submission deadline, from the oracle's RoundAnnounced events."""
     start = dep.manifest.contracts["ScoreOracle"].get("block", 0)
@@ -154,10 +151,10 @@ def close_times(dep) -> dict[int, int]:
     }
 
 
-def expectation(dep, log, raw: bytes) -> dict | None:
+def expectation(dep, log, raw: bytes, closes: dict[int, int] | None = None) -> dict | None:
     """The model's modeller's statement that he commits every round (his first `CommitmentsExpected` event; one by
     anyone else does not count): {"time", "block", "tx", "from_round": the first round whose deadline is after it,
-    None while no such round is announced}; None without a statement."""
+    None while no such round is announced}; None without a statement. `closes`: `close_times(dep)` if at hand."""
     modeller = dep.oracle.functions.modelInfo(raw).call()[0]
     if modeller == ZERO:
         return None
@@ -169,7 +166,7 @@ def expectation(dep, log, raw: bytes) -> dict | None:
         return None
     first = min(found, key=lambda e: (e["blockNumber"], e["logIndex"]))
     stated = int(dep.w3.eth.get_block(first["blockNumber"])["timestamp"])
-    after = [r for r, close in close_times(dep).items() if close > stated]
+    after = [r for r, close in (close_times(dep) if closes is None else closes).items() if close > stated]
     return {
         "time": stated,
         "block": first["blockNumber"],
@@ -210,38 +207,47 @@ def expect_call(dep, raw: bytes, label: str):
     )
 
 
-def record_for(dep, log, raw: bytes, from_round: int | None = None):
+@dataclass(frozen=True)
+class CommitmentReport:
+    """A model's commitments read once from the chain: the record (None when nothing was committed or promised and
+    no start was given), the commitments that count and the ignored ones, the modeller's promise, and every
+    announced round's deadline."""
+
+    record: CommitmentRecord | None
+    counted: dict[int, dict]
+    ignored: list[tuple[dict, str]]
+    expected: dict | None
+    closes: dict[int, int]
+
+
+def commitment_report(dep, log, raw: bytes, from_round: int | None = None) -> CommitmentReport:
     """The commitment record from `from_round` (default: the round the modeller's promise starts at, else the
-    first committed round) through the last announced round; None when nothing was committed or promised and no
-    start is given."""
-    committed = commitments(dep, log, raw)
-    if from_round is None:
-        expected = expectation(dep, log, raw)
-        if expected and expected["from_round"]:
-            from_round = min([expected["from_round"], *committed])
-    if from_round is None and not committed:
-        return None, committed
+    first committed round) through the last announced round, with what it was computed from."""
+    counted, ignored = commitment_events(dep, log, raw)
     closes = close_times(dep)
-    first = from_round if from_round is not None else min(committed)
-    last = max([first, *closes, *committed])
-    record = commitment_record({r: c["time"] for r, c in committed.items()}, closes, first, last, chain_now(dep.w3))
-    return record, committed
+    expected = expectation(dep, log, raw, closes)
+    if from_round is None and expected and expected["from_round"]:
+        from_round = min([expected["from_round"], *counted])
+    record = None
+    if from_round is not None or counted:
+        first = from_round if from_round is not None else min(counted)
+        last = max([first, *closes, *counted])
+        record = commitment_record({r: c["time"] for r, c in counted.items()}, closes, first, last, chain_now(dep.w3))
+    return CommitmentReport(record, counted, ignored, expected, closes)
 
 
 def model_show_lines(dep, raw: bytes) -> tuple[dict, list[str]]:
     """The commitment record for `backing model show`: (JSON part, text lines); empty without a log."""
     if not dep.manifest.address("SubmissionLog"):
         return {}, []
-    log = submission_log(dep)
-    expected = expectation(dep, log, raw)
-    record, _ = record_for(dep, log, raw)
-    promise = [f"  promise           {expectation_words(expected)}"]
-    data = {"commitments_expected": expected}
-    if record is None:
+    report = commitment_report(dep, submission_log(dep), raw)
+    promise = [f"  promise           {expectation_words(report.expected)}"]
+    data = {"commitments_expected": report.expected}
+    if report.record is None:
         data["commitments"] = None
         return data, ["  commitments       none recorded (`backing submission commit` each round)", *promise]
-    data["commitments"] = record.as_dict()
-    return data, [f"  commitments       {record.summary()}", *promise]
+    data["commitments"] = report.record.as_dict()
+    return data, [f"  commitments       {report.record.summary()}", *promise]
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -326,7 +332,7 @@ def _check_commitment_counts(dep, log, raw: bytes, entry: dict, address: str, no
     if (raw, round_) in seen:
         raise CliError(EXIT_USAGE, f"model {label} round {round_} is listed twice: commit it once")
     seen.add((raw, round_))
-    earlier = commitments(dep, log, raw, round_).get(round_)
+    earlier = commitment_events(dep, log, raw, round_)[0].get(round_)
     if earlier:
         raise CliError(
             EXIT_REFUSED,
@@ -600,11 +606,10 @@ def _consistency(args) -> int:
     dep = load_deployment(args)
     registered_modeller(dep, raw, args.model)
     if dep.manifest.address("SubmissionLog"):
-        log = submission_log(dep)
-        record, committed = record_for(dep, log, raw, args.from_round)
-        closes = close_times(dep) if committed else {}
+        report = commitment_report(dep, submission_log(dep), raw, args.from_round)
+        record, committed, closes = report.record, report.counted, report.closes
         data["commitments"] = record.as_dict() if record else None
-        data["commitments_expected"] = expectation(dep, log, raw)
+        data["commitments_expected"] = report.expected
         lines.append(f"  commitments       {record.summary()}" if record else "  commitments       none recorded")
         lines.append(f"  promise           {expectation_words(data['commitments_expected'])}")
         if args.revealed and committed:

@@ -195,13 +195,7 @@ def model_page(dep, text: str) -> dict:
     agreements and series, and its predictions commitments (rounds committed in time, late, missed, open; each
     commitment that counts, and how many were ignored) by ISubmissionLog's rules, as `backing model show` and
     `backing consistency` count them."""
-    from backing.client.submission_cmd import (
-        commitment_events,
-        expectation,
-        expectation_words,
-        record_for,
-        submission_log,
-    )
+    from backing.client.submission_cmd import commitment_report, expectation_words, submission_log
 
     try:
         raw = model_id(text)
@@ -216,10 +210,8 @@ def model_page(dep, text: str) -> dict:
     record["commitments"] = None
     record["commitment_log"] = bool(dep.manifest.address("SubmissionLog"))
     if record["commitment_log"]:
-        log = submission_log(dep)
-        summary, _ = record_for(dep, log, raw)
-        counted, ignored = commitment_events(dep, log, raw)
-        closes = {r: dep.oracle.functions.roundCloseTime(r).call() for r in counted}
+        report = commitment_report(dep, submission_log(dep), raw)
+        summary, closes = report.record, report.closes
         record["commitments"] = {
             "record": summary.as_dict() if summary else None,
             "summary": summary.summary() if summary else "none recorded",
@@ -230,15 +222,14 @@ def model_page(dep, text: str) -> dict:
                     "committer": c["committer"],
                     "time": c["time"],
                     "block": c["block"],
-                    "in_time": not closes[r] or c["time"] < closes[r],
+                    "in_time": not closes.get(r) or c["time"] < closes[r],
                 }
-                for r, c in sorted(counted.items())
+                for r, c in sorted(report.counted.items())
             ],
-            "ignored": len(ignored),
+            "ignored": len(report.ignored),
+            "expected": report.expected,
+            "expected_words": expectation_words(report.expected),
         }
-        expected = expectation(dep, log, raw)
-        record["commitments"]["expected"] = expected
-        record["commitments"]["expected_words"] = expectation_words(expected)
     return record
 
 
