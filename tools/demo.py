@@ -277,15 +277,7 @@ class Demo:
             BACKING_PASSWORD_FILE=str(self.password_file),
             PATH=f"{ROOT / 'node_modules' / '.bin'}:{Path(self.backing).parent}:{env.get('PATH', '')}",
         )
-        done = subprocess.run(
-            [self.backing, *map(str, args)],
-            cwd=self.work,
-            env=env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=600,
-        )
+        done = self._run(args, env)
         for line in done.stdout.rstrip("\n").splitlines():
             self.out("  " + self.shown_text(line, addresses=False))
         if args[0] == "oracle" and done.returncode == expect:  # the service logs to stderr: one JSON object a line
@@ -296,6 +288,18 @@ class Demo:
                 self.out("  " + self.shown_text(line, addresses=False))
             raise DemoFailure(f"`backing {' '.join(map(str, args))}` exited with {done.returncode} (expected {expect})")
         return done.stdout + done.stderr
+
+    def _run(self, args, env: dict) -> subprocess.CompletedProcess:
+        """One `backing` command in the story's home and working folder, without a terminal."""
+        return subprocess.run(
+            [self.backing, *map(str, args)],
+            cwd=self.work,
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=600,
+        )
 
     def check(self, what: str, printed: int, reference: int, unit: str = "NMR") -> None:
         self.out(compare(what, printed, reference, unit))
@@ -308,15 +312,7 @@ class Demo:
         """A read command's --json answer (the amounts the text printed, in wei), not printed again."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("BACKING_")}
         env.update(HOME=str(self.home), BACKING_RPC_URL=self.chain.url)
-        done = subprocess.run(
-            [self.backing, *map(str, args), "--json"],
-            cwd=self.work,
-            env=env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=600,
-        )
+        done = self._run([*args, "--json"], env)
         if done.returncode != 0:
             raise DemoFailure(f"`backing {' '.join(map(str, args))} --json`: {done.returncode}\n{done.stderr}")
         return json.loads(done.stdout)
