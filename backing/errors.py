@@ -359,6 +359,10 @@ _SERIES: dict[str, Message] = {
         f"the terms name model {_a(a, 0)} but this series is for model {_a(a, 1)}: use the series' model id"
     ),
     "SeriesEnded": lambda a, c: "the series has ended (a default or a wipe-out): start a new series",
+    "ModellerReplaced": lambda a, c: (
+        f"the oracle now names {_a(a, 1)} as model {_a(a, 0)}'s modeller: this series opens no new agreement (its "
+        "agreements and positions run to their end); the new modeller creates his own series"
+    ),
     "SeriesWipedOut": lambda a, c: (
         "the series price fell to zero: the series has ended and cannot lock another agreement"
     ),
@@ -548,6 +552,14 @@ _ORACLE: dict[str, Message] = {
         f"seconds, not milliseconds"
     ),
     "RoundOutOfRange": lambda a, c: f"round {_a(a, 0)} is above the largest round the oracle accepts ({_a(a, 1)})",
+    "NoModellerChangeProposed": lambda a, c: (
+        f"no change of model {_a(a, 0)}'s modeller is pending: the signers propose one first "
+        "(`backing oracle change-modeller`)"
+    ),
+    "ModellerUnchanged": lambda a, c: f"model {_a(a, 0)} is registered to {_a(a, 1)} already: nothing to change",
+    "ModellerChangeExpired": lambda a, c: (
+        f"the change of model {_a(a, 0)}'s modeller expired at {_when(_a(a, 1))}: the signers propose it again"
+    ),
     "SignerSetProposalExpired": lambda a, c: (
         f"the signer-set proposal expired at {_when(_a(a, 0))}: propose it again"
     ),

@@ -143,10 +143,18 @@ PLAIN = {
         f"the signer set given ({_short(a[1])}) is not the one proposed "
         f"({_short(a[0])}): give exactly the proposed signers and quorums"
     ),
-    "TimelockNotOver": lambda a: f"the signer-set change can be executed from {_when(a[0])}: wait until then",
+    "TimelockNotOver": lambda a: f"the change can be executed from {_when(a[0])} (its timelock): wait until then",
     "SignerSetProposalExpired": lambda a: f"the signer-set proposal expired at {_when(a[0])}: propose it again",
     "ModelAlreadyRegistered": lambda a: f"model {_short(a[0])} is already registered",
     "ModelNotRegistered": lambda a: f"model {_short(a[0])} is not registered at this oracle",
+    "ModellerUnchanged": lambda a: f"model {_short(a[0])} is registered to {a[1]} already: nothing to change",
+    "NoModellerChangeProposed": lambda a: (
+        f"no change of model {_short(a[0])}'s modeller is pending: propose one with "
+        f"`backing oracle change-modeller {_short(a[0])} --to ADDRESS`"
+    ),
+    "ModellerChangeExpired": lambda a: (
+        f"the change of model {_short(a[0])}'s modeller expired at {_when(a[1])}: the signers propose it again"
+    ),
     "ExposureOutOfBounds": lambda a: f"the exposure must be above 0 and at most 1 (given {int(a[0]) / 1e18:g})",
     "FirstRoundZero": lambda a: "the first round must be at least 1",
     "RoundOutOfRange": lambda a: f"round {a[0]} is above the largest the oracle accepts ({a[1]})",

@@ -199,6 +199,50 @@ def add_parsers(commands) -> None:
     _send_options(register)
     register.set_defaults(handler=cmd_register)
 
+    change = _add(
+        commands,
+        "change-modeller",
+        help="give a registered model to another modeller (signed by the quorum, timelocked; the owner may cancel)",
+    )
+    change.add_argument("uuid", type=uuid_arg, metavar="UUID", help="the model's Numerai UUID")
+    action = change.add_mutually_exclusive_group()
+    action.add_argument(
+        "--to",
+        type=address_arg,
+        metavar="ADDRESS",
+        help="propose ADDRESS as the model's modeller (the quorum's signatures; executable after the timelock)",
+    )
+    action.add_argument("--execute", action="store_true", help="put the pending change in force (anyone)")
+    action.add_argument("--cancel", action="store_true", help="withdraw the pending change (owner)")
+    change.add_argument(
+        "--keystore", action="append", default=[], metavar="FILE", help="a signer keystore (repeat: the quorum's worth)"
+    )
+    change.add_argument("--sender-keystore", metavar="FILE", help="account that pays the gas (--to, --execute)")
+    change.add_argument("--owner-keystore", metavar="FILE", help="the oracle owner's keystore (--cancel)")
+    change.add_argument(
+        "--calldata", action="store_true", help="with --cancel: print the transaction for a multisig owner"
+    )
+    change.add_argument(
+        "--deadline",
+        type=positive(int),
+        metavar="UNIX",
+        help="the signatures' expiry (default: an hour from the chain's time); the same for every signer",
+    )
+    change.add_argument(
+        "--sign-only", action="store_true", help="sign with the --keystore keys and print the signatures; send nothing"
+    )
+    change.add_argument(
+        "--signature",
+        action="append",
+        default=[],
+        metavar="0xSIGNATURE",
+        help="a signature another signer made with --sign-only (repeat)",
+    )
+    change.add_argument("--json", action="store_true", help="without an action: the record and any pending change")
+    _chain_options(change)
+    _send_options(change)
+    change.set_defaults(handler=cmd_change_modeller)
+
     watch = _add(commands, "watch", help="compare posted reports with the source; dispute wrong ones")
     when = watch.add_mutually_exclusive_group()
     when.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
@@ -450,6 +494,43 @@ def _model_entry(chain: Chain, uuid: str) -> ModelEntry:
 # ---------------------------------------------------------------------------------------------- register
 
 
+def _quorum_signatures(args, out, chain, quorum, primary, message, what, words, deadline, same) -> list[bytes] | None:
+    """The `quorum` signatures a signed statement needs, in the contract's order: made here with the --keystore
+    keys and/or given as --signature values that other signers printed with --sign-only. With --sign-only, print
+    this host's signatures and return None (nothing is sent). `what`: the statement in a word ("registration");
+    `same`: what every signer must sign alike, for the error when a --signature does not match."""
+    keys = _signer_keys(
+        args,
+        chain,
+        quorum,
+        f"a {what}",
+        exchange=args.sign_only or bool(args.signature),
+        hint=", or --signature values from the other signers' --sign-only",
+    )
+    signed = {a.lower(): sig for a, sig in td.sign(chain.domain, primary, message, keys)}
+    if args.sign_only:
+        if not keys:
+            raise UsageError("--sign-only needs --keystore FILE (the signer's own)")
+        print(f"signed the {what} of {words}, valid until {_when(deadline)} (--deadline {deadline}):", file=out)
+        for address, sig in signed.items():
+            print(f"  {chain.w3.to_checksum_address(address)}: --signature 0x{sig.hex()}", file=out)
+        return None
+    statement = Statement(primary, message)
+    signers = {a.lower() for a in chain.c.signers().call()}
+    for text in args.signature:
+        try:
+            signature = bytes.fromhex(text.removeprefix("0x"))
+        except ValueError:
+            raise UsageError(f"--signature {text[:20]}...: not hex") from None
+        signer = recover(chain.domain, statement, signature)
+        if signer is None or signer.lower() not in signers:
+            raise UsageError(f"--signature {text[:20]}... is not an oracle signer's signature of this {what} ({same}?)")
+        signed[signer.lower()] = signature
+    if len(signed) < quorum:
+        raise UsageError(f"{len(signed)} signatures, a {what} needs {quorum}: give more --keystore or --signature")
+    return td.ordered(signed.items())[:quorum]
+
+
 def cmd_register(args, log, out) -> int:
     """Register a model. The k signatures come from --keystore keys here and/or --signature values each signer
     printed on his own host with --sign-only (same model, modeller, exposure, first round and --deadline)."""
@@ -475,41 +556,20 @@ def cmd_register(args, log, out) -> int:
         f"model {args.uuid} to modeller {args.modeller}, exposure {fixed_decimal(exposure)}, from round "
         f"{first_round}"
     )
-    keys = _signer_keys(
+    signatures = _quorum_signatures(
         args,
+        out,
         chain,
         quorum,
-        "a registration",
-        exchange=args.sign_only or bool(args.signature),
-        hint=", or --signature values from the other signers' --sign-only",
+        "ModelRegistration",
+        message,
+        "registration",
+        words,
+        deadline,
+        "same model, modeller, exposure, first round and --deadline",
     )
-    signed = {a.lower(): sig for a, sig in td.sign(chain.domain, "ModelRegistration", message, keys)}
-    if args.sign_only:
-        if not keys:
-            raise UsageError("--sign-only needs --keystore FILE (the signer's own)")
-        print(f"signed the registration of {words}, valid until {_when(deadline)} (--deadline {deadline}):", file=out)
-        for address, sig in signed.items():
-            print(f"  {chain.w3.to_checksum_address(address)}: --signature 0x{sig.hex()}", file=out)
+    if signatures is None:
         return EXIT_OK
-    statement = Statement("ModelRegistration", message)
-    signers = {a.lower() for a in chain.c.signers().call()}
-    for text in args.signature:
-        try:
-            signature = bytes.fromhex(text.removeprefix("0x"))
-        except ValueError:
-            raise UsageError(f"--signature {text[:20]}...: not hex") from None
-        signer = recover(chain.domain, statement, signature)
-        if signer is None or signer.lower() not in signers:
-            raise UsageError(
-                f"--signature {text[:20]}... is not an oracle signer's signature of this registration "
-                f"(same model, modeller, exposure, first round and --deadline?)"
-            )
-        signed[signer.lower()] = signature
-    if len(signed) < quorum:
-        raise UsageError(
-            f"{len(signed)} signatures, a registration needs {quorum}: give more --keystore or " f"--signature"
-        )
-    signatures = td.ordered(signed.items())[:quorum]
     sender = _one_account(args.sender_keystore, "--sender-keystore", args)
     step = Step(
         "ScoreOracle.registerModel",
@@ -518,6 +578,113 @@ def cmd_register(args, log, out) -> int:
         outcome=lambda r: f"model {args.uuid} registered to {args.modeller} from round {first_round}",
     )
     chain.transactor(sender, args, out).run("Register a model at the oracle:", [step])
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------- change-modeller
+
+
+def cmd_change_modeller(args, log, out) -> int:
+    """Without an action: the model's modeller and any pending change. --to: the quorum proposes a new modeller
+    (signatures as for `register`); --execute: anyone puts it in force after the timelock; --cancel: the owner
+    withdraws it. Agreements and series made before keep their modeller (ScoreOracle.executeModellerChange)."""
+    chain = Chain(args)
+    c = chain.c
+    model_id = _uuid_id(args.uuid)
+    current = c.modelInfo(model_id).call()[0]
+    if int(current, 16) == 0:
+        raise OperatorError(EXIT_REJECTED, plain("ModelNotRegistered", (args.uuid,)) + ": check the UUID and --oracle")
+    to, executable_at, nonce = c.modellerChangeOf(model_id).call()
+    pending = int(to, 16) != 0
+    now = chain.now()
+    lifetime = c.PROPOSAL_LIFETIME().call()
+    if args.to:
+        new = chain.w3.to_checksum_address(args.to)
+        if new == current:
+            raise OperatorError(EXIT_REJECTED, plain("ModellerUnchanged", (args.uuid, current)))
+        if (args.sign_only or args.signature) and args.deadline is None:
+            raise UsageError("give --deadline UNIX: every signer must sign the same change")
+        deadline = args.deadline if args.deadline is not None else now + 3600
+        if deadline <= now:
+            raise UsageError(f"--deadline {deadline} has passed on this chain: pick a later one and sign again")
+        delay = c.signerSetDelay().call()
+        words = f"model {args.uuid} from {current} to {new}"
+        message = td.modeller_change_message(model_id, current, new, nonce, deadline)
+        signatures = _quorum_signatures(
+            args,
+            out,
+            chain,
+            c.quorum().call(),
+            "ModellerChange",
+            message,
+            "change of modeller",
+            words,
+            deadline,
+            "same model, new modeller and --deadline, signed before any other change of this model",
+        )
+        if signatures is None:
+            return EXIT_OK
+        replaces = f"; it replaces the pending change to {to}" if pending else ""
+        step = Step(
+            "ScoreOracle.proposeModellerChange",
+            c.proposeModellerChange(model_id, new, deadline, signatures),
+            f"{words}, executable {duration(delay)} after it lands, for {duration(lifetime)}{replaces}",
+            outcome=lambda r: (
+                f"change proposed: `change-modeller {args.uuid} --execute` from {_when(now + delay)} or later; the "
+                "owner may cancel it until then"
+            ),
+        )
+        sender = _one_account(args.sender_keystore, "--sender-keystore", args)
+        chain.transactor(sender, args, out).run("Propose a new modeller for a model:", [step])
+        return EXIT_OK
+    if args.execute or args.cancel:
+        if not pending:
+            raise OperatorError(EXIT_REJECTED, plain("NoModellerChangeProposed", (args.uuid,)))
+        if args.cancel:
+            step = Step(
+                "ScoreOracle.cancelModellerChange",
+                c.cancelModellerChange(model_id),
+                f"withdraw the change of model {args.uuid} from {current} to {to}",
+                outcome=lambda r: f"change withdrawn: {current} stays the modeller",
+            )
+            return _owner_step(chain, args, out, step, "Cancel a change of modeller:")
+        if now < executable_at:
+            raise OperatorError(EXIT_REJECTED, plain("TimelockNotOver", (executable_at,)))
+        if now > executable_at + lifetime:
+            raise OperatorError(EXIT_REJECTED, plain("ModellerChangeExpired", (args.uuid, executable_at + lifetime)))
+        step = Step(
+            "ScoreOracle.executeModellerChange",
+            c.executeModellerChange(model_id),
+            f"model {args.uuid} from {current} to {to} (its attestation is cleared; agreements and series made "
+            "before keep their modeller)",
+            outcome=lambda r: f"{to} is the modeller of model {args.uuid}",
+        )
+        sender = _one_account(args.sender_keystore, "--sender-keystore", args)
+        chain.transactor(sender, args, out).run("Execute a change of modeller:", [step])
+        return EXIT_OK
+    data = {
+        "model": args.uuid,
+        "modeller": current,
+        "attested": c.isAttested(model_id).call(),
+        "pending": {"to": to, "executable_at": executable_at, "expires_at": executable_at + lifetime}
+        if pending
+        else None,
+        "nonce": nonce,
+        "now": now,
+    }
+    if args.json:
+        print(json.dumps(data), file=out)
+        return EXIT_OK
+    print(f"model {args.uuid}: modeller {current}{' (attested)' if data['attested'] else ''}", file=out)
+    if not pending:
+        print("  no change of modeller pending", file=out)
+    else:
+        state = (
+            "executable now"
+            if executable_at <= now <= executable_at + lifetime
+            else (f"executable from {_when(executable_at)}" if now < executable_at else "expired")
+        )
+        print(f"  pending change to {to}: {state} (until {_when(executable_at + lifetime)})", file=out)
     return EXIT_OK
 
 

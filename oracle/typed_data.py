@@ -62,6 +62,13 @@ TYPES = {
         {"name": "nonce", "type": "uint256"},
         {"name": "deadline", "type": "uint256"},
     ],
+    "ModellerChange": [
+        {"name": "modelId", "type": "bytes32"},
+        {"name": "from", "type": "address"},
+        {"name": "to", "type": "address"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ],
 }
 
 # which struct types each primary type references (EIP-712 encodes referenced types after the primary one)
@@ -216,6 +223,12 @@ def attestation_message(
         "nonce": nonce,
         "deadline": deadline,
     }
+
+
+def modeller_change_message(model_id: bytes, old: str, new: str, nonce: int, deadline: int) -> dict:
+    """`new` replaces `old` (the model's modeller now) as the model's modeller; `nonce`: the oracle's
+    `modellerChangeOf(model)[2]`."""
+    return {"modelId": model_id, "from": old, "to": new, "nonce": nonce, "deadline": deadline}
 
 
 def sign(domain: Domain, primary: str, message: dict, keys: Iterable) -> list[tuple[str, bytes]]:

@@ -183,9 +183,11 @@ def cmd_model_show(args) -> int:
                 "modeller_defaults": dep.factory.functions.defaultsOf(modeller).call(),
             }
         )
+        to, executable_at, _ = dep.oracle.functions.modellerChangeOf(raw).call()
+        data["modeller_change"] = None if to == ZERO else {"to": to, "executable_at": executable_at}
         if dep.series_factory is not None:
             data["series"] = dep.series_factory.functions.seriesForModel(raw).call()
-        from backing.client.submission_cmd import model_show_lines
+        from backing.client.submission_cmd import model_show_lines, utc
 
         commitments, commitment_lines = model_show_lines(dep, raw)
         data.update(commitments)
@@ -198,6 +200,13 @@ def cmd_model_show(args) -> int:
         return 0
     print(f"  modeller          {modeller} ({data['modeller_defaults']} defaults recorded)")
     print(f"  attested          {'yes' if data['attested'] else 'no (backers cannot tell the modeller owns it)'}")
+    if data["modeller_change"]:
+        change = data["modeller_change"]
+        print(
+            f"  modeller change   the oracle signers proposed {change['to']} as the modeller, executable from "
+            f"{utc(change['executable_at'])}: agreements and series made before keep {modeller}, his series then "
+            "open no new agreement"
+        )
     print(f"  exposure          {exposure / ONE:.6g} of the stake per round")
     print(f"  rounds            first {first_round}, final through {last_final}, posted through {last_posted}")
     for r in data["rounds"]:

@@ -18,6 +18,7 @@ ARTIFACTS = Path(__file__).with_name("artifacts")
 #: Every contract the command line deploys or talks to, in no particular order.
 CONTRACTS = (
     "MockNMR",
+    "RoundReports",
     "ScoreOracle",
     "ModellerRecord",
     "AgreementFactory",

@@ -3,7 +3,8 @@
 Order (each address predicted from the deployer's nonce, checked against its receipt, and written to the
 manifest as soon as it is mined, so a re-run deploys only what is missing):
 
-  NMR (MockNMR, --dev-token only) -> ScoreOracle(owner, config, signers, quorum, dispute quorum)
+  NMR (MockNMR, --dev-token only) -> RoundReports (the library the oracle links)
+  -> ScoreOracle(owner, config, signers, quorum, dispute quorum)
   -> ModellerRecord(both factories' future addresses) (each modeller's defaults, agreements and series)
   -> AgreementFactory(token, oracle, record) (it creates its BackingAgreement implementation)
   -> the series' libraries (whatever BackingSeries links: SeriesTerms, ...)
@@ -183,6 +184,9 @@ def cmd_deploy(args) -> int:
     owner = to_checksum_address(args.owner) if args.owner else deployer
     plan("NMR", "MockNMR", lambda: (), "development token")
     ordered = sorted(signers, key=lambda a: int(a, 16))
+    if "ScoreOracle" not in planned:  # its library (RoundReports: the report checks) is linked into it
+        for library in libraries_needed("ScoreOracle"):
+            plan(library, library, lambda: (), "library")
     plan(
         "ScoreOracle",
         "ScoreOracle",

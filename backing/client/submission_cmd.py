@@ -99,6 +99,22 @@ def registered_modeller(dep, raw: bytes, text: str) -> str:
     return modeller
 
 
+def modeller_history(dep, raw: bytes) -> list[tuple[tuple[int, int], str]]:
+    """(order, modeller) of the model's registration and of every change of its modeller at the oracle (issue 12
+    L-5): who the model's modeller was, and since when."""
+    start = dep.manifest.contracts["ScoreOracle"].get("block", 0)
+    events = dep.oracle.events
+    found = [
+        ((e["blockNumber"], e["logIndex"]), e["args"]["modeller"])
+        for e in events.ModelRegistered.get_logs(argument_filters={"modelId": raw}, from_block=start)
+    ]
+    found += [
+        ((e["blockNumber"], e["logIndex"]), e["args"]["to"])
+        for e in events.ModellerChanged.get_logs(argument_filters={"modelId": raw}, from_block=start)
+    ]
+    return sorted(found)
+
+
 def agent_history(dep, log, modeller: str) -> list[tuple[tuple[int, int], str]]:
     """(order, agent) of every AgentSet event of `modeller`: who could commit for him, and since when."""
     start = dep.manifest.contracts["SubmissionLog"].get("block", 0)
@@ -138,8 +154,12 @@ def commitment_events(
         )
     if not events:
         return {}, []
-    modeller = dep.oracle.functions.modelInfo(raw).call()[0]
-    return select_commitments(events, modeller, agent_history(dep, log, modeller))
+    history = modeller_history(dep, raw)
+    if not history:  # a node that keeps no old logs: the modeller now stands for the whole log
+        modeller = dep.oracle.functions.modelInfo(raw).call()[0]
+        return select_commitments(events, modeller, agent_history(dep, log, modeller))
+    agents = {m.lower(): agent_history(dep, log, m) for m in {m for _, m in history}}
+    return select_commitments(events, history, agents)
 
 
 def close_times(dep) -> dict[int, int]:
@@ -152,16 +172,23 @@ def close_times(dep) -> dict[int, int]:
 
 
 def expectation(dep, log, raw: bytes, closes: dict[int, int] | None = None) -> dict | None:
-    """The model's modeller's statement that he commits every round (his first `CommitmentsExpected` event; one by
-    anyone else does not count): {"time", "block", "tx", "from_round": the first round whose deadline is after it,
-    None while no such round is announced}; None without a statement. `closes`: `close_times(dep)` if at hand."""
+    """The model's modeller's statement that he commits every round (his first `CommitmentsExpected` event since he
+    became the model's modeller; one by anyone else, or by an earlier modeller, does not count): {"time", "block",
+    "tx", "from_round": the first round whose deadline is after it, None while no such round is announced}; None
+    without a statement. `closes`: `close_times(dep)` if at hand."""
     modeller = dep.oracle.functions.modelInfo(raw).call()[0]
     if modeller == ZERO:
         return None
     start = dep.manifest.contracts["SubmissionLog"].get("block", 0)
-    found = log.events.CommitmentsExpected.get_logs(
-        argument_filters={"modelId": raw, "modeller": modeller}, from_block=start
-    )
+    # the modeller now, since he became it: a promise made by an earlier modeller does not bind a new one
+    since = (modeller_history(dep, raw) or [((-1, -1), modeller)])[-1][0]
+    found = [
+        e
+        for e in log.events.CommitmentsExpected.get_logs(
+            argument_filters={"modelId": raw, "modeller": modeller}, from_block=start
+        )
+        if (e["blockNumber"], e["logIndex"]) > since
+    ]
     if not found:
         return None
     first = min(found, key=lambda e: (e["blockNumber"], e["logIndex"]))

@@ -18,7 +18,7 @@ from backing.consistency.canonical import (
     predictions_hash,
     read_predictions,
 )
-from backing.consistency.verify import Outcome, agent_at, classify, select_commitments
+from backing.consistency.verify import Outcome, agent_at, classify, modeller_at, select_commitments
 
 __all__ = [
     "CANONICAL_HEADER",
@@ -34,6 +34,7 @@ __all__ = [
     "predictions_hash",
     "read_predictions",
     "round_pairs",
+    "modeller_at",
     "select_commitments",
     "spearman",
 ]

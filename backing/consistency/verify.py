@@ -63,24 +63,45 @@ def agent_at(agents: Iterable[tuple[Order, str]], order: Order) -> str | None:
     return named
 
 
+def modeller_at(modellers: Iterable[tuple[Order, str]], order: Order) -> str | None:
+    """The model's modeller at `order`: the last of its registration and modeller changes before it (None before
+    the registration). @param modellers (order, modeller) of the oracle's ModelRegistered and ModellerChanged
+    events for the model, any order."""
+    named = None
+    for when, modeller in sorted(modellers):
+        if when >= order:
+            break
+        named = modeller
+    return named
+
+
 def select_commitments(
-    events: Iterable[Mapping], modeller: str, agents: Iterable[tuple[Order, str]]
+    events: Iterable[Mapping],
+    modeller: str | Iterable[tuple[Order, str]],
+    agents: Iterable[tuple[Order, str]] | Mapping[str, Iterable[tuple[Order, str]]],
 ) -> tuple[dict[int, Mapping], list[tuple[Mapping, str]]]:
-    """ISubmissionLog's rules 1 and 2: per round, the first commitment sent by the model's modeller or by the agent
-    he had named at the time; the others are ignored, each with the reason in words.
+    """ISubmissionLog's rules 1 and 2: per round, the first commitment sent by the model's modeller at the time or
+    by the agent he had named at the time; the others are ignored, each with the reason in words.
 
     @param events the model's SubmissionCommitted events as mappings with "round", "committer" and "order"
-    @param modeller the model's registered modeller
-    @param agents (order, agent) of the modeller's AgentSet events
+    @param modeller the model's registered modeller (one for the whole log), or its history when the oracle changed
+        it: (order, modeller) of the model's ModelRegistered and ModellerChanged events
+    @param agents (order, agent) of the modeller's AgentSet events; with a history, {modeller (lower case): his}
     @return ({round: the event that counts}, [(ignored event, why)]) in chain order
     """
-    agents = list(agents)
+    if isinstance(modeller, str):
+        history = [((-1, -1), modeller)]
+        by_modeller = {modeller.lower(): list(agents)}
+    else:
+        history = list(modeller)
+        by_modeller = {k.lower(): list(v) for k, v in dict(agents).items()}
     counted: dict[int, Mapping] = {}
     ignored: list[tuple[Mapping, str]] = []
     for event in sorted(events, key=lambda e: e["order"]):
         committer = event["committer"].lower()
-        agent = agent_at(agents, event["order"])
-        if committer != modeller.lower() and (agent is None or committer != agent.lower()):
+        then = modeller_at(history, event["order"])
+        agent = None if then is None else agent_at(by_modeller.get(then.lower(), []), event["order"])
+        if then is None or committer != then.lower() and (agent is None or committer != agent.lower()):
             ignored.append((event, f"sent by {event['committer']}, neither the model's modeller nor his agent then"))
         elif event["round"] in counted:
             ignored.append((event, f"a second commitment for round {event['round']}: only the first one counts"))

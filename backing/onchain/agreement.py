@@ -116,10 +116,10 @@ def deploy_stack(
     ``signer_addresses``). Used by scripts/deploy.py and ``backing simulate``."""
     from dataclasses import replace
 
-    from brownie import Contract, MockNMR, ScoreOracle
+    from brownie import Contract, MockNMR
 
     from backing.onchain.factories import deploy_factories
-    from backing.onchain.oracle import OracleParams, SignedOracle, deploy_oracle, signer_keys
+    from backing.onchain.oracle import OracleParams, SignedOracle, deploy_oracle, oracle_container, signer_keys
 
     if nmr_address:
         token = Contract.from_abi("NMR", nmr_address, MockNMR.abi)
@@ -130,7 +130,7 @@ def deploy_stack(
     )
     if signer_addresses:
         addresses = sorted(signer_addresses, key=lambda a: int(a, 16))
-        oracle = ScoreOracle.deploy(
+        oracle = oracle_container(deployer).deploy(
             deployer, params.config(token), addresses, quorum, dispute_quorum, {"from": deployer}, silent=True
         )
         signed = None

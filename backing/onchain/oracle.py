@@ -61,6 +61,15 @@ def sorted_addresses(keys) -> list[str]:
     return sorted((k.address for k in keys), key=lambda a: int(a, 16))
 
 
+def oracle_container(deployer, silent=True):
+    """brownie's ScoreOracle, with the library it links (RoundReports) deployed on this chain first if it is not."""
+    from brownie import RoundReports, ScoreOracle
+
+    if not len(RoundReports):
+        RoundReports.deploy({"from": deployer}, silent=silent)
+    return ScoreOracle
+
+
 def deploy_oracle(
     deployer,
     bond_token,
@@ -71,9 +80,7 @@ def deploy_oracle(
     owner=None,
     silent=True,
 ):
-    from brownie import ScoreOracle
-
-    return ScoreOracle.deploy(
+    return oracle_container(deployer, silent).deploy(
         owner or deployer,
         params.config(bond_token),
         sorted_addresses(keys),
@@ -129,6 +136,19 @@ class SignedOracle:
         msg = td.registration_message(model_id, str(modeller), exposure, first_round, deadline)
         sigs = self.signatures("ModelRegistration", msg, keys or self.quorum_keys())
         return self._call(self.oracle.registerModel, model_id, str(modeller), exposure, first_round, deadline, sigs)
+
+    def propose_modeller_change(self, model_id, to, keys=None, nonce=None, old=None):
+        """Sign (by the quorum's keys, or `keys`) and send `to` replacing the model's modeller; `nonce` and `old`
+        default to the chain's (give others to test that the contract refuses them)."""
+        model_id = td.to_bytes32(model_id)
+        deadline = self.deadline()
+        if nonce is None:
+            nonce = self.oracle.modellerChangeOf(model_id)[2]
+        if old is None:
+            old = self.oracle.modelInfo(model_id)[0]
+        msg = td.modeller_change_message(model_id, str(old), str(to), nonce, deadline)
+        sigs = self.signatures("ModellerChange", msg, keys or self.quorum_keys())
+        return self._call(self.oracle.proposeModellerChange, model_id, str(to), deadline, sigs)
 
     def attest(self, model_id, modeller, attested=True, evidence=b"\0" * 32, keys=None):
         model_id = td.to_bytes32(model_id)

@@ -8,6 +8,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IScoreOracle} from "../interfaces/oracle/IScoreOracle.sol";
+import {RoundReports} from "./RoundReports.sol";
 
 /// @title ScoreOracle
 /// @notice Numerai round results per model, signed by k of n oracle signers, disputable for a challenge window,
@@ -22,9 +23,9 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
     /// @notice 1.0 in the contract's fixed point.
     uint256 public constant ONE = 1e18;
     /// @notice Scores are correlations: |score| <= 1.
-    int256 public constant MAX_ABS_SCORE = 1e18;
+    int256 public constant MAX_ABS_SCORE = RoundReports.MAX_ABS_SCORE;
     /// @notice At most this many named scores per round (Numerai pays on two today).
-    uint256 public constant MAX_SCORES = 8;
+    uint256 public constant MAX_SCORES = RoundReports.MAX_SCORES;
     /// @notice Exposure is a fraction of the stake: at most 1.0, so one round never loses more than the stake.
     uint256 public constant MAX_EXPOSURE = 1e18;
     /// @notice Largest signer set (bounds the loop that replaces it).
@@ -47,10 +48,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
     ///         from a failed dispute.
     address public constant BOND_SINK = 0x000000000000000000000000000000000000dEaD;
 
-    bytes32 public constant ROUND_REPORT_TYPEHASH = keccak256(
-        "RoundReport(bytes32 modelId,uint256 tournament,uint256 round,bool missed,bytes32[] scoreNames,"
-        "int256[] scores,uint256[] multipliers,uint256 payoutFactor,uint256 clip)"
-    );
+    bytes32 public constant ROUND_REPORT_TYPEHASH = RoundReports.ROUND_REPORT_TYPEHASH;
     bytes32 public constant REPORT_BATCH_TYPEHASH = keccak256(
         "ReportBatch(RoundReport[] reports,uint256 deadline)RoundReport(bytes32 modelId,uint256 tournament,"
         "uint256 round,bool missed,bytes32[] scoreNames,int256[] scores,uint256[] multipliers,uint256 payoutFactor,"
@@ -66,6 +64,8 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
     bytes32 public constant REGISTRATION_TYPEHASH = keccak256(
         "ModelRegistration(bytes32 modelId,address modeller,uint256 exposure,uint256 firstRound,uint256 deadline)"
     );
+    bytes32 public constant MODELLER_CHANGE_TYPEHASH =
+        keccak256("ModellerChange(bytes32 modelId,address from,address to,uint256 nonce,uint256 deadline)");
     bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
         "ModelAttestation(bytes32 modelId,address modeller,bool attested,bytes32 evidence,uint256 nonce,"
         "uint256 deadline)"
@@ -93,13 +93,20 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
     uint256 public immutable disputeBond;
     /// @notice Seconds after which the bond of a dispute nobody resolved may be taken back.
     uint256 public immutable disputeTimeout;
-    /// @notice Delay between proposing and executing a change of signers or quorums.
+    /// @notice Delay between proposing and executing a change of signers, quorums or a model's modeller.
     uint256 public immutable signerSetDelay;
 
     struct Model {
         address modeller;
         uint64 exposure;
         bool attested;
+    }
+
+    /// @dev A proposed change of a model's modeller (`to` zero when none is pending); `nonce` counts proposals.
+    struct ModellerChange {
+        address to;
+        uint64 executableAt;
+        uint32 nonce;
     }
 
     /// @dev lastPosted >= lastFinal: rounds in (lastFinal, lastPosted] are pending.
@@ -148,6 +155,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
     mapping(bytes32 => mapping(uint256 => RoundRecord)) private _rounds;
     mapping(bytes32 => mapping(uint256 => Pending)) private _pending;
     mapping(bytes32 => mapping(uint256 => Dispute)) private _disputes;
+    mapping(bytes32 => ModellerChange) private _modellerChanges;
     /// @notice Next nonce an attestation of each model must carry (so an old attestation cannot be replayed).
     mapping(bytes32 => uint256) public attestationNonce;
 
@@ -301,6 +309,53 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         attestationNonce[modelId] = nonce + 1;
         _models[modelId].attested = attested;
         emit ModelAttested(modelId, modeller, attested, evidence);
+    }
+
+    /// @inheritdoc IScoreOracle
+    function proposeModellerChange(bytes32 modelId, address to, uint256 deadline, bytes[] calldata signatures)
+        external
+    {
+        address from = _models[modelId].modeller;
+        uint32 nonce = _modellerChanges[modelId].nonce;
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(MODELLER_CHANGE_TYPEHASH, modelId, from, to, nonce, deadline))
+        );
+        _verify(digest, deadline, signatures, quorum);
+        if (from == address(0)) revert ModelNotRegistered(modelId);
+        if (to == address(0)) revert ZeroAddress();
+        if (to == from) revert ModellerUnchanged(modelId, from);
+        uint256 executableAt = block.timestamp + signerSetDelay;
+        _modellerChanges[modelId] = ModellerChange(to, uint64(executableAt), nonce + 1);
+        emit ModellerChangeProposed(modelId, from, to, nonce, executableAt);
+    }
+
+    /// @inheritdoc IScoreOracle
+    function cancelModellerChange(bytes32 modelId) external onlyOwner {
+        ModellerChange storage change = _modellerChanges[modelId];
+        address to = change.to;
+        if (to == address(0)) revert NoModellerChangeProposed(modelId);
+        change.to = address(0);
+        change.executableAt = 0;
+        emit ModellerChangeCancelled(modelId, to);
+    }
+
+    /// @inheritdoc IScoreOracle
+    function executeModellerChange(bytes32 modelId) external {
+        ModellerChange storage change = _modellerChanges[modelId];
+        address to = change.to;
+        if (to == address(0)) revert NoModellerChangeProposed(modelId);
+        uint256 executableAt = change.executableAt;
+        if (block.timestamp < executableAt) revert TimelockNotOver(executableAt);
+        if (block.timestamp > executableAt + PROPOSAL_LIFETIME) {
+            revert ModellerChangeExpired(modelId, executableAt + PROPOSAL_LIFETIME);
+        }
+        change.to = address(0);
+        change.executableAt = 0;
+        Model storage m = _models[modelId];
+        address from = m.modeller;
+        m.modeller = to;
+        m.attested = false;
+        emit ModellerChanged(modelId, from, to);
     }
 
     /// @inheritdoc IScoreOracle
@@ -458,20 +513,7 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
 
     /// @inheritdoc IScoreOracle
     function hashReport(RoundReport calldata report) public pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                ROUND_REPORT_TYPEHASH,
-                report.modelId,
-                report.tournament,
-                report.round,
-                report.missed,
-                keccak256(abi.encodePacked(report.scoreNames)),
-                keccak256(abi.encodePacked(report.scores)),
-                keccak256(abi.encodePacked(report.multipliers)),
-                report.payoutFactor,
-                report.clip
-            )
-        );
+        return RoundReports.hash(report);
     }
 
     /// @inheritdoc IScoreOracle
@@ -503,6 +545,12 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
     /// @inheritdoc IScoreOracle
     function isAttested(bytes32 modelId) external view returns (bool) {
         return _models[modelId].attested;
+    }
+
+    /// @inheritdoc IScoreOracle
+    function modellerChangeOf(bytes32 modelId) external view returns (address to, uint256 executableAt, uint256 nonce) {
+        ModellerChange memory change = _modellerChanges[modelId];
+        return (change.to, change.executableAt, change.nonce);
     }
 
     /// @inheritdoc IScoreOracle
@@ -620,37 +668,8 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
         emit RoundPosted(modelId, round, report, reportHash, roundReturn, finalAt);
     }
 
-    function _checkedReturn(RoundReport calldata report) private view returns (int256 roundReturn) {
-        if (report.tournament != tournament) revert WrongTournament(report.tournament, tournament);
-        uint256 count = report.scores.length;
-        if (report.scoreNames.length != count || report.multipliers.length != count) revert LengthMismatch();
-        if (report.missed) {
-            if (count != 0) revert MissedRoundWithScores();
-            return 0;
-        }
-        if (count == 0) revert NoScores();
-        if (count > MAX_SCORES) revert TooManyScores(count, MAX_SCORES);
-        if (report.payoutFactor > ONE) revert PayoutFactorOutOfBounds(report.payoutFactor);
-        if (report.clip == 0 || report.clip > maxClip) revert ClipOutOfBounds(report.clip, maxClip);
-        // slither-disable-next-line uninitialized-local -- a sum, meant to start at the default zero
-        int256 weighted; // 1e36 scale
-        for (uint256 i = 0; i < count; ++i) {
-            bytes32 name = report.scoreNames[i];
-            if (name == bytes32(0)) revert EmptyScoreName(i);
-            for (uint256 j = 0; j < i; ++j) {
-                if (report.scoreNames[j] == name) revert DuplicateScoreName(name);
-            }
-            int256 score = report.scores[i];
-            if (score > MAX_ABS_SCORE || score < -MAX_ABS_SCORE) revert ScoreOutOfBounds(i, score);
-            uint256 multiplier = report.multipliers[i];
-            if (multiplier > maxMultiplier) revert MultiplierOutOfBounds(i, multiplier, maxMultiplier);
-            // bounded: |score| <= 1e18, multiplier <= 1e21, at most 8 terms
-            weighted += int256(multiplier) * score;
-        }
-        // bounded: payoutFactor <= 1e18, |weighted| <= 8e39
-        int256 raw = (int256(report.payoutFactor) * weighted) / 1e36;
-        int256 bound = int256(report.clip);
-        roundReturn = raw > bound ? bound : (raw < -bound ? -bound : raw);
+    function _checkedReturn(RoundReport calldata report) private view returns (int256) {
+        return RoundReports.checkedReturn(report, tournament, maxClip, maxMultiplier);
     }
 
     /// @dev Every signature must be valid (65 bytes, low s), from a current signer, signers strictly ascending

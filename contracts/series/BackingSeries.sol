@@ -111,6 +111,9 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
             if (last.phase == Phase.Cancelled) _s.agreements[index].cancelledBefore = last.cancelledBefore + 1;
         }
         if (terms.modelId != modelId) revert ModelMismatch(terms.modelId, modelId);
+        // a model whose modeller the oracle changed (a squatter, a lost key) gets no new agreement from the old one
+        (address registered,,,) = oracle.modelInfo(modelId);
+        if (registered != modeller) revert ModellerReplaced(modelId, registered);
         SeriesTerms.store(
             _s.agreements[index].config, index, terms, feeLadder, clawbackBps, clawbackAgreements, commitments
         );

@@ -14,6 +14,7 @@ from backing.consistency import (
     classify,
     commitment_record,
     metric_breaks,
+    modeller_at,
     predictions_hash,
     read_predictions,
     round_pairs,
@@ -211,6 +212,34 @@ def test_the_first_commitment_by_the_modeller_or_his_agent_counts():
 def test_no_commitment_counts_without_the_modeller_or_an_agent():
     counted, ignored = select_commitments([commitment(1, OTHER, 2)], MODELLER, [])
     assert counted == {} and len(ignored) == 1
+
+
+def test_after_a_change_of_modeller_each_commitment_is_judged_by_the_modeller_then():
+    """Issue 12 L-5: the oracle gave the model to OTHER at block 10. Before it, MODELLER and his agent commit; after
+    it, only OTHER (and an agent OTHER names) counts, and MODELLER's agent loses his standing with him."""
+    history = [((10, 2), OTHER), ((1, 0), MODELLER)]  # registration, then the change; any order in
+    agents = {MODELLER.upper().replace("0X", "0x"): [((3, 0), AGENT)], OTHER: []}
+    events = [
+        commitment(1, AGENT, 4, tag="agent of the first modeller"),
+        commitment(2, MODELLER, 9, tag="first modeller"),
+        commitment(3, MODELLER, 11, tag="first modeller after the change"),
+        commitment(3, AGENT, 12, tag="his agent after the change"),
+        commitment(3, OTHER, 13, tag="new modeller"),
+        commitment(0, OTHER, 0, tag="before the registration"),
+    ]
+    assert modeller_at(history, (10, 2)) == MODELLER and modeller_at(history, (10, 3)) == OTHER
+    assert modeller_at(history, (0, 5)) is None
+    counted, ignored = select_commitments(events, history, agents)
+    assert {r: c["tag"] for r, c in counted.items()} == {
+        1: "agent of the first modeller",
+        2: "first modeller",
+        3: "new modeller",
+    }
+    assert [c["tag"] for c, _ in ignored] == [
+        "before the registration",
+        "first modeller after the change",
+        "his agent after the change",
+    ]
 
 
 def test_commitment_record():

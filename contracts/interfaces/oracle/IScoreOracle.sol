@@ -286,6 +286,23 @@ interface IScoreOracle {
      */
     error SignerSetProposalExpired(uint256 expiredAt);
     /**
+     * @dev No change of this model's modeller is pending.
+     * @param modelId The model.
+     */
+    error NoModellerChangeProposed(bytes32 modelId);
+    /**
+     * @dev A proposed change would give the model the modeller it has already.
+     * @param modelId The model.
+     * @param modeller Its registered modeller.
+     */
+    error ModellerUnchanged(bytes32 modelId, address modeller);
+    /**
+     * @dev A change of modeller was executed after its lifetime (`PROPOSAL_LIFETIME` after its timelock).
+     * @param modelId The model.
+     * @param expiredAt Last timestamp at which it could have been executed; the signers propose it again.
+     */
+    error ModellerChangeExpired(bytes32 modelId, uint256 expiredAt);
+    /**
      * @dev A round number above `MAX_ROUND` was announced or registered.
      * @param round The round given.
      * @param maxRound The largest round accepted.
@@ -327,6 +344,13 @@ interface IScoreOracle {
     event ModelRegistered(bytes32 indexed modelId, address indexed modeller, uint256 exposure, uint256 firstRound);
     /// @dev `evidence` is the hash of what the attesting service found in the owner's public Numerai profile.
     event ModelAttested(bytes32 indexed modelId, address indexed modeller, bool attested, bytes32 evidence);
+    /// @dev A quorum of signers proposed that `to` replace `from` as the model's modeller, from `executableAt`.
+    event ModellerChangeProposed(bytes32 indexed modelId, address indexed from, address indexed to,
+        uint256 nonce, uint256 executableAt);
+    /// @dev The owner withdrew the pending change of the model's modeller.
+    event ModellerChangeCancelled(bytes32 indexed modelId, address indexed to);
+    /// @dev The model's modeller changed (the attestation is cleared; agreements made before keep their modeller).
+    event ModellerChanged(bytes32 indexed modelId, address indexed from, address indexed to);
     /// @dev A round's submission deadline was announced.
     event RoundAnnounced(uint256 indexed round, uint256 closeTime);
     /// @dev The whole report is emitted so anyone can recompute `roundReturn` and `reportHash` off-chain.
@@ -411,6 +435,32 @@ interface IScoreOracle {
         uint256 deadline,
         bytes[] calldata signatures
     ) external;
+
+    /// @notice Propose that `to` replace the model's registered modeller (a wrong or squatting registration, a lost
+    ///         or compromised key). Needs `quorum` signatures of `ModellerChange` naming the current modeller and
+    ///         the model's change nonce; executable through `executeModellerChange` from `signerSetDelay` after now
+    ///         until `PROPOSAL_LIFETIME` later, so the modeller, watchers and the owner (who may cancel it) can see
+    ///         it coming. Replaces any pending change of the model.
+    /// @dev Requirements: valid signatures before `deadline`; the model registered (`ModelNotRegistered`); `to`
+    ///      not zero (`ZeroAddress`) and not the current modeller (`ModellerUnchanged`). The current modeller
+    ///      cannot cancel it: the change exists for the case where his key is the problem.
+    /// @param modelId The model.
+    /// @param to The new modeller.
+    /// @param deadline Last timestamp at which the signatures are accepted.
+    /// @param signatures 65-byte signatures by distinct signers, in ascending signer order.
+    function proposeModellerChange(bytes32 modelId, address to, uint256 deadline, bytes[] calldata signatures)
+        external;
+
+    /// @notice Withdraw the pending change of the model's modeller (the owner's check on a quorum of signers).
+    /// @dev Requirements: the caller is the owner; a change is pending (`NoModellerChangeProposed`).
+    function cancelModellerChange(bytes32 modelId) external;
+
+    /// @notice Put the pending change of the model's modeller in force. Anyone may call. The attestation is
+    ///         cleared (the new modeller is attested afresh); agreements and series made before keep the modeller
+    ///         they were made by, and a series whose modeller is no longer the model's opens no new agreement.
+    /// @dev Requirements: a change is pending (`NoModellerChangeProposed`); its timelock is over
+    ///      (`TimelockNotOver`) and it has not expired (`ModellerChangeExpired`).
+    function executeModellerChange(bytes32 modelId) external;
 
     /// @notice Announce consecutive rounds with their submission deadlines. Needs `quorum` signatures.
     /// @dev Requirements: valid signatures before `deadline`; at least one round (`NoCloseTimes`); the first
@@ -511,6 +561,12 @@ interface IScoreOracle {
     /// @notice True when the oracle's signers found the registered modeller's address in the model owner's
     ///         public Numerai profile. Agreements on unattested models may exist; tools show the flag.
     function isAttested(bytes32 modelId) external view returns (bool);
+
+    /// @notice The pending change of the model's modeller, if any.
+    /// @return to The proposed modeller (zero when none is pending).
+    /// @return executableAt When it may be executed (zero when none is pending).
+    /// @return nonce The nonce the model's next proposal must be signed with.
+    function modellerChangeOf(bytes32 modelId) external view returns (address to, uint256 executableAt, uint256 nonce);
 
     /// @notice Cumulative index after a final `round` (1e18 at `firstRound - 1`):
     ///         I_r = I_{r-1} * max(1 + exposure * return_r, MIN_GROWTH).

@@ -86,6 +86,13 @@ interface IBackingSeries is IBackingCommon {
      */
     error SeriesEnded();
     /**
+     * @dev The oracle now names another modeller for the series' model (`ScoreOracle.executeModellerChange`): the
+     * series opens no new agreement; its agreements and positions run to their end as before.
+     * @param modelId The series' model.
+     * @param registeredModeller The modeller the oracle names now.
+     */
+    error ModellerReplaced(bytes32 modelId, address registeredModeller);
+    /**
      * @dev The series price is zero: no agreement can lock on it.
      */
     error SeriesWipedOut();
@@ -503,6 +510,7 @@ interface IBackingSeries is IBackingCommon {
     /// @dev Requirements:
     ///      - the caller is the modeller (`NotModeller`); the series has not ended (`SeriesEnded`); no agreement
     ///        is open (`NextAlreadyOpen`); the terms are for the series' model (`ModelMismatch`);
+    ///        the oracle still names the series' modeller for it (`ModellerReplaced`);
     ///      - the terms pass every limit of a single agreement (`IBackingCommon`'s terms errors) and deposits
     ///        close within 30 days (`OpenTooLong`);
     ///      - the clawback is both set or both zero, at most 100% over at most 4 agreements (`ClawbackHalfSet`,

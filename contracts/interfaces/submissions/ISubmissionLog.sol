@@ -6,8 +6,9 @@ pragma solidity 0.8.24;
 ///         predictions; once he reveals the file, anyone can check it against the commitment
 ///         (`backing submission verify`). The log only records: anyone may emit a commitment, and readers decide
 ///         which one counts by these rules, from the chain's own data:
-///         1. the committer is the model's modeller as registered at the oracle, or the agent that modeller named
-///            here (`AgentSet`) most recently before the commitment;
+///         1. the committer is the model's modeller at the oracle when the commitment was made (its
+///            `ModelRegistered` and `ModellerChanged` events before it), or the agent that modeller named here
+///            (`AgentSet`) most recently before the commitment;
 ///         2. only the first commitment satisfying rule 1 counts for its (model, round); later ones are ignored,
 ///            so a commitment is never replaced;
 ///         3. it counts as made in time when its block's timestamp is before the round's submission deadline at

@@ -3,9 +3,9 @@
 import dataclasses
 
 import pytest
-from brownie import ZERO_ADDRESS, ScoreOracle
+from brownie import ZERO_ADDRESS
 
-from backing.onchain.oracle import signer_keys, sorted_addresses
+from backing.onchain.oracle import oracle_container, signer_keys, sorted_addresses
 from support.chain import DAY, DISPUTE_QUORUM, ORACLE_PARAMS, QUORUM, expect_event, reverts_with
 from support.oracle import ONE, WINDOW, expect_event_norm, norm
 
@@ -13,7 +13,7 @@ from support.oracle import ONE, WINDOW, expect_event_norm, norm
 def deploy_with(
     deployer, bond_token, params=ORACLE_PARAMS, signers=None, quorum=QUORUM, dispute_quorum=DISPUTE_QUORUM, owner=None
 ):
-    return ScoreOracle.deploy(
+    return oracle_container(deployer).deploy(
         owner or deployer, params.config(bond_token), signers, quorum, dispute_quorum, {"from": deployer}
     )
 
@@ -147,7 +147,7 @@ def test_constructor_zero_addresses(deployer, nmr_token, signers):
     with reverts_with("ZeroAddress"):
         deploy_with(deployer, ZERO_ADDRESS, signers=sorted_addresses(signers))
     with reverts_with("OwnableInvalidOwner", ZERO_ADDRESS):
-        ScoreOracle.deploy(
+        oracle_container(deployer).deploy(
             ZERO_ADDRESS, ORACLE_PARAMS.config(nmr_token), sorted_addresses(signers), 2, 3, {"from": deployer}
         )
 

@@ -248,6 +248,62 @@ def test_register_a_model_by_the_signer_quorum(operator, oracle, modeller):
     assert code == 5 and err.count("\n") == 1 and "is already registered; nothing sent" in err
 
 
+def test_change_modeller_by_the_quorum_through_the_timelock(operator, oracle, modeller, outsider, model_id):
+    """Issue 12 L-5 from the operator's side: show, propose (one signer is not enough; a signer on his own host
+    signs with --sign-only), cancel (owner), propose again, execute after the timelock."""
+    uuid, new = CONFTEST_UUID, outsider.address
+    code, out, err = operator.run("change-modeller", uuid)
+    assert code == 0, err
+    assert f"modeller {modeller.address}" in out and "no change of modeller pending" in out
+    send = ["--sender-keystore", operator.files["sender"], "--yes"]
+    code, _, err = operator.run("change-modeller", uuid, "--to", new, *operator.signers("signer0"), *send)
+    assert code == 2 and "a change of modeller needs 2" in err
+    code, _, err = operator.run("change-modeller", uuid, "--to", modeller.address, *operator.signers("signer0"), *send)
+    assert code == 5 and f"is registered to {modeller.address} already: nothing to change" in err
+    code, _, err = operator.run("change-modeller", uuid, "--execute", *send)
+    assert code == 5 and "no change of model" in err and "is pending" in err
+
+    deadline = chain.time() + 3600
+    code, out, err = operator.run(
+        "change-modeller", uuid, "--to", new, "--deadline", deadline, *operator.signers("signer1"), "--sign-only"
+    )
+    assert code == 0, err
+    signature = re.search(r"--signature (0x[0-9a-f]{130})", out).group(1)
+    code, out, err = operator.run(
+        "change-modeller",
+        uuid,
+        "--to",
+        new,
+        "--deadline",
+        deadline,
+        *operator.signers("signer0"),
+        "--signature",
+        signature,
+        *send,
+    )
+    assert code == 0, err
+    assert "change proposed" in out and oracle.modellerChangeOf(model_id)[0] == new
+    code, out, err = operator.run("change-modeller", uuid, "--json")
+    shown = json.loads(out)
+    assert shown["modeller"] == modeller.address and shown["pending"]["to"] == new
+    code, _, err = operator.run("change-modeller", uuid, "--execute", *send)
+    assert code == 5 and "the change can be executed from" in err  # the timelock
+    code, out, err = operator.run(
+        "change-modeller", uuid, "--cancel", "--owner-keystore", operator.files["owner"], "--yes"
+    )
+    assert code == 0, err
+    assert "change withdrawn" in out and oracle.modellerChangeOf(model_id)[0] == "0x" + "00" * 20
+
+    code, out, err = operator.run("change-modeller", uuid, "--to", new, *operator.signers("signer0", "signer1"), *send)
+    assert code == 0, err
+    chain.sleep(oracle.signerSetDelay())
+    chain.mine()
+    code, out, err = operator.run("change-modeller", uuid, "--execute", *send)
+    assert code == 0, err
+    assert f"{new} is the modeller of model {uuid}" in out
+    assert oracle.modelInfo(model_id)[0] == new
+
+
 def test_wrong_report_disputed_by_watch_resolved_and_the_agreement_matures_on_the_right_value(
     operator, oracle, nmr_token, make_nmr_agreement, fund_nmr, modeller, alice, deployer, tmp_path
 ):

@@ -29,6 +29,7 @@ def test_typehashes_match_python(oracle):
         "RoundAnnouncement": oracle.ANNOUNCEMENT_TYPEHASH(),
         "ModelRegistration": oracle.REGISTRATION_TYPEHASH(),
         "ModelAttestation": oracle.ATTESTATION_TYPEHASH(),
+        "ModellerChange": oracle.MODELLER_CHANGE_TYPEHASH(),
     }
     assert sorted(constants) == sorted(td.TYPES)
     for primary, constant in constants.items():

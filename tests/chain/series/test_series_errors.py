@@ -140,6 +140,32 @@ def test_window_and_cancel(h, series, modeller, alice, outsider):
     assert tx.events["PositionClaimedFrom"]["amount"] == 2 * ONE
 
 
+@pytest.mark.parametrize("deployment", ["clone"], scope="module")
+@pytest.mark.parametrize("token_kind", ["nmr"], scope="module")
+def test_a_replaced_modeller_opens_no_new_agreement(
+    h, series, series_factory, signed, oracle, modeller, alice, outsider
+):
+    """Issue 12 L-5: once the oracle names another modeller for the model (a squatter replaced, a key rotated), the
+    old one can open no new agreement on the series and make no new series; the backers' deposits still come
+    back, and the new modeller makes his own series."""
+    h.open()
+    h.deposit(alice, 2)
+    signed.propose_modeller_change(h.model_id, outsider)
+    chain.sleep(oracle.signerSetDelay())
+    chain.mine()
+    oracle.executeModellerChange(h.model_id, {"from": alice})
+    series.cancel({"from": modeller})  # the agreement open before the change still belongs to the series' modeller
+    tx = series.claim(1, {"from": alice})
+    assert tx.events["PositionClaimedFrom"]["amount"] == 2 * ONE
+    raw = bytes.fromhex(h.model_id[2:])  # brownie renders a bytes32 argument raw
+    with reverts_with("ModellerReplaced", raw, outsider):
+        h.open()
+    with reverts_with("NotModelOwner", raw, modeller, outsider):
+        series_factory.createSeries(h.model_id, {"from": modeller})
+    fresh = create_series(series_factory, h.model_id, outsider, clone=True)
+    assert fresh.modeller() == outsider
+
+
 def test_previous_not_settled(h, series, modeller, alice):
     h.locked(0)
     h.open()
