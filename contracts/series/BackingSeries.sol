@@ -112,6 +112,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         }
         if (terms.modelId != modelId) revert ModelMismatch(terms.modelId, modelId);
         // a model whose modeller the oracle changed (a squatter, a lost key) gets no new agreement from the old one
+        // slither-disable-next-line unused-return -- only the modeller is needed
         (address registered,,,) = oracle.modelInfo(modelId);
         if (registered != modeller) revert ModellerReplaced(modelId, registered);
         SeriesTerms.store(
