@@ -359,6 +359,11 @@ _SERIES: dict[str, Message] = {
         f"the terms name model {_a(a, 0)} but this series is for model {_a(a, 1)}: use the series' model id"
     ),
     "SeriesEnded": lambda a, c: "the series has ended (a default or a wipe-out): start a new series",
+    "ModelNotAttested": lambda a, c: (
+        f"the terms require an attested model and the oracle does not attest model {_a(a, 0)}: ask the oracle's "
+        "signers to attest it (`backing model attest`), or offer terms without require_attested_model; an agreement "
+        "that cannot lock can be cancelled and every deposit comes back"
+    ),
     "ModellerReplaced": lambda a, c: (
         f"the oracle now names {_a(a, 1)} as model {_a(a, 0)}'s modeller: this series opens no new agreement (its "
         "agreements and positions run to their end); the new modeller creates his own series"

@@ -312,6 +312,7 @@ def agreement_state(dep, agreement, backer: str | None = None) -> dict:
         "open_until": terms.open_until,
         "wind_down": terms.wind_down,
         "staking_address": terms.staking_address,
+        "require_attested_model": terms.require_attested_model,
         "fee_ladder": [{"min_units": t.min_units, "profit_share_bps": t.profit_share_bps} for t in terms.fee_ladder],
         "reserve": str(f.reserve().call()),
         "required_reserve": str(terms.required_reserve(lock_amounts(terms, total_units).staked)),
@@ -409,6 +410,8 @@ def cmd_show(args) -> int:
     )
     for tier in terms.fee_ladder:
         print(f"  from {tier.min_units} units a backer pays {tier.profit_share_bps / 100:g}% of gains")
+    if terms.require_attested_model:
+        print("  it locks only while the oracle attests the model (the terms require it)")
     print(f"  reserve {nmr(int(state['reserve']))} posted (needed to lock now: {nmr(int(state['required_reserve']))})")
     if state["phase"] == "Open":
         left = terms.open_until - now

@@ -96,6 +96,7 @@ def terms_of(agreement) -> Terms:
         staking_address=t[11],
         model_id=bytes(t[0]),
         fee_ladder=tuple(FeeTier(m, b) for m, b in ladder),
+        require_attested_model=bool(t[12]),
     )
 
 

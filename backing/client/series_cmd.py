@@ -102,6 +102,7 @@ def opened_terms(dep, series) -> dict[int, tuple[SeriesTerms, bytes]]:
             "openUntil",
             "windDown",
             "stakingAddress",
+            "requireAttestedModel",
         )
         v = [_field(t, n, i) for i, n in enumerate(names)]
         base = Terms(
@@ -116,6 +117,7 @@ def opened_terms(dep, series) -> dict[int, tuple[SeriesTerms, bytes]]:
             open_until=v[9],
             wind_down=v[10],
             staking_address=v[11],
+            require_attested_model=bool(v[12]),
             model_id=bytes(v[0]),
             fee_ladder=tuple(FeeTier(_field(f, "minUnits", 0), _field(f, "profitShareBps", 1)) for f in a["feeLadder"]),
         )
@@ -385,6 +387,8 @@ def terms_words(terms: SeriesTerms) -> str:
         words += f", {terms.clawback_bps / 100:g}% of fees held for {terms.clawback_agreements} agreements"
     for c in terms.commitments:
         words += f", {c.profit_share_bps / 100:g}% for a {c.agreements}-agreement commitment"
+    if t.require_attested_model:
+        words += ", locks only while the oracle attests the model"
     return words
 
 

@@ -125,6 +125,8 @@ class Terms:
     staking_address: str = "0x000000000000000000000000000000000000dEaD"
     model_id: bytes = b"\x00" * 32
     fee_ladder: tuple[FeeTier, ...] = ()
+    #: the oracle must attest the model: checked by the contract at creation (or opening) and at lock
+    require_attested_model: bool = False
 
     def validate(self, now: int) -> None:
         """The checks of BackingAgreement._validate and _storeLadder, in the same order."""
@@ -196,6 +198,7 @@ class Terms:
             self.open_until,
             self.wind_down,
             self.staking_address,
+            self.require_attested_model,
         )
 
     def ladder_tuples(self):

@@ -18,6 +18,8 @@ A terms file looks like this (every key but ``fee_ladder`` is required; give ``o
       - {min_units: 10, profit_share: 0.4}
     submission_commitments: every_round  # optional: you commit each round's predictions (not a contract term:
                                          # `backing agreement create` states it in the SubmissionLog)
+    require_attested_model: true  # optional (default false): the contract creates and locks only while the
+                                  # oracle attests that the model is yours (`backing model attest`)
 
 Fractions become basis points exactly (through ``decimal.Decimal``, never a float) and must be a whole number
 of basis points. Every problem raises ``TermsError`` with a message naming the field; the contract's own checks
@@ -57,7 +59,7 @@ REQUIRED_KEYS = (
     "model_id",
 )
 OPEN_KEYS = ("open_for", "open_until")
-OPTIONAL_KEYS = ("fee_ladder", "submission_commitments")
+OPTIONAL_KEYS = ("fee_ladder", "submission_commitments", "require_attested_model")
 #: The one value of ``submission_commitments``.
 EVERY_ROUND = "every_round"
 KNOWN_KEYS = REQUIRED_KEYS + OPEN_KEYS + OPTIONAL_KEYS
@@ -112,12 +114,24 @@ def load_terms(data: Any, now: int | None = None) -> Terms:
         staking_address=_address("staking_address", data["staking_address"]),
         model_id=_model_id("model_id", data["model_id"]),
         fee_ladder=_fee_ladder(data.get("fee_ladder")),
+        require_attested_model=_flag("require_attested_model", data.get("require_attested_model", False)),
     )
     try:
         terms.validate(now)
     except ContractError as error:
         raise explain(error, terms, now, data) from None
     return terms
+
+
+def _flag(field: str, value) -> bool:
+    """A yes/no term: true/false (YAML, JSON), or the text a form sends ("true", "on", "yes", "false", ...)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "on", "yes", "1"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "off", "no", "0", ""):
+        return False
+    raise TermsError(f"{field} must be true or false, not {value!r}", field)
 
 
 def expects_commitments(data: dict) -> bool:
@@ -182,6 +196,8 @@ def dump_terms(terms: Terms) -> dict:
         "staking_address": terms.staking_address,
         "model_id": "0x" + terms.model_id.hex(),
     }
+    if terms.require_attested_model:
+        data["require_attested_model"] = True
     if terms.fee_ladder:
         data["fee_ladder"] = [
             {"min_units": t.min_units, "profit_share": fraction(t.profit_share_bps)} for t in terms.fee_ladder
@@ -646,6 +662,7 @@ _FIELD_PARSERS = {
     "wind_down": ("wind_down", lambda v: _duration("wind_down", _form_number(v))),
     "staking_address": ("staking_address", lambda v: _address("staking_address", v)),
     "fee_ladder": ("fee_ladder", lambda v: _fee_ladder(v)),
+    "require_attested_model": ("require_attested_model", lambda v: _flag("require_attested_model", v)),
 }
 #: A value that passes its field's checks, put in place of a refused field so the contract's checks of the
 #: other fields still run.
@@ -661,6 +678,7 @@ _PASSING = {
     "wind_down": 3600,
     "staking_address": "0x000000000000000000000000000000000000dEaD",
     "fee_ladder": (),
+    "require_attested_model": False,
 }
 
 
@@ -683,7 +701,7 @@ def field_errors(data: dict, now: int | None = None) -> tuple[Terms | None, dict
             errors[key] = f"unknown field {key!r}"
     for key, (attribute, parse) in _FIELD_PARSERS.items():
         if key not in data:
-            if key != "fee_ladder":
+            if key not in OPTIONAL_KEYS:
                 errors[key] = f"{key} is required"
             continue
         try:

@@ -70,6 +70,8 @@ def terms_words(state: dict, now: int) -> list[str]:
     ]
     for tier in state["fee_ladder"]:
         words.append(f"From {tier['min_units']} units a backer pays {percent(tier['profit_share_bps'])} of gains.")
+    if state.get("require_attested_model"):
+        words.append("It locks only while the oracle attests that the model is the modeller's (the terms require it).")
     words.append(f"After maturity the modeller has {duration(state['wind_down'])} to repay.")
     return words
 
@@ -287,6 +289,15 @@ def positions(dep, who: str) -> list[dict]:
     return rows
 
 
+def terms_json(terms_tuple: tuple) -> list:
+    """The Terms struct for the browser's wallet: the model id as 0x hex, uints as decimal strings (JSON numbers
+    lose precision), the staking address and the attestation flag as they are."""
+    model_id, *rest = terms_tuple
+    return ["0x" + bytes(model_id).hex()] + [
+        str(x) if isinstance(x, int) and not isinstance(x, bool) else x for x in rest
+    ]
+
+
 def check_terms(dep, form: dict) -> dict:
     """Terms from the modeller's form, checked by the contract's rules at the chain's time: every violation
     next to its field, or the arguments of ``createAgreement`` and a preview of what backers would receive."""
@@ -306,6 +317,12 @@ def check_terms(dep, form: dict) -> dict:
         )
         return {"ok": False, "errors": errors}
     if not dep.oracle.functions.isAttested(terms.model_id).call():
+        if terms.require_attested_model:
+            errors["require_attested_model"] = (
+                f"model {model_label(terms.model_id)} is not attested at the oracle, and these terms require it: "
+                "ask the oracle's signers to attest it (`backing model attest`), or untick the box"
+            )
+            return {"ok": False, "errors": errors}
         notes.append("the model is not attested: backers will see that nobody checked you own it")
     state = {"phase": "Open", "units": 0, "reserve": "0"}
     preview = what_if(terms, state, terms.min_units, now)
@@ -315,7 +332,7 @@ def check_terms(dep, form: dict) -> dict:
         "modeller": owner,
         "notes": notes,
         # createAgreement's arguments: the Terms struct (uints as decimal strings) and the fee ladder
-        "terms": ["0x" + terms.model_id.hex()] + [str(x) if isinstance(x, int) else x for x in terms.as_tuple()[1:]],
+        "terms": terms_json(terms.as_tuple()),
         "ladder": [[str(m), str(b)] for m, b in terms.ladder_tuples()],
         "required_reserve_at_min": str(terms.required_reserve(lock_amounts(terms, terms.min_units).staked)),
         "preview_units": terms.min_units,
@@ -369,8 +386,7 @@ def check_series_terms(dep, form: dict) -> dict:
         **result,
         "kind": "series",
         "open_args": {
-            "terms": ["0x" + terms.base.model_id.hex()]
-            + [str(x) if isinstance(x, int) else x for x in terms_tuple[1:]],
+            "terms": terms_json(terms_tuple),
             "ladder": [[str(m), str(b)] for m, b in ladder],
             "clawback_bps": str(clawback_bps),
             "clawback_agreements": str(clawback_agreements),

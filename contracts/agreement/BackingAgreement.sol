@@ -95,6 +95,7 @@ contract BackingAgreement is IBackingAgreement {
         uint16 burnShareBps;
         uint16 upfrontFeeBps;
         uint32 reserveRatioBps;
+        bool requireAttestedModel;
     }
 
     struct Schedule {
@@ -183,6 +184,7 @@ contract BackingAgreement is IBackingAgreement {
         if (_decode(_poolWord).unitSize != 0) revert AlreadyInitialized();
         if (modeller == address(0)) revert ModellerZero();
         TermsRules.validate(terms);
+        if (terms.requireAttestedModel && !oracle.isAttested(terms.modelId)) revert ModelNotAttested(terms.modelId);
         uint256 ladderLength = _storeLadder(feeLadder, terms.maxUnits);
 
         modelId = terms.modelId;
@@ -202,7 +204,8 @@ contract BackingAgreement is IBackingAgreement {
             profitShareBps: uint16(terms.profitShareBps),
             burnShareBps: uint16(terms.burnShareBps),
             upfrontFeeBps: uint16(terms.upfrontFeeBps),
-            reserveRatioBps: uint32(terms.reserveRatioBps)
+            reserveRatioBps: uint32(terms.reserveRatioBps),
+            requireAttestedModel: terms.requireAttestedModel
         });
         _schedule = Schedule({
             stakingAddress: terms.stakingAddress,
@@ -319,6 +322,8 @@ contract BackingAgreement is IBackingAgreement {
         uint256 required = requiredReserveFor(staked);
         if (reserve < required) revert ReserveTooSmall(reserve, required);
 
+        // terms that require an attested model lock only while the oracle still attests it
+        if (_config.requireAttestedModel && !oracle.isAttested(modelId)) revert ModelNotAttested(modelId);
         // the next round, checked for this model: registered, started, its index not wiped out (IndexTooLow)
         uint256 start = oracle.startRoundFor(modelId);
 
@@ -462,7 +467,8 @@ contract BackingAgreement is IBackingAgreement {
             lockupRounds: schedule.lockupRounds,
             openUntil: pool.openUntil,
             windDown: schedule.windDown,
-            stakingAddress: schedule.stakingAddress
+            stakingAddress: schedule.stakingAddress,
+            requireAttestedModel: config.requireAttestedModel
         });
     }
 

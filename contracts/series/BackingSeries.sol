@@ -115,6 +115,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         // slither-disable-next-line unused-return -- only the modeller is needed
         (address registered,,,) = oracle.modelInfo(modelId);
         if (registered != modeller) revert ModellerReplaced(modelId, registered);
+        if (terms.requireAttestedModel && !oracle.isAttested(modelId)) revert ModelNotAttested(modelId);
         SeriesTerms.store(
             _s.agreements[index].config, index, terms, feeLadder, clawbackBps, clawbackAgreements, commitments
         );
@@ -206,6 +207,8 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
             uint256 rollsUntil = uint256(_s.rollsOpenSince) + ROLL_WINDOW;
             if (block.timestamp < rollsUntil) revert RollWindowOpen(rollsUntil);
         }
+        // terms that require an attested model lock only while the oracle still attests it
+        if (a.config.requireAttestedModel && !oracle.isAttested(modelId)) revert ModelNotAttested(modelId);
         // the next round, checked for this model as an agreement's lock checks it: registered, started, its index
         // not wiped out or too small to measure a lockup (IndexTooLow; issue 20 N-3)
         uint256 start = oracle.startRoundFor(modelId);

@@ -37,6 +37,7 @@ library SeriesTerms {
         uint8 clawbackAgreements;
         uint8 ladderLength;
         uint8 commitmentCount;
+        bool requireAttestedModel;
         uint256 ladder; //      tiers: (uint24 minUnits | uint16 bps << 24) << 40 * i (six per word, two words)
         uint256 ladderHigh;
         uint256 commitments; // (uint8 agreements | uint16 bps << 8) << 24 * i
@@ -90,6 +91,7 @@ library SeriesTerms {
         config.openUntil = uint40(terms.openUntil);
         config.windDown = uint40(terms.windDown);
         config.stakingAddress = terms.stakingAddress;
+        config.requireAttestedModel = terms.requireAttestedModel;
         config.clawbackBps = uint16(clawbackBps);
         config.clawbackAgreements = uint8(clawbackAgreements);
         // a commitment binds to every term but the deposit window's end (the wind-down included: a longer one

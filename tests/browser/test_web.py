@@ -298,6 +298,7 @@ def test_modeller_form_refuses_then_creates(world):
     page.fill("[data-testid=field-min_units]", "1")
     page.fill("[data-testid=field-profit_share]", "0.25")
     page.fill("[data-testid=field-staking_address]", user.addresses["modeller"])
+    page.check("[data-testid=field-require_attested_model]")  # the model is attested: the terms may require it
     page.wait_for_function("() => document.querySelector('[data-testid=terms-form]').dataset.checked === 'ok'")
     page.wait_for_selector("[data-testid=preview-receives]")
     preview_terms = _expected_form_terms_now(node.now())
@@ -314,7 +315,11 @@ def test_modeller_form_refuses_then_creates(world):
     terms = _terms(world, created)
     assert (terms.min_units, terms.profit_share_bps, terms.unit_size, terms.lockup_rounds) == (1, 2500, 100 * ONE, 12)
     assert terms.staking_address == user.addresses["modeller"]
-    assert replace(terms, open_until=0) == replace(_expected_form_terms(terms), open_until=0)
+    assert terms.require_attested_model is True
+    assert replace(terms, open_until=0) == replace(
+        _expected_form_terms(terms), open_until=0, require_attested_model=True
+    )
+    assert "locks only while the oracle attests" in page.text_content("[data-testid=terms-words]")
     assert not page.errors
 
 

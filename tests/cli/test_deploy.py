@@ -46,7 +46,9 @@ def test_deploy_wrote_every_contract_and_resumes_with_nothing_to_do(user, fresh)
         "GridRegistry",
         "SubmissionLog",
         *libraries_needed("BackingSeries"),
+        *libraries_needed("ScoreOracle"),
     }
+    assert libraries_needed("ScoreOracle") == ["RoundReports"]
     block = user.node.rpc("eth_blockNumber")
     out = user.ok("deploy", "--account", "deployer", "--dev-token", "--yes").stdout
     assert "nothing to deploy" in out

@@ -124,6 +124,18 @@ def test_open_until_is_taken_as_given():
     assert load_terms(data, now=NOW).open_until == NOW + 123
 
 
+def test_require_attested_model_is_an_optional_yes_or_no():
+    assert load_terms(seed_terms_dict(), now=NOW).require_attested_model is False
+    for value in (True, "true", "yes", "on"):
+        terms = load_terms(seed_terms_dict(require_attested_model=value), now=NOW)
+        assert terms.require_attested_model is True
+        assert terms.as_tuple()[-1] is True  # the contract's last Terms field
+        assert load_terms(dump_terms(terms), now=NOW) == terms
+    assert "require_attested_model" not in dump_terms(load_terms(seed_terms_dict(), now=NOW))
+    error = error_of(seed_terms_dict(require_attested_model="maybe"))
+    assert error.field == "require_attested_model" and "must be true or false" in str(error)
+
+
 def test_staking_address_is_checksummed():
     assert load_terms(seed_terms_dict(staking_address=STAKING.lower()), now=NOW).staking_address == STAKING
     assert (
@@ -165,7 +177,8 @@ def test_model_uuid_inverts_the_conversion():
             None,
             "key 1 is not text: every key must be one of unit_size, min_units, "
             "max_units, profit_share, burn_share, reserve_ratio, upfront_fee, lockup_rounds, wind_down, "
-            "staking_address, model_id, open_for, open_until, fee_ladder, submission_commitments",
+            "staking_address, model_id, open_for, open_until, fee_ladder, submission_commitments, "
+            "require_attested_model",
         ),
         (
             seed_terms_dict(profit_shares="0.5"),
@@ -177,7 +190,8 @@ def test_model_uuid_inverts_the_conversion():
             "colour",
             "unknown key 'colour'; known keys are unit_size, min_units, "
             "max_units, profit_share, burn_share, reserve_ratio, upfront_fee, lockup_rounds, wind_down, "
-            "staking_address, model_id, open_for, open_until, fee_ladder, submission_commitments",
+            "staking_address, model_id, open_for, open_until, fee_ladder, submission_commitments, "
+            "require_attested_model",
         ),
         (without("burn_share"), "burn_share", "missing required key: burn_share"),
         (

@@ -482,6 +482,7 @@ const TERMS_FIELDS = [
   ["wind_down", "wind down", "7d"],
   ["staking_address", "staking address", ""],
   ["fee_ladder", "fee ladder (min units:share, …)", ""],
+  ["require_attested_model", "only while the oracle attests the model is mine (checked at creation and at lock)", ""],
 ];
 
 const SERIES_FIELDS = [
@@ -501,7 +502,9 @@ function createPage(params) {
   const form = h("form", { class: "terms", "data-testid": "terms-form", oninput: () => schedule(), onsubmit: (e) => { e.preventDefault(); create(); } },
     h("input", { type: "hidden", name: "kind", value: kind }),
     fields.map(([name, text, value]) => h("label", { "data-field": name }, text,
-      h("input", { name, value: name === "staking_address" ? account : value, "data-testid": `field-${name}` }),
+      name === "require_attested_model"
+        ? h("input", { name, type: "checkbox", "data-testid": `field-${name}` })
+        : h("input", { name, value: name === "staking_address" ? account : value, "data-testid": `field-${name}` }),
       h("span", { class: "field-error", "data-testid": `error-${name}` }))),
     h("button", { type: "submit", "data-testid": "create", disabled: true }, label));
   let timer;
@@ -522,7 +525,8 @@ function createPage(params) {
         result.notes.map((n) => h("p", { class: "muted" }, `Note: ${n}.`)));
     }
   }
-  const uints = (terms) => terms.map((x, i) => (i === 0 || i === 11 ? x : BigInt(x)));
+  // Terms: model id, ten uints, the staking address, the attestation flag
+  const uints = (terms) => terms.map((x, i) => (i === 0 || i === 11 ? x : i === 12 ? Boolean(x) : BigInt(x)));
   async function create() {
     const result = checked.result;
     if (!result || !result.ok) return;

@@ -118,7 +118,8 @@ interface IBackingAgreement is IBackingCommon {
     ///      - the terms pass every limit (`TermsRules.validate`: one error per limit, `UnitSizeOutOfRange` to
     ///        `StakingAddressZero`) and the ladder has at most `MAX_FEE_TIERS` tiers, ascending within the
     ///        capacity, each share at most 100% (`FeeLadderTooLong`, `FeeTierMinUnitsNotAscending`,
-    ///        `FeeTierShareTooHigh`).
+    ///        `FeeTierShareTooHigh`);
+    ///      - terms that require an attested model are for a model the oracle attests (`ModelNotAttested`).
     /// @param modeller The model owner offering the terms.
     /// @param terms The terms (see `Terms`).
     /// @param feeLadder Up to `MAX_FEE_TIERS` tiers, strictly ascending by minUnits.
@@ -160,6 +161,7 @@ interface IBackingAgreement is IBackingCommon {
     ///        window has not closed (`DepositWindowClosed`);
     ///      - at least `minUnits` units are pooled (`BelowMinUnits`) and the reserve covers them
     ///        (`ReserveTooSmall`);
+    ///      - terms that require an attested model: the oracle still attests it (`ModelNotAttested`);
     ///      - the oracle accepts the model's next round (registered, started, its index not too low: the
     ///        oracle's errors, e.g. `ModelNotStarted`); no call is running (`ReentrantCall`).
     function lock() external;

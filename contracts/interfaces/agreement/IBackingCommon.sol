@@ -28,6 +28,7 @@ interface IBackingCommon {
         uint256 openUntil; //        deposits close (unix time); lock by then or anyone may cancel
         uint256 windDown; //         seconds the modeller has to repay after maturity
         address stakingAddress; //   where the staked capital goes at lock (the modeller's Numerai wallet)
+        bool requireAttestedModel; // the oracle must attest the model (checked at creation or opening and at lock)
     }
 
     /// @notice A fee tier: a backer holding at least `minUnits` units pays `profitShareBps` on gains.
@@ -108,6 +109,13 @@ interface IBackingCommon {
      * @dev The staking address is zero or the contract itself: the staked capital would be lost or never leave.
      */
     error StakingAddressZero();
+    /**
+     * @dev The terms require an attested model and the oracle does not attest this one (never attested, the
+     * attestation withdrawn, or cleared by a change of modeller): the modeller asks the oracle's signers to attest
+     * it; an agreement that cannot lock is cancelled and every deposit comes back.
+     * @param modelId The model.
+     */
+    error ModelNotAttested(bytes32 modelId);
     /**
      * @dev The modeller given at initialisation is the zero address.
      */

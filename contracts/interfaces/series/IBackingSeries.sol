@@ -510,7 +510,8 @@ interface IBackingSeries is IBackingCommon {
     /// @dev Requirements:
     ///      - the caller is the modeller (`NotModeller`); the series has not ended (`SeriesEnded`); no agreement
     ///        is open (`NextAlreadyOpen`); the terms are for the series' model (`ModelMismatch`);
-    ///        the oracle still names the series' modeller for it (`ModellerReplaced`);
+    ///        the oracle still names the series' modeller for it (`ModellerReplaced`) and, if the terms
+    ///        require it, attests the model (`ModelNotAttested`);
     ///      - the terms pass every limit of a single agreement (`IBackingCommon`'s terms errors) and deposits
     ///        close within 30 days (`OpenTooLong`);
     ///      - the clawback is both set or both zero, at most 100% over at most 4 agreements (`ClawbackHalfSet`,
@@ -579,6 +580,7 @@ interface IBackingSeries is IBackingCommon {
     ///        (`BelowMinCapital`) and the reserve covers it (`ReserveTooSmall`);
     ///      - the price is not zero (`SeriesWipedOut`) and the series has not ended (`SeriesEnded`);
     ///      - the rolls' window is over when something could roll in (`RollWindowOpen`, see `rollsOpenUntil`);
+    ///      - terms that require an attested model: the oracle still attests it (`ModelNotAttested`);
     ///      - the oracle accepts the model's next round (its errors, e.g. `ModelNotStarted`); the cohorts fit
     ///        (`TooManyCohorts`).
     function lock() external;

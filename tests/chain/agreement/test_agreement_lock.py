@@ -104,6 +104,29 @@ def test_lock_without_fee_or_reserve(make_nmr_agreement, nmr_token, fund_nmr, or
     assert nmr_token.balanceOf(agreement) == 0
 
 
+def test_terms_that_require_an_attested_model(make_nmr_agreement, fund_nmr, signed, oracle, model_id, modeller, alice):
+    """Issue 12 L-5: such terms are created only for a model the oracle attests, and lock only while it still does
+    (a withdrawn or cleared attestation stops the lock; the deposits then come back through cancel)."""
+    raw = bytes.fromhex(model_id[2:])  # brownie renders a bytes32 argument raw
+    with reverts_with("ModelNotAttested", raw):
+        make_nmr_agreement(require_attested_model=True)
+    signed.attest(raw, modeller)
+    agreement, terms = make_nmr_agreement(require_attested_model=True, reserve_ratio_bps=0, upfront_fee_bps=0)
+    assert agreement.terms()[12] is True  # terms() shows the requirement
+    prepare(agreement, terms, fund_nmr, modeller, {alice: 2}, 0)
+    signed.attest(raw, modeller, False)
+    with reverts_with("ModelNotAttested", raw):
+        agreement.lock({"from": modeller})
+    signed.attest(raw, modeller, True)
+    agreement.lock({"from": modeller})
+    assert agreement.phase() == Phase.Locked
+    # terms that do not ask for it lock whatever the attestation says
+    signed.attest(raw, modeller, False)
+    other, other_terms = make_nmr_agreement(reserve_ratio_bps=0, upfront_fee_bps=0)
+    prepare(other, other_terms, fund_nmr, modeller, {alice: 1}, 0)
+    other.lock({"from": modeller})
+
+
 # ============================================================================================ reverts
 
 

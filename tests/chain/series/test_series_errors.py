@@ -166,6 +166,27 @@ def test_a_replaced_modeller_opens_no_new_agreement(
     assert fresh.modeller() == outsider
 
 
+@pytest.mark.parametrize("deployment", ["clone"], scope="module")
+@pytest.mark.parametrize("token_kind", ["nmr"], scope="module")
+def test_terms_that_require_an_attested_model(h, series, signed, modeller, alice):
+    """Issue 12 L-5: a series agreement whose terms require an attested model opens only for an attested model and
+    locks only while the oracle still attests it."""
+    raw = bytes.fromhex(h.model_id[2:])
+    t = h.terms()
+    t = replace(t, base=replace(t.base, require_attested_model=True, reserve_ratio_bps=0))
+    with reverts_with("ModelNotAttested", raw):
+        h.open(t)
+    signed.attest(raw, modeller)
+    h.open(t)
+    h.deposit(alice, 2)
+    signed.attest(raw, modeller, False)
+    with reverts_with("ModelNotAttested", raw):
+        series.lock({"from": modeller})
+    signed.attest(raw, modeller, True)
+    series.lock({"from": modeller})
+    assert int(series.agreement(0)["phase"]) == 1  # Locked
+
+
 def test_previous_not_settled(h, series, modeller, alice):
     h.locked(0)
     h.open()
