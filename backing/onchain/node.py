@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,11 +133,40 @@ class Node:
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=10)
+            # npm's anvil and ganache are launchers: the node itself is their child, which can still be serving
+            # for a moment after the launcher exited; it is stopped once its group is gone or its port is closed
+            # (a zombie left to a container's init stays in the group but serves nothing)
+            deadline = time.monotonic() + 10
+            while _group_alive(self.process.pid) and _answers(self.url) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if _group_alive(self.process.pid) and _answers(self.url):
+                os.killpg(self.process.pid, signal.SIGKILL)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         except ProcessLookupError:
             pass
+
+
+def _answers(url: str) -> bool:
+    """Whether something accepts connections at the host and port of `url`."""
+    parsed = urllib.parse.urlsplit(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any process of the group `pgid` is still running."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def node_command(
