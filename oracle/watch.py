@@ -35,6 +35,7 @@ from oracle.errors import (
     Web3RPCError,
     duration,
     plain,
+    when,
 )
 from oracle.log import JsonLog
 from oracle.service import ModelEntry, OracleService
@@ -340,8 +341,8 @@ class Watcher:
 
     # ------------------------------------------------------------------ following
     def follow_events(self) -> None:
-        """Report every DisputeResolved and DisputeExpired since the last pass (the first pass: from
-        `from_block`, or where the store says the last watcher stopped)."""
+        """Report every event of `FOLLOWED` (disputes ending, governance proposals) since the last pass (the first
+        pass: from `from_block`, or where the store says the last watcher stopped)."""
         store = self.service.store
         latest = self.service.w3.eth.block_number
         start = self.from_block
@@ -355,7 +356,9 @@ class Watcher:
         for low in range(start, latest + 1, step):
             high = min(latest, low + step - 1)
             found = []
-            for kind in ("DisputeResolved", "DisputeExpired"):
+            for kind in FOLLOWED:
+                if not hasattr(events, kind):  # an ABI from before the event existed
+                    continue
                 found += [
                     (e["blockNumber"], e["logIndex"], kind, e["args"])
                     for e in getattr(events, kind).get_logs(from_block=low, to_block=high)
@@ -369,7 +372,47 @@ class Watcher:
     def report_event(self, kind: str, args, mine: str | None) -> None:
         from oracle.units import model_uuid
 
+        if kind == "SignerSetProposed":
+            self.log(
+                "signer_set_proposed",
+                level="warning",
+                signers=list(args["signers"]),
+                quorum=args["quorum"],
+                dispute_quorum=args["disputeQuorum"],
+                executable_at=args["executableAt"],
+            )
+            self.say(
+                f"the owner proposed a new signer set ({len(args['signers'])} signers, quorum {args['quorum']}, "
+                f"dispute quorum {args['disputeQuorum']}), executable from {when(args['executableAt'])}: check it "
+                "(`backing oracle signers`)"
+            )
+            return
         model = model_uuid(bytes(args["modelId"])) or "0x" + bytes(args["modelId"]).hex()
+        if kind == "ModellerChangeProposed":
+            self.log(
+                "modeller_change_proposed",
+                level="warning",
+                model=model,
+                old=args["from"],
+                new=args["to"],
+                executable_at=args["executableAt"],
+            )
+            self.say(
+                f"model {model}: the signers proposed {args['to']} as its modeller instead of {args['from']}, "
+                f"executable from {when(args['executableAt'])}; if this is wrong the owner cancels it "
+                f"(`backing oracle change-modeller {model} --cancel`)"
+            )
+            return
+        if kind == "ModellerChangeCancelled":
+            self.log("modeller_change_cancelled", model=model, new=args["to"])
+            self.say(f"model {model}: the proposed change of modeller to {args['to']} was cancelled")
+            return
+        if kind == "ModellerChanged":
+            self.log("modeller_changed", level="warning", model=model, old=args["from"], new=args["to"])
+            self.say(
+                f"model {model}: its modeller is now {args['to']} (was {args['from']}); the attestation is cleared"
+            )
+            return
         round_ = args["round"]
         if kind == "DisputeResolved":
             returned = args["bondReturned"]
@@ -400,6 +443,17 @@ class Watcher:
                 f"model {model} round {round_}: the dispute by {args['disputer']} expired unresolved; the posted "
                 f"report stands and the {nmr(args['bond'])} bond is forfeited"
             )
+
+
+#: The oracle events `watch` reports as they happen (besides judging each pending report).
+FOLLOWED = (
+    "DisputeResolved",
+    "DisputeExpired",
+    "SignerSetProposed",
+    "ModellerChangeProposed",
+    "ModellerChangeCancelled",
+    "ModellerChanged",
+)
 
 
 def dispute_steps(w3, oracle, disputer: str, entry: ModelEntry, round_: int) -> list[Step]:

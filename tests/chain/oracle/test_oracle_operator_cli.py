@@ -248,7 +248,7 @@ def test_register_a_model_by_the_signer_quorum(operator, oracle, modeller):
     assert code == 5 and err.count("\n") == 1 and "is already registered; nothing sent" in err
 
 
-def test_change_modeller_by_the_quorum_through_the_timelock(operator, oracle, modeller, outsider, model_id):
+def test_change_modeller_by_the_quorum_through_the_timelock(operator, oracle, modeller, outsider, model_id, tmp_path):
     """Issue 12 L-5 from the operator's side: show, propose (one signer is not enough; a signer on his own host
     signs with --sign-only), cancel (owner), propose again, execute after the timelock."""
     uuid, new = CONFTEST_UUID, outsider.address
@@ -296,6 +296,11 @@ def test_change_modeller_by_the_quorum_through_the_timelock(operator, oracle, mo
 
     code, out, err = operator.run("change-modeller", uuid, "--to", new, *operator.signers("signer0", "signer1"), *send)
     assert code == 0, err
+    _, source = rows_files(oracle, tmp_path)
+    code, out, err = operator.run("watch", "--once", *source)  # the watcher says so, with what to do
+    assert code == 0, err
+    assert f"the signers proposed {new} as its modeller instead of {modeller.address}" in out
+    assert f"change-modeller {uuid} --cancel" in out
     chain.sleep(oracle.signerSetDelay())
     chain.mine()
     code, out, err = operator.run("change-modeller", uuid, "--execute", *send)
