@@ -83,7 +83,7 @@ def next_address(factory):
 def terms_tuple(terms):
     """Terms as the agreement's `terms()` view returns them."""
     t = terms.as_tuple()
-    return ("0x" + bytes(t[0]).hex(),) + tuple(t[1:11]) + (str(t[11]),)
+    return ("0x" + bytes(t[0]).hex(),) + tuple(t[1:11]) + (str(t[11]), t[12])
 
 
 # ============================================================================================ deployment
