@@ -180,6 +180,8 @@ def model_record(dep, raw: bytes, rounds: int = 200) -> dict:
             "agreements": dep.factory.functions.agreementsForModel(raw, 0, min(count, PAGE)).call() if count else [],
         }
     )
+    to, executable_at, _ = dep.oracle.functions.modellerChangeOf(raw).call()
+    record["modeller_change"] = None if to == ZERO else {"to": to, "executable_at": executable_at}
     return record
 
 

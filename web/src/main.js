@@ -433,6 +433,7 @@ async function modelPage(model) {
     h("div", { class: "facts" },
       fact("modeller", h("span", { title: m.modeller, "data-testid": "model-modeller" }, m.modeller)),
       fact("attested", h("span", { "data-testid": "model-attested" }, m.attested ? "yes: the oracle's signers checked his Numerai profile" : "no")),
+      m.modeller_change && fact("modeller change", h("span", { "data-testid": "model-modeller-change" }, `the oracle's signers proposed ${m.modeller_change.to}, executable from ${utc(m.modeller_change.executable_at)}: agreements and series made before keep ${short(m.modeller)}`)),
       fact("the modeller's defaults", h("span", { "data-testid": "model-defaults" }, String(m.modeller_defaults))),
       fact("rounds posted", h("span", { "data-testid": "model-rounds" }, finals.length ? `${finals.length} final (rounds ${m.first_round}-${m.last_final_round})` : "none final yet"))),
     h("h2", {}, "Posted rounds"),
