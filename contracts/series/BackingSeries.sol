@@ -110,12 +110,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
             // positions waiting to roll out of a cancelled agreement's predecessor roll into this one (issue 21 F2)
             if (last.phase == Phase.Cancelled) _s.agreements[index].cancelledBefore = last.cancelledBefore + 1;
         }
-        if (terms.modelId != modelId) revert ModelMismatch(terms.modelId, modelId);
-        // a model whose modeller the oracle changed (a squatter, a lost key) gets no new agreement from the old one
-        // slither-disable-next-line unused-return -- only the modeller is needed
-        (address registered,,,) = oracle.modelInfo(modelId);
-        if (registered != modeller) revert ModellerReplaced(modelId, registered);
-        if (terms.requireAttestedModel && !oracle.isAttested(modelId)) revert ModelNotAttested(modelId);
+        SeriesTerms.checkOwner(oracle, modelId, modeller, terms.modelId, terms.requireAttestedModel);
         SeriesTerms.store(
             _s.agreements[index].config, index, terms, feeLadder, clawbackBps, clawbackAgreements, commitments
         );

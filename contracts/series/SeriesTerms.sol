@@ -3,6 +3,7 @@ pragma solidity 0.8.24;
 
 import {IBackingCommon} from "../interfaces/agreement/IBackingCommon.sol";
 import {IBackingSeries} from "../interfaces/series/IBackingSeries.sol";
+import {IScoreOracle} from "../interfaces/oracle/IScoreOracle.sol";
 import {TermsRules} from "../libraries/TermsRules.sol";
 
 /// @title SeriesTerms
@@ -43,6 +44,29 @@ library SeriesTerms {
         uint256 commitments; // (uint8 agreements | uint16 bps << 8) << 24 * i
         bytes32 economics;
         bytes32 termsHash;
+    }
+
+    /// @notice Check who may open an agreement of the series on these terms: the terms are for the series' model
+    ///         (`ModelMismatch`), the oracle still names the series' modeller for it (`ModellerReplaced`: a model
+    ///         whose modeller the oracle changed, a squatter or a lost key, gets no new agreement from the old one)
+    ///         and, when the terms require it, attests the model (`ModelNotAttested`).
+    /// @param oracle The series' score oracle.
+    /// @param modelId The series' model.
+    /// @param modeller The series' modeller.
+    /// @param termsModelId The model the terms name.
+    /// @param requireAttestedModel The terms' requirement.
+    function checkOwner(
+        IScoreOracle oracle,
+        bytes32 modelId,
+        address modeller,
+        bytes32 termsModelId,
+        bool requireAttestedModel
+    ) external view {
+        if (termsModelId != modelId) revert IBackingSeries.ModelMismatch(termsModelId, modelId);
+        // slither-disable-next-line unused-return -- only the modeller is needed
+        (address registered,,,) = oracle.modelInfo(modelId);
+        if (registered != modeller) revert IBackingSeries.ModellerReplaced(modelId, registered);
+        if (requireAttestedModel && !oracle.isAttested(modelId)) revert IBackingCommon.ModelNotAttested(modelId);
     }
 
     /// @notice Check `terms` and the series options, store them in `config` and emit the series' AgreementOpened.
