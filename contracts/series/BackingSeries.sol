@@ -166,7 +166,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         uint256 heldUnits = 0;
         if (commit == 0 || SeriesBooks.hasCommitment(config, commit)) {
             (uint32 e, uint16 share, bytes32 econ) = SeriesBooks.commitmentKey(index, config, commit);
-            positionId = _s.positionIds[SeriesBooks.key(index, msg.sender, 0, e, share, econ)];
+            positionId = _s.find(index, msg.sender, 0, e, share, econ);
             endPlusOne = e;
         }
         if (positionId != 0) heldUnits = _s.positions[positionId].capital / config.unitSize;
@@ -530,8 +530,11 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     }
 
     /// @inheritdoc IBackingSeries
-    function heldOf(uint256 positionId) external view returns (uint256[4] memory) {
-        return _position(positionId).held;
+    function heldOf(uint256 positionId) external view returns (uint256[4] memory held) {
+        SeriesBooks.Position storage p = _position(positionId);
+        for (uint256 i = 0; i < SeriesBooks.WINDOWS; ++i) {
+            held[i] = p.held[i];
+        }
     }
 
     /// @inheritdoc IBackingSeries
@@ -546,7 +549,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
 
     /// @inheritdoc IBackingSeries
     function positionsOf(uint256 index, address owner) external view returns (uint256[] memory, uint256) {
-        return (_s.ownerPositions[index][owner], _s.ownerCapital[index][owner]);
+        return (_s.ownedIds(index, owner), _s.ownerCapital(index, owner));
     }
 
 

@@ -2,6 +2,7 @@
 pragma solidity 0.8.24;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IBackingCommon} from "../interfaces/agreement/IBackingCommon.sol";
 import {IBackingSeries} from "../interfaces/series/IBackingSeries.sol";
 import {SeriesBooks} from "./SeriesBooks.sol";
@@ -127,10 +128,12 @@ library SeriesSettlement {
         if (a.phase == IBackingCommon.Phase.Defaulted) {
             uint256 forfeited = 0;
             for (uint256 i = 0; i < WINDOWS; ++i) {
-                forfeited += p.held[i];
+                uint256 held = p.held[i];
+                if (held == 0) continue;
+                forfeited += held;
                 p.held[i] = 0;
             }
-            p.discount = 0; // the series ended: no commitment is left to leave early
+            if (p.discount != 0) p.discount = 0; // the series ended: no commitment is left to leave early
             if (forfeited != 0) {
                 s.escrow -= forfeited;
                 a.balance += forfeited;
@@ -144,8 +147,9 @@ library SeriesSettlement {
                 uint256 left = o.clawback;
                 for (uint256 k = 0; k < WINDOWS && left != 0; ++k) {
                     uint256 slot = (first + k) % WINDOWS; // oldest window first
-                    uint256 take = Math.min(p.held[slot], left);
-                    p.held[slot] -= take;
+                    uint256 held = p.held[slot];
+                    uint256 take = Math.min(held, left);
+                    if (take != 0) p.held[slot] = uint128(held - take);
                     left -= take;
                 }
                 s.escrow -= o.clawback;
@@ -159,15 +163,15 @@ library SeriesSettlement {
             }
             if (o.heldFee != 0) {
                 uint256 releaseAt = index + a.config.clawbackAgreements;
-                p.held[releaseAt % WINDOWS] += o.heldFee;
+                p.held[releaseAt % WINDOWS] = SafeCast.toUint128(p.held[releaseAt % WINDOWS] + o.heldFee);
                 a.balance -= o.heldFee;
                 s.escrow += o.heldFee;
                 emit IBackingSeries.HeldFeeAdded(positionId, releaseAt, o.heldFee);
             }
-            p.discount += o.discountAccrued;
+            if (o.discountAccrued != 0) p.discount = SafeCast.toUint128(p.discount + o.discountAccrued);
         }
-        p.mark = o.mark;
-        p.claimable = o.claimable;
+        if (p.mark != o.mark) p.mark = o.mark;
+        p.claimable = SafeCast.toUint128(o.claimable);
         emit IBackingSeries.PositionSettled(positionId, o.fee, o.heldFee, o.clawback, o.cover, o.claimable, o.mark);
     }
 
@@ -203,18 +207,21 @@ library SeriesSettlement {
         _moveHeld(p, s.positions[newPositionId], amount, p.claimable);
         s.releaseAll(positionId); // the part that leaves takes nothing: its share of held fees goes to the modeller
         s.addCapital(next, newPositionId, amount);
-        s.positions[newPositionId].discount += keptDiscount;
-        p.discount = 0;
+        if (keptDiscount != 0) {
+            SeriesBooks.Position storage q = s.positions[newPositionId];
+            q.discount = SafeCast.toUint128(q.discount + keptDiscount);
+        }
+        if (p.discount != 0) p.discount = 0;
         SeriesBooks.Agreement storage a = s.agreements[index];
         a.balance -= amount + charge;
         s.agreements[next].balance += amount;
-        p.rolled = amount;
+        p.rolled = uint128(amount); // <= the claim, a uint128
         if (charge != 0) {
-            p.chargedBack = charge;
+            p.chargedBack = uint128(charge);
             s.credit(charge);
         }
         uint256 left = p.claimable - amount - charge;
-        p.claimable = left;
+        p.claimable = uint128(left);
         p.intent = 0;
         emit IBackingSeries.PositionRolled(positionId, newPositionId, amount, charge);
         if (left == 0) {
@@ -238,17 +245,17 @@ library SeriesSettlement {
         if (a.phase == IBackingCommon.Phase.Settled && p.rolled == 0 && _early(s, p, index)) {
             charge = Math.min(p.discount, p.claimable);
             if (charge != 0) {
-                p.chargedBack = charge;
-                p.claimable -= charge;
+                p.chargedBack = uint128(charge); // <= the claim
+                p.claimable -= uint128(charge);
                 a.balance -= charge;
                 s.credit(charge);
             }
         }
-        p.discount = 0;
+        if (p.discount != 0) p.discount = 0;
         s.releaseAll(positionId);
         amount = p.claimable;
         p.claimable = 0;
-        p.intent = 0;
+        if (p.intent != 0) p.intent = 0;
         SeriesBooks.markDone(a, p);
         a.balance -= amount;
         emit IBackingSeries.PositionClaimedFrom(positionId, p.owner, amount, charge);
@@ -295,9 +302,11 @@ library SeriesSettlement {
         private
     {
         for (uint256 i = 0; i < WINDOWS; ++i) {
-            uint256 moved = (p.held[i] * amount) / total;
-            p.held[i] -= moved;
-            q.held[i] += moved;
+            uint256 held = p.held[i];
+            if (held == 0) continue;
+            uint256 moved = (held * amount) / total;
+            p.held[i] = uint128(held - moved);
+            q.held[i] = SafeCast.toUint128(q.held[i] + moved);
         }
     }
 
@@ -357,7 +366,7 @@ library SeriesSettlement {
         if (priceEnd > mark) {
             uint256 index = p.agreement;
             // tier by the owner's total units in the agreement; the rate charged is the commitment's if lower
-            uint256 tier = SeriesBooks.shareFor(a.config, s.ownerCapital[index][p.owner] / a.config.unitSize);
+            uint256 tier = s.tierOf(index, p.owner);
             uint256 rate = p.commitEndPlusOne > index ? Math.min(tier, p.commitShareBps) : tier;
             uint256 markValue = Math.mulDiv(stakedShare, mark, a.priceStart, Math.Rounding.Ceil);
             uint256 gain = valueShare > markValue ? valueShare - markValue : 0;
