@@ -18,6 +18,10 @@ library SeriesBooks {
     uint256 internal constant MAX_COHORTS = 8;
     uint256 internal constant MAX_OWNER_POSITIONS = 8; //  an owner's positions in one agreement
     uint256 internal constant ALL = type(uint256).max;
+    /// @dev Room for an open agreement's cohorts: fresh capital (0) and the marks rolled in, all from the last
+    ///      agreement that was not cancelled, which has at most MAX_COHORTS after its lock, each position's new mark
+    ///      its cohort's or that agreement's P_end: at most MAX_COHORTS + 2 = 10 (the lock refuses more than 9).
+    uint256 internal constant MARK_SLOTS = 16;
     uint256 internal constant WINDOWS = 4; //              escrow windows per position (= MAX_CLAWBACK_AGREEMENTS)
 
     /// @dev O(1) state of one agreement.
@@ -31,10 +35,16 @@ library SeriesBooks {
         // agreements cancelled in a row just before this one (0 almost always): positions of the agreement before
         // them, and those rolled into them, roll on into this one (issue 21 F2)
         uint32 cancelledBefore;
-        uint256 capital;
+        bool lifted; //          the lock lifted a cohort (liftedFrom, liftedTo are set): read before them
+        // the lockup's rounds (>= 1, so this slot is non-zero from the opening: the first position's counter
+        // write is not a fresh-slot write)
+        uint32 lockupRounds;
+        uint8 cohortCount; //    marks in use (a count in this slot, not an array length in a slot of its own)
+        // NMR amounts, each at most the token's supply (NMR: 11M * 1e18 < 2^84): two to a slot, SafeCast on sums
+        uint128 capital;
+        uint128 balance; //      what this agreement holds here (escrow is counted apart)
         uint256 reserve;
         uint256 repaid;
-        uint256 balance; //      what this agreement holds here (escrow is counted apart)
         uint256 staked;
         uint256 upfrontFee;
         uint256 finalValue;
@@ -48,7 +58,7 @@ library SeriesBooks {
         uint256 priceEnd;
         uint256 liftedFrom; //   the cohort cap's lift at lock (0: none)
         uint256 liftedTo;
-        uint256[] marks; //      distinct cohort marks (0: fresh capital, until the lock)
+        uint256[MARK_SLOTS] marks; // distinct cohort marks, the first cohortCount (0: fresh capital, until the lock)
         mapping(uint256 => Cohort) cohorts; // by mark
     }
 
@@ -72,18 +82,20 @@ library SeriesBooks {
         uint32 agreement;
         uint32 commitEndPlusOne; // 0: not committed; else the last agreement of the commitment, plus one
         uint16 commitShareBps;
-        bool evaluated;
+        // 0: not evaluated; 1: evaluated, its new mark is the effective mark of `mark`; 2: evaluated, its new mark
+        // is the agreement's P_end (a fee was charged above its mark). Evaluating writes no mark.
+        uint8 evaluated;
         bool done;
         // slot 1: the capital and the claim fixed from it when the agreement ends
         uint128 capital;
         uint128 claimable;
         // slot 2
         uint256 mark; //            0: fresh capital (its mark is the agreement's P_start)
-        // slot 3: what left the claim (a roll's part, the charge-back)
+        // slot 3: read together by a claim and a roll (whether it rolled; the discount it may be charged back)
         uint128 rolled;
-        uint128 chargedBack;
-        // slot 4
         uint128 discount;
+        // slot 4
+        uint128 chargedBack;
         uint8 intentCommit;
         // slot 5
         uint256 intent; //          consented roll: 0 none, ALL all, else wei
@@ -105,6 +117,7 @@ library SeriesBooks {
         // positions created so far (ids start at 1); uint32, so that an owner's ids pack eight to a slot: checked
         // arithmetic reverts on the 2^32nd position (each costs tens of thousands of gas: never reached)
         uint32 positionCount;
+        bool entered; //            the series' reentrancy guard (BackingSeries.nonReentrant)
         uint256 escrow; //          held fees in escrow (all positions)
         uint256 modellerCredit; //  NMR credited to the modeller, not yet collected
         mapping(uint256 => Agreement) agreements;
@@ -257,7 +270,7 @@ library SeriesBooks {
         Agreement storage a = s.agreements[index];
         ++a.positions;
         uint256 cohort = cohortKey(a, mark);
-        if (a.cohorts[cohort].count++ == 0) a.marks.push(cohort);
+        if (a.cohorts[cohort].count++ == 0) a.marks[a.cohortCount++] = cohort;
     }
 
     /// @dev A position whose capital reaches zero is removed (its id is never reused, as in the model).
@@ -286,11 +299,11 @@ library SeriesBooks {
         uint256 cohort = cohortKey(a, p.mark);
         delete s.positions[positionId];
         if (--a.cohorts[cohort].count == 0) {
-            uint256[] storage marks = a.marks;
-            for (uint256 i = 0; i < marks.length; ++i) {
-                if (marks[i] == cohort) {
-                    marks[i] = marks[marks.length - 1];
-                    marks.pop();
+            uint256 cohorts = a.cohortCount;
+            for (uint256 i = 0; i < cohorts; ++i) {
+                if (a.marks[i] == cohort) {
+                    if (i != cohorts - 1) a.marks[i] = a.marks[cohorts - 1];
+                    a.cohortCount = uint8(cohorts - 1);
                     break;
                 }
             }
@@ -299,7 +312,7 @@ library SeriesBooks {
 
     function addCapital(State storage s, uint256 index, uint256 positionId, uint256 amount) internal {
         Agreement storage a = s.agreements[index];
-        a.capital += amount;
+        a.capital = SafeCast.toUint128(a.capital + amount);
         setCapital(s, index, positionId, s.positions[positionId].capital + amount);
     }
 
@@ -307,7 +320,7 @@ library SeriesBooks {
     function removeCapital(State storage s, uint256 index, uint256 positionId, uint256 amount) internal {
         Agreement storage a = s.agreements[index];
         uint256 left = s.positions[positionId].capital - amount;
-        a.capital -= amount;
+        a.capital = uint128(a.capital - amount);
         setCapital(s, index, positionId, left);
         if (left == 0) destroy(s, index, positionId);
     }
@@ -386,8 +399,16 @@ library SeriesBooks {
 
     function effectiveMark(Agreement storage a, uint256 mark) internal view returns (uint256) {
         if (mark == 0) mark = a.priceStart;
-        if (mark != 0 && mark == a.liftedFrom) mark = a.liftedTo;
+        if (mark != 0 && a.lifted && mark == a.liftedFrom) mark = a.liftedTo;
         return mark;
+    }
+
+    /// @dev A position's mark: as stored until it is evaluated, then its new mark (see Position.evaluated).
+    function markOf(Agreement storage a, Position storage p) internal view returns (uint256) {
+        uint8 evaluated = p.evaluated;
+        if (evaluated == 0) return p.mark;
+        if (evaluated == 2) return a.priceEnd;
+        return effectiveMark(a, p.mark);
     }
 
     /// @dev Capital the agreement still takes: committed rolls may have filled it past its cap (then 0).

@@ -91,7 +91,9 @@ library SeriesPositions {
         if (found == 0) {
             uint32 endPlusOne = p.commitEndPlusOne;
             bytes32 econ = endPlusOne == 0 ? bytes32(0) : p.commitEconomics; // an uncommitted position has none
-            found = s.create(index, to, mark, endPlusOne, p.commitShareBps, econ);
+            // with the sender's stored mark, whose effective mark (the cohort, what every view shows, the new mark
+            // at settlement) is `mark`: fresh capital keeps 0 and its mark slot is not written
+            found = s.create(index, to, p.mark, endPlusOne, p.commitShareBps, econ);
         }
     }
 

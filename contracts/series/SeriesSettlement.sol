@@ -18,6 +18,7 @@ library SeriesSettlement {
 
     uint256 private constant BPS = SeriesBooks.BPS;
     uint256 private constant WINDOWS = SeriesBooks.WINDOWS;
+    // SeriesBooks.MARK_SLOTS: an array length must be a literal here, so the marks arrays below say 16
 
     // ======================================================================================== lifecycle
 
@@ -31,8 +32,8 @@ library SeriesSettlement {
         external
         returns (uint256 count)
     {
-        uint256[] storage marks = a.marks;
-        uint256 length = marks.length;
+        uint256[16] storage marks = a.marks;
+        uint256 length = a.cohortCount;
         for (uint256 i = 0; i < length; ++i) {
             if (marks[i] != 0) continue;
             SeriesBooks.Cohort storage fresh = a.cohorts[0];
@@ -43,14 +44,14 @@ library SeriesSettlement {
             delete a.cohorts[0];
             if (existed) {
                 marks[i] = marks[length - 1];
-                marks.pop();
                 --length;
+                a.cohortCount = uint8(length);
             } else {
                 marks[i] = priceStart;
             }
             break;
         }
-        uint256[] memory sorted = _sorted(marks);
+        uint256[] memory sorted = _sorted(marks, length);
         if (sorted.length > SeriesBooks.MAX_COHORTS + 1) revert IBackingSeries.TooManyCohorts(sorted.length);
         if (sorted.length == SeriesBooks.MAX_COHORTS + 1) {
             // lift the cohort whose lift forgoes the least fee, floor(W_lo (hi - lo) / lo): dust weighs nothing,
@@ -69,6 +70,7 @@ library SeriesSettlement {
             delete a.cohorts[lower];
             a.liftedFrom = lower;
             a.liftedTo = upper;
+            a.lifted = true;
             for (uint256 i = best; i + 1 < sorted.length; ++i) {
                 sorted[i] = sorted[i + 1];
             }
@@ -77,8 +79,11 @@ library SeriesSettlement {
             }
             emit IBackingSeries.CohortsMerged(index, lower, upper);
         }
-        a.marks = sorted;
         count = sorted.length;
+        for (uint256 i = 0; i < count; ++i) {
+            if (marks[i] != sorted[i]) marks[i] = sorted[i];
+        }
+        a.cohortCount = uint8(count);
     }
 
     /// @notice At maturity: V, P_end and the aggregates: gain, the fee lower bound L; loss, the reserve's cover
@@ -114,8 +119,8 @@ library SeriesSettlement {
     /// @param positionId The position (its agreement has ended).
     function evaluate(SeriesBooks.State storage s, uint256 positionId) public {
         SeriesBooks.Position storage p = s.positions[positionId];
-        if (p.evaluated) return;
-        p.evaluated = true;
+        if (p.evaluated != 0) return;
+        p.evaluated = 1;
         uint256 index = p.agreement;
         SeriesBooks.Agreement storage a = s.agreements[index];
         if (a.phase == IBackingCommon.Phase.Cancelled) {
@@ -136,7 +141,7 @@ library SeriesSettlement {
             if (p.discount != 0) p.discount = 0; // the series ended: no commitment is left to leave early
             if (forfeited != 0) {
                 s.escrow -= forfeited;
-                a.balance += forfeited;
+                a.balance = SafeCast.toUint128(a.balance + forfeited);
                 emit IBackingSeries.HeldFeeForfeited(positionId, forfeited);
             }
             o.claimable += forfeited;
@@ -153,7 +158,7 @@ library SeriesSettlement {
                     left -= take;
                 }
                 s.escrow -= o.clawback;
-                a.balance += o.clawback;
+                a.balance = SafeCast.toUint128(a.balance + o.clawback);
                 emit IBackingSeries.HeldFeeClawedBack(positionId, o.clawback);
             }
             // the windows that ended at this settlement, or at cancelled agreements since the one it rolled from
@@ -164,13 +169,14 @@ library SeriesSettlement {
             if (o.heldFee != 0) {
                 uint256 releaseAt = index + a.config.clawbackAgreements;
                 p.held[releaseAt % WINDOWS] = SafeCast.toUint128(p.held[releaseAt % WINDOWS] + o.heldFee);
-                a.balance -= o.heldFee;
+                a.balance = uint128(a.balance - o.heldFee);
                 s.escrow += o.heldFee;
                 emit IBackingSeries.HeldFeeAdded(positionId, releaseAt, o.heldFee);
             }
             if (o.discountAccrued != 0) p.discount = SafeCast.toUint128(p.discount + o.discountAccrued);
         }
-        if (p.mark != o.mark) p.mark = o.mark;
+        // its new mark: the effective mark it had (evaluated stays 1) or P_end (2); none is written
+        if (o.mark != SeriesBooks.effectiveMark(a, p.mark)) p.evaluated = 2;
         p.claimable = SafeCast.toUint128(o.claimable);
         emit IBackingSeries.PositionSettled(positionId, o.fee, o.heldFee, o.clawback, o.cover, o.claimable, o.mark);
     }
@@ -213,8 +219,8 @@ library SeriesSettlement {
         }
         if (p.discount != 0) p.discount = 0;
         SeriesBooks.Agreement storage a = s.agreements[index];
-        a.balance -= amount + charge;
-        s.agreements[next].balance += amount;
+        a.balance = uint128(a.balance - (amount + charge));
+        s.agreements[next].balance = SafeCast.toUint128(s.agreements[next].balance + amount);
         p.rolled = uint128(amount); // <= the claim, a uint128
         if (charge != 0) {
             p.chargedBack = uint128(charge);
@@ -247,7 +253,7 @@ library SeriesSettlement {
             if (charge != 0) {
                 p.chargedBack = uint128(charge); // <= the claim
                 p.claimable -= uint128(charge);
-                a.balance -= charge;
+                a.balance = uint128(a.balance - charge);
                 s.credit(charge);
             }
         }
@@ -257,7 +263,7 @@ library SeriesSettlement {
         p.claimable = 0;
         if (p.intent != 0) p.intent = 0;
         SeriesBooks.markDone(a, p);
-        a.balance -= amount;
+        a.balance = uint128(a.balance - amount);
         emit IBackingSeries.PositionClaimedFrom(positionId, p.owner, amount, charge);
         s.maybeSweep(index);
     }
@@ -317,11 +323,14 @@ library SeriesSettlement {
         returns (uint256)
     {
         if (continuing) {
-            return s.findOrCreate(next, p.owner, p.mark, p.commitEndPlusOne, p.commitShareBps, p.commitEconomics);
+            return s.findOrCreate(
+                next, p.owner, SeriesBooks.markOf(s.agreements[p.agreement], p), p.commitEndPlusOne,
+                p.commitShareBps, p.commitEconomics
+            );
         }
         (uint32 endPlusOne, uint16 share, bytes32 econ) =
             SeriesBooks.commitmentKey(next, s.agreements[next].config, p.intentCommit);
-        return s.findOrCreate(next, p.owner, p.mark, endPlusOne, share, econ);
+        return s.findOrCreate(next, p.owner, SeriesBooks.markOf(s.agreements[p.agreement], p), endPlusOne, share, econ);
     }
 
     /// @dev The position's outcome: gain (fee above its mark), loss (clawback, then the reserve's cover) or its
@@ -335,7 +344,7 @@ library SeriesSettlement {
         uint256 total = a.capital;
         uint256 stakedShare = (a.staked * capital) / total;
         uint256 valueShare = Math.mulDiv(a.finalValue, capital, total);
-        uint256 mark = SeriesBooks.effectiveMark(a, p.mark);
+        uint256 mark = SeriesBooks.effectiveMark(a, SeriesBooks.markOf(a, p));
         uint256 owed;
         if (a.finalValue >= a.staked) {
             o = _gainOutcome(s, p, a, stakedShare, valueShare, mark);
@@ -417,7 +426,7 @@ library SeriesSettlement {
     {
         uint256 priceStart = a.priceStart;
         uint256 denominator = a.capital * priceStart * BPS;
-        uint256 length = a.marks.length;
+        uint256 length = a.cohortCount;
         for (uint256 i = 0; i < length; ++i) {
             uint256 mark = a.marks[i];
             if (priceEnd <= mark) continue;
@@ -431,8 +440,11 @@ library SeriesSettlement {
         }
     }
 
-    function _sorted(uint256[] storage marks) private view returns (uint256[] memory out) {
-        out = marks;
+    function _sorted(uint256[16] storage marks, uint256 length) private view returns (uint256[] memory out) {
+        out = new uint256[](length);
+        for (uint256 i = 0; i < length; ++i) {
+            out[i] = marks[i];
+        }
         for (uint256 i = 1; i < out.length; ++i) {
             uint256 x = out[i];
             uint256 j = i;

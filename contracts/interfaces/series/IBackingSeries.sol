@@ -86,6 +86,11 @@ interface IBackingSeries is IBackingCommon {
      */
     error SeriesEnded();
     /**
+     * @dev A call re-entered the series while one of its token-calling functions ran (OpenZeppelin
+     * ReentrancyGuard's error; the series keeps the guard's flag in its counters slot).
+     */
+    error ReentrancyGuardReentrantCall();
+    /**
      * @dev The series price is zero: no agreement can lock on it.
      */
     error SeriesWipedOut();
