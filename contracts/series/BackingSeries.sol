@@ -434,6 +434,7 @@ contract BackingSeries is IBackingSeries {
     /// @inheritdoc IBackingSeries
     function collect() external nonReentrant {
         uint256 amount = _s.modellerCredit;
+        // slither-disable-next-line incorrect-equality -- the modeller's own credit: zero only means nothing to collect
         if (amount == 0) revert NothingToCollect();
         _s.modellerCredit = 0;
         address to = modeller;
