@@ -668,7 +668,12 @@ class Bench:
         tx = series.postReserve(0, need, self.tx(self.modeller))
         rec("reserve", "`postReserve` (first, empty series)", tx, "the series' token balance goes from zero")
         tx, a_alice = self.series_deposit(series, alice)
-        rec("deposit_first", "`deposit` (first backer)", tx, "new position (and its key); capital totals from zero")
+        rec(
+            "deposit_first",
+            "`deposit` (first backer)",
+            tx,
+            "new position (two slots) and the owner's id word; the agreement's capital from zero",
+        )
         tx, a_bob = self.series_deposit(series, bob, 2)
         rec("deposit", "`deposit` (later backer)", tx, "**the typical deposit**: a new position; totals non-zero")
         tx, a_carol = self.series_deposit(series, carol, 1, commit=3)

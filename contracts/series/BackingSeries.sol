@@ -4,7 +4,7 @@ pragma solidity 0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IBackingSeries} from "../interfaces/series/IBackingSeries.sol";
 import {IScoreOracle} from "../interfaces/oracle/IScoreOracle.sol";
 import {ISeriesFactory} from "../interfaces/series/ISeriesFactory.sol";
@@ -30,7 +30,7 @@ import {SeriesTerms} from "./SeriesTerms.sol";
 ///      NMR owed to the modeller (upfront fee, reserve returned, released held fees, charge-backs, dust) is
 ///      credited and collected by him (`collect`), so no backer's transaction depends on the modeller's address.
 ///      Functions that call the token are nonReentrant; roll, executeRoll, transfer and poke make no external call.
-contract BackingSeries is IBackingSeries, ReentrancyGuard {
+contract BackingSeries is IBackingSeries {
     using SafeERC20 for IERC20;
     using SeriesBooks for SeriesBooks.State;
 
@@ -66,6 +66,14 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     mapping(address => mapping(address => bool)) public acceptsTransfersFrom;
     /// @dev Agreements, positions, cohorts, escrow and the modeller's credit (SeriesBooks.State).
     SeriesBooks.State private _s;
+
+    /// @dev OpenZeppelin's ReentrancyGuard, its flag packed into the series' counters slot (read by nearly every
+    ///      transaction anyway) instead of a slot of its own: one cold storage access less per call.
+    modifier nonReentrant() {
+        _enter();
+        _;
+        _s.entered = false;
+    }
 
     modifier onlyModeller() {
         if (msg.sender != modeller) revert NotModeller(msg.sender);
@@ -114,6 +122,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         SeriesTerms.store(
             _s.agreements[index].config, index, terms, feeLadder, clawbackBps, clawbackAgreements, commitments
         );
+        _s.agreements[index].lockupRounds = uint32(terms.lockupRounds); // checked by SeriesTerms.store
         _s.agreementCount = uint64(index + 1);
         _s.rollsOpenSince = uint40(block.timestamp);
     }
@@ -125,7 +134,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         if (amount == 0) revert ZeroAmount();
         uint256 reserve = a.reserve + amount;
         a.reserve = reserve;
-        a.balance += amount;
+        a.balance = SafeCast.toUint128(a.balance + amount);
         emit SeriesReservePosted(index, amount, reserve);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -149,7 +158,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         }
         (uint32 endPlusOne, uint16 share, bytes32 econ) = SeriesBooks.commitmentKey(index, config, commit);
         positionId = SeriesPositions.deposit(_s, index, msg.sender, endPlusOne, share, econ, amount);
-        a.balance += amount;
+        a.balance = SafeCast.toUint128(a.balance + amount);
         emit PositionDeposited(index, positionId, msg.sender, amount, int256(uint256(endPlusOne)) - 1);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -166,14 +175,14 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         uint256 heldUnits = 0;
         if (commit == 0 || SeriesBooks.hasCommitment(config, commit)) {
             (uint32 e, uint16 share, bytes32 econ) = SeriesBooks.commitmentKey(index, config, commit);
-            positionId = _s.positionIds[SeriesBooks.key(index, msg.sender, 0, e, share, econ)];
+            positionId = _s.find(index, msg.sender, 0, e, share, econ);
             endPlusOne = e;
         }
         if (positionId != 0) heldUnits = _s.positions[positionId].capital / config.unitSize;
         if (units > heldUnits) revert InsufficientUnits(units, heldUnits);
         uint256 amount = units * config.unitSize;
         SeriesPositions.withdraw(_s, index, positionId, amount);
-        a.balance -= amount;
+        a.balance = uint128(a.balance - amount);
         emit PositionWithdrawn(index, positionId, msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -215,7 +224,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         a.upfrontFee = fee;
         a.priceStart = priceStart;
         uint256 cohorts = SeriesSettlement.lockCohorts(a, index, priceStart);
-        a.balance -= fee + staked;
+        a.balance = uint128(a.balance - (fee + staked));
         emit SeriesLocked(index, start, a.capital, fee, staked, a.reserve, priceStart, cohorts);
         _s.credit(fee);
         token.safeTransfer(a.config.stakingAddress, staked);
@@ -254,7 +263,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         SeriesBooks.Agreement storage a = _agreement(index);
         _requirePhase(a, Phase.Locked, Phase.Locked);
         uint256 start = a.startRound;
-        uint256 end = start + a.config.lockupRounds - 1;
+        uint256 end = start + a.lockupRounds - 1;
         (uint256 startIndex, uint256 endIndex, uint256 lastFinal, bool complete) =
             oracle.settlementIndices(modelId, start, end);
         if (!complete) revert RoundsOutstanding(lastFinal, end);
@@ -278,7 +287,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         uint256 outstanding = a.amountDue - paid;
         if (amount > outstanding) revert RepaymentExceedsDue(amount, outstanding);
         a.repaid = paid + amount;
-        a.balance += amount;
+        a.balance = SafeCast.toUint128(a.balance + amount);
         emit SeriesRepaid(index, msg.sender, amount, paid + amount);
         // slither-disable-next-line reentrancy-no-eth -- the immutable NMR token, under nonReentrant; settling needs the funds in
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -297,7 +306,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         a.phase = Phase.Defaulted;
         a.defaultPool = pool;
         a.reserveReturned = returned;
-        a.balance -= returned;
+        a.balance = uint128(a.balance - returned);
         ended = true;
         _s.livePlusOne = 0;
         emit SeriesDefaulted(index, msg.sender, used, returned, pool);
@@ -427,6 +436,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     /// @inheritdoc IBackingSeries
     function collect() external nonReentrant {
         uint256 amount = _s.modellerCredit;
+        // slither-disable-next-line incorrect-equality -- the modeller's own credit: zero only means nothing to collect
         if (amount == 0) revert NothingToCollect();
         _s.modellerCredit = 0;
         address to = modeller;
@@ -487,7 +497,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         v.positionsDone = a.positionsDone;
         v.balance = a.balance;
         v.reserveReturned = a.reserveReturned;
-        v.cohorts = a.marks.length;
+        v.cohorts = a.cohortCount;
         v.economics = a.config.economics;
         v.termsHash = a.config.termsHash;
     }
@@ -499,7 +509,10 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         returns (uint256[] memory marks, uint256[] memory weights, uint256[] memory counts)
     {
         SeriesBooks.Agreement storage a = _agreement(index);
-        marks = a.marks;
+        marks = new uint256[](a.cohortCount);
+        for (uint256 i = 0; i < marks.length; ++i) {
+            marks[i] = a.marks[i];
+        }
         weights = new uint256[](marks.length);
         counts = new uint256[](marks.length);
         for (uint256 i = 0; i < marks.length; ++i) {
@@ -516,7 +529,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         v.agreement = p.agreement;
         v.capital = p.capital;
         // an evaluated position holds its new mark, which may equal the lock's liftedFrom: not lifted again
-        v.mark = a.phase == Phase.Open || p.evaluated ? p.mark : SeriesBooks.effectiveMark(a, p.mark);
+        v.mark = a.phase == Phase.Open || p.evaluated != 0 ? SeriesBooks.markOf(a, p) : SeriesBooks.effectiveMark(a, p.mark);
         v.commitEnd = int256(uint256(p.commitEndPlusOne)) - 1;
         v.commitShareBps = p.commitShareBps;
         for (uint256 i = 0; i < SeriesBooks.WINDOWS; ++i) {
@@ -527,13 +540,16 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         v.rolled = p.rolled;
         v.chargedBack = p.chargedBack;
         v.intent = p.intent;
-        v.evaluated = p.evaluated;
+        v.evaluated = p.evaluated != 0;
         v.done = p.done;
     }
 
     /// @inheritdoc IBackingSeries
-    function heldOf(uint256 positionId) external view returns (uint256[4] memory) {
-        return _position(positionId).held;
+    function heldOf(uint256 positionId) external view returns (uint256[4] memory held) {
+        SeriesBooks.Position storage p = _position(positionId);
+        for (uint256 i = 0; i < SeriesBooks.WINDOWS; ++i) {
+            held[i] = p.held[i];
+        }
     }
 
     /// @inheritdoc IBackingSeries
@@ -548,7 +564,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
 
     /// @inheritdoc IBackingSeries
     function positionsOf(uint256 index, address owner) external view returns (uint256[] memory, uint256) {
-        return (_s.ownerPositions[index][owner], _s.ownerCapital[index][owner]);
+        return (_s.ownedIds(index, owner), _s.ownerCapital(index, owner));
     }
 
 
@@ -566,7 +582,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         uint256 returned = a.reserve - used;
         a.phase = Phase.Settled;
         a.reserveReturned = returned;
-        a.balance -= returned;
+        a.balance = uint128(a.balance - returned);
         uint256 priceEnd = a.priceEnd;
         price = priceEnd;
         _s.livePlusOne = 0;
@@ -592,7 +608,7 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
         a.phase = Phase.Cancelled;
         uint256 returned = a.reserve;
         a.reserveReturned = returned;
-        a.balance -= returned;
+        a.balance = uint128(a.balance - returned);
         emit SeriesCancelled(index, msg.sender, returned);
         _s.credit(returned);
         _s.maybeSweep(index);
@@ -601,6 +617,11 @@ contract BackingSeries is IBackingSeries, ReentrancyGuard {
     // ======================================================================================== internals: positions
 
     // ======================================================================================== internals: access
+
+    function _enter() private {
+        if (_s.entered) revert ReentrancyGuardReentrantCall();
+        _s.entered = true;
+    }
 
     function _latestIndex() private view returns (uint256) {
         uint256 count = _s.agreementCount;

@@ -2,6 +2,7 @@
 pragma solidity 0.8.24;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IBackingCommon} from "../interfaces/agreement/IBackingCommon.sol";
 import {IBackingSeries} from "../interfaces/series/IBackingSeries.sol";
 import {SeriesTerms} from "./SeriesTerms.sol";
@@ -17,6 +18,10 @@ library SeriesBooks {
     uint256 internal constant MAX_COHORTS = 8;
     uint256 internal constant MAX_OWNER_POSITIONS = 8; //  an owner's positions in one agreement
     uint256 internal constant ALL = type(uint256).max;
+    /// @dev Room for an open agreement's cohorts: fresh capital (0) and the marks rolled in, all from the last
+    ///      agreement that was not cancelled, which has at most MAX_COHORTS after its lock, each position's new mark
+    ///      its cohort's or that agreement's P_end: at most MAX_COHORTS + 2 = 10 (the lock refuses more than 9).
+    uint256 internal constant MARK_SLOTS = 16;
     uint256 internal constant WINDOWS = 4; //              escrow windows per position (= MAX_CLAWBACK_AGREEMENTS)
 
     /// @dev O(1) state of one agreement.
@@ -30,10 +35,16 @@ library SeriesBooks {
         // agreements cancelled in a row just before this one (0 almost always): positions of the agreement before
         // them, and those rolled into them, roll on into this one (issue 21 F2)
         uint32 cancelledBefore;
-        uint256 capital;
+        bool lifted; //          the lock lifted a cohort (liftedFrom, liftedTo are set): read before them
+        // the lockup's rounds (>= 1, so this slot is non-zero from the opening: the first position's counter
+        // write is not a fresh-slot write)
+        uint32 lockupRounds;
+        uint8 cohortCount; //    marks in use (a count in this slot, not an array length in a slot of its own)
+        // NMR amounts, each at most the token's supply (NMR: 11M * 1e18 < 2^84): two to a slot, SafeCast on sums
+        uint128 capital;
+        uint128 balance; //      what this agreement holds here (escrow is counted apart)
         uint256 reserve;
         uint256 repaid;
-        uint256 balance; //      what this agreement holds here (escrow is counted apart)
         uint256 staked;
         uint256 upfrontFee;
         uint256 finalValue;
@@ -47,34 +58,51 @@ library SeriesBooks {
         uint256 priceEnd;
         uint256 liftedFrom; //   the cohort cap's lift at lock (0: none)
         uint256 liftedTo;
-        uint256[] marks; //      distinct cohort marks (0: fresh capital, until the lock)
+        uint256[MARK_SLOTS] marks; // distinct cohort marks, the first cohortCount (0: fresh capital, until the lock)
         mapping(uint256 => Cohort) cohorts; // by mark
     }
 
-    /// @dev W_c = sum of capital * fee rate, n_c = positions, per cohort (kept incrementally).
+    /// @dev W_c = sum of capital * fee rate, n_c = positions, per cohort (kept incrementally), in one slot.
+    ///      W_c <= (the token's supply) * BPS < 2^128 * 2^14 and n_c < 2^32 (position ids are uint32): both fit,
+    ///      and checked arithmetic reverts if they did not.
     struct Cohort {
-        uint256 weight;
-        uint256 count;
+        uint192 weight;
+        uint64 count;
     }
 
+    /// @dev A position in as few slots as its fields allow, the fields each transaction writes together side by
+    ///      side. Every amount (capital, claim, discount, rolled, charged back, held) is NMR the series holds or
+    ///      held, at most the token's total supply (NMR: 11M * 1e18 < 2^84), stored as uint128 through SafeCast
+    ///      wherever a sum could grow. The mark (a price that compounds over agreements) and the consented roll
+    ///      (any wei amount the owner names) keep 256 bits. A position's weight in its cohort is not stored: it is
+    ///      capital * rate, the rate fixed by its commitment and its owner's tier (recomputed from his positions).
     struct Position {
+        // slot 0: who, where, which commitment, which stage (read by every transaction on the position)
         address owner;
         uint32 agreement;
         uint32 commitEndPlusOne; // 0: not committed; else the last agreement of the commitment, plus one
         uint16 commitShareBps;
-        bool evaluated;
+        // 0: not evaluated; 1: evaluated, its new mark is the effective mark of `mark`; 2: evaluated, its new mark
+        // is the agreement's P_end (a fee was charged above its mark). Evaluating writes no mark.
+        uint8 evaluated;
         bool done;
-        uint8 intentCommit;
-        bytes32 commitEconomics;
+        // slot 1: the capital and the claim fixed from it when the agreement ends
+        uint128 capital;
+        uint128 claimable;
+        // slot 2
         uint256 mark; //            0: fresh capital (its mark is the agreement's P_start)
-        uint256 capital;
-        uint256 weight; //          capital * fee rate, as counted in its cohort's W_c
-        uint256 discount;
-        uint256 claimable;
-        uint256 rolled;
-        uint256 chargedBack;
+        // slot 3: read together by a claim and a roll (whether it rolled; the discount it may be charged back)
+        uint128 rolled;
+        uint128 discount;
+        // slot 4
+        uint128 chargedBack;
+        uint8 intentCommit;
+        // slot 5
         uint256 intent; //          consented roll: 0 none, ALL all, else wei
-        uint256[4] held; //         escrow windows, by the agreement index at whose settlement each is released, mod 4
+        // slot 6 (only a committed position writes it)
+        bytes32 commitEconomics;
+        // slots 7, 8: escrow windows, by the agreement index at whose settlement each is released, mod 4
+        uint128[4] held;
     }
 
     /// @dev Everything a series stores but its identity (modeller, model) and price.
@@ -86,17 +114,19 @@ library SeriesBooks {
         // when the positions waiting to roll could last start rolling into the open agreement: its predecessor's
         // settlement, or its own opening if later; `lock` waits ROLL_WINDOW after it (issue 12 M-2)
         uint40 rollsOpenSince;
+        // positions created so far (ids start at 1); uint32, so that an owner's ids pack eight to a slot: checked
+        // arithmetic reverts on the 2^32nd position (each costs tens of thousands of gas: never reached)
+        uint32 positionCount;
+        bool entered; //            the series' reentrancy guard (BackingSeries.nonReentrant)
         uint256 escrow; //          held fees in escrow (all positions)
         uint256 modellerCredit; //  NMR credited to the modeller, not yet collected
-        uint256 positionCount; //   positions created so far (ids start at 1)
         mapping(uint256 => Agreement) agreements;
         mapping(uint256 => Position) positions;
-        // keccak(agreement, owner, mark, commitment key) => position id: the one position a deposit, roll or
-        // transfer adds to
-        mapping(bytes32 => uint256) positionIds;
-        // an owner's capital and live positions in one agreement (his fee tier is by the total)
-        mapping(uint256 => mapping(address => uint256)) ownerCapital;
-        mapping(uint256 => mapping(address => uint256[])) ownerPositions;
+        // an owner's live positions in one agreement, in order: up to MAX_OWNER_POSITIONS uint32 ids packed in one
+        // word (lane i at bits 32 i; the first zero lane ends the list). His capital there (his fee tier is by it)
+        // is the sum of theirs; the position a deposit, roll or transfer adds to is the one of them with its mark
+        // and commitment key.
+        mapping(uint256 => mapping(address => uint256)) owned;
     }
 
     // ======================================================================================== credit and escrow
@@ -150,12 +180,56 @@ library SeriesBooks {
 
     // ======================================================================================== positions
 
-    function key(uint256 index, address owner, uint256 mark, uint32 endPlusOne, uint16 share, bytes32 econ)
-        internal
-        pure
-        returns (bytes32)
-    {
-        return keccak256(abi.encode(index, owner, mark, endPlusOne, share, econ));
+    /// @dev The owner's position in agreement `index` with this mark and commitment key (0: none).
+    function find(
+        State storage s,
+        uint256 index,
+        address owner,
+        uint256 mark,
+        uint32 endPlusOne,
+        uint16 share,
+        bytes32 econ
+    ) internal view returns (uint256) {
+        uint256 ids = s.owned[index][owner];
+        for (uint256 i = 0; i < MAX_OWNER_POSITIONS; ++i) {
+            uint256 id = uint32(ids >> (32 * i));
+            if (id == 0) break;
+            Position storage p = s.positions[id];
+            // an uncommitted position's economics are 0, as is the key's (slot 6 is read only for a commitment)
+            if (
+                p.commitEndPlusOne == endPlusOne && p.commitShareBps == share && p.mark == mark
+                    && (endPlusOne == 0 || p.commitEconomics == econ)
+            ) return id;
+        }
+        return 0;
+    }
+
+    /// @dev The ids of an owner's positions in one agreement, in order.
+    function ownedIds(State storage s, uint256 index, address owner) internal view returns (uint256[] memory out) {
+        uint256 ids = s.owned[index][owner];
+        uint256 n = 0;
+        while (n < MAX_OWNER_POSITIONS && uint32(ids >> (32 * n)) != 0) ++n;
+        out = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            out[i] = uint32(ids >> (32 * i));
+        }
+    }
+
+    /// @dev An owner's capital in one agreement: the sum of his positions' there.
+    function ownerCapital(State storage s, uint256 index, address owner) internal view returns (uint256 total) {
+        uint256 ids = s.owned[index][owner];
+        for (uint256 i = 0; i < MAX_OWNER_POSITIONS; ++i) {
+            uint256 id = uint32(ids >> (32 * i));
+            if (id == 0) break;
+            total += s.positions[id].capital;
+        }
+    }
+
+    /// @dev The owner's fee tier in agreement `index` (without a fee ladder, the profit share: no sum needed).
+    function tierOf(State storage s, uint256 index, address owner) internal view returns (uint256) {
+        SeriesTerms.Config storage config = s.agreements[index].config;
+        if (config.ladderLength == 0) return config.profitShareBps;
+        return shareFor(config, ownerCapital(s, index, owner) / config.unitSize);
     }
 
     function findOrCreate(
@@ -167,7 +241,7 @@ library SeriesBooks {
         uint16 share,
         bytes32 econ
     ) internal returns (uint256 positionId) {
-        positionId = s.positionIds[key(index, owner, mark, endPlusOne, share, econ)];
+        positionId = find(s, index, owner, mark, endPlusOne, share, econ);
         if (positionId == 0) positionId = create(s, index, owner, mark, endPlusOne, share, econ);
     }
 
@@ -180,22 +254,23 @@ library SeriesBooks {
         uint16 share,
         bytes32 econ
     ) internal returns (uint256 positionId) {
-        uint256[] storage owned = s.ownerPositions[index][owner];
-        if (owned.length >= MAX_OWNER_POSITIONS) revert IBackingSeries.TooManyPositions(owner, MAX_OWNER_POSITIONS);
+        uint256 ids = s.owned[index][owner];
+        uint256 n = 0;
+        while (n < MAX_OWNER_POSITIONS && uint32(ids >> (32 * n)) != 0) ++n;
+        if (n >= MAX_OWNER_POSITIONS) revert IBackingSeries.TooManyPositions(owner, MAX_OWNER_POSITIONS);
         positionId = ++s.positionCount;
         Position storage p = s.positions[positionId];
         p.owner = owner;
         p.agreement = uint32(index);
-        p.mark = mark;
         p.commitEndPlusOne = endPlusOne;
         p.commitShareBps = share;
-        p.commitEconomics = econ;
-        s.positionIds[key(index, owner, mark, endPlusOne, share, econ)] = positionId;
-        owned.push(positionId);
+        if (mark != 0) p.mark = mark;
+        if (econ != bytes32(0)) p.commitEconomics = econ;
+        s.owned[index][owner] = ids | (positionId << (32 * n));
         Agreement storage a = s.agreements[index];
         ++a.positions;
         uint256 cohort = cohortKey(a, mark);
-        if (a.cohorts[cohort].count++ == 0) a.marks.push(cohort);
+        if (a.cohorts[cohort].count++ == 0) a.marks[a.cohortCount++] = cohort;
     }
 
     /// @dev A position whose capital reaches zero is removed (its id is never reused, as in the model).
@@ -203,24 +278,32 @@ library SeriesBooks {
         Position storage p = s.positions[positionId];
         Agreement storage a = s.agreements[index];
         address owner = p.owner;
-        delete s.positionIds[key(index, owner, p.mark, p.commitEndPlusOne, p.commitShareBps, p.commitEconomics)];
-        uint256[] storage owned = s.ownerPositions[index][owner];
-        for (uint256 i = 0; i < owned.length; ++i) {
-            if (owned[i] == positionId) {
-                owned[i] = owned[owned.length - 1];
-                owned.pop();
-                break;
-            }
+        uint256 ids = s.owned[index][owner];
+        uint256 n = 0;
+        uint256 at = MAX_OWNER_POSITIONS;
+        while (n < MAX_OWNER_POSITIONS) {
+            uint256 id = uint32(ids >> (32 * n));
+            if (id == 0) break;
+            if (id == positionId) at = n;
+            ++n;
+        }
+        if (at < n) {
+            // the last id takes its lane, as an array's swap-and-pop
+            uint256 lastShift = 32 * (n - 1);
+            uint256 last = uint32(ids >> lastShift);
+            ids &= ~(uint256(type(uint32).max) << lastShift);
+            if (at != n - 1) ids = (ids & ~(uint256(type(uint32).max) << (32 * at))) | (last << (32 * at));
+            s.owned[index][owner] = ids;
         }
         --a.positions;
         uint256 cohort = cohortKey(a, p.mark);
         delete s.positions[positionId];
         if (--a.cohorts[cohort].count == 0) {
-            uint256[] storage marks = a.marks;
-            for (uint256 i = 0; i < marks.length; ++i) {
-                if (marks[i] == cohort) {
-                    marks[i] = marks[marks.length - 1];
-                    marks.pop();
+            uint256 cohorts = a.cohortCount;
+            for (uint256 i = 0; i < cohorts; ++i) {
+                if (a.marks[i] == cohort) {
+                    if (i != cohorts - 1) a.marks[i] = a.marks[cohorts - 1];
+                    a.cohortCount = uint8(cohorts - 1);
                     break;
                 }
             }
@@ -229,43 +312,83 @@ library SeriesBooks {
 
     function addCapital(State storage s, uint256 index, uint256 positionId, uint256 amount) internal {
         Agreement storage a = s.agreements[index];
-        s.positions[positionId].capital += amount;
-        a.capital += amount;
-        address owner = s.positions[positionId].owner;
-        s.ownerCapital[index][owner] += amount;
-        reweighOwner(s, index, owner);
+        a.capital = SafeCast.toUint128(a.capital + amount);
+        setCapital(s, index, positionId, s.positions[positionId].capital + amount);
     }
 
     /// @dev Also used by transfers while Locked, where the receiver's `addCapital` gives C back.
     function removeCapital(State storage s, uint256 index, uint256 positionId, uint256 amount) internal {
         Agreement storage a = s.agreements[index];
-        Position storage p = s.positions[positionId];
-        address owner = p.owner;
-        uint256 left = p.capital - amount;
-        p.capital = left;
-        a.capital -= amount;
-        s.ownerCapital[index][owner] -= amount;
-        if (left == 0) {
-            Cohort storage c = a.cohorts[cohortKey(a, p.mark)];
-            c.weight -= p.weight;
-            destroy(s, index, positionId);
-        }
-        reweighOwner(s, index, owner);
+        uint256 left = s.positions[positionId].capital - amount;
+        a.capital = uint128(a.capital - amount);
+        setCapital(s, index, positionId, left);
+        if (left == 0) destroy(s, index, positionId);
     }
 
-    /// @dev The owner's total changed: his fee tier, hence every one of his positions' weight, may have.
-    function reweighOwner(State storage s, uint256 index, address owner) internal {
+    /// @dev The position's capital becomes `capital`: its weight (capital * rate) in its cohort follows, and if the
+    ///      owner's total crossed a fee tier, so do his other positions' weights there.
+    function setCapital(State storage s, uint256 index, uint256 positionId, uint256 capital) internal {
         Agreement storage a = s.agreements[index];
-        uint256[] storage owned = s.ownerPositions[index][owner];
-        uint256 tier = shareFor(a.config, s.ownerCapital[index][owner] / a.config.unitSize);
-        for (uint256 i = 0; i < owned.length; ++i) {
-            Position storage p = s.positions[owned[i]];
-            uint256 rate = p.commitEndPlusOne > index ? Math.min(tier, p.commitShareBps) : tier;
-            uint256 weight = p.capital * rate;
-            Cohort storage c = a.cohorts[cohortKey(a, p.mark)];
-            c.weight = c.weight - p.weight + weight;
-            p.weight = weight;
+        Position storage p = s.positions[positionId];
+        uint256 before = p.capital;
+        (uint256 oldTier, uint256 newTier) = _tiers(s, index, p.owner, before, capital);
+        p.capital = SafeCast.toUint128(capital);
+        _reweigh(a, p, index, before, capital, oldTier, newTier);
+        if (oldTier != newTier) _reweighOthers(s, index, positionId, oldTier, newTier);
+    }
+
+    /// @dev The owner's fee tier before and after one of his positions' capital goes from `before` to `capital`.
+    function _tiers(State storage s, uint256 index, address owner, uint256 before, uint256 capital)
+        private
+        view
+        returns (uint256 oldTier, uint256 newTier)
+    {
+        SeriesTerms.Config storage config = s.agreements[index].config;
+        if (config.ladderLength == 0) {
+            oldTier = config.profitShareBps;
+            return (oldTier, oldTier);
         }
+        uint256 total = ownerCapital(s, index, owner);
+        oldTier = shareFor(config, total / config.unitSize);
+        newTier = shareFor(config, (total - before + capital) / config.unitSize);
+    }
+
+    /// @dev The owner's tier changed: his other positions' weights there follow.
+    function _reweighOthers(State storage s, uint256 index, uint256 positionId, uint256 oldTier, uint256 newTier)
+        private
+    {
+        Agreement storage a = s.agreements[index];
+        uint256 ids = s.owned[index][s.positions[positionId].owner];
+        for (uint256 i = 0; i < MAX_OWNER_POSITIONS; ++i) {
+            uint256 id = uint32(ids >> (32 * i));
+            if (id == 0) break;
+            if (id == positionId) continue;
+            Position storage q = s.positions[id];
+            uint256 c = q.capital;
+            _reweigh(a, q, index, c, c, oldTier, newTier);
+        }
+    }
+
+    /// @dev The fee rate of a position of agreement `index` whose owner is at `tier`: its commitment's if lower.
+    function rateOf(Position storage p, uint256 index, uint256 tier) internal view returns (uint256) {
+        return p.commitEndPlusOne > index ? Math.min(tier, p.commitShareBps) : tier;
+    }
+
+    /// @dev A position's cohort weight goes from `before` * its rate at `oldTier` to `capital` * its rate at `newTier`.
+    function _reweigh(
+        Agreement storage a,
+        Position storage p,
+        uint256 index,
+        uint256 before,
+        uint256 capital,
+        uint256 oldTier,
+        uint256 newTier
+    ) private {
+        uint256 oldWeight = before * rateOf(p, index, oldTier);
+        uint256 newWeight = capital * rateOf(p, index, newTier);
+        if (oldWeight == newWeight) return;
+        Cohort storage c = a.cohorts[cohortKey(a, p.mark)];
+        c.weight = SafeCast.toUint192(uint256(c.weight) + newWeight - oldWeight);
     }
 
     /// @dev The cohort a stored mark belongs to: before the lock fresh capital is cohort 0; after it, P_start,
@@ -276,8 +399,16 @@ library SeriesBooks {
 
     function effectiveMark(Agreement storage a, uint256 mark) internal view returns (uint256) {
         if (mark == 0) mark = a.priceStart;
-        if (mark != 0 && mark == a.liftedFrom) mark = a.liftedTo;
+        if (mark != 0 && a.lifted && mark == a.liftedFrom) mark = a.liftedTo;
         return mark;
+    }
+
+    /// @dev A position's mark: as stored until it is evaluated, then its new mark (see Position.evaluated).
+    function markOf(Agreement storage a, Position storage p) internal view returns (uint256) {
+        uint8 evaluated = p.evaluated;
+        if (evaluated == 0) return p.mark;
+        if (evaluated == 2) return a.priceEnd;
+        return effectiveMark(a, p.mark);
     }
 
     /// @dev Capital the agreement still takes: committed rolls may have filled it past its cap (then 0).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.24;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IBackingSeries} from "../interfaces/series/IBackingSeries.sol";
 import {SeriesBooks} from "./SeriesBooks.sol";
 
@@ -60,13 +61,18 @@ library SeriesPositions {
         SeriesBooks.Position storage q = s.positions[toPositionId];
         uint256 capital = p.capital;
         for (uint256 i = 0; i < SeriesBooks.WINDOWS; ++i) {
-            uint256 moved = (p.held[i] * amount) / capital;
-            p.held[i] -= moved;
-            q.held[i] += moved;
+            uint256 held = p.held[i];
+            if (held == 0) continue;
+            uint256 moved = (held * amount) / capital;
+            p.held[i] = uint128(held - moved);
+            q.held[i] = SafeCast.toUint128(q.held[i] + moved);
         }
-        uint256 movedDiscount = (p.discount * amount) / capital;
-        p.discount -= movedDiscount;
-        q.discount += movedDiscount;
+        uint256 discount = p.discount;
+        if (discount != 0) {
+            uint256 movedDiscount = (discount * amount) / capital;
+            p.discount = uint128(discount - movedDiscount);
+            q.discount = SafeCast.toUint128(q.discount + movedDiscount);
+        }
         s.removeCapital(index, positionId, amount);
         s.addCapital(index, toPositionId, amount);
         emit IBackingSeries.PositionTransferred(positionId, toPositionId, to, amount);
@@ -81,14 +87,35 @@ library SeriesPositions {
     {
         SeriesBooks.Agreement storage a = s.agreements[index];
         uint256 mark = SeriesBooks.effectiveMark(a, p.mark);
-        uint256[3] memory raw = [mark, 0, a.liftedFrom];
-        for (uint256 i = 0; i < 3; ++i) {
-            if (i == 2 && raw[2] == 0) break;
-            if (SeriesBooks.effectiveMark(a, raw[i]) != mark) continue;
-            bytes32 k = SeriesBooks.key(index, to, raw[i], p.commitEndPlusOne, p.commitShareBps, p.commitEconomics);
-            uint256 id = s.positionIds[k];
-            if (id != 0 && (found == 0 || id < found)) found = id;
+        found = _oldest(s, a, s.owned[index][to], p, mark);
+        if (found == 0) {
+            uint32 endPlusOne = p.commitEndPlusOne;
+            bytes32 econ = endPlusOne == 0 ? bytes32(0) : p.commitEconomics; // an uncommitted position has none
+            // with the sender's stored mark, whose effective mark (the cohort, what every view shows, the new mark
+            // at settlement) is `mark`: fresh capital keeps 0 and its mark slot is not written
+            found = s.create(index, to, p.mark, endPlusOne, p.commitShareBps, econ);
         }
-        if (found == 0) found = s.create(index, to, mark, p.commitEndPlusOne, p.commitShareBps, p.commitEconomics);
     }
+
+    /// @dev The oldest of `ids` (an owner's positions in agreement `a`) with `p`'s commitment key and the effective
+    ///      mark `mark` (0: none).
+    function _oldest(
+        SeriesBooks.State storage s,
+        SeriesBooks.Agreement storage a,
+        uint256 ids,
+        SeriesBooks.Position storage p,
+        uint256 mark
+    ) private view returns (uint256 found) {
+        uint32 endPlusOne = p.commitEndPlusOne;
+        uint16 share = p.commitShareBps;
+        for (uint256 i = 0; i < SeriesBooks.MAX_OWNER_POSITIONS; ++i) {
+            uint256 id = uint32(ids >> (32 * i));
+            if (id == 0) break;
+            SeriesBooks.Position storage r = s.positions[id];
+            if (r.commitEndPlusOne != endPlusOne || r.commitShareBps != share) continue;
+            if (SeriesBooks.effectiveMark(a, r.mark) != mark) continue;
+            if (endPlusOne != 0 && r.commitEconomics != p.commitEconomics) continue;
+            if (found == 0 || id < found) found = id;
+        }
+}
 }

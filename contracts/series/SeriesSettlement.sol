@@ -2,6 +2,7 @@
 pragma solidity 0.8.24;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IBackingCommon} from "../interfaces/agreement/IBackingCommon.sol";
 import {IBackingSeries} from "../interfaces/series/IBackingSeries.sol";
 import {SeriesBooks} from "./SeriesBooks.sol";
@@ -17,6 +18,7 @@ library SeriesSettlement {
 
     uint256 private constant BPS = SeriesBooks.BPS;
     uint256 private constant WINDOWS = SeriesBooks.WINDOWS;
+    // SeriesBooks.MARK_SLOTS: an array length must be a literal here, so the marks arrays below say 16
 
     // ======================================================================================== lifecycle
 
@@ -30,8 +32,8 @@ library SeriesSettlement {
         external
         returns (uint256 count)
     {
-        uint256[] storage marks = a.marks;
-        uint256 length = marks.length;
+        uint256[16] storage marks = a.marks;
+        uint256 length = a.cohortCount;
         for (uint256 i = 0; i < length; ++i) {
             if (marks[i] != 0) continue;
             SeriesBooks.Cohort storage fresh = a.cohorts[0];
@@ -42,14 +44,14 @@ library SeriesSettlement {
             delete a.cohorts[0];
             if (existed) {
                 marks[i] = marks[length - 1];
-                marks.pop();
                 --length;
+                a.cohortCount = uint8(length);
             } else {
                 marks[i] = priceStart;
             }
             break;
         }
-        uint256[] memory sorted = _sorted(marks);
+        uint256[] memory sorted = _sorted(marks, length);
         if (sorted.length > SeriesBooks.MAX_COHORTS + 1) revert IBackingSeries.TooManyCohorts(sorted.length);
         if (sorted.length == SeriesBooks.MAX_COHORTS + 1) {
             // lift the cohort whose lift forgoes the least fee, floor(W_lo (hi - lo) / lo): dust weighs nothing,
@@ -68,6 +70,7 @@ library SeriesSettlement {
             delete a.cohorts[lower];
             a.liftedFrom = lower;
             a.liftedTo = upper;
+            a.lifted = true;
             for (uint256 i = best; i + 1 < sorted.length; ++i) {
                 sorted[i] = sorted[i + 1];
             }
@@ -76,8 +79,11 @@ library SeriesSettlement {
             }
             emit IBackingSeries.CohortsMerged(index, lower, upper);
         }
-        a.marks = sorted;
         count = sorted.length;
+        for (uint256 i = 0; i < count; ++i) {
+            if (marks[i] != sorted[i]) marks[i] = sorted[i];
+        }
+        a.cohortCount = uint8(count);
     }
 
     /// @notice At maturity: V, P_end and the aggregates: gain, the fee lower bound L; loss, the reserve's cover
@@ -113,8 +119,8 @@ library SeriesSettlement {
     /// @param positionId The position (its agreement has ended).
     function evaluate(SeriesBooks.State storage s, uint256 positionId) public {
         SeriesBooks.Position storage p = s.positions[positionId];
-        if (p.evaluated) return;
-        p.evaluated = true;
+        if (p.evaluated != 0) return;
+        p.evaluated = 1;
         uint256 index = p.agreement;
         SeriesBooks.Agreement storage a = s.agreements[index];
         if (a.phase == IBackingCommon.Phase.Cancelled) {
@@ -127,13 +133,15 @@ library SeriesSettlement {
         if (a.phase == IBackingCommon.Phase.Defaulted) {
             uint256 forfeited = 0;
             for (uint256 i = 0; i < WINDOWS; ++i) {
-                forfeited += p.held[i];
+                uint256 held = p.held[i];
+                if (held == 0) continue;
+                forfeited += held;
                 p.held[i] = 0;
             }
-            p.discount = 0; // the series ended: no commitment is left to leave early
+            if (p.discount != 0) p.discount = 0; // the series ended: no commitment is left to leave early
             if (forfeited != 0) {
                 s.escrow -= forfeited;
-                a.balance += forfeited;
+                a.balance = SafeCast.toUint128(a.balance + forfeited);
                 emit IBackingSeries.HeldFeeForfeited(positionId, forfeited);
             }
             o.claimable += forfeited;
@@ -144,12 +152,13 @@ library SeriesSettlement {
                 uint256 left = o.clawback;
                 for (uint256 k = 0; k < WINDOWS && left != 0; ++k) {
                     uint256 slot = (first + k) % WINDOWS; // oldest window first
-                    uint256 take = Math.min(p.held[slot], left);
-                    p.held[slot] -= take;
+                    uint256 held = p.held[slot];
+                    uint256 take = Math.min(held, left);
+                    if (take != 0) p.held[slot] = uint128(held - take);
                     left -= take;
                 }
                 s.escrow -= o.clawback;
-                a.balance += o.clawback;
+                a.balance = SafeCast.toUint128(a.balance + o.clawback);
                 emit IBackingSeries.HeldFeeClawedBack(positionId, o.clawback);
             }
             // the windows that ended at this settlement, or at cancelled agreements since the one it rolled from
@@ -159,15 +168,16 @@ library SeriesSettlement {
             }
             if (o.heldFee != 0) {
                 uint256 releaseAt = index + a.config.clawbackAgreements;
-                p.held[releaseAt % WINDOWS] += o.heldFee;
-                a.balance -= o.heldFee;
+                p.held[releaseAt % WINDOWS] = SafeCast.toUint128(p.held[releaseAt % WINDOWS] + o.heldFee);
+                a.balance = uint128(a.balance - o.heldFee);
                 s.escrow += o.heldFee;
                 emit IBackingSeries.HeldFeeAdded(positionId, releaseAt, o.heldFee);
             }
-            p.discount += o.discountAccrued;
+            if (o.discountAccrued != 0) p.discount = SafeCast.toUint128(p.discount + o.discountAccrued);
         }
-        p.mark = o.mark;
-        p.claimable = o.claimable;
+        // its new mark: the effective mark it had (evaluated stays 1) or P_end (2); none is written
+        if (o.mark != SeriesBooks.effectiveMark(a, p.mark)) p.evaluated = 2;
+        p.claimable = SafeCast.toUint128(o.claimable);
         emit IBackingSeries.PositionSettled(positionId, o.fee, o.heldFee, o.clawback, o.cover, o.claimable, o.mark);
     }
 
@@ -203,18 +213,21 @@ library SeriesSettlement {
         _moveHeld(p, s.positions[newPositionId], amount, p.claimable);
         s.releaseAll(positionId); // the part that leaves takes nothing: its share of held fees goes to the modeller
         s.addCapital(next, newPositionId, amount);
-        s.positions[newPositionId].discount += keptDiscount;
-        p.discount = 0;
+        if (keptDiscount != 0) {
+            SeriesBooks.Position storage q = s.positions[newPositionId];
+            q.discount = SafeCast.toUint128(q.discount + keptDiscount);
+        }
+        if (p.discount != 0) p.discount = 0;
         SeriesBooks.Agreement storage a = s.agreements[index];
-        a.balance -= amount + charge;
-        s.agreements[next].balance += amount;
-        p.rolled = amount;
+        a.balance = uint128(a.balance - (amount + charge));
+        s.agreements[next].balance = SafeCast.toUint128(s.agreements[next].balance + amount);
+        p.rolled = uint128(amount); // <= the claim, a uint128
         if (charge != 0) {
-            p.chargedBack = charge;
+            p.chargedBack = uint128(charge);
             s.credit(charge);
         }
         uint256 left = p.claimable - amount - charge;
-        p.claimable = left;
+        p.claimable = uint128(left);
         p.intent = 0;
         emit IBackingSeries.PositionRolled(positionId, newPositionId, amount, charge);
         if (left == 0) {
@@ -238,19 +251,19 @@ library SeriesSettlement {
         if (a.phase == IBackingCommon.Phase.Settled && p.rolled == 0 && _early(s, p, index)) {
             charge = Math.min(p.discount, p.claimable);
             if (charge != 0) {
-                p.chargedBack = charge;
-                p.claimable -= charge;
-                a.balance -= charge;
+                p.chargedBack = uint128(charge); // <= the claim
+                p.claimable -= uint128(charge);
+                a.balance = uint128(a.balance - charge);
                 s.credit(charge);
             }
         }
-        p.discount = 0;
+        if (p.discount != 0) p.discount = 0;
         s.releaseAll(positionId);
         amount = p.claimable;
         p.claimable = 0;
-        p.intent = 0;
+        if (p.intent != 0) p.intent = 0;
         SeriesBooks.markDone(a, p);
-        a.balance -= amount;
+        a.balance = uint128(a.balance - amount);
         emit IBackingSeries.PositionClaimedFrom(positionId, p.owner, amount, charge);
         s.maybeSweep(index);
     }
@@ -295,9 +308,11 @@ library SeriesSettlement {
         private
     {
         for (uint256 i = 0; i < WINDOWS; ++i) {
-            uint256 moved = (p.held[i] * amount) / total;
-            p.held[i] -= moved;
-            q.held[i] += moved;
+            uint256 held = p.held[i];
+            if (held == 0) continue;
+            uint256 moved = (held * amount) / total;
+            p.held[i] = uint128(held - moved);
+            q.held[i] = SafeCast.toUint128(q.held[i] + moved);
         }
     }
 
@@ -308,11 +323,14 @@ library SeriesSettlement {
         returns (uint256)
     {
         if (continuing) {
-            return s.findOrCreate(next, p.owner, p.mark, p.commitEndPlusOne, p.commitShareBps, p.commitEconomics);
+            return s.findOrCreate(
+                next, p.owner, SeriesBooks.markOf(s.agreements[p.agreement], p), p.commitEndPlusOne,
+                p.commitShareBps, p.commitEconomics
+            );
         }
         (uint32 endPlusOne, uint16 share, bytes32 econ) =
             SeriesBooks.commitmentKey(next, s.agreements[next].config, p.intentCommit);
-        return s.findOrCreate(next, p.owner, p.mark, endPlusOne, share, econ);
+        return s.findOrCreate(next, p.owner, SeriesBooks.markOf(s.agreements[p.agreement], p), endPlusOne, share, econ);
     }
 
     /// @dev The position's outcome: gain (fee above its mark), loss (clawback, then the reserve's cover) or its
@@ -326,7 +344,7 @@ library SeriesSettlement {
         uint256 total = a.capital;
         uint256 stakedShare = (a.staked * capital) / total;
         uint256 valueShare = Math.mulDiv(a.finalValue, capital, total);
-        uint256 mark = SeriesBooks.effectiveMark(a, p.mark);
+        uint256 mark = SeriesBooks.effectiveMark(a, SeriesBooks.markOf(a, p));
         uint256 owed;
         if (a.finalValue >= a.staked) {
             o = _gainOutcome(s, p, a, stakedShare, valueShare, mark);
@@ -357,7 +375,7 @@ library SeriesSettlement {
         if (priceEnd > mark) {
             uint256 index = p.agreement;
             // tier by the owner's total units in the agreement; the rate charged is the commitment's if lower
-            uint256 tier = SeriesBooks.shareFor(a.config, s.ownerCapital[index][p.owner] / a.config.unitSize);
+            uint256 tier = s.tierOf(index, p.owner);
             uint256 rate = p.commitEndPlusOne > index ? Math.min(tier, p.commitShareBps) : tier;
             uint256 markValue = Math.mulDiv(stakedShare, mark, a.priceStart, Math.Rounding.Ceil);
             uint256 gain = valueShare > markValue ? valueShare - markValue : 0;
@@ -408,7 +426,7 @@ library SeriesSettlement {
     {
         uint256 priceStart = a.priceStart;
         uint256 denominator = a.capital * priceStart * BPS;
-        uint256 length = a.marks.length;
+        uint256 length = a.cohortCount;
         for (uint256 i = 0; i < length; ++i) {
             uint256 mark = a.marks[i];
             if (priceEnd <= mark) continue;
@@ -422,8 +440,11 @@ library SeriesSettlement {
         }
     }
 
-    function _sorted(uint256[] storage marks) private view returns (uint256[] memory out) {
-        out = marks;
+    function _sorted(uint256[16] storage marks, uint256 length) private view returns (uint256[] memory out) {
+        out = new uint256[](length);
+        for (uint256 i = 0; i < length; ++i) {
+            out[i] = marks[i];
+        }
         for (uint256 i = 1; i < out.length; ++i) {
             uint256 x = out[i];
             uint256 j = i;

@@ -30,15 +30,15 @@ library SeriesTerms {
         uint16 burnShareBps;
         uint16 upfrontFeeBps;
         uint32 reserveRatioBps;
-        uint32 lockupRounds;
+        // in the first slot with the unit size and shares, which every deposit, roll and claim reads anyway
+        uint8 ladderLength;
+        uint8 commitmentCount;
+        uint8 clawbackAgreements;
+        bool requireAttestedModel; // issue 12 L-5: read by lock, with the rest of this slot
         uint40 openUntil;
         uint40 windDown;
         address stakingAddress;
         uint16 clawbackBps;
-        uint8 clawbackAgreements;
-        uint8 ladderLength;
-        uint8 commitmentCount;
-        bool requireAttestedModel;
         uint256 ladder; //      tiers: (uint24 minUnits | uint16 bps << 24) << 40 * i (six per word, two words)
         uint256 ladderHigh;
         uint256 commitments; // (uint8 agreements | uint16 bps << 8) << 24 * i
@@ -111,7 +111,6 @@ library SeriesTerms {
         config.burnShareBps = uint16(terms.burnShareBps);
         config.upfrontFeeBps = uint16(terms.upfrontFeeBps);
         config.reserveRatioBps = uint32(terms.reserveRatioBps);
-        config.lockupRounds = uint32(terms.lockupRounds);
         config.openUntil = uint40(terms.openUntil);
         config.windDown = uint40(terms.windDown);
         config.stakingAddress = terms.stakingAddress;

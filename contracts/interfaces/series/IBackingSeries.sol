@@ -93,6 +93,11 @@ interface IBackingSeries is IBackingCommon {
      */
     error ModellerReplaced(bytes32 modelId, address registeredModeller);
     /**
+     * @dev A call re-entered the series while one of its token-calling functions ran (OpenZeppelin
+     * ReentrancyGuard's error; the series keeps the guard's flag in its counters slot).
+     */
+    error ReentrancyGuardReentrantCall();
+    /**
      * @dev The series price is zero: no agreement can lock on it.
      */
     error SeriesWipedOut();
