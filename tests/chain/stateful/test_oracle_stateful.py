@@ -14,7 +14,8 @@ After every step, invariants read from the chain alone (the reference could shar
 
 - the oracle holds, to the wei, the sum of the open dispute bonds (read from ``reportOf``), and no ETH;
 - NMR is conserved: the parties' balances sum to what they held at the start;
-- a final round's cumulative index never changes; lastFinal and lastPosted never go back;
+- a final round's cumulative index never changes, starts at 1.0 and falls by at most MIN_GROWTH's factor in a
+  round; lastFinal and lastPosted never go back;
 - ``settlementIndices`` returns indices of final rounds only (``indexAt`` of a final round, never a pending one);
 - ``defaultsOf`` in the deployment's ModellerRecord counts the agreement's default, once.
 
@@ -31,13 +32,13 @@ phase, balance and final value (``Agreement`` of backing.model.agreement).
 import copy
 from dataclasses import dataclass, field, replace
 
-from brownie import accounts, chain, network, web3
+from brownie import accounts, chain, web3
 from brownie.exceptions import VirtualMachineError
 from brownie.test import strategy
 from eth_account import Account
 
 from backing.errors import revert_error
-from backing.model.agreement import ONE, Agreement, ContractError, Phase, next_index, round_return
+from backing.model.agreement import MIN_GROWTH, ONE, Agreement, ContractError, Phase, next_index, round_return
 from backing.onchain.oracle import signer_keys
 from oracle import typed_data as td
 from oracle.typed_data import Report
@@ -52,7 +53,6 @@ RET, CORR, MMC = td.to_bytes32("RET"), td.to_bytes32("CORR20"), td.to_bytes32("M
 MODEL_B = (0xB0B).to_bytes(32, "big")
 MODEL_C = (0xC0C).to_bytes(32, "big")
 UNREGISTERED = (0xDEAD).to_bytes(32, "big")
-GAS_LIMIT = 8_000_000
 STATS = {}  # paths taken and refusals seen, by name (cumulative: make fuzz reports them)
 
 
@@ -496,8 +496,12 @@ class OracleMachine:
             self._announce(self.rules.current_round + 1, self._schedule(need - self.rules.current_round, st_pick))
         deadline = chain.time() + 3600
         sigs, distinct = self._signatures("ReportBatch", td.batch_message(reports, deadline), st_pick % 3, 2)
-        if self._post(reports, deadline, sigs, distinct) and st_pick % 2:
-            # and, as a live operator does, finalizes them once their challenge window is over
+        if not self._post(reports, deadline, sigs, distinct):
+            return
+        if st_score % 3 == 0:  # a watcher or a signer disagrees with one of them
+            self.rule_dispute(self.model_ids.index(reports[-1].model_id), st_pick, 1)
+        elif st_pick % 2:
+            # as a live operator does, finalizes them once their challenge window is over
             chain.sleep(self.params["challenge_window"])
             chain.mine()
             for mid in mids:
@@ -643,7 +647,7 @@ class OracleMachine:
             if done:
                 _stat("finalized")
 
-    def rule_mature(self):
+    def rule_mature(self, st_flag):
         """The agreement (model A, rounds start..end) matures: finalizing what it can, then on the final indices or
         on the fallback once its last round is overdue with nothing pending."""
         ag = self.ag
@@ -669,6 +673,8 @@ class OracleMachine:
             assert ("MaturedOnFallback" in tx.events) == (last_final < ag.end_round)
             assert self.agreement.finalValue() == self.ag.matured.final_value
             _stat("matured on the fallback" if last_final < ag.end_round else "matured")
+            if st_flag:  # and the modeller repays nothing: a default once the wind-down is over
+                self.rule_default(True, 1)
 
     def rule_default(self, st_flag, st_offset):
         """After the wind-down the unpaid agreement defaults; its factory records it in the ModellerRecord."""
@@ -775,9 +781,12 @@ class OracleMachine:
             assert v["last_posted"] >= v["last_final"]
             self.seen_progress[mid] = (v["last_final"], v["last_posted"])
             seen = self.seen_final[mid]
+            assert v["index"][v["first"] - 1] == ONE  # the index starts at 1.0 before the first round
             for r, index in v["index"].items():
-                assert index > 0
                 assert seen.setdefault(r, index) == index, f"final round {r} moved from {seen[r]} to {index}"
+                # one round never takes the index below MIN_GROWTH (1e-6) of the one before (rounded down: four
+                # -100% rounds in a row take it from 1e18 to 0, which agreements read as wiped out)
+                assert r < v["first"] or index >= v["index"][r - 1] * MIN_GROWTH // ONE, (mid, r)
             bonds += sum(report[5] for report in v["pending"].values())
             finals = set(v["index"].values())
             for (start, end), (si, ei, lf, _) in v["settlement"].items():
@@ -884,14 +893,8 @@ def test_oracle_state_machine(
             agreement_model=ag,
             record=_record(nmr_factory),
         )
-        # a fixed gas limit: brownie then sends at once instead of estimating each transaction first (half its
-        # time on ganache); a refusal is still sent and mined, and compared by its error
-        auto = network.gas_limit()
-        network.gas_limit(GAS_LIMIT)
-        try:
-            state_machine(OracleMachine, env, settings=fuzz.budget(examples=12, steps=30))
-        finally:
-            network.gas_limit(auto or "auto")
+        # (tests/chain/stateful/conftest.py sends every transaction with a fixed gas limit: no estimate first)
+        state_machine(OracleMachine, env, settings=fuzz.budget(examples=12, steps=30))
     finally:
         accounts.remove(signer_account)
     print("oracle paths:", dict(sorted(STATS.items())), fuzz.COUNTS.get("oracle"))
