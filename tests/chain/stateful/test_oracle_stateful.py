@@ -622,9 +622,14 @@ class OracleMachine:
             self.reports[(mid, round_)] = replacement
             _stat("resolved, bond returned" if changed else "resolved as posted, bond forfeited")
 
-    def rule_expire(self, st_pick):
-        """Anyone ends a dispute nobody resolved once its timeout is over: the report stands, the bond is forfeit."""
+    def rule_expire(self, st_pick, st_offset):
+        """Anyone ends a dispute nobody resolved once its timeout is over: the report stands, the bond is forfeit.
+        Half the time the machine first waits until a second either side of the timeout."""
         mid, round_ = self._disputed(st_pick)
+        dispute = self.rules.models[mid].disputes.get(round_)
+        if dispute and st_pick % 2:
+            chain.sleep(max(0, dispute[1] + self.params["dispute_timeout"] + st_offset - chain.time()))
+            chain.mine()
         balances = self._balances()
         tx, exc, ts = self._send(self.oracle.expireDispute, mid, round_, sender=self.stranger)
         ok, result = self._apply("expire", lambda t: t.expire(mid, round_, ts), exc)
