@@ -595,7 +595,8 @@ class OracleMachine:
                 replacement = self._report(mid, round_, st_shape, st_score, fault=st_shape + 1 if st_kind == 11 else 0)
             deadline = chain.time() + 3600 if st_kind != 10 else chain.time() - 1
             message = td.resolution_message(disputed_hash, replacement, deadline)
-            sig_kind = st_sig if st_sig < 9 else [0, 1, 2][st_sig % 3]
+            # half the time the dispute quorum, or two keys short of it (the M-1 case: two signers never resolve)
+            sig_kind = st_sig if st_sig < 8 else [0, 8, 1, 8][st_sig % 4]
             sigs, distinct = self._signatures("DisputeResolution", message, sig_kind, 3)
         digest = td.digest(
             self.domain, "DisputeResolution", td.resolution_message(disputed_hash, replacement, deadline)
