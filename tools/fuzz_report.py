@@ -27,7 +27,9 @@ def main(report: str, timing: str, scale: str) -> None:
         "Reproduce: `make fuzz` (`BACKING_FUZZ_SCALE` multiplies each machine's examples; default "
         f"{scale}). The machines run on ganache 7 as in `make test`, each step checked against the reference model "
         "and against invariants read from the chain alone (conservation to the wei, solvency, at most one live "
-        "agreement, the price chained, no fee without a rise, bound positions moved only by their owners).\n"
+        "agreement, the price chained, no fee without a rise, bound positions moved only by their owners; for the "
+        "oracle: the open dispute bonds held to the wei, final indices never moving, settlementIndices reading final "
+        "rounds only, no single key posting or resolving, each bond sent where the rules say).\n"
     )
     print(
         f"Last run: scale {scale}, exit status {status.group(1) if status else '?'}, wall time "
