@@ -37,7 +37,10 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
     ///         milliseconds instead of seconds would otherwise push every later round out by millennia).
     uint256 public constant MAX_CLOSE_HORIZON = 365 days;
     /// @notice One round never takes the index below this fraction of its value (1e-6): a -100% round leaves
-    ///         the model's index positive, so agreements starting after it still measure their own rounds.
+    ///         the model's index positive, so agreements starting after it still measure their own rounds. The
+    ///         floor is a fraction, so the integer index still reaches 0 after four -100% rounds in a row (1e18,
+    ///         1e12, 1e6, 1, 0) and stays there; no agreement locks on it (`MIN_START_INDEX`), and one locked
+    ///         before values a zero start as a total loss.
     uint256 public constant MIN_GROWTH = 1e12;
     /// @notice Smallest index an agreement may start from (1e-9 of the model's start): below it the index has
     ///         too few digits left for a lockup's value to be exact.
@@ -484,7 +487,8 @@ contract ScoreOracle is IScoreOracle, Ownable2Step, EIP712 {
             if (_pending[modelId][next].finalAt > block.timestamp) break;
             RoundRecord memory r = _rounds[modelId][next];
             // growth = 1 + exposure * roundReturn >= 0, because exposure <= 1 and |roundReturn| <= clip <= 1;
-            // floored at MIN_GROWTH so that the index never reaches zero (see MIN_GROWTH)
+            // floored at MIN_GROWTH so that one round never wipes the index out (it can still round down to 0
+            // after several -100% rounds in a row: see MIN_GROWTH)
             int256 growth = int256(ONE) + (int256(uint256(m.exposure)) * r.roundReturn) / int256(ONE);
             // slither-disable-next-line divide-before-multiply -- compounding: each round scales the last round's rounded index
             index = (index * (growth < int256(MIN_GROWTH) ? MIN_GROWTH : uint256(growth))) / ONE;
