@@ -150,6 +150,33 @@ def _add(subparsers, name: str, help: str):  # noqa: A002 -- argparse's own keyw
     return subparsers.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".", epilog=EPILOG)
 
 
+def _quorum_signing_options(parser) -> None:
+    """The options of a statement the signer quorum signs (`register`, `change-modeller`): keys here, or each
+    signer signing on his own host (--sign-only) and the relayer collecting the signatures (--signature)."""
+    parser.add_argument(
+        "--keystore", action="append", default=[], metavar="FILE", help="a signer keystore (repeat: the quorum's worth)"
+    )
+    parser.add_argument(
+        "--deadline",
+        type=positive(int),
+        metavar="UNIX",
+        help="the signatures' expiry (default: an hour from the chain's time); give the same one "
+        "to every signer with --sign-only",
+    )
+    parser.add_argument(
+        "--sign-only",
+        action="store_true",
+        help="sign with the --keystore keys and print the signatures for a relayer; send nothing",
+    )
+    parser.add_argument(
+        "--signature",
+        action="append",
+        default=[],
+        metavar="0xSIGNATURE",
+        help="a signature another signer made with --sign-only (repeat)",
+    )
+
+
 def add_parsers(commands) -> None:
     register = _add(commands, "register", help="register a model to its modeller (signed by the quorum)")
     register.add_argument("uuid", type=uuid_arg, metavar="UUID", help="the model's Numerai UUID")
@@ -172,29 +199,8 @@ def add_parsers(commands) -> None:
         metavar="N",
         help="first round the index counts (default: the next round agreements could start on)",
     )
-    register.add_argument(
-        "--keystore", action="append", default=[], metavar="FILE", help="a signer keystore (repeat: the quorum's worth)"
-    )
+    _quorum_signing_options(register)
     register.add_argument("--sender-keystore", required=False, metavar="FILE", help="account that pays the gas")
-    register.add_argument(
-        "--deadline",
-        type=positive(int),
-        metavar="UNIX",
-        help="the signatures' expiry (default: an hour from the chain's time); give the same one "
-        "to every signer with --sign-only",
-    )
-    register.add_argument(
-        "--sign-only",
-        action="store_true",
-        help="sign with the --keystore keys and print the signatures for a relayer; send nothing",
-    )
-    register.add_argument(
-        "--signature",
-        action="append",
-        default=[],
-        metavar="0xSIGNATURE",
-        help="a signature another signer made with --sign-only (repeat)",
-    )
     _chain_options(register)
     _send_options(register)
     register.set_defaults(handler=cmd_register)
@@ -214,29 +220,11 @@ def add_parsers(commands) -> None:
     )
     action.add_argument("--execute", action="store_true", help="put the pending change in force (anyone)")
     action.add_argument("--cancel", action="store_true", help="withdraw the pending change (owner)")
-    change.add_argument(
-        "--keystore", action="append", default=[], metavar="FILE", help="a signer keystore (repeat: the quorum's worth)"
-    )
+    _quorum_signing_options(change)
     change.add_argument("--sender-keystore", metavar="FILE", help="account that pays the gas (--to, --execute)")
     change.add_argument("--owner-keystore", metavar="FILE", help="the oracle owner's keystore (--cancel)")
     change.add_argument(
         "--calldata", action="store_true", help="with --cancel: print the transaction for a multisig owner"
-    )
-    change.add_argument(
-        "--deadline",
-        type=positive(int),
-        metavar="UNIX",
-        help="the signatures' expiry (default: an hour from the chain's time); the same for every signer",
-    )
-    change.add_argument(
-        "--sign-only", action="store_true", help="sign with the --keystore keys and print the signatures; send nothing"
-    )
-    change.add_argument(
-        "--signature",
-        action="append",
-        default=[],
-        metavar="0xSIGNATURE",
-        help="a signature another signer made with --sign-only (repeat)",
     )
     change.add_argument("--json", action="store_true", help="without an action: the record and any pending change")
     _chain_options(change)
