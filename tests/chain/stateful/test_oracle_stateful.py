@@ -623,6 +623,33 @@ class OracleMachine:
             self.reports[(mid, round_)] = replacement
             _stat("resolved, bond returned" if changed else "resolved as posted, bond forfeited")
 
+    def _pick_for(self, target, odd=False):
+        """A `st_pick` that makes `_disputed` return the open dispute `target` (odd when `rule_expire` must wait
+        for the timeout first)."""
+        open_ = [(mid, r) for mid in self.model_ids for r in sorted(self.rules.models[mid].disputes)]
+        index = open_.index(target)
+        return next(p for p in range(1, 256) if p % 8 and p % len(open_) == index and (p % 2 or not odd))
+
+    def rule_dispute_story(self, st_pick, st_shape, st_score, st_flag):
+        """The M-1 story whenever it is drawn (the separate rules rarely line it up): the watcher disputes a pending
+        round; two signers, short of the dispute quorum, try to resolve it and are refused with nothing moved; then
+        either the dispute quorum resolves it (another report: the bond back; the same one: forfeited) or nobody
+        does and, at the timeout, anyone expires it: the disputed report stands and the bond is forfeited."""
+        before = {(mid, r) for mid in self.model_ids for r in self.rules.models[mid].disputes}
+        self.rule_dispute(st_pick, 0, 1)  # the watcher; a pending round when the model has one
+        opened = {(mid, r) for mid in self.model_ids for r in self.rules.models[mid].disputes} - before
+        if not opened:
+            return
+        target = opened.pop()
+        _stat("dispute story")
+        self.rule_resolve(self._pick_for(target), 0, 9, st_shape, st_score, st_flag)  # two keys: refused
+        assert target[1] in self.rules.models[target[0]].disputes
+        if st_shape % 2:
+            self.rule_resolve(self._pick_for(target), 0, 0, st_shape, st_score, st_flag)  # the dispute quorum
+        else:
+            self.rule_expire(self._pick_for(target, odd=True), 1)
+        assert target[1] not in self.rules.models[target[0]].disputes
+
     def rule_expire(self, st_pick, st_offset):
         """Anyone ends a dispute nobody resolved once its timeout is over: the report stands, the bond is forfeit.
         Half the time the machine first waits until a second either side of the timeout."""
