@@ -3,9 +3,11 @@ and the oracle operations the stories need. Imported by tests/cli/conftest.py (t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -61,6 +63,10 @@ class Node:
         self.process = None
 
     def start(self):
+        # the previous module's node may still be closing its port (its launcher's child exits last)
+        deadline = time.time() + 10
+        while not _free(self.port) and time.time() < deadline:
+            time.sleep(0.1)
         assert _free(self.port), f"port {self.port} is taken: another test run?"
         if self.kind == "anvil":
             command = [str(BIN / "anvil"), "--port", str(self.port), "--silent"]
@@ -76,7 +82,10 @@ class Node:
                 "--chain.hardfork",
                 "shanghai",
             ]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # its own process group: npm's anvil and ganache are launchers, and stop() must end the node they start too
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -88,12 +97,23 @@ class Node:
         raise RuntimeError(f"{self.kind} did not start on port {self.port}")
 
     def stop(self):
+        """End the launcher and the node it started (the whole group), and wait until the port is closed."""
         if self.process is not None:
-            self.process.terminate()
+            group = self.process.pid
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGTERM)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(group, signal.SIGKILL)
+                self.process.wait()
+            deadline = time.time() + 10
+            while not _free(self.port) and time.time() < deadline:
+                time.sleep(0.05)
+            if not _free(self.port):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(group, signal.SIGKILL)
             self.process = None
 
     def rpc(self, method, params=None):
