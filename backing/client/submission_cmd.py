@@ -101,7 +101,8 @@ def registered_modeller(dep, raw: bytes, text: str) -> str:
 
 def modeller_history(dep, raw: bytes) -> list[tuple[tuple[int, int], str]]:
     """(order, modeller) of the model's registration and of every change of its modeller at the oracle (issue 12
-    L-5): who the model's modeller was, and since when."""
+    L-5): who the model's modeller was, and since when. A node that keeps no old logs finds none: then the modeller
+    now stands for the whole log."""
     start = dep.manifest.contracts["ScoreOracle"].get("block", 0)
     events = dep.oracle.events
     found = [
@@ -112,7 +113,7 @@ def modeller_history(dep, raw: bytes) -> list[tuple[tuple[int, int], str]]:
         ((e["blockNumber"], e["logIndex"]), e["args"]["to"])
         for e in events.ModellerChanged.get_logs(argument_filters={"modelId": raw}, from_block=start)
     ]
-    return sorted(found)
+    return sorted(found) or [((-1, -1), dep.oracle.functions.modelInfo(raw).call()[0])]
 
 
 def agent_history(dep, log, modeller: str) -> list[tuple[tuple[int, int], str]]:
@@ -155,9 +156,6 @@ def commitment_events(
     if not events:
         return {}, []
     history = modeller_history(dep, raw)
-    if not history:  # a node that keeps no old logs: the modeller now stands for the whole log
-        modeller = dep.oracle.functions.modelInfo(raw).call()[0]
-        return select_commitments(events, modeller, agent_history(dep, log, modeller))
     agents = {m.lower(): agent_history(dep, log, m) for m in {m for _, m in history}}
     return select_commitments(events, history, agents)
 
@@ -181,7 +179,7 @@ def expectation(dep, log, raw: bytes, closes: dict[int, int] | None = None) -> d
         return None
     start = dep.manifest.contracts["SubmissionLog"].get("block", 0)
     # the modeller now, since he became it: a promise made by an earlier modeller does not bind a new one
-    since = (modeller_history(dep, raw) or [((-1, -1), modeller)])[-1][0]
+    since = modeller_history(dep, raw)[-1][0]
     found = [
         e
         for e in log.events.CommitmentsExpected.get_logs(
